@@ -1,0 +1,30 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test chaos bench demo token venv broker database clean
+
+venv:
+	@infra/scripts/venv.sh
+
+broker:
+	@infra/scripts/ensure-rabbitmq.sh
+
+database:
+	@infra/scripts/ensure-postgres.sh
+
+## run: every service in the foreground, SQLite stores under var/, the local RabbitMQ
+run: venv broker
+	$(PY) -m services.cli run-all
+
+## test: the whole suite (unit, integration, e2e, a quick reliability subset)
+test: venv broker database
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## token ROLE=drc NAME=...: print a bearer token for the local platform
+token: venv
+	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)
+
+clean:
+	rm -rf var/test-store

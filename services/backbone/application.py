@@ -1,0 +1,291 @@
+"""The base of every service's eventsourcing application.
+
+A ``ServiceApplication`` is the service's append-only log (commands record aggregate
+events) and also a consumer of other services' logs: ``receive`` applies an upstream
+integration event through the reactions the subclass declares with ``@reacts_to``, and
+records the tracking position (source, position) in the same transaction as the events
+it causes. That atomic write is what makes redelivery harmless.
+"""
+
+from datetime import date
+from functools import wraps
+from typing import Any, Callable, ClassVar, Iterable
+from uuid import UUID
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
+from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import get_topic
+
+from services.contracts import ActorRef, IntegrationEvent, new_event
+
+from .context import Context, stable_id
+from .deadletters import ParkedEvent
+from .errors import Conflict
+from .views import View, ViewFollower
+
+CONFLICT_RETRIES = 5
+
+
+class ContextAsDict(Transcoding):
+    type = Context
+    name = "context"
+
+    def encode(self, obj: Context) -> dict:
+        return obj.as_dict()
+
+    def decode(self, data: dict) -> Context:
+        return Context.from_dict(data)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def reacts_to(*event_types: str):
+    """Marks an application method as the reaction to upstream integration events.
+
+    The method receives the event and a ``ProcessingEvent``; it must collect the
+    aggregates it changes with ``processing.collect_events(...)`` and never save."""
+
+    def mark(method):
+        method._reacts_to = event_types
+        return method
+
+    return mark
+
+
+def retry_on_conflict(command: Callable) -> Callable:
+    """Re-runs a load-change-save command when a concurrent writer got there first
+    (optimistic concurrency); after several losses the client gets 409."""
+
+    @wraps(command)
+    def run(self, *args, **kwargs):
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return command(self, *args, **kwargs)
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES:
+                    raise Conflict("The record changed concurrently; please try again.") from None
+        raise AssertionError("unreachable")
+
+    return run
+
+
+class Publications:
+    """Which domain events a service publishes, and as which contract event."""
+
+    def __init__(self) -> None:
+        self._by_topic: dict[str, Callable[[Any], tuple[str, dict]]] = {}
+
+    def maps(self, *event_classes: type) -> Callable:
+        """Registers ``fn(domain_event) -> (contract_type, payload)`` for the classes."""
+
+        def register(fn):
+            for cls in event_classes:
+                self._by_topic[get_topic(cls)] = fn
+            return fn
+
+        return register
+
+    def publishes(self, topic: str) -> bool:
+        return topic in self._by_topic
+
+    def translate(self, domain_event: DomainEventProtocol) -> tuple[str, dict] | None:
+        fn = self._by_topic.get(get_topic(type(domain_event)))
+        return fn(domain_event) if fn else None
+
+
+class ServiceApplication(EventSourcedProjection[UUID]):
+    """One service's log, its published events, its reactions and its read models."""
+
+    publications: ClassVar[Publications] = Publications()
+    _reactions: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._reactions = {}
+        for klass in reversed(cls.__mro__):
+            for attribute, value in vars(klass).items():
+                for event_type in getattr(value, "_reacts_to", ()):
+                    cls._reactions[event_type] = attribute
+
+    def __init__(self, env: dict | None = None) -> None:
+        super().__init__(env)
+        self._save_listeners: list[Callable[[], None]] = []
+        self.views = ViewFollower(self, self.construct_views())
+
+    # -- infrastructure hooks -------------------------------------------------------
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(ContextAsDict())
+        transcoder.register(DateAsISO())
+
+    def construct_views(self) -> list[View]:
+        """The read models of this service, folded from its log."""
+        return []
+
+    def on_save(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` after every commit (the relay uses it to publish promptly)."""
+        self._save_listeners.append(listener)
+
+    def _notify(self, recordings) -> None:
+        for listener in self._save_listeners:
+            listener()
+
+    # -- consuming upstream logs ------------------------------------------------------
+
+    def last_position(self, source: str) -> int:
+        """The last position of ``source``'s log applied (or parked) here; 0 if none."""
+        return self.recorder.max_tracking_id(source) or 0
+
+    def receive(self, event: IntegrationEvent) -> bool:
+        """Applies an upstream event exactly once; False when it was already applied."""
+        tracking = Tracking(event.source, event.position)
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            if self.recorder.has_tracking_id(event.source, event.position):
+                return False
+            try:
+                self.process_event(event, tracking)
+                return True
+            except IntegrityError:
+                # Either another consumer instance applied it (tracking exists), or a
+                # concurrent command changed an aggregate we changed: reload and retry.
+                if self.recorder.has_tracking_id(event.source, event.position):
+                    return False
+                if attempt == CONFLICT_RETRIES:
+                    raise
+        return False
+
+    def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        method = self._reactions.get(event.type)
+        if method is not None:
+            getattr(self, method)(event, processing)
+
+    def upstream_context(self, event: IntegrationEvent) -> Context:
+        """Events caused by an upstream event are recorded as done by its actor."""
+        return Context(event.actor.id, event.actor.role, event.actor.name, event.correlation_id)
+
+    # -- dead letters -----------------------------------------------------------------
+
+    def park(self, event: IntegrationEvent, error: str, attempts: int, ctx: Context) -> bool:
+        """Sets an event aside, recording its position as handled. False if the
+        position was already handled (applied or parked) meanwhile."""
+        parked = ParkedEvent(
+            source=event.source, position=event.position, event_type=event.type,
+            message=event.to_message(), error=error[:4000], attempts=attempts, ctx=ctx,
+        )
+        processing = ProcessingEvent(tracking=Tracking(event.source, event.position))
+        processing.collect_events(parked)
+        try:
+            self._record(processing)
+        except IntegrityError:
+            return False
+        self._notify([])
+        return True
+
+    def parked(self, source: str, position: int) -> ParkedEvent | None:
+        parked_id = ParkedEvent.create_id(source, position)
+        return self.repository.get(parked_id) if parked_id in self.repository else None
+
+    @retry_on_conflict
+    def replay_parked(self, event: IntegrationEvent, ctx: Context) -> bool:
+        """Applies a parked event now (ops replayed it); False if it is not parked."""
+        parked = self.parked(event.source, event.position)
+        if parked is None or parked.state != "parked":
+            return False
+        processing = ProcessingEvent()
+        self.policy(event, processing)
+        parked.replayed(ctx=ctx)
+        processing.collect_events(parked)
+        self._record(processing)
+        self._notify([])
+        return True
+
+    @retry_on_conflict
+    def discard_parked(self, source: str, position: int, reason: str, ctx: Context) -> bool:
+        parked = self.parked(source, position)
+        if parked is None or parked.state != "parked":
+            return False
+        parked.discarded(reason=reason, ctx=ctx)
+        self.save(parked)
+        return True
+
+    # -- publishing this service's log ------------------------------------------------------
+
+    def integration_event(self, notification, previous_position: int | None) -> IntegrationEvent | None:
+        """The contract event a notification of this log publishes, if any."""
+        if not self.publications.publishes(notification.topic):
+            return None
+        domain_event = self.mapper.to_domain_event(notification)
+        event_type, payload = self.publications.translate(domain_event)
+        ctx: Context = domain_event.ctx
+        return new_event(
+            event_id=stable_id("event", self.name, domain_event.originator_id,
+                               domain_event.originator_version),
+            type=event_type,
+            source=self.name,
+            position=notification.id,
+            previous_position=previous_position,
+            occurred_at=domain_event.timestamp,
+            actor=ActorRef(ctx.actor_id, ctx.role, ctx.name),
+            correlation_id=ctx.correlation_id,
+            payload=payload,
+        )
+
+    def published_after(self, after: int, limit: int) -> tuple[list[IntegrationEvent], int]:
+        """The events this service publishes after position ``after``, reading at most
+        ``limit`` log records; also returns the last position read."""
+        previous = self.last_published_position(after)
+        notifications = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        events = []
+        for notification in notifications:
+            event = self.integration_event(notification, previous)
+            if event is not None:
+                events.append(event)
+                previous = notification.id
+        return events, (notifications[-1].id if notifications else after)
+
+    def last_published_position(self, at_or_before: int) -> int | None:
+        """Position of the last published event at or before a position (None if none),
+        found by reading the log backwards in pages."""
+        stop = at_or_before
+        while stop >= 1:
+            start = max(1, stop - 199)
+            page = self.recorder.select_notifications(start=start, limit=200, stop=stop)
+            for notification in reversed(page):
+                if self.publications.publishes(notification.topic):
+                    return notification.id
+            stop = start - 1
+        return None
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # -- history -----------------------------------------------------------------------------
+
+    def history(self, aggregate_id: UUID) -> list[DomainEventProtocol]:
+        """Every event of one aggregate, oldest first."""
+        return list(self.events.get(aggregate_id))
+
+    def all_events(self, after: int = 0, batch: int = 1000) -> Iterable[tuple[int, DomainEventProtocol]]:
+        """Every event of this log with its position, oldest first."""
+        while True:
+            page = self.recorder.select_notifications(start=after, limit=batch,
+                                                      inclusive_of_start=False)
+            if not page:
+                return
+            for notification in page:
+                yield notification.id, self.mapper.to_domain_event(notification)
+            after = page[-1].id

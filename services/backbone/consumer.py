@@ -1,0 +1,338 @@
+"""The idempotent consumer: applies another service's log exactly once, in order.
+
+``Subscription("evaluation")`` on a service consumes the queue
+``<ns>.<service>.from.evaluation`` and, for each message:
+
+1. decodes and validates the envelope; a message that is not a valid event (not JSON,
+   too large, unknown field, unknown version...) goes straight to the dead-letter queue
+   with the error, since retrying cannot fix it;
+2. skips it if its position was already applied (a duplicate is acked, nothing else);
+3. if ``previous_position`` is past the last position applied here, pulls the missing
+   range from the source's log over RPC and applies it first;
+4. applies it with ``app.receive``: its effects and the tracking record commit together;
+5. acks only after that commit.
+
+A failure caused by infrastructure (store or source unreachable) is retried with backoff
+for as long as it lasts, holding the message: it will succeed later and must not be
+skipped. Any other failure is retried ``consumer.max_attempts`` times; then the event is
+parked (its position recorded as handled, atomically with a ParkedEvent in the log) and
+published to the dead-letter queue with the error, and the queue keeps flowing. If the
+process itself keeps crashing on a message, the quorum queue's delivery limit
+dead-letters it.
+
+nameko's own consumer acks a message whose handler raised, and a body it cannot decode
+kills its consumer thread; this one does neither.
+"""
+
+import json
+import logging
+import socket
+import time
+import traceback
+from datetime import datetime, timezone
+from functools import partial
+
+import eventlet
+from eventlet.queue import LightQueue
+from eventsourcing.persistence import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.contracts import ContractViolation, IntegrationEvent, load_event
+
+from .auth import issue_token
+from .broker import ConfirmedPublisher, nameko_config
+from .context import SYSTEM_ACTOR
+from .topology import dead_letter_exchange, inbox_queue, inbox_queue_name
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError, socket.error,
+             RpcTimeout, UnknownService, TimeoutError)
+CATCH_UP = object()  # queued at start: pull anything missed while this service was down
+
+
+class ApplyFailed(Exception):
+    """Applying one upstream event failed; names the event (it may be a pulled one)."""
+
+    def __init__(self, event: IntegrationEvent, cause: Exception):
+        super().__init__(f"{event.type} at {event.source}#{event.position}: {cause!r}")
+        self.event = event
+        self.cause = cause
+
+
+class SourceUnavailable(Exception):
+    """The source's log could not be read over RPC (down, or slow)."""
+
+
+class InboxQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, handing raw messages to the subscription's own ordered
+    queue: decoding happens in the subscription, where a bad body is dead-lettered."""
+
+    @property
+    def prefetch_count(self):
+        return self.container.config["PLATFORM"]["consumer"].get("prefetch", 50)
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], on_message=provider.enqueue,
+                                    accept=None)
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+
+class Subscription(DependencyProvider):
+    """Consumes one source service's log into this service's application."""
+
+    queue_consumer = InboxQueueConsumer()
+
+    def __init__(self, source: str):
+        self.source = source
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def setup(self):
+        config = self.container.config["PLATFORM"]
+        self.platform_config = config
+        self.settings = config["consumer"]
+        namespace = config["broker"]["namespace"]
+        self.service = self.container.service_name
+        self.queue = inbox_queue(namespace, self.service, self.source,
+                                 self.settings["delivery_limit"])
+        self.queue_name = inbox_queue_name(namespace, self.service, self.source)
+        self.dead_letter_exchange = dead_letter_exchange(namespace).name
+        self.dead_letters = ConfirmedPublisher(config["broker"]["url"])
+        self.pending = LightQueue()
+        self.failures: dict[tuple[str, int], int] = {}
+        self.applied_count = 0
+        self.duplicate_count = 0
+        self.dead_lettered_count = 0
+        self._running = False
+        self.queue_consumer.register_provider(self)
+
+    def start(self):
+        self._running = True
+        self.pending.put(CATCH_UP)
+        self._thread = self.container.spawn_managed_thread(self._process_forever,
+                                                           identifier=f"subscription.{self.source}")
+
+    def stop(self):
+        self.queue_consumer.unregister_provider(self)
+        self._running = False
+        self.pending.put(None)
+        self.dead_letters.close()
+
+    def kill(self):
+        self._running = False
+        self.pending.put(None)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    @property
+    def app(self):
+        from .dependencies import EventStore  # the store is set up before subscriptions run
+
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, EventStore):
+                return dependency.app
+        raise RuntimeError(f"{self.service} has a Subscription but no EventStore")
+
+    def lag(self) -> int | None:
+        """Messages waiting in this process (the broker's queue depth is separate)."""
+        return self.pending.qsize()
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def enqueue(self, message):
+        """Called by the queue consumer for each delivery, in queue order."""
+        self.pending.put(message)
+
+    def _process_forever(self):
+        while self._running:
+            item = self.pending.get()
+            if item is None:
+                continue
+            try:
+                if item is CATCH_UP:
+                    self._catch_up_at_start()
+                else:
+                    self._handle(item)
+            except Exception:  # never let one message stop the subscription
+                log.exception("error in subscription %s <- %s; the message goes back to "
+                              "its queue", self.service, self.source)
+                if item is not CATCH_UP and self._alive(item):
+                    eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+                    self.queue_consumer.requeue_message(item)
+
+    def _alive(self, message) -> bool:
+        return bool(message.channel and message.channel.connection)
+
+    def _handle(self, message):
+        if not self._alive(message):
+            return  # its channel died; the broker redelivers it
+        delivered_before = int((message.headers or {}).get("x-delivery-count", 0) or 0)
+        try:
+            event = self._decode(message)
+        except ContractViolation as violation:
+            self._dead_letter_message(message, f"ContractViolation: {violation}", delivered_before + 1)
+            self._ack(message)
+            return
+
+        backoff = float(self.settings["retry_backoff_seconds"])
+        transient_delay = backoff
+        while self._running and self._alive(message):
+            try:
+                self._apply_in_order(event)
+                self._ack(message)
+                return
+            except TRANSIENT + (SourceUnavailable,) as error:
+                log.warning("%s <- %s#%s: transient failure, retrying in %.1fs: %r",
+                            self.service, self.source, event.position, transient_delay, error)
+                eventlet.sleep(transient_delay)
+                transient_delay = min(transient_delay * 2, 5.0)
+            except ApplyFailed as failure:
+                earlier = delivered_before if failure.event is event else 0
+                if self._give_up(failure, earlier, backoff):
+                    if failure.event is event:
+                        self._ack(message)
+                        return
+        # stopping, or the channel died: the message stays unacked and is redelivered
+
+    def _give_up(self, failure: ApplyFailed, delivered_before: int, backoff: float) -> bool:
+        """Counts a failure; after max_attempts parks the event and returns True. If
+        parking itself fails, the error propagates and the message is requeued."""
+        event = failure.event
+        key = (event.source, event.position)
+        attempts = self.failures.get(key, delivered_before) + 1
+        self.failures[key] = attempts
+        if attempts < int(self.settings["max_attempts"]):
+            log.warning("%s <- %s#%s failed (attempt %s): %r", self.service, event.source,
+                        event.position, attempts, failure.cause)
+            eventlet.sleep(backoff * 2 ** (attempts - 1))
+            return False
+        error = "".join(traceback.format_exception_only(type(failure.cause), failure.cause)).strip()
+        log.error("%s <- %s#%s dead-lettered after %s attempts: %s", self.service,
+                  event.source, event.position, attempts, error)
+        self._publish_dead_letter(event.to_message(), error, attempts, message_id=str(event.event_id))
+        self.app.park(event, error, attempts, SYSTEM_ACTOR.context(event.correlation_id))
+        self.failures.pop(key, None)
+        return True
+
+    def _decode(self, message) -> IntegrationEvent:
+        body = message.body
+        limit = int(self.settings.get("max_message_bytes", 262144))
+        if len(body) > limit:
+            raise ContractViolation({"_message": [f"Message of {len(body)} bytes exceeds {limit}."]})
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ContractViolation({"_message": [f"Body is not valid JSON: {error}."]}) from None
+        event = load_event(data)
+        if event.source != self.source:
+            raise ContractViolation({"source": [f"Expected events of {self.source}, got {event.source}."]})
+        return event
+
+    def _ack(self, message):
+        self.queue_consumer.ack_message(message)
+
+    # -- applying in order -------------------------------------------------------------------
+
+    def _apply_in_order(self, event: IntegrationEvent) -> None:
+        app = self.app
+        last = app.last_position(self.source)
+        if event.position <= last:
+            # Already handled: a redelivery, or ops replaying a parked event.
+            if self._apply(app.replay_parked, event, SYSTEM_ACTOR.context(event.correlation_id)):
+                self.applied_count += 1
+            else:
+                self.duplicate_count += 1
+            return
+        if event.previous_position is not None and event.previous_position > last:
+            self._pull_and_apply(after=last, until=event.previous_position)
+        if self._apply(app.receive, event):
+            self.applied_count += 1
+        else:
+            self.duplicate_count += 1
+
+    def _apply(self, fn, event, *args) -> bool:
+        try:
+            return fn(event, *args)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            raise ApplyFailed(event, error) from error
+
+    def _pull_and_apply(self, after: int, until: int | None) -> None:
+        """Pulls the source's events after ``after`` (up to ``until``, or to its head)
+        over RPC and applies each in order. Parked events count as handled."""
+        app = self.app
+        while until is None or after < until:
+            events, scanned, head = self._read_source(after)
+            for event in events:
+                if until is not None and event.position > until:
+                    return
+                if event.position <= app.last_position(self.source):
+                    continue
+                if self._apply(app.receive, event):
+                    self.applied_count += 1
+            if scanned <= after or scanned >= head:
+                return
+            after = scanned
+
+    def _read_source(self, after: int) -> tuple[list[IntegrationEvent], int, int]:
+        config = self.platform_config
+        token = issue_token(config["auth"]["secret"], role="service",
+                            name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
+        try:
+            with ClusterRpcProxy(
+                nameko_config(config),
+                context_data={"authorization": f"Bearer {token}"},
+                timeout=float(config["broker"].get("rpc_timeout_seconds", 10)),
+            ) as cluster:
+                page = getattr(cluster, self.source).events_after(after=after, limit=500)
+        except TRANSIENT as error:
+            raise SourceUnavailable(f"{self.source} log unreadable: {error!r}") from error
+        events = []
+        for message in page["events"]:
+            events.append(load_event(message))
+        return events, page["scanned"], page["head"]
+
+    def _catch_up_at_start(self) -> None:
+        """Applies whatever the source published while this service was away (or before
+        its queue existed). If the source is down, the next message's gap check does it."""
+        try:
+            self._pull_and_apply(after=self.app.last_position(self.source), until=None)
+        except SourceUnavailable as error:
+            log.info("%s: start-up catch-up from %s skipped: %s", self.service, self.source, error)
+        except ApplyFailed as failure:
+            log.warning("%s: start-up catch-up from %s stopped at #%s: %r; the queue will "
+                        "retry it", self.service, self.source, failure.event.position, failure.cause)
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    def _dead_letter_message(self, message, error: str, attempts: int) -> None:
+        self._publish_dead_letter(message.body, error, attempts,
+                                  message_id=message.properties.get("message_id") or "")
+
+    def _publish_dead_letter(self, body, error: str, attempts: int, message_id: str) -> None:
+        headers = {
+            "x-error": error[:4000],
+            "x-attempts": attempts,
+            "x-original-queue": self.queue_name,
+            "x-source": self.source,
+            "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
+            "x-dead-lettered-by": self.service,
+        }
+        self.dead_letters.publish(
+            exchange=self.dead_letter_exchange,
+            routing_key=self.queue_name,
+            body=body if isinstance(body, (bytes, dict)) else str(body).encode(),
+            message_id=message_id,
+            headers=headers,
+        )
+        self.dead_lettered_count += 1

@@ -1,0 +1,40 @@
+"""Upstream events set aside after failing N times (parked), kept in the consumer's log.
+
+Parking records the event's position as handled, atomically with the Parked event, so
+the stream keeps flowing; the message itself goes to the dead-letter queue for ops. A
+replay (ops moves it back to its queue) applies it once and marks it replayed; a discard
+marks it discarded. Each step is an event: who, when, why.
+"""
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from .context import Context, stable_id
+
+
+class ParkedEvent(Aggregate):
+    """One upstream event (source, position) that this service could not apply."""
+
+    @staticmethod
+    def create_id(source: str, position: int, **_: Any):
+        return stable_id("parked", source, position)
+
+    @event("Parked")
+    def __init__(self, source: str, position: int, event_type: str, message: dict,
+                 error: str, attempts: int, ctx: Context):
+        self.source = source
+        self.position = position
+        self.event_type = event_type
+        self.message = message
+        self.error = error
+        self.attempts = attempts
+        self.state = "parked"
+
+    @event("Replayed")
+    def replayed(self, ctx: Context) -> None:
+        self.state = "replayed"
+
+    @event("Discarded")
+    def discarded(self, reason: str, ctx: Context) -> None:
+        self.state = "discarded"

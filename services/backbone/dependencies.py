@@ -1,0 +1,65 @@
+"""The event-store dependency: each nameko service gets its own eventsourcing application.
+
+One application per container, built from config (SQLite or PostgreSQL); the outbox
+relay runs beside it for as long as the container runs. Workers receive the application
+itself: ``self.app.declare(...)``.
+"""
+
+import logging
+
+import eventlet
+
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+
+from .broker import ConfirmedPublisher
+from .relay import OutboxRelay
+from .store import store_env
+from .topology import declare_topology
+
+log = logging.getLogger(__name__)
+
+
+class EventStore(DependencyProvider):
+    """Provides the service's ``ServiceApplication`` and runs its outbox relay."""
+
+    def __init__(self, application_class):
+        self.application_class = application_class
+
+    def setup(self):
+        config = self.container.config["PLATFORM"]
+        broker = config["broker"]
+        with Connection(broker["url"]) as connection:
+            declare_topology(connection, broker["namespace"], config["consumer"]["delivery_limit"])
+        self.app = self.application_class(env=store_env(config, self.application_class.name))
+        relay = config["relay"]
+        self.relay = OutboxRelay(
+            self.app,
+            ConfirmedPublisher(broker["url"], heartbeat=0),
+            namespace=broker["namespace"],
+            batch_size=int(relay["batch_size"]),
+            poll_interval=float(relay["poll_interval_seconds"]),
+        )
+        self.relay_enabled = bool(relay.get("enabled", True))
+        self.app.relay = self.relay  # health checks and ops tools read its state
+
+    def start(self):
+        self.app.views.catch_up()
+        self._relay_thread = None
+        if self.relay_enabled:
+            self._relay_thread = self.container.spawn_managed_thread(
+                self.relay.run_forever, identifier="outbox-relay")
+
+    def stop(self):
+        self.relay.stop()
+        if self._relay_thread is not None:
+            with eventlet.Timeout(10, False):
+                self._relay_thread.wait()
+        self.app.close()
+
+    def kill(self):
+        self.relay.stop()
+        self.app.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.app

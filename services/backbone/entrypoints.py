@@ -1,0 +1,164 @@
+"""HTTP and RPC entrypoints that authenticate and authorise before any worker runs.
+
+``@http("POST", "/bases", roles=("applicant",))`` and ``@rpc(roles=("drc",))`` reject an
+unauthenticated call with 401 and a wrong role with 403, both as JSON (RPC: as a remote
+error). A mutating HTTP route must say which roles may call it: forgetting is an error at
+start-up, not an open door. Scope (region, department, base) is checked by the
+application, which knows the base; the worker reads the caller with the ``Caller``
+dependency.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import partial
+from uuid import UUID, uuid4
+
+from eventlet.event import Event
+from marshmallow import ValidationError
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.wrappers import Response
+
+from services.contracts import ContractViolation
+
+from .auth import authenticate
+from .context import Actor, Context
+from .errors import BadRequest, PlatformError
+
+log = logging.getLogger(__name__)
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+ANY_ROLE = None
+
+
+def _secret(container) -> str:
+    return container.config["PLATFORM"]["auth"]["secret"]
+
+
+def json_response(status: int, body, headers=None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def error_response(exc: Exception) -> Response:
+    """Maps an exception to a JSON error; unexpected ones become an opaque 500."""
+    if isinstance(exc, PlatformError):
+        return json_response(exc.status, exc.to_dict())
+    if isinstance(exc, (ValidationError, ContractViolation)):
+        return json_response(400, BadRequest("The request is not valid.", fields=exc.messages).to_dict())
+    log.exception("unexpected error in HTTP handler", exc_info=exc)
+    return json_response(500, PlatformError("Internal error.").to_dict())
+
+
+class JsonHttp(HttpRequestHandler):
+    """An HTTP route returning JSON, authenticated unless ``public``."""
+
+    def __init__(self, method, url, roles=ANY_ROLE, public=False, **kwargs):
+        if not public and roles is ANY_ROLE and set(method.upper().split(",")) & MUTATING:
+            raise ValueError(f"{method} {url}: a mutating route must declare its roles")
+        self.roles = None if roles is None else tuple(roles)
+        self.public = public
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        try:
+            header = request.headers.get("Authorization")
+            if not self.public:
+                authenticate(_secret(self.container), header, self.roles)
+            context_data = {
+                "authorization": header,
+                "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
+            }
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data,
+                handle_result=partial(self.handle_result, done),
+            )
+            return self.response_from_result(done.wait())
+        except Exception as exc:  # every failure becomes a JSON error response
+            return error_response(exc)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, body = result if isinstance(result, tuple) else (200, result)
+        return json_response(status, body)
+
+
+class AuthorizedRpc(Rpc):
+    """An RPC method callable only with a valid token (in the call's context data,
+    key ``authorization``) of one of ``roles``."""
+
+    def __init__(self, roles=ANY_ROLE, **kwargs):
+        self.roles = None if roles is None else tuple(roles)
+        super().__init__(**kwargs)
+
+    def handle_message(self, body, message):
+        context_data = self.unpack_message_headers(message)
+        try:
+            authenticate(_secret(self.container), context_data.get("authorization"), self.roles)
+        except PlatformError as exc:
+            self.rpc_consumer.handle_result(message, None, (type(exc), exc, None))
+            return
+        super().handle_message(body, message)
+
+
+http = JsonHttp.decorator
+rpc = AuthorizedRpc.decorator
+
+
+@dataclass(frozen=True)
+class Call:
+    """The caller of the running worker and the correlation id of its request."""
+
+    actor: Actor | None
+    correlation_id: UUID
+
+    @property
+    def context(self) -> Context:
+        if self.actor is None:
+            raise PlatformError("No authenticated caller for this call.")
+        return self.actor.context(self.correlation_id)
+
+
+class Caller(DependencyProvider):
+    """Gives a worker its authenticated caller (checked again from the token)."""
+
+    def get_dependency(self, worker_ctx):
+        header = worker_ctx.data.get("authorization")
+        actor = None
+        if header:
+            actor = authenticate(_secret(self.container), header, None)
+        try:
+            correlation_id = UUID(str(worker_ctx.data.get("correlation_id")))
+        except ValueError:
+            correlation_id = uuid4()
+        return Call(actor, correlation_id)
+
+
+def read_json(request) -> dict:
+    """The request's body as a JSON object; 400 if it is not one."""
+    try:
+        data = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError as error:
+        raise BadRequest(f"The body is not valid JSON: {error}.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def validated(schema, data) -> dict:
+    """``schema.load(data)``, with a 400 naming each offending field."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise BadRequest("The request is not valid.", fields=error.messages) from None

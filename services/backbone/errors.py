@@ -1,0 +1,69 @@
+"""Errors that cross the service boundary, each with its HTTP status and a JSON body.
+
+Domain code raises these too: they are plain exceptions and import nothing.
+"""
+
+from typing import Any
+
+
+class PlatformError(Exception):
+    """Base of every error a client may see; ``fields`` names the offending inputs."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, fields: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return {"error": body}
+
+
+class BadRequest(PlatformError):
+    """The request is malformed or fails its schema (a field is missing, unknown, wrong)."""
+
+    status = 400
+    code = "bad_request"
+
+
+class Unauthenticated(PlatformError):
+    """No valid bearer token."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(PlatformError):
+    """The actor's role or scope (region, department, base) does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(PlatformError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(PlatformError):
+    """The request clashes with existing state (a duplicate, a concurrent change)."""
+
+    status = 409
+    code = "conflict"
+
+
+class RuleViolation(PlatformError):
+    """Well-formed, but a rule of the programme forbids it now (e.g. plan not approved)."""
+
+    status = 422
+    code = "rule_violation"
+
+
+def field_error(field: str, message: str, error: type[PlatformError] = RuleViolation):
+    """An error about one field, named in both the message and ``fields``."""
+    return error(f"{field}: {message}", fields={field: [message]})

@@ -1,0 +1,56 @@
+"""Every service's log, readable from a position, and its health.
+
+Consumers that missed something pull ``events_after`` over RPC; departments that prefer
+pulling to subscribing use ``GET /events?after=N``. Both return the same envelopes the
+broker carries, so one parser serves both.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from .entrypoints import http, rpc, validated
+
+READERS = ("service", "drc", "department", "ops", "funding_office", "evaluator",
+           "county_government", "competent_department")
+
+
+class EventsQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+
+class PublishedLog:
+    """Mixin for a service class that has ``app = EventStore(...)``."""
+
+    def _page(self, after: int, limit: int) -> dict:
+        events, scanned = self.app.published_after(after, limit)
+        return {
+            "events": [event.to_message() for event in events],
+            "scanned": scanned,
+            "head": self.app.head(),
+        }
+
+    @rpc(roles=READERS)
+    def events_after(self, after=0, limit=500):
+        """Published events after log position ``after`` (at most ``limit`` log records
+        read); ``scanned`` is where to continue from, ``head`` the log's last position."""
+        query = validated(EventsQuery(), {"after": after, "limit": limit})
+        return self._page(query["after"], query["limit"])
+
+    @http("GET", "/events", roles=READERS)
+    def get_events(self, request):
+        """HTTP form of ``events_after``: ``GET /events?after=N&limit=M``."""
+        query = validated(EventsQuery(), request.args.to_dict())
+        return self._page(query["after"], query["limit"])
+
+    @http("GET", "/health", public=True)
+    def health(self, request):
+        """Liveness and readiness: the store answers and the relay runs."""
+        checks = {"store": "ok", "relay": "running" if self.app.relay.running else "stopped"}
+        try:
+            head = self.app.head()
+        except Exception as error:  # report, do not raise: this is the health check
+            checks["store"] = f"error: {error}"
+            head = None
+        healthy = checks["store"] == "ok"
+        return (200 if healthy else 503), {"service": self.name, "status": "ok" if healthy else "degraded",
+                                           "checks": checks, "head": head}

@@ -1,0 +1,199 @@
+"""The outbox relay: publishes a service's log to the broker, in order, at least once.
+
+A command commits its events to the log and returns; it never talks to the broker. The
+relay reads the log past its recorded position, publishes each event that maps to a
+contract (persistent, publisher-confirmed, message_id = event id, headers = source and
+position) and only then records the new position, in the same store. A crash anywhere
+loses nothing: after a restart the relay publishes again from the recorded position, and
+consumers skip what they already applied. It runs as soon as a save commits (woken by
+the application) and also on a timer, which covers other instances' writes.
+
+With PostgreSQL, several instances of a service may run: the position row is claimed
+with ``FOR UPDATE SKIP LOCKED``, so one relay at a time publishes a given log.
+"""
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from . import failpoints
+from .store import is_postgres
+from .topology import events_exchange
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RelayPosition:
+    scanned: int  # last log position handled (published or not publishable)
+    published: int | None  # position of the last event published (previous_position)
+
+
+class RelayState:
+    """The relay's position, in a small table of the service's own store."""
+
+    def __init__(self, app, name: str = "relay"):
+        self.app = app
+        self.name = name
+        self.postgres = is_postgres(app)
+        datastore = app.recorder.datastore
+        self.table = f'"{datastore.schema}".outbox_relay' if self.postgres else "outbox_relay"
+        self._ph = "%s" if self.postgres else "?"
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                "name TEXT PRIMARY KEY, scanned BIGINT NOT NULL, published BIGINT)"
+            )
+            cursor.execute(
+                f"INSERT INTO {self.table} (name, scanned, published) "
+                f"VALUES ({self._ph}, 0, NULL) ON CONFLICT (name) DO NOTHING",
+                (self.name,),
+            )
+
+    def read(self) -> RelayPosition:
+        with self.app.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT scanned, published FROM {self.table} WHERE name = {self._ph}",
+                (self.name,),
+            )
+            row = cursor.fetchone()
+        return RelayPosition(row["scanned"], row["published"])
+
+    @contextmanager
+    def claim(self) -> Iterator["Claim | None"]:
+        """The position, held for this relay while the block runs (None if another
+        instance holds it). ``Claim.save`` records progress."""
+        if not self.postgres:
+            claim = Claim(self, self.read(), cursor=None)
+            yield claim
+            return
+        with self.app.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"SELECT scanned, published FROM {self.table} "
+                f"WHERE name = {self._ph} FOR UPDATE SKIP LOCKED",
+                (self.name,),
+            )
+            row = cursor.fetchone()
+            yield Claim(self, RelayPosition(row["scanned"], row["published"]), cursor) if row else None
+
+    def _write(self, cursor, position: RelayPosition) -> None:
+        statement = f"UPDATE {self.table} SET scanned = {self._ph}, published = {self._ph} WHERE name = {self._ph}"
+        params = (position.scanned, position.published, self.name)
+        if cursor is not None:
+            cursor.execute(statement, params)
+            return
+        with self.app.recorder.datastore.transaction(commit=True) as own_cursor:
+            own_cursor.execute(statement, params)
+
+
+@dataclass
+class Claim:
+    state: RelayState
+    position: RelayPosition
+    cursor: object
+
+    def save(self) -> None:
+        self.state._write(self.cursor, self.position)
+
+
+class OutboxRelay:
+    """Moves committed events from the log to the service's exchange."""
+
+    def __init__(self, app, publisher, namespace: str, batch_size: int = 500,
+                 poll_interval: float = 1.0):
+        self.app = app
+        self.publisher = publisher
+        self.exchange = events_exchange(namespace, app.name).name
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.state = RelayState(app)
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self.published_count = 0
+        self.last_error: str | None = None
+        self.running = False
+        app.on_save(self.wake)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    def lag(self) -> int:
+        """Log positions not yet handed to the broker."""
+        return max(0, self.app.head() - self.state.read().scanned)
+
+    def run_forever(self) -> None:
+        """Publishes until stopped; a failure (broker down) is retried with backoff."""
+        self.running = True
+        backoff = self.poll_interval
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            try:
+                while self.publish_pending() and not self._stopping.is_set():
+                    pass
+                self.last_error = None
+                backoff = self.poll_interval
+            except Exception as error:  # keep relaying after any failure; never lose position
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("relay of %s failed, retrying in %.1fs: %s",
+                            self.app.name, backoff, self.last_error)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self._wakeup.wait(self.poll_interval)
+        self.running = False
+        self.publisher.close()
+
+    def publish_pending(self) -> int:
+        """Publishes one batch past the recorded position; returns how many log records
+        it handled (0: nothing new, or another instance holds the relay). Progress made
+        before a failure is recorded before the failure is raised."""
+        failure = None
+        with self.state.claim() as claim:
+            if claim is None:
+                return 0
+            position = claim.position
+            notifications = self.app.recorder.select_notifications(
+                start=position.scanned, limit=self.batch_size, inclusive_of_start=False
+            )
+            handled = 0
+            for notification in notifications:
+                try:
+                    self._publish(notification, position)
+                except Exception as error:  # record progress so far, then fail
+                    failure = error
+                    break
+                position.scanned = notification.id
+                handled += 1
+            if handled:
+                claim.save()
+        if failure is not None:
+            raise failure
+        return handled
+
+    def _publish(self, notification, position: RelayPosition) -> None:
+        event = self.app.integration_event(notification, position.published)
+        if event is None:
+            return
+        failpoints.hit("relay.before_publish")
+        self.publisher.publish(
+            exchange=self.exchange,
+            routing_key=event.routing_key,
+            body=event.to_message(),
+            message_id=str(event.event_id),
+            correlation_id=str(event.correlation_id),
+            headers={
+                "source": event.source,
+                "position": event.position,
+                "type": event.type,
+                "schema_version": event.schema_version,
+            },
+        )
+        failpoints.hit("relay.after_publish")
+        position.published = notification.id
+        self.published_count += 1

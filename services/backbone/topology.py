@@ -1,0 +1,85 @@
+"""The broker topology of the platform: who publishes where, who consumes what.
+
+Each service publishes its log to its own topic exchange ``<ns>.<service>.events``
+(routing key = event type). Each consumer has one queue per source, bound to every
+routing key (``#``): the consumer sees all of a source's events in order and tracks one
+position per source. Consumer queues are quorum queues with a single active consumer
+(order survives several instances), a broker-side delivery limit, and a dead-letter
+queue beside them.
+
+Every service declares the whole topology when it starts, so no event is ever published
+to an exchange without its consumers' queues, even if a consumer has never run yet.
+"""
+
+from kombu import Exchange, Queue
+
+# consumer service -> the services whose logs it consumes
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "registry": ("evaluation",),
+    "evaluation": ("registry",),
+    "funding": ("registry", "evaluation"),
+    "notifications": ("registry", "evaluation", "funding"),
+}
+
+
+def events_exchange(namespace: str, source: str) -> Exchange:
+    return Exchange(f"{namespace}.{source}.events", type="topic", durable=True)
+
+
+def dead_letter_exchange(namespace: str) -> Exchange:
+    return Exchange(f"{namespace}.dead-letter", type="direct", durable=True)
+
+
+def inbox_queue_name(namespace: str, consumer: str, source: str) -> str:
+    return f"{namespace}.{consumer}.from.{source}"
+
+
+def dead_letter_queue_name(queue_name: str) -> str:
+    return f"{queue_name}.dlq"
+
+
+def inbox_queue(namespace: str, consumer: str, source: str, delivery_limit: int) -> Queue:
+    name = inbox_queue_name(namespace, consumer, source)
+    return Queue(
+        name,
+        exchange=events_exchange(namespace, source),
+        routing_key="#",
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-single-active-consumer": True,
+            "x-delivery-limit": int(delivery_limit),
+            "x-dead-letter-exchange": dead_letter_exchange(namespace).name,
+            "x-dead-letter-routing-key": name,
+        },
+    )
+
+
+def dead_letter_queue(namespace: str, consumer: str, source: str) -> Queue:
+    name = inbox_queue_name(namespace, consumer, source)
+    return Queue(
+        dead_letter_queue_name(name),
+        exchange=dead_letter_exchange(namespace),
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def all_queues(namespace: str, delivery_limit: int) -> list[Queue]:
+    queues = []
+    for consumer, sources in SUBSCRIPTIONS.items():
+        for source in sources:
+            queues.append(inbox_queue(namespace, consumer, source, delivery_limit))
+            queues.append(dead_letter_queue(namespace, consumer, source))
+    return queues
+
+
+def declare_topology(connection, namespace: str, delivery_limit: int) -> None:
+    """Declares every exchange, queue and binding of the platform (idempotent)."""
+    channel = connection.default_channel
+    dead_letter_exchange(namespace)(channel).declare()
+    for source in {s for sources in SUBSCRIPTIONS.values() for s in sources}:
+        events_exchange(namespace, source)(channel).declare()
+    for queue in all_queues(namespace, delivery_limit):
+        queue(channel).declare()

@@ -1,0 +1,65 @@
+"""Read models folded from a service's own log.
+
+A ``View`` is plain state plus ``apply(event)``; it never writes. The follower feeds it
+every event of the log in order and remembers the position, and catches up before each
+query, so a read sees everything committed before it began, whichever instance wrote
+it. Rebuilding a view is folding the log again from position 0.
+"""
+
+import threading
+from typing import Iterable
+
+
+class View:
+    """A read model. Subclasses implement ``apply`` and may override ``reset``."""
+
+    def reset(self) -> None:
+        """Forgets everything (before a rebuild)."""
+
+    def apply(self, event) -> None:
+        raise NotImplementedError
+
+
+class ViewFollower:
+    """Keeps a service's views up to date with its log."""
+
+    page_size = 1000
+
+    def __init__(self, app, views: Iterable[View]):
+        self.app = app
+        self.views = list(views)
+        self.position = 0
+        self._lock = threading.RLock()
+
+    def catch_up(self) -> int:
+        """Applies every event committed since the last call; returns the position."""
+        if not self.views:
+            return self.position
+        with self._lock:
+            while True:
+                page = self.app.recorder.select_notifications(
+                    start=self.position, limit=self.page_size, inclusive_of_start=False
+                )
+                if not page:
+                    return self.position
+                for notification in page:
+                    event = self.app.mapper.to_domain_event(notification)
+                    for view in self.views:
+                        view.apply(event)
+                    self.position = notification.id
+
+    def rebuild(self) -> int:
+        """Forgets all views and folds the whole log again."""
+        with self._lock:
+            for view in self.views:
+                view.reset()
+            self.position = 0
+            return self.catch_up()
+
+    def __getitem__(self, view_type: type) -> View:
+        """The caught-up view of the given class."""
+        self.catch_up()
+        for view in self.views:
+            if isinstance(view, view_type):
+                return view
+        raise KeyError(view_type)

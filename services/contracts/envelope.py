@@ -1,0 +1,207 @@
+"""The envelope every integration event travels in, on the broker and over RPC/HTTP.
+
+``position`` is the event's place in its source service's log (the log's notification
+id). Positions are increasing but need not be consecutive: a log also holds events that
+are not published, and PostgreSQL sequences skip values on rollback. So each envelope
+also names ``previous_position``, the position of the event its source published just
+before it (null for the first). A consumer that has applied less than
+``previous_position`` knows for certain that it missed something, and pulls the missing
+range from the source before going on.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .catalog import CATALOG
+from .fields import Timestamp
+from .vocabulary import ROLES, SERVICES
+
+
+class ContractViolation(ValueError):
+    """A message or payload does not satisfy its contract; ``messages`` names each field."""
+
+    def __init__(self, messages: dict):
+        self.messages = messages
+        super().__init__(_flatten(messages))
+
+
+def _flatten(messages, prefix="") -> str:
+    parts = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            parts.append(_flatten(value, f"{prefix}{key}."))
+    elif isinstance(messages, list):
+        text = "; ".join(str(m) for m in messages if not isinstance(m, (dict, list)))
+        nested = [m for m in messages if isinstance(m, (dict, list))]
+        if text:
+            parts.append(f"{prefix.rstrip('.')}: {text}")
+        parts.extend(_flatten(m, prefix) for m in nested)
+    else:
+        parts.append(f"{prefix.rstrip('.')}: {messages}")
+    return "; ".join(p for p in parts if p)
+
+
+class ActorSchema(Schema):
+    """Who caused the event: the authenticated actor of the command (or decision)."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class EnvelopeSchema(Schema):
+    """Fields common to every integration event; ``payload`` is checked per type."""
+
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    source = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    previous_position = fields.Integer(
+        required=True, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
+    occurred_at = Timestamp(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    correlation_id = fields.UUID(required=True)
+    payload = fields.Dict(required=True, keys=fields.String())
+
+
+@dataclass(frozen=True)
+class ActorRef:
+    """The actor recorded on an event (id, role, display name)."""
+
+    id: UUID
+    role: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class IntegrationEvent:
+    """A loaded, validated integration event; ``payload`` is at the current version."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    source: str
+    position: int
+    previous_position: int | None
+    occurred_at: datetime
+    actor: ActorRef
+    correlation_id: UUID
+    payload: dict[str, Any]
+
+    @property
+    def routing_key(self) -> str:
+        return self.type
+
+    def to_message(self) -> dict[str, Any]:
+        """The JSON-ready form sent on the broker and returned by the log endpoints."""
+        schema = CATALOG[self.type].schemas[self.schema_version]
+        return {
+            "event_id": str(self.event_id),
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "source": self.source,
+            "position": self.position,
+            "previous_position": self.previous_position,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": {"id": str(self.actor.id), "role": self.actor.role, "name": self.actor.name},
+            "correlation_id": str(self.correlation_id),
+            "payload": schema().dump(self.payload),
+        }
+
+
+def new_event(
+    *,
+    event_id: UUID,
+    type: str,
+    source: str,
+    position: int,
+    previous_position: int | None,
+    occurred_at: datetime,
+    actor: ActorRef,
+    correlation_id: UUID,
+    payload: dict[str, Any],
+) -> IntegrationEvent:
+    """Builds an event at the current version of its type, validating the payload the
+    same way a consumer will, so that nothing invalid is ever published."""
+    spec = CATALOG.get(type)
+    if spec is None:
+        raise ContractViolation({"type": [f"Unknown event type {type!r}."]})
+    version = spec.current_version
+    schema = spec.schemas[version]()
+    try:
+        loaded = schema.load(schema.dump(payload))
+    except ValidationError as error:
+        raise ContractViolation({"payload": error.messages}) from None
+    return IntegrationEvent(
+        event_id=event_id,
+        type=type,
+        schema_version=version,
+        source=source,
+        position=position,
+        previous_position=previous_position,
+        occurred_at=occurred_at,
+        actor=actor,
+        correlation_id=correlation_id,
+        payload=loaded,
+    )
+
+
+def load_event(data: Any) -> IntegrationEvent:
+    """Validates a message (as decoded JSON) and returns the event at the current version
+    of its type, upcasting older payloads. Raises ContractViolation naming each field."""
+    if not isinstance(data, dict):
+        raise ContractViolation({"_schema": ["The message body must be a JSON object."]})
+    try:
+        envelope = EnvelopeSchema().load(data)
+    except ValidationError as error:
+        raise ContractViolation(error.messages) from None
+
+    spec = CATALOG.get(envelope["type"])
+    if spec is None:
+        raise ContractViolation({"type": [f"Unknown event type {envelope['type']!r}."]})
+    if spec.source != envelope["source"]:
+        raise ContractViolation(
+            {"source": [f"{spec.type} is published by {spec.source}, not {envelope['source']}."]}
+        )
+    version = envelope["schema_version"]
+    if version not in spec.schemas:
+        known = ", ".join(str(v) for v in sorted(spec.schemas))
+        raise ContractViolation(
+            {"schema_version": [f"Unknown version {version} of {spec.type} (known: {known})."]}
+        )
+
+    raw = envelope["payload"]
+    try:
+        spec.schemas[version]().load(raw)
+        while version < spec.current_version:
+            raw = spec.upcasters[version](dict(raw))
+            version += 1
+        payload = spec.schemas[version]().load(raw)
+    except ValidationError as error:
+        raise ContractViolation({"payload": error.messages}) from None
+
+    actor = envelope["actor"]
+    return IntegrationEvent(
+        event_id=envelope["event_id"],
+        type=spec.type,
+        schema_version=version,
+        source=envelope["source"],
+        position=envelope["position"],
+        previous_position=envelope["previous_position"],
+        occurred_at=envelope["occurred_at"],
+        actor=ActorRef(actor["id"], actor["role"], actor["name"]),
+        correlation_id=envelope["correlation_id"],
+        payload=payload,
+    )

@@ -1,0 +1,68 @@
+"""Field types every contract shares: money, aware timestamps, names.
+
+Money is yuan as a Decimal with two places, written as a string ("1250000.00"); a JSON
+float is refused outright, because binary floats cannot hold cents exactly.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, validate
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("1000000000000")  # one trillion yuan: beyond any provincial budget
+
+
+class Money(fields.Field):
+    """Yuan, as Decimal with at most two places, strictly positive unless allow_zero."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_zero = allow_zero
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValidationError(
+                'Money must be a decimal string such as "1000.00"; floats are not accepted.'
+            )
+        if isinstance(value, (int, Decimal)):
+            amount = Decimal(value)
+        elif isinstance(value, str):
+            try:
+                amount = Decimal(value.strip())
+            except InvalidOperation:
+                raise ValidationError(f"Not a valid amount of money: {value!r}.") from None
+        else:
+            raise ValidationError("Money must be a decimal string such as \"1000.00\".")
+        if not amount.is_finite():
+            raise ValidationError("Money must be a finite amount.")
+        if amount.as_tuple().exponent < -2:
+            raise ValidationError("Money has at most two decimal places (fen).")
+        if amount < 0 or (amount == 0 and not self.allow_zero):
+            raise ValidationError("Money must be greater than 0.")
+        if amount > MAX_MONEY:
+            raise ValidationError("Amount is implausibly large.")
+        return amount.quantize(CENT)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return str(Decimal(value).quantize(CENT))
+
+
+def Name(max_length: int = 100, **kwargs) -> fields.String:
+    """A required, non-blank display name (Chinese names of bases, departments, people)."""
+    return fields.String(
+        required=kwargs.pop("required", True),
+        validate=[validate.Length(min=1, max=max_length), _not_blank],
+        **kwargs,
+    )
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def Timestamp(**kwargs) -> fields.AwareDateTime:
+    """An ISO 8601 timestamp that carries its timezone; naive times are rejected."""
+    return fields.AwareDateTime(format="iso", **kwargs)

@@ -1,0 +1,91 @@
+"""The programme's shared vocabulary, taken from the 2017 policy (see ../shared/seed).
+
+Codes are English (stable, used in payloads); names are the Chinese terms officials use.
+Every service and every department consuming events reads these same lists.
+"""
+
+KINDS = {
+    "regional": "区域示范基地",
+    "university": "高校和科研院所示范基地",
+    "enterprise": "企业示范基地",
+}
+
+# Section 四 (建设任务): the construction tasks of each kind of base. A construction plan
+# covers exactly these tasks; evaluation rubrics use them as their dimensions.
+CONSTRUCTION_TASKS = {
+    "regional": {
+        "service_oriented_government": "推进服务型政府建设",
+        "policy_measures": "完善双创政策措施",
+        "financing_channels": "拓宽创业创新融资渠道",
+        "ecosystem": "构建创业创新生态",
+        "culture": "加强双创文化建设",
+    },
+    "university": {
+        "talent_cultivation": "完善创业人才培养和流动机制",
+        "technology_transfer": "加速科技成果转化",
+        "student_entrepreneurship": "构建大学生创业支持体系",
+        "support_services": "建立健全双创支撑服务体系",
+    },
+    "enterprise": {
+        "management_system": "构建适合创业创新的企业管理体系",
+        "employee_creativity": "激发企业员工创造力",
+        "investment_financing": "拓展创业创新投融资渠道",
+        "open_resources": "开放企业创业创新资源",
+    },
+}
+
+# The status of a base follows from its history (declaration, selection, evaluations,
+# adjustments); nobody edits it directly.
+STATUSES = {
+    "declared": "已申报",
+    "certified": "已认定",
+    "not_selected": "未入选",
+    "retained": "保留",
+    "warned": "警示整改",
+    "revoked": "撤销",
+    "recommended_national": "推荐申报国家级",
+}
+
+# Statuses in which a base is a provincial demonstration base in good standing or under
+# rectification: it may file and revise its construction plan.
+ACTIVE_STATUSES = ("certified", "retained", "warned", "recommended_national")
+
+ROLES = {
+    "drc": "省发展改革委",
+    "county_government": "县（市、区）人民政府",
+    "competent_department": "主管部门",
+    "applicant": "示范基地建设单位",
+    "evaluator": "评审专家 / 第三方评估机构",
+    "funding_office": "财政资金管理",
+    "department": "省直相关部门",
+    "ops": "运维",
+    "service": "平台服务",
+}
+
+SERVICES = ("registry", "evaluation", "funding", "notifications")
+
+# Performance metrics a base reports per period; they feed evaluation.
+METRICS = {
+    "incubated_enterprises": "孵化企业数",
+    "jobs_created": "带动就业人数",
+    "financing_raised": "融资额（元）",
+    "patents": "专利数",
+    "events_held": "双创活动场次",
+}
+
+# Section 三: the six reform areas, used as tags on plans, metrics and notifications.
+REFORM_AREAS = {
+    "market_space": "拓宽市场主体发展空间",
+    "ip_protection": "强化知识产权保护和管理",
+    "technology_transfer": "加速科技成果转化",
+    "fiscal_finance": "加大财税金融支持力度",
+    "talent_mobility": "促进创业创新人才流动",
+    "open_sharing": "加强协同创新和开放共享",
+}
+
+GRADES = {
+    "excellent": "优秀",
+    "good": "良好",
+    "qualified": "合格",
+    "unqualified": "不合格",
+}

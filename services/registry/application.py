@@ -1,0 +1,140 @@
+"""The registry application: declarations, plans, the status of record, and queries."""
+
+from datetime import datetime, timezone
+from typing import Callable
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.audit import describe_event
+from services.backbone.context import Actor, Context
+from services.backbone.errors import Conflict, NotFound, field_error
+
+from .domain import Base, DeclarationBatch
+from .integration import publications
+from .views import BaseDirectory, BatchCalendar
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RegistryApplication(ServiceApplication):
+    """Bases: declaration, construction plans with approvals and filing, status of record."""
+
+    name = "registry"
+    publications = publications
+    clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    def construct_views(self):
+        return [BaseDirectory(), BatchCalendar()]
+
+    # -- commands ----------------------------------------------------------------------
+
+    def declare(self, *, name: str, kind: str, region: dict, competent_department: str,
+                batch_id: UUID, contact: dict, actor: Actor, ctx: Context) -> Base:
+        """Declares a base in an open batch; the same name twice in a batch is refused."""
+        batch = self._batch(batch_id)
+        now = self.clock()
+        if not batch.accepts_declarations_at(now):
+            state = "closed" if batch.closed else (
+                f"open from {batch.opens_at.isoformat()} to {batch.closes_at.isoformat()}")
+            raise field_error("batch_id", f"batch {batch.name} does not accept declarations "
+                                          f"now ({state})")
+        if Base.create_id(name, batch_id) in self.repository:
+            raise field_error("name", f"{name} is already declared in batch {batch.name}", Conflict)
+        base = Base(name=name, kind=kind, region=region,
+                    competent_department=competent_department, batch_id=batch_id,
+                    contact=contact, declared_by=actor.id, ctx=ctx)
+        try:
+            self.save(base)
+        except IntegrityError:
+            raise field_error("name", f"{name} is already declared in batch {batch.name}",
+                              Conflict) from None
+        return base
+
+    @retry_on_conflict
+    def draft_plan(self, base_id: UUID, *, tasks: list[dict], targets: list[dict],
+                   actor: Actor, ctx: Context) -> Base:
+        base = self.get_base(base_id)
+        base.draft_plan(tasks=tasks, targets=targets, actor=actor, ctx=ctx)
+        self.save(base)
+        return base
+
+    @retry_on_conflict
+    def approve_plan(self, base_id: UUID, *, version: int, actor: Actor, ctx: Context) -> Base:
+        base = self.get_base(base_id)
+        base.approve_plan(version=version, actor=actor, approved_at=self.clock(), ctx=ctx)
+        self.save(base)
+        return base
+
+    @retry_on_conflict
+    def file_plan(self, base_id: UUID, *, actor: Actor, ctx: Context) -> Base:
+        base = self.get_base(base_id)
+        base.file_plan(actor=actor, ctx=ctx)
+        self.save(base)
+        return base
+
+    # -- reactions to evaluation's decisions ----------------------------------------------------
+
+    @reacts_to("BaseAdjusted")
+    def record_adjustment(self, event, processing) -> None:
+        payload = event.payload
+        base = self.get_base(payload["base_id"])
+        decision = {key: payload[key] for key in
+                    ("batch_id", "round_id", "score", "grade", "rubric_version",
+                     "policy_version", "rectification_deadline")
+                    if payload.get(key) is not None}
+        decision["source_position"] = event.position
+        base.record_adjustment(from_status=payload["from_status"], to_status=payload["to_status"],
+                               reason=payload["reason"], basis=payload["basis"],
+                               decision=decision, ctx=self.upstream_context(event))
+        processing.collect_events(base)
+
+    @reacts_to("BatchOpened")
+    def record_batch_opened(self, event, processing) -> None:
+        payload = event.payload
+        if payload["batch_id"] in self.repository:
+            return
+        processing.collect_events(DeclarationBatch(
+            batch_id=payload["batch_id"], name=payload["name"], opens_at=payload["opens_at"],
+            closes_at=payload["closes_at"], quota=payload["quota"],
+            ctx=self.upstream_context(event)))
+
+    @reacts_to("BatchClosed")
+    def record_batch_closed(self, event, processing) -> None:
+        batch = self._batch(event.payload["batch_id"])
+        if not batch.closed:
+            batch.close(ctx=self.upstream_context(event))
+            processing.collect_events(batch)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get_base(self, base_id: UUID) -> Base:
+        if base_id not in self.repository:
+            raise NotFound(f"No base {base_id}.")
+        base = self.repository.get(base_id)
+        if not isinstance(base, Base):
+            raise NotFound(f"No base {base_id}.")
+        return base
+
+    def list_bases(self, **filters) -> list[dict]:
+        return self.views[BaseDirectory].select(**filters)
+
+    def batches(self) -> list[dict]:
+        return self.views[BatchCalendar].all()
+
+    def _batch(self, batch_id: UUID) -> DeclarationBatch:
+        if batch_id not in self.repository:
+            raise field_error("batch_id", f"no declaration batch {batch_id} has been opened")
+        batch = self.repository.get(batch_id)
+        if not isinstance(batch, DeclarationBatch):
+            raise field_error("batch_id", f"{batch_id} is not a declaration batch")
+        return batch
+
+    def base_history(self, base_id: UUID) -> list[dict]:
+        """Every recorded event of a base: what, when, who, why."""
+        self.get_base(base_id)
+        return [describe_event(event) for event in self.history(base_id)]
+

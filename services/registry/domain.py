@@ -1,0 +1,196 @@
+"""Bases and their construction plans: the registry's aggregates. Pure, no I/O.
+
+A ``Base`` is declared in a batch; its status of record follows the decisions the
+evaluation service takes (recorded here as they arrive); once certified, its
+construction plan must be approved by the county government of its region AND by its
+competent department before it can be filed with the DRC (备案). A revised plan is a
+new version and needs both approvals again.
+
+Each public method checks its rule, then records one event through a private
+``@event`` method, whose body is the state change only (it also runs on replay).
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.backbone.context import Actor, Context, stable_id
+from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.contracts.common import check_tasks_cover_kind
+from services.contracts.vocabulary import ACTIVE_STATUSES, STATUSES
+
+APPROVING_ROLES = ("county_government", "competent_department")
+CLOSED_STATUSES = ("not_selected", "revoked")
+
+
+def normalize_name(name: str) -> str:
+    """Names compare without surrounding or doubled spaces and with full-width
+    brackets read as ASCII, so '山西大学 ' and '山西大学' are one declaration."""
+    table = str.maketrans({"（": "(", "）": ")"})
+    return " ".join(name.translate(table).split())
+
+
+class Base(Aggregate):
+    """A declared base (申报单位) and, once certified, a provincial demonstration base."""
+
+    @staticmethod
+    def create_id(name: str, batch_id: UUID, **_: Any) -> UUID:
+        """One declaration per name per batch: the id is derived from both, so a second
+        declaration collides with the first in the store, even when they race."""
+        return stable_id("base", batch_id, normalize_name(name))
+
+    @event("Declared")
+    def __init__(self, name: str, kind: str, region: dict, competent_department: str,
+                 batch_id: UUID, contact: dict, declared_by: UUID, ctx: Context):
+        self.name = name
+        self.kind = kind
+        self.region = region
+        self.competent_department = competent_department
+        self.batch_id = batch_id
+        self.contact = contact
+        self.declared_by = declared_by
+        self.status = "declared"
+        self.adjustments: list[dict] = []
+        self.plans: list[dict] = []
+        self.filed_version: int | None = None
+
+    # -- who may act for this base ---------------------------------------------------------
+
+    def is_represented_by(self, actor: Actor) -> bool:
+        """The applicant that declared the base, or one whose token names the base."""
+        return actor.role == "applicant" and (actor.id == self.declared_by or actor.speaks_for(self.id))
+
+    # -- status of record --------------------------------------------------------------------
+
+    def record_adjustment(self, *, from_status: str, to_status: str, reason: str,
+                          basis: str, decision: dict, ctx: Context) -> None:
+        """Records a decision of the evaluation service. The decision is authoritative;
+        a from_status that differs from ours is kept in the record for audit."""
+        if to_status not in STATUSES:
+            raise field_error("to_status", f"unknown status {to_status!r}")
+        self._status_recorded(from_status=from_status, to_status=to_status, reason=reason,
+                              basis=basis, decision=decision, ctx=ctx)
+
+    @event("StatusRecorded")
+    def _status_recorded(self, from_status: str, to_status: str, reason: str, basis: str,
+                         decision: dict, ctx: Context) -> None:
+        self.adjustments.append({"from": self.status, "to": to_status, "reason": reason,
+                                 "basis": basis, "decision": decision})
+        self.status = to_status
+
+    # -- construction plan -------------------------------------------------------------------
+
+    @property
+    def plan(self) -> dict | None:
+        """The latest version of the construction plan, if any."""
+        return self.plans[-1] if self.plans else None
+
+    def draft_plan(self, *, tasks: list[dict], targets: list[dict], actor: Actor,
+                   ctx: Context) -> int:
+        """Drafts the plan, or revises it (a new version, which needs approval again)."""
+        if not self.is_represented_by(actor):
+            raise Forbidden("Only the base's own applicant drafts its construction plan.")
+        if self.status in CLOSED_STATUSES:
+            raise RuleViolation(f"The base is {self.status}; it has no construction plan.")
+        try:
+            check_tasks_cover_kind(self.kind, tasks)
+        except Exception as error:
+            raise RuleViolation("The plan must cover the construction tasks of its kind.",
+                                fields={"tasks": getattr(error, "messages", [str(error)])}) from None
+        version = len(self.plans) + 1
+        self._plan_drafted(version=version, tasks=tasks, targets=targets, ctx=ctx)
+        return version
+
+    @event("PlanDrafted")
+    def _plan_drafted(self, version: int, tasks: list[dict], targets: list[dict],
+                      ctx: Context) -> None:
+        self.plans.append({"version": version, "tasks": tasks, "targets": targets,
+                           "approvals": {}})
+
+    def approve_plan(self, *, version: int, actor: Actor, approved_at: datetime,
+                     ctx: Context) -> None:
+        """Approval (审议通过) by the county government of the base's region, or by its
+        competent department, of the current plan version."""
+        plan = self.plan
+        if plan is None:
+            raise RuleViolation("There is no construction plan to approve.")
+        if version != plan["version"]:
+            raise field_error("version", f"the current plan version is {plan['version']}",
+                              Conflict)
+        if actor.role == "county_government":
+            if not actor.governs(self.region):
+                raise Forbidden(f"Only the government of {self.region['city']}"
+                                f"{self.region['county']} approves this plan.")
+        elif actor.role == "competent_department":
+            if actor.org != self.competent_department:
+                raise Forbidden(f"Only {self.competent_department} approves this plan as "
+                                "competent department.")
+        else:
+            raise Forbidden("Plans are approved by a county government or competent department.")
+        if actor.role in plan["approvals"]:
+            raise Conflict(f"Version {version} is already approved by the {actor.role}.")
+        self._plan_approved(version=version, capacity=actor.role, approver_id=actor.id,
+                            approver_name=actor.name, approved_at=approved_at, ctx=ctx)
+
+    @event("PlanApproved")
+    def _plan_approved(self, version: int, capacity: str, approver_id: UUID,
+                       approver_name: str, approved_at: datetime, ctx: Context) -> None:
+        self.plans[version - 1]["approvals"][capacity] = {
+            "actor_id": approver_id, "role": capacity, "name": approver_name,
+            "approved_at": approved_at,
+        }
+
+    def file_plan(self, *, actor: Actor, ctx: Context) -> int:
+        """Files (备案) the approved current plan with the DRC."""
+        if not (self.is_represented_by(actor) or actor.role == "drc"):
+            raise Forbidden("Only the base's applicant or the DRC files its plan.")
+        plan = self.plan
+        if plan is None:
+            raise RuleViolation("There is no construction plan to file.")
+        missing = [role for role in APPROVING_ROLES if role not in plan["approvals"]]
+        if missing:
+            raise RuleViolation(f"Version {plan['version']} still needs the approval of: "
+                                f"{', '.join(missing)}.", fields={"approvals": missing})
+        if self.status not in ACTIVE_STATUSES:
+            raise RuleViolation(f"Only a certified base files its plan; this one is {self.status}.",
+                                fields={"status": [self.status]})
+        if self.filed_version == plan["version"]:
+            raise Conflict(f"Version {plan['version']} is already filed.")
+        self._plan_filed(
+            version=plan["version"], kind=self.kind, tasks=plan["tasks"],
+            targets=plan["targets"],
+            approvals=[plan["approvals"][role] for role in APPROVING_ROLES], ctx=ctx,
+        )
+        return plan["version"]
+
+    @event("PlanFiled")
+    def _plan_filed(self, version: int, kind: str, tasks: list[dict], targets: list[dict],
+                    approvals: list[dict], ctx: Context) -> None:
+        self.filed_version = version
+
+
+class DeclarationBatch(Aggregate):
+    """The registry's record of a declaration batch the DRC opened (in evaluation):
+    declarations are accepted while it is open and within its window."""
+
+    @staticmethod
+    def create_id(batch_id: UUID, **_: Any) -> UUID:
+        return batch_id
+
+    @event("Opened")
+    def __init__(self, batch_id: UUID, name: str, opens_at: datetime, closes_at: datetime,
+                 quota: int, ctx: Context):
+        self.name = name
+        self.opens_at = opens_at
+        self.closes_at = closes_at
+        self.quota = quota
+        self.closed = False
+
+    @event("Closed")
+    def close(self, ctx: Context) -> None:
+        self.closed = True
+
+    def accepts_declarations_at(self, moment: datetime) -> bool:
+        return not self.closed and self.opens_at <= moment <= self.closes_at

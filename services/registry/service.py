@@ -1,0 +1,139 @@
+"""The registry service: HTTP and RPC entrypoints over the registry application.
+
+Thin by design: load and validate the request, call the application with the caller,
+dump the result. Rules live in domain.py, orchestration in application.py.
+"""
+
+from uuid import UUID
+
+from services.backbone.consumer import Subscription
+from services.backbone.dependencies import EventStore
+from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.eventlog import PublishedLog
+from services.backbone.errors import BadRequest
+
+from .application import RegistryApplication
+from .schemas import (
+    ApprovalRequest,
+    BaseOut,
+    BaseRowOut,
+    BatchOut,
+    DeclareRequest,
+    HistoryEntryOut,
+    ListQuery,
+    PlanRequest,
+)
+
+DECLARERS = ("applicant", "drc")
+APPROVERS = ("county_government", "competent_department")
+FILERS = ("applicant", "drc")
+
+
+class RegistryService(PublishedLog):
+    """Bases and their construction plans; the status of record of every base."""
+
+    name = "registry"
+
+    app = EventStore(RegistryApplication)
+    caller = Caller()
+    evaluation_events = Subscription("evaluation")  # BaseAdjusted, BatchOpened, BatchClosed
+
+    # -- commands -------------------------------------------------------------------------
+
+    @http("POST", "/bases", roles=DECLARERS)
+    def http_declare(self, request):
+        return 201, self.declare(**read_json(request))
+
+    @rpc(roles=DECLARERS)
+    def declare(self, **declaration):
+        """Declares a base (申报) in an open batch; returns the base."""
+        data = validated(DeclareRequest(), declaration)
+        call = self.caller
+        base = self.app.declare(**data, actor=call.actor, ctx=call.context)
+        return BaseOut().dump(base)
+
+    @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))
+    def http_draft_plan(self, request, base_id):
+        return 200, self.draft_plan(str(base_id), **read_json(request))
+
+    @rpc(roles=("applicant",))
+    def draft_plan(self, base_id, **plan):
+        """Drafts or revises the construction plan (建设方案) of a base."""
+        data = validated(PlanRequest(), plan)
+        call = self.caller
+        base = self.app.draft_plan(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
+        return BaseOut().dump(base)
+
+    @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS)
+    def http_approve_plan(self, request, base_id):
+        return 201, self.approve_plan(str(base_id), **read_json(request))
+
+    @rpc(roles=APPROVERS)
+    def approve_plan(self, base_id, **approval):
+        """Approves (审议通过) a version of a base's plan as county government or
+        competent department."""
+        data = validated(ApprovalRequest(), approval)
+        call = self.caller
+        base = self.app.approve_plan(_uuid(base_id), version=data["version"],
+                                     actor=call.actor, ctx=call.context)
+        return BaseOut().dump(base)
+
+    @http("POST", "/bases/<uuid:base_id>/plan/filing", roles=FILERS)
+    def http_file_plan(self, request, base_id):
+        return 201, self.file_plan(str(base_id))
+
+    @rpc(roles=FILERS)
+    def file_plan(self, base_id):
+        """Files (备案) the approved plan of a certified base with the DRC."""
+        call = self.caller
+        base = self.app.file_plan(_uuid(base_id), actor=call.actor, ctx=call.context)
+        return BaseOut().dump(base)
+
+    # -- queries --------------------------------------------------------------------------
+
+    @http("GET", "/bases/<uuid:base_id>")
+    def http_get_base(self, request, base_id):
+        return self.get_base(str(base_id))
+
+    @rpc
+    def get_base(self, base_id):
+        """One base with its plan and its adjustments."""
+        return BaseOut().dump(self.app.get_base(_uuid(base_id)))
+
+    @http("GET", "/bases")
+    def http_list_bases(self, request):
+        return self.list_bases(**request.args.to_dict())
+
+    @rpc
+    def list_bases(self, **filters):
+        """Bases filtered by kind, city, county, status and batch_id."""
+        query = validated(ListQuery(), filters)
+        rows = self.app.list_bases(**query)
+        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows)}
+
+    @http("GET", "/bases/<uuid:base_id>/history")
+    def http_base_history(self, request, base_id):
+        return self.base_history(str(base_id))
+
+    @rpc
+    def base_history(self, base_id):
+        """Every event of a base: what happened, when, who, why."""
+        entries = self.app.base_history(_uuid(base_id))
+        return {"base_id": str(base_id), "history": HistoryEntryOut(many=True).dump(entries)}
+
+    @http("GET", "/batches")
+    def http_batches(self, request):
+        return self.batches()
+
+    @rpc
+    def batches(self):
+        """Declaration batches, as the registry knows them from evaluation."""
+        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+
+
+def _uuid(value) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise BadRequest("Not a valid id.", fields={"base_id": ["Not a valid UUID."]}) from None
+

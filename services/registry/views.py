@@ -1,0 +1,86 @@
+"""The registry's read models, folded from its log (rebuildable from position 0)."""
+
+from uuid import UUID
+
+from services.backbone.views import View
+
+from .domain import Base, DeclarationBatch
+
+
+class BaseDirectory(View):
+    """A summary row per base, for lists filtered by kind, region, status and batch."""
+
+    def __init__(self):
+        self.rows: dict[UUID, dict] = {}
+
+    def reset(self):
+        self.rows = {}
+
+    def apply(self, event):
+        if isinstance(event, Base.Declared):
+            self.rows[event.originator_id] = {
+                "base_id": event.originator_id,
+                "name": event.name,
+                "kind": event.kind,
+                "region": event.region,
+                "competent_department": event.competent_department,
+                "batch_id": event.batch_id,
+                "status": "declared",
+                "declared_at": event.timestamp,
+                "updated_at": event.timestamp,
+                "plan_version": None,
+                "plan_approvals": [],
+                "filed_version": None,
+            }
+            return
+        row = self.rows.get(event.originator_id)
+        if row is None:
+            return
+        if isinstance(event, Base.StatusRecorded):
+            row["status"] = event.to_status
+        elif isinstance(event, Base.PlanDrafted):
+            row["plan_version"] = event.version
+            row["plan_approvals"] = []
+        elif isinstance(event, Base.PlanApproved):
+            row["plan_approvals"] = sorted(set(row["plan_approvals"]) | {event.capacity})
+        elif isinstance(event, Base.PlanFiled):
+            row["filed_version"] = event.version
+        else:
+            return
+        row["updated_at"] = event.timestamp
+
+    def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
+        rows = self.rows.values()
+        matches = [
+            dict(row) for row in rows
+            if (kind is None or row["kind"] == kind)
+            and (city is None or row["region"]["city"] == city)
+            and (county is None or row["region"]["county"] == county)
+            and (status is None or row["status"] == status)
+            and (batch_id is None or row["batch_id"] == batch_id)
+        ]
+        return sorted(matches, key=lambda row: (row["declared_at"], row["name"]))
+
+
+class BatchCalendar(View):
+    """The declaration batches the registry knows of (from evaluation's events)."""
+
+    def __init__(self):
+        self.batches: dict[UUID, dict] = {}
+
+    def reset(self):
+        self.batches = {}
+
+    def apply(self, event):
+        if isinstance(event, DeclarationBatch.Opened):
+            self.batches[event.originator_id] = {
+                "batch_id": event.originator_id, "name": event.name,
+                "opens_at": event.opens_at, "closes_at": event.closes_at,
+                "quota": event.quota, "closed": False,
+            }
+        elif isinstance(event, DeclarationBatch.Closed):
+            if event.originator_id in self.batches:
+                self.batches[event.originator_id]["closed"] = True
+
+    def all(self) -> list[dict]:
+        return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])

@@ -1,0 +1,99 @@
+"""Talking to the test's RabbitMQ vhost directly: publish envelopes as another service
+would, read what a queue holds."""
+
+import json
+from datetime import datetime, timezone
+from uuid import uuid4
+
+import socket
+
+from kombu import Connection, Consumer, Queue
+
+from services.backbone.broker import ConfirmedPublisher
+from services.backbone.context import stable_id
+from services.backbone.topology import events_exchange
+
+
+class UpstreamLog:
+    """Plays the part of a source service that has not been built (or is not running):
+    numbers its events and chains ``previous_position`` like a real relay."""
+
+    def __init__(self, config: dict, source: str, start: int = 0):
+        self.config = config
+        self.source = source
+        self.position = start
+        self.sent: list[dict] = []
+        self.publisher = ConfirmedPublisher(config["broker"]["url"])
+
+    def envelope(self, event_type: str, payload: dict, *, role: str = "drc",
+                 position: int | None = None, previous: int | None = None) -> dict:
+        previous = self.position if previous is None else previous
+        position = previous + 1 if position is None else position
+        self.position = max(self.position, position)
+        return {
+            "event_id": str(stable_id("test-event", self.source, position)),
+            "type": event_type,
+            "schema_version": 1,
+            "source": self.source,
+            "position": position,
+            "previous_position": previous or None,
+            "occurred_at": datetime.now(timezone.utc).isoformat(),
+            "actor": {"id": str(uuid4()), "role": role, "name": "测试"},
+            "correlation_id": str(uuid4()),
+            "payload": payload,
+        }
+
+    def publish(self, envelope: dict | bytes, routing_key: str | None = None) -> None:
+        if isinstance(envelope, dict):
+            self.sent.append(envelope)
+            routing_key = routing_key or envelope["type"]
+            message_id = envelope["event_id"]
+        else:
+            message_id = str(uuid4())
+        self.publisher.publish(
+            exchange=events_exchange(self.config["broker"]["namespace"], self.source).name,
+            routing_key=routing_key or "Unknown", body=envelope, message_id=message_id,
+        )
+
+    def emit(self, event_type: str, payload: dict, **kwargs) -> dict:
+        envelope = self.envelope(event_type, payload, **kwargs)
+        self.publish(envelope)
+        return envelope
+
+    def close(self):
+        self.publisher.close()
+
+
+def queue_messages(config: dict, queue_name: str, ack: bool = False, idle: float = 0.5) -> list:
+    """Every message a queue delivers until it stays idle for ``idle`` seconds; the
+    messages go back to the queue unless ``ack``. (Quorum queues with a single active
+    consumer refuse basic.get, so this consumes.)"""
+    messages = []
+    with Connection(config["broker"]["url"]) as connection:
+        channel = connection.channel()
+        consumer = Consumer(channel, queues=[Queue(queue_name, no_declare=True)],
+                            on_message=messages.append, accept=None, prefetch_count=1000)
+        with consumer:
+            while True:
+                try:
+                    connection.drain_events(timeout=idle)
+                except socket.timeout:
+                    break
+            for message in messages:
+                message.ack() if ack else message.requeue()
+        channel.close()
+    return messages
+
+
+def queue_depth(config: dict, queue_name: str) -> int:
+    with Connection(config["broker"]["url"]) as connection:
+        _, count, _ = connection.default_channel.queue_declare(queue_name, passive=True)
+        return count
+
+
+def body_of(message) -> dict:
+    return json.loads(message.body)
+
+
+def headers_of(message) -> dict:
+    return message.headers or {}

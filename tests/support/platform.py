@@ -1,0 +1,146 @@
+"""Helpers to run the platform's services in tests: in-process nameko containers, or
+real subprocesses (for tests that kill them)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+from nameko.testing.utils import find_free_port, get_extension
+
+from services.backbone.auth import issue_token
+from services.backbone.broker import nameko_config
+from services.backbone.config import PROJECT_ROOT, load_config, merge
+from services.backbone.dependencies import EventStore
+from services.backbone.runner import service_class
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
+               message: str = "condition"):
+    """Polls until ``predicate()`` is truthy; returns its value or fails the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Platform:
+    """One isolated platform for one test: config, tokens, services."""
+
+    def __init__(self, config: dict, container_factory):
+        self.config = config
+        self._container_factory = container_factory
+        self.containers = {}
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    # -- identity -----------------------------------------------------------------------
+
+    def token(self, role: str, **scope) -> str:
+        return issue_token(self.config["auth"]["secret"], role=role, **scope)
+
+    def headers(self, role: str, **scope) -> dict:
+        return {"Authorization": f"Bearer {self.token(role, **scope)}"}
+
+    # -- in-process services ------------------------------------------------------------------
+
+    def start(self, *names: str):
+        for name in names:
+            container = self._container_factory(service_class(name), nameko_config(self.config, name))
+            container.start()
+            self.containers[name] = container
+        return self
+
+    def app(self, name: str):
+        return get_extension(self.containers[name], EventStore).app
+
+    def url(self, name: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.config['services'][name]['http_port']}{path}"
+
+    def stop(self, name: str):
+        self.containers.pop(name).stop()
+
+    # -- subprocess services -------------------------------------------------------------------
+
+    def environment(self, extra: dict | None = None) -> dict:
+        """Environment variables that give a subprocess this platform's config."""
+        env = dict(os.environ)
+        env["SC_ENV"] = "test"
+        flat = {
+            "SC_BROKER__URL": self.config["broker"]["url"],
+            "SC_AUTH__SECRET": self.config["auth"]["secret"],
+            "SC_STORE__BACKEND": self.config["store"]["backend"],
+            "SC_STORE__SQLITE_DIR": self.config["store"]["sqlite_dir"],
+            "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
+        }
+        for name in ("registry", "evaluation", "funding", "notifications"):
+            flat[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(self.config["services"][name]["http_port"])
+        env.update(flat)
+        env.update(extra or {})
+        return env
+
+    def spawn(self, name: str, env: dict | None = None, wait: bool = True) -> subprocess.Popen:
+        log_path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", name],
+            cwd=PROJECT_ROOT, env=self.environment(env),
+            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = process
+        if wait:
+            self.wait_http(name, process)
+        return process
+
+    def wait_http(self, name: str, process: subprocess.Popen | None = None, timeout: float = 30):
+        def up():
+            if process is not None and process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}: {self.log(name)}")
+            try:
+                return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_until(up, timeout=timeout, message=f"{name} to answer HTTP")
+
+    def log(self, name: str) -> str:
+        path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def kill(self, name: str, sig=signal.SIGKILL) -> int:
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            process.send_signal(sig)
+        return process.wait(timeout=30)
+
+    def shutdown(self):
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM if self.processes[name].poll() is None else signal.SIGKILL)
+
+
+def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
+                postgres_db: str | None = None, overrides: dict | None = None) -> dict:
+    services = {name: {"http_port": find_free_port()}
+                for name in ("registry", "evaluation", "funding", "notifications")}
+    changes = {
+        "broker": {"url": amqp_uri},
+        "auth": {"secret": os.urandom(24).hex()},
+        "store": {"backend": backend, "sqlite_dir": str(tmp_path / "store")},
+        "services": services,
+    }
+    if postgres_db:
+        changes["store"]["postgres"] = {"dbname": postgres_db}
+    config = load_config("test", overrides=merge(changes, overrides or {}), environ={})
+    return config
+
+
+def dumps(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
