@@ -4,6 +4,7 @@
     sc run registry            run one service in the foreground
     sc run-all                 run every service, one process each (make run)
     sc token --role drc ...    issue a bearer token signed with the configured secret
+    sc docs-events             print docs/events.md from the contracts
 """
 
 import argparse
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from datetime import timedelta
 from uuid import UUID
 
@@ -23,6 +25,7 @@ def _config():
 
 
 def cmd_run(args) -> int:
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
@@ -87,6 +90,15 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_docs_events(args) -> int:
+    from services import contracts
+    from services.contracts.docs import render
+
+    assert contracts.CATALOG
+    print(render(), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -109,6 +121,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--base", action="append", help="base UUID an applicant answers for")
     token.add_argument("--ttl-hours", type=int)
     token.set_defaults(fn=cmd_token)
+
+    docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
+    docs.set_defaults(fn=cmd_docs_events)
     return top
 
 

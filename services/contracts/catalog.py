@@ -21,6 +21,7 @@ class ContractSpec:
     schemas: dict[int, type[Schema]] = field(default_factory=dict)
     upcasters: dict[int, Callable[[dict], dict]] = field(default_factory=dict)
     description: str = ""
+    example: dict = field(default_factory=dict)  # a real payload at the current version
 
     @property
     def current_version(self) -> int:
@@ -34,8 +35,9 @@ class ContractSpec:
 CATALOG: dict[str, ContractSpec] = {}
 
 
-def contract(event_type: str, *, source: str, version: int = 1):
-    """Registers a payload schema as version ``version`` of ``event_type``."""
+def contract(event_type: str, *, source: str, version: int = 1, example: dict | None = None):
+    """Registers a payload schema as version ``version`` of ``event_type``, with an
+    example payload (docs/events.md shows it; a test loads it with the schema)."""
 
     def register(schema_cls: type[Schema]) -> type[Schema]:
         spec = CATALOG.setdefault(event_type, ContractSpec(event_type, source))
@@ -44,7 +46,9 @@ def contract(event_type: str, *, source: str, version: int = 1):
         if version in spec.schemas:
             raise ValueError(f"{event_type} v{version} is registered twice")
         spec.schemas[version] = schema_cls
-        spec.description = spec.description or (schema_cls.__doc__ or "").strip()
+        if version == spec.current_version:
+            spec.description = (schema_cls.__doc__ or "").strip()
+            spec.example = example or spec.example
         return schema_cls
 
     return register

@@ -10,7 +10,13 @@ from .vocabulary import GRADES, STATUSES
 BASES_OF_DECISION = ("selection", "evaluation", "rectification", "deadline", "review")
 
 
-@contract("BatchOpened", source="evaluation", version=1)
+@contract("BatchOpened", source="evaluation", version=1, example={
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+    "name": "2017年第一批",
+    "opens_at": "2017-03-01T00:00:00+08:00",
+    "closes_at": "2017-06-30T23:59:59+08:00",
+    "quota": 12,
+})
 class BatchOpenedV1(Strict):
     """The DRC opened a declaration batch (申报批次) with its window and quota."""
 
@@ -26,14 +32,29 @@ class BatchOpenedV1(Strict):
             raise ValidationError("Must be after opens_at.", field_name="closes_at")
 
 
-@contract("BatchClosed", source="evaluation", version=1)
+@contract("BatchClosed", source="evaluation", version=1, example={
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+})
 class BatchClosedV1(Strict):
     """The DRC closed a declaration batch; no more declarations join it."""
 
     batch_id = fields.UUID(required=True)
 
 
-@contract("BaseAdjusted", source="evaluation", version=1)
+@contract("BaseAdjusted", source="evaluation", version=1, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "from_status": "declared",
+    "to_status": "certified",
+    "reason": "综合评分 91.50，列第 2 名，在 12 个名额内，认定为首批省级双创示范基地",
+    "basis": "selection",
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+    "round_id": None,
+    "score": "91.50",
+    "grade": None,
+    "rubric_version": "university-2017.1",
+    "policy_version": None,
+    "rectification_deadline": None,
+})
 class BaseAdjustedV1(Strict):
     """A decision changed the status of record of a base: certified or not selected after
     selection, or retained / warned / revoked / recommended after evaluation (动态调整)."""

@@ -20,7 +20,19 @@ class TrancheSchema(Strict):
     milestone = Name(max_length=200)
 
 
-@contract("FundingAllocated", source="funding", version=1)
+@contract("FundingAllocated", source="funding", version=1, example={
+    "allocation_id": "b7c1d2e3-f4a5-4b6c-9d7e-8f9a0b1c2d3e",
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "envelope_id": "c8d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+    "fiscal_year": 2017,
+    "fund_source": "provincial_budget",
+    "amount": "3000000.00",
+    "purpose": "省级双创示范基地建设补助",
+    "tranches": [
+        {"tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a", "amount": "2000000.00", "milestone": "建设方案备案"},
+        {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "2018年第三方评估合格"},
+    ],
+})
 class FundingAllocatedV1(Strict):
     """The funding office allocated budget support to a base from an envelope."""
 

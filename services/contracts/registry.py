@@ -8,7 +8,15 @@ from .fields import Name
 from .vocabulary import KINDS
 
 
-@contract("BaseDeclared", source="registry", version=1)
+@contract("BaseDeclared", source="registry", version=1, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "name": "山西大学",
+    "kind": "university",
+    "region": {"city": "太原市", "county": "小店区"},
+    "competent_department": "山西省教育厅",
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+    "contact": {"name": "王老师", "phone": "0351-7010000", "email": "sxu-scjd@example.cn"},
+})
 class BaseDeclaredV1(Strict):
     """A region, university/research institute or enterprise declared a base (申报) in a batch."""
 
@@ -21,7 +29,25 @@ class BaseDeclaredV1(Strict):
     contact = fields.Nested(ContactSchema, required=True)
 
 
-@contract("PlanFiled", source="registry", version=1)
+@contract("PlanFiled", source="registry", version=1, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "plan_version": 1,
+    "kind": "university",
+    "tasks": [
+        {"task": "talent_cultivation", "measures": "建立创业学院，开设创新创业必修课程", "reform_areas": ["talent_mobility"]},
+        {"task": "technology_transfer", "measures": "落实成果转化收益分配，建设技术转移中心", "reform_areas": ["technology_transfer"]},
+        {"task": "student_entrepreneurship", "measures": "允许休学创业，建设大学生创业园", "reform_areas": []},
+        {"task": "support_services", "measures": "建设知识产权运营平台", "reform_areas": ["ip_protection"]},
+    ],
+    "targets": [
+        {"metric": "incubated_enterprises", "value": "60.00", "due": "2018-12-31"},
+        {"metric": "patents", "value": "120.00", "due": "2018-12-31"},
+    ],
+    "approvals": [
+        {"actor_id": "5f0e3a1c-7d2b-4e8f-9a6c-0b1d2e3f4a5b", "role": "county_government", "name": "太原市小店区人民政府", "approved_at": "2017-10-16T10:00:00+08:00"},
+        {"actor_id": "6a1f4b2d-8e3c-4f9a-0b7d-1c2e3f4a5b6c", "role": "competent_department", "name": "山西省教育厅", "approved_at": "2017-10-20T15:30:00+08:00"},
+    ],
+})
 class PlanFiledV1(PlanContentSchema):
     """A certified base's construction plan, approved by its county government and its
     competent department, was filed with the DRC (备案)."""

@@ -11,7 +11,7 @@ from kombu import Connection, Consumer, Queue
 
 from services.backbone.broker import ConfirmedPublisher
 from services.backbone.context import stable_id
-from services.backbone.topology import events_exchange
+from services.backbone.topology import declare_topology, events_exchange
 
 
 class UpstreamLog:
@@ -22,15 +22,18 @@ class UpstreamLog:
         self.config = config
         self.source = source
         self.position = start
+        self.log: list[dict] = []  # every event of this source, published or not
         self.sent: list[dict] = []
         self.publisher = ConfirmedPublisher(config["broker"]["url"])
+        declare_topology(self.publisher.connection, config["broker"]["namespace"],
+                         config["consumer"]["delivery_limit"])
 
     def envelope(self, event_type: str, payload: dict, *, role: str = "drc",
                  position: int | None = None, previous: int | None = None) -> dict:
         previous = self.position if previous is None else previous
         position = previous + 1 if position is None else position
         self.position = max(self.position, position)
-        return {
+        envelope = {
             "event_id": str(stable_id("test-event", self.source, position)),
             "type": event_type,
             "schema_version": 1,
@@ -42,6 +45,8 @@ class UpstreamLog:
             "correlation_id": str(uuid4()),
             "payload": payload,
         }
+        self.log.append(envelope)
+        return envelope
 
     def publish(self, envelope: dict | bytes, routing_key: str | None = None) -> None:
         if isinstance(envelope, dict):
@@ -97,3 +102,21 @@ def body_of(message) -> dict:
 
 def headers_of(message) -> dict:
     return message.headers or {}
+
+
+def fake_source_service(upstream: UpstreamLog):
+    """A stand-in nameko service answering ``events_after`` from an UpstreamLog, so a
+    consumer can fill a gap from a source that is not built yet."""
+    from nameko.rpc import rpc
+
+    class FakeSource:
+        name = upstream.source
+
+        @rpc
+        def events_after(self, after=0, limit=500):
+            events = sorted((e for e in upstream.log if e["position"] > after),
+                            key=lambda e: e["position"])[:limit]
+            scanned = events[-1]["position"] if events else after
+            return {"events": events, "scanned": scanned, "head": upstream.position}
+
+    return FakeSource

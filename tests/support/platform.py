@@ -59,6 +59,10 @@ class Platform:
             self.containers[name] = container
         return self
 
+    def config_for_clients(self) -> dict:
+        """nameko config for test-side services and RPC clients (no web server)."""
+        return nameko_config(self.config)
+
     def app(self, name: str):
         return get_extension(self.containers[name], EventStore).app
 

@@ -1,0 +1,100 @@
+"""The idempotent consumer over the real broker: duplicates take effect once, gaps are
+filled from the source's log, poison goes to the dead-letter queue and the queue flows."""
+
+from uuid import UUID
+
+import requests
+
+from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
+from tests.integration.conftest import open_batch
+from tests.support.broker import body_of, fake_source_service, headers_of, queue_messages
+from tests.support.fixtures import declaration
+from tests.support.platform import wait_until
+
+
+def declare(platform, batch_id, **kwargs) -> dict:
+    response = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, **kwargs),
+                             headers=platform.headers("applicant"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def adjustment(base_id, from_status, to_status, reason="测试") -> dict:
+    return {"base_id": base_id, "from_status": from_status, "to_status": to_status,
+            "reason": reason, "basis": "selection"}
+
+
+def registry_caught_up(platform, position):
+    return lambda: platform.app("registry").last_position("evaluation") >= position
+
+
+def test_a_duplicated_delivery_takes_effect_once(platform, evaluation_log):
+    platform.start("registry")
+    base = declare(platform, open_batch(platform, evaluation_log))
+    certified = evaluation_log.emit("BaseAdjusted", adjustment(base["base_id"], "declared", "certified"))
+    evaluation_log.publish(certified)  # the broker delivers it again
+    evaluation_log.publish(certified)
+    marker = evaluation_log.emit("BatchClosed", {"batch_id": base["batch_id"]})
+    wait_until(registry_caught_up(platform, marker["position"]))
+
+    stored = platform.app("registry").get_base(UUID(base["base_id"]))
+    assert stored.status == "certified"
+    assert len(stored.adjustments) == 1
+
+
+def test_a_gap_is_filled_from_the_source_before_going_on(platform, evaluation_log, container_factory):
+    platform.start("registry")
+    base_id = declare(platform, open_batch(platform, evaluation_log))["base_id"]
+    source = container_factory(fake_source_service(evaluation_log), platform.config_for_clients())
+    source.start()
+
+    evaluation_log.envelope("BaseAdjusted", adjustment(base_id, "declared", "certified"))  # never sent
+    evaluation_log.emit("BaseAdjusted", adjustment(base_id, "certified", "warned"))
+    wait_until(registry_caught_up(platform, evaluation_log.position), message="the gap to be filled")
+
+    stored = platform.app("registry").get_base(UUID(base_id))
+    assert [a["to"] for a in stored.adjustments] == ["certified", "warned"]
+    assert stored.status == "warned"
+
+
+def test_a_message_that_is_not_an_event_is_dead_lettered_and_the_queue_flows(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    evaluation_log.publish(b"{not json", routing_key="BaseAdjusted")
+    missing_field = evaluation_log.envelope("BatchClosed", {"batch_id": batch_id})
+    del missing_field["correlation_id"]
+    evaluation_log.publish(missing_field)
+    closed = evaluation_log.emit("BatchClosed", {"batch_id": batch_id}, previous=missing_field["previous_position"])
+    wait_until(registry_caught_up(platform, closed["position"]), message="the valid event after the poison")
+
+    dlq = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+    dead = wait_until(lambda: len(queue_messages(platform.config, dlq)) == 2 and queue_messages(platform.config, dlq))
+    errors = sorted(headers_of(m)["x-error"] for m in dead)
+    assert "not valid JSON" in errors[1] or "not valid JSON" in errors[0]
+    assert any("correlation_id" in e and "Missing data" in e for e in errors)
+    assert all(headers_of(m)["x-original-queue"] == inbox_queue_name("sc", "registry", "evaluation")
+               for m in dead)
+    assert platform.app("registry").batches()[0]["closed"] is True
+
+
+def test_a_handler_that_keeps_failing_is_parked_after_n_attempts_and_the_next_event_applies(
+        platform, evaluation_log):
+    platform.start("registry")
+    base_id = declare(platform, open_batch(platform, evaluation_log))["base_id"]
+    unknown_base = "00000000-0000-4000-8000-000000000001"
+    poison = evaluation_log.emit("BaseAdjusted", adjustment(unknown_base, "declared", "certified"))
+    good = evaluation_log.emit("BaseAdjusted", adjustment(base_id, "declared", "certified"))
+    wait_until(registry_caught_up(platform, good["position"]), message="the event after the poison")
+
+    registry = platform.app("registry")
+    assert registry.get_base(UUID(base_id)).status == "certified"
+    parked = registry.parked("evaluation", poison["position"])
+    assert parked is not None and parked.state == "parked"
+    assert parked.attempts == platform.config["consumer"]["max_attempts"]
+    assert "No base" in parked.error
+
+    dlq = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+    dead = wait_until(lambda: queue_messages(platform.config, dlq))
+    assert len(dead) == 1
+    assert body_of(dead[0])["position"] == poison["position"]
+    assert "NotFound" in headers_of(dead[0])["x-error"]

@@ -1,0 +1,101 @@
+"""The registry's HTTP API: authentication, validation errors that name the field,
+duplicate declarations, and filtered lists."""
+
+import requests
+
+from tests.integration.conftest import open_batch
+from tests.support.fixtures import declaration
+
+
+def test_no_token_is_401_and_a_wrong_role_is_403_both_json(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+
+    anonymous = requests.post(url, json=declaration(batch_id))
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "unauthenticated"
+
+    forged = requests.post(url, json=declaration(batch_id),
+                           headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401
+
+    wrong_role = requests.post(url, json=declaration(batch_id), headers=platform.headers("evaluator"))
+    assert wrong_role.status_code == 403
+    assert wrong_role.json()["error"]["code"] == "forbidden"
+
+    assert requests.get(url).status_code == 401
+    assert requests.get(url, headers=platform.headers("department")).status_code == 200
+
+
+def test_bad_input_is_400_naming_the_field_and_changes_nothing(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    headers = platform.headers("applicant")
+
+    body = declaration(batch_id, kind="hospital")
+    body["unexpected"] = 1
+    del body["competent_department"]
+    response = requests.post(url, json=body, headers=headers)
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert "Must be one of" in fields["kind"][0]
+    assert fields["unexpected"] == ["Unknown field."]
+    assert fields["competent_department"] == ["Missing data for required field."]
+
+    not_json = requests.post(url, data="{", headers={**headers, "Content-Type": "application/json"})
+    assert not_json.status_code == 400
+    assert requests.get(url, headers=headers).json()["count"] == 0
+
+
+def test_the_same_name_twice_in_a_batch_is_refused(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    headers = platform.headers("applicant")
+    assert requests.post(url, json=declaration(batch_id), headers=headers).status_code == 201
+    again = requests.post(url, json=declaration(batch_id, name=" 山西大学"), headers=headers)
+    assert again.status_code == 409
+    assert "name" in again.json()["error"]["fields"]
+
+
+def test_declarations_outside_an_open_window_are_refused(platform, evaluation_log):
+    from datetime import timedelta
+
+    platform.start("registry")
+    future = open_batch(platform, evaluation_log, name="2018年第二批",
+                        opens_delta=timedelta(days=10), closes_delta=timedelta(days=40))
+    response = requests.post(platform.url("registry", "/bases"), json=declaration(future),
+                             headers=platform.headers("applicant"))
+    assert response.status_code == 422
+    assert "does not accept declarations" in response.json()["error"]["fields"]["batch_id"][0]
+
+    unknown = requests.post(platform.url("registry", "/bases"),
+                            json=declaration("5b0c7d2e-8f5e-4a8b-9d1e-3c2b1a0f9e8d"),
+                            headers=platform.headers("applicant"))
+    assert unknown.status_code == 422
+
+
+def test_lists_filter_by_kind_region_status_and_batch(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    headers = platform.headers("drc")
+    requests.post(url, json=declaration(batch_id), headers=headers)
+    requests.post(url, json=declaration(batch_id, name="孝义市", kind="regional", city="吕梁市",
+                                        county="孝义市", department="孝义市发展和改革局"),
+                  headers=headers)
+
+    def names(**query):
+        response = requests.get(url, params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()["bases"]]
+
+    assert names() == ["山西大学", "孝义市"]
+    assert names(kind="regional") == ["孝义市"]
+    assert names(city="太原市") == ["山西大学"]
+    assert names(status="declared", batch_id=batch_id) == ["山西大学", "孝义市"]
+    assert names(status="certified") == []
+    bad = requests.get(url, params={"status": "famous"}, headers=headers)
+    assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]

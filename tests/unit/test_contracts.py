@@ -1,0 +1,134 @@
+"""Contracts: the envelope and payloads refuse what is unknown, missing or ill-typed,
+naming the field; money is never a float; times carry their zone."""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from marshmallow import Schema, ValidationError
+
+from services.contracts import ContractViolation, load_event
+from services.contracts.fields import Money
+
+
+def envelope(**changes) -> dict:
+    data = {
+        "event_id": str(uuid4()),
+        "type": "BatchClosed",
+        "schema_version": 1,
+        "source": "evaluation",
+        "position": 7,
+        "previous_position": 6,
+        "occurred_at": "2017-09-07T09:00:00+08:00",
+        "actor": {"id": str(uuid4()), "role": "drc", "name": "省发展改革委"},
+        "correlation_id": str(uuid4()),
+        "payload": {"batch_id": str(uuid4())},
+    }
+    data.update(changes)
+    return data
+
+
+def violation(data) -> dict:
+    with pytest.raises(ContractViolation) as caught:
+        load_event(data)
+    return caught.value.messages
+
+
+def test_a_valid_envelope_loads_with_typed_fields():
+    event = load_event(envelope())
+    assert event.position == 7 and event.previous_position == 6
+    assert event.occurred_at.utcoffset().total_seconds() == 8 * 3600
+    assert event.actor.role == "drc"
+
+
+def test_unknown_and_missing_fields_are_named():
+    data = envelope(extra=1)
+    del data["correlation_id"]
+    messages = violation(data)
+    assert messages["extra"] == ["Unknown field."]
+    assert messages["correlation_id"] == ["Missing data for required field."]
+
+
+def test_payload_errors_are_nested_under_payload():
+    messages = violation(envelope(payload={"batch_id": "nope", "colour": "red"}))
+    assert "batch_id" in messages["payload"] and "colour" in messages["payload"]
+
+
+def test_a_naive_timestamp_is_refused():
+    assert "occurred_at" in violation(envelope(occurred_at="2017-09-07T09:00:00"))
+
+
+def test_unknown_type_version_and_wrong_source_are_refused():
+    assert "type" in violation(envelope(type="BaseRenamed"))
+    assert "schema_version" in violation(envelope(schema_version=9))
+    assert "source" in violation(envelope(source="funding"))
+
+
+def test_position_must_be_a_positive_integer_not_a_string():
+    assert "position" in violation(envelope(position="7"))
+    assert "position" in violation(envelope(position=0))
+
+
+def test_not_a_json_object_is_refused():
+    assert "_schema" in violation(["a", "list"])
+
+
+class Priced(Schema):
+    amount = Money(required=True)
+
+
+@pytest.mark.parametrize("value, expected", [("1000", "1000.00"), ("0.01", "0.01"), (250, "250.00"),
+                                             ("1250000.50", "1250000.50")])
+def test_money_is_decimal_with_two_places(value, expected):
+    loaded = Priced().load({"amount": value})["amount"]
+    assert isinstance(loaded, Decimal) and str(loaded) == expected
+    assert Priced().dump({"amount": loaded}) == {"amount": expected}
+
+
+@pytest.mark.parametrize("value, reason", [(10.5, "floats"), ("1.234", "two decimal places"),
+                                           ("0", "greater than 0"), ("-5", "greater than 0"),
+                                           ("abc", "Not a valid"), ("NaN", "finite"), (True, "floats")])
+def test_money_refuses_floats_fractions_of_fen_and_non_positive(value, reason):
+    with pytest.raises(ValidationError) as caught:
+        Priced().load({"amount": value})
+    assert reason in caught.value.messages["amount"][0]
+
+
+def test_funding_allocated_tranches_must_add_up():
+    from services.contracts.funding import FundingAllocatedV1
+
+    payload = {
+        "allocation_id": str(uuid4()), "base_id": str(uuid4()), "envelope_id": str(uuid4()),
+        "fiscal_year": 2017, "fund_source": "provincial_budget", "amount": "1000000.00",
+        "purpose": "双创示范基地建设", "tranches": [
+            {"tranche_id": str(uuid4()), "amount": "600000.00", "milestone": "方案备案"},
+            {"tranche_id": str(uuid4()), "amount": "300000.00", "milestone": "中期评估"}],
+    }
+    with pytest.raises(ValidationError) as caught:
+        FundingAllocatedV1().load(payload)
+    assert "tranches" in caught.value.messages
+
+
+def test_an_event_round_trips_through_its_message_form():
+    event = load_event(envelope())
+    again = load_event(event.to_message())
+    assert again == event
+    assert again.occurred_at == datetime(2017, 9, 7, 1, 0, tzinfo=timezone.utc)
+
+
+def test_every_contract_example_is_valid_at_its_current_version():
+    from services.contracts import CATALOG
+
+    for spec in CATALOG.values():
+        assert spec.example, f"{spec.type} has no example"
+        spec.schemas[spec.current_version]().load(spec.example)
+
+
+def test_docs_events_md_is_generated_from_the_contracts():
+    from pathlib import Path
+
+    from services.contracts.docs import render
+
+    document = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+    assert document.read_text(encoding="utf-8") == render(), "run: sc docs-events > docs/events.md"
