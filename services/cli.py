@@ -4,6 +4,8 @@
     sc run registry            run one service in the foreground
     sc run-all                 run every service, one process each (make run)
     sc token --role drc ...    issue a bearer token signed with the configured secret
+    sc queues [--json]         queue depths, dead letters, relay and consumer lags
+    sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
     sc docs-events             print docs/events.md from the contracts
 """
 
@@ -99,6 +101,85 @@ def cmd_docs_events(args) -> int:
     return 0
 
 
+def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
+    """Calls an ops RPC of a service as an ops actor (the token signed with the secret)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.backbone.auth import issue_token
+    from services.backbone.broker import nameko_config
+    from services.backbone.context import stable_id
+
+    token = issue_token(config["auth"]["secret"], role="ops", name=actor,
+                        actor_id=stable_id("ops-person", actor))
+    with ClusterRpcProxy(nameko_config(config), timeout=30,
+                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+        return getattr(getattr(cluster, service), method)(**kwargs)
+
+
+def cmd_queues(args) -> int:
+    """Queue health; exits 1 when a threshold is crossed, 2 when the broker is down."""
+    import json
+
+    from services.backbone import console, monitor
+
+    config = _config()
+    try:
+        report = monitor.platform_report(config, include_services=not args.no_services)
+    except OSError as error:
+        print(f"cannot reach the broker: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"queues (figures from {report['figures_from']}):")
+        print(console.table(report["queues"], ["name", "messages", "ready", "unacked",
+                                               "consumers", "publish_rate", "deliver_rate"]))
+        rows = []
+        for service, status in report["services"].items():
+            if "error" in status:
+                rows.append({"service": service, "relay": status["error"]})
+                continue
+            lags = ", ".join(f"{src} {c['lag']}" for src, c in status["consumers"].items())
+            rows.append({"service": service, "head": status["head"],
+                         "relay": "running" if status["relay"]["running"] else "stopped",
+                         "relay lag": status["relay"]["lag"], "consumer lag": lags})
+        if rows:
+            print("\nservices:")
+            print(console.table(rows, ["service", "head", "relay", "relay lag", "consumer lag"]))
+        print("\nalerts:" if report["alerts"] else "\nno alerts")
+        for alert in report["alerts"]:
+            print(f"  ! {alert}")
+    return 1 if report["alerts"] else 0
+
+
+def cmd_dlq(args) -> int:
+    import json
+
+    from services.backbone import console
+
+    config = _config()
+    if args.action == "list":
+        letters = _ops_rpc(config, args.service, "dead_letters", args.actor)
+        if args.json:
+            print(json.dumps(letters, ensure_ascii=False, indent=2))
+        else:
+            print(console.table(letters, ["queue", "message_id", "attempts", "dead_lettered_at", "error"]))
+        return 0
+    if args.action == "show":
+        letters = _ops_rpc(config, args.service, "dead_letters", args.actor)
+        match = [l for l in letters if l["message_id"] == args.message_id]
+        if not match:
+            print(f"no dead letter {args.message_id}", file=sys.stderr)
+            return 1
+        print(json.dumps(match[0], ensure_ascii=False, indent=2))
+        return 0
+    method = "replay_dead_letter" if args.action == "replay" else "discard_dead_letter"
+    result = _ops_rpc(config, args.service, method, args.actor, queue=args.queue,
+                      message_id=args.message_id, reason=args.reason or "")
+    print(f"{result['action']}: {result['message_id']} ({result['queue']})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -121,6 +202,21 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--base", action="append", help="base UUID an applicant answers for")
     token.add_argument("--ttl-hours", type=int)
     token.set_defaults(fn=cmd_token)
+
+    queues = commands.add_parser("queues", help="queue depths, dead letters, lags; exit 1 on alerts")
+    queues.add_argument("--json", action="store_true")
+    queues.add_argument("--no-services", action="store_true", help="broker figures only")
+    queues.set_defaults(fn=cmd_queues)
+
+    dlq = commands.add_parser("dlq", help="dead letters: list, show, replay, discard")
+    dlq.add_argument("action", choices=["list", "show", "replay", "discard"])
+    dlq.add_argument("--service", required=True, help="the consuming service")
+    dlq.add_argument("--queue", help="the dead-letter queue (replay, discard)")
+    dlq.add_argument("--message-id", help="the message (show, replay, discard)")
+    dlq.add_argument("--reason", help="why (discard)")
+    dlq.add_argument("--actor", default=os.environ.get("USER", "ops"), help="who acts (audited)")
+    dlq.add_argument("--json", action="store_true")
+    dlq.set_defaults(fn=cmd_dlq)
 
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)

@@ -7,6 +7,7 @@ records the tracking position (source, position) in the same transaction as the 
 it causes. That atomic write is what makes redelivery harmless.
 """
 
+import json
 from datetime import date
 from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable
@@ -21,7 +22,7 @@ from eventsourcing.utils import get_topic
 from services.contracts import ActorRef, IntegrationEvent, new_event
 
 from .context import Context, stable_id
-from .deadletters import ParkedEvent
+from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
 from .views import View, ViewFollower
 
@@ -120,7 +121,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
-        self._save_listeners: list[Callable[[], None]] = []
+        self._save_listeners: list[Callable[[list], None]] = []
         self.views = ViewFollower(self, self.construct_views())
 
     # -- infrastructure hooks -------------------------------------------------------
@@ -134,13 +135,14 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """The read models of this service, folded from its log."""
         return []
 
-    def on_save(self, listener: Callable[[], None]) -> None:
-        """Calls ``listener`` after every commit (the relay uses it to publish promptly)."""
+    def on_save(self, listener: Callable[[list], None]) -> None:
+        """Calls ``listener(recordings)`` after every commit (the relay uses it to publish
+        promptly, the metrics to count)."""
         self._save_listeners.append(listener)
 
     def _notify(self, recordings) -> None:
         for listener in self._save_listeners:
-            listener()
+            listener(recordings)
 
     # -- consuming upstream logs ------------------------------------------------------
 
@@ -187,10 +189,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         processing = ProcessingEvent(tracking=Tracking(event.source, event.position))
         processing.collect_events(parked)
         try:
-            self._record(processing)
+            recordings = self._record(processing)
         except IntegrityError:
             return False
-        self._notify([])
+        self._notify(recordings)
         return True
 
     def parked(self, source: str, position: int) -> ParkedEvent | None:
@@ -207,8 +209,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self.policy(event, processing)
         parked.replayed(ctx=ctx)
         processing.collect_events(parked)
-        self._record(processing)
-        self._notify([])
+        self._notify(self._record(processing))
         return True
 
     @retry_on_conflict
@@ -219,6 +220,34 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         parked.discarded(reason=reason, ctx=ctx)
         self.save(parked)
         return True
+
+    @retry_on_conflict
+    def record_dead_letter_action(self, *, queue: str, message_id: str, error: str,
+                                  body: bytes, action: str, reason: str, ctx: Context) -> None:
+        """Audits an ops action on a dead letter; a discarded parked event is marked
+        discarded too, so nobody replays it by mistake later."""
+        record_id = DeadLetterRecord.create_id(queue, message_id)
+        if record_id in self.repository:
+            record = self.repository.get(record_id)
+        else:
+            record = DeadLetterRecord(queue=queue, message_id=message_id, error=error[:4000], ctx=ctx)
+        changed = [record]
+        if action == "replay":
+            record.replayed(ctx=ctx)
+        else:
+            record.discarded(reason=reason, ctx=ctx)
+            parked = self._parked_for(body)
+            if parked is not None and parked.state == "parked":
+                parked.discarded(reason=reason, ctx=ctx)
+                changed.append(parked)
+        self.save(*changed)
+
+    def _parked_for(self, body: bytes) -> ParkedEvent | None:
+        try:
+            data = json.loads(body)
+            return self.parked(str(data["source"]), int(data["position"]))
+        except (ValueError, KeyError, TypeError):
+            return None
 
     # -- publishing this service's log ------------------------------------------------------
 

@@ -108,9 +108,8 @@ class Subscription(DependencyProvider):
         self.dead_letters = ConfirmedPublisher(config["broker"]["url"])
         self.pending = LightQueue()
         self.failures: dict[tuple[str, int], int] = {}
-        self.applied_count = 0
-        self.duplicate_count = 0
-        self.dead_lettered_count = 0
+        self.outcomes: dict[str, int] = {}
+        self.highest_seen = 0  # the highest position of the source seen so far
         self._running = False
         self.queue_consumer.register_provider(self)
 
@@ -142,9 +141,26 @@ class Subscription(DependencyProvider):
                 return dependency.app
         raise RuntimeError(f"{self.service} has a Subscription but no EventStore")
 
-    def lag(self) -> int | None:
-        """Messages waiting in this process (the broker's queue depth is separate)."""
-        return self.pending.qsize()
+    def status(self) -> dict:
+        """What ops needs to know about this subscription."""
+        last = self.app.last_position(self.source)
+        return {
+            "queue": self.queue_name,
+            "last_position": last,
+            "highest_seen": self.highest_seen,
+            "lag": max(0, self.highest_seen - last),
+            "pending_in_process": self.pending.qsize(),
+            "outcomes": dict(self.outcomes),
+        }
+
+    def _count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self.app.metrics.events_consumed.labels(self.source, outcome).inc()
+
+    def _seen(self, position: int) -> None:
+        self.highest_seen = max(self.highest_seen, position)
+        lag = max(0, self.highest_seen - self.app.last_position(self.source))
+        self.app.metrics.consumer_lag.labels(self.source).set(lag)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -180,8 +196,10 @@ class Subscription(DependencyProvider):
             event = self._decode(message)
         except ContractViolation as violation:
             self._dead_letter_message(message, f"ContractViolation: {violation}", delivered_before + 1)
+            self._count("invalid")
             self._ack(message)
             return
+        self._seen(event.position)
 
         backoff = float(self.settings["retry_backoff_seconds"])
         transient_delay = backoff
@@ -189,8 +207,10 @@ class Subscription(DependencyProvider):
             try:
                 self._apply_in_order(event)
                 self._ack(message)
+                self._seen(event.position)
                 return
             except TRANSIENT + (SourceUnavailable,) as error:
+                self.app.metrics.handler_failures.labels(self.source, "transient").inc()
                 log.warning("%s <- %s#%s: transient failure, retrying in %.1fs: %r",
                             self.service, self.source, event.position, transient_delay, error)
                 eventlet.sleep(transient_delay)
@@ -208,6 +228,7 @@ class Subscription(DependencyProvider):
         parking itself fails, the error propagates and the message is requeued."""
         event = failure.event
         key = (event.source, event.position)
+        self.app.metrics.handler_failures.labels(self.source, "error").inc()
         attempts = self.failures.get(key, delivered_before) + 1
         self.failures[key] = attempts
         if attempts < int(self.settings["max_attempts"]):
@@ -220,6 +241,7 @@ class Subscription(DependencyProvider):
                   event.source, event.position, attempts, error)
         self._publish_dead_letter(event.to_message(), error, attempts, message_id=str(event.event_id))
         self.app.park(event, error, attempts, SYSTEM_ACTOR.context(event.correlation_id))
+        self._count("parked")
         self.failures.pop(key, None)
         return True
 
@@ -247,25 +269,23 @@ class Subscription(DependencyProvider):
         last = app.last_position(self.source)
         if event.position <= last:
             # Already handled: a redelivery, or ops replaying a parked event.
-            if self._apply(app.replay_parked, event, SYSTEM_ACTOR.context(event.correlation_id)):
-                self.applied_count += 1
-            else:
-                self.duplicate_count += 1
+            replayed = self._apply(app.replay_parked, event, SYSTEM_ACTOR.context(event.correlation_id))
+            self._count("replayed" if replayed else "duplicate")
             return
         if event.previous_position is not None and event.previous_position > last:
             self._pull_and_apply(after=last, until=event.previous_position)
-        if self._apply(app.receive, event):
-            self.applied_count += 1
-        else:
-            self.duplicate_count += 1
+        self._count("applied" if self._apply(app.receive, event) else "duplicate")
 
     def _apply(self, fn, event, *args) -> bool:
+        started = time.monotonic()
         try:
             return fn(event, *args)
         except TRANSIENT:
             raise
         except Exception as error:
             raise ApplyFailed(event, error) from error
+        finally:
+            self.app.metrics.handler_seconds.labels(self.source).observe(time.monotonic() - started)
 
     def _pull_and_apply(self, after: int, until: int | None) -> None:
         """Pulls the source's events after ``after`` (up to ``until``, or to its head)
@@ -276,10 +296,11 @@ class Subscription(DependencyProvider):
             for event in events:
                 if until is not None and event.position > until:
                     return
+                self._seen(event.position)
                 if event.position <= app.last_position(self.source):
                     continue
                 if self._apply(app.receive, event):
-                    self.applied_count += 1
+                    self._count("applied")
             if scanned <= after or scanned >= head:
                 return
             after = scanned
@@ -335,4 +356,3 @@ class Subscription(DependencyProvider):
             message_id=message_id,
             headers=headers,
         )
-        self.dead_lettered_count += 1

@@ -38,3 +38,26 @@ class ParkedEvent(Aggregate):
     @event("Discarded")
     def discarded(self, reason: str, ctx: Context) -> None:
         self.state = "discarded"
+
+
+class DeadLetterRecord(Aggregate):
+    """What ops did with one dead-lettered message (replayed, discarded), and who."""
+
+    @staticmethod
+    def create_id(queue: str, message_id: str, **_: Any):
+        return stable_id("dead-letter", queue, message_id)
+
+    @event("Noted")
+    def __init__(self, queue: str, message_id: str, error: str, ctx: Context):
+        self.queue = queue
+        self.message_id = message_id
+        self.error = error
+        self.actions: list[str] = []
+
+    @event("Replayed")
+    def replayed(self, ctx: Context) -> None:
+        self.actions.append("replayed")
+
+    @event("Discarded")
+    def discarded(self, reason: str, ctx: Context) -> None:
+        self.actions.append("discarded")

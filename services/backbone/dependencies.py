@@ -13,6 +13,7 @@ from kombu import Connection
 from nameko.extensions import DependencyProvider
 
 from .broker import ConfirmedPublisher
+from .metrics import ServiceMetrics
 from .relay import OutboxRelay
 from .store import store_env
 from .topology import declare_topology
@@ -32,6 +33,8 @@ class EventStore(DependencyProvider):
         with Connection(broker["url"]) as connection:
             declare_topology(connection, broker["namespace"], config["consumer"]["delivery_limit"])
         self.app = self.application_class(env=store_env(config, self.application_class.name))
+        self.app.metrics = metrics = ServiceMetrics(self.application_class.name)
+        self.app.on_save(lambda recordings: metrics.events_appended.inc(len(recordings)))
         relay = config["relay"]
         self.relay = OutboxRelay(
             self.app,
@@ -39,7 +42,10 @@ class EventStore(DependencyProvider):
             namespace=broker["namespace"],
             batch_size=int(relay["batch_size"]),
             poll_interval=float(relay["poll_interval_seconds"]),
+            metrics=metrics,
         )
+        metrics.relay_lag.set_function(self.relay.lag)
+        metrics.log_head.set_function(self.app.head)
         self.relay_enabled = bool(relay.get("enabled", True))
         self.app.relay = self.relay  # health checks and ops tools read its state
 

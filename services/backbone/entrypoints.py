@@ -10,6 +10,7 @@ dependency.
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 from uuid import UUID, uuid4
@@ -35,6 +36,15 @@ ANY_ROLE = None
 
 def _secret(container) -> str:
     return container.config["PLATFORM"]["auth"]["secret"]
+
+
+def _metrics(container):
+    """The service's metrics, if it has an event store (test doubles may not)."""
+    for dependency in container.dependencies:
+        metrics = getattr(getattr(dependency, "app", None), "metrics", None)
+        if metrics is not None:
+            return metrics
+    return None
 
 
 def json_response(status: int, body, headers=None) -> Response:
@@ -67,6 +77,15 @@ class JsonHttp(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
+        started = time.monotonic()
+        response = self._respond(request)
+        metrics = _metrics(self.container)
+        if metrics is not None:
+            metrics.http_seconds.labels(self.method, self.url, str(response.status_code)).observe(
+                time.monotonic() - started)
+        return response
+
+    def _respond(self, request):
         request.shallow = False
         try:
             header = request.headers.get("Authorization")

@@ -102,7 +102,7 @@ class OutboxRelay:
     """Moves committed events from the log to the service's exchange."""
 
     def __init__(self, app, publisher, namespace: str, batch_size: int = 500,
-                 poll_interval: float = 1.0):
+                 poll_interval: float = 1.0, metrics=None):
         self.app = app
         self.publisher = publisher
         self.exchange = events_exchange(namespace, app.name).name
@@ -112,11 +112,12 @@ class OutboxRelay:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self.published_count = 0
+        self.metrics = metrics
         self.last_error: str | None = None
         self.running = False
         app.on_save(self.wake)
 
-    def wake(self) -> None:
+    def wake(self, *_recordings) -> None:
         self._wakeup.set()
 
     def stop(self) -> None:
@@ -126,6 +127,18 @@ class OutboxRelay:
     def lag(self) -> int:
         """Log positions not yet handed to the broker."""
         return max(0, self.app.head() - self.state.read().scanned)
+
+    def status(self) -> dict:
+        position = self.state.read()
+        return {
+            "running": self.running,
+            "scanned": position.scanned,
+            "published": position.published,
+            "head": self.app.head(),
+            "lag": self.lag(),
+            "published_since_start": self.published_count,
+            "last_error": self.last_error,
+        }
 
     def run_forever(self) -> None:
         """Publishes until stopped; a failure (broker down) is retried with backoff."""
@@ -197,3 +210,5 @@ class OutboxRelay:
         failpoints.hit("relay.after_publish")
         position.published = notification.id
         self.published_count += 1
+        if self.metrics is not None:
+            self.metrics.events_published.labels(event.type).inc()

@@ -10,6 +10,7 @@ from services.backbone.consumer import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.eventlog import PublishedLog
+from services.backbone.ops import OperationsEndpoints
 from services.backbone.errors import BadRequest
 
 from .application import RegistryApplication
@@ -29,7 +30,7 @@ APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
 
 
-class RegistryService(PublishedLog):
+class RegistryService(PublishedLog, OperationsEndpoints):
     """Bases and their construction plans; the status of record of every base."""
 
     name = "registry"

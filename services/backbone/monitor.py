@@ -1,0 +1,165 @@
+"""Is the platform's event flow healthy? Queues, dead letters, relay and consumer lags.
+
+Reads queue figures from RabbitMQ's management API when it answers (depth, ready,
+unacked, consumers, publish/deliver rates) and falls back to AMQP passive declares
+(depth and consumers) when it does not. Asks each service for its relay and consumer
+positions over RPC. Compares everything with ``ops.thresholds`` from config and lists
+what is over: ``sc queues`` exits non-zero when that list is not empty, so cron or a
+monitor can alert on it.
+"""
+
+from dataclasses import asdict, dataclass
+from urllib.parse import quote, urlparse
+
+import requests
+from kombu import Connection
+
+from .auth import issue_token
+from .broker import nameko_config
+from .context import SYSTEM_ACTOR
+from .topology import SUBSCRIPTIONS, all_queues
+
+DEFAULT_THRESHOLDS = {
+    "queue_depth": 1000,  # messages waiting in an inbox queue
+    "dead_letters": 0,  # any dead letter needs a person
+    "relay_lag": 100,  # log positions not yet published
+    "consumer_lag": 100,  # positions of a source not yet applied by a consumer
+}
+
+
+@dataclass
+class QueueFigures:
+    name: str
+    kind: str  # inbox | dead_letter | rpc
+    messages: int
+    ready: int | None
+    unacked: int | None
+    consumers: int | None
+    publish_rate: float | None = None
+    deliver_rate: float | None = None
+
+
+def _kind(name: str) -> str:
+    if name.endswith(".dlq"):
+        return "dead_letter"
+    if name.startswith("rpc-"):
+        return "rpc"
+    return "inbox"
+
+
+def _platform_queue_names(config: dict) -> list[str]:
+    namespace = config["broker"]["namespace"]
+    names = [queue.name for queue in all_queues(namespace, config["consumer"]["delivery_limit"])]
+    return names + [f"rpc-{service}" for service in SUBSCRIPTIONS]
+
+
+def _vhost(broker_url: str) -> str:
+    path = urlparse(broker_url).path
+    return path[1:] if len(path) > 1 else "/"
+
+
+def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigures]:
+    """Figures from the management HTTP API (raises if it does not answer)."""
+    api = urlparse(config["broker"]["management_url"])
+    base = f"{api.scheme}://{api.hostname}:{api.port or 15672}"
+    vhost = quote(_vhost(config["broker"]["url"]), safe="")
+    response = requests.get(f"{base}/api/queues/{vhost}", timeout=timeout,
+                            auth=(api.username or "guest", api.password or "guest"))
+    response.raise_for_status()
+    wanted = set(_platform_queue_names(config))
+    figures = []
+    for queue in response.json():
+        if queue["name"] not in wanted:
+            continue
+        stats = queue.get("message_stats") or {}
+        figures.append(QueueFigures(
+            name=queue["name"], kind=_kind(queue["name"]),
+            messages=queue.get("messages", 0) or 0,
+            ready=queue.get("messages_ready"), unacked=queue.get("messages_unacknowledged"),
+            consumers=queue.get("consumers"),
+            publish_rate=(stats.get("publish_details") or {}).get("rate"),
+            deliver_rate=(stats.get("deliver_get_details") or {}).get("rate"),
+        ))
+    return sorted(figures, key=lambda q: q.name)
+
+
+def queues_from_amqp(config: dict) -> list[QueueFigures]:
+    """Figures from passive declares: depth and consumers, no rates, no unacked."""
+    figures = []
+    with Connection(config["broker"]["url"], connect_timeout=5) as connection:
+        for name in _platform_queue_names(config):
+            channel = connection.channel()
+            try:
+                _, count, consumers = channel.queue_declare(name, passive=True)
+            except Exception:  # queue not declared yet (its service never ran)
+                continue
+            finally:
+                try:
+                    channel.close()
+                except Exception:  # a failed passive declare already closed it
+                    pass
+            figures.append(QueueFigures(name=name, kind=_kind(name), messages=count,
+                                        ready=count, unacked=None, consumers=consumers))
+    return sorted(figures, key=lambda q: q.name)
+
+
+def queue_figures(config: dict) -> tuple[list[QueueFigures], str]:
+    """The figures and where they came from ("management" or "amqp")."""
+    try:
+        return queues_from_management(config), "management"
+    except (requests.RequestException, ValueError):
+        return queues_from_amqp(config), "amqp"
+
+
+def service_statuses(config: dict, timeout: float = 3.0) -> dict[str, dict]:
+    """Each service's own report (relay and consumers), or why it could not answer."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    token = issue_token(config["auth"]["secret"], role="ops", name="monitor",
+                        actor_id=SYSTEM_ACTOR.id)
+    statuses = {}
+    with ClusterRpcProxy(nameko_config(config), timeout=timeout,
+                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+        for service in SUBSCRIPTIONS:
+            try:
+                statuses[service] = getattr(cluster, service).ops_status()
+            except Exception as error:  # report an unreachable service, do not fail
+                statuses[service] = {"error": f"{type(error).__name__}: {error}"}
+    return statuses
+
+
+def platform_report(config: dict, include_services: bool = True) -> dict:
+    """Everything ops looks at, with the alerts that the thresholds raise."""
+    thresholds = {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
+    queues, via = queue_figures(config)
+    services = service_statuses(config) if include_services else {}
+    alerts = alerts_for(queues, services, thresholds)
+    return {"queues": [asdict(q) for q in queues], "figures_from": via,
+            "services": services, "thresholds": thresholds, "alerts": alerts}
+
+
+def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> list[str]:
+    alerts = []
+    for queue in queues:
+        if queue.kind == "dead_letter" and queue.messages > thresholds["dead_letters"]:
+            alerts.append(f"{queue.name}: {queue.messages} dead letter(s)")
+        elif queue.kind == "inbox" and queue.messages > thresholds["queue_depth"]:
+            alerts.append(f"{queue.name}: {queue.messages} messages waiting")
+        if queue.kind == "inbox" and queue.consumers == 0 and queue.messages:
+            alerts.append(f"{queue.name}: messages waiting and no consumer")
+    for service, status in services.items():
+        if "error" in status:
+            alerts.append(f"{service}: not answering ({status['error']})")
+            continue
+        relay = status["relay"]
+        if relay["lag"] > thresholds["relay_lag"]:
+            alerts.append(f"{service}: relay {relay['lag']} positions behind its log")
+        if not relay["running"]:
+            alerts.append(f"{service}: relay not running ({relay.get('last_error') or 'stopped'})")
+        for source, consumer in status.get("consumers", {}).items():
+            published = (services.get(source) or {}).get("relay", {}).get("published")
+            lag = max(0, (published or 0) - consumer["last_position"]) if published else consumer["lag"]
+            consumer["lag"] = lag
+            if lag > thresholds["consumer_lag"]:
+                alerts.append(f"{service}: {lag} positions of {source} not applied yet")
+    return alerts

@@ -1,0 +1,156 @@
+"""Operations endpoints every service has: readiness, metrics, its own status, the
+platform's queues, and its dead letters (list, show, replay, discard; each audited).
+
+A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
+"""
+
+from kombu import Connection
+from marshmallow import Schema, fields, validate
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from . import monitor
+from .consumer import Subscription
+from .dependencies import EventStore
+from .dlq import act_on_dead_letter, list_dead_letters
+from .entrypoints import Caller, http, read_json, rpc, validated
+from .errors import NotFound
+from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+
+OPS = ("ops",)
+OPS_READERS = ("ops", "drc", "service")
+
+
+class Operations(DependencyProvider):
+    """Gives workers the container-level parts ops looks at: config, store, relay,
+    subscriptions."""
+
+    def get_dependency(self, worker_ctx):
+        return ServiceOperations(self.container)
+
+
+class ServiceOperations:
+    def __init__(self, container):
+        self.service = container.service_name
+        self.config = container.config["PLATFORM"]
+        self.app = next(d.app for d in container.dependencies if isinstance(d, EventStore))
+        self.subscriptions = [d for d in container.dependencies if isinstance(d, Subscription)]
+
+    def status(self) -> dict:
+        return {
+            "service": self.service,
+            "head": self.app.head(),
+            "relay": self.app.relay.status(),
+            "consumers": {s.source: s.status() for s in self.subscriptions},
+        }
+
+    def readiness(self) -> dict:
+        checks = {}
+        try:
+            self.app.head()
+            checks["store"] = "ok"
+        except Exception as error:  # a readiness probe reports; it does not raise
+            checks["store"] = f"error: {error}"
+        try:
+            with Connection(self.config["broker"]["url"], connect_timeout=2) as connection:
+                connection.ensure_connection(max_retries=1)
+            checks["broker"] = "ok"
+        except Exception as error:  # same
+            checks["broker"] = f"error: {error}"
+        relay = self.app.relay
+        checks["relay"] = "ok" if relay.running else f"error: not running ({relay.last_error})"
+        return checks
+
+    def dead_letter_queues(self) -> list[str]:
+        namespace = self.config["broker"]["namespace"]
+        return [dead_letter_queue_name(inbox_queue_name(namespace, self.service, source))
+                for source in SUBSCRIPTIONS.get(self.service, ())]
+
+    def dead_letters(self) -> list[dict]:
+        url = self.config["broker"]["url"]
+        return [letter.summary() for queue in self.dead_letter_queues()
+                for letter in list_dead_letters(url, queue)]
+
+    def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx) -> dict:
+        if queue not in self.dead_letter_queues():
+            raise NotFound(f"{queue} is not a dead-letter queue of {self.service}.")
+
+        def record(letter):
+            self.app.record_dead_letter_action(
+                queue=queue, message_id=message_id, error=letter.error, body=letter.body,
+                action="replay" if replay else "discard", reason=reason, ctx=ctx)
+
+        letter = act_on_dead_letter(self.config["broker"]["url"], queue, message_id,
+                                    replay=replay, record=record)
+        return {**letter.summary(), "action": "replayed" if replay else "discarded"}
+
+
+class DeadLetterAction(Schema):
+    queue = fields.String(required=True)
+    message_id = fields.String(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class OperationsEndpoints:
+    """Readiness, metrics, status, queues and dead letters of a service."""
+
+    operations = Operations()
+    caller = Caller()
+
+    @http("GET", "/ready", public=True)
+    def ready(self, request):
+        """Readiness: store reachable, broker reachable, relay running."""
+        checks = self.operations.readiness()
+        ok = all(value == "ok" for value in checks.values())
+        return (200 if ok else 503), {"service": self.name, "ready": ok, "checks": checks}
+
+    @http("GET", "/metrics", public=True)
+    def metrics(self, request):
+        """Prometheus exposition of this service's metrics."""
+        return Response(self.operations.app.metrics.exposition(),
+                        mimetype="text/plain; version=0.0.4")
+
+    @rpc(roles=OPS_READERS)
+    def ops_status(self):
+        """Head of the log, relay position and lag, each subscription's position."""
+        return self.operations.status()
+
+    @http("GET", "/ops/status", roles=OPS_READERS)
+    def http_ops_status(self, request):
+        return self.operations.status()
+
+    @http("GET", "/ops/queues", roles=OPS_READERS)
+    def http_queues(self, request):
+        """The whole platform's queues, lags and alerts (as ``sc queues --json``)."""
+        return monitor.platform_report(self.operations.config)
+
+    @rpc(roles=OPS_READERS)
+    def dead_letters(self):
+        """Messages in this service's dead-letter queues, with their errors."""
+        return self.operations.dead_letters()
+
+    @http("GET", "/ops/dead-letters", roles=OPS_READERS)
+    def http_dead_letters(self, request):
+        return {"dead_letters": self.operations.dead_letters()}
+
+    @rpc(roles=OPS)
+    def replay_dead_letter(self, **action):
+        """Puts a dead letter back into its original queue (audited)."""
+        data = validated(DeadLetterAction(), action)
+        return self.operations.act(data["queue"], data["message_id"], replay=True,
+                                   reason=data["reason"], ctx=self.caller.context)
+
+    @http("POST", "/ops/dead-letters/replay", roles=OPS)
+    def http_replay_dead_letter(self, request):
+        return self.replay_dead_letter(**read_json(request))
+
+    @rpc(roles=OPS)
+    def discard_dead_letter(self, **action):
+        """Removes a dead letter for good (audited, with the reason)."""
+        data = validated(DeadLetterAction(), action)
+        return self.operations.act(data["queue"], data["message_id"], replay=False,
+                                   reason=data["reason"], ctx=self.caller.context)
+
+    @http("POST", "/ops/dead-letters/discard", roles=OPS)
+    def http_discard_dead_letter(self, request):
+        return self.discard_dead_letter(**read_json(request))

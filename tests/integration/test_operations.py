@@ -1,0 +1,147 @@
+"""Ops: readiness, metrics, queue monitoring with thresholds (management API and the
+AMQP fallback), and dead letters replayed or discarded with an audit trail."""
+
+import json
+import subprocess
+import sys
+from uuid import UUID
+
+import requests
+
+from services.backbone import monitor
+from services.backbone.config import PROJECT_ROOT, merge
+from services.backbone.context import stable_id
+from services.backbone.deadletters import DeadLetterRecord
+from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
+from services.registry.domain import Base
+from tests.integration.conftest import open_batch
+from tests.support.broker import queue_messages
+from tests.support.fixtures import declaration
+from tests.support.platform import wait_until
+
+DLQ = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+
+
+def adjustment(base_id) -> dict:
+    return {"base_id": str(base_id), "from_status": "declared", "to_status": "certified",
+            "reason": "评选认定", "basis": "selection"}
+
+
+def park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log):
+    """BaseAdjusted for a base the registry does not know yet: parked after N tries."""
+    batch_id = open_batch(platform, evaluation_log)
+    base_id = Base.create_id("山西大学", UUID(batch_id))
+    event = evaluation_log.emit("BaseAdjusted", adjustment(base_id))
+    wait_until(lambda: platform.app("registry").parked("evaluation", event["position"]),
+               message="the adjustment to be parked")
+    return batch_id, base_id, event
+
+
+def test_ready_and_metrics_report_the_service(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant"))
+    ready = requests.get(platform.url("registry", "/ready"))
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"store": "ok", "broker": "ok", "relay": "ok"}
+
+    def published():
+        text = requests.get(platform.url("registry", "/metrics")).text
+        return 'sc_events_published_total{type="BaseDeclared"} 1.0' in text and text
+    text = wait_until(published, message="the publication to be counted")
+    assert 'sc_events_consumed_total{outcome="applied",source="evaluation"} 1.0' in text
+    assert "sc_events_appended_total 2.0" in text  # the batch record and the declaration
+    assert 'sc_http_request_seconds_count{method="POST",route="/bases",status="201"} 1.0' in text
+
+
+def test_queue_report_alerts_on_dead_letters_with_and_without_management(platform, evaluation_log):
+    platform.start("registry")
+    park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    wait_until(lambda: queue_messages(platform.config, DLQ), message="the dead letter")
+
+    def settled():  # the management API refreshes its figures every few seconds
+        report = monitor.platform_report(platform.config)
+        figures = {q["name"]: q for q in report["queues"]}
+        inbox = figures.get(inbox_queue_name("sc", "registry", "evaluation"), {})
+        dlq = figures.get(DLQ, {})
+        return inbox.get("consumers") == 1 and dlq.get("messages") == 1 and report
+
+    report = wait_until(settled, timeout=20, interval=0.5, message="management figures")
+    assert report["figures_from"] == "management"
+    assert any(DLQ in alert for alert in report["alerts"])
+    assert report["services"]["registry"]["relay"]["running"] is True
+    assert any("evaluation: not answering" in alert for alert in report["alerts"])
+
+    without_management = merge(platform.config, {"broker": {"management_url": "http://127.0.0.1:9"}})
+    fallback = monitor.platform_report(without_management, include_services=False)
+    assert fallback["figures_from"] == "amqp"
+    assert {q["name"]: q for q in fallback["queues"]}[DLQ]["messages"] == 1
+
+
+def test_the_cli_exits_non_zero_when_a_threshold_is_crossed(platform, evaluation_log):
+    platform.start("registry")
+    # AMQP figures are immediate (the management API's lag a few seconds; tested above).
+    env = platform.environment({"SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9"})
+    command = [sys.executable, "-m", "services.cli", "queues", "--json", "--no-services"]
+    clean = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["alerts"] == []
+
+    park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    wait_until(lambda: queue_messages(platform.config, DLQ))
+    alerting = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert alerting.returncode == 1
+    assert any(DLQ in a for a in json.loads(alerting.stdout)["alerts"])
+
+    tolerant = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+                              env={**env, "SC_OPS__THRESHOLDS__DEAD_LETTERS": "5"})
+    assert not any(DLQ in a for a in json.loads(tolerant.stdout)["alerts"])
+    # evaluation's events wait for funding and notifications, which are not running here
+    assert any("no consumer" in a for a in json.loads(tolerant.stdout)["alerts"])
+
+
+def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evaluation_log):
+    platform.start("registry")
+    batch_id, base_id, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant"))  # the cause is gone now
+    letters = wait_until(lambda: requests.get(platform.url("registry", "/ops/dead-letters"),
+                                              headers=platform.headers("ops")).json()["dead_letters"])
+    assert letters[0]["message_id"] == event["event_id"] and "NotFound" in letters[0]["error"]
+
+    assert requests.post(platform.url("registry", "/ops/dead-letters/replay"),
+                         json={"queue": DLQ, "message_id": event["event_id"]},
+                         headers=platform.headers("evaluator")).status_code == 403
+    ops = platform.headers("ops", name="值班运维")
+    replayed = requests.post(platform.url("registry", "/ops/dead-letters/replay"),
+                             json={"queue": DLQ, "message_id": event["event_id"]}, headers=ops)
+    assert replayed.status_code == 200, replayed.text
+    registry = platform.app("registry")
+    wait_until(lambda: registry.get_base(base_id).status == "certified", message="the replay to apply")
+    assert registry.parked("evaluation", event["position"]).state == "replayed"
+    assert queue_messages(platform.config, DLQ) == []
+    record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
+    assert record.actions == ["replayed"]
+    assert [e.ctx.name for e in registry.history(record.id)] == ["值班运维", "值班运维"]
+
+    evaluation_log.publish(event)  # the original arrives again: still once
+    marker = evaluation_log.emit("BatchClosed", {"batch_id": batch_id})
+    wait_until(lambda: registry.last_position("evaluation") >= marker["position"])
+    assert len(registry.get_base(base_id).adjustments) == 1
+
+
+def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, evaluation_log):
+    platform.start("registry")
+    _, _, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    wait_until(lambda: queue_messages(platform.config, DLQ))
+    discarded = requests.post(platform.url("registry", "/ops/dead-letters/discard"),
+                              json={"queue": DLQ, "message_id": event["event_id"], "reason": "误发"},
+                              headers=platform.headers("ops"))
+    assert discarded.status_code == 200, discarded.text
+    assert queue_messages(platform.config, DLQ) == []
+    assert platform.app("registry").parked("evaluation", event["position"]).state == "discarded"
+    missing = requests.post(platform.url("registry", "/ops/dead-letters/discard"),
+                            json={"queue": DLQ, "message_id": event["event_id"]},
+                            headers=platform.headers("ops"))
+    assert missing.status_code == 404
