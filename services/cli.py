@@ -180,6 +180,49 @@ def cmd_dlq(args) -> int:
     return 0
 
 
+def cmd_broker_definitions(args) -> int:
+    import json
+
+    from services.backbone.topology import definitions
+
+    config = _config()
+    document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"])
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_broker_init(args) -> int:
+    """Imports infra/rabbitmq/definitions.json through the management API (idempotent):
+    exchanges, queues and policies exist before any service starts."""
+    import json
+    from urllib.parse import quote, urlparse
+
+    import requests
+
+    from services.backbone.config import PROJECT_ROOT
+
+    config = _config()
+    api = urlparse(config["broker"]["management_url"])
+    vhost = urlparse(config["broker"]["url"]).path[1:] or "/"
+    document = json.loads((PROJECT_ROOT / "infra/rabbitmq/definitions.json").read_text())
+    for section in ("exchanges", "queues", "bindings", "policies"):
+        for item in document[section]:
+            item["vhost"] = vhost
+    document.pop("vhosts", None)
+    url = f"{api.scheme}://{api.hostname}:{api.port or 15672}/api/definitions/{quote(vhost, safe='')}"
+    for attempt in range(30):
+        try:
+            response = requests.post(url, json=document, timeout=10,
+                                     auth=(api.username or "guest", api.password or "guest"))
+            response.raise_for_status()
+            print(f"broker definitions imported into vhost {vhost}")
+            return 0
+        except requests.RequestException as error:
+            print(f"waiting for the management API ({error})", file=sys.stderr)
+            time.sleep(2)
+    return 1
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -217,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--actor", default=os.environ.get("USER", "ops"), help="who acts (audited)")
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(fn=cmd_dlq)
+
+    defs = commands.add_parser("broker-definitions", help="print the RabbitMQ definitions")
+    defs.set_defaults(fn=cmd_broker_definitions)
+    init = commands.add_parser("broker-init", help="import the definitions into the broker")
+    init.set_defaults(fn=cmd_broker_init)
 
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)

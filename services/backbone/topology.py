@@ -83,3 +83,48 @@ def declare_topology(connection, namespace: str, delivery_limit: int) -> None:
         events_exchange(namespace, source)(channel).declare()
     for queue in all_queues(namespace, delivery_limit):
         queue(channel).declare()
+
+
+# Dead-letter queues are bounded: when one is full the broker refuses further dead
+# letters (with publisher confirms the consumer sees the refusal and keeps the message
+# in its queue) rather than dropping anything.
+POLICIES = [
+    {
+        "name": "{ns}-dead-letters-bounded",
+        "pattern": r"^{ns}\..*\.dlq$",
+        "apply-to": "queues",
+        "priority": 1,
+        "definition": {"max-length-bytes": 1073741824, "overflow": "reject-publish"},
+    },
+]
+
+
+def definitions(namespace: str, delivery_limit: int, vhost: str = "/") -> dict:
+    """The topology as a RabbitMQ definitions document (infra/rabbitmq/definitions.json),
+    importable before any service starts."""
+    sources = sorted({s for subs in SUBSCRIPTIONS.values() for s in subs})
+    exchanges = [dead_letter_exchange(namespace)] + [events_exchange(namespace, s) for s in sources]
+    queues = all_queues(namespace, delivery_limit)
+    return {
+        "vhosts": [{"name": vhost}],
+        "exchanges": [
+            {"name": e.name, "vhost": vhost, "type": e.type, "durable": True,
+             "auto_delete": False, "internal": False, "arguments": {}}
+            for e in exchanges
+        ],
+        "queues": [
+            {"name": q.name, "vhost": vhost, "durable": True, "auto_delete": False,
+             "arguments": dict(q.queue_arguments or {})}
+            for q in queues
+        ],
+        "bindings": [
+            {"source": q.exchange.name, "vhost": vhost, "destination": q.name,
+             "destination_type": "queue", "routing_key": q.routing_key, "arguments": {}}
+            for q in queues
+        ],
+        "policies": [
+            {**policy, "vhost": vhost, "name": policy["name"].format(ns=namespace),
+             "pattern": policy["pattern"].replace("{ns}", namespace)}
+            for policy in POLICIES
+        ],
+    }

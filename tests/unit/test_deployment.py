@@ -1,0 +1,79 @@
+"""The deployment files: docker-compose.yml and the broker definitions are complete and
+consistent with the code (a compose client, where one exists, validates the file too)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.backbone.topology import SUBSCRIPTIONS, all_queues, definitions
+
+ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_SERVICES = sorted(SUBSCRIPTIONS)
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_every_service_runs_with_healthcheck_config_by_env_and_dependencies():
+    services = compose()["services"]
+    for name in PLATFORM_SERVICES:
+        service = services[name]
+        assert service["command"] == ["sc", "run", name]
+        assert "/ready" in " ".join(service["healthcheck"]["test"])
+        env = service["environment"]
+        assert env["SC_ENV"] == "production" and env["SC_STORE__BACKEND"] == "postgres"
+        assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert service["depends_on"]["broker-init"]["condition"] == "service_completed_successfully"
+        assert service["restart"] == "unless-stopped"
+
+
+def test_the_broker_has_management_and_both_stores_use_named_volumes():
+    document = compose()
+    services = document["services"]
+    assert "management" in services["rabbitmq"]["image"]
+    assert "healthcheck" in services["rabbitmq"] and "healthcheck" in services["postgres"]
+    for name, mount in (("rabbitmq", "/var/lib/rabbitmq"), ("postgres", "/var/lib/postgresql/data")):
+        volume = next(v.split(":")[0] for v in services[name]["volumes"] if v.endswith(mount))
+        assert volume in document["volumes"]
+
+
+def test_no_secret_is_written_in_the_compose_file():
+    for service in compose()["services"].values():
+        for key, value in (service.get("environment") or {}).items():
+            if any(word in key for word in ("PASSWORD", "SECRET", "PASS")):
+                assert "${" in str(value) and ":?" in str(value), key
+
+
+def test_broker_definitions_are_generated_from_the_topology():
+    committed = json.loads((ROOT / "infra/rabbitmq/definitions.json").read_text(encoding="utf-8"))
+    assert committed == definitions("sc", 50), "run: sc broker-definitions > infra/rabbitmq/definitions.json"
+    queues = {q["name"]: q for q in committed["queues"]}
+    for queue in all_queues("sc", 50):
+        arguments = queues[queue.name]["arguments"]
+        assert arguments["x-queue-type"] == "quorum"
+        if not queue.name.endswith(".dlq"):
+            assert arguments["x-dead-letter-exchange"] == "sc.dead-letter"
+            assert arguments["x-single-active-consumer"] is True
+    assert any(p["pattern"] == r"^sc\..*\.dlq$" for p in committed["policies"])
+
+
+def _compose_client() -> str | None:
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return docker
+    return None
+
+
+@pytest.mark.skipif(_compose_client() is None, reason="no docker compose client on this machine")
+def test_a_compose_client_accepts_the_file():
+    docker = _compose_client()
+    env = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
