@@ -6,6 +6,8 @@
     sc token --role drc ...    issue a bearer token signed with the configured secret
     sc queues [--json]         queue depths, dead letters, relay and consumer lags
     sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
+    sc verify registry         walk a service's hash-chained log, name a broken link
+    sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
 """
 
@@ -223,6 +225,59 @@ def cmd_broker_init(args) -> int:
     return 1
 
 
+def _open_app(config, service: str):
+    """The service's application on its store, for tools that read the log directly."""
+    from services.backbone.runner import service_class
+    from services.backbone.store import store_env
+    from services.backbone.dependencies import EventStore
+
+    store = next(v for v in vars(service_class(service)).values() if isinstance(v, EventStore))
+    return store.application_class(env=store_env(config, service))
+
+
+def cmd_verify(args) -> int:
+    """Walks a service's hash-chained log; exit 1 and the position if a link is broken."""
+    import json
+
+    from services.backbone.chain import verify
+    from services.backbone.console import Progress
+
+    app = _open_app(_config(), args.service)
+    with Progress(f"verifying {args.service}", app.head()) as progress:
+        result = verify(app, progress)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    elif result.ok:
+        print(f"{args.service}: {result.checked} records, chain intact (head {result.head_hash})")
+    else:
+        print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
+              f"({result.broken_links} broken link(s) in {result.checked} records)")
+    return 0 if result.ok else 1
+
+
+def cmd_rebuild(args) -> int:
+    """Folds every read model of a service from position 0 and reports what it built;
+    with --compare, checks the result against the running service's live views."""
+    from services.backbone.console import Progress
+
+    config = _config()
+    app = _open_app(config, args.service)
+    with Progress(f"rebuilding {args.service}", app.head()) as progress:
+        app.views.rebuild(progress)
+    rebuilt = app.views.digest()
+    for name, digest in rebuilt["views"].items():
+        print(f"  {name:<24} {digest[:16]}")
+    if not args.compare:
+        return 0
+    live = _ops_rpc(config, args.service, "views_digest", "rebuild")
+    if live["position"] != rebuilt["position"]:
+        print(f"the log moved on while rebuilding ({rebuilt['position']} vs {live['position']}); run again")
+        return 2
+    same = live["views"] == rebuilt["views"]
+    print("identical to the live read models" if same else "DIFFERENT from the live read models")
+    return 0 if same else 1
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -260,6 +315,16 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--actor", default=os.environ.get("USER", "ops"), help="who acts (audited)")
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(fn=cmd_dlq)
+
+    verify = commands.add_parser("verify", help="check a service's hash-chained log")
+    verify.add_argument("service")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(fn=cmd_verify)
+
+    rebuild = commands.add_parser("rebuild", help="rebuild a service's read models from position 0")
+    rebuild.add_argument("service")
+    rebuild.add_argument("--compare", action="store_true", help="compare with the running service")
+    rebuild.set_defaults(fn=cmd_rebuild)
 
     defs = commands.add_parser("broker-definitions", help="print the RabbitMQ definitions")
     defs.set_defaults(fn=cmd_broker_definitions)

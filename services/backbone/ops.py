@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from . import monitor
 from .consumer import Subscription
+from .chain import verify
 from .dependencies import EventStore
 from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
@@ -123,6 +124,20 @@ class OperationsEndpoints:
     def http_queues(self, request):
         """The whole platform's queues, lags and alerts (as ``sc queues --json``)."""
         return monitor.platform_report(self.operations.config)
+
+    @rpc(roles=OPS_READERS)
+    def verify_log(self):
+        """Walks this service's hash-chained log; names the first broken link."""
+        return verify(self.operations.app).as_dict()
+
+    @http("GET", "/ops/verify", roles=OPS_READERS)
+    def http_verify_log(self, request):
+        return self.verify_log()
+
+    @rpc(roles=OPS_READERS)
+    def views_digest(self):
+        """Hashes of the live read models (``sc rebuild --compare`` checks a rebuild)."""
+        return self.operations.app.views.digest()
 
     @rpc(roles=OPS_READERS)
     def dead_letters(self):

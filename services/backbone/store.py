@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from .chain import RECORDER_TOPICS
 from .config import resolve_path
 
 
@@ -23,6 +24,7 @@ def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(directory / f"{service}.sqlite3"),
             "SQLITE_LOCK_TIMEOUT": "10",
+            "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],
         }
     if backend == "postgres":
         pg = store["postgres"]
@@ -40,6 +42,7 @@ def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_PRE_PING": "y",
+            "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["postgres"],
         }
     raise ValueError(f"store.backend must be sqlite or postgres, not {backend!r}")
 

@@ -6,6 +6,8 @@ query, so a read sees everything committed before it began, whichever instance w
 it. Rebuilding a view is folding the log again from position 0.
 """
 
+import hashlib
+import json
 import threading
 from typing import Iterable
 
@@ -19,6 +21,12 @@ class View:
     def apply(self, event) -> None:
         raise NotImplementedError
 
+    def state(self):
+        """The view's content as plain JSON data (to compare a rebuild with the live view)."""
+        from .audit import jsonable
+
+        return jsonable({k: v for k, v in vars(self).items() if not k.startswith("_")})
+
 
 class ViewFollower:
     """Keeps a service's views up to date with its log."""
@@ -31,7 +39,7 @@ class ViewFollower:
         self.position = 0
         self._lock = threading.RLock()
 
-    def catch_up(self) -> int:
+    def catch_up(self, progress=None) -> int:
         """Applies every event committed since the last call; returns the position."""
         if not self.views:
             return self.position
@@ -47,14 +55,27 @@ class ViewFollower:
                     for view in self.views:
                         view.apply(event)
                     self.position = notification.id
+                if progress is not None:
+                    progress.advance(len(page))
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress=None) -> int:
         """Forgets all views and folds the whole log again."""
         with self._lock:
             for view in self.views:
                 view.reset()
             self.position = 0
-            return self.catch_up()
+            return self.catch_up(progress)
+
+    def digest(self) -> dict:
+        """A hash of each view's content at the current position."""
+        self.catch_up()
+        with self._lock:
+            return {
+                "position": self.position,
+                "views": {type(view).__name__: hashlib.sha256(json.dumps(
+                    view.state(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+                          for view in self.views},
+            }
 
     def __getitem__(self, view_type: type) -> View:
         """The caught-up view of the given class."""

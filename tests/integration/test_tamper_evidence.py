@@ -1,0 +1,149 @@
+"""The hash-chained log: verify finds nothing wrong in an honest log, and names the
+position of an edited, deleted, inserted or reordered record, in SQLite and PostgreSQL."""
+
+import sqlite3
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from services.backbone.chain import verify
+from services.backbone.context import Actor
+from services.backbone.store import store_env
+from services.registry.application import RegistryApplication
+from services.registry.domain import DeclarationBatch
+from tests.support.fixtures import declaration
+
+DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
+
+
+def filled_log(config) -> RegistryApplication:
+    """A registry log of a batch and three declarations (positions 1..4)."""
+    from datetime import datetime, timedelta, timezone
+
+    app = RegistryApplication(env=store_env(config, "registry"))
+    now = datetime.now(timezone.utc)
+    batch = DeclarationBatch(batch_id=uuid4(), name="2017年第一批", opens_at=now - timedelta(days=1),
+                             closes_at=now + timedelta(days=1), quota=12, ctx=DRC.context())
+    app.save(batch)
+    for name in ("山西大学", "太原理工大学", "孝义市"):
+        request = declaration(batch.id, name=name)
+        request["batch_id"] = batch.id
+        app.declare(**request, actor=DRC, ctx=DRC.context())
+    return app
+
+
+class SQLiteRows:
+    def __init__(self, config):
+        self.path = store_env(config, "registry")["SQLITE_DBNAME"]
+
+    def run(self, statement, params=()):
+        with sqlite3.connect(self.path) as conn:
+            conn.execute(statement, params)
+
+    def edit(self, position):
+        self.run("UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), '山西', '陕西') AS BLOB) "
+                 "WHERE rowid = ?", (position,))
+
+    def delete(self, position):
+        self.run("DELETE FROM stored_events WHERE rowid = ?", (position,))
+
+    def swap(self, a, b):
+        with sqlite3.connect(self.path) as conn:
+            row_a = conn.execute("SELECT originator_id, originator_version, topic, state FROM stored_events WHERE rowid=?", (a,)).fetchone()
+            row_b = conn.execute("SELECT originator_id, originator_version, topic, state FROM stored_events WHERE rowid=?", (b,)).fetchone()
+            conn.execute("DELETE FROM stored_events WHERE rowid IN (?, ?)", (a, b))
+            conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)", (a, *row_b))
+            conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)", (b, *row_a))
+
+    def insert_forged(self):
+        with sqlite3.connect(self.path) as conn:
+            row = conn.execute("SELECT originator_id, topic, state FROM stored_events WHERE rowid = 2").fetchone()
+            conn.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+                         "VALUES (?, 99, ?, ?)", row)
+            return conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
+
+
+class PostgresRows:
+    def __init__(self, config):
+        pg = config["store"]["postgres"]
+        self.dsn = f"host={pg['host']} port={pg['port']} user={pg['user']} dbname={pg['dbname']}"
+
+    def run(self, statement, params=()):
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(statement, params)
+
+    def edit(self, position):
+        self.run("UPDATE registry.registry_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+                 "'山西', '陕西'), 'UTF8') WHERE notification_id = %s", (position,))
+
+    def delete(self, position):
+        self.run("DELETE FROM registry.registry_events WHERE notification_id = %s", (position,))
+
+    def swap(self, a, b):
+        self.run("UPDATE registry.registry_events SET notification_id = -1 WHERE notification_id = %s", (a,))
+        self.run("UPDATE registry.registry_events SET notification_id = %s WHERE notification_id = %s", (a, b))
+        self.run("UPDATE registry.registry_events SET notification_id = %s WHERE notification_id = -1", (b,))
+
+    def insert_forged(self):
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute("INSERT INTO registry.registry_events (originator_id, originator_version, topic, state) "
+                         "SELECT originator_id, 99, topic, state FROM registry.registry_events WHERE notification_id = 2")
+            return conn.execute("SELECT max(notification_id) FROM registry.registry_events").fetchone()[0]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def log_and_rows(request, tmp_path):
+    from tests.support.platform import make_config
+
+    if request.param == "sqlite":
+        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
+        rows = SQLiteRows(config)
+    else:
+        database = request.getfixturevalue("postgres_db")
+        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path, backend="postgres",
+                             postgres_db=database)
+        rows = PostgresRows(config)
+    app = filled_log(config)
+    yield app, rows
+    app.close()
+
+
+def test_an_honest_log_verifies(log_and_rows):
+    app, _ = log_and_rows
+    result = verify(app)
+    assert result.ok and result.checked == 4 and result.first_broken_position is None
+
+
+def test_an_edited_record_is_named(log_and_rows):
+    app, rows = log_and_rows
+    rows.edit(3)
+    result = verify(app)
+    assert not result.ok
+    assert result.first_broken_position == 3
+    assert "edited" in result.problem
+    assert result.broken_links == 1
+
+
+def test_a_deleted_record_is_named(log_and_rows):
+    app, rows = log_and_rows
+    rows.delete(2)
+    result = verify(app)
+    assert (result.first_broken_position, result.broken_links) == (2, 1)
+    assert "deleted" in result.problem
+
+
+def test_reordered_records_are_named(log_and_rows):
+    app, rows = log_and_rows
+    rows.swap(2, 4)
+    result = verify(app)
+    assert result.first_broken_position == 2
+    assert result.broken_links == 2
+
+
+def test_a_record_inserted_behind_the_platforms_back_is_named(log_and_rows):
+    app, rows = log_and_rows
+    position = rows.insert_forged()
+    result = verify(app)
+    assert result.first_broken_position == position
+    assert "no chain link" in result.problem
