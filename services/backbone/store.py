@@ -8,6 +8,7 @@ database, so no service reads another's tables.
 from typing import Any
 
 import psycopg
+from eventsourcing.postgres import PostgresRecorder
 
 from .chain import RECORDER_TOPICS
 from .config import resolve_path
@@ -70,4 +71,4 @@ def ensure_postgres_schema(pg: dict[str, Any], schema: str) -> None:
 
 
 def is_postgres(app) -> bool:
-    return type(app.recorder).__module__.startswith("eventsourcing.postgres")
+    return isinstance(app.recorder, PostgresRecorder)
