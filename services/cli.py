@@ -6,6 +6,7 @@
     sc token --role drc ...    issue a bearer token signed with the configured secret
     sc queues [--json]         queue depths, dead letters, relay and consumer lags
     sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
+    sc audit --base ID [--csv] who did what, when, why, across all services
     sc verify registry         walk a service's hash-chained log, name a broken link
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
@@ -278,6 +279,34 @@ def cmd_rebuild(args) -> int:
     return 0 if same else 1
 
 
+def cmd_audit(args) -> int:
+    """Who did what, when, why — across all services; table, --json or --csv."""
+    import json
+
+    from services.backbone import console
+    from services.backbone.audit import AuditQuery, collect_audit, to_csv
+
+    query = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
+                               "event_type": args.type, "since": args.since, "until": args.until,
+                               "limit": args.limit}.items() if v is not None}
+    limit = AuditQuery().load(query)["limit"]
+    report = collect_audit(_config(), query, limit)
+    if args.csv:
+        sys.stdout.write(to_csv(report["entries"]))
+    elif args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        rows = [{"at": e["at"][:19], "service": e["service"], "event": e["event"],
+                 "who": f"{e['actor']['name']} ({e['actor']['role']})",
+                 "base": (e.get("base_id") or "")[:8], "reason": (e.get("reason") or "")[:40]}
+                for e in report["entries"]]
+        print(console.table(rows, ["at", "service", "event", "who", "base", "reason"]))
+    if not report["complete"]:
+        print("INCOMPLETE, not answering: " + ", ".join(report["missing"]), file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -315,6 +344,18 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--actor", default=os.environ.get("USER", "ops"), help="who acts (audited)")
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(fn=cmd_dlq)
+
+    audit = commands.add_parser("audit", help="who did what, when, why, across all services")
+    audit.add_argument("--base", help="base id")
+    audit.add_argument("--actor", help="actor id")
+    audit.add_argument("--role")
+    audit.add_argument("--type", help="event type, e.g. PlanApproved or Base.PlanApproved")
+    audit.add_argument("--since", help="ISO time with zone, e.g. 2017-09-01T00:00:00+08:00")
+    audit.add_argument("--until")
+    audit.add_argument("--limit", type=int)
+    audit.add_argument("--csv", action="store_true")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(fn=cmd_audit)
 
     verify = commands.add_parser("verify", help="check a service's hash-chained log")
     verify.add_argument("service")

@@ -304,6 +304,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     # -- history -----------------------------------------------------------------------------
 
+    def base_of(self, event) -> UUID | None:
+        """The base an event concerns, for audit queries by base."""
+        return getattr(event, "base_id", None)
+
     def history(self, aggregate_id: UUID) -> list[DomainEventProtocol]:
         """Every event of one aggregate, oldest first."""
         return list(self.events.get(aggregate_id))

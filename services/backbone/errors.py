@@ -64,6 +64,13 @@ class RuleViolation(PlatformError):
     code = "rule_violation"
 
 
+class Unavailable(PlatformError):
+    """Something this answer depends on does not answer now; try again later."""
+
+    status = 503
+    code = "unavailable"
+
+
 def field_error(field: str, message: str, error: type[PlatformError] = RuleViolation):
     """An error about one field, named in both the message and ``fields``."""
     return error(f"{field}: {message}", fields={field: [message]})

@@ -11,15 +11,17 @@ from werkzeug.wrappers import Response
 
 from . import monitor
 from .consumer import Subscription
+from .audit import AuditQuery, audit_entries, collect_audit, jsonable, to_csv
 from .chain import verify
 from .dependencies import EventStore
 from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
-from .errors import NotFound
+from .errors import NotFound, Unavailable
 from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
 
 OPS = ("ops",)
 OPS_READERS = ("ops", "drc", "service")
+AUDITORS = ("drc", "ops", "service")
 
 
 class Operations(DependencyProvider):
@@ -61,6 +63,11 @@ class ServiceOperations:
         relay = self.app.relay
         checks["relay"] = "ok" if relay.running else f"error: not running ({relay.last_error})"
         return checks
+
+    def platform_audit(self, query: dict) -> dict:
+        """Audit entries of every service, merged in time order."""
+        limit = validated(AuditQuery(), dict(query)).get("limit", 1000)
+        return collect_audit(self.config, query, limit)
 
     def dead_letter_queues(self) -> list[str]:
         namespace = self.config["broker"]["namespace"]
@@ -138,6 +145,25 @@ class OperationsEndpoints:
     def views_digest(self):
         """Hashes of the live read models (``sc rebuild --compare`` checks a rebuild)."""
         return self.operations.app.views.digest()
+
+    @rpc(roles=AUDITORS)
+    def audit_entries(self, **query):
+        """This service's log as audit entries matching the filters (JSON-ready)."""
+        loaded = validated(AuditQuery(), query)
+        return jsonable(audit_entries(self.operations.app, loaded))
+
+    @http("GET", "/ops/audit", roles=AUDITORS)
+    def http_audit(self, request):
+        """The audit trail across all services: ?base_id=&actor_id=&role=&event_type=&since=&until=&limit="""
+        return self.operations.platform_audit(request.args.to_dict())
+
+    @http("GET", "/ops/audit.csv", roles=AUDITORS)
+    def http_audit_csv(self, request):
+        report = self.operations.platform_audit(request.args.to_dict())
+        if not report["complete"]:
+            raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))
+        return Response(to_csv(report["entries"]), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
     @rpc(roles=OPS_READERS)
     def dead_letters(self):

@@ -111,6 +111,9 @@ class RegistryApplication(ServiceApplication):
 
     # -- queries ------------------------------------------------------------------------------
 
+    def base_of(self, event) -> UUID | None:
+        return event.originator_id if isinstance(event, Base.Event) else super().base_of(event)
+
     def get_base(self, base_id: UUID) -> Base:
         if base_id not in self.repository:
             raise NotFound(f"No base {base_id}.")
