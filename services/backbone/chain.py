@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from . import failpoints
+
 GENESIS = "0" * 64
 CHAIN_TABLE = "log_chain"
 
@@ -60,6 +62,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
             row = c.fetchone()
             links = _links(row[0] if row else GENESIS, ids, stored_events)
             c.executemany(f"INSERT INTO {CHAIN_TABLE} (position, hash) VALUES (?, ?)", links)
+            failpoints.hit("store.before_commit")
         return ids
 
 
@@ -82,6 +85,8 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
             links = _links(row["hash"] if row else GENESIS, ids, stored_events)
             curs.executemany(SQL("INSERT INTO {0} (position, hash) VALUES (%s, %s)").format(self.chain_table),
                              links)
+            if failpoints.hit("store.before_commit") == "drop-connection":
+                curs.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return ids
 
 
