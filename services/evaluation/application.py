@@ -9,7 +9,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
-from services.backbone.errors import Conflict, NotFound, RuleViolation, field_error
+from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES
 
 from .catalogue import Catalogue, default_catalogue
@@ -45,9 +45,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def open_batch(self, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
                    rubrics: dict, ctx: Context) -> Batch:
         """Opens a declaration batch, scored on the rubrics in force for each kind."""
-        for kind, version in rubrics.items():
-            if self.catalogue.rubric(version).kind != kind:
-                raise field_error("rubrics", f"{version} is not a rubric for {kind} bases")
+        self.catalogue.check_rubrics(rubrics)
         batch = Batch.open(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
                            rubrics=rubrics, ctx=ctx)
         return self._save_new(batch, "name", f"a batch named {name} already exists")
@@ -87,7 +85,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         occasion.check_scoring_open()
         assessment_id = Assessment.create_id(occasion.id, base_id)
         if assessment_id not in self.repository:
-            raise RuleViolation("An evaluator scores only the bases it is assigned to.")
+            raise Forbidden("An evaluator scores only the bases it is assigned to.")
         assessment = self.repository.get(assessment_id)
         rubric = self.catalogue.rubric(assessment.rubric_version)
         assessment.score(evaluator_id=actor.id, rubric=rubric, scores=scores, comment=comment, ctx=ctx)
@@ -107,10 +105,10 @@ class EvaluationApplication(Queries, ServiceApplication):
         chosen = choose_certified(ranking, batch.quota, base_ids)
         batch.conclude(certified=chosen, ctx=ctx,
                        not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
+        scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
-            decision = selection_decision(batch, row, certified=row["base_id"] in chosen,
-                                          scored=sum(r["rank"] is not None for r in ranking))
+            decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored)
             base = self._get(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -133,6 +131,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def open_round(self, *, kind: str, name: str, period: str, rubrics: dict, ctx: Context) -> Round:
         """Opens a round for every base in good standing now."""
         check_period_begun(period, self.clock())
+        self.catalogue.check_rubrics(rubrics)
         bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],
                   "status": row["status"]} for row in self.views[Standings].in_good_standing()]
         if not bases:

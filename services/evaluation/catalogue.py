@@ -56,13 +56,17 @@ class Catalogue:
                                                 f"(known: {', '.join(sorted(self.policies))})")
         return self.policies[version]
 
-    def check_in_force(self, rubrics: Mapping[str, str], policy_version: str) -> None:
-        """The versions the configuration puts in force exist and fit their kinds."""
+    def check_rubrics(self, rubrics: Mapping[str, str]) -> None:
+        """A batch or round names an existing rubric of the right kind for every kind."""
         if set(rubrics) != set(KINDS):
             raise RubricError(f"evaluation.rubrics must name one rubric for each kind: {', '.join(KINDS)}")
         for kind, version in rubrics.items():
             if version not in self.rubrics or self.rubrics[version].kind != kind:
                 raise RubricError(f"evaluation.rubrics.{kind}: no rubric {version!r} for {kind} bases")
+
+    def check_in_force(self, rubrics: Mapping[str, str], policy_version: str) -> None:
+        """The versions the configuration puts in force exist and fit their kinds."""
+        self.check_rubrics(rubrics)
         if policy_version not in self.policies:
             raise RubricError(f"evaluation.adjustment_policy: no policy {policy_version!r}")
 

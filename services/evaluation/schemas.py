@@ -199,17 +199,25 @@ class AssessmentOut(Schema):
     scored_by = fields.Function(lambda a: len(a.weighted))
 
 
-class RankingRowOut(Schema):
+class ScoreSummaryOut(Schema):
+    """How far a base's scoring on one occasion got, and the mean once complete."""
+
+    rubric_version = fields.String(allow_none=True)
+    evaluators = fields.Integer()
+    scored_by = fields.Integer()
+    score = fields.Decimal(as_string=True, allow_none=True)
+
+
+class ScoredBaseOut(ScoreSummaryOut):
     base_id = fields.UUID()
     name = fields.String()
     kind = fields.String()
     status = fields.String()
+
+
+class RankingRowOut(ScoredBaseOut):
     rank = fields.Integer(allow_none=True)
-    score = fields.Decimal(as_string=True, allow_none=True)
     tied = fields.Boolean()
-    rubric_version = fields.String(allow_none=True)
-    evaluators = fields.Integer()
-    scored_by = fields.Integer()
 
 
 class RankingOut(BatchOut):
@@ -260,13 +268,9 @@ class MetricsOut(Schema):
     revisions = fields.List(fields.Nested(RevisionOut))
 
 
-class AssessmentSummaryOut(Schema):
+class AssessmentSummaryOut(ScoreSummaryOut):
     occasion = fields.String()
     occasion_id = fields.UUID()
-    rubric_version = fields.String(allow_none=True)
-    evaluators = fields.Integer()
-    scored_by = fields.Integer()
-    score = fields.Decimal(as_string=True, allow_none=True)
 
 
 class BaseOut(BaseRowOut):
@@ -287,16 +291,8 @@ class RoundRowOut(Schema):
     policy_version = fields.String(allow_none=True)
 
 
-class RoundBaseOut(Schema):
-    base_id = fields.UUID()
-    name = fields.String()
-    kind = fields.String()
+class RoundBaseOut(ScoredBaseOut):
     status_at_opening = fields.String()
-    status = fields.String()
-    rubric_version = fields.String(allow_none=True)
-    evaluators = fields.Integer()
-    scored_by = fields.Integer()
-    score = fields.Decimal(as_string=True, allow_none=True)
     grade = fields.String(allow_none=True)
     metrics = fields.Nested(MetricValues, allow_none=True)
     metrics_revisions = fields.Integer()

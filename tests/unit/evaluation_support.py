@@ -80,6 +80,16 @@ class World:
             self.assign(base_id, evaluator, **occasion)
             self.score(base_id, evaluator, sheet(kind, mark), **occasion)
 
+    def assigned_pair(self) -> tuple[UUID, UUID, UUID, Actor]:
+        """A batch with two declarations, each assigned to its own evaluator: returns
+        the batch, the base of the evaluator returned, the other base, the evaluator."""
+        batch_id = self.open_batch()
+        mine, other = self.declare(batch_id, name="甲"), self.declare(batch_id, name="乙")
+        evaluator = self.evaluator()
+        self.assign(mine, evaluator, batch_id=batch_id)
+        self.assign(other, self.evaluator(name="另一专家"), batch_id=batch_id)
+        return batch_id, mine, other, evaluator
+
     def certified(self, count: int = 1, kind: str = "university") -> tuple[UUID, list[UUID]]:
         """A batch of ``count`` certified bases (scored 85, in Taiyuan)."""
         batch_id = self.open_batch(quota=max(count, 1))

@@ -124,11 +124,7 @@ def test_an_applicant_reads_its_own_base_and_its_decisions_but_not_others(world)
 
 
 def test_an_evaluator_reads_its_own_assignments_and_bases_only(world):
-    batch_id = world.open_batch()
-    assigned, other = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
-    evaluator = world.evaluator()
-    world.assign(assigned, evaluator, batch_id=batch_id)
-    world.assign(other, world.evaluator(name="另一专家"), batch_id=batch_id)
+    _, assigned, other, evaluator = world.assigned_pair()
 
     mine = world.app.assignments(evaluator)
     assert [(a["base_id"], a["base_name"], a["scored_at"]) for a in mine] == [(assigned, "甲", None)]

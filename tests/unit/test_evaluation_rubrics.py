@@ -170,3 +170,16 @@ def test_a_policy_cannot_decide_a_status_that_follows_no_evaluation():
 def test_a_policy_needs_a_whole_number_of_rectification_days():
     assert "rectification_days" in refusal(policy(rectification_days=0), AdjustmentPolicy.from_data)
     assert "rectification_days" in refusal(policy(rectification_days=30.5), AdjustmentPolicy.from_data)
+
+
+def test_the_versions_in_force_must_exist_for_every_kind():
+    catalogue = load_catalogue()
+    in_force = {"regional": "regional-2017.1", "university": "university-2017.1",
+                "enterprise": "enterprise-2017.1"}
+    catalogue.check_in_force(in_force, "adjustment-2018.1")
+    with pytest.raises(RubricError, match="evaluation.rubrics.enterprise: no rubric"):
+        catalogue.check_in_force({**in_force, "enterprise": "university-2017.1"}, "adjustment-2018.1")
+    with pytest.raises(RubricError, match="one rubric for each kind"):
+        catalogue.check_in_force({"regional": "regional-2017.1"}, "adjustment-2018.1")
+    with pytest.raises(RubricError, match="no policy 'adjustment-2030.1'"):
+        catalogue.check_in_force(in_force, "adjustment-2030.1")

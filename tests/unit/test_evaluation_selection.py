@@ -9,7 +9,7 @@ import pytest
 from services.backbone.errors import Conflict, Forbidden, RuleViolation
 from services.evaluation.ranking import Entry, mean_score
 from services.evaluation.views import Scoreboard
-from tests.unit.evaluation_support import World, sheet
+from tests.unit.evaluation_support import RUBRICS, World, sheet
 
 
 @pytest.fixture
@@ -156,11 +156,7 @@ def test_an_evaluator_from_the_bases_city_cannot_be_assigned_even_from_another_c
 
 
 def test_an_evaluator_scores_only_what_it_is_assigned_to(world):
-    batch_id = world.open_batch()
-    mine, other = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
-    evaluator = world.evaluator()
-    world.assign(mine, evaluator, batch_id=batch_id)
-    world.assign(other, world.evaluator(name="另一专家"), batch_id=batch_id)
+    batch_id, mine, other, evaluator = world.assigned_pair()
     with pytest.raises(Forbidden):
         world.score(other, evaluator, sheet("university", 90), batch_id=batch_id)
     world.score(mine, evaluator, sheet("university", 90), batch_id=batch_id)
@@ -203,5 +199,5 @@ def test_the_same_batch_or_evaluator_twice_is_a_conflict(world):
 def test_a_batch_window_must_be_ordered(world):
     with pytest.raises(RuleViolation) as caught:
         world.app.open_batch(name="倒置", opens_at=world.now, closes_at=world.now, quota=1,
-                             rubrics={}, ctx=world.ctx())
+                             rubrics=dict(RUBRICS), ctx=world.ctx())
     assert "closes_at" in caught.value.fields
