@@ -4,7 +4,7 @@ round through to a warning, the timer revoking after a missed deadline, and what
 leaving the log as it was."""
 
 from datetime import datetime, timedelta, timezone
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 import requests
@@ -13,11 +13,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone.context import stable_id
 from services.backbone.topology import inbox_queue_name
+from tests.integration.evaluation_support import SHEET, Client, open_batch, scored
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.platform import wait_until
-
-SHEET = {"talent_cultivation": "80", "technology_transfer": "80",
-         "student_entrepreneurship": "80", "support_services": "80"}
 
 
 @pytest.fixture
@@ -26,28 +24,6 @@ def registry_log(platform):
     log = UpstreamLog(platform.config, "registry")
     yield log
     log.close()
-
-
-class Client:
-    """The evaluation service's HTTP API, as the DRC unless told otherwise."""
-
-    def __init__(self, platform):
-        self.platform = platform
-        self.drc = platform.headers("drc", name="省发展改革委")
-
-    def __call__(self, method, path, body=None, headers=None, expect=200):
-        response = requests.request(method, self.platform.url("evaluation", path), json=body,
-                                    headers=self.drc if headers is None else headers)
-        assert response.status_code == expect, response.text
-        return response.json()
-
-
-def open_batch(client) -> str:
-    now = datetime.now(timezone.utc)
-    return client("POST", "/batches", {"name": "2017年第一批", "quota": 12,
-                                       "opens_at": (now - timedelta(days=1)).isoformat(),
-                                       "closes_at": (now + timedelta(days=30)).isoformat()},
-                  expect=201)["batch_id"]
 
 
 def declare(platform, registry_log, batch_id, applicant_id) -> str:
@@ -62,15 +38,6 @@ def declare(platform, registry_log, batch_id, applicant_id) -> str:
     wait_until(lambda: platform.app("evaluation").last_position("registry") >= registry_log.position,
                message="evaluation to receive the declaration")
     return base_id
-
-
-def scored(client, occasion: dict, sheet=SHEET, name="王教授") -> None:
-    evaluator = client("POST", "/evaluators", {"name": name, "organisation": "专家库",
-                                               "region": {"city": "大同市", "county": "平城区"}},
-                       expect=201)["evaluator_id"]
-    client("POST", "/assignments", {**occasion, "evaluator_id": evaluator}, expect=201)
-    expert = client.platform.headers("evaluator", name=name, actor_id=UUID(evaluator))
-    client("POST", "/scores", {**occasion, "scores": sheet}, headers=expert, expect=201)
 
 
 def certified_base(platform, registry_log, applicant_id) -> str:
@@ -135,57 +102,74 @@ def test_float_scores_and_unknown_fields_are_400_naming_the_field(platform, regi
     assert "batch_id or round_id" in both["error"]["fields"]["batch_id"][0]
 
 
-def test_a_round_warns_an_unqualified_base_and_the_timer_revokes_it_after_the_deadline(
-        platform, registry_log):
-    platform.config["evaluation"]["deadline_check_seconds"] = 0.2
+def this_half_year() -> str:
+    return f"{datetime.now(timezone.utc).year}H1"
+
+
+def open_round(client) -> str:
+    body = {"kind": "third_party", "name": f"{this_half_year()}第三方评估", "period": this_half_year()}
+    return client("POST", "/rounds", body, expect=201)["round_id"]
+
+
+def closed_round(client, base_id, mark: str, body=None) -> tuple[str, dict]:
+    """A round in which the base scores ``mark`` on every dimension, closed."""
+    round_id = open_round(client)
+    scored(client, {"round_id": round_id, "base_id": base_id}, {k: mark for k in SHEET}, name="李研究员")
+    return round_id, client("POST", f"/rounds/{round_id}/closing", body or {}, expect=201)["decisions"][0]
+
+
+def test_a_round_shows_the_metrics_of_its_period_and_warns_an_unqualified_base(platform, registry_log):
     platform.start("evaluation")
     client, applicant_id = Client(platform), uuid4()
     base_id = certified_base(platform, registry_log, applicant_id)
-    applicant = platform.headers("applicant", name="山西大学", actor_id=applicant_id)
-    period = f"{datetime.now(timezone.utc).year}H1"
     figures = {"incubated_enterprises": 40, "jobs_created": 900, "financing_raised": "12500000.00",
                "patents": 20, "events_held": 6}
-    client("POST", f"/bases/{base_id}/metrics", {"period": period, "values": figures},
-           headers=applicant, expect=201)
+    client("POST", f"/bases/{base_id}/metrics", {"period": this_half_year(), "values": figures},
+           headers=platform.headers("applicant", actor_id=applicant_id), expect=201)
 
-    round_id = client("POST", "/rounds", {"kind": "third_party", "name": "第三方评估", "period": period},
-                      expect=201)["round_id"]
+    round_id = open_round(client)
     scored(client, {"round_id": round_id, "base_id": base_id}, {k: "50" for k in SHEET}, name="李研究员")
     shown = client("GET", f"/rounds/{round_id}")["bases"][0]
-    assert shown["metrics"]["financing_raised"] == "12500000.00" and shown["score"] == "50.00"
+    assert (shown["metrics"], shown["score"], shown["status"]) == (figures, "50.00", "certified")
     warned = client("POST", f"/rounds/{round_id}/closing", {}, expect=201)["decisions"][0]
     assert (warned["to_status"], warned["grade"], warned["policy_version"]) == (
         "warned", "unqualified", "adjustment-2018.1")
+    assert warned["rectification_deadline"].endswith("23:59:59+08:00")
+
+    queue = inbox_queue_name("sc", "registry", "evaluation")
+    closed = wait_until(lambda: [body_of(m) for m in queue_messages(platform.config, queue)
+                                 if body_of(m)["type"] == "RoundClosed"], message="RoundClosed")
+    assert closed[0]["payload"]["grades"] == [{"base_id": base_id, "score": "50.00", "grade": "unqualified",
+                                               "rubric_version": "university-2017.1"}]
+
+
+def test_the_timer_revokes_a_warned_base_once_its_deadline_has_passed(platform, registry_log):
+    platform.config["evaluation"]["deadline_check_seconds"] = 0.2
+    platform.start("evaluation")
+    client = Client(platform)
+    base_id = certified_base(platform, registry_log, uuid4())
+    _, warned = closed_round(client, base_id, "40")
 
     deadline = datetime.fromisoformat(warned["rectification_deadline"])
     platform.app("evaluation").clock = lambda: deadline + timedelta(seconds=1)
-    revoked = wait_until(lambda: (b := client("GET", f"/bases/{base_id}", headers=applicant))[
-        "status"] == "revoked" and b, message="the timer to revoke the base")
+    revoked = wait_until(lambda: (b := client("GET", f"/bases/{base_id}"))["status"] == "revoked" and b,
+                         message="the timer to revoke the base")
     assert revoked["decisions"][-1]["basis"] == "deadline"
     assert revoked["decisions"][-1]["decided_by"]["role"] == "service"
 
     queue = inbox_queue_name("sc", "registry", "evaluation")
-
-    def published():
-        return [body_of(m) for m in queue_messages(platform.config, queue)]
-
-    messages = wait_until(lambda: len(m := published()) == 6 and m,
-                          message="batch, decisions and the round's grades on the broker")
-    assert [(m["type"], m["payload"].get("to_status")) for m in messages] == [
-        ("BatchOpened", None), ("BatchClosed", None), ("BaseAdjusted", "certified"),
-        ("RoundClosed", None), ("BaseAdjusted", "warned"), ("BaseAdjusted", "revoked")]
-    assert messages[3]["payload"]["grades"][0]["grade"] == "unqualified"
+    decisions = wait_until(lambda: len(d := [body_of(m)["payload"]["to_status"]
+                                             for m in queue_messages(platform.config, queue)
+                                             if body_of(m)["type"] == "BaseAdjusted"]) == 3 and d,
+                           message="the three decisions on the broker")
+    assert decisions == ["certified", "warned", "revoked"]
 
 
 def test_what_if_over_http_answers_without_writing_to_the_log(platform, registry_log):
     platform.start("evaluation")
     client = Client(platform)
     base_id = certified_base(platform, registry_log, uuid4())
-    period = f"{datetime.now(timezone.utc).year}H1"
-    round_id = client("POST", "/rounds", {"kind": "inspection", "name": "督促检查", "period": period},
-                      expect=201)["round_id"]
-    scored(client, {"round_id": round_id, "base_id": base_id}, {k: "95" for k in SHEET}, name="赵专家")
-    client("POST", f"/rounds/{round_id}/closing", {"policy_version": "adjustment-2018.1"}, expect=201)
+    round_id, _ = closed_round(client, base_id, "95", {"policy_version": "adjustment-2018.1"})
 
     head = client("GET", "/events?after=0&limit=1")["head"]
     answer = client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-2018.1",
