@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import ACTIVE_STATUSES
 
 from .catalogue import Catalogue, default_catalogue
@@ -130,6 +131,8 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def open_round(self, *, kind: str, name: str, period: str, rubrics: dict, ctx: Context) -> Round:
         """Opens a round for every base in good standing now."""
+        if kind not in ROUND_KINDS:
+            raise field_error("kind", f"a round is one of {', '.join(ROUND_KINDS)}")
         check_period_begun(period, self.clock())
         self.catalogue.check_rubrics(rubrics)
         bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],

@@ -48,6 +48,14 @@ class Queries:
             evaluator_id = actor.id
         return self.views[EvaluatorDirectory].assignments(evaluator_id)
 
+    def score_sheets(self, actor: Actor, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
+        """Score sheets given, for audit: an evaluator sees only its own."""
+        occasion_id = batch_id or round_id
+        return [sheet for sheet in self.assignments(actor)
+                if sheet["scored_at"] is not None
+                and (base_id is None or sheet["base_id"] == base_id)
+                and (occasion_id is None or sheet["occasion_id"] == occasion_id)]
+
     def list_bases(self, **filters) -> list[dict]:
         return [summary(row) for row in self.views[Standings].select(**filters)]
 
@@ -62,6 +70,10 @@ class Queries:
                        for oid, entry in board.of_base(base_id)]
         return {**summary(row), "declared_by": row["declared_by"], "decisions": row["decisions"],
                 "metrics": metric_reports(row), "assessments": assessments}
+
+    def metrics(self, base_id: UUID, actor: Actor) -> list[dict]:
+        """A base's metrics per period: the figures in force and every revision."""
+        return metric_reports(self._readable_base(base_id, actor))
 
     def decisions(self, actor: Actor, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
         """Decisions, oldest first; an applicant must name its own base."""

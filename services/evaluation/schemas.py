@@ -148,6 +148,14 @@ class DecisionsQuery(Strict):
     round_id = fields.UUID()
 
 
+class SheetsQuery(Strict):
+    """GET /scores?base_id=&batch_id=&round_id="""
+
+    base_id = fields.UUID()
+    batch_id = fields.UUID()
+    round_id = fields.UUID()
+
+
 class AssignmentsQuery(Strict):
     """GET /assignments?evaluator_id="""
 
@@ -185,6 +193,14 @@ class AssignmentOut(Schema):
     rubric_version = fields.String()
     assigned_at = Timestamp()
     scored_at = Timestamp(allow_none=True)
+
+
+class SheetOut(AssignmentOut):
+    """A score sheet: each dimension's score, the weighted total and the comment."""
+
+    scores = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
+    weighted = fields.Decimal(as_string=True)
+    comment = fields.String()
 
 
 class AssessmentOut(Schema):

@@ -22,9 +22,9 @@ from .catalogue import default_catalogue
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
-                      MetricsRequest, OpenBatchRequest, OpenRoundRequest, RankingOut,
-                      RectificationRequest, RoundOut, RoundRowOut, RubricOut, ScoreRequest,
-                      WhatIfOut, WhatIfQuery)
+                      MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
+                      RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
+                      ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery)
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,16 @@ class EvaluationService(PublishedLog):
         call = self.caller
         return AssessmentOut().dump(self.app.score(**data, actor=call.actor, ctx=call.context))
 
+    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",))
+    def http_score_sheets(self, request):
+        return self.score_sheets(**request.args.to_dict())
+
+    @rpc(roles=OVERSEERS + ("evaluator",))
+    def score_sheets(self, **query):
+        """Score sheets by base and occasion, for audit (an evaluator: its own)."""
+        rows = self.app.score_sheets(self.caller.actor, **validated(SheetsQuery(), query))
+        return {"sheets": SheetOut(many=True).dump(rows)}
+
     @http("GET", "/rubrics")
     def http_rubrics(self, request):
         return self.rubrics()
@@ -219,6 +229,16 @@ class EvaluationService(PublishedLog):
         call = self.caller
         self.app.report_metrics(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
         return BaseOut().dump(self.app.get_base(_uuid(base_id), call.actor))
+
+    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
+    def http_metrics(self, request, base_id):
+        return self.metrics(str(base_id))
+
+    @rpc(roles=SCOPED_READERS)
+    def metrics(self, base_id):
+        """A base's metrics per period, with every revision (applicants: their own)."""
+        rows = self.app.metrics(_uuid(base_id), self.caller.actor)
+        return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
 
     @http("GET", "/decisions", roles=SCOPED_READERS)
     def http_decisions(self, request):

@@ -187,9 +187,12 @@ class EvaluatorDirectory(View):
             assignments = self.evaluators[event.evaluator_id]["assignments"]
             assignments[event.originator_id] = {**self.assessments[event.originator_id],
                                                 "evaluator_id": event.evaluator_id,
-                                                "assigned_at": event.timestamp, "scored_at": None}
+                                                "assigned_at": event.timestamp, "scored_at": None,
+                                                "scores": None, "weighted": None, "comment": None}
         elif isinstance(event, Assessment.Scored):
-            self.evaluators[event.evaluator_id]["assignments"][event.originator_id]["scored_at"] = event.timestamp
+            self.evaluators[event.evaluator_id]["assignments"][event.originator_id].update(
+                scored_at=event.timestamp, scores=event.scores, weighted=event.weighted,
+                comment=event.comment)
 
     def all(self) -> list[dict]:
         return sorted(({**e, "assignments": len(e["assignments"])} for e in self.evaluators.values()),

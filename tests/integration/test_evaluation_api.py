@@ -124,8 +124,10 @@ def test_a_round_shows_the_metrics_of_its_period_and_warns_an_unqualified_base(p
     base_id = certified_base(platform, registry_log, applicant_id)
     figures = {"incubated_enterprises": 40, "jobs_created": 900, "financing_raised": "12500000.00",
                "patents": 20, "events_held": 6}
+    applicant = platform.headers("applicant", actor_id=applicant_id)
     client("POST", f"/bases/{base_id}/metrics", {"period": this_half_year(), "values": figures},
-           headers=platform.headers("applicant", actor_id=applicant_id), expect=201)
+           headers=applicant, expect=201)
+    assert client("GET", f"/bases/{base_id}/metrics", headers=applicant)["metrics"][0]["values"] == figures
 
     round_id = open_round(client)
     scored(client, {"round_id": round_id, "base_id": base_id}, {k: "50" for k in SHEET}, name="李研究员")

@@ -2,6 +2,7 @@
 the DRC opens a batch in evaluation, the applicant declares in the registry, the
 evaluator scores, the DRC certifies, and the registry records the base as certified."""
 
+from decimal import Decimal
 from uuid import uuid4
 
 import requests
@@ -31,6 +32,8 @@ def test_a_base_declared_in_the_registry_is_certified_by_evaluation_and_recorded
     ranking = evaluation("GET", f"/batches/{batch_id}/ranking")["ranking"]
     # (90×25 + 88.5×30 + 86×25 + 80.25×20) / 100
     assert [(row["rank"], row["score"]) for row in ranking] == [(1, "86.60")]
+    sheet = evaluation("GET", f"/scores?batch_id={batch_id}")["sheets"][0]
+    assert (sheet["scores"]["technology_transfer"], Decimal(sheet["weighted"])) == ("88.50", Decimal("86.6"))
     certified = evaluation("POST", f"/batches/{batch_id}/certification", {}, expect=201)["decisions"]
     assert [(d["to_status"], d["score"]) for d in certified] == [("certified", "86.60")]
 

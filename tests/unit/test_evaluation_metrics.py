@@ -134,3 +134,23 @@ def test_an_evaluator_reads_its_own_assignments_and_bases_only(world):
     assert world.app.get_base(assigned, evaluator)["name"] == "甲"
     with pytest.raises(Forbidden):
         world.app.get_base(other, evaluator)
+
+
+def test_score_sheets_are_readable_for_audit_and_an_evaluator_sees_only_its_own(world):
+    batch_id, mine, other, evaluator = world.assigned_pair()
+    world.score(mine, evaluator, {"talent_cultivation": Decimal("90"), "technology_transfer": Decimal("80"),
+                                  "student_entrepreneurship": Decimal("70"),
+                                  "support_services": Decimal("60.5")}, batch_id=batch_id)
+    sheets = world.app.score_sheets(DRC, batch_id=batch_id)
+    # (90×25 + 80×30 + 70×25 + 60.5×20) / 100 = 76.1
+    assert [(s["base_id"], s["weighted"]) for s in sheets] == [(mine, Decimal("76.1"))]
+    assert sheets[0]["scores"]["support_services"] == Decimal("60.5")
+    assert world.app.score_sheets(evaluator, base_id=other) == []
+    assert world.app.score_sheets(DRC, round_id=uuid4()) == []
+
+
+def test_a_bases_metrics_are_readable_by_its_applicant_and_not_by_another(world, base):
+    report(world, base)
+    assert world.app.metrics(base, world.applicants[base])[0]["period"] == "2018H1"
+    with pytest.raises(Forbidden):
+        world.app.metrics(base, Actor(id=uuid4(), role="applicant"))
