@@ -53,6 +53,7 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     @retry_on_conflict
     def close_batch(self, batch_id: UUID, ctx: Context) -> Batch:
+        """Closes a batch to declarations; the registry learns it from BatchClosed."""
         batch = self._get(batch_id, Batch, "batch")
         batch.close(ctx=ctx)
         self.save(batch)
@@ -62,6 +63,8 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def register_evaluator(self, *, name: str, organisation: str, region: dict,
                            ctx: Context) -> Evaluator:
+        """Registers an evaluator once (by name and organisation); its id is the actor
+        id its tokens must carry."""
         evaluator = Evaluator(name=name, organisation=organisation, region=region, ctx=ctx)
         return self._save_new(evaluator, "name", f"{name} of {organisation} is already registered")
 
@@ -121,6 +124,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     @retry_on_conflict
     def report_metrics(self, base_id: UUID, *, period: str, values: dict, correction: bool,
                        note: str, actor: Actor, ctx: Context) -> Base:
+        """The applicant's figures for a half-year (or an explicit correction)."""
         base = self._get(base_id, Base, "base")
         base.report_metrics(period=period, values=values, correction=correction, note=note,
                             actor=actor, now=self.clock(), ctx=ctx)
