@@ -71,7 +71,7 @@ class Queries:
         return {**summary(row), "declared_by": row["declared_by"], "decisions": row["decisions"],
                 "metrics": metric_reports(row), "assessments": assessments}
 
-    def metrics(self, base_id: UUID, actor: Actor) -> list[dict]:
+    def base_metrics(self, base_id: UUID, actor: Actor) -> list[dict]:
         """A base's metrics per period: the figures in force and every revision."""
         return metric_reports(self._readable_base(base_id, actor))
 

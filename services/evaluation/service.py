@@ -231,13 +231,13 @@ class EvaluationService(PublishedLog):
         return BaseOut().dump(self.app.get_base(_uuid(base_id), call.actor))
 
     @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
-    def http_metrics(self, request, base_id):
-        return self.metrics(str(base_id))
+    def http_base_metrics(self, request, base_id):
+        return self.base_metrics(str(base_id))
 
     @rpc(roles=SCOPED_READERS)
-    def metrics(self, base_id):
+    def base_metrics(self, base_id):
         """A base's metrics per period, with every revision (applicants: their own)."""
-        rows = self.app.metrics(_uuid(base_id), self.caller.actor)
+        rows = self.app.base_metrics(_uuid(base_id), self.caller.actor)
         return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
 
     @http("GET", "/decisions", roles=SCOPED_READERS)

@@ -151,6 +151,6 @@ def test_score_sheets_are_readable_for_audit_and_an_evaluator_sees_only_its_own(
 
 def test_a_bases_metrics_are_readable_by_its_applicant_and_not_by_another(world, base):
     report(world, base)
-    assert world.app.metrics(base, world.applicants[base])[0]["period"] == "2018H1"
+    assert world.app.base_metrics(base, world.applicants[base])[0]["period"] == "2018H1"
     with pytest.raises(Forbidden):
-        world.app.metrics(base, Actor(id=uuid4(), role="applicant"))
+        world.app.base_metrics(base, Actor(id=uuid4(), role="applicant"))
