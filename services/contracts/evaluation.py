@@ -72,3 +72,48 @@ class BaseAdjustedV1(Strict):
     rubric_version = fields.String(load_default=None, allow_none=True)
     policy_version = fields.String(load_default=None, allow_none=True)
     rectification_deadline = Timestamp(load_default=None, allow_none=True)
+
+
+ROUND_KINDS = {
+    "inspection": "督促检查",
+    "third_party": "第三方评估",
+}
+
+
+class GradeSchema(Strict):
+    """A base's grade in an evaluation round, the score that earned it and the rubric."""
+
+    base_id = fields.UUID(required=True)
+    score = fields.Decimal(required=True, places=2, as_string=True,
+                           validate=validate.Range(min=0, max=100))
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    rubric_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+@contract("RoundClosed", source="evaluation", version=1, example={
+    "round_id": "4c2b7e1a-9f3d-5e8c-a1b2-2018a0000001",
+    "kind": "third_party",
+    "name": "2018年上半年第三方评估",
+    "period": "2018H1",
+    "policy_version": "adjustment-2018.1",
+    "closed_at": "2018-06-29T17:00:00+08:00",
+    "grades": [
+        {"base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01", "score": "91.50",
+         "grade": "excellent", "rubric_version": "university-2017.1"},
+        {"base_id": "7d1e2f3a-4b5c-5d6e-8f90-a1b2c3d4e5f6", "score": "57.25",
+         "grade": "unqualified", "rubric_version": "regional-2017.1"},
+    ],
+})
+class RoundClosedV1(Strict):
+    """An evaluation round (督促检查 or 第三方评估) of the bases in good standing closed with
+    a grade for each; the decision each grade led to follows as a BaseAdjusted event with
+    this round_id and policy_version."""
+
+    round_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ROUND_KINDS))
+    name = Name()
+    period = fields.String(required=True, validate=validate.Regexp(r"^20\d\dH[12]$"))
+    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    closed_at = Timestamp(required=True)
+    grades = fields.List(fields.Nested(GradeSchema), required=True,
+                         validate=validate.Length(min=1))

@@ -84,8 +84,11 @@ def queue_messages(config: dict, queue_name: str, ack: bool = False, idle: float
                     connection.drain_events(timeout=idle)
                 except socket.timeout:
                     break
-            for message in messages:
-                message.ack() if ack else message.requeue()
+        # Settled only once the consumer is cancelled: a message requeued while it is
+        # still active comes straight back to it (listed twice, and counted twice
+        # towards the quorum queue's delivery limit, which dead-letters it after ~10 peeks).
+        for message in messages:
+            message.ack() if ack else message.requeue()
         channel.close()
     return messages
 

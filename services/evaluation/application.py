@@ -1,0 +1,295 @@
+"""The evaluation application: batches and selection, evaluators and scores, metrics,
+evaluation rounds and the decisions they lead to. Reads are in ``queries.py``."""
+
+from datetime import datetime, timezone
+from typing import Callable
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.context import SYSTEM_ACTOR, Actor, Context
+from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from services.contracts.evaluation import ROUND_KINDS
+from services.contracts.vocabulary import ACTIVE_STATUSES
+
+from .catalogue import Catalogue, default_catalogue
+from .domain import Assessment, Base, Batch, Evaluator, Round, check_period_begun
+from .integration import publications
+from .policy import Decision, Graded
+from .queries import Queries
+from .ranking import choose_certified
+from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EvaluationApplication(Queries, ServiceApplication):
+    """Decides the status of bases: selection and certification, evaluation rounds,
+    dynamic adjustment (动态调整). The registry records what is decided here."""
+
+    name = "evaluation"
+    publications = publications
+    clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    def __init__(self, env: dict | None = None) -> None:
+        super().__init__(env)
+        self.catalogue: Catalogue = default_catalogue()
+
+    def construct_views(self):
+        return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
+
+    # -- batches -------------------------------------------------------------------------
+
+    def open_batch(self, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
+                   rubrics: dict, ctx: Context) -> Batch:
+        """Opens a declaration batch, scored on the rubrics in force for each kind."""
+        self.catalogue.check_rubrics(rubrics)
+        batch = Batch.open(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
+                           rubrics=rubrics, ctx=ctx)
+        return self._save_new(batch, "name", f"a batch named {name} already exists")
+
+    @retry_on_conflict
+    def close_batch(self, batch_id: UUID, ctx: Context) -> Batch:
+        """Closes a batch to declarations; the registry learns it from BatchClosed."""
+        batch = self._get(batch_id, Batch, "batch")
+        batch.close(ctx=ctx)
+        self.save(batch)
+        return batch
+
+    # -- evaluators and scores ---------------------------------------------------------------
+
+    def register_evaluator(self, *, name: str, organisation: str, region: dict,
+                           ctx: Context) -> Evaluator:
+        """Registers an evaluator once (by name and organisation); its id is the actor
+        id its tokens must carry."""
+        evaluator = Evaluator(name=name, organisation=organisation, region=region, ctx=ctx)
+        return self._save_new(evaluator, "name", f"{name} of {organisation} is already registered")
+
+    @retry_on_conflict
+    def assign(self, *, base_id: UUID, evaluator_id: UUID, batch_id: UUID | None = None,
+               round_id: UUID | None = None, ctx: Context) -> Assessment:
+        """Assigns an evaluator to score a base in a batch (selection) or a round."""
+        occasion = self._occasion(batch_id, round_id)
+        occasion.check_scoring_open()
+        evaluator = self._get(evaluator_id, Evaluator, "evaluator", field="evaluator_id")
+        assessment = self._assessment(occasion, base_id, ctx)
+        assessment.assign(evaluator, ctx=ctx)
+        self.save(assessment)
+        return assessment
+
+    @retry_on_conflict
+    def score(self, *, base_id: UUID, scores: dict, comment: str, actor: Actor,
+              batch_id: UUID | None = None, round_id: UUID | None = None,
+              ctx: Context) -> Assessment:
+        """Records the calling evaluator's score sheet for a base it is assigned to."""
+        occasion = self._occasion(batch_id, round_id)
+        occasion.check_scoring_open()
+        assessment_id = Assessment.create_id(occasion.id, base_id)
+        if assessment_id not in self.repository:
+            raise Forbidden("An evaluator scores only the bases it is assigned to.")
+        assessment = self.repository.get(assessment_id)
+        rubric = self.catalogue.rubric(assessment.rubric_version)
+        assessment.score(evaluator_id=actor.id, rubric=rubric, scores=scores, comment=comment, ctx=ctx)
+        self.save(assessment)
+        return assessment
+
+    # -- selection and certification (评选认定) --------------------------------------------------
+
+    @retry_on_conflict
+    def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context) -> list[dict]:
+        """Certifies the chosen bases (by default the top of the ranking) within the
+        quota; every other declaration of the batch is not selected."""
+        batch = self._get(batch_id, Batch, "batch")
+        awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
+                                                                          status="declared")}
+        ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
+        chosen = choose_certified(ranking, batch.quota, base_ids)
+        batch.conclude(certified=chosen, ctx=ctx,
+                       not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
+        scored = sum(row["rank"] is not None for row in ranking)
+        bases = []
+        for row in ranking:
+            decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored)
+            base = self._get(row["base_id"], Base, "base")
+            base.adjust(decision, ctx=ctx)
+            bases.append(base)
+        self.save(batch, *bases)
+        return [decided(base, ctx) for base in bases]
+
+    # -- metrics -------------------------------------------------------------------------------
+
+    @retry_on_conflict
+    def report_metrics(self, base_id: UUID, *, period: str, values: dict, correction: bool,
+                       note: str, actor: Actor, ctx: Context) -> Base:
+        """The applicant's figures for a half-year (or an explicit correction)."""
+        base = self._get(base_id, Base, "base")
+        base.report_metrics(period=period, values=values, correction=correction, note=note,
+                            actor=actor, now=self.clock(), ctx=ctx)
+        self.save(base)
+        return base
+
+    # -- evaluation rounds (督促检查和第三方评估) and adjustment (动态调整) ---------------------------
+
+    def open_round(self, *, kind: str, name: str, period: str, rubrics: dict, ctx: Context) -> Round:
+        """Opens a round for every base in good standing now."""
+        if kind not in ROUND_KINDS:
+            raise field_error("kind", f"a round is one of {', '.join(ROUND_KINDS)}")
+        check_period_begun(period, self.clock())
+        self.catalogue.check_rubrics(rubrics)
+        bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],
+                  "status": row["status"]} for row in self.views[Standings].in_good_standing()]
+        if not bases:
+            raise RuleViolation("No base is in good standing: there is nothing to evaluate.")
+        evaluation = Round(kind=kind, name=name, period=period, bases=bases, rubrics=rubrics, ctx=ctx)
+        return self._save_new(evaluation, "name", f"a round named {name} already exists")
+
+    @retry_on_conflict
+    def close_round(self, round_id: UUID, *, policy_version: str, ctx: Context) -> list[dict]:
+        """Grades every base of the round and decides on each under the policy."""
+        evaluation = self._get(round_id, Round, "round")
+        policy = self.catalogue.policy(policy_version)
+        results = self._round_results(evaluation)
+        now = self.clock()
+        evaluation.close(grades=[graded_row(base_id, r) for base_id, r in results.items()],
+                         policy_version=policy.version, at=now, ctx=ctx)
+        bases = []
+        for base_id, result in results.items():
+            base = self._get(base_id, Base, "base")
+            if base.status not in ACTIVE_STATUSES:
+                continue  # revoked meanwhile (a missed deadline): nothing left to decide
+            base.adjust(policy.evaluate(base.status, result, now), ctx=ctx)
+            bases.append(base)
+        self.save(evaluation, *bases)
+        return [decided(base, ctx) for base in bases]
+
+    def _round_results(self, evaluation: Round) -> dict[UUID, Graded]:
+        board = self.views[Scoreboard]
+        results, unscored = {}, []
+        for base in evaluation.bases:
+            entry = board.entry(evaluation.id, base["base_id"])
+            if entry is None or entry.score is None:
+                unscored.append(base["name"])
+                continue
+            rubric = self.catalogue.rubric(entry.rubric_version)
+            results[base["base_id"]] = Graded(round_id=evaluation.id, round_name=evaluation.name,
+                                              score=entry.score, grade=rubric.grade(entry.score),
+                                              rubric_version=rubric.version)
+        if unscored:
+            raise RuleViolation(f"Every base of round {evaluation.name} must be scored by all its "
+                                f"evaluators before it closes; not yet: {'、'.join(unscored)}.",
+                                fields={"bases": unscored})
+        return results
+
+    @retry_on_conflict
+    def accept_rectification(self, base_id: UUID, *, note: str, ctx: Context) -> dict:
+        """The DRC accepts a warned base's rectification (整改验收) before its deadline."""
+        base = self._get(base_id, Base, "base")
+        deadline = base.rectification_deadline
+        if base.status != "warned":
+            raise RuleViolation(f"{base.name} is {base.status}, not warned: nothing to rectify.")
+        if self.clock() > deadline:
+            raise RuleViolation(f"The rectification deadline of {base.name} has passed; the base "
+                                "is due to be revoked.")
+        decision = self.catalogue.policy(base.decisions[-1].policy_version).rectified(deadline, note)
+        base.adjust(decision, ctx=ctx)
+        self.save(base)
+        return decided(base, ctx)
+
+    @retry_on_conflict
+    def revoke_overdue(self, ctx: Context | None = None) -> list[dict]:
+        """Decides on every warned base whose rectification deadline has passed, under
+        the policy that warned it. Run by a timer (as the platform), and by the DRC."""
+        ctx = ctx or SYSTEM_ACTOR.context()
+        bases = []
+        for row in self.views[Standings].overdue(self.clock()):
+            base = self._get(row["base_id"], Base, "base")
+            policy = self.catalogue.policy(base.decisions[-1].policy_version)
+            base.adjust(policy.missed(base.rectification_deadline), ctx=ctx)
+            bases.append(base)
+        if bases:
+            self.save(*bases)
+        return [decided(base, ctx) for base in bases]
+
+    # -- reactions to the registry -------------------------------------------------------------
+
+    @reacts_to("BaseDeclared")
+    def record_declaration(self, event, processing) -> None:
+        """A declaration joins its batch; one arriving after the batch was certified
+        (it crossed the closing on the way) is recorded as not selected."""
+        payload = event.payload
+        if payload["base_id"] in self.repository:
+            return
+        batch = self._get(payload["batch_id"], Batch, "batch")
+        base = Base(base_id=payload["base_id"], name=payload["name"], kind=payload["kind"],
+                    region=payload["region"], competent_department=payload["competent_department"],
+                    batch_id=batch.id, declared_by=event.actor.id, ctx=self.upstream_context(event))
+        if batch.concluded:
+            base.adjust(Decision(from_status="declared", to_status="not_selected", basis="selection",
+                                 reason=f"申报送达时{batch.name}评选认定已结束，未参加本批评选",
+                                 batch_id=batch.id), ctx=SYSTEM_ACTOR.context(event.correlation_id))
+        processing.collect_events(base)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _save_new(self, aggregate, field: str, message: str):
+        if aggregate.id in self.repository:
+            raise field_error(field, message, Conflict)
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            raise field_error(field, message, Conflict) from None
+        return aggregate
+
+    def _occasion(self, batch_id: UUID | None, round_id: UUID | None) -> Batch | Round:
+        if (batch_id is None) == (round_id is None):
+            raise field_error("batch_id", "name either a batch_id (selection) or a round_id")
+        if batch_id is not None:
+            return self._get(batch_id, Batch, "batch", field="batch_id")
+        return self._get(round_id, Round, "round", field="round_id")
+
+    def _assessment(self, occasion: Batch | Round, base_id: UUID, ctx: Context) -> Assessment:
+        assessment_id = Assessment.create_id(occasion.id, base_id)
+        if assessment_id in self.repository:
+            return self.repository.get(assessment_id)
+        base = self._get(base_id, Base, "base", field="base_id")
+        if not occasion.includes(base) or (isinstance(occasion, Batch) and base.status != "declared"):
+            raise field_error("base_id", f"{base.name} is not being evaluated in this "
+                                         f"{'batch' if isinstance(occasion, Batch) else 'round'}")
+        return Assessment(occasion_id=occasion.id, occasion=occasion.occasion, base_id=base.id,
+                          region=base.region, rubric_version=occasion.rubrics[base.kind], ctx=ctx)
+
+    def _get(self, aggregate_id: UUID, cls: type, what: str, field: str | None = None):
+        """The aggregate of that class, or NotFound (RuleViolation on a request field)."""
+        found = aggregate_id in self.repository and self.repository.get(aggregate_id)
+        if isinstance(found, cls):
+            return found
+        if field is not None:
+            raise field_error(field, f"there is no {what} {aggregate_id}")
+        raise NotFound(f"No {what} {aggregate_id}.")
+
+
+def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int) -> Decision:
+    """The decision on one declaration when a batch is certified, with its reason."""
+    if row["rank"] is None:
+        reason = f"{batch.name}评审未完成评分，未入选"
+    else:
+        standing = f"{batch.name}综合评分 {row['score']}，列第 {row['rank']} 名（共 {scored} 个）"
+        reason = (f"{standing}，在 {batch.quota} 个名额内，认定为省级双创示范基地" if certified
+                  else f"{standing}，未列入认定名单（名额 {batch.quota} 个），未入选")
+    return Decision(from_status="declared", to_status="certified" if certified else "not_selected",
+                    reason=reason, basis="selection", batch_id=batch.id, score=row["score"],
+                    rubric_version=row["rubric_version"])
+
+
+def decided(base: Base, ctx: Context) -> dict:
+    """The decision just taken on a base, in the form the decisions view gives it."""
+    return {**base.decisions[-1].as_dict(), "base_id": base.id, "name": base.name,
+            "decided_at": base.modified_on, "decided_by": ctx.as_dict()}
+
+
+def graded_row(base_id: UUID, result: Graded) -> dict:
+    return {"base_id": base_id, "score": result.score, "grade": result.grade,
+            "rubric_version": result.rubric_version}

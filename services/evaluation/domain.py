@@ -1,0 +1,353 @@
+"""The evaluation service's aggregates: batches, bases, evaluators, assessments and
+evaluation rounds. Pure, no I/O.
+
+The registry records a base's status; this service decides it. A ``Batch`` is a
+declaration window with a quota; declared ``Base``s join it; ``Evaluator``s are assigned
+to a base's ``Assessment`` on an occasion (its selection in a batch, or an evaluation
+``Round``) and score it against the rubric of its kind; the DRC certifies the top of the
+batch; rounds grade the bases in good standing, and an adjustment policy turns grades
+into decisions. Every decision is an event of the ``Base``; its status is derived from
+them (``policy.derive_status``).
+
+Each public method checks its rule, then records one event through a private ``@event``
+method, whose body is the state change only (it also runs on replay).
+"""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.backbone.context import Actor, Context, stable_id
+from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.contracts.vocabulary import ACTIVE_STATUSES, METRICS
+
+from .policy import BEIJING, Decision, derive_status, may_follow, open_rectification
+from .rubric import Rubric
+
+PERIOD = re.compile(r"^(20\d\d)H([12])$")
+COUNTED = tuple(m for m in METRICS if m != "financing_raised")
+
+
+def plain_name(name: str) -> str:
+    """Names compare without surrounding or doubled spaces."""
+    return " ".join(name.split())
+
+
+def period_start(period: str, field: str = "period") -> date:
+    """The first day of a half-year period such as ``2018H1`` (上半年) or ``2018H2``."""
+    match = PERIOD.match(period or "")
+    if not match:
+        raise field_error(field, "a period is a year and a half, e.g. 2018H1 or 2018H2")
+    return date(int(match[1]), 1 if match[2] == "1" else 7, 1)
+
+
+def check_period_begun(period: str, now: datetime, field: str = "period") -> None:
+    if period_start(period, field) > now.astimezone(BEIJING).date():
+        raise field_error(field, f"{period} has not begun yet")
+
+
+class Evaluator(Aggregate):
+    """An expert or third-party evaluation body (专家 / 第三方评估机构) registered by the
+    DRC. Its id is the ``actor_id`` of its tokens."""
+
+    @staticmethod
+    def create_id(name: str, organisation: str, **_: Any) -> UUID:
+        return stable_id("evaluator", plain_name(name), plain_name(organisation))
+
+    @event("Registered")
+    def __init__(self, name: str, organisation: str, region: dict, ctx: Context):
+        self.name = name
+        self.organisation = organisation
+        self.region = region
+
+    def shares_region_with(self, region: dict) -> bool:
+        """Conflict of interest: same region means the same city (设区市). Counties of
+        one city answer to the same city government, so a county line is too thin."""
+        return self.region["city"] == region["city"]
+
+
+class Batch(Aggregate):
+    """A declaration batch (申报批次): its window, its quota, the rubric each kind is
+    scored on, and once selection is concluded, who was certified."""
+
+    occasion = "selection"
+
+    @staticmethod
+    def create_id(name: str, **_: Any) -> UUID:
+        return stable_id("batch", plain_name(name))
+
+    @event("Opened")
+    def __init__(self, name: str, opens_at: datetime, closes_at: datetime, quota: int,
+                 rubrics: dict, ctx: Context):
+        self.name = name
+        self.opens_at = opens_at
+        self.closes_at = closes_at
+        self.quota = quota
+        self.rubrics = rubrics
+        self.closed = False
+        self.certified: list[UUID] | None = None
+
+    @classmethod
+    def open(cls, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
+             rubrics: dict, ctx: Context) -> "Batch":
+        """Opens a batch; the window must be timezone-aware and ordered."""
+        for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise field_error(field, "a time must carry its timezone")
+        if closes_at <= opens_at:
+            raise field_error("closes_at", "the window closes after it opens")
+        if not 1 <= quota <= 1000:
+            raise field_error("quota", "the quota is between 1 and 1000")
+        return cls(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
+                   rubrics=rubrics, ctx=ctx)
+
+    @property
+    def concluded(self) -> bool:
+        return self.certified is not None
+
+    def close(self, ctx: Context) -> None:
+        """Closes the batch to declarations (the registry refuses them afterwards)."""
+        if self.closed:
+            raise Conflict(f"Batch {self.name} is already closed.")
+        self._closed(ctx=ctx)
+
+    @event("Closed")
+    def _closed(self, ctx: Context) -> None:
+        self.closed = True
+
+    def includes(self, base: "Base") -> bool:
+        return base.batch_id == self.id
+
+    def check_scoring_open(self) -> None:
+        if self.concluded:
+            raise RuleViolation(f"The selection of batch {self.name} is concluded.")
+
+    def conclude(self, *, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
+        """Records the end of selection: the bases certified within the quota."""
+        if not self.closed:
+            raise RuleViolation(f"Close batch {self.name} to declarations before certifying.")
+        if self.concluded:
+            raise Conflict(f"Batch {self.name} has already been certified.")
+        if len(certified) > self.quota:
+            raise field_error("base_ids", f"the quota of batch {self.name} is {self.quota}")
+        self._concluded(certified=certified, not_selected=not_selected, ctx=ctx)
+
+    @event("SelectionConcluded")
+    def _concluded(self, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
+        self.certified = list(certified)
+
+
+class Base(Aggregate):
+    """A declared base as evaluation knows it: the facts that rubrics and conflicts of
+    interest need, the decisions taken on it, and the metrics it reports."""
+
+    @staticmethod
+    def create_id(base_id: UUID, **_: Any) -> UUID:
+        return base_id  # the registry's id: both services speak of the same base
+
+    @event("DeclarationReceived")
+    def __init__(self, base_id: UUID, name: str, kind: str, region: dict,
+                 competent_department: str, batch_id: UUID, declared_by: UUID, ctx: Context):
+        self.name = name
+        self.kind = kind
+        self.region = region
+        self.competent_department = competent_department
+        self.batch_id = batch_id
+        self.declared_by = declared_by
+        self.decisions: list[Decision] = []
+        self.reports: dict[str, list[dict]] = {}
+
+    @property
+    def status(self) -> str:
+        return derive_status(self.decisions)
+
+    @property
+    def rectification_deadline(self) -> datetime | None:
+        return open_rectification(self.decisions)
+
+    def is_represented_by(self, actor: Actor) -> bool:
+        """The applicant that declared the base, or one whose token names the base."""
+        return actor.role == "applicant" and (actor.id == self.declared_by or actor.speaks_for(self.id))
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def adjust(self, decision: Decision, ctx: Context) -> None:
+        """Records a decision; it must start from the status the base is in now."""
+        if decision.from_status != self.status or not may_follow(self.status, decision.to_status):
+            raise Conflict(f"{self.name} is {self.status}; a decision {decision.from_status} -> "
+                           f"{decision.to_status} does not apply.")
+        self._adjusted(**decision.as_dict(), ctx=ctx)
+
+    @event("Adjusted")
+    def _adjusted(self, from_status: str, to_status: str, reason: str, basis: str,
+                  batch_id: UUID | None, round_id: UUID | None, score: Decimal | None,
+                  grade: str | None, rubric_version: str | None, policy_version: str | None,
+                  rectification_deadline: datetime | None, ctx: Context) -> None:
+        self.decisions.append(Decision(
+            from_status=from_status, to_status=to_status, reason=reason, basis=basis,
+            batch_id=batch_id, round_id=round_id, score=score, grade=grade,
+            rubric_version=rubric_version, policy_version=policy_version,
+            rectification_deadline=rectification_deadline))
+
+    # -- metrics ---------------------------------------------------------------------------------
+
+    def report_metrics(self, *, period: str, values: dict, correction: bool, note: str,
+                       actor: Actor, now: datetime, ctx: Context) -> int:
+        """Reports the metrics of a half-year; a period already reported changes only by
+        an explicit correction, which says why. Returns the report's revision."""
+        if not self.is_represented_by(actor):
+            raise Forbidden("Only the base's own applicant reports its metrics.")
+        if self.status not in ACTIVE_STATUSES:
+            raise RuleViolation(f"{self.name} is {self.status}; only demonstration bases report metrics.")
+        check_period_begun(period, now)
+        check_metric_values(values)
+        previous = self.reports.get(period, [])
+        if previous and not correction:
+            raise field_error("period", f"{period} is already reported; send correction: true "
+                                        "with a note to correct it", Conflict)
+        if correction and not previous:
+            raise field_error("correction", f"nothing was reported for {period} to correct")
+        if correction and not note.strip():
+            raise field_error("note", "a correction says why the figures changed")
+        self._metrics_reported(period=period, values=values, correction=correction, note=note, ctx=ctx)
+        return len(previous) + 1
+
+    @event("MetricsReported")
+    def _metrics_reported(self, period: str, values: dict, correction: bool, note: str,
+                          ctx: Context) -> None:
+        self.reports.setdefault(period, []).append(
+            {"values": values, "correction": correction, "note": note})
+
+
+def check_metric_values(values: dict) -> None:
+    """Every metric of the vocabulary, non-negative; counts are whole numbers and
+    financing is yuan with at most two places."""
+    errors = {m: ["Missing."] for m in METRICS if m not in values}
+    errors.update({m: ["Not a metric."] for m in values if m not in METRICS})
+    for metric in sorted(set(values) & set(METRICS)):
+        if not _valid_metric(metric, values[metric]):
+            errors[metric] = ["A non-negative whole number." if metric in COUNTED else
+                              "A non-negative amount of yuan with at most two places."]
+    if errors:
+        raise RuleViolation("The metrics are not valid.", fields={"values": errors})
+
+
+def _valid_metric(metric: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if metric in COUNTED:
+        return isinstance(value, int) and value >= 0
+    return (isinstance(value, Decimal) and value.is_finite() and value >= 0
+            and value.as_tuple().exponent >= -2)
+
+
+class Assessment(Aggregate):
+    """The scoring of one base on one occasion (its selection in a batch, or an
+    evaluation round) by the evaluators assigned to it."""
+
+    @staticmethod
+    def create_id(occasion_id: UUID, base_id: UUID, **_: Any) -> UUID:
+        return stable_id("assessment", occasion_id, base_id)
+
+    @event("Opened")
+    def __init__(self, occasion_id: UUID, occasion: str, base_id: UUID, region: dict,
+                 rubric_version: str, ctx: Context):
+        self.occasion_id = occasion_id
+        self.occasion = occasion
+        self.base_id = base_id
+        self.region = region
+        self.rubric_version = rubric_version
+        self.evaluators: list[UUID] = []
+        self.weighted: dict[UUID, Decimal] = {}
+
+    def assign(self, evaluator: Evaluator, ctx: Context) -> None:
+        """Assigns an evaluator, unless it comes from the base's own city."""
+        if evaluator.shares_region_with(self.region):
+            raise field_error("evaluator_id", f"{evaluator.name} ({evaluator.organisation}) is "
+                                              f"from {self.region['city']}, the base's own city: "
+                                              "conflict of interest")
+        if evaluator.id in self.evaluators:
+            raise field_error("evaluator_id", f"{evaluator.name} is already assigned", Conflict)
+        self._evaluator_assigned(evaluator_id=evaluator.id, ctx=ctx)
+
+    @event("EvaluatorAssigned")
+    def _evaluator_assigned(self, evaluator_id: UUID, ctx: Context) -> None:
+        self.evaluators.append(evaluator_id)
+
+    def score(self, *, evaluator_id: UUID, rubric: Rubric, scores: dict, comment: str,
+              ctx: Context) -> Decimal:
+        """Records an assigned evaluator's score sheet; returns its weighted score."""
+        if evaluator_id not in self.evaluators:
+            raise Forbidden("An evaluator scores only the bases it is assigned to.")
+        if evaluator_id in self.weighted:
+            raise Conflict("This evaluator has already scored this base on this occasion.")
+        if rubric.version != self.rubric_version:
+            raise field_error("rubric_version", f"this base is scored on {self.rubric_version}")
+        weighted = rubric.weighted(scores)
+        self._scored(evaluator_id=evaluator_id, scores=scores, weighted=weighted,
+                     comment=comment, ctx=ctx)
+        return weighted
+
+    @event("Scored")
+    def _scored(self, evaluator_id: UUID, scores: dict, weighted: Decimal, comment: str,
+                ctx: Context) -> None:
+        self.weighted[evaluator_id] = weighted
+
+
+class Round(Aggregate):
+    """An evaluation round (督促检查 or 第三方评估) of the bases in good standing when it
+    opened; closing it grades each base and records the policy version applied."""
+
+    occasion = "round"
+
+    @staticmethod
+    def create_id(name: str, **_: Any) -> UUID:
+        return stable_id("round", plain_name(name))
+
+    @event("Opened")
+    def __init__(self, kind: str, name: str, period: str, bases: list[dict], rubrics: dict,
+                 ctx: Context):
+        self.kind = kind
+        self.name = name
+        self.period = period
+        self.bases = bases
+        self.rubrics = rubrics
+        self.grades: list[dict] | None = None
+        self.policy_version: str | None = None
+        self.closed_at: datetime | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def base_ids(self) -> list[UUID]:
+        return [b["base_id"] for b in self.bases]
+
+    def includes(self, base: Base) -> bool:
+        return base.id in self.base_ids
+
+    def check_scoring_open(self) -> None:
+        if self.closed:
+            raise RuleViolation(f"Round {self.name} is closed.")
+
+    def close(self, *, grades: list[dict], policy_version: str, at: datetime, ctx: Context) -> None:
+        """Closes the round with a grade for every base in it."""
+        if self.closed:
+            raise Conflict(f"Round {self.name} is already closed.")
+        if sorted(map(str, self.base_ids)) != sorted(str(g["base_id"]) for g in grades):
+            raise RuleViolation(f"Round {self.name} closes with a grade for each of its bases.")
+        # kind, name and period again: the published RoundClosed stands on its own
+        self._closed(kind=self.kind, name=self.name, period=self.period, grades=grades,
+                     policy_version=policy_version, closed_at=at, ctx=ctx)
+
+    @event("Closed")
+    def _closed(self, kind: str, name: str, period: str, grades: list[dict],
+                policy_version: str, closed_at: datetime, ctx: Context) -> None:
+        self.grades = grades
+        self.policy_version = policy_version
+        self.closed_at = closed_at

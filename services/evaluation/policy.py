@@ -1,0 +1,209 @@
+"""Decisions on a base's status, the adjustment policy (动态调整), and ``derive_status``.
+Pure, no I/O.
+
+A base's status is never stored and edited: it is what its decisions, in order, lead
+to (``derive_status``). Decisions come from selection (certified / not selected), from
+an evaluation round's grades under a versioned adjustment policy (retained, warned with
+a rectification deadline, revoked, recommended for national level), from the DRC
+accepting a rectification, and from a rectification deadline passing.
+
+The adjustment policy is a data file in ``policies/`` named after its version, so that
+changing the rules is a new version, and "what would the new rules have decided" is a
+question the log can answer (``what_if``) without rewriting history.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+from uuid import UUID
+
+from services.contracts.vocabulary import ACTIVE_STATUSES, GRADES, STATUSES
+
+from .rubric import RubricError
+
+# China has kept UTC+8 without daylight saving since 1991: deadlines fall at the end of
+# a day in Beijing time, as officials write them (整改期限：2018年12月31日).
+BEIJING = timezone(timedelta(hours=8), "CST")
+ADJUSTED = ("retained", "warned", "revoked", "recommended_national")
+
+# Which decision may follow which status. Selection decides a declared base once;
+# afterwards only evaluation, rectification and deadlines move a base in good standing.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "declared": ("certified", "not_selected"),
+    **{status: ADJUSTED for status in ACTIVE_STATUSES},
+    "not_selected": (),
+    "revoked": (),
+}
+
+
+class InconsistentHistory(ValueError):
+    """A decision that does not follow from the status before it (a bug, never data)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision on a base's status, with everything the BaseAdjusted event says."""
+
+    from_status: str
+    to_status: str
+    reason: str
+    basis: str
+    batch_id: UUID | None = None
+    round_id: UUID | None = None
+    score: Decimal | None = None
+    grade: str | None = None
+    rubric_version: str | None = None
+    policy_version: str | None = None
+    rectification_deadline: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def derive_status(decisions: Iterable[Any]) -> str:
+    """The status a history of decisions (anything with from_status and to_status, in
+    the order taken) leads to; ``declared`` before any decision."""
+    status = "declared"
+    for decision in decisions:
+        if decision.from_status != status or decision.to_status not in TRANSITIONS[status]:
+            raise InconsistentHistory(
+                f"a decision {decision.from_status} -> {decision.to_status} cannot follow {status}")
+        status = decision.to_status
+    return status
+
+
+def may_follow(status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(status, ())
+
+
+def open_rectification(decisions: Iterable[Any]) -> datetime | None:
+    """The rectification deadline of a base that is warned now (None otherwise)."""
+    last = None
+    for decision in decisions:
+        last = decision
+    if last is None or last.to_status != "warned":
+        return None
+    return last.rectification_deadline
+
+
+def end_of_day_after(moment: datetime, days: int) -> datetime:
+    """23:59:59 Beijing time, ``days`` days after the (Beijing) day of ``moment``."""
+    day = moment.astimezone(BEIJING).date() + timedelta(days=days)
+    return datetime.combine(day, time(23, 59, 59), BEIJING)
+
+
+def chinese_date(moment: datetime) -> str:
+    local = moment.astimezone(BEIJING)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A base's result in a closed evaluation round: what a policy decides on."""
+
+    round_id: UUID
+    round_name: str
+    score: Decimal
+    grade: str
+    rubric_version: str
+
+
+@dataclass(frozen=True)
+class AdjustmentPolicy:
+    """A validated version of the rules that turn grades into decisions."""
+
+    version: str
+    title: str
+    rectification_days: int
+    outcomes: Mapping[str, str]
+    when_warned: Mapping[str, str]
+    rectification_accepted: str
+    deadline_missed: str
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, source: str = "policy") -> "AdjustmentPolicy":
+        """Builds a policy from its file's data, refusing one that leaves a grade
+        undecided or decides something a base in good standing cannot become."""
+        if not isinstance(data, Mapping):
+            raise RubricError(f"{source}: not a mapping")
+        keys = ("version", "title", "rectification_days", "outcomes", "rectification_accepted",
+                "deadline_missed")
+        if missing := [k for k in keys if k not in data]:
+            raise RubricError(f"{source}: missing {', '.join(missing)}")
+        outcomes = _grade_map(data["outcomes"], source, "outcomes", complete=True)
+        when_warned = _grade_map(data.get("when_warned") or {}, source, "when_warned")
+        days = data["rectification_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 730:
+            raise RubricError(f"{source}: rectification_days must be a whole number of days, 1 to 730")
+        for key, allowed in (("rectification_accepted", ("retained", "recommended_national")),
+                             ("deadline_missed", ("revoked", "retained"))):
+            if data[key] not in allowed:
+                raise RubricError(f"{source}: {key} must be one of {', '.join(allowed)}")
+        return cls(version=str(data["version"]), title=str(data["title"]),
+                   rectification_days=days, outcomes=outcomes, when_warned=when_warned,
+                   rectification_accepted=data["rectification_accepted"],
+                   deadline_missed=data["deadline_missed"])
+
+    def evaluate(self, status: str, result: Graded, at: datetime) -> Decision:
+        """The decision on a base in good standing after a round graded it."""
+        to_status = self.outcomes[result.grade]
+        if status == "warned" and result.grade in self.when_warned:
+            to_status = self.when_warned[result.grade]
+        deadline = end_of_day_after(at, self.rectification_days) if to_status == "warned" else None
+        return Decision(
+            from_status=status, to_status=to_status,
+            reason=_evaluation_reason(status, to_status, result, deadline),
+            basis="evaluation", round_id=result.round_id, score=result.score,
+            grade=result.grade, rubric_version=result.rubric_version,
+            policy_version=self.version, rectification_deadline=deadline)
+
+    def rectified(self, deadline: datetime, note: str) -> Decision:
+        """The DRC accepted a warned base's rectification before its deadline."""
+        reason = f"整改已于期限（{chinese_date(deadline)}）前通过省发展改革委验收"
+        return Decision(from_status="warned", to_status=self.rectification_accepted,
+                        reason=f"{reason}：{note}" if note else reason, basis="rectification",
+                        policy_version=self.version, rectification_deadline=deadline)
+
+    def missed(self, deadline: datetime) -> Decision:
+        """A warned base whose rectification deadline passed without acceptance."""
+        return Decision(from_status="warned", to_status=self.deadline_missed,
+                        reason=f"未在整改期限（{chinese_date(deadline)}）前完成整改并通过验收，"
+                               f"{_OUTCOME[self.deadline_missed]}",
+                        basis="deadline", policy_version=self.version,
+                        rectification_deadline=deadline)
+
+
+_OUTCOME = {
+    "retained": "保留省级双创示范基地资格",
+    "warned": "予以警示并限期整改",
+    "revoked": "撤销省级双创示范基地资格",
+    "recommended_national": "推荐申报国家级双创示范基地",
+}
+
+
+def _evaluation_reason(status: str, to_status: str, result: Graded,
+                       deadline: datetime | None) -> str:
+    finding = f"{result.round_name}结果为{GRADES[result.grade]}（{result.score}分）"
+    if status == "warned":
+        finding = f"警示整改期间，{finding}"
+    outcome = _OUTCOME[to_status]
+    if deadline is not None:
+        outcome += f"，整改期限至{chinese_date(deadline)}"
+    return f"{finding}，{outcome}"
+
+
+def _grade_map(data: Any, source: str, key: str, complete: bool = False) -> dict[str, str]:
+    if not isinstance(data, Mapping):
+        raise RubricError(f"{source}: {key} must map grades to statuses")
+    if unknown := sorted(set(data) - set(GRADES)):
+        raise RubricError(f"{source}: {key} names unknown grades: {', '.join(unknown)}")
+    if complete and (missing := [g for g in GRADES if g not in data]):
+        raise RubricError(f"{source}: {key} leaves grades undecided: {', '.join(missing)}")
+    for grade, status in data.items():
+        if status not in ADJUSTED:
+            known = status in STATUSES
+            raise RubricError(f"{source}: {key}.{grade} is {status!r}, "
+                              f"{'not a decision after evaluation' if known else 'not a status'} "
+                              f"(one of {', '.join(ADJUSTED)})")
+    return dict(data)

@@ -1,0 +1,358 @@
+"""Request and response shapes of the evaluation service's HTTP and RPC API."""
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.contracts.common import RegionSchema, Strict
+from services.contracts.evaluation import ROUND_KINDS
+from services.contracts.fields import Money, Name, Timestamp
+from services.contracts.vocabulary import KINDS, METRICS, STATUSES
+
+PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
+
+
+class Score(fields.Field):
+    """A dimension's score: 0 to 100 with at most two places, sent as a decimal string
+    ("85.50") or an integer. Floats are refused: 85.1 as a float is not 85.1."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (bool, float)) or not isinstance(value, (int, str)):
+            raise ValidationError('A score is a decimal string such as "85.50"; floats are not accepted.')
+        try:
+            score = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError(f"Not a score: {value!r}.") from None
+        if not score.is_finite() or not 0 <= score <= 100:
+            raise ValidationError("A score is between 0 and 100.")
+        if score.as_tuple().exponent < -2:
+            raise ValidationError("A score has at most two decimal places.")
+        return score
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+def _count():
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+# One field per metric of the vocabulary: counts are whole numbers, financing is yuan.
+MetricValues = Strict.from_dict(
+    {metric: Money(required=True, allow_zero=True) if metric == "financing_raised" else _count()
+     for metric in METRICS}, name="MetricValues")
+
+
+# -- requests --------------------------------------------------------------------------------
+
+class OpenBatchRequest(Strict):
+    """POST /batches"""
+
+    name = Name()
+    opens_at = Timestamp(required=True)
+    closes_at = Timestamp(required=True)
+    quota = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+
+
+class EvaluatorRequest(Strict):
+    """POST /evaluators"""
+
+    name = Name()
+    organisation = Name(max_length=200)
+    region = fields.Nested(RegionSchema, required=True)
+
+
+class OccasionRequest(Strict):
+    """Either a batch (selection) or an evaluation round."""
+
+    batch_id = fields.UUID(load_default=None)
+    round_id = fields.UUID(load_default=None)
+
+    @validates_schema
+    def _one_occasion(self, data, **kwargs):
+        if (data.get("batch_id") is None) == (data.get("round_id") is None):
+            raise ValidationError("Give either batch_id or round_id.", field_name="batch_id")
+
+
+class AssignRequest(OccasionRequest):
+    """POST /assignments"""
+
+    base_id = fields.UUID(required=True)
+    evaluator_id = fields.UUID(required=True)
+
+
+class ScoreRequest(OccasionRequest):
+    """POST /scores: one sheet, a score for every dimension of the base's rubric."""
+
+    base_id = fields.UUID(required=True)
+    scores = fields.Dict(keys=fields.String(), values=Score(), required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CertifyRequest(Strict):
+    """POST /batches/<id>/certification: the bases to certify, or none for the top."""
+
+    base_ids = fields.List(fields.UUID(), load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=1000))
+
+
+class MetricsRequest(Strict):
+    """POST /bases/<id>/metrics"""
+
+    period = fields.String(required=True, validate=PERIOD)
+    values = fields.Nested(MetricValues, required=True)
+    correction = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class OpenRoundRequest(Strict):
+    """POST /rounds"""
+
+    kind = fields.String(required=True, validate=validate.OneOf(ROUND_KINDS))
+    name = Name()
+    period = fields.String(required=True, validate=PERIOD)
+
+
+class CloseRoundRequest(Strict):
+    """POST /rounds/<id>/closing: the policy version in force unless named."""
+
+    policy_version = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class WhatIfQuery(Strict):
+    """GET /rounds/<id>/what-if?policy_version="""
+
+    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RectificationRequest(Strict):
+    """POST /bases/<id>/rectification"""
+
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class BasesQuery(Strict):
+    """GET /bases?status=&batch_id=&kind=&city="""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    batch_id = fields.UUID()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    city = fields.String(validate=validate.Length(min=1, max=50))
+
+
+class DecisionsQuery(Strict):
+    """GET /decisions?base_id=&batch_id=&round_id="""
+
+    base_id = fields.UUID()
+    batch_id = fields.UUID()
+    round_id = fields.UUID()
+
+
+class SheetsQuery(Strict):
+    """GET /scores?base_id=&batch_id=&round_id="""
+
+    base_id = fields.UUID()
+    batch_id = fields.UUID()
+    round_id = fields.UUID()
+
+
+class AssignmentsQuery(Strict):
+    """GET /assignments?evaluator_id="""
+
+    evaluator_id = fields.UUID()
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+class BatchOut(Schema):
+    batch_id = fields.UUID()
+    name = fields.String()
+    opens_at = Timestamp()
+    closes_at = Timestamp()
+    quota = fields.Integer()
+    rubrics = fields.Dict(keys=fields.String(), values=fields.String())
+    closed = fields.Boolean()
+    certified = fields.List(fields.UUID(), allow_none=True)
+
+
+class EvaluatorOut(Schema):
+    evaluator_id = fields.UUID()
+    name = fields.String()
+    organisation = fields.String()
+    region = fields.Nested(RegionSchema)
+    registered_at = Timestamp()
+    assignments = fields.Integer()
+
+
+class AssignmentOut(Schema):
+    occasion = fields.String()
+    occasion_id = fields.UUID()
+    base_id = fields.UUID()
+    base_name = fields.String()
+    evaluator_id = fields.UUID()
+    rubric_version = fields.String()
+    assigned_at = Timestamp()
+    scored_at = Timestamp(allow_none=True)
+
+
+class SheetOut(AssignmentOut):
+    """A score sheet: each dimension's score, the weighted total and the comment."""
+
+    scores = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
+    weighted = fields.Decimal(as_string=True)
+    comment = fields.String()
+
+
+class AssessmentOut(Schema):
+    """The result of assigning or scoring: one base on one occasion."""
+
+    assessment_id = fields.UUID(attribute="id")
+    occasion = fields.String()
+    occasion_id = fields.UUID()
+    base_id = fields.UUID()
+    rubric_version = fields.String()
+    evaluators = fields.List(fields.UUID())
+    scored_by = fields.Function(lambda a: len(a.weighted))
+
+
+class ScoreSummaryOut(Schema):
+    """How far a base's scoring on one occasion got, and the mean once complete."""
+
+    rubric_version = fields.String(allow_none=True)
+    evaluators = fields.Integer()
+    scored_by = fields.Integer()
+    score = fields.Decimal(as_string=True, allow_none=True)
+
+
+class ScoredBaseOut(ScoreSummaryOut):
+    base_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+
+
+class RankingRowOut(ScoredBaseOut):
+    rank = fields.Integer(allow_none=True)
+    tied = fields.Boolean()
+
+
+class RankingOut(BatchOut):
+    ranking = fields.List(fields.Nested(RankingRowOut))
+
+
+class DecisionOut(Schema):
+    base_id = fields.UUID()
+    name = fields.String()
+    from_status = fields.String()
+    to_status = fields.String()
+    reason = fields.String()
+    basis = fields.String()
+    batch_id = fields.UUID(allow_none=True)
+    round_id = fields.UUID(allow_none=True)
+    score = fields.Decimal(as_string=True, allow_none=True)
+    grade = fields.String(allow_none=True)
+    rubric_version = fields.String(allow_none=True)
+    policy_version = fields.String(allow_none=True)
+    rectification_deadline = Timestamp(allow_none=True)
+    decided_at = Timestamp()
+    decided_by = fields.Dict()
+
+
+class BaseRowOut(Schema):
+    base_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    region = fields.Nested(RegionSchema)
+    competent_department = fields.String()
+    batch_id = fields.UUID()
+    status = fields.String()
+    rectification_deadline = Timestamp(allow_none=True)
+    declared_at = Timestamp()
+
+
+class RevisionOut(Schema):
+    values = fields.Nested(MetricValues)
+    correction = fields.Boolean()
+    note = fields.String()
+    reported_at = Timestamp()
+    reported_by = fields.Dict()
+
+
+class MetricsOut(Schema):
+    period = fields.String()
+    values = fields.Nested(MetricValues)
+    revisions = fields.List(fields.Nested(RevisionOut))
+
+
+class AssessmentSummaryOut(ScoreSummaryOut):
+    occasion = fields.String()
+    occasion_id = fields.UUID()
+
+
+class BaseOut(BaseRowOut):
+    declared_by = fields.UUID()
+    decisions = fields.List(fields.Nested(DecisionOut))
+    metrics = fields.List(fields.Nested(MetricsOut))
+    assessments = fields.List(fields.Nested(AssessmentSummaryOut))
+
+
+class RoundRowOut(Schema):
+    round_id = fields.UUID()
+    kind = fields.String()
+    name = fields.String()
+    period = fields.String()
+    rubrics = fields.Dict(keys=fields.String(), values=fields.String())
+    opened_at = Timestamp()
+    closed_at = Timestamp(allow_none=True)
+    policy_version = fields.String(allow_none=True)
+
+
+class RoundBaseOut(ScoredBaseOut):
+    status_at_opening = fields.String()
+    grade = fields.String(allow_none=True)
+    metrics = fields.Nested(MetricValues, allow_none=True)
+    metrics_revisions = fields.Integer()
+
+
+class RoundOut(RoundRowOut):
+    bases = fields.List(fields.Nested(RoundBaseOut))
+
+
+class ProposedOut(Schema):
+    to_status = fields.String()
+    reason = fields.String()
+    rectification_deadline = Timestamp(allow_none=True)
+    policy_version = fields.String()
+
+
+class WhatIfRowOut(Schema):
+    base_id = fields.UUID()
+    name = fields.String()
+    grade = fields.String()
+    score = fields.Decimal(as_string=True)
+    from_status = fields.String()
+    actual = fields.Nested(DecisionOut)
+    proposed = fields.Nested(ProposedOut)
+    changed = fields.Boolean()
+
+
+class WhatIfOut(Schema):
+    round_id = fields.UUID()
+    applied_policy_version = fields.String()
+    policy_version = fields.String()
+    decisions = fields.List(fields.Nested(WhatIfRowOut))
+
+
+class DimensionOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    weight = fields.Decimal(as_string=True)
+    indicators = fields.List(fields.String())
+
+
+class RubricOut(Schema):
+    version = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
+    dimensions = fields.List(fields.Nested(DimensionOut))

@@ -1,0 +1,342 @@
+"""The evaluation service: HTTP and RPC entrypoints over the evaluation application.
+
+Thin by design: load and validate the request, call the application with the caller,
+dump the result. Rules live in domain.py, rubric.py, policy.py and ranking.py;
+orchestration in application.py; who may read what in queries.py.
+"""
+
+import logging
+from uuid import UUID
+
+from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
+
+from services.backbone.consumer import Subscription
+from services.backbone.dependencies import EventStore
+from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.errors import BadRequest
+from services.backbone.eventlog import PublishedLog
+
+from .application import EvaluationApplication
+from .catalogue import default_catalogue
+from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
+                      BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
+                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
+                      MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
+                      RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
+                      ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery)
+
+log = logging.getLogger(__name__)
+
+DRC = ("drc",)
+OVERSEERS = ("drc", "department", "ops")
+SCOPED_READERS = OVERSEERS + ("evaluator", "applicant")  # evaluator, applicant: their own
+
+
+class EvaluationSettings(DependencyProvider):
+    """The ``evaluation`` section of the config, checked against the rubric and policy
+    files at start-up: a version in force that does not exist stops the service there,
+    not at the first batch."""
+
+    def setup(self):
+        self.settings = self.container.config["PLATFORM"]["evaluation"]
+        default_catalogue().check_in_force(self.settings["rubrics"], self.settings["adjustment_policy"])
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class ConfiguredTimer(Timer):
+    """nameko's timer, firing every ``evaluation.deadline_check_seconds``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(interval=3600, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config["PLATFORM"]["evaluation"]["deadline_check_seconds"])
+
+
+timer = ConfiguredTimer.decorator
+
+
+class EvaluationService(PublishedLog):
+    """Selection and certification, evaluation rounds and dynamic adjustment."""
+
+    name = "evaluation"
+
+    app = EventStore(EvaluationApplication)
+    caller = Caller()
+    settings = EvaluationSettings()
+    registry_events = Subscription("registry")  # BaseDeclared
+
+    # -- batches and selection -----------------------------------------------------------
+
+    @http("POST", "/batches", roles=DRC)
+    def http_open_batch(self, request):
+        return 201, self.open_batch(**read_json(request))
+
+    @rpc(roles=DRC)
+    def open_batch(self, **batch):
+        """Opens a declaration batch (申报批次) with its window and quota."""
+        data = validated(OpenBatchRequest(), batch)
+        opened = self.app.open_batch(**data, rubrics=dict(self.settings["rubrics"]),
+                                     ctx=self.caller.context)
+        return BatchOut().dump(self.app.batch(opened.id))
+
+    @http("POST", "/batches/<uuid:batch_id>/closing", roles=DRC)
+    def http_close_batch(self, request, batch_id):
+        return 201, self.close_batch(str(batch_id))
+
+    @rpc(roles=DRC)
+    def close_batch(self, batch_id):
+        """Closes a batch to declarations."""
+        self.app.close_batch(_uuid(batch_id), ctx=self.caller.context)
+        return BatchOut().dump(self.app.batch(_uuid(batch_id)))
+
+    @http("GET", "/batches", roles=OVERSEERS)
+    def http_batches(self, request):
+        return self.batches()
+
+    @rpc(roles=OVERSEERS)
+    def batches(self):
+        """Every declaration batch."""
+        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+
+    @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS)
+    def http_ranking(self, request, batch_id):
+        return self.ranking(str(batch_id))
+
+    @rpc(roles=OVERSEERS)
+    def ranking(self, batch_id):
+        """The batch's ranking, folded from the log (ties broken the same way every time)."""
+        return RankingOut().dump(self.app.ranking(_uuid(batch_id)))
+
+    @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC)
+    def http_certify(self, request, batch_id):
+        return 201, self.certify(str(batch_id), **read_json(request))
+
+    @rpc(roles=DRC)
+    def certify(self, batch_id, **choice):
+        """Certifies (认定) bases within the quota; the others are not selected."""
+        data = validated(CertifyRequest(), choice)
+        decisions = self.app.certify(_uuid(batch_id), base_ids=data["base_ids"],
+                                     ctx=self.caller.context)
+        return {"decisions": DecisionOut(many=True).dump(decisions)}
+
+    # -- evaluators, assignments, scores -------------------------------------------------------
+
+    @http("POST", "/evaluators", roles=DRC)
+    def http_register_evaluator(self, request):
+        return 201, self.register_evaluator(**read_json(request))
+
+    @rpc(roles=DRC)
+    def register_evaluator(self, **evaluator):
+        """Registers an evaluator; its id is the actor id of its tokens."""
+        data = validated(EvaluatorRequest(), evaluator)
+        registered = self.app.register_evaluator(**data, ctx=self.caller.context)
+        return EvaluatorOut().dump(self.app.evaluator(registered.id))
+
+    @http("GET", "/evaluators", roles=OVERSEERS)
+    def http_evaluators(self, request):
+        return self.evaluators()
+
+    @rpc(roles=OVERSEERS)
+    def evaluators(self):
+        """Every registered evaluator."""
+        return {"evaluators": EvaluatorOut(many=True).dump(self.app.evaluators())}
+
+    @http("POST", "/assignments", roles=DRC)
+    def http_assign(self, request):
+        return 201, self.assign_evaluator(**read_json(request))
+
+    @rpc(roles=DRC)
+    def assign_evaluator(self, **assignment):
+        """Assigns an evaluator to a base in a batch or a round (not from its city)."""
+        data = validated(AssignRequest(), assignment)
+        return AssessmentOut().dump(self.app.assign(**data, ctx=self.caller.context))
+
+    @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",))
+    def http_assignments(self, request):
+        return self.assignments(**request.args.to_dict())
+
+    @rpc(roles=OVERSEERS + ("evaluator",))
+    def assignments(self, **query):
+        """An evaluator's own assignments; overseers see anyone's."""
+        data = validated(AssignmentsQuery(), query)
+        rows = self.app.assignments(self.caller.actor, data.get("evaluator_id"))
+        return {"assignments": AssignmentOut(many=True).dump(rows)}
+
+    @http("POST", "/scores", roles=("evaluator",))
+    def http_score(self, request):
+        return 201, self.submit_scores(**read_json(request))
+
+    @rpc(roles=("evaluator",))
+    def submit_scores(self, **sheet):
+        """An evaluator's score sheet for a base it is assigned to."""
+        data = validated(ScoreRequest(), sheet)
+        call = self.caller
+        return AssessmentOut().dump(self.app.score(**data, actor=call.actor, ctx=call.context))
+
+    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",))
+    def http_score_sheets(self, request):
+        return self.score_sheets(**request.args.to_dict())
+
+    @rpc(roles=OVERSEERS + ("evaluator",))
+    def score_sheets(self, **query):
+        """Score sheets by base and occasion, for audit (an evaluator: its own)."""
+        rows = self.app.score_sheets(self.caller.actor, **validated(SheetsQuery(), query))
+        return {"sheets": SheetOut(many=True).dump(rows)}
+
+    @http("GET", "/rubrics")
+    def http_rubrics(self, request):
+        return self.rubrics()
+
+    @rpc
+    def rubrics(self):
+        """Every rubric version: dimensions, weights, indicators and grade thresholds."""
+        return {"rubrics": RubricOut(many=True).dump(self.app.rubrics()),
+                "in_force": dict(self.settings["rubrics"])}
+
+    # -- bases, metrics, decisions -------------------------------------------------------------------
+
+    @http("GET", "/bases", roles=OVERSEERS)
+    def http_list_bases(self, request):
+        return self.list_bases(**request.args.to_dict())
+
+    @rpc(roles=OVERSEERS)
+    def list_bases(self, **filters):
+        """Bases with their status, by status, batch, kind and city."""
+        rows = self.app.list_bases(**validated(BasesQuery(), filters))
+        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows)}
+
+    @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS)
+    def http_get_base(self, request, base_id):
+        return self.get_base(str(base_id))
+
+    @rpc(roles=SCOPED_READERS)
+    def get_base(self, base_id):
+        """A base: status, decisions, metrics, scores (applicants: their own base)."""
+        return BaseOut().dump(self.app.get_base(_uuid(base_id), self.caller.actor))
+
+    @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",))
+    def http_report_metrics(self, request, base_id):
+        return 201, self.report_metrics(str(base_id), **read_json(request))
+
+    @rpc(roles=("applicant",))
+    def report_metrics(self, base_id, **report):
+        """The base's metrics for a half-year, or an explicit correction of them."""
+        data = validated(MetricsRequest(), report)
+        call = self.caller
+        self.app.report_metrics(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
+        return BaseOut().dump(self.app.get_base(_uuid(base_id), call.actor))
+
+    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
+    def http_base_metrics(self, request, base_id):
+        return self.base_metrics(str(base_id))
+
+    @rpc(roles=SCOPED_READERS)
+    def base_metrics(self, base_id):
+        """A base's metrics per period, with every revision (applicants: their own)."""
+        rows = self.app.base_metrics(_uuid(base_id), self.caller.actor)
+        return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
+
+    @http("GET", "/decisions", roles=SCOPED_READERS)
+    def http_decisions(self, request):
+        return self.decisions(**request.args.to_dict())
+
+    @rpc(roles=SCOPED_READERS)
+    def decisions(self, **query):
+        """Decisions on bases, oldest first (applicants: of their own base)."""
+        rows = self.app.decisions(self.caller.actor, **validated(DecisionsQuery(), query))
+        return {"decisions": DecisionOut(many=True).dump(rows)}
+
+    @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
+    def http_accept_rectification(self, request, base_id):
+        return 201, self.accept_rectification(str(base_id), **read_json(request))
+
+    @rpc(roles=DRC)
+    def accept_rectification(self, base_id, **acceptance):
+        """Accepts a warned base's rectification (整改验收) before its deadline."""
+        data = validated(RectificationRequest(), acceptance)
+        decision = self.app.accept_rectification(_uuid(base_id), note=data["note"],
+                                                 ctx=self.caller.context)
+        return DecisionOut().dump(decision)
+
+    @http("POST", "/rectifications/overdue", roles=DRC)
+    def http_revoke_overdue(self, request):
+        return 201, self.revoke_overdue()
+
+    @rpc(roles=DRC)
+    def revoke_overdue(self):
+        """Now, what the timer does: decides on warned bases past their deadline."""
+        decisions = self.app.revoke_overdue(ctx=self.caller.context)
+        return {"decisions": DecisionOut(many=True).dump(decisions)}
+
+    @timer()
+    def revoke_overdue_on_schedule(self):
+        """Decides on warned bases past their deadline, as the platform, on schedule."""
+        decisions = self.app.revoke_overdue()
+        if decisions:
+            log.info("revoked %s bases whose rectification deadline passed", len(decisions))
+
+    # -- evaluation rounds ------------------------------------------------------------------------------
+
+    @http("POST", "/rounds", roles=DRC)
+    def http_open_round(self, request):
+        return 201, self.open_round(**read_json(request))
+
+    @rpc(roles=DRC)
+    def open_round(self, **evaluation):
+        """Opens an inspection or third-party round for the bases in good standing."""
+        data = validated(OpenRoundRequest(), evaluation)
+        opened = self.app.open_round(**data, rubrics=dict(self.settings["rubrics"]),
+                                     ctx=self.caller.context)
+        return RoundOut().dump(self.app.round(opened.id))
+
+    @http("GET", "/rounds", roles=OVERSEERS)
+    def http_rounds(self, request):
+        return self.rounds()
+
+    @rpc(roles=OVERSEERS)
+    def rounds(self):
+        """Every evaluation round."""
+        return {"rounds": RoundRowOut(many=True).dump(self.app.rounds())}
+
+    @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS)
+    def http_round(self, request, round_id):
+        return self.round(str(round_id))
+
+    @rpc(roles=OVERSEERS)
+    def round(self, round_id):
+        """A round with each base's status, scores, grade and metrics of the period."""
+        return RoundOut().dump(self.app.round(_uuid(round_id)))
+
+    @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC)
+    def http_close_round(self, request, round_id):
+        return 201, self.close_round(str(round_id), **read_json(request))
+
+    @rpc(roles=DRC)
+    def close_round(self, round_id, **closing):
+        """Grades every base of the round and decides on each under the policy."""
+        data = validated(CloseRoundRequest(), closing)
+        policy = data["policy_version"] or self.settings["adjustment_policy"]
+        decisions = self.app.close_round(_uuid(round_id), policy_version=policy,
+                                         ctx=self.caller.context)
+        return {"decisions": DecisionOut(many=True).dump(decisions)}
+
+    @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)
+    def http_what_if(self, request, round_id):
+        return self.what_if(str(round_id), **request.args.to_dict())
+
+    @rpc(roles=OVERSEERS)
+    def what_if(self, round_id, **query):
+        """What another policy version would have decided on a closed round; writes nothing."""
+        data = validated(WhatIfQuery(), query)
+        return WhatIfOut().dump(self.app.what_if(_uuid(round_id), data["policy_version"]))
+
+
+def _uuid(value) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise BadRequest("Not a valid id.", fields={"id": ["Not a valid UUID."]}) from None

@@ -1,0 +1,208 @@
+"""The evaluation service's read models, folded from its log (rebuildable from 0).
+
+Rankings are a view, not a stored table: folding the same log always gives the same
+ranking, with the same tie-breaks, which is what makes a certification auditable.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from services.backbone.views import View
+from services.contracts.vocabulary import ACTIVE_STATUSES
+
+from .domain import Assessment, Base, Batch, Evaluator, Round
+from .policy import Decision, derive_status, open_rectification
+from .ranking import Entry, rank
+
+
+class Calendar(View):
+    """Declaration batches and evaluation rounds."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.batches: dict[UUID, dict] = {}
+        self.rounds: dict[UUID, dict] = {}
+
+    def apply(self, event):
+        if isinstance(event, Batch.Opened):
+            self.batches[event.originator_id] = {
+                "batch_id": event.originator_id, "name": event.name, "opens_at": event.opens_at,
+                "closes_at": event.closes_at, "quota": event.quota, "rubrics": event.rubrics,
+                "closed": False, "certified": None}
+        elif isinstance(event, Batch.Closed):
+            self.batches[event.originator_id]["closed"] = True
+        elif isinstance(event, Batch.SelectionConcluded):
+            self.batches[event.originator_id]["certified"] = list(event.certified)
+        elif isinstance(event, Round.Opened):
+            self.rounds[event.originator_id] = {
+                "round_id": event.originator_id, "kind": event.kind, "name": event.name,
+                "period": event.period, "rubrics": event.rubrics, "bases": len(event.bases),
+                "opened_at": event.timestamp, "closed_at": None, "policy_version": None}
+        elif isinstance(event, Round.Closed):
+            self.rounds[event.originator_id].update(closed_at=event.closed_at,
+                                                    policy_version=event.policy_version)
+
+    def all_batches(self) -> list[dict]:
+        return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])
+
+    def all_rounds(self) -> list[dict]:
+        return sorted((dict(r) for r in self.rounds.values()), key=lambda r: r["opened_at"])
+
+
+class Scoreboard(View):
+    """Every base on every occasion (batch or round) with its evaluators and their
+    weighted scores, in the order the log received them."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.occasions: dict[UUID, dict[UUID, Entry]] = {}
+        self.assessments: dict[UUID, Entry] = {}
+        self.rubrics: dict[UUID, dict] = {}
+        self.counter = 0
+
+    def _enter(self, occasion_id: UUID, base_id: UUID, name: str, kind: str) -> None:
+        self.counter += 1
+        self.occasions.setdefault(occasion_id, {})[base_id] = Entry(
+            base_id, name, kind, self.counter, rubric_version=self.rubrics[occasion_id].get(kind))
+
+    def apply(self, event):
+        if isinstance(event, Batch.Opened):
+            self.rubrics[event.originator_id] = event.rubrics
+        elif isinstance(event, Base.DeclarationReceived):
+            self._enter(event.batch_id, event.originator_id, event.name, event.kind)
+        elif isinstance(event, Round.Opened):
+            self.rubrics[event.originator_id] = event.rubrics
+            for base in event.bases:
+                self._enter(event.originator_id, base["base_id"], base["name"], base["kind"])
+        elif isinstance(event, Assessment.Opened):
+            self.assessments[event.originator_id] = self.occasions[event.occasion_id][event.base_id]
+        elif isinstance(event, Assessment.EvaluatorAssigned):
+            self.assessments[event.originator_id].evaluators.append(event.evaluator_id)
+        elif isinstance(event, Assessment.Scored):
+            self.assessments[event.originator_id].weighted[event.evaluator_id] = event.weighted
+
+    def entries(self, occasion_id: UUID) -> list[Entry]:
+        return list(self.occasions.get(occasion_id, {}).values())
+
+    def entry(self, occasion_id: UUID, base_id: UUID) -> Entry | None:
+        return self.occasions.get(occasion_id, {}).get(base_id)
+
+    def ranking(self, occasion_id: UUID) -> list[dict]:
+        return rank(self.entries(occasion_id))
+
+    def of_base(self, base_id: UUID) -> list[tuple[UUID, Entry]]:
+        """The occasions a base was (or is being) scored on, with its entry."""
+        return [(oid, entries[base_id]) for oid, entries in self.occasions.items() if base_id in entries]
+
+
+class Standings(View):
+    """Every base: its facts, its decisions (status derived from them) and its metrics."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.rows: dict[UUID, dict] = {}
+
+    def apply(self, event):
+        if isinstance(event, Base.DeclarationReceived):
+            self.rows[event.originator_id] = {
+                "base_id": event.originator_id, "name": event.name, "kind": event.kind,
+                "region": event.region, "competent_department": event.competent_department,
+                "batch_id": event.batch_id, "declared_by": event.declared_by,
+                "declared_at": event.timestamp, "history": [], "decisions": [], "reports": {}}
+        elif isinstance(event, Base.Adjusted):
+            row = self.rows[event.originator_id]
+            decision = Decision(**{k: getattr(event, k) for k in Decision.__dataclass_fields__})
+            row["history"].append(decision)
+            row["decisions"].append({**decision.as_dict(), "base_id": row["base_id"],
+                                     "name": row["name"], "decided_at": event.timestamp,
+                                     "decided_by": event.ctx.as_dict()})
+        elif isinstance(event, Base.MetricsReported):
+            self.rows[event.originator_id]["reports"].setdefault(event.period, []).append({
+                "period": event.period, "values": event.values, "correction": event.correction,
+                "note": event.note, "reported_at": event.timestamp,
+                "reported_by": event.ctx.as_dict()})
+
+    def row(self, base_id: UUID) -> dict | None:
+        row = self.rows.get(base_id)
+        if row is None:
+            return None
+        return {**row, "status": derive_status(row["history"]),
+                "rectification_deadline": open_rectification(row["history"])}
+
+    def select(self, *, status=None, batch_id=None, kind=None, city=None) -> list[dict]:
+        rows = (self.row(base_id) for base_id in self.rows)
+        return [row for row in rows
+                if (status is None or row["status"] == status)
+                and (batch_id is None or row["batch_id"] == batch_id)
+                and (kind is None or row["kind"] == kind)
+                and (city is None or row["region"]["city"] == city)]
+
+    def in_good_standing(self) -> list[dict]:
+        return [row for row in self.select() if row["status"] in ACTIVE_STATUSES]
+
+    def overdue(self, now: datetime) -> list[dict]:
+        """Warned bases whose rectification deadline has passed."""
+        return [row for row in self.select(status="warned") if row["rectification_deadline"] < now]
+
+    def decisions(self, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
+        rows = [self.rows[base_id]] if base_id in self.rows else (
+            [] if base_id else self.rows.values())
+        return sorted((d for row in rows for d in row["decisions"]
+                       if (batch_id is None or d["batch_id"] == batch_id)
+                       and (round_id is None or d["round_id"] == round_id)),
+                      key=lambda d: d["decided_at"])
+
+
+class EvaluatorDirectory(View):
+    """Registered evaluators and what each is assigned to score."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.evaluators: dict[UUID, dict] = {}
+        self.assessments: dict[UUID, dict] = {}
+        self.base_names: dict[UUID, str] = {}
+
+    def apply(self, event):
+        if isinstance(event, Evaluator.Registered):
+            self.evaluators[event.originator_id] = {
+                "evaluator_id": event.originator_id, "name": event.name,
+                "organisation": event.organisation, "region": event.region,
+                "registered_at": event.timestamp, "assignments": {}}
+        elif isinstance(event, Base.DeclarationReceived):
+            self.base_names[event.originator_id] = event.name
+        elif isinstance(event, Assessment.Opened):
+            self.assessments[event.originator_id] = {
+                "occasion": event.occasion, "occasion_id": event.occasion_id,
+                "base_id": event.base_id, "base_name": self.base_names.get(event.base_id, ""),
+                "rubric_version": event.rubric_version}
+        elif isinstance(event, Assessment.EvaluatorAssigned):
+            assignments = self.evaluators[event.evaluator_id]["assignments"]
+            assignments[event.originator_id] = {**self.assessments[event.originator_id],
+                                                "evaluator_id": event.evaluator_id,
+                                                "assigned_at": event.timestamp, "scored_at": None,
+                                                "scores": None, "weighted": None, "comment": None}
+        elif isinstance(event, Assessment.Scored):
+            self.evaluators[event.evaluator_id]["assignments"][event.originator_id].update(
+                scored_at=event.timestamp, scores=event.scores, weighted=event.weighted,
+                comment=event.comment)
+
+    def all(self) -> list[dict]:
+        return sorted(({**e, "assignments": len(e["assignments"])} for e in self.evaluators.values()),
+                      key=lambda e: e["registered_at"])
+
+    def assignments(self, evaluator_id: UUID | None = None) -> list[dict]:
+        evaluators = [self.evaluators[evaluator_id]] if evaluator_id in self.evaluators else (
+            [] if evaluator_id else self.evaluators.values())
+        return sorted((a for e in evaluators for a in e["assignments"].values()),
+                      key=lambda a: a["assigned_at"])
+
+    def assigned_to(self, evaluator_id: UUID, base_id: UUID) -> bool:
+        return any(a["base_id"] == base_id for a in self.assignments(evaluator_id))

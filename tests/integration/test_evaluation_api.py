@@ -1,0 +1,183 @@
+"""The evaluation service's API over the real broker, with the registry played by an
+UpstreamLog: roles (401/403, HTTP and RPC), validation naming the field, an evaluation
+round through to a warning, the timer revoking after a missed deadline, and what-if
+leaving the log as it was."""
+
+from datetime import datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+import requests
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.backbone.context import stable_id
+from services.backbone.topology import inbox_queue_name
+from tests.integration.evaluation_support import SHEET, Client, open_batch, scored
+from tests.support.broker import UpstreamLog, body_of, queue_messages
+from tests.support.platform import wait_until
+
+
+@pytest.fixture
+def registry_log(platform):
+    """The registry's events, published by the test (the real one runs elsewhere)."""
+    log = UpstreamLog(platform.config, "registry")
+    yield log
+    log.close()
+
+
+def declare(platform, registry_log, batch_id, applicant_id) -> str:
+    """A BaseDeclared as the registry would publish it, by this applicant."""
+    base_id = str(stable_id("base", batch_id, "山西大学"))
+    envelope = registry_log.envelope("BaseDeclared", {
+        "base_id": base_id, "name": "山西大学", "kind": "university",
+        "region": {"city": "太原市", "county": "小店区"}, "competent_department": "山西省教育厅",
+        "batch_id": batch_id, "contact": {"name": "张三", "phone": "0351-7010000"}}, role="applicant")
+    envelope["actor"]["id"] = str(applicant_id)
+    registry_log.publish(envelope)
+    wait_until(lambda: platform.app("evaluation").last_position("registry") >= registry_log.position,
+               message="evaluation to receive the declaration")
+    return base_id
+
+
+def certified_base(platform, registry_log, applicant_id) -> str:
+    client = Client(platform)
+    batch_id = open_batch(client)
+    base_id = declare(platform, registry_log, batch_id, applicant_id)
+    scored(client, {"batch_id": batch_id, "base_id": base_id})
+    client("POST", f"/batches/{batch_id}/closing", expect=201)
+    client("POST", f"/batches/{batch_id}/certification", {}, expect=201)
+    return base_id
+
+
+def test_no_token_is_401_and_a_wrong_role_is_403_on_every_kind_of_route(platform):
+    platform.start("evaluation")
+    client = Client(platform)
+    base = f"/bases/{uuid4()}"
+    assert client("POST", "/batches", {}, headers={}, expect=401)["error"]["code"] == "unauthenticated"
+    client("GET", "/rounds", headers={"Authorization": "Bearer forged"}, expect=401)
+    for role, method, path in [("evaluator", "POST", "/batches"), ("applicant", "POST", "/rounds"),
+                               ("department", "POST", "/assignments"), ("drc", "POST", "/scores"),
+                               ("evaluator", "POST", f"{base}/metrics"),
+                               ("applicant", "GET", "/bases"), ("evaluator", "GET", "/batches"),
+                               ("county_government", "GET", base),
+                               ("funding_office", "POST", "/rectifications/overdue")]:
+        refused = client(method, path, {}, headers=platform.headers(role), expect=403)
+        assert refused["error"]["code"] == "forbidden", (role, method, path)
+    client("GET", "/rounds", headers=platform.headers("ops"), expect=200)
+    client("GET", "/batches", headers=platform.headers("department"), expect=200)
+
+
+def rpc(platform, token: str | None):
+    data = {"authorization": f"Bearer {token}"} if token else {}
+    return ClusterRpcProxy(platform.config_for_clients(), context_data=data, timeout=10)
+
+
+def test_rpc_checks_the_token_and_role_too(platform):
+    platform.start("evaluation")
+    with rpc(platform, platform.token("evaluator")) as cluster:
+        with pytest.raises(RemoteError) as caught:
+            cluster.evaluation.open_round(kind="inspection", name="督促检查", period="2018H1")
+        assert caught.value.exc_type == "Forbidden"
+    with rpc(platform, None) as cluster:
+        with pytest.raises(RemoteError) as caught:
+            cluster.evaluation.batches()
+        assert caught.value.exc_type == "Unauthenticated"
+    with rpc(platform, platform.token("drc")) as cluster:
+        assert cluster.evaluation.batches() == {"batches": []}
+
+
+def test_float_scores_and_unknown_fields_are_400_naming_the_field(platform, registry_log):
+    platform.start("evaluation")
+    client = Client(platform)
+    batch_id = open_batch(client)
+    base_id = declare(platform, registry_log, batch_id, uuid4())
+    body = {"batch_id": batch_id, "base_id": base_id, "colour": "red",
+            "scores": {**SHEET, "support_services": 80.5}}
+    refused = client("POST", "/scores", body, headers=platform.headers("evaluator"), expect=400)
+    fields = refused["error"]["fields"]
+    assert "floats are not accepted" in str(fields["scores"]["support_services"])
+    assert fields["colour"] == ["Unknown field."]
+    both = client("POST", "/assignments", {"base_id": base_id, "evaluator_id": str(uuid4())}, expect=400)
+    assert "batch_id or round_id" in both["error"]["fields"]["batch_id"][0]
+
+
+def this_half_year() -> str:
+    return f"{datetime.now(timezone.utc).year}H1"
+
+
+def open_round(client) -> str:
+    body = {"kind": "third_party", "name": f"{this_half_year()}第三方评估", "period": this_half_year()}
+    return client("POST", "/rounds", body, expect=201)["round_id"]
+
+
+def closed_round(client, base_id, mark: str, body=None) -> tuple[str, dict]:
+    """A round in which the base scores ``mark`` on every dimension, closed."""
+    round_id = open_round(client)
+    scored(client, {"round_id": round_id, "base_id": base_id}, {k: mark for k in SHEET}, name="李研究员")
+    return round_id, client("POST", f"/rounds/{round_id}/closing", body or {}, expect=201)["decisions"][0]
+
+
+def test_a_round_shows_the_metrics_of_its_period_and_warns_an_unqualified_base(platform, registry_log):
+    platform.start("evaluation")
+    client, applicant_id = Client(platform), uuid4()
+    base_id = certified_base(platform, registry_log, applicant_id)
+    figures = {"incubated_enterprises": 40, "jobs_created": 900, "financing_raised": "12500000.00",
+               "patents": 20, "events_held": 6}
+    applicant = platform.headers("applicant", actor_id=applicant_id)
+    client("POST", f"/bases/{base_id}/metrics", {"period": this_half_year(), "values": figures},
+           headers=applicant, expect=201)
+    assert client("GET", f"/bases/{base_id}/metrics", headers=applicant)["metrics"][0]["values"] == figures
+
+    round_id = open_round(client)
+    scored(client, {"round_id": round_id, "base_id": base_id}, {k: "50" for k in SHEET}, name="李研究员")
+    shown = client("GET", f"/rounds/{round_id}")["bases"][0]
+    assert (shown["metrics"], shown["score"], shown["status"]) == (figures, "50.00", "certified")
+    warned = client("POST", f"/rounds/{round_id}/closing", {}, expect=201)["decisions"][0]
+    assert (warned["to_status"], warned["grade"], warned["policy_version"]) == (
+        "warned", "unqualified", "adjustment-2018.1")
+    assert warned["rectification_deadline"].endswith("23:59:59+08:00")
+
+    queue = inbox_queue_name("sc", "registry", "evaluation")
+    closed = wait_until(lambda: [body_of(m) for m in queue_messages(platform.config, queue)
+                                 if body_of(m)["type"] == "RoundClosed"], message="RoundClosed")
+    assert closed[0]["payload"]["grades"] == [{"base_id": base_id, "score": "50.00", "grade": "unqualified",
+                                               "rubric_version": "university-2017.1"}]
+
+
+def test_the_timer_revokes_a_warned_base_once_its_deadline_has_passed(platform, registry_log):
+    platform.config["evaluation"]["deadline_check_seconds"] = 0.2
+    platform.start("evaluation")
+    client = Client(platform)
+    base_id = certified_base(platform, registry_log, uuid4())
+    _, warned = closed_round(client, base_id, "40")
+
+    deadline = datetime.fromisoformat(warned["rectification_deadline"])
+    platform.app("evaluation").clock = lambda: deadline + timedelta(seconds=1)
+    revoked = wait_until(lambda: (b := client("GET", f"/bases/{base_id}"))["status"] == "revoked" and b,
+                         message="the timer to revoke the base")
+    assert revoked["decisions"][-1]["basis"] == "deadline"
+    assert revoked["decisions"][-1]["decided_by"]["role"] == "service"
+
+    queue = inbox_queue_name("sc", "registry", "evaluation")
+    decisions = wait_until(lambda: len(d := [body_of(m)["payload"]["to_status"]
+                                             for m in queue_messages(platform.config, queue)
+                                             if body_of(m)["type"] == "BaseAdjusted"]) == 3 and d,
+                           message="the three decisions on the broker")
+    assert decisions == ["certified", "warned", "revoked"]
+
+
+def test_what_if_over_http_answers_without_writing_to_the_log(platform, registry_log):
+    platform.start("evaluation")
+    client = Client(platform)
+    base_id = certified_base(platform, registry_log, uuid4())
+    round_id, _ = closed_round(client, base_id, "95", {"policy_version": "adjustment-2018.1"})
+
+    head = client("GET", "/events?after=0&limit=1")["head"]
+    answer = client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-2018.1",
+                    headers=platform.headers("department"))
+    assert [(d["proposed"]["to_status"], d["changed"]) for d in answer["decisions"]] == [
+        ("recommended_national", False)]
+    client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-1999.1", expect=422)
+    assert client("GET", "/events?after=0&limit=1")["head"] == head
+    assert platform.app("evaluation").head() == head

@@ -1,0 +1,202 @@
+"""Dynamic adjustment (动态调整): every edge of the 2018 policy, rectification and its
+deadline, status as a pure function of decisions, and what-if that writes nothing."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.backbone.errors import Conflict, RuleViolation
+from services.evaluation.catalogue import default_catalogue
+from services.evaluation.policy import (AdjustmentPolicy, Decision, InconsistentHistory,
+                                        derive_status)
+from tests.unit.evaluation_support import DRC, World
+
+SPRING_2018 = datetime(2018, 3, 1, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world():
+    world = World()
+    world.now = SPRING_2018
+    return world
+
+
+def evaluated(world, marks: list, name="2018年上半年第三方评估"):
+    """Certifies one base per mark, then grades each with its mark in one round."""
+    _, bases = world.certified(len(marks))
+    round_id = world.round(name=name)
+    decisions = world.graded(round_id, dict(zip(bases, marks)))
+    return round_id, bases, {d["base_id"]: d for d in decisions}
+
+
+@pytest.mark.parametrize("mark, grade, status", [
+    (95, "excellent", "recommended_national"),
+    (85, "good", "retained"),
+    (65, "qualified", "retained"),
+    (59, "unqualified", "warned"),
+])
+def test_a_grade_in_a_round_leads_to_the_policys_decision(world, mark, grade, status):
+    round_id, (base_id,), decisions = evaluated(world, [mark])
+    decision = decisions[base_id]
+    assert (decision["from_status"], decision["to_status"], decision["grade"]) == ("certified", status, grade)
+    assert (decision["round_id"], decision["policy_version"], decision["basis"]) == (
+        round_id, "adjustment-2018.1", "evaluation")
+    assert decision["rubric_version"] == "university-2017.1"
+    assert world.status(base_id) == status
+
+
+def test_an_unqualified_base_is_warned_with_a_deadline_180_days_later_in_beijing_time(world):
+    _, (base_id,), decisions = evaluated(world, [40])
+    deadline = decisions[base_id]["rectification_deadline"]
+    assert deadline.isoformat() == "2018-08-28T23:59:59+08:00"
+    assert "整改期限至2018年8月28日" in decisions[base_id]["reason"]
+    assert world.app.repository.get(base_id).rectification_deadline == deadline
+
+
+def test_a_warned_base_graded_unqualified_again_is_revoked(world):
+    _, (base_id,), _ = evaluated(world, [40])
+    second = world.round(name="2018年下半年督促检查", kind="inspection", period="2018H1")
+    decision = world.graded(second, {base_id: 50})[0]
+    assert (decision["from_status"], decision["to_status"]) == ("warned", "revoked")
+    assert "警示整改期间" in decision["reason"]
+
+
+def test_a_warned_base_graded_good_is_retained(world):
+    _, (base_id,), _ = evaluated(world, [40])
+    second = world.round(name="2018年下半年督促检查", kind="inspection")
+    assert world.graded(second, {base_id: 82})[0]["to_status"] == "retained"
+    assert world.app.repository.get(base_id).rectification_deadline is None
+
+
+def test_a_recommended_base_graded_qualified_is_retained(world):
+    _, (base_id,), _ = evaluated(world, [92])
+    second = world.round(name="2018年下半年督促检查", kind="inspection")
+    assert world.graded(second, {base_id: 70})[0]["to_status"] == "retained"
+
+
+def test_an_accepted_rectification_before_the_deadline_retains_the_base(world):
+    _, (base_id,), _ = evaluated(world, [40])
+    world.now += timedelta(days=100)
+    decision = world.app.accept_rectification(base_id, note="整改报告已审核", ctx=world.ctx())
+    assert (decision["from_status"], decision["to_status"], decision["basis"]) == (
+        "warned", "retained", "rectification")
+    assert decision["reason"].endswith("整改报告已审核")
+    world.now += timedelta(days=200)
+    assert world.app.revoke_overdue() == []
+    assert world.status(base_id) == "retained"
+
+
+def test_a_rectification_cannot_be_accepted_after_the_deadline_nor_for_a_base_not_warned(world):
+    _, (warned, good), _ = evaluated(world, [40, 85])
+    with pytest.raises(RuleViolation, match="not warned"):
+        world.app.accept_rectification(good, note="", ctx=world.ctx())
+    world.now += timedelta(days=181)
+    with pytest.raises(RuleViolation, match="deadline .* has passed"):
+        world.app.accept_rectification(warned, note="", ctx=world.ctx())
+
+
+def test_the_deadline_check_revokes_only_warned_bases_whose_deadline_has_passed(world):
+    _, (warned, good), decisions = evaluated(world, [40, 85])
+    deadline = decisions[warned]["rectification_deadline"]
+    world.now = deadline
+    assert world.app.revoke_overdue() == []
+    world.now = deadline + timedelta(seconds=1)
+    revoked = world.app.revoke_overdue()
+    assert [(d["base_id"], d["to_status"], d["basis"]) for d in revoked] == [(warned, "revoked", "deadline")]
+    assert revoked[0]["decided_by"]["role"] == "service"
+    assert world.status(good) == "retained"
+    assert world.app.revoke_overdue() == []  # nothing left: running it again changes nothing
+
+
+def test_a_round_includes_only_the_bases_in_good_standing_when_it_opens(world):
+    batch_id = world.open_batch(quota=1)
+    kept, dropped = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
+    world.scored(kept, "university", [90], batch_id=batch_id)
+    world.scored(dropped, "university", [70], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    round_id = world.round()
+    assert [b["base_id"] for b in world.app.round(round_id)["bases"]] == [kept]
+    with pytest.raises(RuleViolation, match="not being evaluated in this round"):
+        world.assign(dropped, world.evaluator(name="专家X"), round_id=round_id)
+
+
+def test_a_round_closes_only_when_every_base_is_scored_and_only_once(world):
+    _, bases = world.certified(2)
+    round_id = world.round()
+    world.scored(bases[0], "university", [80], round_id=round_id)
+    with pytest.raises(RuleViolation) as caught:
+        world.app.close_round(round_id, policy_version="adjustment-2018.1", ctx=world.ctx())
+    assert caught.value.fields["bases"] == ["基地1"]
+    world.scored(bases[1], "university", [80], round_id=round_id)
+    world.app.close_round(round_id, policy_version="adjustment-2018.1", ctx=world.ctx())
+    with pytest.raises(Conflict):
+        world.app.close_round(round_id, policy_version="adjustment-2018.1", ctx=world.ctx())
+
+
+def test_a_round_for_a_period_that_has_not_begun_is_refused(world):
+    world.certified(1)
+    with pytest.raises(RuleViolation) as caught:
+        world.round(period="2018H2")
+    assert "has not begun" in caught.value.fields["period"][0]
+
+
+def test_status_is_a_pure_function_of_the_decisions():
+    def decision(a, b):
+        return Decision(from_status=a, to_status=b, reason="理由", basis="evaluation")
+
+    assert derive_status([]) == "declared"
+    history = [decision("declared", "certified"), decision("certified", "warned"),
+               decision("warned", "retained"), decision("retained", "recommended_national")]
+    assert derive_status(history) == "recommended_national"
+    with pytest.raises(InconsistentHistory):
+        derive_status([decision("declared", "not_selected"), decision("not_selected", "certified")])
+    with pytest.raises(InconsistentHistory):
+        derive_status([decision("certified", "warned")])
+
+
+def test_the_views_derive_the_same_status_as_the_aggregate_after_a_rebuild(world):
+    _, bases, _ = evaluated(world, [95, 40])
+    world.app.views.rebuild()
+    for base_id in bases:
+        assert world.app.get_base(base_id, DRC)["status"] == world.status(base_id)
+
+
+def stricter() -> AdjustmentPolicy:
+    """A draft where 合格 is no longer enough: it warns, with 90 days to rectify."""
+    base = default_catalogue().policy("adjustment-2018.1")
+    return AdjustmentPolicy(version="adjustment-2019.draft", title="草案",
+                            rectification_days=90,
+                            outcomes={**base.outcomes, "qualified": "warned"},
+                            when_warned=base.when_warned,
+                            rectification_accepted="retained", deadline_missed="revoked")
+
+
+def test_what_if_returns_another_policys_decisions_and_leaves_the_log_untouched(world):
+    world.app.catalogue = default_catalogue().with_policy(stricter())
+    round_id, (excellent, qualified), _ = evaluated(world, [95, 65])
+    head, statuses = world.app.head(), [world.status(excellent), world.status(qualified)]
+
+    answer = world.app.what_if(round_id, "adjustment-2019.draft")
+    rows = {row["base_id"]: row for row in answer["decisions"]}
+    assert answer["applied_policy_version"] == "adjustment-2018.1"
+    assert rows[qualified]["changed"] and rows[qualified]["proposed"]["to_status"] == "warned"
+    assert rows[qualified]["actual"]["to_status"] == "retained"
+    assert rows[qualified]["proposed"]["rectification_deadline"].isoformat() == "2018-05-30T23:59:59+08:00"
+    assert not rows[excellent]["changed"]
+
+    assert world.app.head() == head
+    assert [world.status(excellent), world.status(qualified)] == statuses
+    unchanged = world.app.what_if(round_id, "adjustment-2018.1")["decisions"]
+    assert not any(row["changed"] for row in unchanged)
+
+
+def test_what_if_needs_a_closed_round_and_a_known_policy(world):
+    _, (base_id,) = world.certified(1)
+    round_id = world.round()
+    with pytest.raises(RuleViolation, match="not closed"):
+        world.app.what_if(round_id, "adjustment-2018.1")
+    world.graded(round_id, {base_id: 70})
+    with pytest.raises(RuleViolation) as caught:
+        world.app.what_if(round_id, "adjustment-1999.1")
+    assert "policy_version" in caught.value.fields
