@@ -77,13 +77,17 @@ def _matches(entry: dict, query: dict) -> bool:
 def audit_entries(app, query: dict) -> list[dict]:
     """This service's log as audit entries matching ``query`` (oldest first)."""
     entries = []
+    owners: dict = {}  # aggregate -> base, learnt from the aggregate's first event naming it
     for position, event in app.all_events():
+        base_id = app.base_of(event) or owners.get(event.originator_id)
+        if base_id is not None:
+            owners[event.originator_id] = base_id
         entry = describe_event(event)
         entry.update(
             service=app.name,
             position=position,
             event=f"{type(event).__qualname__}",
-            base_id=app.base_of(event),
+            base_id=base_id,
             reason=getattr(event, "reason", None),
         )
         if _matches(entry, query):

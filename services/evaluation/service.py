@@ -16,6 +16,7 @@ from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.errors import BadRequest
 from services.backbone.eventlog import PublishedLog
+from services.backbone.ops import OperationsEndpoints
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
@@ -59,7 +60,7 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog):
+class EvaluationService(PublishedLog, OperationsEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
