@@ -7,6 +7,8 @@ records the tracking position (source, position) in the same transaction as the 
 it causes. That atomic write is what makes redelivery harmless.
 """
 
+import random
+import time
 from datetime import date
 from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable
@@ -65,16 +67,23 @@ def reacts_to(*event_types: str):
 
 def retry_on_conflict(command: Callable) -> Callable:
     """Re-runs a load-change-save command when a concurrent writer got there first
-    (optimistic concurrency); after several losses the client gets 409."""
+    (optimistic concurrency); after several losses the client gets 409. An application
+    whose aggregates are contended (many writers, one envelope) sets
+    ``conflict_attempts`` and ``conflict_backoff_seconds``: a random pause before each
+    new attempt spreads the writers out instead of having them collide again at once."""
 
     @wraps(command)
     def run(self, *args, **kwargs):
-        for attempt in range(1, CONFLICT_RETRIES + 1):
+        attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
+        backoff = getattr(self, "conflict_backoff_seconds", 0.0)
+        for attempt in range(1, attempts + 1):
             try:
                 return command(self, *args, **kwargs)
             except IntegrityError:
-                if attempt == CONFLICT_RETRIES:
+                if attempt == attempts:
                     raise Conflict("The record changed concurrently; please try again.") from None
+                if backoff:
+                    time.sleep(random.uniform(0, backoff * attempt))
         raise AssertionError("unreachable")
 
     return run
