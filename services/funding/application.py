@@ -103,7 +103,8 @@ class FundingApplication(ServiceApplication):
         """Records money recovered from a revoked base; it goes back to the envelope. With
         a key, a client's retry records it once."""
         allocation = self.allocation(allocation_id)
-        recovery_id = stable_id("recovery", allocation_id, recovery_key) if recovery_key else uuid4()
+        recovery_id = (stable_id("recovery", allocation_id, recovery_key) if recovery_key
+                       else uuid4())
         if allocation.record_recovery(recovery_id=recovery_id, amount=amount,
                                       reference=reference, ctx=ctx):
             envelope = self.envelope(allocation.envelope_id)

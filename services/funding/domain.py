@@ -118,16 +118,16 @@ class Envelope(Aggregate):
         if amount > self.remaining:
             raise field_error("amount", f"{amount} is more than the {self.remaining} remaining "
                                         f"in envelope {self.name} (total {self.total})")
-        kind_cap = self.caps_by_kind.get(kind)
-        if kind_cap is not None and self.committed_to(kind=kind) + amount > kind_cap:
+        kind_cap, to_kind = self.caps_by_kind.get(kind), self.committed_to(kind=kind)
+        if kind_cap is not None and to_kind + amount > kind_cap:
             raise field_error("amount", f"{amount} would exceed the cap of {kind_cap} for "
                                         f"{KINDS[kind]} ({kind}) bases in envelope {self.name}; "
-                                        f"{self.committed_to(kind=kind)} is already committed")
-        base_cap = self.caps_by_base.get(str(base_id))
-        if base_cap is not None and self.committed_to(base_id=base_id) + amount > base_cap:
+                                        f"{to_kind} is already committed")
+        base_cap, to_base = self.caps_by_base.get(str(base_id)), self.committed_to(base_id=base_id)
+        if base_cap is not None and to_base + amount > base_cap:
             raise field_error("amount", f"{amount} would exceed the cap of {base_cap} for base "
-                                        f"{base_id} in envelope {self.name}; "
-                                        f"{self.committed_to(base_id=base_id)} is already committed")
+                                        f"{base_id} in envelope {self.name}; {to_base} is "
+                                        "already committed")
         self._committed(allocation_id=allocation_id, base_id=base_id, kind=kind, amount=amount,
                         ctx=ctx)
 
@@ -252,7 +252,8 @@ class Allocation(Aggregate):
         for tranche in self.tranches:
             if tranche["tranche_id"] == tranche_id:
                 return tranche
-        raise field_error("tranche_id", f"allocation {self.id} has no tranche {tranche_id}", NotFound)
+        raise field_error("tranche_id", f"allocation {self.id} has no tranche {tranche_id}",
+                          NotFound)
 
     # -- paying ------------------------------------------------------------------------------
 

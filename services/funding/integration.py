@@ -21,8 +21,10 @@ def envelope_opened(event: Envelope.Opened) -> tuple[str, dict]:
         "fiscal_year": event.fiscal_year,
         "fund_source": event.fund_source,
         "total": event.total,
-        "caps_by_kind": [{"kind": k, "amount": v} for k, v in sorted(event.caps_by_kind.items())],
-        "caps_by_base": [{"base_id": b, "amount": v} for b, v in sorted(event.caps_by_base.items())],
+        "caps_by_kind": [{"kind": kind, "amount": cap}
+                         for kind, cap in sorted(event.caps_by_kind.items())],
+        "caps_by_base": [{"base_id": base_id, "amount": cap}
+                         for base_id, cap in sorted(event.caps_by_base.items())],
     }
 
 

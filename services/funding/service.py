@@ -187,7 +187,8 @@ def _idempotency_key(value, *, required: bool) -> str | None:
     if value is None or not str(value).strip():
         if required:
             raise BadRequest(f"{IDEMPOTENCY_FIELD} is required so that a retry is safe.",
-                             fields={IDEMPOTENCY_FIELD: ["Missing: send a unique key, e.g. a UUID."]})
+                             fields={IDEMPOTENCY_FIELD: ["Missing: send a unique key "
+                                                         "(e.g. a UUID) with each new request."]})
         return None
     key = str(value).strip()
     try:
