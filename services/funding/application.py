@@ -66,7 +66,8 @@ class FundingApplication(ServiceApplication):
         whether it is new: a retry with the same idempotency key gets the first one."""
         request = dict(base_id=base_id, envelope_id=envelope_id, amount=amount,
                        purpose=purpose, tranches=tranches)
-        existing = self._get(Allocation, Allocation.create_id(idempotency_key))
+        allocation_id = Allocation.create_id(idempotency_key)
+        existing = self._get(Allocation, allocation_id)
         if existing is not None:
             if not existing.is_same_request(**request):
                 raise field_error(IDEMPOTENCY_FIELD, "this key was already used for a different "
@@ -78,12 +79,12 @@ class FundingApplication(ServiceApplication):
         standing = self._get(BaseStanding, BaseStanding.create_id(base_id))
         if standing is None:
             raise ineligible_unknown_base(base_id)
+        standing.record_allocation(allocation_id=allocation_id, ctx=ctx)  # eligible?
+        envelope.allocate(allocation_id=allocation_id, base_id=base_id, kind=standing.kind,
+                          amount=amount, ctx=ctx)  # within what remains and the caps?
         allocation = Allocation.allocate(idempotency_key=idempotency_key, base_id=base_id,
                                          envelope=envelope, amount=amount, purpose=purpose,
                                          tranches=tranches, ctx=ctx)
-        standing.record_allocation(allocation_id=allocation.id, ctx=ctx)
-        envelope.allocate(allocation_id=allocation.id, base_id=base_id, kind=standing.kind,
-                          amount=amount, ctx=ctx)
         self.save(envelope, standing, allocation)
         return allocation, True
 

@@ -64,6 +64,8 @@ def test_malformed_money_and_fields_are_400_naming_each_field(funding):
     keyless = requests.post(funding.url("/allocations"), headers=funding.office(),
                             json=allocation_body(base_id, envelope_id))
     assert keyless.status_code == 400 and "Idempotency-Key" in keyless.json()["error"]["fields"]
+    too_long = funding.allocate(base_id, envelope_id, key="k" * 201)
+    assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()["error"]["fields"]
     assert funding.summary(envelope_id)["allocations"] == 0
 
 
@@ -129,6 +131,8 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
     assert disburse("建设方案备案").status_code == 201
     assert disburse("建设方案备案").status_code == 409
     assert disburse("建设方案备案", path.replace(tranche, str(uuid4()))).status_code == 404
+    no_allocation = path.replace(allocation["allocation_id"], str(uuid4()))
+    assert disburse("建设方案备案", no_allocation).json()["error"]["code"] == "not_found"
     paid = wait_until(lambda: published(funding, "FundingDisbursed"))
     assert [(p["payload"]["tranche_id"], p["payload"]["amount"]) for p in paid] == [(tranche, "200.00")]
     assert funding.summary(envelope_id)["disbursed"] == "200.00"

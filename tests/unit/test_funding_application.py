@@ -268,8 +268,8 @@ def test_a_bases_funding_history_says_who_did_what(app, upstream):
     assert (funding["name"], funding["eligible"], funding["kind"]) == ("山西大学", True, "university")
     events = [(entry["event"], entry["actor"]["role"]) for entry in funding["history"]]
     assert events == [("Recorded", "drc"), ("Declared", "drc"), ("PlanFiled", "drc"),
-                      ("StatusRecorded", "drc"), ("Allocated", "funding_office"),
-                      ("Funded", "funding_office")]
+                      ("StatusRecorded", "drc"), ("Funded", "funding_office"),
+                      ("Allocated", "funding_office")]
 
 
 def test_the_finance_export_is_excel_ready_csv_with_exact_amounts(app, upstream):
