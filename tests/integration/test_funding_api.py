@@ -8,12 +8,7 @@ import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone.topology import inbox_queue_name
-from tests.support.broker import body_of, queue_messages
 from tests.support.funding import FundingUnderTest, allocation_body
-from tests.support.platform import wait_until
-
-NOTIFICATIONS = inbox_queue_name("sc", "notifications", "funding")
 
 
 @pytest.fixture
@@ -21,11 +16,6 @@ def funding(platform):
     service = FundingUnderTest(platform)
     yield service
     service.close()
-
-
-def published(funding, event_type) -> list[dict]:
-    return [body_of(m) for m in queue_messages(funding.platform.config, NOTIFICATIONS)
-            if body_of(m)["type"] == event_type]
 
 
 def test_only_the_funding_office_changes_anything_and_readers_read(funding):
@@ -108,8 +98,8 @@ def test_a_retried_allocation_returns_the_first_and_is_published_once(funding):
     different = funding.allocate(base_id, envelope_id, amount="5.00", key="jincai-2017-0001")
     assert different.status_code == 409 and "Idempotency-Key" in different.json()["error"]["fields"]
 
-    allocated = wait_until(lambda: published(funding, "FundingAllocated"))
-    assert [event["payload"]["allocation_id"] for event in allocated] == [first.json()["allocation_id"]]
+    allocated = funding.published("FundingAllocated")["FundingAllocated"]
+    assert [payload["allocation_id"] for payload in allocated] == [first.json()["allocation_id"]]
     assert funding.summary(envelope_id)["allocated"] == "100000.00"
 
 
@@ -133,8 +123,8 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
     assert disburse("建设方案备案", path.replace(tranche, str(uuid4()))).status_code == 404
     no_allocation = path.replace(allocation["allocation_id"], str(uuid4()))
     assert disburse("建设方案备案", no_allocation).json()["error"]["code"] == "not_found"
-    paid = wait_until(lambda: published(funding, "FundingDisbursed"))
-    assert [(p["payload"]["tranche_id"], p["payload"]["amount"]) for p in paid] == [(tranche, "200.00")]
+    paid = funding.published("FundingDisbursed")["FundingDisbursed"]
+    assert [(payload["tranche_id"], payload["amount"]) for payload in paid] == [(tranche, "200.00")]
     assert funding.summary(envelope_id)["disbursed"] == "200.00"
 
 

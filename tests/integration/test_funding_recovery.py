@@ -9,12 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from services.backbone.topology import inbox_queue_name
-from tests.support.broker import body_of, queue_messages
 from tests.support.funding import FundingUnderTest
-from tests.support.platform import wait_until
-
-NOTIFICATIONS = inbox_queue_name("sc", "notifications", "funding")
 TRANCHES = [{"amount": "600000.00", "milestone": "建设方案备案"},
             {"amount": "400000.00", "milestone": "2018年第三方评估合格"}]
 
@@ -43,16 +38,6 @@ def recover(funding, allocation, amount, key=None):
     headers = funding.office(**({"Idempotency-Key": key} if key else {}))
     return requests.post(funding.url(f"/allocations/{allocation['allocation_id']}/recoveries"),
                          json={"amount": amount, "reference": "缴款书 2018-0042"}, headers=headers)
-
-
-def published_on_the_broker(funding, *event_types) -> dict:
-    """The payloads of funding's events, by type, once all of these have arrived."""
-    def arrived():
-        by_type = {body_of(m)["type"]: body_of(m)["payload"]
-                   for m in queue_messages(funding.platform.config, NOTIFICATIONS)}
-        return by_type if by_type.keys() >= set(event_types) else None
-
-    return wait_until(arrived, message=f"{', '.join(event_types)} on the broker")
 
 
 def published_log(funding) -> list[dict]:
@@ -95,12 +80,12 @@ def test_a_revocation_over_the_broker_cancels_unpaid_tranches_and_demands_back_p
 
     summary = funding.summary(envelope_id)
     assert (summary["cancelled"], summary["remaining"]) == ("400000.00", "2400000.00")
-    messages = published_on_the_broker(funding, "FundingCancelled", "FundingRecoveryDemanded")
+    published = funding.published("FundingCancelled", "FundingRecoveryDemanded")
+    (cancelled,), (demanded,) = published["FundingCancelled"], published["FundingRecoveryDemanded"]
     unpaid = allocation["tranches"][1]
-    assert messages["FundingCancelled"]["tranches"] == [
-        {key: unpaid[key] for key in ("tranche_id", "amount", "milestone")}]
-    assert messages["FundingCancelled"]["reason"] == "整改不到位，撤销省级双创示范基地"
-    assert messages["FundingRecoveryDemanded"]["amount"] == "600000.00"
+    assert cancelled["tranches"] == [{key: unpaid[key] for key in ("tranche_id", "amount", "milestone")}]
+    assert cancelled["reason"] == "整改不到位，撤销省级双创示范基地"
+    assert demanded["amount"] == "600000.00"
     assert disburse(funding, allocation, 1).status_code == 422  # cancelled
 
     assert recover(funding, allocation, "600000.01").status_code == 422

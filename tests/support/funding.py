@@ -6,12 +6,14 @@ from uuid import uuid4
 
 import requests
 
+from services.backbone.topology import inbox_queue_name
 from services.contracts import load_event
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
-from tests.support.broker import UpstreamLog
+from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.platform import wait_until
 
 OFFICE_NAME = "山西省财政厅资金管理处"
+NOTIFICATIONS_QUEUE = inbox_queue_name("sc", "notifications", "funding")
 
 
 def base_declared_payload(base_id, name="山西大学", kind="university") -> dict:
@@ -115,6 +117,23 @@ class FundingUnderTest:
         headers = self.office(**{"Idempotency-Key": key or str(uuid4())})
         return requests.post(self.url("/allocations"), headers=headers,
                              json=allocation_body(base_id, envelope_id, amount, **body))
+
+    def published(self, *event_types) -> dict[str, list[dict]]:
+        """Funding's events of these types as they reached the broker (the notifications
+        service's queue), by type, read once the relay has published the whole log. The
+        broker delivers at least once: a message seen twice (same event id) counts once.
+        (Each read is a delivery, and the queue dead-letters a message delivered too
+        often, so this reads once rather than polling.)"""
+        wait_until(lambda: self.app.relay.lag() == 0, message="the relay to publish the log")
+        events = {}
+        for message in queue_messages(self.platform.config, NOTIFICATIONS_QUEUE):
+            body = body_of(message)
+            if body["type"] in event_types:
+                events[body["event_id"]] = body
+        by_type = {event_type: [] for event_type in event_types}
+        for body in sorted(events.values(), key=lambda body: body["position"]):
+            by_type[body["type"]].append(body["payload"])
+        return by_type
 
     def summary(self, envelope_id) -> dict:
         response = requests.get(self.url(f"/envelopes/{envelope_id}"),
