@@ -52,11 +52,16 @@ class AllocationRef(Strict):
     fund_source = fields.String(required=True, validate=validate.OneOf(FUND_SOURCES))
 
 
-def check_tranches_add_up(data: dict) -> None:
-    """Tranches are parts of one amount: they add up to it exactly."""
-    tranches, amount = data.get("tranches"), data.get("amount")
-    if tranches and amount is not None and sum(t["amount"] for t in tranches) != amount:
-        raise ValidationError("Tranche amounts must add up to the amount.", field_name="tranches")
+class TranchesAddUp(Strict):
+    """For a schema with ``amount`` and ``tranches``: tranches are parts of one amount,
+    so they add up to it exactly."""
+
+    @validates_schema
+    def _tranches_add_up(self, data, **kwargs):
+        tranches, amount = data.get("tranches"), data.get("amount")
+        if tranches and amount is not None and sum(t["amount"] for t in tranches) != amount:
+            raise ValidationError("Tranche amounts must add up to the amount.",
+                                  field_name="tranches")
 
 
 EXAMPLE_REF = {
@@ -99,17 +104,13 @@ class BudgetEnvelopeOpenedV1(Strict):
         {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "2018年第三方评估合格"},
     ],
 })
-class FundingAllocatedV1(AllocationRef):
+class FundingAllocatedV1(AllocationRef, TranchesAddUp):
     """The funding office allocated budget support to a base from an envelope."""
 
     amount = Money(required=True)
     purpose = Name(max_length=500)
     tranches = fields.List(fields.Nested(TrancheSchema), required=True,
                            validate=validate.Length(min=1, max=24))
-
-    @validates_schema
-    def _tranches_add_up(self, data, **kwargs):
-        check_tranches_add_up(data)
 
 
 @contract("FundingDisbursed", source="funding", version=1, example={
@@ -137,7 +138,7 @@ class FundingDisbursedV1(AllocationRef):
     ],
     "reason": "第三方评估不合格且整改不到位，撤销省级双创示范基地",
 })
-class FundingCancelledV1(AllocationRef):
+class FundingCancelledV1(AllocationRef, TranchesAddUp):
     """The tranches of an allocation not yet paid were cancelled because the base was
     revoked (撤销); their amount went back to the envelope at once."""
 
@@ -145,10 +146,6 @@ class FundingCancelledV1(AllocationRef):
     tranches = fields.List(fields.Nested(TrancheSchema), required=True,
                            validate=validate.Length(min=1, max=24))
     reason = Name(max_length=1000)
-
-    @validates_schema
-    def _tranches_add_up(self, data, **kwargs):
-        check_tranches_add_up(data)
 
 
 @contract("FundingRecoveryDemanded", source="funding", version=1, example={

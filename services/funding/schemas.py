@@ -1,12 +1,12 @@
 """Request and response shapes of funding's HTTP and RPC API. Money in and out is a
 decimal string with two places; a JSON float is refused."""
 
-from marshmallow import Schema, fields, post_load, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 
 from services.backbone.audit import jsonable
 from services.contracts.common import Strict
 from services.contracts.fields import Money, Name, Timestamp
-from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, check_tranches_add_up
+from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp
 from services.contracts.vocabulary import KINDS
 
 IDEMPOTENCY_KEY = validate.Regexp(r"^[\x21-\x7e]{1,200}$",
@@ -43,7 +43,7 @@ class TrancheRequest(Strict):
     milestone = Name(max_length=200)
 
 
-class AllocationRequest(Strict):
+class AllocationRequest(TranchesAddUp):
     """POST /allocations (with an Idempotency-Key header)"""
 
     base_id = fields.UUID(required=True)
@@ -52,10 +52,6 @@ class AllocationRequest(Strict):
     purpose = Name(max_length=500)
     tranches = fields.List(fields.Nested(TrancheRequest), required=True,
                            validate=validate.Length(min=1, max=24))
-
-    @validates_schema
-    def _tranches_add_up(self, data, **kwargs):
-        check_tranches_add_up(data)
 
 
 class DisbursementRequest(Strict):
