@@ -215,7 +215,7 @@ class Allocation(Aggregate):
         self.withdrawn_reason: str | None = None
         self.recovery_demanded = ZERO
         self.recovered = ZERO
-        self.recovery_ids: list[UUID] = []
+        self.recoveries: dict[UUID, Decimal] = {}
 
     # -- what it amounts to ------------------------------------------------------------------
 
@@ -341,7 +341,10 @@ class Allocation(Aggregate):
                         ctx: Context) -> bool:
         """Records money recovered from the base (in one or several parts). False when
         this recovery was already recorded (a client's retry)."""
-        if recovery_id in self.recovery_ids:
+        if recovery_id in self.recoveries:
+            if self.recoveries[recovery_id] != amount:
+                raise Conflict(f"Recovery {recovery_id} was recorded with another amount "
+                               f"({self.recoveries[recovery_id]}).")
             return False
         require_money("amount", amount)
         if not self.outstanding_recovery:
@@ -358,7 +361,7 @@ class Allocation(Aggregate):
     def _recovered(self, ref: dict, recovery_id: UUID, amount: Decimal, outstanding: Decimal,
                    reference: str | None, ctx: Context) -> None:
         self.recovered += amount
-        self.recovery_ids.append(recovery_id)
+        self.recoveries[recovery_id] = amount
 
 
 def allocation_status(*, withdrawn: bool, held: bool, pending: Decimal, demanded: Decimal,

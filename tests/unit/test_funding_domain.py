@@ -206,6 +206,8 @@ def test_recovery_is_recorded_in_parts_never_beyond_what_is_due_and_once_per_id(
                                  ctx=OFFICE.context())
     assert not grant.record_recovery(recovery_id=part, amount=yuan("150000.00"), reference=None,
                                      ctx=OFFICE.context())
+    with pytest.raises(Conflict):
+        grant.record_recovery(recovery_id=part, amount=yuan("1.00"), reference=None, ctx=OFFICE.context())
     with pytest.raises(RuleViolation) as caught:
         grant.record_recovery(recovery_id=uuid4(), amount=yuan("50000.01"), reference=None,
                               ctx=OFFICE.context())
