@@ -76,7 +76,7 @@ class FundingApplication(ServiceApplication):
         envelope = self._get(Envelope, envelope_id)
         if envelope is None:
             raise field_error("envelope_id", f"no budget envelope {envelope_id}")
-        standing = self._get(BaseStanding, BaseStanding.create_id(base_id))
+        standing = self._get(BaseStanding, base_id)
         if standing is None:
             raise ineligible_unknown_base(base_id)
         standing.record_allocation(allocation_id=allocation_id, ctx=ctx)  # eligible?
@@ -145,7 +145,7 @@ class FundingApplication(ServiceApplication):
 
     def _standing_for(self, event) -> BaseStanding:
         base_id = event.payload["base_id"]
-        standing = self._get(BaseStanding, BaseStanding.create_id(base_id))
+        standing = self._get(BaseStanding, base_id)
         return standing or BaseStanding(base_id=base_id, ctx=self.upstream_context(event))
 
     # -- queries ------------------------------------------------------------------------------
@@ -155,6 +155,13 @@ class FundingApplication(ServiceApplication):
             return None
         aggregate = self.repository.get(aggregate_id)
         return aggregate if isinstance(aggregate, aggregate_class) else None
+
+    def base_of(self, event) -> UUID | None:
+        """The base an event concerns (audit queries by base): a standing's events are
+        its base's; allocation events carry the base, directly or in their ``ref``."""
+        if isinstance(event, BaseStanding.Event):
+            return event.originator_id
+        return getattr(event, "base_id", None) or getattr(event, "ref", {}).get("base_id")
 
     def envelope(self, envelope_id: UUID) -> Envelope:
         envelope = self._get(Envelope, envelope_id)
@@ -180,7 +187,7 @@ class FundingApplication(ServiceApplication):
 
     def base_funding(self, base_id: UUID) -> dict:
         """A base's standing, its allocations, and every funding event about it."""
-        standing = self._get(BaseStanding, BaseStanding.create_id(base_id))
+        standing = self._get(BaseStanding, base_id)
         if standing is None:
             raise NotFound(f"Funding knows nothing of base {base_id}.")
         allocations = [self.allocation(i) for i in standing.allocation_ids]

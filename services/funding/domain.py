@@ -148,10 +148,12 @@ class Envelope(Aggregate):
         if commitment is None or amount > commitment["amount"]:
             raise RuleViolation(f"Envelope {self.name} cannot take back {amount} for "
                                 f"allocation {allocation_id}: it is not committed there.")
-        self._returned(allocation_id=allocation_id, amount=amount, reason=reason, ctx=ctx)
+        self._returned(allocation_id=allocation_id, base_id=commitment["base_id"], amount=amount,
+                       reason=reason, ctx=ctx)
 
     @event("Returned")
-    def _returned(self, allocation_id: UUID, amount: Decimal, reason: str, ctx: Context) -> None:
+    def _returned(self, allocation_id: UUID, base_id: UUID, amount: Decimal, reason: str,
+                  ctx: Context) -> None:
         self.returned += amount
         self.commitments[str(allocation_id)]["amount"] -= amount
 
@@ -289,22 +291,22 @@ class Allocation(Aggregate):
         if self.hold_reason is not None or self.withdrawn_reason is not None \
                 or not self.total_of("pending"):
             return False
-        self._held(reason=reason, ctx=ctx)
+        self._held(ref=self.ref, reason=reason, ctx=ctx)
         return True
 
     @event("Held")
-    def _held(self, reason: str, ctx: Context) -> None:
+    def _held(self, ref: dict, reason: str, ctx: Context) -> None:
         self.hold_reason = reason
 
     def release_hold(self, *, ctx: Context) -> bool:
         """Lifts the hold once the base is eligible again (retained after rectifying)."""
         if self.hold_reason is None:
             return False
-        self._hold_released(ctx=ctx)
+        self._hold_released(ref=self.ref, ctx=ctx)
         return True
 
     @event("HoldReleased")
-    def _hold_released(self, ctx: Context) -> None:
+    def _hold_released(self, ref: dict, ctx: Context) -> None:
         self.hold_reason = None
 
     def withdraw(self, *, reason: str, ctx: Context) -> Decimal:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Context, stable_id
+from services.backbone.context import Context
 from services.backbone.errors import RuleViolation, field_error
 from services.contracts.vocabulary import KINDS, STATUSES
 
@@ -25,7 +25,9 @@ class BaseStanding(Aggregate):
 
     @staticmethod
     def create_id(base_id: UUID, **_: Any) -> UUID:
-        return stable_id("funding-standing", base_id)
+        """The base's own id: every event of the record is about that base, and the
+        base's other records in this store have ids of their own kind."""
+        return base_id
 
     @event("Recorded")
     def __init__(self, base_id: UUID, ctx: Context):

@@ -27,7 +27,6 @@ class FundingLedger(View):
         self.envelopes: dict[UUID, dict] = {}
         self.allocations: dict[UUID, dict] = {}
         self.bases: dict[UUID, dict] = {}
-        self._standing_to_base: dict[UUID, UUID] = {}
 
     def apply(self, event):
         handler = getattr(self, HANDLERS.get(type(event), ""), None)
@@ -46,16 +45,15 @@ class FundingLedger(View):
         }
 
     def _standing_recorded(self, event):
-        self._standing_to_base[event.originator_id] = event.base_id
-        self.bases[event.base_id] = {"name": "", "kind": None}
+        self.bases[event.originator_id] = {"name": "", "kind": None}
 
     def _base_declared(self, event):
-        base = self.bases[self._standing_to_base[event.originator_id]]
+        base = self.bases[event.originator_id]
         base["name"] = event.name
         base["kind"] = base["kind"] or event.kind
 
     def _plan_filed(self, event):
-        self.bases[self._standing_to_base[event.originator_id]]["kind"] = event.kind
+        self.bases[event.originator_id]["kind"] = event.kind
 
     # -- allocations --------------------------------------------------------------------------
 

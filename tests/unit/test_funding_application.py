@@ -287,3 +287,20 @@ def test_the_finance_export_is_excel_ready_csv_with_exact_amounts(app, upstream)
     assert row["分配金额（元）"] == "123456.78" and row["已拨付（元）"] == "0.00"
     assert row["资金来源"] == "省级预算内资金" and row["状态"] == "执行中"
     assert row["基地名称"].startswith("'=")  # a spreadsheet shows it, never runs it
+
+
+def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    upstream.adjust(base_id, "certified", "warned")
+    upstream.adjust(base_id, "warned", "retained")
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "retained", "revoked")
+    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key=None,
+                        ctx=OFFICE.context())
+
+    named = [(type(event).__qualname__, app.base_of(event)) for _, event in app.all_events()]
+    assert len({kind for kind, _ in named}) == 15  # every kind of event funding records
+    assert {kind for kind, base in named if base is None} == {"Envelope.Opened"}
+    assert {base for _, base in named if base is not None} == {base_id}
