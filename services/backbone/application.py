@@ -8,6 +8,8 @@ it causes. That atomic write is what makes redelivery harmless.
 """
 
 import json
+import random
+import time
 from datetime import date
 from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable
@@ -66,16 +68,23 @@ def reacts_to(*event_types: str):
 
 def retry_on_conflict(command: Callable) -> Callable:
     """Re-runs a load-change-save command when a concurrent writer got there first
-    (optimistic concurrency); after several losses the client gets 409."""
+    (optimistic concurrency); after several losses the client gets 409. An application
+    whose aggregates are contended (many writers, one envelope) sets
+    ``conflict_attempts`` and ``conflict_backoff_seconds``: a random pause before each
+    new attempt spreads the writers out instead of having them collide again at once."""
 
     @wraps(command)
     def run(self, *args, **kwargs):
-        for attempt in range(1, CONFLICT_RETRIES + 1):
+        attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
+        backoff = getattr(self, "conflict_backoff_seconds", 0.0)
+        for attempt in range(1, attempts + 1):
             try:
                 return command(self, *args, **kwargs)
             except IntegrityError:
-                if attempt == CONFLICT_RETRIES:
+                if attempt == attempts:
                     raise Conflict("The record changed concurrently; please try again.") from None
+                if backoff:
+                    time.sleep(random.uniform(0, backoff * attempt))
         raise AssertionError("unreachable")
 
     return run
@@ -135,6 +144,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """The read models of this service, folded from its log."""
         return []
 
+    def configure(self, settings: dict) -> None:
+        """Receives the service's own section of the platform config (e.g. ``funding:``)
+        when the service starts; applications that have settings override this."""
+
     def on_save(self, listener: Callable[[list], None]) -> None:
         """Calls ``listener(recordings)`` after every commit (the relay uses it to publish
         promptly, the metrics to count)."""
@@ -153,7 +166,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def receive(self, event: IntegrationEvent) -> bool:
         """Applies an upstream event exactly once; False when it was already applied."""
         tracking = Tracking(event.source, event.position)
-        for attempt in range(1, CONFLICT_RETRIES + 1):
+        attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
+        backoff = getattr(self, "conflict_backoff_seconds", 0.0)
+        for attempt in range(1, attempts + 1):
             if self.recorder.has_tracking_id(event.source, event.position):
                 return False
             try:
@@ -161,11 +176,15 @@ class ServiceApplication(EventSourcedProjection[UUID]):
                 return True
             except IntegrityError:
                 # Either another consumer instance applied it (tracking exists), or a
-                # concurrent command changed an aggregate we changed: reload and retry.
+                # concurrent command changed an aggregate we changed: reload and retry,
+                # spread out like commands are (a revocation must not lose to a stream
+                # of allocations on the same envelope).
                 if self.recorder.has_tracking_id(event.source, event.position):
                     return False
-                if attempt == CONFLICT_RETRIES:
+                if attempt == attempts:
                     raise
+                if backoff:
+                    time.sleep(random.uniform(0, backoff * attempt))
         return False
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:

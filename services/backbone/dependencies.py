@@ -33,6 +33,7 @@ class EventStore(DependencyProvider):
         with Connection(broker["url"]) as connection:
             declare_topology(connection, broker["namespace"], config["consumer"]["delivery_limit"])
         self.app = self.application_class(env=store_env(config, self.application_class.name))
+        self.app.configure(config.get(self.application_class.name) or {})
         self.app.metrics = metrics = ServiceMetrics(self.application_class.name)
         self.app.on_save(lambda recordings: metrics.events_appended.inc(len(recordings)))
         relay = config["relay"]

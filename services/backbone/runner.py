@@ -6,6 +6,7 @@ import logging.config
 SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
     "evaluation": "services.evaluation.service:EvaluationService",
+    "funding": "services.funding.service:FundingService",
 }
 
 

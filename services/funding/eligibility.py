@@ -1,0 +1,112 @@
+"""The standing of a base as funding sees it: a projection of upstream events. Pure.
+
+Funding never asks the registry or evaluation whether a base may be funded: it records
+what they publish (BaseDeclared, PlanFiled, BaseAdjusted) in its own log, and decides
+from that record. A base is eligible while it is certified, retained or recommended for
+national level, has a filed construction plan, and is neither warned nor revoked. The
+record also lists the base's allocations, so that a revocation finds them, and so that
+an allocation and a concurrent change of status conflict in the store.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.backbone.context import Context
+from services.backbone.errors import RuleViolation, field_error
+from services.contracts.vocabulary import KINDS, STATUSES
+
+ELIGIBLE_STATUSES = ("certified", "retained", "recommended_national")
+
+
+class BaseStanding(Aggregate):
+    """A base as funding sees it, recorded from the registry's and evaluation's events."""
+
+    @staticmethod
+    def create_id(base_id: UUID, **_: Any) -> UUID:
+        """The base's own id: every event of the record is about that base, and the
+        base's other records in this store have ids of their own kind."""
+        return base_id
+
+    @event("Recorded")
+    def __init__(self, base_id: UUID, ctx: Context):
+        self.base_id = base_id
+        self.name = ""
+        self.kind: str | None = None
+        self.status: str | None = None
+        self.filed_plan_version: int | None = None
+        self.allocation_ids: list[UUID] = []
+
+    # -- facts from upstream ------------------------------------------------------------
+
+    def record_declaration(self, *, name: str, kind: str, ctx: Context) -> None:
+        """The registry declared the base: its name, for people reading the ledger."""
+        self._declared(name=name, kind=kind, ctx=ctx)
+
+    @event("Declared")
+    def _declared(self, name: str, kind: str, ctx: Context) -> None:
+        self.name = name
+        self.kind = self.kind or kind
+
+    def record_plan_filed(self, *, plan_version: int, kind: str, ctx: Context) -> None:
+        """The base's construction plan was filed (备案); the plan states its kind."""
+        if kind not in KINDS:
+            raise field_error("kind", f"unknown kind of base {kind!r}")
+        self._plan_filed(plan_version=plan_version, kind=kind, ctx=ctx)
+
+    @event("PlanFiled")
+    def _plan_filed(self, plan_version: int, kind: str, ctx: Context) -> None:
+        self.filed_plan_version = plan_version
+        self.kind = kind
+
+    def record_status(self, *, from_status: str, to_status: str, reason: str,
+                      ctx: Context) -> None:
+        """Evaluation decided the base's status. The decision is authoritative; its
+        from_status is kept for audit even when it differs from ours."""
+        if to_status not in STATUSES:
+            raise field_error("to_status", f"unknown status {to_status!r}")
+        self._status_recorded(from_status=from_status, to_status=to_status, reason=reason,
+                              ctx=ctx)
+
+    @event("StatusRecorded")
+    def _status_recorded(self, from_status: str, to_status: str, reason: str,
+                         ctx: Context) -> None:
+        self.status = to_status
+
+    # -- eligibility --------------------------------------------------------------------
+
+    def ineligibility(self) -> list[str]:
+        """Why the base may not receive funds now; empty when it may."""
+        reasons = []
+        if self.status == "warned":
+            reasons.append("the base is warned (警示整改) and must rectify first")
+        elif self.status == "revoked":
+            reasons.append("the base was revoked (撤销)")
+        elif self.status not in ELIGIBLE_STATUSES:
+            reasons.append(f"the base is not certified (status: {self.status or 'unknown'})")
+        if self.filed_plan_version is None:
+            reasons.append("the base has no filed construction plan (建设方案未备案)")
+        return reasons
+
+    @property
+    def is_eligible(self) -> bool:
+        return not self.ineligibility()
+
+    def record_allocation(self, *, allocation_id: UUID, ctx: Context) -> None:
+        """Notes an allocation to the base, so that a later revocation finds it. Writing
+        here also makes an allocation and a concurrent status change conflict."""
+        reasons = self.ineligibility()
+        if reasons:
+            raise field_error("base_id", "; ".join(reasons))
+        self._funded(allocation_id=allocation_id, ctx=ctx)
+
+    @event("Funded")
+    def _funded(self, allocation_id: UUID, ctx: Context) -> None:
+        self.allocation_ids.append(allocation_id)
+
+
+def ineligible_unknown_base(base_id: UUID) -> RuleViolation:
+    """The refusal for a base funding has never heard of."""
+    return field_error("base_id", f"base {base_id} is not known to funding: it is not "
+                                  "certified and has no filed construction plan")

@@ -1,0 +1,156 @@
+"""Request and response shapes of funding's HTTP and RPC API. Money in and out is a
+decimal string with two places; a JSON float is refused."""
+
+from marshmallow import Schema, fields, post_load, validate
+
+from services.backbone.audit import jsonable
+from services.contracts.common import Strict
+from services.contracts.fields import Money, Name, Timestamp
+from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp
+from services.contracts.vocabulary import KINDS
+
+IDEMPOTENCY_KEY = validate.Regexp(r"^[\x21-\x7e]{1,200}$",
+                                  error="1 to 200 printable ASCII characters, e.g. a UUID.")
+
+
+class CapsRequest(Strict):
+    """The most an envelope may commit per kind of base, and per base."""
+
+    by_kind = fields.Dict(keys=fields.String(validate=validate.OneOf(KINDS)), values=Money(),
+                          load_default=dict)
+    by_base = fields.Dict(keys=fields.UUID(), values=Money(), load_default=dict)
+
+
+class EnvelopeRequest(Strict):
+    """POST /envelopes"""
+
+    fiscal_year = fields.Integer(required=True, strict=True, validate=FISCAL_YEARS)
+    fund_source = fields.String(required=True, validate=validate.OneOf(FUND_SOURCES))
+    total = Money(required=True)
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    caps = fields.Nested(CapsRequest, load_default=lambda: {"by_kind": {}, "by_base": {}})
+
+    @post_load
+    def _named(self, data, **kwargs):
+        """An envelope without a name is called after its year and source."""
+        if not (data.get("name") or "").strip():
+            data["name"] = f"{data['fiscal_year']}年{FUND_SOURCES[data['fund_source']]}"
+        return data
+
+
+class TrancheRequest(Strict):
+    amount = Money(required=True)
+    milestone = Name(max_length=200)
+
+
+class AllocationRequest(TranchesAddUp):
+    """POST /allocations (with an Idempotency-Key header)"""
+
+    base_id = fields.UUID(required=True)
+    envelope_id = fields.UUID(required=True)
+    amount = Money(required=True)
+    purpose = Name(max_length=500)
+    tranches = fields.List(fields.Nested(TrancheRequest), required=True,
+                           validate=validate.Length(min=1, max=24))
+
+
+class DisbursementRequest(Strict):
+    """POST /allocations/<id>/tranches/<tranche_id>/disbursement: the milestone met."""
+
+    milestone = Name(max_length=200)
+    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class RecoveryRequest(Strict):
+    """POST /allocations/<id>/recoveries: money recovered from a revoked base."""
+
+    amount = Money(required=True)
+    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class EnvelopesQuery(Strict):
+    """GET /envelopes?fiscal_year=&fund_source="""
+
+    fiscal_year = fields.Integer(validate=FISCAL_YEARS)
+    fund_source = fields.String(validate=validate.OneOf(FUND_SOURCES))
+
+
+class ExportQuery(Strict):
+    """GET /allocations.csv?fiscal_year=&envelope_id=&base_id="""
+
+    fiscal_year = fields.Integer(validate=FISCAL_YEARS)
+    envelope_id = fields.UUID()
+    base_id = fields.UUID()
+
+
+class EnvelopeOut(Schema):
+    """An envelope's summary: what it holds and where its money went."""
+
+    envelope_id = fields.UUID()
+    name = fields.String()
+    fiscal_year = fields.Integer()
+    fund_source = fields.String()
+    fund_source_name = fields.Function(lambda row: FUND_SOURCES[row["fund_source"]])
+    total = Money()
+    allocated = Money()
+    disbursed = Money()
+    cancelled = Money()
+    recovery_demanded = Money()
+    recovered = Money()
+    outstanding_recovery = Money()
+    remaining = Money()
+    allocations = fields.Integer()
+    caps = fields.Function(lambda row: {
+        "by_kind": {kind: str(cap) for kind, cap in row["caps_by_kind"].items()},
+        "by_base": {base: str(cap) for base, cap in row["caps_by_base"].items()}})
+    opened_at = Timestamp()
+
+
+class TrancheOut(Schema):
+    tranche_id = fields.UUID()
+    amount = Money()
+    milestone = fields.String()
+    state = fields.String()
+    reference = fields.String(allow_none=True)
+
+
+def _amount(state: str):
+    return fields.Function(lambda allocation: str(allocation.total_of(state)))
+
+
+class AllocationOut(Schema):
+    """An allocation with its tranches and where its money stands."""
+
+    allocation_id = fields.UUID(attribute="id")
+    base_id = fields.UUID()
+    envelope_id = fields.UUID()
+    fiscal_year = fields.Integer()
+    fund_source = fields.String()
+    amount = Money()
+    purpose = fields.String()
+    status = fields.String()
+    tranches = fields.List(fields.Nested(TrancheOut))
+    pending = _amount("pending")
+    disbursed = _amount("disbursed")
+    cancelled = _amount("cancelled")
+    recovery_demanded = Money()
+    recovered = Money()
+    outstanding_recovery = Money()
+    hold_reason = fields.String(allow_none=True)
+    withdrawn_reason = fields.String(allow_none=True)
+    allocated_at = Timestamp(attribute="created_on")
+    updated_at = Timestamp(attribute="modified_on")
+
+
+class BaseFundingOut(Schema):
+    """GET /bases/<id>/funding: the base's standing, allocations and history."""
+
+    base_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    filed_plan_version = fields.Integer(allow_none=True)
+    eligible = fields.Boolean()
+    ineligibility = fields.List(fields.String())
+    allocations = fields.List(fields.Nested(AllocationOut))
+    history = fields.Function(lambda funding: jsonable(funding["history"]))

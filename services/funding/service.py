@@ -1,0 +1,191 @@
+"""The funding service: HTTP and RPC entrypoints over the funding application.
+
+Thin by design: load and validate the request, call the application with the caller,
+dump the result. Rules live in domain.py and eligibility.py, orchestration in
+application.py. Only the funding office changes anything; the DRC, departments and ops
+read.
+"""
+
+from uuid import UUID
+
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from services.backbone.consumer import Subscription
+from services.backbone.dependencies import EventStore
+from services.backbone.entrypoints import Caller, http, json_response, read_json, rpc, validated
+from services.backbone.errors import BadRequest
+from services.backbone.eventlog import PublishedLog
+from services.backbone.ops import OperationsEndpoints
+
+from .application import IDEMPOTENCY_FIELD, FundingApplication
+from .schemas import (
+    IDEMPOTENCY_KEY,
+    AllocationOut,
+    AllocationRequest,
+    BaseFundingOut,
+    DisbursementRequest,
+    EnvelopeOut,
+    EnvelopeRequest,
+    EnvelopesQuery,
+    ExportQuery,
+    RecoveryRequest,
+)
+
+OFFICE = ("funding_office",)
+READERS = ("funding_office", "drc", "department", "ops", "service")
+
+
+class FundingService(PublishedLog, OperationsEndpoints):
+    """Budget envelopes, allocations to eligible bases, payments, cancellation, recovery."""
+
+    name = "funding"
+
+    app = EventStore(FundingApplication)
+    caller = Caller()
+    registry_events = Subscription("registry")  # BaseDeclared, PlanFiled
+    evaluation_events = Subscription("evaluation")  # BaseAdjusted
+
+    # -- envelopes ----------------------------------------------------------------------
+
+    @http("POST", "/envelopes", roles=OFFICE)
+    def http_open_envelope(self, request):
+        return 201, self.open_envelope(**read_json(request))
+
+    @rpc(roles=OFFICE)
+    def open_envelope(self, **envelope):
+        """Opens a budget envelope: fiscal year, fund source, total, optional caps."""
+        data = validated(EnvelopeRequest(), envelope)
+        caps = data.pop("caps")
+        envelope = self.app.open_envelope(**data, caps_by_kind=caps.get("by_kind", {}),
+                                          caps_by_base=caps.get("by_base", {}),
+                                          ctx=self.caller.context)
+        return EnvelopeOut().dump(self.app.envelope_summary(envelope.id))
+
+    @http("GET", "/envelopes", roles=READERS)
+    def http_envelopes(self, request):
+        return self.envelopes(**request.args.to_dict())
+
+    @rpc(roles=READERS)
+    def envelopes(self, **filters):
+        """Envelopes with their summaries, by fiscal year and fund source."""
+        rows = self.app.envelope_summaries(**validated(EnvelopesQuery(), filters))
+        return {"envelopes": EnvelopeOut(many=True).dump(rows), "count": len(rows)}
+
+    @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS)
+    def http_envelope(self, request, envelope_id):
+        return self.envelope(str(envelope_id))
+
+    @rpc(roles=READERS)
+    def envelope(self, envelope_id):
+        """Total, allocated, disbursed, cancelled, recovered and remaining."""
+        return EnvelopeOut().dump(self.app.envelope_summary(_uuid(envelope_id, "envelope_id")))
+
+    # -- allocations --------------------------------------------------------------------
+
+    @http("POST", "/allocations", roles=OFFICE)
+    def http_allocate(self, request):
+        body, created = self._allocate(request.headers.get(IDEMPOTENCY_FIELD), read_json(request))
+        if created:
+            return 201, body
+        return json_response(200, body, headers={"Idempotent-Replayed": "true"})
+
+    @rpc(roles=OFFICE)
+    def allocate(self, idempotency_key=None, **allocation):
+        """Allocates budget support to an eligible base; the same idempotency key
+        returns the same allocation, never a second one."""
+        return self._allocate(idempotency_key, allocation)[0]
+
+    def _allocate(self, idempotency_key, allocation) -> tuple[dict, bool]:
+        key = _idempotency_key(idempotency_key, required=True)
+        data = validated(AllocationRequest(), allocation)
+        result, created = self.app.allocate(idempotency_key=key, **data,
+                                            ctx=self.caller.context)
+        return AllocationOut().dump(result), created
+
+    @http("GET", "/allocations/<uuid:allocation_id>", roles=READERS)
+    def http_allocation(self, request, allocation_id):
+        return self.allocation(str(allocation_id))
+
+    @rpc(roles=READERS)
+    def allocation(self, allocation_id):
+        """One allocation with its tranches."""
+        return AllocationOut().dump(self.app.allocation(_uuid(allocation_id, "allocation_id")))
+
+    @http("POST", "/allocations/<uuid:allocation_id>/tranches/<uuid:tranche_id>/disbursement",
+          roles=OFFICE)
+    def http_disburse(self, request, allocation_id, tranche_id):
+        return 201, self.disburse(str(allocation_id), str(tranche_id), **read_json(request))
+
+    @rpc(roles=OFFICE)
+    def disburse(self, allocation_id, tranche_id, **disbursement):
+        """Records the payment (拨付) of a tranche, stating the milestone it waited for."""
+        data = validated(DisbursementRequest(), disbursement)
+        allocation = self.app.disburse(_uuid(allocation_id, "allocation_id"),
+                                       tranche_id=_uuid(tranche_id, "tranche_id"), **data,
+                                       ctx=self.caller.context)
+        return AllocationOut().dump(allocation)
+
+    @http("POST", "/allocations/<uuid:allocation_id>/recoveries", roles=OFFICE)
+    def http_record_recovery(self, request, allocation_id):
+        return 201, self.record_recovery(str(allocation_id),
+                                         request.headers.get(IDEMPOTENCY_FIELD),
+                                         **read_json(request))
+
+    @rpc(roles=OFFICE)
+    def record_recovery(self, allocation_id, idempotency_key=None, **recovery):
+        """Records money recovered (追回) from a revoked base; with an idempotency key a
+        retry records it once."""
+        data = validated(RecoveryRequest(), recovery)
+        allocation = self.app.record_recovery(
+            _uuid(allocation_id, "allocation_id"), **data,
+            recovery_key=_idempotency_key(idempotency_key, required=False),
+            ctx=self.caller.context)
+        return AllocationOut().dump(allocation)
+
+    # -- bases and the finance department ---------------------------------------------------
+
+    @http("GET", "/bases/<uuid:base_id>/funding", roles=READERS)
+    def http_base_funding(self, request, base_id):
+        return self.base_funding(str(base_id))
+
+    @rpc(roles=READERS)
+    def base_funding(self, base_id):
+        """A base's eligibility, allocations and funding history."""
+        return BaseFundingOut().dump(self.app.base_funding(_uuid(base_id, "base_id")))
+
+    @http("GET", "/allocations.csv", roles=READERS)
+    def http_export_allocations(self, request):
+        text = self.export_allocations(**request.args.to_dict())
+        return Response(text.encode("utf-8"), status=200, mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="allocations.csv"'})
+
+    @rpc(roles=READERS)
+    def export_allocations(self, **filters):
+        """Allocations as CSV for the finance department (UTF-8 with BOM, for Excel)."""
+        return self.app.export_csv(**validated(ExportQuery(), filters))
+
+
+def _uuid(value, field: str) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise BadRequest("Not a valid id.", fields={field: ["Not a valid UUID."]}) from None
+
+
+def _idempotency_key(value, *, required: bool) -> str | None:
+    """The client's Idempotency-Key (header, or RPC argument): required where a retry
+    must not allocate twice."""
+    if value is None or not str(value).strip():
+        if required:
+            raise BadRequest(f"{IDEMPOTENCY_FIELD} is required so that a retry is safe.",
+                             fields={IDEMPOTENCY_FIELD: ["Missing: send a unique key "
+                                                         "(e.g. a UUID) with each new request."]})
+        return None
+    key = str(value).strip()
+    try:
+        IDEMPOTENCY_KEY(key)
+    except ValidationError as error:
+        raise BadRequest(f"{IDEMPOTENCY_FIELD} is not valid.",
+                         fields={IDEMPOTENCY_FIELD: error.messages}) from None
+    return key

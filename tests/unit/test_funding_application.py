@@ -1,0 +1,306 @@
+"""The funding application on an in-memory store: eligibility recorded from upstream
+events, every refusal of an allocation naming its field, idempotent retries, lost races
+checked again, holds, revocation, recovery, summaries and the finance export."""
+
+import csv
+import io
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.backbone.context import Actor
+from services.backbone.errors import Conflict, RuleViolation
+from services.funding.application import FundingApplication
+from tests.support.funding import (
+    base_adjusted_payload,
+    base_declared_payload,
+    plan_filed_payload,
+    upstream_event,
+)
+
+OFFICE = Actor(id=uuid4(), role="funding_office", name="资金管理处")
+TRANCHES = [{"amount": Decimal("60000.00"), "milestone": "建设方案备案"},
+            {"amount": Decimal("40000.00"), "milestone": "第三方评估合格"}]
+
+
+class Upstream:
+    """The registry and evaluation, numbering their events like real logs."""
+
+    def __init__(self, app: FundingApplication):
+        self.app = app
+        self.positions = {"registry": 0, "evaluation": 0}
+
+    def publish(self, source, event_type, payload):
+        self.positions[source] += 1
+        event = upstream_event(source, event_type, payload, self.positions[source])
+        assert self.app.receive(event)
+        return event
+
+    def eligible_base(self, kind="university", name="山西大学") -> UUID:
+        base_id = uuid4()
+        self.publish("registry", "BaseDeclared", base_declared_payload(base_id, name, kind))
+        self.publish("registry", "PlanFiled", plan_filed_payload(base_id, kind))
+        self.adjust(base_id, "declared", "certified")
+        return base_id
+
+    def adjust(self, base_id, from_status, to_status, reason="评估决定"):
+        return self.publish("evaluation", "BaseAdjusted",
+                            base_adjusted_payload(base_id, from_status, to_status, reason))
+
+
+@pytest.fixture
+def app():
+    application = FundingApplication()
+    application.conflict_backoff_seconds = 0
+    return application
+
+
+@pytest.fixture
+def upstream(app):
+    return Upstream(app)
+
+
+def open_envelope(app, total="1000000.00", name="2017年省级预算内资金", **caps):
+    return app.open_envelope(fiscal_year=2017, fund_source="provincial_budget",
+                             total=Decimal(total), name=name,
+                             caps_by_kind=caps.get("by_kind", {}),
+                             caps_by_base=caps.get("by_base", {}), ctx=OFFICE.context())
+
+
+def allocate(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None, **changes):
+    request = dict(idempotency_key=key or str(uuid4()), base_id=base_id, envelope_id=envelope_id,
+                   amount=Decimal(amount), purpose="省级双创示范基地建设补助",
+                   tranches=tranches or [{"amount": Decimal(amount), "milestone": "建设方案备案"}])
+    request.update(changes)
+    return app.allocate(**request, ctx=OFFICE.context())[0]
+
+
+def refusal(fn, *args, **kwargs) -> RuleViolation:
+    with pytest.raises(RuleViolation) as caught:
+        fn(*args, **kwargs)
+    return caught.value
+
+
+def published(app, event_type) -> list[dict]:
+    events, _ = app.published_after(0, 10_000)
+    return [event.payload for event in events if event.type == event_type]
+
+
+# -- eligibility and refusals -----------------------------------------------------------------
+
+def test_a_base_becomes_eligible_when_certification_and_plan_filing_have_both_arrived(app, upstream):
+    envelope = open_envelope(app)
+    base_id = uuid4()
+    upstream.adjust(base_id, "declared", "certified")
+    assert "no filed construction plan" in refusal(allocate, app, base_id, envelope.id).message
+    upstream.publish("registry", "PlanFiled", plan_filed_payload(base_id, "regional"))
+    assert allocate(app, base_id, envelope.id).base_id == base_id
+
+
+def test_an_allocation_to_a_base_funding_never_heard_of_is_refused_naming_base_id(app):
+    envelope = open_envelope(app)
+    error = refusal(allocate, app, uuid4(), envelope.id)
+    assert list(error.fields) == ["base_id"] and "not known to funding" in error.message
+
+
+@pytest.mark.parametrize("status, why", [("warned", "warned"), ("revoked", "revoked"),
+                                         ("not_selected", "not certified")])
+def test_an_allocation_to_a_base_not_in_good_standing_is_refused_saying_why(app, upstream, status, why):
+    envelope = open_envelope(app)
+    base_id = upstream.eligible_base()
+    upstream.adjust(base_id, "certified", status)
+    error = refusal(allocate, app, base_id, envelope.id)
+    assert list(error.fields) == ["base_id"] and why in error.message
+
+
+def test_an_allocation_from_an_unknown_envelope_is_refused_naming_envelope_id(app, upstream):
+    error = refusal(allocate, app, upstream.eligible_base(), uuid4())
+    assert list(error.fields) == ["envelope_id"]
+
+
+def test_an_allocation_over_what_remains_or_over_a_cap_is_refused_naming_amount(app, upstream):
+    university, enterprise = upstream.eligible_base(), upstream.eligible_base("enterprise", "启迪科技园")
+    envelope = open_envelope(app, total="500000.00", by_kind={"enterprise": Decimal("100000.00")},
+                             by_base={university: Decimal("300000.00")})
+    allocate(app, enterprise, envelope.id, amount="100000.00")
+    assert "cap of 100000.00" in refusal(allocate, app, enterprise, envelope.id, amount="0.01").message
+    allocate(app, university, envelope.id, amount="300000.00")
+    over_base = refusal(allocate, app, university, envelope.id, amount="0.01")
+    assert list(over_base.fields) == ["amount"] and str(university) in over_base.message
+    over_total = refusal(allocate, app, upstream.eligible_base(), envelope.id, amount="100000.01")
+    assert list(over_total.fields) == ["amount"] and "100000.00 remaining" in over_total.message
+
+
+def test_tranches_that_do_not_add_up_are_refused_naming_tranches(app, upstream):
+    envelope = open_envelope(app)
+    error = refusal(allocate, app, upstream.eligible_base(), envelope.id, amount="100000.00",
+                    tranches=TRANCHES[:1])
+    assert list(error.fields) == ["tranches"]
+
+
+def test_the_same_envelope_cannot_be_opened_twice(app):
+    open_envelope(app)
+    with pytest.raises(Conflict) as caught:
+        open_envelope(app, name=" 2017年省级预算内资金 ")
+    assert list(caught.value.fields) == ["name"]
+
+
+# -- idempotency and races ------------------------------------------------------------------------
+
+def test_a_retry_with_the_same_key_gets_the_same_allocation_and_allocates_nothing_more(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    first = allocate(app, base_id, envelope.id, key="2017-0001", tranches=TRANCHES)
+    again, created = app.allocate(idempotency_key="2017-0001", base_id=base_id,
+                                  envelope_id=envelope.id, amount=Decimal("100000.00"),
+                                  purpose="省级双创示范基地建设补助", tranches=TRANCHES,
+                                  ctx=OFFICE.context())
+    assert (again.id, created) == (first.id, False)
+    assert len(published(app, "FundingAllocated")) == 1
+    assert app.envelope(envelope.id).remaining == Decimal("900000.00")
+
+
+def test_the_same_key_for_a_different_allocation_is_a_conflict_naming_the_key(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    allocate(app, base_id, envelope.id, key="2017-0002")
+    with pytest.raises(Conflict) as caught:
+        allocate(app, base_id, envelope.id, key="2017-0002", amount="200000.00")
+    assert list(caught.value.fields) == ["Idempotency-Key"]
+
+
+def rival_commits_first(app, monkeypatch, **rival):
+    """Makes another allocation commit between this one's load and its save."""
+    save = app.save
+
+    def save_after_rival(*aggregates, **kwargs):
+        monkeypatch.setattr(app, "save", save)
+        allocate(app, **rival)
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(app, "save", save_after_rival)
+
+
+def test_an_allocation_that_loses_a_race_checks_the_envelope_again(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app, total="100000.00")
+    rival_commits_first(app, monkeypatch, base_id=base_id, envelope_id=envelope.id, amount="80000.00")
+    error = refusal(allocate, app, base_id, envelope.id, amount="30000.00")
+    assert list(error.fields) == ["amount"] and "20000.00 remaining" in error.message
+    assert app.envelope(envelope.id).remaining == Decimal("20000.00")
+
+
+def test_an_allocation_that_loses_a_race_still_succeeds_when_the_money_is_there(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app, total="100000.00")
+    rival_commits_first(app, monkeypatch, base_id=base_id, envelope_id=envelope.id, amount="50000.00")
+    allocate(app, base_id, envelope.id, amount="50000.00")
+    assert app.envelope(envelope.id).remaining == 0
+    assert len(app.base_funding(base_id)["allocations"]) == 2
+
+
+# -- holds, revocation, recovery --------------------------------------------------------------------
+
+def test_a_warned_bases_tranches_are_held_until_it_is_retained(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    upstream.adjust(base_id, "certified", "warned", "年度评估不合格，限期整改")
+    tranche = grant.tranches[0]["tranche_id"]
+    error = refusal(app.disburse, grant.id, tranche_id=tranche, milestone="建设方案备案",
+                    reference=None, ctx=OFFICE.context())
+    assert list(error.fields) == ["tranche_id"] and "限期整改" in error.message
+    assert app.envelope_summary(envelope.id)["cancelled"] == 0  # held, not cancelled
+    upstream.adjust(base_id, "warned", "retained", "整改到位")
+    paid = app.disburse(grant.id, tranche_id=tranche, milestone="建设方案备案", reference="拨款001",
+                        ctx=OFFICE.context())
+    assert paid.total_of("disbursed") == Decimal("60000.00")
+    assert published(app, "FundingDisbursed")[0]["milestone"] == "建设方案备案"
+
+
+def test_a_revocation_cancels_what_is_unpaid_and_demands_back_what_was_paid(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "certified", "revoked", "整改不到位，撤销")
+
+    assert [c["amount"] for c in published(app, "FundingCancelled")] == [Decimal("40000.00")]
+    assert [d["amount"] for d in published(app, "FundingRecoveryDemanded")] == [Decimal("60000.00")]
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")  # the cancelled part at once
+    app.record_recovery(grant.id, amount=Decimal("60000.00"), reference="缴款书01",
+                        recovery_key="r-1", ctx=OFFICE.context())
+    app.record_recovery(grant.id, amount=Decimal("60000.00"), reference="缴款书01",
+                        recovery_key="r-1", ctx=OFFICE.context())  # a retry: recorded once
+    assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
+    assert [r["outstanding"] for r in published(app, "FundingRecovered")] == [Decimal("0.00")]
+
+
+def test_a_redelivered_revocation_takes_effect_once(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    revocation = upstream.adjust(base_id, "certified", "revoked")
+    assert app.receive(revocation) is False
+    assert len(published(app, "FundingCancelled")) == 1
+    assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
+
+
+# -- queries -----------------------------------------------------------------------------------------
+
+def test_the_summary_agrees_with_the_envelope_and_survives_a_rebuild_from_the_log(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, amount="100000.00", tranches=TRANCHES)
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "certified", "revoked")
+    app.record_recovery(grant.id, amount=Decimal("10000.00"), reference=None, recovery_key=None,
+                        ctx=OFFICE.context())
+    summary = app.envelope_summary(envelope.id)
+    expected = {"total": "1000000.00", "allocated": "100000.00", "disbursed": "60000.00",
+                "cancelled": "40000.00", "recovery_demanded": "60000.00", "recovered": "10000.00",
+                "outstanding_recovery": "50000.00", "remaining": "950000.00"}
+    assert {key: str(summary[key]) for key in expected} == expected
+    assert summary["remaining"] == app.envelope(envelope.id).remaining
+    app.views.rebuild()
+    assert app.envelope_summary(envelope.id) == summary
+
+
+def test_a_bases_funding_history_says_who_did_what(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    allocate(app, base_id, envelope.id)
+    funding = app.base_funding(base_id)
+    assert (funding["name"], funding["eligible"], funding["kind"]) == ("山西大学", True, "university")
+    events = [(entry["event"], entry["actor"]["role"]) for entry in funding["history"]]
+    assert events == [("Recorded", "drc"), ("Declared", "drc"), ("PlanFiled", "drc"),
+                      ("StatusRecorded", "drc"), ("Funded", "funding_office"),
+                      ("Allocated", "funding_office")]
+
+
+def test_the_finance_export_is_excel_ready_csv_with_exact_amounts(app, upstream):
+    base_id = upstream.eligible_base(name="=HYPERLINK(\"http://evil\")")
+    other = open_envelope(app, name="2017年专项", total="5000.00")
+    envelope = open_envelope(app)
+    allocate(app, base_id, envelope.id, amount="123456.78")
+    allocate(app, base_id, other.id, amount="10.00")
+
+    text = app.export_csv(envelope_id=envelope.id)
+    assert text.startswith("\ufeff预算年度,资金来源,")
+    header, *rows = list(csv.reader(io.StringIO(text[1:])))
+    assert len(rows) == 1
+    row = dict(zip(header, rows[0]))
+    assert row["分配金额（元）"] == "123456.78" and row["已拨付（元）"] == "0.00"
+    assert row["资金来源"] == "省级预算内资金" and row["状态"] == "执行中"
+    assert row["基地名称"].startswith("'=")  # a spreadsheet shows it, never runs it
+
+
+def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    upstream.adjust(base_id, "certified", "warned")
+    upstream.adjust(base_id, "warned", "retained")
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "retained", "revoked")
+    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key=None,
+                        ctx=OFFICE.context())
+
+    named = [(type(event).__qualname__, app.base_of(event)) for _, event in app.all_events()]
+    assert len({kind for kind, _ in named}) == 15  # every kind of event funding records
+    assert {kind for kind, base in named if base is None} == {"Envelope.Opened"}
+    assert {base for _, base in named if base is not None} == {base_id}
