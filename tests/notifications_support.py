@@ -69,11 +69,11 @@ class Upstream:
 
 class WebhookReceiver:
     """A real HTTP server that records each request (headers and exact body bytes) and
-    answers with the statuses it is told to, in order (then 200)."""
+    answers 200, or the statuses it is told to give for a given event, in order."""
 
     def __init__(self):
         self.requests: list[dict] = []
-        self.statuses: list[int] = []
+        self.scripts: dict[str, list[int]] = {}  # event id -> statuses to answer first
         self.lock = threading.Lock()
         receiver = self
 
@@ -81,7 +81,8 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    script = receiver.scripts.get(self.headers.get("X-SC-Event-Id"), [])
+                    status = script.pop(0) if script else 200
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers),
                                               "body": body, "status": status})
                 self.send_response(status)
@@ -95,6 +96,13 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def answer(self, event_id: str, *statuses: int) -> None:
+        """Answers the next requests about this event with these statuses."""
+        self.scripts[str(event_id)] = list(statuses)
+
+    def about(self, event_id: str) -> list[dict]:
+        return [r for r in self.requests if r["headers"].get("X-SC-Event-Id") == str(event_id)]
 
     def url(self, path: str = "/hooks/sc") -> str:
         return f"http://127.0.0.1:{self.port}{path}"

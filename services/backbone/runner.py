@@ -5,6 +5,7 @@ import logging.config
 
 SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
+    "notifications": "services.notifications.service:NotificationsService",
 }
 
 
