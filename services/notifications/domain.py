@@ -13,7 +13,7 @@ Each public method checks its rule, then records one event through a private ``@
 method, whose body is the state change only (it also runs on replay).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +26,7 @@ from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_e
 from .matching import BaseFacts, EventFilter, RetryPolicy
 
 OVERSEERS = ("drc", "ops")  # see every subscription and delivery
+CHANNEL_FIELDS = {"webhook": ("url", "secret"), "email": ("address",), "inbox": ()}
 FINAL = ("delivered", "failed", "abandoned")
 MAX_ERROR_LENGTH = 1000
 
@@ -78,9 +79,13 @@ class Subscription(Aggregate):
             raise Forbidden("Only the subscription's owner changes it.")
         if not self.active:
             raise RuleViolation("The subscription is cancelled.")
-        if channel and channel.get("kind", self.channel["kind"]) != self.channel["kind"]:
+        kind = self.channel["kind"]
+        if channel and channel.get("kind", kind) != kind:
             raise field_error("channel", "the kind of channel cannot change; cancel and "
                                          "subscribe again")
+        foreign = sorted(set(channel or {}) - {"kind", *CHANNEL_FIELDS[kind]})
+        if foreign:
+            raise field_error("channel", f"a {kind} channel has no {', '.join(foreign)}")
         new_filter = event_filter or self.event_filter
         _check_applicant_scope(actor, new_filter, answers_for)
         merged = {**self.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
@@ -321,7 +326,7 @@ class Dispatch:
     attempt: int
     channel: str
     destination: str
-    secret: str | None
+    secret: str | None = field(repr=False)
     event_type: str
     event_id: UUID
     title: str

@@ -12,9 +12,9 @@ from services.contracts.common import Strict
 from services.contracts.fields import Timestamp
 from services.contracts.vocabulary import KINDS
 
-from .domain import FINAL
+from .domain import CHANNEL_FIELDS, FINAL
 
-CHANNEL_KINDS = ("webhook", "email", "inbox")
+CHANNEL_KINDS = tuple(CHANNEL_FIELDS)
 DELIVERY_STATUSES = ("pending", "sending") + FINAL
 SECRET_LENGTH = validate.Length(min=16, max=200)
 
@@ -48,8 +48,8 @@ class ChannelSchema(Strict):
 
     @validates_schema
     def _fields_of_kind(self, data, **kwargs):
-        needs = {"webhook": {"url"}, "email": {"address"}, "inbox": set()}[data["kind"]]
-        allowed = needs | ({"secret"} if data["kind"] == "webhook" else set())
+        allowed = set(CHANNEL_FIELDS[data["kind"]])
+        needs = allowed - {"secret"}  # a webhook without a secret gets a generated one
         errors = {name: ["Missing data for required field."] for name in needs - set(data)}
         errors.update({name: [f"Not used by a {data['kind']} channel."]
                        for name in set(data) - allowed - {"kind"}})

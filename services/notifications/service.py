@@ -44,6 +44,16 @@ class NotificationsService(PublishedLog):
     evaluation_events = Subscription("evaluation")
     funding_events = Subscription("funding")
 
+    @http("GET", "/health", public=True)
+    def health(self, request):
+        """Liveness and readiness: the store answers, the relay and the sender run."""
+        status, body = PublishedLog.health(self, request)
+        sender = self.sender
+        body["checks"]["sender"] = "running" if sender and sender.running else "stopped"
+        if sender and sender.last_error:
+            body["checks"]["sender_error"] = sender.last_error
+        return status, body
+
     # -- subscriptions ------------------------------------------------------------------------
 
     @http("POST", "/subscriptions", roles=SUBSCRIBERS)

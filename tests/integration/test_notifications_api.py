@@ -166,3 +166,10 @@ def _overseer():
     from services.backbone.context import Actor
 
     return Actor(id=uuid4(), role="ops")
+
+
+def test_health_reports_the_delivery_sender(platform):
+    platform.start("notifications")
+    health = wait_until(lambda: (h := requests.get(platform.url("notifications", "/health")).json())
+                        ["checks"]["sender"] == "running" and h, message="the sender to run")
+    assert health["status"] == "ok" and health["service"] == "notifications"

@@ -163,6 +163,9 @@ def test_a_subscription_keeps_its_kind_of_channel_but_may_move_its_destination(a
     with pytest.raises(RuleViolation):
         app.change_subscription(hook.id, actor=KEJITING, ctx=KEJITING.context(),
                                 channel={"kind": "email", "address": "kjt@example.cn"})
+    with pytest.raises(RuleViolation, match="address"):
+        app.change_subscription(hook.id, actor=KEJITING, ctx=KEJITING.context(),
+                                channel={"address": "kjt@example.cn"})
     moved = app.change_subscription(hook.id, actor=KEJITING, ctx=KEJITING.context(),
                                     channel={"url": "https://kjt.example.cn/v2"})
     assert moved.channel == {**WEBHOOK, "url": "https://kjt.example.cn/v2"}
