@@ -3,6 +3,7 @@ them, a real webhook receiver (an HTTP server in this process) and a real SMTP s
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import uuid4
@@ -83,6 +84,10 @@ class WebhookReceiver:
                 with receiver.lock:
                     script = receiver.scripts.get(self.headers.get("X-SC-Event-Id"), [])
                     status = script.pop(0) if script else 200
+                if isinstance(status, float):  # stall that long, then accept
+                    time.sleep(status)
+                    status = 200
+                with receiver.lock:
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers),
                                               "body": body, "status": status})
                 self.send_response(status)
@@ -97,8 +102,9 @@ class WebhookReceiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def answer(self, event_id: str, *statuses: int) -> None:
-        """Answers the next requests about this event with these statuses."""
+    def answer(self, event_id: str, *statuses: int | float) -> None:
+        """Answers the next requests about this event with these statuses (a float:
+        stalls that many seconds before answering 200)."""
         self.scripts[str(event_id)] = list(statuses)
 
     def about(self, event_id: str) -> list[dict]:

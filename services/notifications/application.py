@@ -177,12 +177,12 @@ class NotificationsApplication(ServiceApplication):
 
     def schedule_deliveries(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         """One delivery per matching subscription, collected with the tracking record."""
-        candidates = [s for s in self.views[SubscriptionDirectory].active()
-                      if s[3].admits_type(event.type)]
-        if not candidates:
-            return
         subject = subject_of(event.payload)
         base_id = subject[1] if subject and subject[0] == "base" else None
+        candidates = [s for s in self.views[SubscriptionDirectory].active()
+                      if s[3].may_match(event.type, base_id)]
+        if not candidates:
+            return
         base = self._base_facts(base_id, processing)
         if base_id is not None and base is None:
             raise BaseNotYetKnown(f"{event.type} #{event.position} is about base {base_id}, "

@@ -21,6 +21,7 @@ import time
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+import eventlet
 import requests
 
 from .domain import Dispatch
@@ -79,10 +80,13 @@ class WebhookChannel:
     def send(self, dispatch: Dispatch) -> str:
         body = webhook_body(dispatch)
         try:
-            response = requests.post(dispatch.destination, data=body,
-                                     headers=self.headers(dispatch, body),
-                                     timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout:
+            # requests' timeout bounds each read; the deadline bounds the whole answer,
+            # so that a receiver trickling bytes cannot outlast the attempt's lease.
+            with eventlet.Timeout(self.timeout):
+                response = requests.post(dispatch.destination, data=body,
+                                         headers=self.headers(dispatch, body),
+                                         timeout=self.timeout, allow_redirects=False)
+        except (requests.Timeout, eventlet.Timeout):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except requests.RequestException as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from None

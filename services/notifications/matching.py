@@ -65,6 +65,11 @@ class EventFilter:
     def admits_type(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
 
+    def may_match(self, event_type: str, base_id: UUID | None) -> bool:
+        """Whether the event could pass once the base's facts are known."""
+        return self.admits_type(event_type) and (
+            base_id is None or not self.base_ids or base_id in self.base_ids)
+
     def matches(self, event_type: str, base_id: UUID | None, base: BaseFacts | None) -> bool:
         """Whether an event of ``event_type`` about ``base_id`` (None: about no base) passes.
         ``base`` is the base's facts, None when not known."""

@@ -118,39 +118,36 @@ class PublicChannelOut(Schema):
     address = fields.String()
 
 
-class SubscriptionOut(Schema):
-    """A subscription as the API returns it: never with its secret."""
-
-    subscription_id = fields.UUID(attribute="id")
+class _SubscriptionFields(Schema):
     label = fields.String()
     owner = fields.Nested(OwnerOut)
     filter = fields.Method("_filter")
     channel = fields.Nested(PublicChannelOut)
+
+    def _filter(self, subscription):
+        data = subscription["filter"] if isinstance(subscription, dict) else subscription.filter
+        return jsonable(data)
+
+
+class SubscriptionOut(_SubscriptionFields):
+    """A subscription as the API returns it: never with its secret."""
+
+    subscription_id = fields.UUID(attribute="id")
     status = fields.Method("_status")
     created_at = Timestamp(attribute="created_on")
     updated_at = Timestamp(attribute="modified_on")
-
-    def _filter(self, subscription):
-        return jsonable(subscription.filter)
 
     def _status(self, subscription):
         return "active" if subscription.active else "cancelled"
 
 
-class SubscriptionRowOut(Schema):
+class SubscriptionRowOut(_SubscriptionFields):
     """A row of GET /subscriptions."""
 
     subscription_id = fields.UUID()
-    label = fields.String()
-    owner = fields.Nested(OwnerOut)
-    filter = fields.Method("_filter")
-    channel = fields.Nested(PublicChannelOut)
     status = fields.String()
     created_at = Timestamp()
     updated_at = Timestamp()
-
-    def _filter(self, row):
-        return jsonable(row["filter"])
 
 
 class AttemptOut(Schema):
@@ -167,42 +164,34 @@ class AttemptOut(Schema):
         return attempt["outcome"] or "in progress or interrupted"
 
 
-class DeliveryRowOut(Schema):
+class _DeliveryFields(Schema):
+    subscription_id = fields.UUID()
+    channel = fields.String()
+    event_type = fields.String()
+    event_id = fields.UUID()
+    subject = fields.String(allow_none=True)
+    title = fields.String()
+    message = fields.String()
+    status = fields.String()
+    next_attempt_at = Timestamp(attribute="due_at", allow_none=True)
+    delivered_at = Timestamp(allow_none=True)
+    read_at = Timestamp(allow_none=True)
+
+
+class DeliveryRowOut(_DeliveryFields):
     """A row of GET /deliveries and of the inbox."""
 
     delivery_id = fields.UUID()
-    subscription_id = fields.UUID()
-    channel = fields.String()
-    event_type = fields.String()
-    event_id = fields.UUID()
-    subject = fields.String(allow_none=True)
-    title = fields.String()
-    message = fields.String()
-    status = fields.String()
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    next_attempt_at = Timestamp(attribute="due_at", allow_none=True)
     created_at = Timestamp()
-    delivered_at = Timestamp(allow_none=True)
-    read_at = Timestamp(allow_none=True)
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(_DeliveryFields):
     """GET /deliveries/<id>: the delivery with every attempt and the event itself."""
 
     delivery_id = fields.UUID(attribute="id")
-    subscription_id = fields.UUID()
     owner_id = fields.UUID()
-    channel = fields.String()
-    event_type = fields.String()
-    event_id = fields.UUID()
-    subject = fields.String(allow_none=True)
-    title = fields.String()
-    message = fields.String()
-    status = fields.String()
-    next_attempt_at = Timestamp(attribute="due_at", allow_none=True)
     created_at = Timestamp(attribute="created_on")
-    delivered_at = Timestamp(allow_none=True)
-    read_at = Timestamp(allow_none=True)
     attempts = fields.List(fields.Nested(AttemptOut))
     event = fields.Dict(attribute="envelope")

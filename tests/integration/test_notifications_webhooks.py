@@ -140,3 +140,19 @@ def test_a_later_event_about_a_base_is_not_attempted_before_the_earlier_one_is_d
     assert [(r["headers"]["X-SC-Event-Id"], r["status"]) for r in about_base] == [
         (declared["event_id"], 500), (declared["event_id"], 500), (declared["event_id"], 200),
         (certified["event_id"], 200), (warned["event_id"], 200)]
+
+
+def test_a_receiver_that_does_not_answer_within_the_timeout_has_failed_that_attempt(
+        platform, receiver, upstream):
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver))
+    timeout = platform.config["notifications"]["webhook"]["timeout_seconds"]
+    event = upstream["registry"].envelope("BaseDeclared", base_declared())
+    receiver.answer(event["event_id"], timeout + 0.5)
+    upstream["registry"].publish(event)
+    wait_until(lambda: len(receiver.about(event["event_id"])) == 2, message="the retry")
+
+    delivery_id = receiver.requests[0]["headers"]["X-SC-Delivery"]
+    shown = wait_until(lambda: (d := delivery(platform, delivery_id))["status"] == "delivered" and d)
+    assert [a["outcome"] for a in shown["attempts"]] == ["failed", "delivered"]
+    assert shown["attempts"][0]["error"] == f"No answer within {timeout:g}s."

@@ -109,6 +109,9 @@ def test_an_event_about_a_base_not_yet_declared_here_is_refused_so_that_it_is_re
     base_id = uuid4()
     quiet = evaluation.event("BaseAdjusted", adjusted(base_id))
     assert app.receive(quiet) is True, "with nobody subscribed there is nothing to wait for"
+    subscribe(app, base_ids=[uuid4()])
+    assert app.receive(evaluation.event("BaseAdjusted", adjusted(base_id))) is True, \
+        "nor when every subscription names other bases"
     subscribe(app)
     early = evaluation.event("BaseAdjusted", adjusted(base_id, "warned", "certified"))
     with pytest.raises(BaseNotYetKnown):
