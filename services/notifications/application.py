@@ -180,7 +180,7 @@ class NotificationsApplication(ServiceApplication):
         subject = subject_of(event.payload)
         base_id = subject[1] if subject and subject[0] == "base" else None
         candidates = [s for s in self.views[SubscriptionDirectory].active()
-                      if s[3].may_match(event.type, base_id)]
+                      if s.filter.may_match(event.type, base_id)]
         if not candidates:
             return
         base = self._base_facts(base_id, processing)
@@ -190,14 +190,14 @@ class NotificationsApplication(ServiceApplication):
         notice = compose(event.type, event.source, event.payload,
                          Names(base=base, batch=self._batch_name(subject, processing)))
         envelope, ctx, now = event.to_message(), self.upstream_context(event), self.clock()
-        for subscription_id, owner_id, channel, event_filter in candidates:
-            if not event_filter.matches(event.type, base_id, base):
+        for candidate in candidates:
+            if not candidate.filter.matches(event.type, base_id, base):
                 continue
-            if Delivery.create_id(subscription_id, event.event_id) in self.repository:
+            if Delivery.create_id(candidate.subscription_id, event.event_id) in self.repository:
                 continue  # an ops replay of an event applied before: once is enough
             processing.collect_events(Delivery(
-                subscription_id=subscription_id, event_id=event.event_id, owner_id=owner_id,
-                channel=channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
+                subscription_id=candidate.subscription_id, event_id=event.event_id,
+                owner_id=candidate.owner_id, channel=candidate.channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
                 event_type=event.type, envelope=envelope, title=notice.title,
                 message=notice.text, at=now, ctx=ctx))
 

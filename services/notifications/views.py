@@ -9,6 +9,7 @@ process died is due again.
 
 from bisect import insort
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from services.backbone.views import View
@@ -20,6 +21,15 @@ from .matching import EventFilter
 def public_channel(channel: dict) -> dict:
     """A channel without its secret: what any response or read model may hold."""
     return {key: value for key, value in channel.items() if key != "secret"}
+
+
+class ActiveSubscription(NamedTuple):
+    """What matching an event needs of a subscription (no destination, no secret)."""
+
+    subscription_id: UUID
+    owner_id: UUID
+    channel: str
+    filter: EventFilter
 
 
 class SubscriptionDirectory(View):
@@ -51,10 +61,9 @@ class SubscriptionDirectory(View):
             return
         row["updated_at"] = event.timestamp
 
-    def active(self) -> list[tuple[UUID, UUID, str, EventFilter]]:
-        """(subscription id, owner id, channel kind, filter) of every active subscription."""
-        return [(row["subscription_id"], row["owner"]["actor_id"], row["channel"]["kind"],
-                 EventFilter.from_dict(row["filter"]))
+    def active(self) -> list[ActiveSubscription]:
+        return [ActiveSubscription(row["subscription_id"], row["owner"]["actor_id"],
+                                   row["channel"]["kind"], EventFilter.from_dict(row["filter"]))
                 for row in self.rows.values() if row["status"] == "active"]
 
     def select(self, *, owner_id: UUID | None = None, status: str | None = None) -> list[dict]:
