@@ -243,6 +243,8 @@ class Delivery(Aggregate):
             raise Forbidden("Only ops re-sends deliveries.")
         if self.channel == "inbox":
             raise RuleViolation("Inbox deliveries are stored, not sent; nothing to re-send.")
+        if self.status == "abandoned":
+            raise RuleViolation("The delivery was abandoned: its subscription is cancelled.")
         if not self.is_final:
             raise Conflict(f"The delivery is {self.status}; it will be attempted anyway.")
         self._resend_requested(at=now, ctx=ctx)

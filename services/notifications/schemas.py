@@ -81,6 +81,11 @@ class ChangeRequest(Strict):
     filter = fields.Nested(FilterSchema)
     channel = fields.Nested(ChannelChange)
 
+    @validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give label, filter or channel.", field_name="_schema")
+
 
 class SubscriptionQuery(Strict):
     """GET /subscriptions?status=&owner_id= (owner_id: the DRC and ops only)"""

@@ -84,6 +84,7 @@ def test_owners_see_and_change_their_own_subscriptions_the_drc_and_ops_see_all(p
     assert kejiting.call("PATCH", other, json={"label": "mine"}).status_code == 403
     assert kejiting.call("DELETE", other).status_code == 403
 
+    assert county.call("PATCH", other, json={}).status_code == 400
     changed = county.call("PATCH", other, json={"filter": {"kinds": ["regional"]}})
     assert changed.status_code == 200 and changed.json()["filter"]["kinds"] == ["regional"]
     assert changed.json()["filter"]["regions"] == []

@@ -108,9 +108,13 @@ def test_ops_resends_a_failed_delivery_with_a_fresh_set_of_attempts():
     assert len(delivery.attempts) == 4
 
 
-def test_only_a_finished_delivery_is_resent_and_never_an_inbox_item():
+def test_only_a_delivered_or_failed_delivery_is_resent_and_never_an_inbox_item():
     with pytest.raises(Conflict):
         scheduled().resend(actor=OPS, now=T0, ctx=CTX)
+    abandoned = scheduled()
+    abandoned.abandon(reason="订阅已取消", now=T0, ctx=CTX)
+    with pytest.raises(RuleViolation, match="cancelled"):
+        abandoned.resend(actor=OPS, now=T0, ctx=CTX)
     with pytest.raises(RuleViolation):
         scheduled(channel="inbox").resend(actor=OPS, now=T0, ctx=CTX)
 
