@@ -4,6 +4,7 @@ however often the broker delivers the event."""
 
 from uuid import uuid4
 
+import pytest
 import requests
 
 from services.notifications.domain import Delivery
@@ -174,3 +175,22 @@ def test_health_reports_the_delivery_sender(platform):
     health = wait_until(lambda: (h := requests.get(platform.url("notifications", "/health")).json())
                         ["checks"]["sender"] == "running" and h, message="the sender to run")
     assert health["status"] == "ok" and health["service"] == "notifications"
+
+
+def test_the_same_operations_answer_over_rpc_with_the_token_in_the_context(platform):
+    from nameko.exceptions import RemoteError
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    platform.start("notifications")
+
+    def rpc(role, **scope):
+        context = {"authorization": f"Bearer {platform.token(role, **scope)}"}
+        return ClusterRpcProxy(platform.config_for_clients(), context_data=context, timeout=10)
+
+    with rpc("department", **KEJITING) as cluster:
+        created = cluster.notifications.subscribe(channel={"kind": "inbox"}, label="科技厅收件箱")
+        assert created["label"] == "科技厅收件箱"
+        assert cluster.notifications.unread_count() == {"unread": 0}
+    with rpc("department", **KEJITING) as cluster, pytest.raises(RemoteError) as refused:
+        cluster.notifications.resend_delivery(str(uuid4()))
+    assert refused.value.exc_type == "Forbidden"
