@@ -7,6 +7,7 @@ SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
     "evaluation": "services.evaluation.service:EvaluationService",
     "funding": "services.funding.service:FundingService",
+    "notifications": "services.notifications.service:NotificationsService",
 }
 
 

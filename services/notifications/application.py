@@ -1,0 +1,269 @@
+"""The notifications application: subscriptions, the deliveries every upstream event
+causes, the sender's steps, and the queries of owners, the DRC and ops.
+
+Every integration event of registry, evaluation and funding passes through ``policy``:
+the facts of bases and batches are noted, then each active subscription whose filter
+passes gets one Delivery whose id is derived from (subscription, event). The deliveries
+commit together with the consumer's tracking record, so a redelivered message changes
+nothing, and a crash before the commit leaves the message to be delivered again.
+"""
+
+import secrets
+from datetime import datetime, timezone
+from typing import Callable
+from uuid import UUID
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+
+from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.context import SYSTEM_ACTOR, Actor, Context
+from services.backbone.errors import Forbidden, NotFound
+from services.contracts import IntegrationEvent
+
+from .domain import OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Subscription
+from .integration import publications
+from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
+from .messages import Names, compose
+from .views import DeliveryBoard, SubscriptionDirectory
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class BaseNotYetKnown(LookupError):
+    """An event about a base whose declaration has not reached this service yet (the
+    sources' queues are consumed independently, e.g. while catching up after a
+    restart). Raised so that the consumer retries it: by then registry's BaseDeclared has
+    usually been applied; if not, the event is parked and ops can replay it."""
+
+
+class NotificationsApplication(ServiceApplication):
+    """Subscriptions of departments, counties and bases; deliveries of every event."""
+
+    name = "notifications"
+    publications = publications
+    clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    def construct_views(self):
+        return [SubscriptionDirectory(), DeliveryBoard()]
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def subscribe(self, *, label: str, filter: dict, channel: dict, actor: Actor,
+                  ctx: Context) -> Subscription:
+        """Opens a subscription owned by the caller; a webhook without a secret gets one."""
+        if channel["kind"] == "webhook" and not channel.get("secret"):
+            channel = {**channel, "secret": secrets.token_urlsafe(32)}
+        event_filter = EventFilter.from_dict(filter)
+        subscription = Subscription.subscribe(
+            owner=actor, label=label, event_filter=event_filter, channel=channel,
+            answers_for=self._answered_by(actor, event_filter), ctx=ctx)
+        self.save(subscription)
+        return subscription
+
+    @retry_on_conflict
+    def change_subscription(self, subscription_id: UUID, *, actor: Actor, ctx: Context,
+                            label: str | None = None, filter: dict | None = None,
+                            channel: dict | None = None) -> Subscription:
+        subscription = self.get_subscription(subscription_id, actor)
+        event_filter = None if filter is None else EventFilter.from_dict(filter)
+        subscription.change(actor=actor, label=label, event_filter=event_filter, channel=channel,
+                            answers_for=self._answered_by(actor, event_filter or
+                                                          subscription.event_filter), ctx=ctx)
+        self.save(subscription)
+        return subscription
+
+    @retry_on_conflict
+    def cancel_subscription(self, subscription_id: UUID, *, actor: Actor,
+                            ctx: Context) -> Subscription:
+        """Cancels; deliveries still waiting are abandoned when they fall due."""
+        subscription = self.get_subscription(subscription_id, actor)
+        subscription.cancel(actor=actor, ctx=ctx)
+        self.save(subscription)
+        return subscription
+
+    def get_subscription(self, subscription_id: UUID, actor: Actor) -> Subscription:
+        subscription = self._get(subscription_id, Subscription, "subscription")
+        if not subscription.is_visible_to(actor):
+            raise Forbidden("This subscription is not yours.")
+        return subscription
+
+    def list_subscriptions(self, actor: Actor, *, owner_id: UUID | None = None,
+                           status: str | None = None) -> list[dict]:
+        """The caller's own subscriptions; the DRC and ops see everyone's."""
+        if actor.role not in OVERSEERS:
+            owner_id = actor.id
+        return self.views[SubscriptionDirectory].select(owner_id=owner_id, status=status)
+
+    def _answered_by(self, actor: Actor, event_filter: EventFilter) -> set[UUID]:
+        """Of the filter's bases, those the actor answers for as applicant: named in its
+        token, or declared by it."""
+        if actor.role != "applicant":
+            return set()
+        answered = set()
+        for base_id in event_filter.base_ids:
+            known = self._known(KnownBase, base_id)
+            if actor.speaks_for(base_id) or (known is not None and known.declared_by == actor.id):
+                answered.add(base_id)
+        return answered
+
+    # -- deliveries ------------------------------------------------------------------------------
+
+    def get_delivery(self, delivery_id: UUID, actor: Actor) -> Delivery:
+        delivery = self._get(delivery_id, Delivery, "delivery")
+        if delivery.owner_id != actor.id and actor.role not in OVERSEERS:
+            raise Forbidden("This delivery is not yours.")
+        return delivery
+
+    def list_deliveries(self, actor: Actor, *, subscription_id: UUID | None = None,
+                        status: str | None = None, limit: int = 100) -> list[dict]:
+        """Deliveries, newest first: the caller's own, or everyone's for the DRC and ops."""
+        if subscription_id is not None:
+            self.get_subscription(subscription_id, actor)
+        owner_id = None if actor.role in OVERSEERS else actor.id
+        return self.views[DeliveryBoard].select(owner_id=owner_id, subscription_id=subscription_id,
+                                                status=status, limit=limit)
+
+    @retry_on_conflict
+    def resend(self, delivery_id: UUID, *, actor: Actor, ctx: Context) -> Delivery:
+        """Ops sends a finished delivery again, with the same delivery id."""
+        delivery = self._get(delivery_id, Delivery, "delivery")
+        delivery.resend(actor=actor, now=self.clock(), ctx=ctx)
+        self.save(delivery)
+        return delivery
+
+    def inbox(self, actor: Actor, *, unread: bool | None = None, limit: int = 100) -> list[dict]:
+        """The caller's own inbox, newest first (everyone has only their own)."""
+        return self.views[DeliveryBoard].select(owner_id=actor.id, channel="inbox",
+                                                unread=unread, limit=limit)
+
+    def unread_count(self, actor: Actor) -> int:
+        return self.views[DeliveryBoard].unread_count(actor.id)
+
+    @retry_on_conflict
+    def mark_read(self, delivery_id: UUID, *, actor: Actor, ctx: Context) -> Delivery:
+        delivery = self._get(delivery_id, Delivery, "delivery")
+        if delivery.mark_read(actor=actor, now=self.clock(), ctx=ctx):
+            self.save(delivery)
+        return delivery
+
+    # -- reactions: every upstream event ---------------------------------------------------------
+
+    @reacts_to("BaseDeclared")
+    def note_base(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        p = event.payload
+        if self._known(KnownBase, p["base_id"]) is not None:
+            return
+        declared_by = event.actor.id if event.actor.role == "applicant" else None
+        processing.collect_events(KnownBase(
+            base_id=p["base_id"], name=p["name"], kind=p["kind"], region=p["region"],
+            competent_department=p["competent_department"], declared_by=declared_by,
+            ctx=self.upstream_context(event)))
+
+    @reacts_to("BatchOpened")
+    def note_batch(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        p = event.payload
+        if self._known(KnownBatch, p["batch_id"]) is None:
+            processing.collect_events(KnownBatch(batch_id=p["batch_id"], name=p["name"],
+                                                 ctx=self.upstream_context(event)))
+
+    def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        """Notes facts (the reactions above), then schedules the deliveries, for every
+        event type, including those added after this service was written."""
+        super().policy(event, processing)
+        self.schedule_deliveries(event, processing)
+
+    def schedule_deliveries(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        """One delivery per matching subscription, collected with the tracking record."""
+        subject = subject_of(event.payload)
+        base_id = subject[1] if subject and subject[0] == "base" else None
+        candidates = [s for s in self.views[SubscriptionDirectory].active()
+                      if s.filter.may_match(event.type, base_id)]
+        if not candidates:
+            return
+        base = self._base_facts(base_id, processing)
+        if base_id is not None and base is None:
+            raise BaseNotYetKnown(f"{event.type} #{event.position} is about base {base_id}, "
+                                  "whose BaseDeclared has not been applied here yet")
+        notice = compose(event.type, event.source, event.payload,
+                         Names(base=base, batch=self._batch_name(subject, processing)))
+        envelope, ctx, now = event.to_message(), self.upstream_context(event), self.clock()
+        for candidate in candidates:
+            if not candidate.filter.matches(event.type, base_id, base):
+                continue
+            if Delivery.create_id(candidate.subscription_id, event.event_id) in self.repository:
+                continue  # an ops replay of an event applied before: once is enough
+            processing.collect_events(Delivery(
+                subscription_id=candidate.subscription_id, event_id=event.event_id,
+                owner_id=candidate.owner_id, channel=candidate.channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
+                event_type=event.type, envelope=envelope, title=notice.title,
+                message=notice.text, at=now, ctx=ctx))
+
+    def _base_facts(self, base_id: UUID | None, processing: ProcessingEvent) -> BaseFacts | None:
+        if base_id is None:
+            return None
+        known = processing.aggregates.get(KnownBase.create_id(base_id)) or self._known(KnownBase, base_id)
+        return known.facts if known is not None else None
+
+    def _batch_name(self, subject, processing: ProcessingEvent) -> str | None:
+        if not subject or subject[0] != "batch":
+            return None
+        known = (processing.aggregates.get(KnownBatch.create_id(subject[1]))
+                 or self._known(KnownBatch, subject[1]))
+        return known.name if known is not None else None
+
+    # -- the sender's steps ---------------------------------------------------------------------
+
+    def due_deliveries(self, now: datetime, exclude: set[UUID]) -> tuple[list[UUID], datetime | None]:
+        return self.views[DeliveryBoard].due(now, exclude)
+
+    def take(self, delivery_id: UUID, policy: RetryPolicy) -> Dispatch | None:
+        """Claims the next attempt of a due delivery; None if there is nothing to send
+        now (another sender claimed it, it was abandoned, or an interrupted attempt was
+        just closed and the retry waits for its backoff)."""
+        delivery = self._get(delivery_id, Delivery, "delivery")
+        subscription = self._get(delivery.subscription_id, Subscription, "subscription")
+        now, ctx = self.clock(), SYSTEM_ACTOR.context(delivery.correlation_id)
+        if not subscription.active and delivery.status == "pending":
+            delivery.abandon(reason="订阅已取消", now=now, ctx=ctx)
+        elif delivery.is_interrupted(now):
+            delivery.interrupt(now=now, policy=policy, ctx=ctx)
+        elif delivery.is_due(now):
+            delivery.begin_attempt(now=now, policy=policy, ctx=ctx)
+        else:
+            return None
+        try:
+            self.save(delivery)
+        except IntegrityError:
+            return None  # someone else changed it first; the board will say what is due
+        return Dispatch.of(delivery, subscription) if delivery.status == "sending" else None
+
+    @retry_on_conflict
+    def record_success(self, dispatch: Dispatch, detail: str) -> None:
+        delivery = self._get(dispatch.delivery_id, Delivery, "delivery")
+        delivery.succeed(number=dispatch.attempt, now=self.clock(), detail=detail,
+                         ctx=SYSTEM_ACTOR.context(delivery.correlation_id))
+        self.save(delivery)
+
+    @retry_on_conflict
+    def record_failure(self, dispatch: Dispatch, error: str, counted: bool,
+                       policy: RetryPolicy) -> None:
+        delivery = self._get(dispatch.delivery_id, Delivery, "delivery")
+        delivery.fail(number=dispatch.attempt, now=self.clock(), error=error, counted=counted,
+                      policy=policy, ctx=SYSTEM_ACTOR.context(delivery.correlation_id))
+        self.save(delivery)
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, cls: type, what: str):
+        if aggregate_id in self.repository:
+            aggregate = self.repository.get(aggregate_id)
+            if isinstance(aggregate, cls):
+                return aggregate
+        raise NotFound(f"No {what} {aggregate_id}.")
+
+    def _known(self, cls: type, upstream_id: UUID):
+        aggregate_id = cls.create_id(upstream_id)
+        return self.repository.get(aggregate_id) if aggregate_id in self.repository else None

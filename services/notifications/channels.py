@@ -1,0 +1,174 @@
+"""How a delivery leaves the platform: a signed HTTP POST, or an e-mail through the
+configured SMTP server. (Inbox deliveries never leave: they are delivered on arrival.)
+
+A channel returns a short detail on success. It raises ``DeliveryFailed`` when the
+receiver's side failed (an error status or a timeout at their URL, an address refused
+by the mail server): that counts against ``max_attempts``. It raises
+``ChannelUnavailable`` when our own infrastructure did (the SMTP server is down or
+refuses us): that is retried for as long as it lasts, because the receiver did nothing
+wrong and the mail will go once the server is back.
+
+Webhook signature (documented in README): ``X-SC-Signature: sha256=<hex>``, the
+HMAC-SHA256 with the subscription's secret of ``<X-SC-Timestamp> + "." + <body bytes>``,
+so a receiver can refuse a replayed request with an old timestamp as well as a forged one.
+"""
+
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+import eventlet
+import requests
+
+from .domain import Dispatch
+
+USER_AGENT = "shuangchuang-notifications/1"
+
+
+class DeliveryFailed(Exception):
+    """The receiver's side failed; counts as an attempt."""
+
+
+class ChannelUnavailable(Exception):
+    """Our own infrastructure failed; retried without using up the attempts."""
+
+
+def webhook_body(dispatch: Dispatch) -> bytes:
+    """The JSON a webhook receives; the same bytes on every attempt."""
+    body = {
+        "delivery_id": str(dispatch.delivery_id),
+        "subscription_id": str(dispatch.subscription_id),
+        "event_type": dispatch.event_type,
+        "title": dispatch.title,
+        "message": dispatch.message,
+        "event": dispatch.envelope,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-SC-Signature`` value for a body sent at ``timestamp`` (unix seconds)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+class WebhookChannel:
+    """HTTP(S) POST of signed JSON; any 2xx is delivered. Redirects are not followed:
+    the subscriber registers the URL that answers."""
+
+    def __init__(self, timeout: float, clock=time.time):
+        self.timeout = timeout
+        self.clock = clock
+
+    def headers(self, dispatch: Dispatch, body: bytes) -> dict:
+        timestamp = str(int(self.clock()))
+        return {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "X-SC-Delivery": str(dispatch.delivery_id),
+            "X-SC-Event-Id": str(dispatch.event_id),
+            "X-SC-Event-Type": dispatch.event_type,
+            "X-SC-Attempt": str(dispatch.attempt),
+            "X-SC-Timestamp": timestamp,
+            "X-SC-Signature": sign(dispatch.secret or "", timestamp, body),
+        }
+
+    def send(self, dispatch: Dispatch) -> str:
+        body = webhook_body(dispatch)
+        try:
+            # requests' timeout bounds each read; the deadline bounds the whole answer,
+            # so that a receiver trickling bytes cannot outlast the attempt's lease.
+            with eventlet.Timeout(self.timeout):
+                response = requests.post(dispatch.destination, data=body,
+                                         headers=self.headers(dispatch, body),
+                                         timeout=self.timeout, allow_redirects=False)
+        except (requests.Timeout, eventlet.Timeout):
+            raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
+        except requests.RequestException as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
+        if 200 <= response.status_code < 300:
+            return f"HTTP {response.status_code}"
+        raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:300]}")
+
+
+class EmailChannel:
+    """Plain-text mail with the event as a JSON attachment, through the configured SMTP
+    server. Message-ID is derived from the delivery id, so a resent mail is recognisable."""
+
+    def __init__(self, *, host: str, port: int, sender: str, timeout: float,
+                 username: str = "", password: str = "", starttls: bool = False):
+        self.host, self.port, self.sender, self.timeout = host, int(port), sender, timeout
+        self.username, self.password, self.starttls = username, password, starttls
+
+    def message(self, dispatch: Dispatch) -> EmailMessage:
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        mail = EmailMessage()
+        mail["Subject"] = f"【双创示范基地】{dispatch.title}"
+        mail["From"] = self.sender
+        mail["To"] = dispatch.destination
+        mail["Message-ID"] = f"<{dispatch.delivery_id}@{domain}>"
+        mail["X-SC-Delivery"] = str(dispatch.delivery_id)
+        mail["X-SC-Event-Type"] = dispatch.event_type
+        envelope = dispatch.envelope
+        mail.set_content(
+            f"{dispatch.message}\n\n事件类型：{dispatch.event_type}\n事件编号：{dispatch.event_id}\n"
+            f"发生时间：{envelope.get('occurred_at', '')}\n\n事件数据见附件 event.json。\n"
+            "（本邮件由山西省省级双创示范基地平台自动发送。）\n")
+        mail.add_attachment(json.dumps(envelope, ensure_ascii=False, indent=2).encode(),
+                            maintype="application", subtype="json", filename="event.json")
+        return mail
+
+    def send(self, dispatch: Dispatch) -> str:
+        mail = self.message(dispatch)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as refused:
+            codes = [code for code, _ in refused.recipients.values()]
+            error = DeliveryFailed if any(code >= 500 for code in codes) else ChannelUnavailable
+            raise error(f"Recipient refused: {refused.recipients}") from None
+        except smtplib.SMTPAuthenticationError as error:
+            raise ChannelUnavailable(f"SMTP login refused: {error.smtp_code}") from None
+        except smtplib.SMTPResponseException as error:
+            kind = DeliveryFailed if error.smtp_code >= 500 else ChannelUnavailable
+            raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from None
+        except (OSError, smtplib.SMTPException) as error:
+            raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
+                                     f"{type(error).__name__}: {error}") from None
+        return f"accepted by {self.host}:{self.port}"
+
+
+class Channels:
+    """Every channel that sends, chosen by the subscription's kind of channel."""
+
+    def __init__(self, webhook: WebhookChannel, email: EmailChannel):
+        self.by_kind = {"webhook": webhook, "email": email}
+
+    @classmethod
+    def from_config(cls, settings: dict) -> "Channels":
+        smtp = settings["smtp"]
+        return cls(
+            WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"])),
+            EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
+                         timeout=float(smtp["timeout_seconds"]),
+                         username=smtp.get("username") or "", password=smtp.get("password") or "",
+                         starttls=bool(smtp.get("starttls"))),
+        )
+
+    @property
+    def timeouts(self) -> list[float]:
+        return [channel.timeout for channel in self.by_kind.values()]
+
+    def send(self, dispatch: Dispatch) -> str:
+        channel = self.by_kind.get(dispatch.channel)
+        if channel is None:
+            raise DeliveryFailed(f"No sender for channel {dispatch.channel!r}.")
+        return channel.send(dispatch)

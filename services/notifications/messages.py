@@ -1,0 +1,142 @@
+"""What a notification says, in the Chinese the officials use. Pure.
+
+One template per published event type (and per ``to_status`` of BaseAdjusted); any type
+added later by another service gets a generic message that still names the base or
+batch, the publishing service and, when the payload has one, the amount of money, so a
+new event is never silent or unreadable. Times are shown in China Standard Time.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable
+
+from services.contracts.funding import FUND_SOURCES
+from services.contracts.vocabulary import KINDS, STATUSES
+
+from .matching import BaseFacts
+
+CHINA = timezone(timedelta(hours=8), "CST")
+
+SOURCE_NAMES = {
+    "registry": "基地名录",
+    "evaluation": "评选评估",
+    "funding": "资金管理",
+    "notifications": "消息通知",
+}
+
+ADJUSTMENTS: dict[str, tuple[str, str]] = {
+    # to_status: (title, headline with {name})
+    "certified": ("认定", "{name} 已被认定为省级双创示范基地"),
+    "not_selected": ("未入选", "{name} 未入选省级双创示范基地"),
+    "retained": ("保留", "{name} 经评估保留省级双创示范基地"),
+    "warned": ("警示整改", "{name} 被警示，须限期整改"),
+    "revoked": ("撤销", "{name} 的省级双创示范基地资格已被撤销"),
+    "recommended_national": ("推荐国家级", "{name} 被推荐申报国家级双创示范基地"),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The title and text of one notification."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of what an event is about; ids stand in for what is not known."""
+
+    base: BaseFacts | None = None
+    batch: str | None = None
+
+    def of_base(self, base_id) -> str:
+        return self.base.name if self.base else f"基地（编号 {str(base_id)[:8]}）"
+
+    def of_batch(self, batch_id) -> str:
+        return self.batch or f"申报批次（编号 {str(batch_id)[:8]}）"
+
+
+def yuan(amount: Decimal) -> str:
+    """Money as officials write it: thousands separated, two places (3,000,000.00)."""
+    return f"{Decimal(amount):,.2f}"
+
+
+def day(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d")
+
+
+def base_declared(p: dict, names: Names) -> Notice:
+    region = p["region"]
+    return Notice("申报", f"{p['name']} 已申报省级双创示范基地（{KINDS.get(p['kind'], p['kind'])}，"
+                        f"{region['city']}{region['county']}，主管部门：{p['competent_department']}）")
+
+
+def plan_filed(p: dict, names: Names) -> Notice:
+    return Notice("建设方案备案", f"{names.of_base(p['base_id'])} 的建设方案已备案（第 "
+                                  f"{p['plan_version']} 版，经所在县（市、区）人民政府和主管部门审议通过）")
+
+
+def batch_opened(p: dict, names: Names) -> Notice:
+    return Notice("申报批次开放", f"{p['name']} 申报批次已开放，申报时间 {day(p['opens_at'])} 至 "
+                                  f"{day(p['closes_at'])}，名额 {p['quota']} 个")
+
+
+def batch_closed(p: dict, names: Names) -> Notice:
+    return Notice("申报批次截止", f"{names.of_batch(p['batch_id'])} 申报批次已截止申报")
+
+
+def base_adjusted(p: dict, names: Names) -> Notice:
+    name = names.of_base(p["base_id"])
+    to_status = p["to_status"]
+    title, headline = ADJUSTMENTS.get(to_status, ("状态调整", "{name} 的状态由“{from_}”调整为“{to}”"))
+    text = headline.format(name=name, from_=STATUSES.get(p["from_status"], p["from_status"]),
+                           to=STATUSES.get(to_status, to_status))
+    if to_status == "warned" and p.get("rectification_deadline"):
+        text += f"（整改期限：{day(p['rectification_deadline'])}）"
+    if p.get("score") is not None:
+        text += f"，综合评分 {p['score']}"
+    return Notice(title, f"{text}。理由：{p['reason']}")
+
+
+def funding_allocated(p: dict, names: Names) -> Notice:
+    source = FUND_SOURCES.get(p["fund_source"], p["fund_source"])
+    return Notice("资金安排", f"向 {names.of_base(p['base_id'])} 拨付{source} {yuan(p['amount'])} 元"
+                              f"（{p['fiscal_year']} 年度，用途：{p['purpose']}，分 "
+                              f"{len(p['tranches'])} 笔拨付）")
+
+
+TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
+    "BaseDeclared": base_declared,
+    "PlanFiled": plan_filed,
+    "BatchOpened": batch_opened,
+    "BatchClosed": batch_closed,
+    "BaseAdjusted": base_adjusted,
+    "FundingAllocated": funding_allocated,
+}
+
+
+def generic(event_type: str, source: str, p: dict, names: Names) -> Notice:
+    """For event types without a template (added after this was written)."""
+    if p.get("base_id") is not None:
+        about = names.of_base(p["base_id"])
+    elif p.get("batch_id") is not None:
+        about = names.of_batch(p["batch_id"])
+    else:
+        about = "双创示范基地工作"
+    text = f"{about}：{SOURCE_NAMES.get(source, source)}发布了 {event_type} 事件"
+    amounts = [value for key, value in p.items()
+               if "amount" in key and isinstance(value, (Decimal, int)) and not isinstance(value, bool)]
+    if len(amounts) == 1:
+        text += f"，金额 {yuan(amounts[0])} 元"
+    return Notice(event_type, text + "，详见事件数据")
+
+
+def compose(event_type: str, source: str, payload: dict, names: Names) -> Notice:
+    """The notice for an event (payload as loaded by its contract: UUIDs, Decimals,
+    aware datetimes)."""
+    template = TEMPLATES.get(event_type)
+    if template is None:
+        return generic(event_type, source, payload, names)
+    return template(payload, names)

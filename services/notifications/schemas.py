@@ -1,0 +1,202 @@
+"""Request and response shapes of the notifications HTTP and RPC API.
+
+No response schema has a ``secret`` field: the webhook secret goes out once, in the
+response that created it (``SubscribeOut``), and never again.
+"""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.backbone.audit import jsonable
+from services.contracts import CATALOG
+from services.contracts.common import Strict
+from services.contracts.fields import Timestamp
+from services.contracts.vocabulary import KINDS
+
+from .domain import CHANNEL_FIELDS, FINAL
+
+CHANNEL_KINDS = tuple(CHANNEL_FIELDS)
+DELIVERY_STATUSES = ("pending", "sending") + FINAL
+SECRET_LENGTH = validate.Length(min=16, max=200)
+
+
+class RegionFilter(Strict):
+    """A city (设区市), or one county-level unit of it."""
+
+    city = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    county = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50))
+
+
+class FilterSchema(Strict):
+    """Which events: every list empty (or missing) means every event."""
+
+    event_types = fields.List(fields.String(validate=validate.OneOf(sorted(CATALOG))),
+                              load_default=list, validate=validate.Length(max=50))
+    kinds = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
+    regions = fields.List(fields.Nested(RegionFilter), load_default=list,
+                          validate=validate.Length(max=200))
+    base_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=500))
+
+
+class ChannelSchema(Strict):
+    """webhook: ``url`` (and ``secret``, generated when absent); email: ``address``;
+    inbox: nothing else."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNEL_KINDS))
+    url = fields.URL(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2000))
+    secret = fields.String(validate=SECRET_LENGTH, load_only=True)
+    address = fields.Email(validate=validate.Length(max=254))
+
+    @validates_schema
+    def _fields_of_kind(self, data, **kwargs):
+        allowed = set(CHANNEL_FIELDS[data["kind"]])
+        needs = allowed - {"secret"}  # a webhook without a secret gets a generated one
+        errors = {name: ["Missing data for required field."] for name in needs - set(data)}
+        errors.update({name: [f"Not used by a {data['kind']} channel."]
+                       for name in set(data) - allowed - {"kind"}})
+        if errors:
+            raise ValidationError(errors)
+
+
+class ChannelChange(Strict):
+    """A new destination for the same kind of channel."""
+
+    kind = fields.String(validate=validate.OneOf(CHANNEL_KINDS))
+    url = fields.URL(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2000))
+    secret = fields.String(validate=SECRET_LENGTH, load_only=True)
+    address = fields.Email(validate=validate.Length(max=254))
+
+
+class SubscribeRequest(Strict):
+    """POST /subscriptions"""
+
+    label = fields.String(load_default="", validate=validate.Length(max=100))
+    filter = fields.Nested(FilterSchema, load_default=dict)
+    channel = fields.Nested(ChannelSchema, required=True)
+
+
+class ChangeRequest(Strict):
+    """PATCH /subscriptions/<id>: any of label, filter (replaced whole), channel."""
+
+    label = fields.String(validate=validate.Length(max=100))
+    filter = fields.Nested(FilterSchema)
+    channel = fields.Nested(ChannelChange)
+
+    @validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give label, filter or channel.", field_name="_schema")
+
+
+class SubscriptionQuery(Strict):
+    """GET /subscriptions?status=&owner_id= (owner_id: the DRC and ops only)"""
+
+    status = fields.String(validate=validate.OneOf(("active", "cancelled")))
+    owner_id = fields.UUID()
+
+
+class DeliveryQuery(Strict):
+    """GET /deliveries?subscription_id=&status=&limit="""
+
+    subscription_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class InboxQuery(Strict):
+    """GET /inbox?unread=true&limit="""
+
+    unread = fields.Boolean(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class OwnerOut(Schema):
+    actor_id = fields.UUID()
+    role = fields.String()
+    name = fields.String()
+    org = fields.String(allow_none=True)
+    region = fields.List(fields.String(), allow_none=True)
+
+
+class PublicChannelOut(Schema):
+    kind = fields.String()
+    url = fields.String()
+    address = fields.String()
+
+
+class _SubscriptionFields(Schema):
+    label = fields.String()
+    owner = fields.Nested(OwnerOut)
+    filter = fields.Method("_filter")
+    channel = fields.Nested(PublicChannelOut)
+
+    def _filter(self, subscription):
+        data = subscription["filter"] if isinstance(subscription, dict) else subscription.filter
+        return jsonable(data)
+
+
+class SubscriptionOut(_SubscriptionFields):
+    """A subscription as the API returns it: never with its secret."""
+
+    subscription_id = fields.UUID(attribute="id")
+    status = fields.Method("_status")
+    created_at = Timestamp(attribute="created_on")
+    updated_at = Timestamp(attribute="modified_on")
+
+    def _status(self, subscription):
+        return "active" if subscription.active else "cancelled"
+
+
+class SubscriptionRowOut(_SubscriptionFields):
+    """A row of GET /subscriptions."""
+
+    subscription_id = fields.UUID()
+    status = fields.String()
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class AttemptOut(Schema):
+    number = fields.Integer()
+    started_at = Timestamp()
+    finished_at = Timestamp(allow_none=True)
+    outcome = fields.Method("_outcome")
+    detail = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    counted = fields.Boolean(allow_none=True)
+    retry_at = Timestamp(allow_none=True)
+
+    def _outcome(self, attempt):
+        return attempt["outcome"] or "in progress or interrupted"
+
+
+class _DeliveryFields(Schema):
+    subscription_id = fields.UUID()
+    channel = fields.String()
+    event_type = fields.String()
+    event_id = fields.UUID()
+    subject = fields.String(allow_none=True)
+    title = fields.String()
+    message = fields.String()
+    status = fields.String()
+    next_attempt_at = Timestamp(attribute="due_at", allow_none=True)
+    delivered_at = Timestamp(allow_none=True)
+    read_at = Timestamp(allow_none=True)
+
+
+class DeliveryRowOut(_DeliveryFields):
+    """A row of GET /deliveries and of the inbox."""
+
+    delivery_id = fields.UUID()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = Timestamp()
+
+
+class DeliveryOut(_DeliveryFields):
+    """GET /deliveries/<id>: the delivery with every attempt and the event itself."""
+
+    delivery_id = fields.UUID(attribute="id")
+    owner_id = fields.UUID()
+    created_at = Timestamp(attribute="created_on")
+    attempts = fields.List(fields.Nested(AttemptOut))
+    event = fields.Dict(attribute="envelope")

@@ -1,0 +1,159 @@
+"""The background sender: attempts due deliveries, records every outcome in the log.
+
+Like the outbox relay, it is woken after every commit of the application (a new
+delivery, a re-send) and on a timer (the next retry falling due, other instances'
+writes). Each attempt is claimed by writing ``AttemptStarted`` (optimistic concurrency:
+one claimant wins), then sent, then closed by ``Delivered`` or ``AttemptFailed``. If
+the process dies in between, the attempt's lease runs out and the next sender records
+it as interrupted and tries again: at least once to the receiver, which de-duplicates
+by the delivery id it is given on every attempt.
+
+Deliveries to different subscribers and bases go out concurrently (a green pool); for
+one subscriber and one base the board hands out one at a time, in event order.
+"""
+
+import logging
+import threading
+from uuid import UUID
+
+import eventlet
+from eventlet.greenpool import GreenPool
+from nameko.extensions import DependencyProvider
+
+from services.backbone import failpoints
+from services.backbone.dependencies import EventStore
+
+from .channels import ChannelUnavailable, Channels, DeliveryFailed
+from .matching import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+class Sender:
+    """Sends what the application says is due; plain object, testable without nameko."""
+
+    def __init__(self, app, channels: Channels, policy: RetryPolicy, *,
+                 poll_interval: float = 1.0, concurrency: int = 10):
+        self.app = app
+        self.channels = channels
+        self.policy = policy
+        self.poll_interval = poll_interval
+        self.pool = GreenPool(concurrency)
+        self.in_flight: set[UUID] = set()
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self.running = False
+        self.sent_count = 0
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    def run_forever(self) -> None:
+        """Dispatches until stopped; a failure of the store is retried on the next turn."""
+        self.running = True
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            try:
+                pause = self.dispatch_due()
+                self.last_error = None
+            except Exception as error:  # keep sending after any failure; the log is intact
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("delivery sender failed, retrying in %.1fs: %s",
+                            self.poll_interval, self.last_error)
+                pause = self.poll_interval
+            self._wakeup.wait(pause)
+        with eventlet.Timeout(10, False):
+            self.pool.waitall()
+        self.running = False
+
+    def dispatch_due(self) -> float:
+        """Starts an attempt for each due delivery (as far as the pool has room); returns
+        how long to sleep before the next one falls due."""
+        now = self.app.clock()
+        due, upcoming = self.app.due_deliveries(now, exclude=set(self.in_flight))
+        for delivery_id in due:
+            if self.pool.free() == 0 or self._stopping.is_set():
+                break  # a finishing attempt wakes the loop again
+            self.in_flight.add(delivery_id)
+            self.pool.spawn_n(self._attempt, delivery_id)
+        if upcoming is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, (upcoming - now).total_seconds()))
+
+    def _attempt(self, delivery_id: UUID) -> None:
+        try:
+            self.deliver(delivery_id)
+        except Exception:  # the store failed: the lease expires and it is tried again
+            log.exception("attempt of delivery %s could not be recorded", delivery_id)
+        finally:
+            self.in_flight.discard(delivery_id)
+            self.wake()
+
+    def deliver(self, delivery_id: UUID) -> None:
+        """One attempt: claim, send, record the outcome."""
+        dispatch = self.app.take(delivery_id, self.policy)
+        if dispatch is None:
+            return
+        failpoints.hit("notifications.before_send")
+        try:
+            detail = self.channels.send(dispatch)
+        except ChannelUnavailable as error:
+            self.app.record_failure(dispatch, str(error), counted=False, policy=self.policy)
+        except DeliveryFailed as error:
+            self.app.record_failure(dispatch, str(error), counted=True, policy=self.policy)
+        except Exception as error:  # a bug in a channel must not keep retrying forever
+            log.exception("channel %s failed unexpectedly", dispatch.channel)
+            self.app.record_failure(dispatch, f"{type(error).__name__}: {error}", counted=True,
+                                    policy=self.policy)
+        else:
+            failpoints.hit("notifications.after_send")
+            self.app.record_success(dispatch, detail)
+            self.sent_count += 1
+
+
+class DeliverySender(DependencyProvider):
+    """Runs the ``Sender`` beside the service's EventStore for as long as it runs."""
+
+    def setup(self):
+        settings = self.container.config["PLATFORM"]["notifications"]
+        channels = Channels.from_config(settings)
+        self.settings = settings
+        self.channels = channels
+        self.policy = RetryPolicy.from_config(settings, channels.timeouts)
+        self.sender = None
+        self._thread = None
+
+    def start(self):
+        app = self._store().app
+        self.sender = Sender(app, self.channels, self.policy,
+                             poll_interval=float(self.settings["poll_interval_seconds"]),
+                             concurrency=int(self.settings["concurrency"]))
+        app.on_save(self.sender.wake)
+        app.sender = self.sender  # health checks read its state
+        self._thread = self.container.spawn_managed_thread(self.sender.run_forever,
+                                                           identifier="delivery-sender")
+
+    def stop(self):
+        if self.sender is not None:
+            self.sender.stop()
+        if self._thread is not None:
+            with eventlet.Timeout(15, False):
+                self._thread.wait()
+
+    def kill(self):
+        if self.sender is not None:
+            self.sender.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.sender
+
+    def _store(self) -> EventStore:
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, EventStore):
+                return dependency
+        raise RuntimeError(f"{self.container.service_name} has a DeliverySender but no EventStore")

@@ -1,0 +1,196 @@
+"""The notifications service: HTTP and RPC entrypoints over the notifications application,
+the three upstream subscriptions, and the background sender.
+
+Thin by design: load and validate the request, call the application with the caller,
+dump the result. Rules live in domain.py, orchestration in application.py, sending in
+sender.py and channels.py.
+"""
+
+from uuid import UUID
+
+from services.backbone.consumer import Subscription
+from services.backbone.dependencies import EventStore
+from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.eventlog import PublishedLog
+from services.backbone.ops import OperationsEndpoints
+from services.backbone.errors import BadRequest
+from services.contracts.vocabulary import ROLES
+
+from .application import NotificationsApplication
+from .schemas import (
+    ChangeRequest,
+    DeliveryOut,
+    DeliveryQuery,
+    DeliveryRowOut,
+    InboxQuery,
+    SubscribeRequest,
+    SubscriptionOut,
+    SubscriptionQuery,
+    SubscriptionRowOut,
+)
+from .sender import DeliverySender
+
+SUBSCRIBERS = tuple(role for role in ROLES if role != "service")  # people and offices
+
+
+class NotificationsService(PublishedLog, OperationsEndpoints):
+    """Subscriptions of departments, counties and bases; every event delivered to them."""
+
+    name = "notifications"
+
+    app = EventStore(NotificationsApplication)
+    caller = Caller()
+    sender = DeliverySender()
+    registry_events = Subscription("registry")
+    evaluation_events = Subscription("evaluation")
+    funding_events = Subscription("funding")
+
+    @http("GET", "/health", public=True)
+    def health(self, request):
+        """Liveness and readiness: the store answers, the relay and the sender run."""
+        status, body = PublishedLog.health(self, request)
+        sender = self.sender
+        body["checks"]["sender"] = "running" if sender and sender.running else "stopped"
+        if sender and sender.last_error:
+            body["checks"]["sender_error"] = sender.last_error
+        return status, body
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    @http("POST", "/subscriptions", roles=SUBSCRIBERS)
+    def http_subscribe(self, request):
+        return 201, self.subscribe(**read_json(request))
+
+    @rpc(roles=SUBSCRIBERS)
+    def subscribe(self, **subscription):
+        """Subscribes the caller; a webhook's secret is in this response and no other."""
+        data = validated(SubscribeRequest(), subscription)
+        call = self.caller
+        created = self.app.subscribe(**data, actor=call.actor, ctx=call.context)
+        out = SubscriptionOut().dump(created)
+        if "secret" in created.channel:
+            out["channel"]["secret"] = created.channel["secret"]
+        return out
+
+    @http("GET", "/subscriptions")
+    def http_list_subscriptions(self, request):
+        return self.list_subscriptions(**request.args.to_dict())
+
+    @rpc
+    def list_subscriptions(self, **query):
+        """The caller's subscriptions (the DRC and ops: everyone's, or one owner's)."""
+        data = validated(SubscriptionQuery(), query)
+        rows = self.app.list_subscriptions(self.caller.actor, **data)
+        return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), "count": len(rows)}
+
+    @http("GET", "/subscriptions/<uuid:subscription_id>")
+    def http_get_subscription(self, request, subscription_id):
+        return self.get_subscription(str(subscription_id))
+
+    @rpc
+    def get_subscription(self, subscription_id):
+        found = self.app.get_subscription(_uuid(subscription_id), self.caller.actor)
+        return SubscriptionOut().dump(found)
+
+    @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
+    def http_change_subscription(self, request, subscription_id):
+        return self.change_subscription(str(subscription_id), **read_json(request))
+
+    @rpc(roles=SUBSCRIBERS)
+    def change_subscription(self, subscription_id, **changes):
+        """Changes label, filter (replaced whole) or destination; the owner only."""
+        data = validated(ChangeRequest(), changes)
+        call = self.caller
+        changed = self.app.change_subscription(_uuid(subscription_id), **data,
+                                               actor=call.actor, ctx=call.context)
+        return SubscriptionOut().dump(changed)
+
+    @http("DELETE", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
+    def http_cancel_subscription(self, request, subscription_id):
+        return self.cancel_subscription(str(subscription_id))
+
+    @rpc(roles=SUBSCRIBERS)
+    def cancel_subscription(self, subscription_id):
+        """Cancels a subscription (its owner, the DRC or ops)."""
+        call = self.caller
+        cancelled = self.app.cancel_subscription(_uuid(subscription_id), actor=call.actor,
+                                                 ctx=call.context)
+        return SubscriptionOut().dump(cancelled)
+
+    # -- deliveries -------------------------------------------------------------------------------
+
+    @http("GET", "/subscriptions/<uuid:subscription_id>/deliveries")
+    def http_subscription_deliveries(self, request, subscription_id):
+        return self.list_deliveries(**request.args.to_dict(), subscription_id=str(subscription_id))
+
+    @http("GET", "/deliveries")
+    def http_list_deliveries(self, request):
+        return self.list_deliveries(**request.args.to_dict())
+
+    @rpc
+    def list_deliveries(self, **query):
+        """Deliveries by subscription and status, newest first (own, or all for DRC/ops)."""
+        data = validated(DeliveryQuery(), query)
+        rows = self.app.list_deliveries(self.caller.actor, **data)
+        return {"deliveries": DeliveryRowOut(many=True).dump(rows), "count": len(rows)}
+
+    @http("GET", "/deliveries/<uuid:delivery_id>")
+    def http_get_delivery(self, request, delivery_id):
+        return self.get_delivery(str(delivery_id))
+
+    @rpc
+    def get_delivery(self, delivery_id):
+        """One delivery with every attempt, its outcome and error, and the event."""
+        return DeliveryOut().dump(self.app.get_delivery(_uuid(delivery_id), self.caller.actor))
+
+    @http("POST", "/deliveries/<uuid:delivery_id>/resend", roles=("ops",))
+    def http_resend_delivery(self, request, delivery_id):
+        return 202, self.resend_delivery(str(delivery_id))
+
+    @rpc(roles=("ops",))
+    def resend_delivery(self, delivery_id):
+        """Sends a delivered or failed delivery again (same delivery id)."""
+        call = self.caller
+        delivery = self.app.resend(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        return DeliveryOut().dump(delivery)
+
+    # -- inbox -----------------------------------------------------------------------------------
+
+    @http("GET", "/inbox")
+    def http_inbox(self, request):
+        return self.inbox(**request.args.to_dict())
+
+    @rpc
+    def inbox(self, **query):
+        """The caller's inbox, newest first; ``unread=true`` for unread items only."""
+        data = validated(InboxQuery(), query)
+        actor = self.caller.actor
+        rows = self.app.inbox(actor, **data)
+        return {"items": DeliveryRowOut(many=True).dump(rows), "count": len(rows),
+                "unread": self.app.unread_count(actor)}
+
+    @http("GET", "/inbox/unread-count")
+    def http_unread_count(self, request):
+        return self.unread_count()
+
+    @rpc
+    def unread_count(self):
+        return {"unread": self.app.unread_count(self.caller.actor)}
+
+    @http("POST", "/inbox/<uuid:delivery_id>/read", roles=SUBSCRIBERS)
+    def http_mark_read(self, request, delivery_id):
+        return self.mark_read(str(delivery_id))
+
+    @rpc(roles=SUBSCRIBERS)
+    def mark_read(self, delivery_id):
+        """Marks an item of the caller's inbox read (again: no change)."""
+        call = self.caller
+        delivery = self.app.mark_read(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        return DeliveryOut().dump(delivery)
+
+
+def _uuid(value) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise BadRequest("Not a valid id.", fields={"id": ["Not a valid UUID."]}) from None

@@ -1,0 +1,76 @@
+"""E-mail through a real SMTP server (aiosmtpd, started by the test); while no SMTP
+server answers, mail waits and is retried instead of failing."""
+
+import email
+import json
+from email import policy
+
+import requests
+from nameko.testing.utils import find_free_port
+
+from tests.notifications_support import MailServer, base_declared, funding_allocated
+from tests.support.broker import UpstreamLog
+from tests.support.platform import wait_until
+
+
+def subscribe_by_mail(platform, address="kjt@example.cn"):
+    response = requests.post(platform.url("notifications", "/subscriptions"),
+                             json={"label": "科技厅邮件", "channel": {"kind": "email", "address": address},
+                                   "filter": {"event_types": ["FundingAllocated"]}},
+                             headers=platform.headers("department", name="山西省科学技术厅"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def allocate(platform):
+    registry, funding = UpstreamLog(platform.config, "registry"), UpstreamLog(platform.config, "funding")
+    declared = registry.emit("BaseDeclared", base_declared(), role="applicant")
+    allocated = funding.emit("FundingAllocated", funding_allocated(declared["payload"]["base_id"]),
+                             role="funding_office")
+    registry.close()
+    funding.close()
+    return allocated
+
+
+def test_a_mail_subscription_is_delivered_through_the_smtp_server(platform):
+    with MailServer() as mail:
+        platform.config["notifications"]["smtp"]["port"] = mail.port
+        platform.start("notifications")
+        subscribe_by_mail(platform)
+        allocated = allocate(platform)
+        wait_until(lambda: mail.messages, message="the mail")
+
+    envelope = mail.messages[0]
+    assert envelope.rcpt_tos == ["kjt@example.cn"]
+    message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+    assert message["Subject"] == "【双创示范基地】资金安排"
+    assert message["X-SC-Event-Type"] == "FundingAllocated"
+    text = message.get_body(("plain",)).get_content()
+    assert text.startswith("向 山西大学 拨付省级预算内资金 3,000,000.00 元")
+    attachment = next(message.iter_attachments())
+    assert json.loads(attachment.get_content())["event_id"] == allocated["event_id"]
+    assert message["Message-ID"] == f"<{message['X-SC-Delivery']}@sc.test>"
+
+
+def test_without_an_smtp_server_mail_keeps_waiting_and_goes_once_the_server_is_up(platform):
+    port = find_free_port()
+    platform.config["notifications"]["smtp"]["port"] = port
+    platform.start("notifications")
+    subscribe_by_mail(platform)
+    allocate(platform)
+    ops = platform.headers("ops")
+    listing = platform.url("notifications", "/deliveries")
+    max_attempts = platform.config["notifications"]["max_attempts"]
+
+    def retried_beyond_max_attempts():
+        rows = requests.get(listing, headers=ops).json()["deliveries"]
+        return rows and rows[0]["attempts"] > max_attempts and rows[0]
+
+    waiting = wait_until(retried_beyond_max_attempts, message="repeated attempts")
+    assert waiting["status"] in ("pending", "sending")
+    assert "unavailable" in waiting["last_error"]
+
+    with MailServer(port) as mail:
+        wait_until(lambda: mail.messages, message="the mail once the server is up")
+        delivered = wait_until(lambda: requests.get(listing, headers=ops).json()["deliveries"][0]["status"] == "delivered")
+    assert delivered and len(mail.messages) == 1

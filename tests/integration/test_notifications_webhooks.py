@@ -1,0 +1,158 @@
+"""Webhooks against a real HTTP receiver: signed, retried with backoff, failed after N,
+re-sent by ops, and in order per base."""
+
+import hashlib
+import hmac
+import time
+
+import pytest
+import requests
+
+from tests.notifications_support import WebhookReceiver, adjusted, base_declared
+from tests.support.broker import UpstreamLog
+from tests.support.platform import wait_until
+
+
+@pytest.fixture
+def receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def upstream(platform):
+    logs = {source: UpstreamLog(platform.config, source) for source in ("registry", "evaluation", "funding")}
+    yield logs
+    for log in logs.values():
+        log.close()
+
+
+def subscribe(platform, body, role="department", **scope):
+    response = requests.post(platform.url("notifications", "/subscriptions"), json=body,
+                             headers=platform.headers(role, **scope))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_webhook_is_signed_over_timestamp_and_exact_body(platform, receiver, upstream):
+    platform.start("notifications")
+    secret = "kjt-shared-secret-0001"
+    subscription = subscribe(platform, {"channel": {"kind": "webhook", "url": receiver.url(), "secret": secret}})
+    declared = upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
+    wait_until(lambda: receiver.requests, message="the webhook")
+
+    request = receiver.requests[0]
+    headers = request["headers"]
+    timestamp = headers["X-SC-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256).hexdigest()
+    assert headers["X-SC-Signature"] == f"sha256={expected}"
+    assert abs(int(timestamp) - time.time()) < 60
+    assert headers["X-SC-Event-Type"] == "BaseDeclared"
+    body = receiver.bodies()[0]
+    assert headers["X-SC-Delivery"] == body["delivery_id"]
+    assert body["subscription_id"] == subscription["subscription_id"]
+    assert body["event"]["event_id"] == declared["event_id"]
+    assert body["message"].startswith("山西大学 已申报省级双创示范基地")
+
+
+def delivery(platform, delivery_id, role="ops"):
+    response = requests.get(platform.url("notifications", f"/deliveries/{delivery_id}"),
+                            headers=platform.headers(role))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def webhook(receiver) -> dict:
+    return {"channel": {"kind": "webhook", "url": receiver.url(), "secret": "s" * 24}}
+
+
+def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, receiver, upstream):
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver))
+    event = upstream["registry"].envelope("BaseDeclared", base_declared())
+    receiver.answer(event["event_id"], 500, 503)
+    upstream["registry"].publish(event)
+    wait_until(lambda: receiver.accepted(), message="the third attempt to be accepted")
+
+    requests_made = receiver.about(event["event_id"])
+    assert [r["status"] for r in requests_made] == [500, 503, 200]
+    assert [r["headers"]["X-SC-Attempt"] for r in requests_made] == ["1", "2", "3"]
+    assert len({r["headers"]["X-SC-Delivery"] for r in requests_made}) == 1
+    assert len({r["body"] for r in requests_made}) == 1, "every attempt sends the same bytes"
+
+    delivery_id = requests_made[0]["headers"]["X-SC-Delivery"]
+    shown = wait_until(lambda: (d := delivery(platform, delivery_id))["status"] == "delivered" and d)
+    attempts = shown["attempts"]
+    assert [a["outcome"] for a in attempts] == ["failed", "failed", "delivered"]
+    assert attempts[0]["error"].startswith("HTTP 500")
+    backoff = platform.config["notifications"]["backoff_seconds"]
+    first_wait = (_time(attempts[0]["retry_at"]) - _time(attempts[0]["finished_at"]))
+    second_wait = (_time(attempts[1]["retry_at"]) - _time(attempts[1]["finished_at"]))
+    assert first_wait == pytest.approx(backoff, abs=0.01)
+    assert second_wait == pytest.approx(2 * backoff, abs=0.01)
+
+
+def _time(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+def test_after_n_failures_the_delivery_is_failed_and_ops_can_resend_it(platform, receiver, upstream):
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver))
+    max_attempts = platform.config["notifications"]["max_attempts"]
+    event = upstream["registry"].envelope("BaseDeclared", base_declared())
+    receiver.answer(event["event_id"], *[500] * max_attempts)
+    upstream["registry"].publish(event)
+
+    failed_list = platform.url("notifications", "/deliveries?status=failed")
+    failed = wait_until(lambda: requests.get(failed_list, headers=platform.headers("ops")).json()["deliveries"],
+                        message="the delivery to fail")
+    assert len(receiver.about(event["event_id"])) == max_attempts
+    assert failed[0]["attempts"] == max_attempts and failed[0]["last_error"].startswith("HTTP 500")
+
+    resend = platform.url("notifications", f"/deliveries/{failed[0]['delivery_id']}/resend")
+    assert requests.post(resend, headers=platform.headers("department")).status_code == 403
+    response = requests.post(resend, headers=platform.headers("ops"))
+    assert response.status_code == 202, response.text
+    wait_until(lambda: receiver.accepted(), message="the re-sent delivery")
+    assert receiver.about(event["event_id"])[-1]["headers"]["X-SC-Delivery"] == failed[0]["delivery_id"]
+    shown = wait_until(lambda: (d := delivery(platform, failed[0]["delivery_id"]))["status"] == "delivered" and d)
+    assert len(shown["attempts"]) == max_attempts + 1
+
+
+def test_a_later_event_about_a_base_is_not_attempted_before_the_earlier_one_is_delivered(
+        platform, receiver, upstream):
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver))
+    declared = upstream["registry"].envelope("BaseDeclared", base_declared())
+    base_id = declared["payload"]["base_id"]
+    receiver.answer(declared["event_id"], 500, 500)
+    upstream["registry"].publish(declared)
+    certified = upstream["evaluation"].emit("BaseAdjusted", adjusted(base_id))
+    warned = upstream["evaluation"].emit("BaseAdjusted", adjusted(base_id, "warned", "certified"))
+    other = upstream["registry"].emit("BaseDeclared", base_declared())
+    wait_until(lambda: len(receiver.accepted()) == 4, message="all four events")
+
+    about_base = [r for r in receiver.requests if r["headers"]["X-SC-Event-Id"] != other["event_id"]]
+    assert [(r["headers"]["X-SC-Event-Id"], r["status"]) for r in about_base] == [
+        (declared["event_id"], 500), (declared["event_id"], 500), (declared["event_id"], 200),
+        (certified["event_id"], 200), (warned["event_id"], 200)]
+
+
+def test_a_receiver_that_does_not_answer_within_the_timeout_has_failed_that_attempt(
+        platform, receiver, upstream):
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver))
+    timeout = platform.config["notifications"]["webhook"]["timeout_seconds"]
+    event = upstream["registry"].envelope("BaseDeclared", base_declared())
+    receiver.answer(event["event_id"], timeout + 0.5)
+    upstream["registry"].publish(event)
+    wait_until(lambda: len(receiver.about(event["event_id"])) == 2, message="the retry")
+
+    delivery_id = receiver.requests[0]["headers"]["X-SC-Delivery"]
+    shown = wait_until(lambda: (d := delivery(platform, delivery_id))["status"] == "delivered" and d)
+    assert [a["outcome"] for a in shown["attempts"]] == ["failed", "delivered"]
+    assert shown["attempts"][0]["error"] == f"No answer within {timeout:g}s."

@@ -1,0 +1,153 @@
+"""Helpers for the notifications tests: upstream payloads, events as a consumer loads
+them, a real webhook receiver (an HTTP server in this process) and a real SMTP server."""
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from uuid import uuid4
+
+from nameko.testing.utils import find_free_port
+
+from services.backbone.context import stable_id
+from services.contracts import load_event
+
+SXU = {"name": "山西大学", "kind": "university", "city": "太原市", "county": "小店区",
+       "department": "山西省教育厅"}
+XIAOYI = {"name": "孝义市", "kind": "regional", "city": "吕梁市", "county": "孝义市",
+          "department": "孝义市人民政府"}
+
+
+def base_declared(base_id=None, batch_id=None, base=SXU) -> dict:
+    return {
+        "base_id": str(base_id or uuid4()), "name": base["name"], "kind": base["kind"],
+        "region": {"city": base["city"], "county": base["county"]},
+        "competent_department": base["department"], "batch_id": str(batch_id or uuid4()),
+        "contact": {"name": "王老师", "phone": "0351-7010000", "email": "scjd@example.cn"},
+    }
+
+
+def adjusted(base_id, to_status="certified", from_status="declared", reason="评选认定",
+             **extra) -> dict:
+    return {"base_id": str(base_id), "from_status": from_status, "to_status": to_status,
+            "reason": reason, "basis": "selection", **extra}
+
+
+def funding_allocated(base_id, amount="3000000.00") -> dict:
+    return {
+        "allocation_id": str(uuid4()), "base_id": str(base_id), "envelope_id": str(uuid4()),
+        "fiscal_year": 2017, "fund_source": "provincial_budget", "amount": amount,
+        "purpose": "省级双创示范基地建设补助",
+        "tranches": [{"tranche_id": str(uuid4()), "amount": amount, "milestone": "建设方案备案"}],
+    }
+
+
+def batch_opened(batch_id=None, name="2017年第一批") -> dict:
+    return {"batch_id": str(batch_id or uuid4()), "name": name,
+            "opens_at": "2017-03-01T00:00:00+08:00", "closes_at": "2017-06-30T23:59:59+08:00",
+            "quota": 12}
+
+
+class Upstream:
+    """Numbers events of one source, as its log would, and loads them like a consumer."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.position = 0
+
+    def event(self, event_type: str, payload: dict, role: str = "drc", actor_id=None):
+        self.position += 1
+        return load_event({
+            "event_id": str(stable_id("unit-event", self.source, self.position, uuid4())),
+            "type": event_type, "schema_version": 1, "source": self.source,
+            "position": self.position, "previous_position": self.position - 1 or None,
+            "occurred_at": datetime.now(timezone.utc).isoformat(),
+            "actor": {"id": str(actor_id or uuid4()), "role": role, "name": "测试"},
+            "correlation_id": str(uuid4()), "payload": payload,
+        })
+
+
+class WebhookReceiver:
+    """A real HTTP server that records each request (headers and exact body bytes) and
+    answers 200, or the statuses it is told to give for a given event, in order."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.scripts: dict[str, list[int]] = {}  # event id -> statuses to answer first
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    script = receiver.scripts.get(self.headers.get("X-SC-Event-Id"), [])
+                    status = script.pop(0) if script else 200
+                if isinstance(status, float):  # stall that long, then accept
+                    time.sleep(status)
+                    status = 200
+                with receiver.lock:
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                              "body": body, "status": status})
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"receiver is down")
+
+            def log_message(self, *args):
+                pass
+
+        self.port = find_free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, event_id: str, *statuses: int | float) -> None:
+        """Answers the next requests about this event with these statuses (a float:
+        stalls that many seconds before answering 200)."""
+        self.scripts[str(event_id)] = list(statuses)
+
+    def about(self, event_id: str) -> list[dict]:
+        return [r for r in self.requests if r["headers"].get("X-SC-Event-Id") == str(event_id)]
+
+    def url(self, path: str = "/hooks/sc") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(r["body"]) for r in self.requests]
+
+    def accepted(self) -> list[dict]:
+        return [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+
+    def __init__(self, port: int | None = None):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                outer.messages.append(envelope)
+                return "250 Message accepted for delivery"
+
+        self.port = port or find_free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+
+def soon(seconds: float = 0.0) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)

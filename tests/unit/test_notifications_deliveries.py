@@ -1,0 +1,184 @@
+"""A delivery's life: attempts, backoff, failure after N, interruption, re-send, inbox
+reading; and the board that keeps deliveries about one base in order."""
+
+from datetime import datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+
+from services.backbone.context import Actor
+from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.notifications.domain import Delivery
+from services.notifications.matching import RetryPolicy
+from services.notifications.views import DeliveryBoard
+
+T0 = datetime(2017, 10, 1, 9, 0, tzinfo=timezone.utc)
+POLICY = RetryPolicy(max_attempts=3, backoff=timedelta(seconds=10),
+                     backoff_max=timedelta(seconds=60), lease=timedelta(seconds=30))
+OWNER = Actor(id=uuid4(), role="department", name="山西省科学技术厅")
+OPS = Actor(id=uuid4(), role="ops", name="运维")
+CTX = OWNER.context()
+
+
+def scheduled(channel="webhook", subscription_id=None, subject="base:1", at=T0) -> Delivery:
+    return Delivery(subscription_id=subscription_id or uuid4(), event_id=uuid4(),
+                    owner_id=OWNER.id, channel=channel, subject=subject, event_type="BaseAdjusted",
+                    envelope={"type": "BaseAdjusted"}, title="认定", message="山西大学 已被认定为省级双创示范基地",
+                    at=at, ctx=CTX)
+
+
+def fail(delivery: Delivery, now: datetime, counted=True) -> None:
+    number = delivery.begin_attempt(now=now, policy=POLICY, ctx=CTX)
+    delivery.fail(number=number, now=now, error="HTTP 500: down", counted=counted,
+                  policy=POLICY, ctx=CTX)
+
+
+def test_the_same_subscription_and_event_always_give_the_same_delivery_id():
+    subscription_id, event_id = uuid4(), uuid4()
+    assert Delivery.create_id(subscription_id, event_id) == Delivery.create_id(subscription_id, event_id)
+    assert Delivery.create_id(subscription_id, event_id) != Delivery.create_id(uuid4(), event_id)
+
+
+def test_an_inbox_delivery_is_delivered_on_arrival():
+    delivery = scheduled(channel="inbox")
+    assert delivery.status == "delivered" and delivery.delivered_at == T0
+    assert not delivery.is_due(T0 + timedelta(days=1))
+
+
+def test_a_successful_attempt_delivers():
+    delivery = scheduled()
+    number = delivery.begin_attempt(now=T0, policy=POLICY, ctx=CTX)
+    delivery.succeed(number=number, now=T0 + timedelta(seconds=1), detail="HTTP 200", ctx=CTX)
+    assert delivery.status == "delivered"
+    assert delivery.attempts[0]["outcome"] == "delivered" and delivery.attempts[0]["detail"] == "HTTP 200"
+
+
+def test_a_failed_attempt_is_retried_after_a_doubling_backoff_then_failed_after_max_attempts():
+    delivery = scheduled()
+    fail(delivery, T0)
+    assert delivery.status == "pending" and delivery.due_at == T0 + timedelta(seconds=10)
+    with pytest.raises(Conflict):
+        delivery.begin_attempt(now=T0 + timedelta(seconds=9), policy=POLICY, ctx=CTX)
+    fail(delivery, T0 + timedelta(seconds=10))
+    assert delivery.due_at == T0 + timedelta(seconds=30)
+    fail(delivery, T0 + timedelta(seconds=30))
+    assert delivery.status == "failed" and delivery.due_at is None
+    assert [a["error"] for a in delivery.attempts] == ["HTTP 500: down"] * 3
+
+
+def test_failures_of_our_own_infrastructure_do_not_use_up_the_attempts():
+    delivery = scheduled(channel="email")
+    now = T0
+    for _ in range(6):
+        fail(delivery, now, counted=False)
+        now = delivery.due_at
+    assert delivery.status == "pending" and len(delivery.attempts) == 6
+    assert delivery.due_at - delivery.attempts[-1]["finished_at"] == POLICY.backoff_max
+
+
+def test_an_attempt_whose_lease_expired_is_closed_as_interrupted_and_retried():
+    delivery = scheduled()
+    delivery.begin_attempt(now=T0, policy=POLICY, ctx=CTX)
+    assert not delivery.is_interrupted(T0 + timedelta(seconds=29))
+    delivery.interrupt(now=T0 + timedelta(seconds=30), policy=POLICY, ctx=CTX)
+    assert delivery.status == "pending"
+    assert "Interrupted" in delivery.attempts[0]["error"] and delivery.attempts[0]["counted"]
+    assert delivery.begin_attempt(now=delivery.due_at, policy=POLICY, ctx=CTX) == 2
+
+
+def test_an_outcome_for_an_attempt_that_is_not_in_progress_is_refused():
+    delivery = scheduled()
+    number = delivery.begin_attempt(now=T0, policy=POLICY, ctx=CTX)
+    delivery.succeed(number=number, now=T0, detail="HTTP 200", ctx=CTX)
+    with pytest.raises(Conflict):
+        delivery.fail(number=number, now=T0, error="late", counted=True, policy=POLICY, ctx=CTX)
+
+
+def test_ops_resends_a_failed_delivery_with_a_fresh_set_of_attempts():
+    delivery = scheduled()
+    for n in range(3):
+        fail(delivery, delivery.due_at or T0)
+    assert delivery.status == "failed"
+    with pytest.raises(Forbidden):
+        delivery.resend(actor=OWNER, now=T0, ctx=CTX)
+    delivery.resend(actor=OPS, now=T0 + timedelta(hours=1), ctx=OPS.context())
+    assert delivery.is_due(T0 + timedelta(hours=1))
+    fail(delivery, T0 + timedelta(hours=1))
+    assert delivery.status == "pending", "attempts before the re-send do not count"
+    assert len(delivery.attempts) == 4
+
+
+def test_only_a_delivered_or_failed_delivery_is_resent_and_never_an_inbox_item():
+    with pytest.raises(Conflict):
+        scheduled().resend(actor=OPS, now=T0, ctx=CTX)
+    abandoned = scheduled()
+    abandoned.abandon(reason="订阅已取消", now=T0, ctx=CTX)
+    with pytest.raises(RuleViolation, match="cancelled"):
+        abandoned.resend(actor=OPS, now=T0, ctx=CTX)
+    with pytest.raises(RuleViolation):
+        scheduled(channel="inbox").resend(actor=OPS, now=T0, ctx=CTX)
+
+
+def test_only_the_owner_reads_an_inbox_item_and_reading_twice_changes_nothing():
+    item = scheduled(channel="inbox")
+    with pytest.raises(Forbidden):
+        item.mark_read(actor=OPS, now=T0, ctx=CTX)
+    assert item.mark_read(actor=OWNER, now=T0, ctx=CTX) is True
+    assert item.mark_read(actor=OWNER, now=T0 + timedelta(minutes=1), ctx=CTX) is False
+    assert item.read_at == T0
+    with pytest.raises(RuleViolation):
+        scheduled().mark_read(actor=OWNER, now=T0, ctx=CTX)
+
+
+def board_of(*deliveries: Delivery) -> DeliveryBoard:
+    """A board folded from the deliveries' events in the order given (their log order)."""
+    board = DeliveryBoard()
+    events = [e for d in deliveries for e in d.collect_events()]
+    for event in sorted(events, key=lambda e: e.timestamp):
+        board.apply(event)
+    return board
+
+
+def test_a_later_delivery_about_the_same_base_waits_until_the_earlier_one_is_final():
+    subscription_id = uuid4()
+    first = scheduled(subscription_id=subscription_id, subject="base:A")
+    second = scheduled(subscription_id=subscription_id, subject="base:A")
+    board = board_of(first, second)
+    assert board.due(T0, exclude=set())[0] == [first.id]
+
+    fail(first, T0)
+    for event in first.collect_events():
+        board.apply(event)
+    due, upcoming = board.due(T0 + timedelta(seconds=5), exclude=set())
+    assert due == [] and upcoming == T0 + timedelta(seconds=10), "the second waits for the retry"
+
+    number = first.begin_attempt(now=upcoming, policy=POLICY, ctx=CTX)
+    first.succeed(number=number, now=upcoming, detail="HTTP 200", ctx=CTX)
+    for event in first.collect_events():
+        board.apply(event)
+    assert board.due(upcoming, exclude=set())[0] == [second.id]
+
+
+def test_other_bases_and_other_subscriptions_are_not_held_up():
+    subscription_id = uuid4()
+    stuck = scheduled(subscription_id=subscription_id, subject="base:A")
+    other_base = scheduled(subscription_id=subscription_id, subject="base:B")
+    other_subscriber = scheduled(subject="base:A")
+    no_subject = scheduled(subscription_id=subscription_id, subject=None)
+    board = board_of(stuck, other_base, other_subscriber, no_subject)
+    due, _ = board.due(T0, exclude={stuck.id})
+    assert due == [other_base.id, other_subscriber.id, no_subject.id]
+
+
+def test_a_failed_delivery_lets_the_next_one_go_and_a_resent_one_goes_first_again():
+    subscription_id = uuid4()
+    first = scheduled(subscription_id=subscription_id, subject="base:A")
+    second = scheduled(subscription_id=subscription_id, subject="base:A")
+    for _ in range(3):
+        fail(first, first.due_at or T0)
+    board = board_of(first, second)
+    assert board.due(T0 + timedelta(hours=1), exclude=set())[0] == [second.id]
+    first.resend(actor=OPS, now=T0 + timedelta(hours=1), ctx=CTX)
+    for event in first.collect_events():
+        board.apply(event)
+    assert board.due(T0 + timedelta(hours=1), exclude=set())[0] == [first.id]
