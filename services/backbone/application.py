@@ -8,6 +8,7 @@ it causes. That atomic write is what makes redelivery harmless.
 """
 
 import json
+import logging
 import random
 import time
 from datetime import date
@@ -154,8 +155,13 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._save_listeners.append(listener)
 
     def _notify(self, recordings) -> None:
+        # The commit has happened: a listener that fails must not turn it into an error
+        # for the caller (the relay's timer still finds what it was not woken for).
         for listener in self._save_listeners:
-            listener(recordings)
+            try:
+                listener(recordings)
+            except Exception:
+                logging.getLogger(__name__).exception("save listener %r failed", listener)
 
     # -- consuming upstream logs ------------------------------------------------------
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable
 
 from services.contracts.funding import FUND_SOURCES
-from services.contracts.vocabulary import KINDS, STATUSES
+from services.contracts.vocabulary import GRADES, KINDS, STATUSES
 
 from .matching import BaseFacts
 
@@ -107,6 +107,44 @@ def funding_allocated(p: dict, names: Names) -> Notice:
                               f"{len(p['tranches'])} 笔拨付）")
 
 
+def envelope_opened(p: dict, names: Names) -> Notice:
+    source = FUND_SOURCES.get(p["fund_source"], p["fund_source"])
+    return Notice("预算安排", f"{p['fiscal_year']} 年度{source}“{p['name']}”已下达，总额 "
+                              f"{yuan(p['total'])} 元")
+
+
+def funding_disbursed(p: dict, names: Names) -> Notice:
+    return Notice("资金拨付", f"已向 {names.of_base(p['base_id'])} 拨付 {yuan(p['amount'])} 元"
+                              f"（拨付节点：{p['milestone']}）")
+
+
+def funding_cancelled(p: dict, names: Names) -> Notice:
+    return Notice("资金取消", f"{names.of_base(p['base_id'])} 尚未拨付的 {yuan(p['amount'])} 元已取消"
+                              f"，退回预算。理由：{p['reason']}")
+
+
+def recovery_demanded(p: dict, names: Names) -> Notice:
+    return Notice("资金追回", f"{names.of_base(p['base_id'])} 须退回已拨付资金 {yuan(p['amount'])} 元。"
+                              f"理由：{p['reason']}")
+
+
+def funding_recovered(p: dict, names: Names) -> Notice:
+    text = f"已收回 {names.of_base(p['base_id'])} 退回资金 {yuan(p['amount'])} 元"
+    if p["outstanding"]:
+        text += f"，尚余 {yuan(p['outstanding'])} 元待退回"
+    return Notice("资金收回", text)
+
+
+def round_closed(p: dict, names: Names) -> Notice:
+    kind = {"inspection": "督促检查", "third_party": "第三方评估"}.get(p["kind"], p["kind"])
+    counts: dict[str, int] = {}
+    for grade in p["grades"]:
+        counts[grade["grade"]] = counts.get(grade["grade"], 0) + 1
+    summary = "，".join(f"{GRADES.get(g, g)} {n} 个" for g, n in counts.items())
+    return Notice("评估结果", f"{p['name']}（{kind}，{p['period']}）已结束，共评估 "
+                              f"{len(p['grades'])} 个基地：{summary}")
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "BaseDeclared": base_declared,
     "PlanFiled": plan_filed,
@@ -114,6 +152,12 @@ TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "BatchClosed": batch_closed,
     "BaseAdjusted": base_adjusted,
     "FundingAllocated": funding_allocated,
+    "BudgetEnvelopeOpened": envelope_opened,
+    "FundingDisbursed": funding_disbursed,
+    "FundingCancelled": funding_cancelled,
+    "FundingRecoveryDemanded": recovery_demanded,
+    "FundingRecovered": funding_recovered,
+    "RoundClosed": round_closed,
 }
 
 

@@ -46,7 +46,7 @@ class Sender:
         self.sent_count = 0
         self.last_error: str | None = None
 
-    def wake(self) -> None:
+    def wake(self, *_recordings) -> None:
         self._wakeup.set()
 
     def stop(self) -> None:

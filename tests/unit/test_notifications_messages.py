@@ -83,10 +83,10 @@ def test_an_unknown_base_or_batch_is_named_by_its_id():
 def test_a_type_without_a_template_names_its_base_source_and_amount():
     from decimal import Decimal
 
-    generic = compose("FundingDisbursed", "funding",
+    generic = compose("GrantTopUp", "funding",
                       {"base_id": BASE_ID, "tranche_id": uuid4(), "amount": Decimal("2000000.00")}, SXU)
-    assert generic.title == "FundingDisbursed"
-    assert generic.text == "山西大学：资金管理发布了 FundingDisbursed 事件，金额 2,000,000.00 元，详见事件数据"
+    assert generic.title == "GrantTopUp"
+    assert generic.text == "山西大学：资金管理发布了 GrantTopUp 事件，金额 2,000,000.00 元，详见事件数据"
     about_nothing = compose("RoundOpened", "evaluation", {"round_id": uuid4()}, Names())
     assert about_nothing.text.startswith("双创示范基地工作：评选评估发布了 RoundOpened 事件")
 
@@ -95,3 +95,18 @@ def test_money_keeps_its_cents():
     from decimal import Decimal
 
     assert yuan(Decimal("1234567.5")) == "1,234,567.50"
+
+
+@pytest.mark.parametrize("event_type, source, expected", [
+    ("BudgetEnvelopeOpened", "funding", "年度"),
+    ("FundingDisbursed", "funding", "已向 山西大学 拨付"),
+    ("FundingCancelled", "funding", "已取消"),
+    ("FundingRecoveryDemanded", "funding", "须退回已拨付资金"),
+    ("FundingRecovered", "funding", "已收回 山西大学"),
+    ("RoundClosed", "evaluation", "共评估"),
+])
+def test_funding_and_round_events_read_as_sentences(event_type, source, expected):
+    payload = dict(CATALOG[event_type].example)
+    if "base_id" in payload:
+        payload["base_id"] = str(BASE_ID)
+    assert expected in notice(event_type, payload, source=source).text
