@@ -120,9 +120,13 @@ class Subscription(DependencyProvider):
                                                            identifier=f"subscription.{self.source}")
 
     def stop(self):
+        """Stops taking messages, lets the one in hand finish (up to 10 s), then returns:
+        the store is closed only after every subscription has stopped."""
         self.queue_consumer.unregister_provider(self)
         self._running = False
         self.pending.put(None)
+        with eventlet.Timeout(10, False):
+            self._thread.wait()
         self.dead_letters.close()
 
     def kill(self):
@@ -203,9 +207,10 @@ class Subscription(DependencyProvider):
 
         backoff = float(self.settings["retry_backoff_seconds"])
         transient_delay = backoff
+        replayed_by_ops = "x-replayed-from" in (message.headers or {})
         while self._running and self._alive(message):
             try:
-                self._apply_in_order(event)
+                self._apply_in_order(event, replayed_by_ops)
                 self._ack(message)
                 self._seen(event.position)
                 return
@@ -264,12 +269,14 @@ class Subscription(DependencyProvider):
 
     # -- applying in order -------------------------------------------------------------------
 
-    def _apply_in_order(self, event: IntegrationEvent) -> None:
+    def _apply_in_order(self, event: IntegrationEvent, replayed_by_ops: bool = False) -> None:
         app = self.app
         last = app.last_position(self.source)
         if event.position <= last:
-            # Already handled: a redelivery, or ops replaying a parked event.
-            replayed = self._apply(app.replay_parked, event, SYSTEM_ACTOR.context(event.correlation_id))
+            # Already handled: a redelivery (skipped), or ops replaying a parked event
+            # from the dead-letter queue (applied now, once).
+            replayed = replayed_by_ops and self._apply(
+                app.replay_parked, event, SYSTEM_ACTOR.context(event.correlation_id))
             self._count("replayed" if replayed else "duplicate")
             return
         if event.previous_position is not None and event.previous_position > last:

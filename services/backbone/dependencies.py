@@ -10,7 +10,7 @@ import logging
 import eventlet
 
 from kombu import Connection
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 
 from .broker import ConfirmedPublisher
 from .metrics import ServiceMetrics
@@ -21,8 +21,25 @@ from .topology import declare_topology
 log = logging.getLogger(__name__)
 
 
+class StoreCloser(SharedExtension):
+    """Closes the service's store last: nameko stops shared extensions after every
+    dependency, so subscriptions and senders still using the store have finished."""
+
+    def __init__(self):
+        super().__init__()
+        self.apps = []
+
+    def stop(self):
+        for app in self.apps:
+            app.close()
+
+    kill = stop
+
+
 class EventStore(DependencyProvider):
     """Provides the service's ``ServiceApplication`` and runs its outbox relay."""
+
+    closer = StoreCloser()
 
     def __init__(self, application_class):
         self.application_class = application_class
@@ -34,6 +51,7 @@ class EventStore(DependencyProvider):
             declare_topology(connection, broker["namespace"], config["consumer"]["delivery_limit"])
         self.app = self.application_class(env=store_env(config, self.application_class.name))
         self.app.configure(config.get(self.application_class.name) or {})
+        self.closer.apps.append(self.app)
         self.app.metrics = metrics = ServiceMetrics(self.application_class.name)
         self.app.on_save(lambda recordings: metrics.events_appended.inc(len(recordings)))
         relay = config["relay"]
@@ -62,11 +80,9 @@ class EventStore(DependencyProvider):
         if self._relay_thread is not None:
             with eventlet.Timeout(10, False):
                 self._relay_thread.wait()
-        self.app.close()
 
     def kill(self):
         self.relay.stop()
-        self.app.close()
 
     def get_dependency(self, worker_ctx):
         return self.app
