@@ -11,7 +11,7 @@ from uuid import uuid4
 from nameko.testing.utils import find_free_port
 
 from services.backbone.context import stable_id
-from services.contracts import load_event
+from services.contracts import CATALOG, load_event
 
 SXU = {"name": "山西大学", "kind": "university", "city": "太原市", "county": "小店区",
        "department": "山西省教育厅"}
@@ -24,7 +24,7 @@ def base_declared(base_id=None, batch_id=None, base=SXU) -> dict:
         "base_id": str(base_id or uuid4()), "name": base["name"], "kind": base["kind"],
         "region": {"city": base["city"], "county": base["county"]},
         "competent_department": base["department"], "batch_id": str(batch_id or uuid4()),
-        "contact": {"name": "王老师", "phone": "0351-7010000", "email": "scjd@example.cn"},
+        "contacts": [{"name": "王老师", "phone": "0351-7010000", "email": "scjd@example.cn", "role": "primary"}],
     }
 
 
@@ -60,7 +60,7 @@ class Upstream:
         self.position += 1
         return load_event({
             "event_id": str(stable_id("unit-event", self.source, self.position, uuid4())),
-            "type": event_type, "schema_version": 1, "source": self.source,
+            "type": event_type, "schema_version": CATALOG[event_type].current_version, "source": self.source,
             "position": self.position, "previous_position": self.position - 1 or None,
             "occurred_at": datetime.now(timezone.utc).isoformat(),
             "actor": {"id": str(actor_id or uuid4()), "role": role, "name": "测试"},

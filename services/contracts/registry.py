@@ -1,11 +1,13 @@
 """Events published by the registry service (bases and their construction plans)."""
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .catalog import contract
+from .catalog import contract, upcaster
 from .common import ApprovalSchema, ContactSchema, PlanContentSchema, RegionSchema, Strict
 from .fields import Name
 from .vocabulary import KINDS
+
+CONTACT_ROLES = {"primary": "主要联系人", "deputy": "备用联系人"}
 
 
 @contract("BaseDeclared", source="registry", version=1, example={
@@ -56,3 +58,55 @@ class PlanFiledV1(PlanContentSchema):
     plan_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     approvals = fields.List(fields.Nested(ApprovalSchema), required=True,
                             validate=validate.Length(min=2))
+
+
+class DeclaredContactSchema(ContactSchema):
+    """A contact of the declaring unit: its primary contact, or a deputy."""
+
+    role = fields.String(required=True, validate=validate.OneOf(CONTACT_ROLES))
+
+
+def check_one_primary(contacts: list[dict]) -> None:
+    if sum(1 for c in contacts if c.get("role") == "primary") != 1:
+        raise ValidationError("Exactly one contact must be the primary one.", field_name="contacts")
+
+
+@contract("BaseDeclared", source="registry", version=2, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "name": "山西大学",
+    "kind": "university",
+    "region": {"city": "太原市", "county": "小店区"},
+    "competent_department": "山西省教育厅",
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+    "contacts": [
+        {"name": "王老师", "phone": "0351-7010000", "email": "sxu-scjd@example.cn", "role": "primary"},
+        {"name": "李老师", "phone": "0351-7010001", "email": None, "role": "deputy"},
+    ],
+})
+class BaseDeclaredV2(Strict):
+    """A region, university/research institute or enterprise declared a base (申报) in a batch.
+
+    Version 2 (2018): a declaration names its primary contact and up to four deputies
+    (``contacts``), where version 1 had a single ``contact``; departments could not reach
+    a base whose one contact had left. Version 1 events are read as a single primary."""
+
+    base_id = fields.UUID(required=True)
+    name = Name()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    region = fields.Nested(RegionSchema, required=True)
+    competent_department = Name()
+    batch_id = fields.UUID(required=True)
+    contacts = fields.List(fields.Nested(DeclaredContactSchema), required=True,
+                           validate=validate.Length(min=1, max=5))
+
+    @validates_schema
+    def _one_primary(self, data, **kwargs):
+        check_one_primary(data.get("contacts") or [])
+
+
+@upcaster("BaseDeclared", from_version=1)
+def base_declared_v1_to_v2(payload: dict) -> dict:
+    """The single contact of version 1 becomes the primary contact."""
+    payload = dict(payload)
+    payload["contacts"] = [{**payload.pop("contact"), "role": "primary"}]
+    return payload

@@ -33,7 +33,7 @@ class RegistryApplication(ServiceApplication):
     # -- commands ----------------------------------------------------------------------
 
     def declare(self, *, name: str, kind: str, region: dict, competent_department: str,
-                batch_id: UUID, contact: dict, actor: Actor, ctx: Context) -> Base:
+                batch_id: UUID, contacts: list[dict], actor: Actor, ctx: Context) -> Base:
         """Declares a base in an open batch; the same name twice in a batch is refused."""
         batch = self._batch(batch_id)
         now = self.clock()
@@ -46,7 +46,7 @@ class RegistryApplication(ServiceApplication):
             raise field_error("name", f"{name} is already declared in batch {batch.name}", Conflict)
         base = Base(name=name, kind=kind, region=region,
                     competent_department=competent_department, batch_id=batch_id,
-                    contact=contact, declared_by=actor.id, ctx=ctx)
+                    contacts=contacts, declared_by=actor.id, ctx=ctx)
         try:
             self.save(base)
         except IntegrityError:

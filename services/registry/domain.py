@@ -41,15 +41,33 @@ class Base(Aggregate):
         declaration collides with the first in the store, even when they race."""
         return stable_id("base", batch_id, normalize_name(name))
 
-    @event("Declared")
+    class Declared(Aggregate.Created):
+        """Version 2 lists ``contacts`` (one primary, deputies); version 1, recorded
+        before 2018, had one ``contact`` and is read as that contact being primary."""
+
+        name: str
+        kind: str
+        region: dict
+        competent_department: str
+        batch_id: UUID
+        contacts: list
+        declared_by: UUID
+        ctx: Context
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["contacts"] = [{**state.pop("contact"), "role": "primary"}]
+
+    @event(Declared)
     def __init__(self, name: str, kind: str, region: dict, competent_department: str,
-                 batch_id: UUID, contact: dict, declared_by: UUID, ctx: Context):
+                 batch_id: UUID, contacts: list, declared_by: UUID, ctx: Context):
         self.name = name
         self.kind = kind
         self.region = region
         self.competent_department = competent_department
         self.batch_id = batch_id
-        self.contact = contact
+        self.contacts = contacts
         self.declared_by = declared_by
         self.status = "declared"
         self.adjustments: list[dict] = []

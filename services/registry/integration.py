@@ -20,7 +20,7 @@ def base_declared(event: Base.Declared) -> tuple[str, dict]:
         "region": event.region,
         "competent_department": event.competent_department,
         "batch_id": event.batch_id,
-        "contact": event.contact,
+        "contacts": event.contacts,
     }
 
 

@@ -1,29 +1,43 @@
 """Request and response shapes of the registry's HTTP and RPC API."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate, validates_schema
 
 from services.backbone.audit import jsonable
 from services.contracts.common import (
     ApprovalSchema,
-    ContactSchema,
     PlanTaskSchema,
     RegionSchema,
     Strict,
     TargetSchema,
 )
 from services.contracts.fields import Name, Timestamp
+from services.contracts.registry import DeclaredContactSchema, check_one_primary
 from services.contracts.vocabulary import KINDS, STATUSES
 
 
 class DeclareRequest(Strict):
-    """POST /bases"""
+    """POST /bases. ``contacts`` lists the primary contact and any deputies; a client
+    written before 2018 may still send a single ``contact``, taken as the primary."""
 
     name = Name()
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     region = fields.Nested(RegionSchema, required=True)
     competent_department = Name()
     batch_id = fields.UUID(required=True)
-    contact = fields.Nested(ContactSchema, required=True)
+    contacts = fields.List(fields.Nested(DeclaredContactSchema), required=True,
+                           validate=validate.Length(min=1, max=5))
+
+    @pre_load
+    def _single_contact_of_old_clients(self, data, **kwargs):
+        if isinstance(data, dict) and "contact" in data and "contacts" not in data:
+            data = dict(data)
+            contact = data.pop("contact")
+            data["contacts"] = [{**contact, "role": "primary"} if isinstance(contact, dict) else contact]
+        return data
+
+    @validates_schema
+    def _one_primary(self, data, **kwargs):
+        check_one_primary(data.get("contacts") or [])
 
 
 class PlanRequest(Strict):
@@ -78,7 +92,7 @@ class BaseOut(Schema):
     region = fields.Nested(RegionSchema)
     competent_department = fields.String()
     batch_id = fields.UUID()
-    contact = fields.Nested(ContactSchema)
+    contacts = fields.List(fields.Nested(DeclaredContactSchema))
     declared_by = fields.UUID()
     status = fields.String()
     declared_at = Timestamp(attribute="created_on")

@@ -27,12 +27,14 @@ def registry_log(platform):
 
 
 def declare(platform, registry_log, batch_id, applicant_id) -> str:
-    """A BaseDeclared as the registry would publish it, by this applicant."""
+    """A BaseDeclared as the registry would publish it, by this applicant (a version 1
+    message, as one still waiting on the broker from before version 2 would be)."""
     base_id = str(stable_id("base", batch_id, "山西大学"))
     envelope = registry_log.envelope("BaseDeclared", {
         "base_id": base_id, "name": "山西大学", "kind": "university",
         "region": {"city": "太原市", "county": "小店区"}, "competent_department": "山西省教育厅",
-        "batch_id": batch_id, "contact": {"name": "张三", "phone": "0351-7010000"}}, role="applicant")
+        "batch_id": batch_id, "contact": {"name": "张三", "phone": "0351-7010000"}}, role="applicant",
+        schema_version=1)
     envelope["actor"]["id"] = str(applicant_id)
     registry_log.publish(envelope)
     wait_until(lambda: platform.app("evaluation").last_position("registry") >= registry_log.position,

@@ -12,6 +12,7 @@ from kombu import Connection, Consumer, Queue
 from services.backbone.broker import ConfirmedPublisher
 from services.backbone.context import stable_id
 from services.backbone.topology import declare_topology, events_exchange
+from services.contracts import CATALOG
 
 
 class UpstreamLog:
@@ -29,14 +30,15 @@ class UpstreamLog:
                          config["consumer"]["delivery_limit"])
 
     def envelope(self, event_type: str, payload: dict, *, role: str = "drc",
-                 position: int | None = None, previous: int | None = None) -> dict:
+                 position: int | None = None, previous: int | None = None,
+                 schema_version: int | None = None) -> dict:
         previous = self.position if previous is None else previous
         position = previous + 1 if position is None else position
         self.position = max(self.position, position)
         envelope = {
             "event_id": str(stable_id("test-event", self.source, position)),
             "type": event_type,
-            "schema_version": 1,
+            "schema_version": schema_version or CATALOG[event_type].current_version,
             "source": self.source,
             "position": position,
             "previous_position": previous or None,

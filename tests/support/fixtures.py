@@ -25,5 +25,6 @@ def declaration(batch_id, name: str = "山西大学", kind: str = "university",
         "region": {"city": city, "county": county},
         "competent_department": department,
         "batch_id": str(batch_id),
-        "contact": {"name": "张三", "phone": "0351-7010000", "email": "contact@example.cn"},
+        "contacts": [{"name": "张三", "phone": "0351-7010000", "email": "contact@example.cn",
+                      "role": "primary"}],
     }

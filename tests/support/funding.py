@@ -7,7 +7,7 @@ from uuid import uuid4
 import requests
 
 from services.backbone.topology import inbox_queue_name
-from services.contracts import load_event
+from services.contracts import CATALOG, load_event
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.platform import wait_until
@@ -21,7 +21,7 @@ def base_declared_payload(base_id, name="山西大学", kind="university") -> di
         "base_id": str(base_id), "name": name, "kind": kind,
         "region": {"city": "太原市", "county": "小店区"},
         "competent_department": "山西省教育厅", "batch_id": str(uuid4()),
-        "contact": {"name": "王老师", "phone": "0351-7010000", "email": None},
+        "contacts": [{"name": "王老师", "phone": "0351-7010000", "email": None, "role": "primary"}],
     }
 
 
@@ -51,7 +51,7 @@ def base_adjusted_payload(base_id, from_status, to_status, reason="评选认定"
 def upstream_event(source: str, event_type: str, payload: dict, position: int):
     """A loaded integration event, as a consumer would receive it."""
     return load_event({
-        "event_id": str(uuid4()), "type": event_type, "schema_version": 1, "source": source,
+        "event_id": str(uuid4()), "type": event_type, "schema_version": CATALOG[event_type].current_version, "source": source,
         "position": position, "previous_position": position - 1 or None,
         "occurred_at": datetime.now(timezone.utc).isoformat(),
         "actor": {"id": str(uuid4()), "role": "drc", "name": "省发展改革委"},

@@ -55,7 +55,7 @@ class World:
             payload={"base_id": base_id, "name": name, "kind": kind,
                      "region": {"city": city, "county": county},
                      "competent_department": "山西省教育厅", "batch_id": batch_id,
-                     "contact": {"name": "张三", "phone": "0351-7010000", "email": None}})
+                     "contacts": [{"name": "张三", "phone": "0351-7010000", "email": None, "role": "primary"}]})
         assert self.app.receive(event)
         return base_id
 

@@ -132,3 +132,35 @@ def test_docs_events_md_is_generated_from_the_contracts():
 
     document = Path(__file__).resolve().parents[2] / "docs" / "events.md"
     assert document.read_text(encoding="utf-8") == render(), "run: sc docs-events > docs/events.md"
+
+
+def test_a_v1_base_declared_is_read_as_v2_with_its_contact_as_primary():
+    from services.contracts import CATALOG
+
+    v1 = {"event_id": str(uuid4()), "type": "BaseDeclared", "schema_version": 1,
+          "source": "registry", "position": 1, "previous_position": None,
+          "occurred_at": "2017-05-01T10:00:00+08:00",
+          "actor": {"id": str(uuid4()), "role": "applicant", "name": ""},
+          "correlation_id": str(uuid4()),
+          "payload": {**{k: v for k, v in CATALOG["BaseDeclared"].example.items() if k != "contacts"},
+                      "contact": {"name": "王老师", "phone": "0351-7010000", "email": None}}}
+    event = load_event(v1)
+    assert event.schema_version == 2
+    assert event.payload["contacts"] == [{"name": "王老师", "phone": "0351-7010000", "email": None,
+                                          "role": "primary"}]
+    assert event.to_message()["schema_version"] == 2
+    v1["payload"]["contacts"] = []
+    with pytest.raises(ContractViolation) as caught:  # v1 has no contacts field
+        load_event(v1)
+    assert "contacts" in caught.value.messages["payload"]
+
+
+def test_a_declaration_needs_exactly_one_primary_contact():
+    from services.contracts.registry import BaseDeclaredV2
+    from services.contracts import CATALOG
+
+    payload = dict(CATALOG["BaseDeclared"].example)
+    payload["contacts"] = [{**c, "role": "deputy"} for c in payload["contacts"]]
+    with pytest.raises(ValidationError) as caught:
+        BaseDeclaredV2().load(payload)
+    assert "contacts" in caught.value.messages

@@ -22,7 +22,7 @@ TARGETS = [{"metric": "patents", "value": "20", "due": "2018-12-31"}]
 def new_base(batch_id=None) -> Base:
     return Base(name="太原理工大学", kind="university", region={"city": "太原市", "county": "万柏林区"},
                 competent_department="山西省教育厅", batch_id=batch_id or uuid4(),
-                contact={"name": "李四", "phone": "0351-6010000", "email": None},
+                contacts=[{"name": "李四", "phone": "0351-6010000", "email": None, "role": "primary"}],
                 declared_by=APPLICANT.id, ctx=APPLICANT.context())
 
 
