@@ -29,6 +29,10 @@ class FundingApplication(ServiceApplication):
     # random pause (see retry_on_conflict). Set from the config section ``funding``.
     conflict_attempts = 30
     conflict_backoff_seconds = 0.02
+    # Every allocation and every return of money is an event of its envelope, so an
+    # envelope's history grows all year and every allocation loads it: a snapshot every
+    # 50 events bounds that load (bench/snapshots.py measures it).
+    snapshotting_intervals = {Envelope: 50}
 
     def construct_views(self):
         return [FundingLedger()]
