@@ -7,6 +7,8 @@
     sc queues [--json]         queue depths, dead letters, relay and consumer lags
     sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
     sc audit --base ID [--csv] who did what, when, why, across all services
+    sc status --as-of D        every base's status of record as it stood at D
+    sc recompute --policy P    which bases the whole history puts elsewhere under P
     sc verify registry         walk a service's hash-chained log, name a broken link
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
@@ -307,6 +309,45 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    """Statuses of record as they stood at a moment (the registry's history, folded)."""
+    import json
+    from datetime import datetime
+    from uuid import UUID
+
+    from services.backbone import console
+    from services.backbone.audit import jsonable
+
+    moment = datetime.fromisoformat(args.as_of)
+    if moment.tzinfo is None:
+        raise SystemExit("--as-of needs a timezone, e.g. 2018-07-01T00:00:00+08:00")
+    app = _open_app(_config(), "registry")
+    rows = app.statuses_as_of(moment, UUID(args.base) if args.base else None)
+    if args.json:
+        print(json.dumps(jsonable(rows), ensure_ascii=False, indent=2))
+    else:
+        print(console.table([{**r, "since": r["since"].isoformat()[:19]} for r in rows],
+                            ["name", "kind", "status", "since"]))
+    return 0
+
+
+def cmd_recompute(args) -> int:
+    """Which bases the whole history would put elsewhere under another policy version."""
+    import json
+
+    from services.backbone import console
+    from services.backbone.audit import jsonable
+
+    result = _open_app(_config(), "evaluation").recompute(args.policy)
+    if args.json:
+        print(json.dumps(jsonable(result), ensure_ascii=False, indent=2))
+    else:
+        print(f"under {result['policy_version']}: {len(result['changed'])} of "
+              f"{len(result['bases'])} bases would be in another status")
+        print(console.table(result["changed"], ["name", "status_now", "status_under_policy"]))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
 
@@ -356,6 +397,17 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--csv", action="store_true")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(fn=cmd_audit)
+
+    status = commands.add_parser("status", help="statuses of record as of a moment")
+    status.add_argument("--as-of", required=True, help="ISO time with zone")
+    status.add_argument("--base", help="one base id")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(fn=cmd_status)
+
+    recompute = commands.add_parser("recompute", help="statuses under another policy version")
+    recompute.add_argument("--policy", required=True, help="e.g. adjustment-2019.1")
+    recompute.add_argument("--json", action="store_true")
+    recompute.set_defaults(fn=cmd_recompute)
 
     verify = commands.add_parser("verify", help="check a service's hash-chained log")
     verify.add_argument("service")

@@ -1,6 +1,7 @@
 """The evaluation application: batches and selection, evaluators and scores, metrics,
 evaluation rounds and the decisions they lead to. Reads are in ``queries.py``."""
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable
 from uuid import UUID
@@ -112,7 +113,8 @@ class EvaluationApplication(Queries, ServiceApplication):
         scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
-            decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored)
+            decision = replace(selection_decision(batch, row, certified=row["base_id"] in chosen,
+                                                  scored=scored), decided_at=self.clock())
             base = self._get(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -193,7 +195,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         if self.clock() > deadline:
             raise RuleViolation(f"The rectification deadline of {base.name} has passed; the base "
                                 "is due to be revoked.")
-        decision = self.catalogue.policy(base.decisions[-1].policy_version).rectified(deadline, note)
+        decision = self.catalogue.policy(base.decisions[-1].policy_version).rectified(deadline, note, at=self.clock())
         base.adjust(decision, ctx=ctx)
         self.save(base)
         return decided(base, ctx)
@@ -229,7 +231,8 @@ class EvaluationApplication(Queries, ServiceApplication):
         if batch.concluded:
             base.adjust(Decision(from_status="declared", to_status="not_selected", basis="selection",
                                  reason=f"申报送达时{batch.name}评选认定已结束，未参加本批评选",
-                                 batch_id=batch.id), ctx=SYSTEM_ACTOR.context(event.correlation_id))
+                                 batch_id=batch.id, decided_at=self.clock()),
+                        ctx=SYSTEM_ACTOR.context(event.correlation_id))
         processing.collect_events(base)
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -286,8 +289,9 @@ def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int)
 
 def decided(base: Base, ctx: Context) -> dict:
     """The decision just taken on a base, in the form the decisions view gives it."""
-    return {**base.decisions[-1].as_dict(), "base_id": base.id, "name": base.name,
-            "decided_at": base.modified_on, "decided_by": ctx.as_dict()}
+    decision = base.decisions[-1]
+    return {**decision.as_dict(), "base_id": base.id, "name": base.name,
+            "decided_at": decision.decided_at or base.modified_on, "decided_by": ctx.as_dict()}
 
 
 def graded_row(base_id: UUID, result: Graded) -> dict:

@@ -186,12 +186,13 @@ class Base(Aggregate):
     def _adjusted(self, from_status: str, to_status: str, reason: str, basis: str,
                   batch_id: UUID | None, round_id: UUID | None, score: Decimal | None,
                   grade: str | None, rubric_version: str | None, policy_version: str | None,
-                  rectification_deadline: datetime | None, ctx: Context) -> None:
+                  rectification_deadline: datetime | None, ctx: Context,
+                  decided_at: datetime | None = None) -> None:
         self.decisions.append(Decision(
             from_status=from_status, to_status=to_status, reason=reason, basis=basis,
             batch_id=batch_id, round_id=round_id, score=score, grade=grade,
             rubric_version=rubric_version, policy_version=policy_version,
-            rectification_deadline=rectification_deadline))
+            rectification_deadline=rectification_deadline, decided_at=decided_at))
 
     # -- metrics ---------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ class Decision:
     rubric_version: str | None = None
     policy_version: str | None = None
     rectification_deadline: datetime | None = None
+    decided_at: datetime | None = None  # when it took effect, on the service's clock
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,14 +157,15 @@ class AdjustmentPolicy:
             reason=_evaluation_reason(status, to_status, result, deadline),
             basis="evaluation", round_id=result.round_id, score=result.score,
             grade=result.grade, rubric_version=result.rubric_version,
-            policy_version=self.version, rectification_deadline=deadline)
+            policy_version=self.version, rectification_deadline=deadline, decided_at=at)
 
-    def rectified(self, deadline: datetime, note: str) -> Decision:
+    def rectified(self, deadline: datetime, note: str, at: datetime) -> Decision:
         """The DRC accepted a warned base's rectification before its deadline."""
         reason = f"整改已于期限（{chinese_date(deadline)}）前通过省发展改革委验收"
         return Decision(from_status="warned", to_status=self.rectification_accepted,
                         reason=f"{reason}：{note}" if note else reason, basis="rectification",
-                        policy_version=self.version, rectification_deadline=deadline)
+                        policy_version=self.version, rectification_deadline=deadline,
+                        decided_at=at)
 
     def missed(self, deadline: datetime) -> Decision:
         """A warned base whose rectification deadline passed without acceptance."""
@@ -171,7 +173,7 @@ class AdjustmentPolicy:
                         reason=f"未在整改期限（{chinese_date(deadline)}）前完成整改并通过验收，"
                                f"{_OUTCOME[self.deadline_missed]}",
                         basis="deadline", policy_version=self.version,
-                        rectification_deadline=deadline)
+                        rectification_deadline=deadline, decided_at=deadline)
 
 
 _OUTCOME = {

@@ -12,6 +12,7 @@ from services.backbone.errors import Forbidden, NotFound, RuleViolation
 
 from .domain import Base, Round
 from .policy import Graded
+from .recompute import changes, recompute as recompute_history
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 OVERSEERS = ("drc", "department", "ops")
@@ -129,6 +130,15 @@ class Queries:
                          "changed": proposed.to_status != actual["to_status"]})
         return {"round_id": round_id, "applied_policy_version": evaluation.policy_version,
                 "policy_version": policy.version, "decisions": rows}
+
+    def recompute(self, policy_version: str) -> dict:
+        """Every base's status as the whole history would have decided it under
+        another policy version, beside its status of record. Writes nothing."""
+        policy = self.catalogue.policy(policy_version)
+        replays = recompute_history((event for _, event in self.all_events()), policy, self.clock())
+        rows = changes(replays)
+        return {"policy_version": policy.version, "bases": rows,
+                "changed": [row for row in rows if row["changed"]]}
 
     def rubrics(self) -> list:
         return sorted(self.catalogue.rubrics.values(), key=lambda r: r.version)

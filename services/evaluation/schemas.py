@@ -125,6 +125,27 @@ class WhatIfQuery(Strict):
     policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class RecomputeQuery(Strict):
+    """GET /recompute?policy_version="""
+
+    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RecomputedBaseOut(Schema):
+    base_id = fields.UUID()
+    name = fields.String()
+    status_now = fields.String()
+    status_under_policy = fields.String()
+    changed = fields.Boolean()
+    decisions_under_policy = fields.List(fields.Dict())
+
+
+class RecomputeOut(Schema):
+    policy_version = fields.String()
+    bases = fields.List(fields.Nested(RecomputedBaseOut))
+    changed = fields.List(fields.Nested(RecomputedBaseOut))
+
+
 class RectificationRequest(Strict):
     """POST /bases/<id>/rectification"""
 

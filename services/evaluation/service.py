@@ -15,6 +15,7 @@ from services.backbone.consumer import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.errors import BadRequest
+from services.backbone.audit import jsonable
 from services.backbone.eventlog import PublishedLog
 from services.backbone.ops import OperationsEndpoints
 
@@ -25,7 +26,8 @@ from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequ
                       DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
                       MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
                       RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
-                      ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery)
+                      ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery,
+                      RecomputeOut, RecomputeQuery)
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +336,22 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """What another policy version would have decided on a closed round; writes nothing."""
         data = validated(WhatIfQuery(), query)
         return WhatIfOut().dump(self.app.what_if(_uuid(round_id), data["policy_version"]))
+
+
+    @http("GET", "/recompute", roles=OVERSEERS)
+    def http_recompute(self, request):
+        return self.recompute(**request.args.to_dict())
+
+    @rpc(roles=OVERSEERS)
+    def recompute(self, **query):
+        """Which bases the whole history would put in another status under another
+        policy version (e.g. a draft of new rules); writes nothing."""
+        data = validated(RecomputeQuery(), query)
+        result = self.app.recompute(data["policy_version"])
+        out = RecomputeOut().dump(result)
+        for row in out["bases"] + out["changed"]:
+            row["decisions_under_policy"] = jsonable(row["decisions_under_policy"])
+        return out
 
 
 def _uuid(value) -> UUID:

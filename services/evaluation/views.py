@@ -117,7 +117,7 @@ class Standings(View):
                 "declared_at": event.timestamp, "history": [], "decisions": [], "reports": {}}
         elif isinstance(event, Base.Adjusted):
             row = self.rows[event.originator_id]
-            decision = Decision(**{k: getattr(event, k) for k in Decision.__dataclass_fields__})
+            decision = Decision(**{k: getattr(event, k, None) for k in Decision.__dataclass_fields__})
             row["history"].append(decision)
             row["decisions"].append({**decision.as_dict(), "base_id": row["base_id"],
                                      "name": row["name"], "decided_at": event.timestamp,

@@ -136,6 +136,24 @@ class RegistryApplication(ServiceApplication):
             raise field_error("batch_id", f"{batch_id} is not a declaration batch")
         return batch
 
+    def statuses_as_of(self, moment: datetime, base_id: UUID | None = None) -> list[dict]:
+        """The status of record of every base (or one) as it stood at ``moment``: its
+        history folded up to then. Writes nothing."""
+        rows: dict[UUID, dict] = {}
+        for _, event in self.all_events():
+            if event.timestamp > moment or (base_id is not None and event.originator_id != base_id):
+                continue
+            if isinstance(event, Base.Declared):
+                rows[event.originator_id] = {
+                    "base_id": event.originator_id, "name": event.name, "kind": event.kind,
+                    "region": event.region, "batch_id": event.batch_id,
+                    "status": "declared", "since": event.timestamp}
+            elif isinstance(event, Base.StatusRecorded) and event.originator_id in rows:
+                rows[event.originator_id].update(status=event.to_status, since=event.timestamp)
+        if base_id is not None and base_id not in rows:
+            raise NotFound(f"Base {base_id} had not been declared at {moment.isoformat()}.")
+        return sorted(rows.values(), key=lambda row: row["name"])
+
     def base_history(self, base_id: UUID) -> list[dict]:
         """Every recorded event of a base: what, when, who, why."""
         self.get_base(base_id)

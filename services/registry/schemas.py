@@ -65,6 +65,23 @@ class ListQuery(Strict):
     batch_id = fields.UUID()
 
 
+class AsOfQuery(Strict):
+    """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]"""
+
+    as_of = Timestamp(required=True)
+    base_id = fields.UUID(load_default=None)
+
+
+class StatusAsOfOut(Schema):
+    base_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    region = fields.Nested(RegionSchema)
+    batch_id = fields.UUID()
+    status = fields.String()
+    since = Timestamp()
+
+
 class PlanOut(Schema):
     version = fields.Integer()
     tasks = fields.List(fields.Nested(PlanTaskSchema))

@@ -16,6 +16,7 @@ from services.backbone.errors import BadRequest
 from .application import RegistryApplication
 from .schemas import (
     ApprovalRequest,
+    AsOfQuery,
     BaseOut,
     BaseRowOut,
     BatchOut,
@@ -23,6 +24,7 @@ from .schemas import (
     HistoryEntryOut,
     ListQuery,
     PlanRequest,
+    StatusAsOfOut,
 )
 
 DECLARERS = ("applicant", "drc")
@@ -91,6 +93,17 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         return BaseOut().dump(base)
 
     # -- queries --------------------------------------------------------------------------
+
+    @http("GET", "/bases/status")
+    def http_statuses_as_of(self, request):
+        return self.statuses_as_of(**request.args.to_dict())
+
+    @rpc
+    def statuses_as_of(self, **query):
+        """Every base's status of record (or one base's) as it stood at ``as_of``."""
+        data = validated(AsOfQuery(), query)
+        rows = self.app.statuses_as_of(data["as_of"], data["base_id"])
+        return {"as_of": data["as_of"].isoformat(), "bases": StatusAsOfOut(many=True).dump(rows)}
 
     @http("GET", "/bases/<uuid:base_id>")
     def http_get_base(self, request, base_id):
