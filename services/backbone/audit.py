@@ -1,6 +1,7 @@
 """Events as audit entries: what happened, when, who did it, in which capacity, and why."""
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import date, datetime
@@ -33,11 +34,16 @@ def describe_event(event) -> dict:
 
 
 def jsonable(value):
-    """Plain JSON types for audit data: UUIDs, money and times as strings."""
+    """Plain JSON types for audit data and read models: UUIDs, money and times as
+    strings, dataclasses as dicts, sets as sorted lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((jsonable(v) for v in value), key=str)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (UUID, Decimal)):
