@@ -22,6 +22,10 @@ run: venv broker
 test: venv broker database
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## chaos: the reliability suite in full (longer runs, more commands, more kills)
+chaos: venv broker database
+	SC_CHAOS=full $(PY) -m pytest tests/reliability -s $(PYTEST_ARGS)
+
 ## token ROLE=drc NAME=...: print a bearer token for the local platform
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)
