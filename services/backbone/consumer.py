@@ -30,7 +30,6 @@ import socket
 import time
 import traceback
 from datetime import datetime, timezone
-from functools import partial
 
 import eventlet
 from eventlet.queue import LightQueue

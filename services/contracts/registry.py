@@ -31,6 +31,22 @@ class BaseDeclaredV1(Strict):
     contact = fields.Nested(ContactSchema, required=True)
 
 
+class Declaration(Strict):
+    """What a declaration says since version 2 (the API's request adds nothing to it)."""
+
+    name = Name()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    region = fields.Nested(RegionSchema, required=True)
+    competent_department = Name()
+    batch_id = fields.UUID(required=True)
+    contacts = fields.List(fields.Nested(lambda: DeclaredContactSchema()), required=True,
+                           validate=validate.Length(min=1, max=5))
+
+    @validates_schema
+    def _one_primary(self, data, **kwargs):
+        check_one_primary(data.get("contacts") or [])
+
+
 @contract("PlanFiled", source="registry", version=1, example={
     "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
     "plan_version": 1,
@@ -83,7 +99,7 @@ def check_one_primary(contacts: list[dict]) -> None:
         {"name": "李老师", "phone": "0351-7010001", "email": None, "role": "deputy"},
     ],
 })
-class BaseDeclaredV2(Strict):
+class BaseDeclaredV2(Declaration):
     """A region, university/research institute or enterprise declared a base (申报) in a batch.
 
     Version 2 (2018): a declaration names its primary contact and up to four deputies
@@ -91,17 +107,6 @@ class BaseDeclaredV2(Strict):
     a base whose one contact had left. Version 1 events are read as a single primary."""
 
     base_id = fields.UUID(required=True)
-    name = Name()
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    region = fields.Nested(RegionSchema, required=True)
-    competent_department = Name()
-    batch_id = fields.UUID(required=True)
-    contacts = fields.List(fields.Nested(DeclaredContactSchema), required=True,
-                           validate=validate.Length(min=1, max=5))
-
-    @validates_schema
-    def _one_primary(self, data, **kwargs):
-        check_one_primary(data.get("contacts") or [])
 
 
 @upcaster("BaseDeclared", from_version=1)

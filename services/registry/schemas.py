@@ -1,6 +1,6 @@
 """Request and response shapes of the registry's HTTP and RPC API."""
 
-from marshmallow import Schema, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, fields, pre_load, validate
 
 from services.backbone.audit import jsonable
 from services.contracts.common import (
@@ -10,22 +10,14 @@ from services.contracts.common import (
     Strict,
     TargetSchema,
 )
-from services.contracts.fields import Name, Timestamp
-from services.contracts.registry import DeclaredContactSchema, check_one_primary
+from services.contracts.fields import Timestamp
+from services.contracts.registry import Declaration, DeclaredContactSchema
 from services.contracts.vocabulary import KINDS, STATUSES
 
 
-class DeclareRequest(Strict):
-    """POST /bases. ``contacts`` lists the primary contact and any deputies; a client
-    written before 2018 may still send a single ``contact``, taken as the primary."""
-
-    name = Name()
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    region = fields.Nested(RegionSchema, required=True)
-    competent_department = Name()
-    batch_id = fields.UUID(required=True)
-    contacts = fields.List(fields.Nested(DeclaredContactSchema), required=True,
-                           validate=validate.Length(min=1, max=5))
+class DeclareRequest(Declaration):
+    """POST /bases: the declaration as published (BaseDeclared v2) without its id. A
+    client written before 2018 may still send a single ``contact``, taken as primary."""
 
     @pre_load
     def _single_contact_of_old_clients(self, data, **kwargs):
@@ -34,10 +26,6 @@ class DeclareRequest(Strict):
             contact = data.pop("contact")
             data["contacts"] = [{**contact, "role": "primary"} if isinstance(contact, dict) else contact]
         return data
-
-    @validates_schema
-    def _one_primary(self, data, **kwargs):
-        check_one_primary(data.get("contacts") or [])
 
 
 class PlanRequest(Strict):

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
-import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 

@@ -10,7 +10,6 @@ import requests
 
 from services.backbone import monitor
 from services.backbone.config import PROJECT_ROOT, merge
-from services.backbone.context import stable_id
 from services.backbone.deadletters import DeadLetterRecord
 from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.domain import Base

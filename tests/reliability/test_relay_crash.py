@@ -8,7 +8,6 @@ import requests
 from services.backbone.store import store_env
 from services.backbone.topology import inbox_queue_name
 from services.registry.application import RegistryApplication
-from tests.integration.conftest import open_batch
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.fixtures import declaration
 from tests.support.platform import wait_until
