@@ -44,6 +44,10 @@ class Actor:
     def speaks_for(self, base_id: UUID) -> bool:
         return base_id in self.base_ids
 
+    def represents(self, base_id: UUID, declared_by: UUID) -> bool:
+        """The base's own applicant: the one that declared it, or one whose token names it."""
+        return self.role == "applicant" and (self.id == declared_by or self.speaks_for(base_id))
+
     def governs(self, region: dict[str, str]) -> bool:
         return self.region is not None and self.region == (region["city"], region["county"])
 

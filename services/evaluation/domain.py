@@ -171,7 +171,7 @@ class Base(Aggregate):
 
     def is_represented_by(self, actor: Actor) -> bool:
         """The applicant that declared the base, or one whose token names the base."""
-        return actor.role == "applicant" and (actor.id == self.declared_by or actor.speaks_for(self.id))
+        return actor.represents(self.id, self.declared_by)
 
     # -- decisions ---------------------------------------------------------------------------
 
