@@ -51,15 +51,20 @@ def cmd_run_all(args) -> int:
     for name in SERVICE_CLASSES:
         port = config["services"][name]["http_port"]
         print(f"  {name:<14} http://{config['services']['host']}:{port}")
+    # Each child in its own session: Ctrl-C reaches this supervisor only, which stops
+    # every service once (a service signalled twice would start stopping twice).
     children = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
+        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name],
+                               start_new_session=True)
         for name in SERVICE_CLASSES
     }
-    stopping = False
+    stopping = 0.0
 
     def stop(*_):
         nonlocal stopping
-        stopping = True
+        if stopping:
+            return
+        stopping = time.monotonic()
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -68,6 +73,9 @@ def cmd_run_all(args) -> int:
     signal.signal(signal.SIGINT, stop)
     status = 0
     while children:
+        if stopping and time.monotonic() - stopping > 60:  # a service that will not stop
+            for child in children.values():
+                child.kill()
         for name, child in list(children.items()):
             code = child.poll()
             if code is not None:
