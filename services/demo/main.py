@@ -11,21 +11,13 @@ import warnings
 from .actors import Api, Cast
 from .launcher import Launcher
 from .mailbox import Mailbox
+from .options import DESCRIPTION, add_arguments
 from .polling import DemoFailed
 from .programme import Programme
 from .receiver import WebhookReceiver
 from .report import collect, settle
 from .tables import render
 from .story import play
-
-
-def parser() -> argparse.ArgumentParser:
-    arguments = argparse.ArgumentParser(
-        prog="sc demo", description="Replay the 2017 programme on the real services (make demo).")
-    arguments.add_argument("--json", action="store_true", help="print the final report as JSON")
-    arguments.add_argument("--keep", action="store_true",
-                           help="keep the run's stores and service logs under var/demo/")
-    return arguments
 
 
 def _stop_on_sigterm() -> None:
@@ -36,7 +28,12 @@ def _stop_on_sigterm() -> None:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    arguments = add_arguments(argparse.ArgumentParser(prog="sc demo", description=DESCRIPTION))
+    return run(arguments.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """The demo with parsed options; the exit status (130 when interrupted)."""
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko's RPC client
     _stop_on_sigterm()
     started = time.monotonic()
