@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -44,6 +45,8 @@ def jsonable(value):
         return str(value)
     if isinstance(value, Context):
         return jsonable(value.as_dict())
+    if is_dataclass(value) and not isinstance(value, type):  # e.g. a read model's entries
+        return jsonable(asdict(value))
     return value
 
 
