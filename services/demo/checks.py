@@ -14,6 +14,7 @@ TIME_LIMIT_SECONDS = 120
 def checks(report: dict, elapsed: float) -> list[dict]:
     found = [*selection_checks(report["bases"]), *budget_checks(report),
              *notification_checks(report["notifications"]), queue_check(report["queues"]),
+             integrity_check(report["integrity"]),
              ("两分钟内完成", elapsed < TIME_LIMIT_SECONDS, f"{elapsed:.1f} 秒")]
     return [{"check": name, "ok": bool(ok), "detail": detail} for name, ok, detail in found]
 
@@ -82,3 +83,9 @@ def queue_check(queues: dict) -> tuple:
     return ("无死信、无告警、积压为 0", queues["dead_letters"] == 0 and not queues["alerts"]
             and all(lag == 0 for lag in lags),
             f"死信 {queues['dead_letters']}，告警 {len(queues['alerts'])}")
+
+
+def integrity_check(integrity: dict) -> tuple:
+    intact = [s for s, r in integrity.items() if r["chain_intact"] and r["rebuild_identical"]]
+    return ("日志哈希链完整，读模型重建与在线一致", len(intact) == len(integrity) == 4,
+            f"{len(intact)}/{len(integrity)} 个服务")

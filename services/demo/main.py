@@ -71,4 +71,4 @@ def _play(launcher: Launcher, mailbox: Mailbox, started: float, progress) -> dic
     with WebhookReceiver() as receiver:
         play(programme, receiver)
         settle(programme, launcher)
-        return collect(programme, launcher, receiver, mailbox, time.monotonic() - started)
+        return collect(programme, launcher, receiver, mailbox)

@@ -70,6 +70,11 @@ def queues_table(report: dict) -> str:
         rows.append({"service": service, "relay": lags["relay"],
                      "consumers": "，".join(f"{k} {v}" for k, v in lags.items() if k != "relay") or "—"})
     headers = {"service": "服务", "relay": "发布积压", "consumers": "消费积压"}
+    for row in rows:
+        checked = report["integrity"].get(row["service"], {})
+        row["log"] = (f"{checked['records']} 条，哈希链{'完整' if checked['chain_intact'] else '断裂'}，"
+                      f"重建{'一致' if checked['rebuild_identical'] else '不一致'}") if checked else ""
+    headers = {**headers, "log": "日志核查"}
     alerts = "\n".join(f"  ! {alert}" for alert in queues["alerts"]) or "  无告警"
     return (f"{len(queues['queues'])} 个队列，死信 {queues['dead_letters']} 条"
             f"（数据来自 {queues['figures_from']}）\n" + table(rows, list(headers), headers)
