@@ -68,7 +68,10 @@ def _play(launcher: Launcher, mailbox: Mailbox, started: float, progress) -> dic
               on_error=launcher.check_running)
     programme = Programme(api=api, cast=Cast(launcher.secret), out=progress, started=started)
     programme.step("服务已就绪：" + "，".join(f"{name} :{port}" for name, port in launcher.ports.items()))
-    with WebhookReceiver() as receiver:
-        play(programme, receiver)
-        settle(programme, launcher)
-        return collect(programme, launcher, receiver, mailbox)
+    try:
+        with WebhookReceiver() as receiver:
+            play(programme, receiver)
+            settle(programme, launcher)
+            return collect(programme, launcher, receiver, mailbox)
+    finally:
+        api.close()

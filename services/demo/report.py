@@ -15,7 +15,6 @@ from decimal import Decimal
 from services.backbone import monitor
 from services.backbone.config import PROJECT_ROOT
 from services.backbone.runner import SERVICE_CLASSES
-
 from services.registry.fixtures import first_batch
 
 from .checks import checks
@@ -76,11 +75,9 @@ def bases_report(p: Programme) -> list[dict]:
     """Every base: registry's status of record and plan, evaluation's decisions, and
     funding's money."""
     batch_names = {batch_id: name for name, batch_id in p.batches.items()}
-    decided = Counter()
     history: dict[str, list[str]] = {}
     for decision in p.api.get(p.drc, "evaluation", "/decisions")["decisions"]:
         history.setdefault(decision["base_id"], []).append(decision["to_status"])
-        decided[decision["to_status"]] += 1
     rows = []
     for row in p.api.get(p.drc, "registry", "/bases")["bases"]:
         money = _money_of(p, row["base_id"]) if row["filed_version"] else {}
