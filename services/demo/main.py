@@ -16,8 +16,8 @@ from .polling import DemoFailed
 from .programme import Programme
 from .receiver import WebhookReceiver
 from .report import collect, settle
-from .tables import render
 from .story import play
+from .tables import render
 
 
 def _stop_on_sigterm() -> None:
