@@ -28,6 +28,21 @@ from .polling import DemoFailed, wait_for
 DEMO_ROOT = PROJECT_ROOT / "var" / "demo"
 VHOST_PREFIX = "sc-demo-"
 
+# What each service process runs first: it asks Linux for SIGTERM should the demo die
+# without stopping it (killed with SIGKILL, say), then becomes the service. The demo
+# starts it in a session of its own, so that Ctrl-C reaches the demo alone, which then
+# stops the services in order.
+SERVICE_PROCESS = """\
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+except (AttributeError, OSError):
+    pass  # not Linux: a service orphaned by a killed demo has to be stopped by hand
+if os.getppid() != int(sys.argv[2]):
+    sys.exit("the demo is gone")
+os.execv(sys.executable, [sys.executable, "-m", "services.cli", "run", sys.argv[1]])
+"""
+
 
 def free_port() -> int:
     """A port nothing listens on now, chosen by the kernel (never 8101-8104 in use)."""
@@ -133,9 +148,8 @@ class Launcher:
         for name in SERVICE_CLASSES:
             log_file = open(self.directory / "logs" / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "run", name], cwd=PROJECT_ROOT,
-                env=environ, stdout=log_file, stderr=subprocess.STDOUT,
-                start_new_session=True)  # Ctrl-C reaches the demo, which stops them in order
+                [sys.executable, "-c", SERVICE_PROCESS, name, str(os.getpid())], cwd=PROJECT_ROOT,
+                env=environ, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
             log_file.close()
         for name in SERVICE_CLASSES:
             wait_for(lambda name=name: self._healthy(name), timeout=60,
