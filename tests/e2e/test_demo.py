@@ -23,15 +23,19 @@ TIME_LIMIT = 120
 def demo():
     """Runs the demo once; every test reads its exit status, time and report."""
     started = time.monotonic()
-    finished = subprocess.run([sys.executable, "-m", "services.demo", "--json"], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=280)
+    process = subprocess.Popen([sys.executable, "-m", "services.demo", "--json"], cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # as Ctrl-C: the demo stops its services and deletes its vhost
+        stdout, stderr = process.communicate(timeout=60)
     elapsed = time.monotonic() - started
     try:
-        report = json.loads(finished.stdout)
+        report = json.loads(stdout)
     except ValueError:
-        pytest.fail(f"no JSON report (exit {finished.returncode}):\n{finished.stderr[-4000:]}")
-    return {"exit": finished.returncode, "elapsed": elapsed, "report": report,
-            "progress": finished.stderr}
+        pytest.fail(f"no JSON report (exit {process.returncode}):\n{stderr[-4000:]}")
+    return {"exit": process.returncode, "elapsed": elapsed, "report": report, "progress": stderr}
 
 
 def bases(demo, **match) -> list[dict]:
