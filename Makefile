@@ -25,7 +25,7 @@ test: venv broker database
 ## demo: replay the 2017 programme on fresh services of its own (vhost, ports, stores), then
 ## print the bases, the budget, the notifications and queue health; ARGS=--json for scripts
 demo: venv broker
-	$(PY) -m services.demo $(ARGS)
+	@$(PY) -m services.demo $(ARGS)
 
 ## token ROLE=drc NAME=...: print a bearer token for the local platform
 token: venv
