@@ -26,6 +26,11 @@ test: venv broker database
 chaos: venv broker database
 	SC_CHAOS=full $(PY) -m pytest tests/reliability -s $(PYTEST_ARGS)
 
+## demo: replay the 2017 programme on fresh services of its own (vhost, ports, stores), then
+## print the bases, the budget, the notifications and queue health; ARGS=--json for scripts
+demo: venv broker
+	@$(PY) -m services.demo $(ARGS)
+
 ## token ROLE=drc NAME=...: print a bearer token for the local platform
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)

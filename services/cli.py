@@ -12,6 +12,7 @@
     sc verify registry         walk a service's hash-chained log, name a broken link
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
+    sc demo [--json] [--keep]  replay the 2017 programme on fresh services (make demo)
 """
 
 import argparse
@@ -193,6 +194,13 @@ def cmd_dlq(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    """The demo starts its own services, vhost and stores: no config needed."""
+    from services.demo.main import run
+
+    return run(args)
+
+
 def cmd_broker_definitions(args) -> int:
     import json
 
@@ -358,6 +366,8 @@ def cmd_recompute(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
+    from services.demo.options import DESCRIPTION as DEMO_DESCRIPTION
+    from services.demo.options import add_arguments as add_demo_arguments
 
     top = argparse.ArgumentParser(prog="sc", description="双创示范基地 platform")
     commands = top.add_subparsers(dest="command", required=True)
@@ -431,6 +441,10 @@ def parser() -> argparse.ArgumentParser:
     defs.set_defaults(fn=cmd_broker_definitions)
     init = commands.add_parser("broker-init", help="import the definitions into the broker")
     init.set_defaults(fn=cmd_broker_init)
+
+    demo = add_demo_arguments(commands.add_parser("demo", help=DEMO_DESCRIPTION,
+                                                  description=DEMO_DESCRIPTION))
+    demo.set_defaults(fn=cmd_demo)
 
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)

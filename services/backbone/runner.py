@@ -1,9 +1,7 @@
 """Runs one service in this process (``sc run registry``). Call after monkey-patching."""
 
-import errno
 import importlib
 import logging.config
-import signal
 
 SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
@@ -22,36 +20,63 @@ def service_class(name: str):
 
 
 def run_service(name: str, config: dict) -> None:
-    """Runs the service until SIGTERM or Ctrl-C. Unlike ``nameko run``, a second signal
-    while stopping does not start a second stop (which fails half-way and hangs): the
-    first one stops gracefully, and the process exits when that is done."""
-    import eventlet
+    """Runs the service until SIGTERM or Ctrl-C, like ``nameko run``, but stops it once:
+    on the first of those signals, and only after it has finished starting. (``nameko
+    run`` began one more stop per signal, and a stop during start-up: Ctrl-C on ``make
+    run`` sends SIGINT and SIGTERM to every service, a second stop fails inside nameko,
+    a stop during start-up leaves a queue consumer running, and either way the process
+    never exits.)"""
     from nameko.runners import ServiceRunner
 
     from .broker import nameko_config
 
     settings = nameko_config(config, name)
     logging.config.dictConfig(settings["LOGGING"])
-    log = logging.getLogger(__name__)
-    log.info("starting %s (store: %s, broker: %s, http: %s)", name, config["store"]["backend"],
-             config["broker"]["url"].rsplit("@", 1)[-1], settings["WEB_SERVER_ADDRESS"])
+    logging.getLogger(__name__).info(
+        "starting %s (store: %s, broker: %s, http: %s)", name, config["store"]["backend"],
+        config["broker"]["url"].rsplit("@", 1)[-1], settings["WEB_SERVER_ADDRESS"])
     runner = ServiceRunner(settings)
     runner.add_service(service_class(name))
-    stopping = []
-
-    def stop(signum, frame):
-        if not stopping:  # signal handlers cannot block: stop in a green thread
-            stopping.append(signum)
-            eventlet.spawn_n(runner.stop)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    started = _stop_once_on_signal(runner)
     runner.start()
+    started.send()
+    _wait_until_stopped(runner)
+
+
+def _stop_once_on_signal(runner):
+    """SIGTERM and SIGINT stop the runner: the first of them, once it has started (send
+    the returned event then); any later one is ignored."""
+    import signal
+
+    import eventlet
+    from eventlet.event import Event
+
+    started, stopping = Event(), []
+
+    def stop_once_started():
+        started.wait()
+        runner.stop()
+
+    def on_signal(signum, frame):
+        # a signal handler runs in the hub's loop and must not block: stop in a greenlet
+        if not stopping:
+            stopping.append(signum)
+            eventlet.spawn_n(stop_once_started)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return started
+
+
+def _wait_until_stopped(runner) -> None:
+    import errno
+
+    import eventlet
+
     waiting = eventlet.spawn(runner.wait)
     while True:
         try:
-            waiting.wait()
-            return
-        except OSError as error:  # a signal interrupted the wait: keep waiting
+            return waiting.wait()
+        except OSError as error:  # a signal interrupted the hub's wait: keep waiting
             if error.errno != errno.EINTR:
                 raise

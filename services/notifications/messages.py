@@ -101,8 +101,10 @@ def base_adjusted(p: dict, names: Names) -> Notice:
 
 
 def funding_allocated(p: dict, names: Names) -> Notice:
+    # 安排 (arranged), not 拨付 (paid): the money is paid tranche by tranche, each payment
+    # its own FundingDisbursed notice; saying 拨付 here read as paying twice
     source = FUND_SOURCES.get(p["fund_source"], p["fund_source"])
-    return Notice("资金安排", f"向 {names.of_base(p['base_id'])} 拨付{source} {yuan(p['amount'])} 元"
+    return Notice("资金安排", f"为 {names.of_base(p['base_id'])} 安排{source} {yuan(p['amount'])} 元"
                               f"（{p['fiscal_year']} 年度，用途：{p['purpose']}，分 "
                               f"{len(p['tranches'])} 笔拨付）")
 

@@ -85,7 +85,9 @@ class AdjustmentOut(Schema):
     from_ = fields.String(attribute="from", data_key="from_status")
     reason = fields.String()
     basis = fields.String()
-    decision = fields.Dict()
+    # the decision as evaluation published it, loaded by its contract: a rectification
+    # deadline is a datetime, to be written in ISO 8601 like every other time
+    decision = fields.Function(lambda adjustment: jsonable(adjustment["decision"]))
 
 
 class BaseOut(Schema):

@@ -46,7 +46,7 @@ def test_a_mail_subscription_is_delivered_through_the_smtp_server(platform):
     assert message["Subject"] == "【双创示范基地】资金安排"
     assert message["X-SC-Event-Type"] == "FundingAllocated"
     text = message.get_body(("plain",)).get_content()
-    assert text.startswith("向 山西大学 拨付省级预算内资金 3,000,000.00 元")
+    assert text.startswith("为 山西大学 安排省级预算内资金 3,000,000.00 元")
     attachment = next(message.iter_attachments())
     assert json.loads(attachment.get_content())["event_id"] == allocated["event_id"]
     assert message["Message-ID"] == f"<{message['X-SC-Delivery']}@sc.test>"

@@ -65,6 +65,17 @@ def test_ties_are_broken_by_declaration_order_and_the_ranking_is_rebuilt_identic
     assert [r["base_id"] for r in fresh.ranking(batch_id)] == [best, first, second, unscored]
 
 
+def test_the_read_models_have_a_digest_and_a_rebuild_has_the_same_one(world):
+    """``sc rebuild evaluation --compare`` compares these digests; the scoreboard holds
+    its entries as dataclasses, which must hash as plain data."""
+    batch_id = world.open_batch()
+    world.scored(world.declare(batch_id), "university", [Decimal("88.5"), 90], batch_id=batch_id)
+    live = world.app.views.digest()
+    world.app.views.rebuild()
+    assert world.app.views.digest() == live
+    assert set(live["views"]) == {"Calendar", "Scoreboard", "Standings", "EvaluatorDirectory"}
+
+
 def certify(world, batch_id, base_ids=None):
     world.app.close_batch(batch_id, ctx=world.ctx())
     return world.app.certify(batch_id, base_ids=base_ids, ctx=world.ctx())

@@ -128,7 +128,7 @@ def test_funding_and_batch_events_are_named_from_what_was_noted_before(app, regi
     base_id = declare(app, registry)
     app.receive(Upstream("funding").event("FundingAllocated", funding_allocated(base_id)))
     messages = [r["message"] for r in deliveries(app)]
-    assert messages[0].startswith("向 山西大学 拨付省级预算内资金 3,000,000.00 元")
+    assert messages[0].startswith("为 山西大学 安排省级预算内资金 3,000,000.00 元")
     assert "2018年第二批 申报批次已截止申报" in messages
 
 

@@ -62,8 +62,22 @@ def test_a_warning_gives_the_rectification_deadline_in_china_time():
 
 def test_an_allocation_gives_the_amount_as_officials_write_it():
     text = notice("FundingAllocated", funding_allocated(BASE_ID, "3000000.00"), source="funding").text
-    assert text.startswith("向 山西大学 拨付省级预算内资金 3,000,000.00 元")
+    assert text.startswith("为 山西大学 安排省级预算内资金 3,000,000.00 元")
     assert "2017 年度" in text
+
+
+def test_an_allocation_is_announced_as_arranged_and_only_a_disbursement_as_paid():
+    """A finance department reads 拨付 as money paid out: an allocation that said so,
+    followed by the payment of its first tranche, read as the money going out twice."""
+    allocation = funding_allocated(BASE_ID, "4000000.00")
+    allocated = notice("FundingAllocated", allocation, source="funding").text
+    tranche = {"tranche_id": allocation["tranches"][0]["tranche_id"], "amount": "2400000.00",
+               "milestone": "建设方案备案"}
+    disbursed = {key: allocation[key] for key in
+                 ("allocation_id", "base_id", "envelope_id", "fiscal_year", "fund_source")}
+    paid = notice("FundingDisbursed", {**disbursed, **tranche}, source="funding").text
+    assert "拨付" not in allocated.split("（")[0] and "安排" in allocated
+    assert paid.startswith("已向 山西大学 拨付 2,400,000.00 元")
 
 
 def test_batches_are_named_with_their_window_and_quota():

@@ -1,0 +1,111 @@
+"""Selection and certification (评选认定) of one declaration batch, and the scoring that
+evaluation rounds share with it: the DRC opens the batch, applicants declare, the DRC
+registers and assigns evaluators from other cities, they score against the rubrics, the
+DRC closes the batch and certifies the top of the ranking within the quota."""
+
+from datetime import datetime, timedelta
+
+from services.evaluation.policy import BEIJING
+
+from . import data
+from .polling import wait_for
+from .programme import DeclaredBase, Programme
+
+
+def load_rubrics(p: Programme) -> None:
+    """The dimensions of the rubric in force for each kind, in the rubric's order."""
+    answer = p.api.get(p.drc, "evaluation", "/rubrics")
+    by_version = {rubric["version"]: rubric for rubric in answer["rubrics"]}
+    for kind, version in answer["in_force"].items():
+        p.rubrics[kind] = [d["code"] for d in by_version[version]["dimensions"]]
+
+
+def open_batch(p: Programme, name: str, quota: int) -> str:
+    """Opens a batch whose window contains now, and waits until the registry, which
+    accepts the declarations, has heard of it."""
+    now = datetime.now(BEIJING)
+    body = {"name": name, "quota": quota, "opens_at": (now - timedelta(hours=1)).isoformat(),
+            "closes_at": (now + timedelta(days=60)).isoformat()}
+    batch_id = p.api.post(p.drc, "evaluation", "/batches", body, expect=201)["batch_id"]
+    p.batches[name] = batch_id
+    wait_for(lambda: any(b["batch_id"] == batch_id
+                         for b in p.api.get(p.drc, "registry", "/batches")["batches"]),
+             what=f"the registry to hear that {name} is open")
+    return batch_id
+
+
+def declare(p: Programme, batch: str, declarations: list[dict]) -> None:
+    """Each applicant declares its base in the registry; evaluation hears of each."""
+    batch_id = p.batches[batch]
+    for index, declaration in enumerate(declarations):
+        applicant = p.cast.applicant(declaration["name"])
+        body = data.with_contact(declaration, batch_id, len(p.bases) + index)
+        base = p.api.post(applicant, "registry", "/bases", body, expect=201)
+        p.bases[declaration["name"]] = DeclaredBase(
+            base_id=base["base_id"], name=base["name"], kind=base["kind"], region=base["region"],
+            competent_department=base["competent_department"], batch=batch, applicant=applicant)
+    wait_for(lambda: p.api.get(p.drc, "evaluation", "/bases", batch_id=batch_id)["count"]
+             == len(declarations), what=f"evaluation to receive the declarations of {batch}")
+
+
+def register_evaluators(p: Programme, panel: list[tuple]) -> None:
+    """The DRC registers the panel's evaluators it has not registered yet."""
+    for name, organisation, city, county in panel:
+        if name in p.evaluators:
+            continue
+        body = {"name": name, "organisation": organisation, "region": {"city": city, "county": county}}
+        p.evaluators[name] = p.api.post(p.drc, "evaluation", "/evaluators", body,
+                                        expect=201)["evaluator_id"]
+
+
+def score(p: Programme, occasion: dict, bases: list[DeclaredBase], targets: dict,
+          panel: list[tuple], comment: str) -> tuple[int, int]:
+    """Two evaluators not from the base's city are assigned to each base and score it
+    on its rubric. Returns the number of score sheets and of evaluators who scored."""
+    register_evaluators(p, panel)
+    sheets, scorers = 0, set()
+    for index, base in enumerate(bases):
+        for rank, (name, *_rest) in enumerate(data.panel_for(base.region["city"], panel, index)):
+            evaluator_id = p.evaluators[name]
+            p.api.post(p.drc, "evaluation", "/assignments",
+                       {**occasion, "base_id": base.base_id, "evaluator_id": evaluator_id}, expect=201)
+            sheet = data.score_sheet(base.kind, targets[base.name], rank, p.rubrics[base.kind])
+            p.api.post(p.cast.evaluator(evaluator_id, name), "evaluation", "/scores",
+                       {**occasion, "base_id": base.base_id, "scores": sheet, "comment": comment},
+                       expect=201)
+            sheets += 1
+            scorers.add(name)
+    return sheets, len(scorers)
+
+
+def close_and_certify(p: Programme, batch: str) -> tuple[int, int]:
+    """Closes the batch, certifies by the ranking, and waits until the registry has
+    recorded every decision. Returns (certified, not selected)."""
+    batch_id = p.batches[batch]
+    p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/closing", expect=201)
+    decisions = p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/certification", {},
+                           expect=201)["decisions"]
+    p.decisions[batch] = decisions
+    expected = {d["base_id"]: d["to_status"] for d in decisions}
+    wait_for(lambda: _recorded(p, batch_id, expected),
+             what=f"the registry to record the certification of {batch}")
+    certified = sum(status == "certified" for status in expected.values())
+    return certified, len(expected) - certified
+
+
+def _recorded(p: Programme, batch_id: str, expected: dict) -> bool:
+    rows = p.api.get(p.drc, "registry", "/bases", batch_id=batch_id)["bases"]
+    return {row["base_id"]: row["status"] for row in rows} == expected
+
+
+def run_batch(p: Programme, batch: str, quota: int, declarations: list[dict]) -> None:
+    """A whole batch, from opening to certification, with a progress line per step."""
+    open_batch(p, batch, quota)
+    declare(p, batch, declarations)
+    p.step(f"{batch}：批次开放（名额 {quota} 个），申报 {len(declarations)} 个基地")
+    sheets, scorers = score(p, {"batch_id": p.batches[batch]}, p.in_batch(batch),
+                            data.SELECTION_SCORES, data.SELECTION_PANEL,
+                            "材料齐全，建设基础与方案可行性经专家评审")
+    p.step(f"{batch}：{scorers} 位评审专家（回避本市）提交评分表 {sheets} 份")
+    certified, not_selected = close_and_certify(p, batch)
+    p.step(f"{batch}：申报截止，评选认定 {certified} 个，未入选 {not_selected} 个，基地名录已记录")
