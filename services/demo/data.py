@@ -141,11 +141,13 @@ def first_batch_declarations() -> list[dict]:
 
 
 def with_contact(declaration: dict, batch_id: str, index: int) -> dict:
-    """A declaration request: the base, its batch and the person answering for it."""
+    """A declaration request: the base, its batch, the person answering for it and a
+    deputy (BaseDeclared v2)."""
     code = AREA_CODES.get(declaration["region"]["city"], "0351")
-    contact = {"name": CONTACTS[index % len(CONTACTS)], "phone": f"{code}-{6012100 + 37 * index}",
-               "email": None}
-    return {**declaration, "batch_id": batch_id, "contact": contact}
+    contacts = [{"name": CONTACTS[(index + offset) % len(CONTACTS)], "email": None, "role": role,
+                 "phone": f"{code}-{6012100 + 37 * index + offset}"}
+                for offset, role in ((0, "primary"), (1, "deputy"))]
+    return {**declaration, "batch_id": batch_id, "contacts": contacts}
 
 
 def county_government_name(region: dict) -> str:

@@ -4,7 +4,7 @@ money with thousands separators (``services.backbone.console`` measures the colu
 from decimal import Decimal
 
 from services.backbone.console import table
-from services.contracts.vocabulary import KINDS, STATUSES
+from services.contracts.vocabulary import STATUSES
 
 KIND_SHORT = {"regional": "区域", "university": "高校院所", "enterprise": "企业"}
 

@@ -16,7 +16,7 @@ DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 def test_a_decisions_rectification_deadline_is_iso_8601_like_every_other_time():
     base = Base(name="交城县", kind="regional", region={"city": "吕梁市", "county": "交城县"},
                 competent_department="交城县发展和改革局", batch_id=uuid4(),
-                contact={"name": "范丽萍", "phone": "0358-6012692", "email": None},
+                contacts=[{"name": "范丽萍", "phone": "0358-6012692", "email": None, "role": "primary"}],
                 declared_by=uuid4(), ctx=DRC.context())
     deadline = datetime(2018, 12, 31, 23, 59, 59, tzinfo=BEIJING)
     base.record_adjustment(from_status="certified", to_status="warned", reason="评估不合格",
