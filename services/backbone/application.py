@@ -27,6 +27,7 @@ from services.contracts import ActorRef, IntegrationEvent, new_event
 from .context import Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
+from .repository import RunAwareRepository
 from .views import View, ViewFollower
 
 CONFLICT_RETRIES = 5
@@ -141,6 +142,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         transcoder.register(ContextAsDict())
         transcoder.register(DateAsISO())
 
+    def construct_repository(self) -> RunAwareRepository:
+        return RunAwareRepository(super().construct_repository())
+
     def construct_views(self) -> list[View]:
         """The read models of this service, folded from its log."""
         return []
@@ -192,6 +196,20 @@ class ServiceApplication(EventSourcedProjection[UUID]):
                 if backoff:
                     time.sleep(random.uniform(0, backoff * attempt))
         return False
+
+    def receive_run(self, events: list[IntegrationEvent]) -> None:
+        """Applies consecutive new events of one source in one transaction: all their
+        effects, and one tracking record, the last event's, commit together. Tracking
+        is a high-water mark (``has_tracking_id`` means "at or past"), so this records
+        exactly what applying them one by one would, with one commit instead of one per
+        event; each reaction sees what the earlier ones changed. Raises if anything
+        fails, having written nothing: the caller then applies them one at a time."""
+        last = events[-1]
+        processing = ProcessingEvent(tracking=Tracking(last.source, last.position))
+        with self.repository.reading_through(processing.aggregates):
+            for event in events:
+                self.policy(event, processing)
+        self._notify(self._record(processing))
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
