@@ -22,6 +22,11 @@ run: venv broker
 test: venv broker database
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## bench: the benchmarks against their raw baselines (BENCH_ARGS=--quick for small sizes);
+## writes bench/results/latest.json and the README's Benchmarks table
+bench: venv broker database
+	$(PY) -m bench $(BENCH_ARGS)
+
 ## token ROLE=drc NAME=...: print a bearer token for the local platform
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
+from eventlet.queue import LightQueue
+
 from services.backbone.consumer import Subscription
 from services.backbone.context import Actor, stable_id
 from services.backbone.metrics import ServiceMetrics
@@ -75,6 +77,7 @@ class _Subscription(Subscription):
         self.settings = {"max_attempts": 5, "retry_backoff_seconds": 0.01, "max_message_bytes": 262144}
         self.failures, self.outcomes, self.highest_seen, self._running = {}, {}, 0, True
         self.applied = None
+        self.pending = LightQueue()
 
     app = property(lambda self: self._app)
 
@@ -85,8 +88,9 @@ class _Subscription(Subscription):
         pass
 
 
-def consume(service: str, events: int, directory: Path) -> float:
-    """CPU seconds for ``service`` to consume ``events`` BaseDeclared messages."""
+def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
+    """CPU seconds for ``service`` to consume ``events`` BaseDeclared messages, arriving
+    ``run`` at a time (1: each handled before the next arrives, as under light load)."""
     app = _app(service, directory)
     batch_id = uuid4()
     if service == "evaluation":
@@ -98,8 +102,11 @@ def consume(service: str, events: int, directory: Path) -> float:
     subscription = _Subscription(app, "registry")
     outbox = OutboxRelay(app, _CountingPublisher(), namespace="bench")
     started = time.process_time()
-    for message in messages:
-        subscription._handle(message)
+    for first in range(0, len(messages), run):
+        for message in messages[first:first + run]:
+            subscription.pending.put(message)
+        while subscription.pending.qsize():
+            subscription._process_next()
         _run_if_woken(outbox)
     outbox.drain()  # the relay's timer
     spent = time.process_time() - started
@@ -186,11 +193,12 @@ def main(argv=None) -> None:
     parser.add_argument("path", choices=("consume", "relay"))
     parser.add_argument("service", nargs="?", default="notifications")
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--run", type=int, default=1, help="messages waiting at once (consume)")
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="sc-paths-"))
     try:
-        run = (lambda: consume(args.service, args.events, directory)) if args.path == "consume" \
+        run = (lambda: consume(args.service, args.events, directory, args.run)) if args.path == "consume" \
             else (lambda: relay(args.events, directory))
         with StoreCalls() as calls:
             if args.profile:
