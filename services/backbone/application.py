@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
@@ -239,8 +240,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         return True
 
     def parked(self, source: str, position: int) -> ParkedEvent | None:
-        parked_id = ParkedEvent.create_id(source, position)
-        return self.repository.get(parked_id) if parked_id in self.repository else None
+        return self.find(ParkedEvent.create_id(source, position), ParkedEvent)
 
     @retry_on_conflict
     def replay_parked(self, event: IntegrationEvent, ctx: Context) -> bool:
@@ -344,6 +344,17 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def find(self, aggregate_id, cls: type | None = None):
+        """The aggregate with that id (and of that class), or None. One read of the
+        store, where ``id in repository`` then ``repository.get(id)`` read it twice."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if cls is None or isinstance(aggregate, cls) else None
 
     # -- history -----------------------------------------------------------------------------
 
