@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=2, help="runs of ours and raw each")
     parser.add_argument("--rate", type=float, default=100.0, help="latency: commands per second")
+    parser.add_argument("--label", help="name of this run's results (default: full or quick)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     mode = "quick" if args.quick else "full"
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
         results["benchmarks"][name] = runs[name]()
         print(f"  done in {time.perf_counter() - started:.0f} s: {_summary(results['benchmarks'][name])}",
               flush=True)
-    path = report.save(results, mode)
+    path = report.save(results, args.label or mode)
     report.update_readme()
     print(f"results in {path}; README.md's Benchmarks section updated")
     return 0

@@ -29,6 +29,7 @@ import requests
 from services.backbone.auth import issue_token
 from services.backbone.config import PROJECT_ROOT, load_config
 from services.backbone.store import postgres_dsn
+from tests.support.platform import wait_until
 
 SERVICES = ("registry", "evaluation", "funding", "notifications")
 WORK_ROOT = PROJECT_ROOT / "var" / "bench"
@@ -38,18 +39,6 @@ def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Polls until ``predicate()`` is truthy and returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def peak_rss_mb(pid: int) -> dict:
@@ -149,7 +138,7 @@ class Stage:
                 [sys.executable, "-m", "services.cli", "run", name], cwd=PROJECT_ROOT,
                 env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
         for name in names or SERVICES:
-            wait_until(lambda: self._healthy(name), timeout=60, what=f"{name} to answer")
+            wait_until(lambda: self._healthy(name), timeout=60, message=f"{name} to answer")
 
     def _healthy(self, name: str) -> bool:
         process = self.processes[name]
@@ -209,7 +198,7 @@ class Stage:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "bench.baseline", *command, "--amqp", self.vhost.url,
                  "--store", store], cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self._raw_source_up, timeout=30, what="the raw source to answer")
+        wait_until(self._raw_source_up, timeout=30, message="the raw source to answer")
 
     def _raw_source_up(self) -> bool:
         try:
@@ -245,7 +234,7 @@ class Stage:
         batch_id = response.json()["batch_id"]
         wait_until(lambda: any(b["batch_id"] == batch_id for b in requests.get(
             self.url("registry", "/batches"), headers=self.headers("drc"), timeout=10,
-        ).json()["batches"]), timeout=60, what="the registry to learn of the batch")
+        ).json()["batches"]), timeout=60, message="the registry to learn of the batch")
         return batch_id
 
 

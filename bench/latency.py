@@ -75,7 +75,7 @@ def _measure(stage: Stage, receiver: WebhookReceiver, headers: dict, batch_id: s
         encoded = [(b["name"], json.dumps(b, ensure_ascii=False).encode()) for b in load]
         planned = offer(stage.ports["registry"], headers, encoded, rate)
         wait_until(lambda: all(name in receiver.arrivals for name in planned),
-                   timeout=120, interval=0.1, what=f"every webhook ({label})")
+                   timeout=120, interval=0.1, message=f"every webhook ({label})")
     latencies = [(receiver.arrivals[name] - due) * 1000 for name, due in planned.items()]
     return {"requests": count, "rate": rate,
             **{f"p{p}_ms": round(percentile(latencies, p), 1) for p in (50, 95, 99)},

@@ -34,7 +34,7 @@ def _ingest(stage: Stage, bases: int) -> float:
     started = time.perf_counter()
     stage.start("registry")
     wait_until(lambda: min(stage.consumed("registry", CONSUMERS).values()) >= head,
-               timeout=max(600, bases / 20), interval=2, what="the consumers to apply every base")
+               timeout=max(600, bases / 20), interval=2, message="the consumers to apply every base")
     return time.perf_counter() - started
 
 

@@ -34,6 +34,12 @@ def machine() -> dict:
             "rabbitmq": rabbitmq, "commit": commit, "load_average_at_start": os.getloadavg()[0]}
 
 
+def verdict(ours: float, baseline: float, minimum_ratio: float, unit: str) -> dict:
+    """Ours against the raw baseline, and whether ours reaches the target ratio."""
+    return {"ours": ours, "baseline": baseline, "ratio": round(ours / baseline, 2), "unit": unit,
+            "target": f">= {minimum_ratio} x raw", "met": ours >= minimum_ratio * baseline}
+
+
 def save(results: dict, mode: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -82,9 +88,11 @@ def render(by_mode: dict[str, dict]) -> str:
     m = any_results["machine"]
     lines = [
         START,
-        "Measured by `make bench` (full) and `make bench BENCH_ARGS=--quick`; every figure is "
-        "the better of two runs, ours and the raw baseline measured alternately in the same "
-        "run (all runs are in `bench/results/*.json`).",
+        "Measured by `make bench` (full) and `make bench BENCH_ARGS=--quick` ("
+        + "; ".join(f"{mode}: `{r['command']}`, {r.get('finished_at', '')[:10]}"
+                    for mode, r in by_mode.items())
+        + "). Every figure is the better of two runs, ours and the raw baseline measured "
+        "alternately in the same run (every run is in `bench/results/*.json`).",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
         f"SQLite {m['sqlite']} (the stores), RabbitMQ {m['rabbitmq']}; shared with other "
@@ -108,9 +116,11 @@ def render(by_mode: dict[str, dict]) -> str:
 
 
 def update_readme() -> None:
-    """Rewrites the table between the markers from the saved quick and full results."""
-    by_mode = {mode: json.loads((RESULTS / f"{mode}.json").read_text(encoding="utf-8"))
-               for mode in ("full", "quick") if (RESULTS / f"{mode}.json").exists()}
+    """Rewrites the table between the markers from every saved run (full, quick, then
+    any labelled run, such as latency at another rate)."""
+    files = sorted((p for p in RESULTS.glob("*.json") if p.stem != "latest"),
+                   key=lambda p: ({"full": 0, "quick": 1}.get(p.stem, 2), p.stem))
+    by_mode = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in files}
     if not by_mode:
         return
     text = README.read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ import time
 
 from .baseline import CONSUMERS
 from .harness import Client, Stage, declaration, wait_until
+from .report import verdict
 
 CONCURRENCY = 8
 
@@ -69,7 +70,7 @@ def ours(n: int, backend: str) -> dict:
         sent = time.perf_counter()
         head = stage.ops_status("registry")["head"]
         wait_until(lambda: min(stage.consumed("registry", CONSUMERS).values()) >= head,
-                   timeout=max(300, n / 10), interval=0.2, what="the consumers to catch up")
+                   timeout=max(300, n / 10), interval=0.2, message="the consumers to catch up")
         return _result(n, started, sent, time.perf_counter())
 
 
@@ -81,7 +82,7 @@ def raw(n: int, backend: str) -> dict:
         send_all(stage.ports["registry"], "/bases", bodies, {"Content-Type": "application/json"})
         sent = time.perf_counter()
         wait_until(lambda: min(stage.raw_consumed().values()) >= n, timeout=max(300, n / 10),
-                   interval=0.2, what="the raw consumers to catch up")
+                   interval=0.2, message="the raw consumers to catch up")
         return _result(n, started, sent, time.perf_counter())
 
 
@@ -92,14 +93,5 @@ def run(n: int, backend: str = "sqlite", repeat: int = 2) -> dict:
         rounds.append({"raw": raw(n, backend), "ours": ours(n, backend)})
     best_raw = max(r["raw"]["events_per_s"] for r in rounds)
     best_ours = max(r["ours"]["events_per_s"] for r in rounds)
-    return {
-        "events": n,
-        "via": f"HTTP POST /bases, {CONCURRENCY} keep-alive connections",
-        "rounds": rounds,
-        "ours": best_ours,
-        "baseline": best_raw,
-        "ratio": round(best_ours / best_raw, 2),
-        "unit": "events/s",
-        "target": ">= 0.5 x raw",
-        "met": best_ours >= 0.5 * best_raw,
-    }
+    return {"events": n, "via": f"HTTP POST /bases, {CONCURRENCY} keep-alive connections",
+            "rounds": rounds, **verdict(best_ours, best_raw, 0.5, "events/s")}
