@@ -112,6 +112,10 @@ class Publications:
     def publishes(self, topic: str) -> bool:
         return topic in self._by_topic
 
+    def topics(self) -> list[str]:
+        """The topics of the domain events that are published."""
+        return list(self._by_topic)
+
     def translate(self, domain_event: DomainEventProtocol) -> tuple[str, dict] | None:
         fn = self._by_topic.get(get_topic(type(domain_event)))
         return fn(domain_event) if fn else None

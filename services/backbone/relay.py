@@ -25,6 +25,8 @@ from .topology import events_exchange
 
 log = logging.getLogger(__name__)
 
+LAG_COUNTED = 2000  # relay lag is counted exactly up to this many positions behind
+
 
 @dataclass
 class RelayPosition:
@@ -132,8 +134,18 @@ class OutboxRelay:
         self._wakeup.set()
 
     def lag(self) -> int:
-        """Log positions not yet handed to the broker."""
-        return max(0, self.app.head() - self.state.read().scanned)
+        """Events to publish that the broker does not have yet. Internal events waiting
+        for the relay's timer (see ``wake``) do not count; past ``LAG_COUNTED`` log
+        positions behind, the distance to the head is returned rather than counted."""
+        topics = self.app.publications.topics()
+        if not topics:
+            return 0  # this service publishes nothing
+        scanned = self.state.read().scanned
+        behind = max(0, self.app.head() - scanned)
+        if behind == 0 or behind > LAG_COUNTED:
+            return behind
+        return len(self.app.recorder.select_notifications(
+            start=scanned, limit=behind, topics=topics, inclusive_of_start=False))
 
     def status(self) -> dict:
         position = self.state.read()

@@ -67,6 +67,18 @@ def test_only_a_save_with_something_to_publish_wakes_the_relay(registry):
     assert relay._wakeup.is_set()
 
 
+def test_internal_events_waiting_for_the_timer_are_not_relay_lag(registry):
+    relay = OutboxRelay(registry, Publisher(), namespace="sc")
+    batch = open_batch(registry)
+    assert relay.lag() == 0
+
+    declare(registry, batch, "山西大学")
+    declare(registry, batch, "太原理工大学")
+    assert relay.lag() == 2
+    relay.drain()
+    assert relay.lag() == 0
+
+
 def test_a_page_is_published_at_once_and_the_position_recorded_after(registry):
     publisher = Publisher()
     relay = OutboxRelay(registry, publisher, namespace="sc")
