@@ -1,5 +1,6 @@
 """``python -m bench [--quick] [--only NAME,...]``: run the benchmarks, each against its
-raw baseline in the same run, write bench/results/latest.json and the README's table.
+raw baseline in the same run; write bench/results/<full|quick|--label>.json (latest.json:
+the last full or quick run) and the README's table from every saved run.
 
     full (make bench):   20,000 declarations; 100/s for 20 s; 1,000,000 events; 100,000 bases
     --quick:              2,000 declarations; 100/s for  5 s;   100,000 events;  10,000 bases

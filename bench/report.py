@@ -40,14 +40,17 @@ def verdict(ours: float, baseline: float, minimum_ratio: float, unit: str) -> di
             "target": f">= {minimum_ratio} x raw", "met": ours >= minimum_ratio * baseline}
 
 
-def save(results: dict, mode: str) -> Path:
+def save(results: dict, name: str) -> Path:
+    """Writes ``<name>.json``; a full or quick run is also ``latest.json``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     text = json.dumps(results, ensure_ascii=False, indent=2) + "\n"
-    (RESULTS / f"{mode}.json").write_text(text, encoding="utf-8")
-    path = RESULTS / "latest.json"
+    path = RESULTS / f"{name}.json"
     path.write_text(text, encoding="utf-8")
+    if name in ("full", "quick"):
+        path = RESULTS / "latest.json"
+        path.write_text(text, encoding="utf-8")
     return path
 
 
