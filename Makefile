@@ -31,6 +31,11 @@ chaos: venv broker database
 demo: venv broker
 	@$(PY) -m services.demo $(ARGS)
 
+## bench: the benchmarks against their raw baselines (BENCH_ARGS=--quick for small sizes);
+## writes bench/results/latest.json and the README's Benchmarks table
+bench: venv broker database
+	$(PY) -m bench $(BENCH_ARGS)
+
 ## token ROLE=drc NAME=...: print a bearer token for the local platform
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)

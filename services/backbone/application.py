@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
@@ -27,6 +28,7 @@ from services.contracts import ActorRef, IntegrationEvent, new_event
 from .context import Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
+from .repository import RunAwareRepository
 from .views import View, ViewFollower
 
 CONFLICT_RETRIES = 5
@@ -110,6 +112,10 @@ class Publications:
     def publishes(self, topic: str) -> bool:
         return topic in self._by_topic
 
+    def topics(self) -> list[str]:
+        """The topics of the domain events that are published."""
+        return list(self._by_topic)
+
     def translate(self, domain_event: DomainEventProtocol) -> tuple[str, dict] | None:
         fn = self._by_topic.get(get_topic(type(domain_event)))
         return fn(domain_event) if fn else None
@@ -140,6 +146,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ContextAsDict())
         transcoder.register(DateAsISO())
+
+    def construct_repository(self) -> RunAwareRepository:
+        return RunAwareRepository(super().construct_repository())
 
     def construct_views(self) -> list[View]:
         """The read models of this service, folded from its log."""
@@ -193,6 +202,20 @@ class ServiceApplication(EventSourcedProjection[UUID]):
                     time.sleep(random.uniform(0, backoff * attempt))
         return False
 
+    def receive_run(self, events: list[IntegrationEvent]) -> None:
+        """Applies consecutive new events of one source in one transaction: all their
+        effects, and one tracking record, the last event's, commit together. Tracking
+        is a high-water mark (``has_tracking_id`` means "at or past"), so this records
+        exactly what applying them one by one would, with one commit instead of one per
+        event; each reaction sees what the earlier ones changed. Raises if anything
+        fails, having written nothing: the caller then applies them one at a time."""
+        last = events[-1]
+        processing = ProcessingEvent(tracking=Tracking(last.source, last.position))
+        with self.repository.reading_through(processing.aggregates):
+            for event in events:
+                self.policy(event, processing)
+        self._notify(self._record(processing))
+
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
         if method is not None:
@@ -221,8 +244,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         return True
 
     def parked(self, source: str, position: int) -> ParkedEvent | None:
-        parked_id = ParkedEvent.create_id(source, position)
-        return self.repository.get(parked_id) if parked_id in self.repository else None
+        return self.find(ParkedEvent.create_id(source, position), ParkedEvent)
 
     @retry_on_conflict
     def replay_parked(self, event: IntegrationEvent, ctx: Context) -> bool:
@@ -326,6 +348,17 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def find(self, aggregate_id, cls: type | None = None):
+        """The aggregate with that id (and of that class), or None. One read of the
+        store, where ``id in repository`` then ``repository.get(id)`` read it twice."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if cls is None or isinstance(aggregate, cls) else None
 
     # -- history -----------------------------------------------------------------------------
 

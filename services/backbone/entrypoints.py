@@ -12,11 +12,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from uuid import UUID, uuid4
 
 from eventlet.event import Event
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
@@ -173,6 +173,14 @@ def read_json(request) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
+
+
+@cache
+def schema(schema_class: type[Schema], **options) -> Schema:
+    """One instance per schema class (and options such as ``many=True``). Building a
+    marshmallow schema copies all its fields, which cost a tenth of a declaration's
+    time in the registry; loading and dumping leave an instance unchanged."""
+    return schema_class(**options)
 
 
 def validated(schema, data) -> dict:

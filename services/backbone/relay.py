@@ -1,9 +1,10 @@
 """The outbox relay: publishes a service's log to the broker, in order, at least once.
 
 A command commits its events to the log and returns; it never talks to the broker. The
-relay reads the log past its recorded position, publishes each event that maps to a
-contract (persistent, publisher-confirmed, message_id = event id, headers = source and
-position) and only then records the new position, in the same store. A crash anywhere
+relay reads a page of the log past its recorded position, publishes each event that maps
+to a contract (persistent, message_id = event id, headers = source and position), waits
+until the broker has confirmed them all, and only then records the new position, in the
+same store. A crash anywhere
 loses nothing: after a restart the relay publishes again from the recorded position, and
 consumers skip what they already applied. It runs as soon as a save commits (woken by
 the application) and also on a timer, which covers other instances' writes.
@@ -23,6 +24,8 @@ from .store import is_postgres
 from .topology import events_exchange
 
 log = logging.getLogger(__name__)
+
+LAG_COUNTED = 2000  # relay lag is counted exactly up to this many positions behind
 
 
 @dataclass
@@ -117,16 +120,32 @@ class OutboxRelay:
         self.running = False
         app.on_save(self.wake)
 
-    def wake(self, *_recordings) -> None:
-        self._wakeup.set()
+    def wake(self, recordings=None) -> None:
+        """Publishes promptly after a save that has something to publish. A save of
+        internal events only (most of a consumer's log) waits for the timer instead:
+        waking for it cost a consumer a second commit, the relay's position, for every
+        message it applied. Called without recordings, it always wakes."""
+        if recordings is None or any(self.app.publications.publishes(r.notification.topic)
+                                     for r in recordings):
+            self._wakeup.set()
 
     def stop(self) -> None:
         self._stopping.set()
         self._wakeup.set()
 
     def lag(self) -> int:
-        """Log positions not yet handed to the broker."""
-        return max(0, self.app.head() - self.state.read().scanned)
+        """Events to publish that the broker does not have yet. Internal events waiting
+        for the relay's timer (see ``wake``) do not count; past ``LAG_COUNTED`` log
+        positions behind, the distance to the head is returned rather than counted."""
+        topics = self.app.publications.topics()
+        if not topics:
+            return 0  # this service publishes nothing
+        scanned = self.state.read().scanned
+        behind = max(0, self.app.head() - scanned)
+        if behind == 0 or behind > LAG_COUNTED:
+            return behind
+        return len(self.app.recorder.select_notifications(
+            start=scanned, limit=behind, topics=topics, inclusive_of_start=False))
 
     def status(self) -> dict:
         position = self.state.read()
@@ -147,8 +166,7 @@ class OutboxRelay:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
-                while self.publish_pending() and not self._stopping.is_set():
-                    pass
+                self.drain()
                 self.last_error = None
                 backoff = self.poll_interval
             except Exception as error:  # keep relaying after any failure; never lose position
@@ -162,11 +180,17 @@ class OutboxRelay:
         self.running = False
         self.publisher.close()
 
+    def drain(self) -> None:
+        """Publishes page after page until a page comes back short: the head is reached
+        (asking once more to hear "nothing" cost two more queries per wake)."""
+        while self.publish_pending() >= self.batch_size and not self._stopping.is_set():
+            pass
+
     def publish_pending(self) -> int:
-        """Publishes one batch past the recorded position; returns how many log records
-        it handled (0: nothing new, or another instance holds the relay). Progress made
-        before a failure is recorded before the failure is raised."""
-        failure = None
+        """Publishes one page of the log past the recorded position, all of it before
+        waiting for the confirms, then records the position; returns how many log
+        records it handled (0: nothing new, or another instance holds the relay). If an
+        event cannot be mapped, what comes before it is published and recorded first."""
         with self.state.claim() as claim:
             if claim is None:
                 return 0
@@ -174,41 +198,52 @@ class OutboxRelay:
             notifications = self.app.recorder.select_notifications(
                 start=position.scanned, limit=self.batch_size, inclusive_of_start=False
             )
-            handled = 0
-            for notification in notifications:
-                try:
-                    self._publish(notification, position)
-                except Exception as error:  # record progress so far, then fail
-                    failure = error
-                    break
-                position.scanned = notification.id
-                handled += 1
+            events, failure = self._events(notifications, position.published)
+            handled = len(notifications) if failure is None else notifications.index(failure[0])
+            if events:
+                failpoints.hit("relay.before_publish")
+                self.publisher.publish_all([self._message(event) for event in events])
+                failpoints.hit("relay.after_publish")
+                position.published = events[-1].position
+                self._count(events)
             if handled:
+                position.scanned = notifications[handled - 1].id
                 claim.save()
         if failure is not None:
-            raise failure
+            raise failure[1]
         return handled
 
-    def _publish(self, notification, position: RelayPosition) -> None:
-        event = self.app.integration_event(notification, position.published)
-        if event is None:
-            return
-        failpoints.hit("relay.before_publish")
-        self.publisher.publish(
-            exchange=self.exchange,
-            routing_key=event.routing_key,
-            body=event.to_message(),
-            message_id=str(event.event_id),
-            correlation_id=str(event.correlation_id),
-            headers={
+    def _events(self, notifications, published: int | None):
+        """The contract events of these log records, each naming the one before it;
+        stops at the first record that cannot be mapped: (events, (record, error))."""
+        events = []
+        for notification in notifications:
+            try:
+                event = self.app.integration_event(notification, published)
+            except Exception as error:  # published up to here, then the relay retries
+                return events, (notification, error)
+            if event is not None:
+                events.append(event)
+                published = notification.id
+        return events, None
+
+    def _message(self, event) -> dict:
+        return {
+            "exchange": self.exchange,
+            "routing_key": event.routing_key,
+            "body": event.to_message(),
+            "message_id": str(event.event_id),
+            "correlation_id": str(event.correlation_id),
+            "headers": {
                 "source": event.source,
                 "position": event.position,
                 "type": event.type,
                 "schema_version": event.schema_version,
             },
-        )
-        failpoints.hit("relay.after_publish")
-        position.published = notification.id
-        self.published_count += 1
+        }
+
+    def _count(self, events) -> None:
+        self.published_count += len(events)
         if self.metrics is not None:
-            self.metrics.events_published.labels(event.type).inc()
+            for event in events:
+                self.metrics.events_published.labels(event.type).inc()

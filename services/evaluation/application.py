@@ -266,8 +266,8 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def _get(self, aggregate_id: UUID, cls: type, what: str, field: str | None = None):
         """The aggregate of that class, or NotFound (RuleViolation on a request field)."""
-        found = aggregate_id in self.repository and self.repository.get(aggregate_id)
-        if isinstance(found, cls):
+        found = self.find(aggregate_id, cls)
+        if found is not None:
             return found
         if field is not None:
             raise field_error(field, f"there is no {what} {aggregate_id}")

@@ -155,10 +155,7 @@ class FundingApplication(ServiceApplication):
     # -- queries ------------------------------------------------------------------------------
 
     def _get(self, aggregate_class, aggregate_id: UUID):
-        if aggregate_id not in self.repository:
-            return None
-        aggregate = self.repository.get(aggregate_id)
-        return aggregate if isinstance(aggregate, aggregate_class) else None
+        return self.find(aggregate_id, aggregate_class)
 
     def base_of(self, event) -> UUID | None:
         """The base an event concerns (audit queries by base): a standing's events are

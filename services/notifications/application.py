@@ -258,12 +258,10 @@ class NotificationsApplication(ServiceApplication):
     # -- loading ----------------------------------------------------------------------------------
 
     def _get(self, aggregate_id: UUID, cls: type, what: str):
-        if aggregate_id in self.repository:
-            aggregate = self.repository.get(aggregate_id)
-            if isinstance(aggregate, cls):
-                return aggregate
-        raise NotFound(f"No {what} {aggregate_id}.")
+        aggregate = self.find(aggregate_id, cls)
+        if aggregate is None:
+            raise NotFound(f"No {what} {aggregate_id}.")
+        return aggregate
 
     def _known(self, cls: type, upstream_id: UUID):
-        aggregate_id = cls.create_id(upstream_id)
-        return self.repository.get(aggregate_id) if aggregate_id in self.repository else None
+        return self.find(cls.create_id(upstream_id), cls)

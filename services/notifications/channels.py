@@ -20,6 +20,7 @@ import smtplib
 import time
 from email.message import EmailMessage
 from email.utils import parseaddr
+from http.cookiejar import DefaultCookiePolicy
 
 import eventlet
 import requests
@@ -63,6 +64,11 @@ class WebhookChannel:
     def __init__(self, timeout: float, clock=time.time):
         self.timeout = timeout
         self.clock = clock
+        # Connections to a receiver are kept and reused: opening one per webhook (with
+        # TLS, in production) cost more than the webhook. Cookies are never kept, so
+        # nothing one receiver sets can travel to another subscription.
+        self.session = requests.Session()
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def headers(self, dispatch: Dispatch, body: bytes) -> dict:
         timestamp = str(int(self.clock()))
@@ -83,7 +89,7 @@ class WebhookChannel:
             # requests' timeout bounds each read; the deadline bounds the whole answer,
             # so that a receiver trickling bytes cannot outlast the attempt's lease.
             with eventlet.Timeout(self.timeout):
-                response = requests.post(dispatch.destination, data=body,
+                response = self.session.post(dispatch.destination, data=body,
                                          headers=self.headers(dispatch, body),
                                          timeout=self.timeout, allow_redirects=False)
         except (requests.Timeout, eventlet.Timeout):

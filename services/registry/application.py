@@ -115,10 +115,8 @@ class RegistryApplication(ServiceApplication):
         return event.originator_id if isinstance(event, Base.Event) else super().base_of(event)
 
     def get_base(self, base_id: UUID) -> Base:
-        if base_id not in self.repository:
-            raise NotFound(f"No base {base_id}.")
-        base = self.repository.get(base_id)
-        if not isinstance(base, Base):
+        base = self.find(base_id, Base)
+        if base is None:
             raise NotFound(f"No base {base_id}.")
         return base
 
@@ -129,9 +127,9 @@ class RegistryApplication(ServiceApplication):
         return self.views[BatchCalendar].all()
 
     def _batch(self, batch_id: UUID) -> DeclarationBatch:
-        if batch_id not in self.repository:
+        batch = self.find(batch_id)
+        if batch is None:
             raise field_error("batch_id", f"no declaration batch {batch_id} has been opened")
-        batch = self.repository.get(batch_id)
         if not isinstance(batch, DeclarationBatch):
             raise field_error("batch_id", f"{batch_id} is not a declaration batch")
         return batch

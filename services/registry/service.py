@@ -8,7 +8,7 @@ from uuid import UUID
 
 from services.backbone.consumer import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.entrypoints import Caller, http, read_json, rpc, schema, validated
 from services.backbone.eventlog import PublishedLog
 from services.backbone.ops import OperationsEndpoints
 from services.backbone.errors import BadRequest
@@ -50,10 +50,10 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     @rpc(roles=DECLARERS)
     def declare(self, **declaration):
         """Declares a base (申报) in an open batch; returns the base."""
-        data = validated(DeclareRequest(), declaration)
+        data = validated(schema(DeclareRequest), declaration)
         call = self.caller
         base = self.app.declare(**data, actor=call.actor, ctx=call.context)
-        return BaseOut().dump(base)
+        return schema(BaseOut).dump(base)
 
     @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))
     def http_draft_plan(self, request, base_id):
@@ -62,10 +62,10 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     @rpc(roles=("applicant",))
     def draft_plan(self, base_id, **plan):
         """Drafts or revises the construction plan (建设方案) of a base."""
-        data = validated(PlanRequest(), plan)
+        data = validated(schema(PlanRequest), plan)
         call = self.caller
         base = self.app.draft_plan(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
-        return BaseOut().dump(base)
+        return schema(BaseOut).dump(base)
 
     @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS)
     def http_approve_plan(self, request, base_id):
@@ -75,11 +75,11 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     def approve_plan(self, base_id, **approval):
         """Approves (审议通过) a version of a base's plan as county government or
         competent department."""
-        data = validated(ApprovalRequest(), approval)
+        data = validated(schema(ApprovalRequest), approval)
         call = self.caller
         base = self.app.approve_plan(_uuid(base_id), version=data["version"],
                                      actor=call.actor, ctx=call.context)
-        return BaseOut().dump(base)
+        return schema(BaseOut).dump(base)
 
     @http("POST", "/bases/<uuid:base_id>/plan/filing", roles=FILERS)
     def http_file_plan(self, request, base_id):
@@ -90,7 +90,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         """Files (备案) the approved plan of a certified base with the DRC."""
         call = self.caller
         base = self.app.file_plan(_uuid(base_id), actor=call.actor, ctx=call.context)
-        return BaseOut().dump(base)
+        return schema(BaseOut).dump(base)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     @rpc
     def get_base(self, base_id):
         """One base with its plan and its adjustments."""
-        return BaseOut().dump(self.app.get_base(_uuid(base_id)))
+        return schema(BaseOut).dump(self.app.get_base(_uuid(base_id)))
 
     @http("GET", "/bases")
     def http_list_bases(self, request):
@@ -121,9 +121,9 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     @rpc
     def list_bases(self, **filters):
         """Bases filtered by kind, city, county, status and batch_id."""
-        query = validated(ListQuery(), filters)
+        query = validated(schema(ListQuery), filters)
         rows = self.app.list_bases(**query)
-        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows)}
+        return {"bases": schema(BaseRowOut, many=True).dump(rows), "count": len(rows)}
 
     @http("GET", "/bases/<uuid:base_id>/history")
     def http_base_history(self, request, base_id):
@@ -133,7 +133,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     def base_history(self, base_id):
         """Every event of a base: what happened, when, who, why."""
         entries = self.app.base_history(_uuid(base_id))
-        return {"base_id": str(base_id), "history": HistoryEntryOut(many=True).dump(entries)}
+        return {"base_id": str(base_id), "history": schema(HistoryEntryOut, many=True).dump(entries)}
 
     @http("GET", "/batches")
     def http_batches(self, request):
@@ -142,7 +142,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     @rpc
     def batches(self):
         """Declaration batches, as the registry knows them from evaluation."""
-        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+        return {"batches": schema(BatchOut, many=True).dump(self.app.batches())}
 
 
 def _uuid(value) -> UUID:

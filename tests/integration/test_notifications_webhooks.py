@@ -156,3 +156,40 @@ def test_a_receiver_that_does_not_answer_within_the_timeout_has_failed_that_atte
     shown = wait_until(lambda: (d := delivery(platform, delivery_id))["status"] == "delivered" and d)
     assert [a["outcome"] for a in shown["attempts"]] == ["failed", "delivered"]
     assert shown["attempts"][0]["error"] == f"No answer within {timeout:g}s."
+
+
+def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+    from uuid import uuid4
+
+    from services.notifications.channels import WebhookChannel
+    from services.notifications.domain import Dispatch
+
+    cookies = []
+
+    class SetsCookies(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection, which the channel reuses
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            cookies.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Set-Cookie", "session=secret-of-the-first-receiver; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
+    Thread(target=server.serve_forever, daemon=True).start()
+    channel = WebhookChannel(timeout=2)
+    for path in ("/first-subscription", "/second-subscription"):
+        channel.send(Dispatch(
+            delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel="webhook",
+            destination=f"http://127.0.0.1:{server.server_address[1]}{path}", secret="s" * 20,
+            event_type="BaseDeclared", event_id=uuid4(), title="申报", message="申报",
+            envelope={"payload": {}}))
+    server.shutdown()
+    assert cookies == [None, None]

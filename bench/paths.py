@@ -1,0 +1,221 @@
+"""The platform's hot paths in one process, for profiling and for before/after numbers.
+
+The end-to-end benchmarks share two cores with RabbitMQ, four services and whoever else
+is testing; a change of 10 % drowns in that noise. These drive the same code paths
+(the backbone's ``Subscription`` and ``OutboxRelay``, the real applications on SQLite)
+without the broker or HTTP, and report CPU milliseconds per event:
+
+``consume``: BaseDeclared envelopes, as the relay publishes them, through a consumer's
+``Subscription._handle`` (decode, validate, gap check, reaction, commit with tracking).
+``relay``: declarations saved by the registry application, then published by its
+relay to a publisher that only counts (mapping, validation, confirm bookkeeping, position).
+
+``python -m bench.paths consume notifications --events 2000 [--profile]``.
+"""
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from uuid import uuid4
+
+from eventlet.queue import LightQueue
+
+from services.backbone.consumer import Subscription
+from services.backbone.context import Actor, stable_id
+from services.backbone.metrics import ServiceMetrics
+from services.backbone.relay import OutboxRelay
+from services.backbone.store import store_env
+from services.contracts import ActorRef, new_event
+
+from .harness import declaration
+
+APPLICANT = Actor(id=uuid4(), role="applicant", name="申报单位")
+DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
+RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
+           "enterprise": "enterprise-2017.1"}
+
+
+def _app(name: str, directory: Path):
+    from services.backbone.runner import service_class
+
+    config = {"store": {"backend": "sqlite", "sqlite_dir": str(directory)}}
+    app_class = next(d for d in vars(service_class(name)).values()
+                     if hasattr(d, "application_class")).application_class
+    app = app_class(env=store_env(config, name))
+    app.metrics = ServiceMetrics(name)
+    return app
+
+
+def _messages(events: int, batch_id) -> list:
+    """BaseDeclared envelopes at positions 2, 3, ... as the registry's relay sends them."""
+    messages, now = [], datetime.now(timezone.utc)
+    for number in range(events):
+        body = declaration(str(batch_id), number)
+        base_id = stable_id("base", batch_id, body["name"])
+        payload = {**body, "base_id": base_id}
+        event = new_event(
+            event_id=stable_id("event", "registry", base_id, 1), type="BaseDeclared",
+            source="registry", position=number + 2, previous_position=number + 1 if number else None,
+            occurred_at=now, actor=ActorRef(APPLICANT.id, APPLICANT.role, APPLICANT.name),
+            correlation_id=uuid4(), payload=payload)
+        body = json.dumps(event.to_message(), ensure_ascii=False).encode()
+        messages.append(SimpleNamespace(body=body, headers={}, properties={}, channel=True))
+    return messages
+
+
+class _Subscription(Subscription):
+    """The real subscription logic, minus nameko: acks go nowhere."""
+
+    def __init__(self, app, source: str):
+        super().__init__(source)
+        self._app = app
+        self.settings = {"max_attempts": 5, "retry_backoff_seconds": 0.01, "max_message_bytes": 262144}
+        self.failures, self.outcomes, self.highest_seen, self._running = {}, {}, 0, True
+        self.applied = None
+        self.pending = LightQueue()
+
+    app = property(lambda self: self._app)
+
+    def _alive(self, message) -> bool:
+        return True
+
+    def _ack(self, message) -> None:
+        pass
+
+
+def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
+    """CPU seconds for ``service`` to consume ``events`` BaseDeclared messages, arriving
+    ``run`` at a time (1: each handled before the next arrives, as under light load)."""
+    app = _app(service, directory)
+    batch_id = uuid4()
+    if service == "evaluation":
+        now = datetime.now(timezone.utc)
+        batch_id = app.open_batch(name="基准", opens_at=now - timedelta(days=1),
+                                  closes_at=now + timedelta(days=30), quota=10,
+                                  rubrics=RUBRICS, ctx=DRC.context()).id
+    messages = _messages(events, batch_id)
+    subscription = _Subscription(app, "registry")
+    outbox = OutboxRelay(app, _CountingPublisher(), namespace="bench")
+    started = time.process_time()
+    for first in range(0, len(messages), run):
+        for message in messages[first:first + run]:
+            subscription.pending.put(message)
+        while subscription.pending.qsize():
+            subscription._process_next()
+        _run_if_woken(outbox)
+    outbox.drain()  # the relay's timer
+    spent = time.process_time() - started
+    assert app.last_position("registry") == events + 1, app.last_position("registry")
+    app.close()
+    return spent
+
+
+def _run_if_woken(outbox: OutboxRelay) -> None:
+    """What the relay's thread does when a save wakes it (here: at once, every time)."""
+    if outbox._wakeup.is_set():
+        outbox._wakeup.clear()
+        outbox.drain()
+
+
+class _CountingPublisher:
+    def __init__(self):
+        self.published = 0
+
+    def publish(self, **message) -> None:
+        self.published += 1
+
+    def publish_all(self, messages) -> None:
+        self.published += len(messages)
+
+    def close(self) -> None:
+        pass
+
+
+def relay(events: int, directory: Path) -> float:
+    """CPU seconds to declare ``events`` bases and publish them through the relay, woken
+    after every save as in the service (a publication per wake, as under light load)."""
+    from services.registry.domain import DeclarationBatch
+
+    app = _app("registry", directory)
+    now = datetime.now(timezone.utc)
+    batch = DeclarationBatch(batch_id=uuid4(), name="基准", opens_at=now - timedelta(days=1),
+                             closes_at=now + timedelta(days=30), quota=10, ctx=DRC.context())
+    app.save(batch)
+    publisher = _CountingPublisher()
+    outbox = OutboxRelay(app, publisher, namespace="bench")
+    started = time.process_time()
+    for number in range(events):
+        body = declaration(str(batch.id), number)
+        body.pop("batch_id")
+        app.declare(**body, batch_id=batch.id, actor=APPLICANT, ctx=APPLICANT.context())
+        _run_if_woken(outbox)
+    spent = time.process_time() - started
+    assert publisher.published == events
+    app.close()
+    return spent
+
+
+class StoreCalls:
+    """Counts the SQLite transactions and commits (each commit is an fsync) made while
+    it is active: deterministic, where CPU time is noisy."""
+
+    def __enter__(self) -> "StoreCalls":
+        from eventsourcing import sqlite
+
+        self.transactions = self.commits = 0
+        self._enter, self._commit = sqlite.SQLiteTransaction.__enter__, sqlite.SQLiteConnection.commit
+        calls = self
+
+        def enter(transaction):
+            calls.transactions += 1
+            return calls._enter(transaction)
+
+        def commit(connection):
+            calls.commits += 1
+            return calls._commit(connection)
+
+        sqlite.SQLiteTransaction.__enter__, sqlite.SQLiteConnection.commit = enter, commit
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from eventsourcing import sqlite
+
+        sqlite.SQLiteTransaction.__enter__, sqlite.SQLiteConnection.commit = self._enter, self._commit
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.paths")
+    parser.add_argument("path", choices=("consume", "relay"))
+    parser.add_argument("service", nargs="?", default="notifications")
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--run", type=int, default=1, help="messages waiting at once (consume)")
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
+    args = parser.parse_args(argv)
+    directory = Path(tempfile.mkdtemp(prefix="sc-paths-"))
+    try:
+        run = (lambda: consume(args.service, args.events, directory, args.run)) if args.path == "consume" \
+            else (lambda: relay(args.events, directory))
+        with StoreCalls() as calls:
+            if args.profile:
+                from pyinstrument import Profiler
+
+                with Profiler(interval=0.0005) as profiler:
+                    spent = run()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
+            else:
+                spent = run()
+        n = args.events
+        print(f"{args.path} {args.service if args.path == 'consume' else 'registry'}: "
+              f"{1000 * spent / n:.3f} ms CPU, {calls.transactions / n:.2f} store transactions, "
+              f"{calls.commits / n:.2f} commits per event ({n} events)")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Benchmark 3: rebuilding the registry's read models from its log.
+
+Ours: ``app.views.rebuild()`` (forget every view, fold the whole log again). Raw: the
+library alone reading and decoding the same log, page by page, as fast as it can
+(``recorder.select_notifications`` + ``mapper.to_domain_event``). Both in this process,
+on the same store, alternately, so that the machine's mood is shared.
+"""
+
+import time
+from uuid import uuid4
+
+from services.backbone.store import store_env
+from services.registry.application import RegistryApplication
+
+from .harness import Stage
+from .logdata import write_registry_log
+from .report import verdict
+
+PAGE = 1000
+
+
+def raw_read(app) -> int:
+    """Reads and decodes every event of the log with the library alone; returns how many."""
+    count, after = 0, 0
+    while True:
+        page = app.recorder.select_notifications(start=after, limit=PAGE, inclusive_of_start=False)
+        if not page:
+            return count
+        for notification in page:
+            app.mapper.to_domain_event(notification)
+        count += len(page)
+        after = page[-1].id
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def run(events: int, backend: str = "sqlite", repeat: int = 2) -> dict:
+    with Stage("recompute", backend) as stage:
+        app = RegistryApplication(env=store_env(stage.service_config(), "registry"))
+        try:
+            generated, _ = timed(lambda: write_registry_log(app, events, uuid4()))
+            head = app.head()
+            rounds = []
+            for _ in range(repeat):
+                raw_seconds, count = timed(lambda: raw_read(app))
+                ours_seconds, position = timed(app.views.rebuild)
+                assert count == head and position == head, (count, position, head)
+                rounds.append({"raw_events_per_s": round(head / raw_seconds),
+                               "ours_events_per_s": round(head / ours_seconds),
+                               "raw_seconds": round(raw_seconds, 2),
+                               "ours_seconds": round(ours_seconds, 2)})
+        finally:
+            app.close()
+    best_raw = max(r["raw_events_per_s"] for r in rounds)
+    best_ours = max(r["ours_events_per_s"] for r in rounds)
+    return {"events": head, "generated_in_s": round(generated, 1), "rounds": rounds,
+            **verdict(best_ours, best_raw, 0.7, "events/s")}

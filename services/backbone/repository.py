@@ -1,0 +1,48 @@
+"""The repository a service application loads its aggregates from.
+
+A consumer applies a run of upstream events in one transaction
+(``ServiceApplication.receive_run``); while it does, a later event's reaction must see
+what an earlier one changed, as it would had each been committed on its own.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from eventsourcing.application import Repository
+
+
+class RunAwareRepository:
+    """The library's repository, aware of a run of upstream events being applied in
+    this (green) thread (``ServiceApplication.receive_run``): an aggregate that an
+    earlier event of the run changed is returned as it now is, not as last committed,
+    exactly as if that event had been committed first. Other threads (commands) see
+    only what is committed."""
+
+    def __init__(self, repository: Repository):
+        self._repository = repository
+        self._run = threading.local()
+
+    @contextmanager
+    def reading_through(self, aggregates: dict):
+        self._run.aggregates = aggregates
+        try:
+            yield
+        finally:
+            self._run.aggregates = None
+
+    def _changed_in_run(self, aggregate_id):
+        aggregates = getattr(self._run, "aggregates", None)
+        return aggregates.get(aggregate_id) if aggregates else None
+
+    def get(self, aggregate_id, **kwargs):
+        if kwargs.get("version") is None:
+            changed = self._changed_in_run(aggregate_id)
+            if changed is not None:
+                return changed
+        return self._repository.get(aggregate_id, **kwargs)
+
+    def __contains__(self, aggregate_id) -> bool:
+        return self._changed_in_run(aggregate_id) is not None or aggregate_id in self._repository
+
+    def __getattr__(self, name):
+        return getattr(self._repository, name)

@@ -1,0 +1,148 @@
+"""Messages that wait together are applied together: one commit for the run, the same
+result as one at a time, and one at a time whenever the run cannot be applied whole.
+The subscription's own logic over a real SQLite store, without the broker."""
+
+import json
+import threading
+from types import SimpleNamespace
+from uuid import uuid4
+
+import pytest
+from eventlet.queue import LightQueue
+from eventsourcing.application import ProcessingEvent
+
+from services.backbone.consumer import Subscription
+from services.backbone.context import Actor
+from services.backbone.metrics import ServiceMetrics
+from services.backbone.store import store_env
+from services.contracts import CATALOG
+from services.funding.application import FundingApplication
+from services.funding.eligibility import BaseStanding
+from services.registry.application import RegistryApplication
+from tests.notifications_support import Upstream, base_declared, batch_opened
+
+
+class Inbox(Subscription):
+    """A subscription without nameko: messages are handed to it, acks and dead letters
+    are noted."""
+
+    def __init__(self, app, source: str):
+        super().__init__(source)
+        self._app, self.service = app, app.name
+        self.settings = {"max_attempts": 2, "retry_backoff_seconds": 0.0,
+                         "max_message_bytes": 262144, "max_run": 50}
+        self.failures, self.outcomes, self.highest_seen, self.applied = {}, {}, 0, None
+        self._running, self.pending = True, LightQueue()
+        self.acked, self.dead = [], []
+
+    app = property(lambda self: self._app)
+
+    def _alive(self, message) -> bool:
+        return True
+
+    def _ack(self, message) -> None:
+        self.acked.append(json.loads(message.body)["position"])
+
+    def _publish_dead_letter(self, body, error, attempts, message_id) -> None:
+        self.dead.append(error)
+
+    def deliver(self, *events) -> None:
+        """The events arrive together, then the subscription works until it is idle."""
+        for event in events:
+            body = json.dumps(event.to_message(), ensure_ascii=False).encode()
+            self.pending.put(SimpleNamespace(body=body, headers={}, properties={}, channel=True))
+        while self.pending.qsize():
+            self._process_next()
+
+
+def open_app(app_class, tmp_path):
+    app = app_class(env=store_env({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
+                                  app_class.name))
+    app.metrics = ServiceMetrics(app_class.name)
+    return app
+
+
+@pytest.fixture
+def funding(tmp_path):
+    app = open_app(FundingApplication, tmp_path)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def registry(tmp_path):
+    app = open_app(RegistryApplication, tmp_path)
+    yield app
+    app.close()
+
+
+def count_commits(app) -> list:
+    commits = []
+    record = app._record
+    app._record = lambda processing: commits.append(len(processing.events)) or record(processing)
+    return commits
+
+
+def plan_filed(base_id) -> dict:
+    return {**CATALOG["PlanFiled"].example, "base_id": str(base_id)}
+
+
+def test_messages_waiting_together_commit_once_each_reaction_seeing_the_ones_before(funding):
+    upstream, base_id = Upstream("registry"), uuid4()
+    declared = upstream.event("BaseDeclared", base_declared(base_id))
+    filed = upstream.event("PlanFiled", plan_filed(base_id))
+    inbox, commits = Inbox(funding, "registry"), count_commits(funding)
+
+    inbox.deliver(declared, filed)
+
+    assert len(commits) == 1  # one transaction for the run
+    assert inbox.acked == [declared.position, filed.position]
+    assert funding.last_position("registry") == filed.position
+    standing = funding.repository.get(base_id)
+    assert standing.name == "山西大学" and standing.filed_plan_version == 1
+    assert [type(e).__name__ for e in funding.history(base_id)] == ["Recorded", "Declared", "PlanFiled"]
+
+
+def test_a_run_with_an_event_that_fails_is_applied_one_at_a_time(registry):
+    upstream, batch = Upstream("evaluation"), batch_opened()
+    opened = upstream.event("BatchOpened", batch)
+    unknown_base = upstream.event("BaseAdjusted", {
+        "base_id": str(uuid4()), "from_status": "declared", "to_status": "certified",
+        "reason": "评选认定", "basis": "selection"})
+    closed = upstream.event("BatchClosed", {"batch_id": batch["batch_id"]})
+    inbox = Inbox(registry, "evaluation")
+
+    inbox.deliver(opened, unknown_base, closed)
+
+    assert inbox.acked == [opened.position, unknown_base.position, closed.position]
+    assert len(inbox.dead) == 1 and "No base" in inbox.dead[0]
+    assert registry.parked("evaluation", unknown_base.position).state == "parked"
+    assert registry.batches()[0]["closed"] is True
+    assert registry.last_position("evaluation") == closed.position
+
+
+def test_a_redelivered_message_in_a_run_is_skipped_and_the_others_applied(funding):
+    upstream = Upstream("registry")
+    first, second = (upstream.event("BaseDeclared", base_declared()) for _ in range(2))
+    inbox = Inbox(funding, "registry")
+    inbox.deliver(first)
+
+    inbox.deliver(first, second)
+
+    assert inbox.outcomes == {"applied": 2, "duplicate": 1}
+    assert funding.last_position("registry") == second.position
+
+
+def test_other_threads_see_only_what_is_committed_while_a_run_is_applied(funding):
+    actor = Actor(id=uuid4(), role="service", name="平台")
+    standing = BaseStanding(base_id=uuid4(), ctx=actor.context())
+    processing = ProcessingEvent()
+    processing.collect_events(standing)
+    seen = {}
+    with funding.repository.reading_through(processing.aggregates):
+        seen["in the run"] = standing.id in funding.repository
+        other = threading.Thread(target=lambda: seen.update(elsewhere=standing.id in funding.repository))
+        other.start()
+        other.join()
+    seen["after"] = standing.id in funding.repository
+    assert seen == {"in the run": True, "elsewhere": False, "after": False}

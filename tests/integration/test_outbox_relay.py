@@ -1,0 +1,135 @@
+"""The relay publishes a page of the log before waiting for the broker's confirms, and
+records its position only after them; it is woken only by saves it has to publish.
+The publisher's confirms are checked against the real broker."""
+
+from datetime import datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+from amqp.exceptions import MessageNacked
+from kombu import Connection, Exchange, Queue
+
+from services.backbone.broker import ConfirmedPublisher
+from services.backbone.context import Actor
+from services.backbone.relay import OutboxRelay, RelayPosition
+from services.backbone.store import store_env
+from services.registry.application import RegistryApplication
+from services.registry.domain import DeclarationBatch
+from tests.support.fixtures import declaration
+
+DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
+
+
+class Publisher:
+    """Notes each batch it is given; fails the first ``failures`` batches."""
+
+    def __init__(self, failures: int = 0):
+        self.batches: list[list[dict]] = []
+        self.failures = failures
+
+    def publish_all(self, messages: list[dict]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("broker gone")
+        self.batches.append(messages)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def registry(tmp_path):
+    app = RegistryApplication(env=store_env({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
+                                            "registry"))
+    yield app
+    app.close()
+
+
+def open_batch(app) -> DeclarationBatch:
+    now = datetime.now(timezone.utc)
+    batch = DeclarationBatch(batch_id=uuid4(), name="2017年第一批", opens_at=now - timedelta(days=1),
+                             closes_at=now + timedelta(days=1), quota=12, ctx=DRC.context())
+    app.save(batch)
+    return batch
+
+
+def declare(app, batch, name: str) -> None:
+    request = {**declaration(batch.id, name=name), "batch_id": batch.id}
+    app.declare(**request, actor=DRC, ctx=DRC.context())
+
+
+def test_only_a_save_with_something_to_publish_wakes_the_relay(registry):
+    relay = OutboxRelay(registry, Publisher(), namespace="sc")
+    batch = open_batch(registry)  # the registry's own record of a batch: not published
+    assert not relay._wakeup.is_set()
+
+    declare(registry, batch, "山西大学")  # BaseDeclared
+    assert relay._wakeup.is_set()
+
+
+def test_internal_events_waiting_for_the_timer_are_not_relay_lag(registry):
+    relay = OutboxRelay(registry, Publisher(), namespace="sc")
+    batch = open_batch(registry)
+    assert relay.lag() == 0
+
+    declare(registry, batch, "山西大学")
+    declare(registry, batch, "太原理工大学")
+    assert relay.lag() == 2
+    relay.drain()
+    assert relay.lag() == 0
+
+
+def test_a_page_is_published_at_once_and_the_position_recorded_after(registry):
+    publisher = Publisher()
+    relay = OutboxRelay(registry, publisher, namespace="sc")
+    batch = open_batch(registry)
+    for name in ("山西大学", "太原理工大学", "孝义市"):
+        declare(registry, batch, name)
+
+    relay.drain()
+
+    assert len(publisher.batches) == 1
+    bodies = [message["body"] for message in publisher.batches[0]]
+    assert [(b["position"], b["previous_position"]) for b in bodies] == [(2, None), (3, 2), (4, 3)]
+    assert relay.state.read() == RelayPosition(scanned=4, published=4)
+
+
+def test_a_page_the_broker_did_not_confirm_is_not_recorded_and_goes_again(registry):
+    publisher = Publisher(failures=1)
+    relay = OutboxRelay(registry, publisher, namespace="sc")
+    batch = open_batch(registry)
+    for name in ("山西大学", "太原理工大学"):
+        declare(registry, batch, name)
+
+    with pytest.raises(ConnectionError):
+        relay.drain()
+    assert relay.state.read() == RelayPosition(scanned=0, published=None)
+
+    relay.drain()
+    assert [m["body"]["position"] for m in publisher.batches[0]] == [2, 3]
+    assert relay.state.read() == RelayPosition(scanned=3, published=3)
+
+
+def test_publish_all_returns_once_every_message_is_confirmed_and_raises_on_a_refusal(rabbit_config):
+    url = rabbit_config["AMQP_URI"]
+    exchange = Exchange("relay-test", type="direct", durable=True)
+    stored = Queue("relay-test.stored", exchange=exchange, routing_key="stored", durable=True)
+    full = Queue("relay-test.full", exchange=exchange, routing_key="full", durable=True,
+                 queue_arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    with Connection(url) as connection:
+        for queue in (stored, full):
+            queue(connection.default_channel).declare()
+    publisher = ConfirmedPublisher(url)
+
+    def message(routing_key: str) -> dict:
+        return {"exchange": exchange.name, "routing_key": routing_key, "body": {"n": 1},
+                "message_id": str(uuid4())}
+
+    publisher.publish_all([message("stored") for _ in range(25)])
+    with Connection(url) as connection:
+        assert stored(connection.default_channel).queue_declare(passive=True).message_count == 25
+
+    with pytest.raises(MessageNacked):
+        publisher.publish_all([message("stored"), message("full"), message("stored")])
+    publisher.publish(**message("stored"))  # a new connection after the refusal
+    publisher.close()
