@@ -255,7 +255,8 @@ def declaration(batch_id: str, number: int, run: str = "") -> dict:
         "region": {"city": city, "county": county},
         "competent_department": "山西省发展和改革委员会",
         "batch_id": batch_id,
-        "contact": {"name": "王老师", "phone": "0351-7010000", "email": "bench@example.cn"},
+        "contacts": [{"name": "王老师", "phone": "0351-7010000", "email": "bench@example.cn",
+                      "role": "primary"}],
     }
 
 

@@ -139,6 +139,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         super().__init__(env)
         self._save_listeners: list[Callable[[list], None]] = []
         self.views = ViewFollower(self, self.construct_views())
+        self.on_save(self.views.follow)
 
     # -- infrastructure hooks -------------------------------------------------------
 

@@ -8,6 +8,7 @@ commit together with the consumer's tracking record, so a redelivered message ch
 nothing, and a crash before the commit leaves the message to be delivered again.
 """
 
+import logging
 import secrets
 from datetime import datetime, timezone
 from typing import Callable
@@ -18,14 +19,17 @@ from eventsourcing.persistence import IntegrityError
 
 from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
-from services.backbone.errors import Forbidden, NotFound
+from services.backbone.errors import Conflict, Forbidden, NotFound
 from services.contracts import IntegrationEvent
 
-from .domain import OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Subscription
+from .domain import OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription
 from .integration import publications
 from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
 from .messages import Names, compose
 from .views import DeliveryBoard, SubscriptionDirectory
+
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -45,6 +49,12 @@ class NotificationsApplication(ServiceApplication):
     name = "notifications"
     publications = publications
     clock: Callable[[], datetime] = staticmethod(utc_now)
+
+    def __init__(self, env: dict | None = None) -> None:
+        super().__init__(env)
+        # Deliveries claimed by this process's sender and not yet closed: their outcome
+        # is recorded on them as they are, without reading them back from the log.
+        self._claimed: dict[UUID, Delivery] = {}
 
     def construct_views(self):
         return [SubscriptionDirectory(), DeliveryBoard()]
@@ -219,13 +229,43 @@ class NotificationsApplication(ServiceApplication):
     def due_deliveries(self, now: datetime, exclude: set[UUID]) -> tuple[list[UUID], datetime | None]:
         return self.views[DeliveryBoard].due(now, exclude)
 
-    def take(self, delivery_id: UUID, policy: RetryPolicy) -> Dispatch | None:
-        """Claims the next attempt of a due delivery; None if there is nothing to send
-        now (another sender claimed it, it was abandoned, or an interrupted attempt was
-        just closed and the retry waits for its backoff)."""
-        delivery = self._get(delivery_id, Delivery, "delivery")
-        subscription = self._get(delivery.subscription_id, Subscription, "subscription")
-        now, ctx = self.clock(), SYSTEM_ACTOR.context(delivery.correlation_id)
+    def take(self, delivery_ids: list[UUID], policy: RetryPolicy) -> list[Dispatch]:
+        """Claims the next attempt of each delivery, all in one transaction, and returns
+        what to send now. Left out: a delivery that is not due after all (another sender
+        claimed it, its subscription was cancelled and it is abandoned, an interrupted
+        attempt was just closed and the retry waits for its backoff).
+
+        One commit for the lot: under load the sender claims what fell due together, and
+        a commit (an fsync) per claim was most of what a delivery cost. Should another
+        sender have changed one of them first, the lot is not written and each is claimed
+        on its own, so only the contended ones are lost."""
+        now, subscriptions, changed = self.clock(), {}, []
+        for delivery_id in delivery_ids:
+            delivery = self.find(delivery_id, Delivery)
+            if delivery is None:
+                continue
+            if delivery.subscription_id not in subscriptions:
+                subscriptions[delivery.subscription_id] = self._get(
+                    delivery.subscription_id, Subscription, "subscription")
+            if self._advance(delivery, subscriptions[delivery.subscription_id], now, policy):
+                changed.append(delivery)
+        if not changed:
+            return []
+        try:
+            self.save(*changed)
+        except IntegrityError:
+            if len(delivery_ids) == 1:
+                return []
+            return [dispatch for one in delivery_ids for dispatch in self.take([one], policy)]
+        claimed = [delivery for delivery in changed if delivery.status == "sending"]
+        self._claimed.update((delivery.id, delivery) for delivery in claimed)
+        return [Dispatch.of(delivery, subscriptions[delivery.subscription_id]) for delivery in claimed]
+
+    @staticmethod
+    def _advance(delivery: Delivery, subscription: Subscription, now: datetime,
+                 policy: RetryPolicy) -> bool:
+        """The sender's next step on one delivery; False when there is none now."""
+        ctx = SYSTEM_ACTOR.context(delivery.correlation_id)
         if not subscription.active and delivery.status == "pending":
             delivery.abandon(reason="订阅已取消", now=now, ctx=ctx)
         elif delivery.is_interrupted(now):
@@ -233,27 +273,48 @@ class NotificationsApplication(ServiceApplication):
         elif delivery.is_due(now):
             delivery.begin_attempt(now=now, policy=policy, ctx=ctx)
         else:
-            return None
+            return False
+        return True
+
+    def record_outcomes(self, outcomes: list[Outcome], policy: RetryPolicy) -> None:
+        """Closes finished attempts, all in one transaction, on the deliveries as they
+        were claimed (no second read of each). Should one have changed elsewhere since
+        (another sender found its lease expired), each is closed on its own from the
+        log, and an attempt that is no longer current is left as the log has it."""
+        changed = []
+        for outcome in outcomes:
+            delivery = (self._claimed.pop(outcome.dispatch.delivery_id, None)
+                        or self._get(outcome.dispatch.delivery_id, Delivery, "delivery"))
+            try:
+                self._close(delivery, outcome, policy)
+            except Conflict as error:
+                log.warning("outcome of %s not recorded: %s", outcome.dispatch.delivery_id, error)
+                continue
+            changed.append(delivery)
+        if not changed:
+            return
         try:
-            self.save(delivery)
+            self.save(*changed)
         except IntegrityError:
-            return None  # someone else changed it first; the board will say what is due
-        return Dispatch.of(delivery, subscription) if delivery.status == "sending" else None
+            for outcome in outcomes:
+                try:
+                    self._record_one(outcome, policy)
+                except Conflict as error:
+                    log.warning("outcome of %s not recorded: %s", outcome.dispatch.delivery_id, error)
 
     @retry_on_conflict
-    def record_success(self, dispatch: Dispatch, detail: str) -> None:
-        delivery = self._get(dispatch.delivery_id, Delivery, "delivery")
-        delivery.succeed(number=dispatch.attempt, now=self.clock(), detail=detail,
-                         ctx=SYSTEM_ACTOR.context(delivery.correlation_id))
+    def _record_one(self, outcome: Outcome, policy: RetryPolicy) -> None:
+        delivery = self._get(outcome.dispatch.delivery_id, Delivery, "delivery")
+        self._close(delivery, outcome, policy)
         self.save(delivery)
 
-    @retry_on_conflict
-    def record_failure(self, dispatch: Dispatch, error: str, counted: bool,
-                       policy: RetryPolicy) -> None:
-        delivery = self._get(dispatch.delivery_id, Delivery, "delivery")
-        delivery.fail(number=dispatch.attempt, now=self.clock(), error=error, counted=counted,
-                      policy=policy, ctx=SYSTEM_ACTOR.context(delivery.correlation_id))
-        self.save(delivery)
+    def _close(self, delivery: Delivery, outcome: Outcome, policy: RetryPolicy) -> None:
+        ctx, now = SYSTEM_ACTOR.context(delivery.correlation_id), self.clock()
+        if outcome.delivered:
+            delivery.succeed(number=outcome.dispatch.attempt, now=now, detail=outcome.detail, ctx=ctx)
+        else:
+            delivery.fail(number=outcome.dispatch.attempt, now=now, error=outcome.detail,
+                          counted=outcome.counted, policy=policy, ctx=ctx)
 
     # -- loading ----------------------------------------------------------------------------------
 

@@ -348,3 +348,14 @@ class Dispatch:
             event_id=delivery.event_id, title=delivery.title, message=delivery.message,
             envelope=delivery.envelope,
         )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended, as the sender reports it: delivered with the receiver's
+    answer, or failed with the error (``counted`` unless our own side failed)."""
+
+    dispatch: Dispatch
+    delivered: bool
+    detail: str
+    counted: bool = True

@@ -3,10 +3,11 @@
 Like the outbox relay, it is woken after every commit of the application (a new
 delivery, a re-send) and on a timer (the next retry falling due, other instances'
 writes). Each attempt is claimed by writing ``AttemptStarted`` (optimistic concurrency:
-one claimant wins), then sent, then closed by ``Delivered`` or ``AttemptFailed``. If
-the process dies in between, the attempt's lease runs out and the next sender records
-it as interrupted and tries again: at least once to the receiver, which de-duplicates
-by the delivery id it is given on every attempt.
+one claimant wins), then sent, then closed by ``Delivered`` or ``AttemptFailed``; what
+falls due together is claimed in one transaction, and what finishes together is closed
+in one. If the process dies in between, the attempt's lease runs out and the next
+sender records it as interrupted and tries again: at least once to the receiver, which
+de-duplicates by the delivery id it is given on every attempt.
 
 Deliveries to different subscribers and bases go out concurrently (a green pool); for
 one subscriber and one base the board hands out one at a time, in event order.
@@ -24,6 +25,7 @@ from services.backbone import failpoints
 from services.backbone.dependencies import EventStore
 
 from .channels import ChannelUnavailable, Channels, DeliveryFailed
+from .domain import Dispatch, Outcome
 from .matching import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ class Sender:
         self.policy = policy
         self.poll_interval = poll_interval
         self.pool = GreenPool(concurrency)
-        self.in_flight: set[UUID] = set()
+        self.in_flight: set[UUID] = set()  # claimed or being claimed, until recorded
+        self.finished: list[Outcome] = []  # attempts over, outcomes not yet recorded
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self.running = False
@@ -59,6 +62,7 @@ class Sender:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
+                self.record_finished()
                 pause = self.dispatch_due()
                 self.last_error = None
             except Exception as error:  # keep sending after any failure; the log is intact
@@ -69,51 +73,74 @@ class Sender:
             self._wakeup.wait(pause)
         with eventlet.Timeout(10, False):
             self.pool.waitall()
+        try:
+            self.record_finished()
+        except Exception:
+            log.exception("outcomes of the last attempts could not be recorded")
         self.running = False
 
     def dispatch_due(self) -> float:
-        """Starts an attempt for each due delivery (as far as the pool has room); returns
-        how long to sleep before the next one falls due."""
+        """Claims the due deliveries (as many as the pool has room for) in one go and
+        starts an attempt for each; returns how long to sleep before the next one falls
+        due."""
         now = self.app.clock()
         due, upcoming = self.app.due_deliveries(now, exclude=set(self.in_flight))
-        for delivery_id in due:
-            if self.pool.free() == 0 or self._stopping.is_set():
-                break  # a finishing attempt wakes the loop again
-            self.in_flight.add(delivery_id)
-            self.pool.spawn_n(self._attempt, delivery_id)
+        chosen = [] if self._stopping.is_set() else due[:self.pool.free()]
+        if chosen:  # what is left waits for a finishing attempt, which wakes the loop
+            self.in_flight.update(chosen)
+            try:
+                dispatches = self.app.take(chosen, self.policy)
+            finally:
+                self.in_flight.difference_update(chosen)
+            for dispatch in dispatches:
+                self.in_flight.add(dispatch.delivery_id)
+                self.pool.spawn_n(self._attempt, dispatch)
         if upcoming is None:
             return self.poll_interval
         return max(0.0, min(self.poll_interval, (upcoming - now).total_seconds()))
 
-    def _attempt(self, delivery_id: UUID) -> None:
-        try:
-            self.deliver(delivery_id)
-        except Exception:  # the store failed: the lease expires and it is tried again
-            log.exception("attempt of delivery %s could not be recorded", delivery_id)
-        finally:
-            self.in_flight.discard(delivery_id)
-            self.wake()
-
-    def deliver(self, delivery_id: UUID) -> None:
-        """One attempt: claim, send, record the outcome."""
-        dispatch = self.app.take(delivery_id, self.policy)
-        if dispatch is None:
+    def record_finished(self) -> None:
+        """Records the outcomes of the attempts that finished since the last turn, in one
+        transaction (while it commits, the next ones gather). Should the store fail, the
+        attempts' leases run out and they are tried again as interrupted: at least once."""
+        if not self.finished:
             return
+        outcomes, self.finished = self.finished, []
+        try:
+            self.app.record_outcomes(outcomes, self.policy)
+        finally:
+            self.in_flight.difference_update(o.dispatch.delivery_id for o in outcomes)
+
+    def _attempt(self, dispatch: Dispatch) -> None:
+        try:
+            outcome = self.send(dispatch)
+        except Exception as error:  # around the channel (a failpoint, a bug): it may have
+            log.exception("attempt of delivery %s failed", dispatch.delivery_id)  # arrived
+            outcome = Outcome(dispatch, delivered=False, detail=f"{type(error).__name__}: {error}")
+        self.finished.append(outcome)
+        self.wake()
+
+    def send(self, dispatch: Dispatch) -> Outcome:
+        """One attempt over its channel; the outcome is recorded by the caller."""
         failpoints.hit("notifications.before_send")
         try:
             detail = self.channels.send(dispatch)
         except ChannelUnavailable as error:
-            self.app.record_failure(dispatch, str(error), counted=False, policy=self.policy)
+            return Outcome(dispatch, delivered=False, detail=str(error), counted=False)
         except DeliveryFailed as error:
-            self.app.record_failure(dispatch, str(error), counted=True, policy=self.policy)
+            return Outcome(dispatch, delivered=False, detail=str(error))
         except Exception as error:  # a bug in a channel must not keep retrying forever
             log.exception("channel %s failed unexpectedly", dispatch.channel)
-            self.app.record_failure(dispatch, f"{type(error).__name__}: {error}", counted=True,
-                                    policy=self.policy)
-        else:
-            failpoints.hit("notifications.after_send")
-            self.app.record_success(dispatch, detail)
-            self.sent_count += 1
+            return Outcome(dispatch, delivered=False, detail=f"{type(error).__name__}: {error}")
+        failpoints.hit("notifications.after_send")
+        self.sent_count += 1
+        return Outcome(dispatch, delivered=True, detail=detail)
+
+    def deliver(self, delivery_id: UUID) -> None:
+        """One attempt of one delivery, start to end, in the caller's thread: claim,
+        send, record the outcome."""
+        for dispatch in self.app.take([delivery_id], self.policy):
+            self.app.record_outcomes([self.send(dispatch)], self.policy)
 
 
 class DeliverySender(DependencyProvider):
