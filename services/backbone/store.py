@@ -22,7 +22,7 @@ def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
         directory = resolve_path(store["sqlite_dir"])
         directory.mkdir(parents=True, exist_ok=True)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "services.backbone.green_sqlite:GreenCommitFactory",
             "SQLITE_DBNAME": str(directory / f"{service}.sqlite3"),
             "SQLITE_LOCK_TIMEOUT": "10",
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],
