@@ -22,6 +22,7 @@ from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound
 from services.contracts import IntegrationEvent
 
+from .destinations import Destinations
 from .domain import OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription
 from .integration import publications
 from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
@@ -55,6 +56,11 @@ class NotificationsApplication(ServiceApplication):
         # Deliveries claimed by this process's sender and not yet closed: their outcome
         # is recorded on them as they are, without reading them back from the log.
         self._claimed: dict[UUID, Delivery] = {}
+        self.destinations = Destinations()
+
+    def configure(self, settings: dict) -> None:
+        """Applies the ``notifications`` section: where webhooks may go."""
+        self.destinations = Destinations.from_config(settings)
 
     def construct_views(self):
         return [SubscriptionDirectory(), DeliveryBoard()]
@@ -64,6 +70,8 @@ class NotificationsApplication(ServiceApplication):
     def subscribe(self, *, label: str, filter: dict, channel: dict, actor: Actor,
                   ctx: Context) -> Subscription:
         """Opens a subscription owned by the caller; a webhook without a secret gets one."""
+        if channel.get("url"):
+            self.destinations.check_url(channel["url"])
         if channel["kind"] == "webhook" and not channel.get("secret"):
             channel = {**channel, "secret": secrets.token_urlsafe(32)}
         event_filter = EventFilter.from_dict(filter)
@@ -78,6 +86,8 @@ class NotificationsApplication(ServiceApplication):
                             label: str | None = None, filter: dict | None = None,
                             channel: dict | None = None) -> Subscription:
         subscription = self.get_subscription(subscription_id, actor)
+        if channel and channel.get("url"):
+            self.destinations.check_url(channel["url"])
         event_filter = None if filter is None else EventFilter.from_dict(filter)
         subscription.change(actor=actor, label=label, event_filter=event_filter, channel=channel,
                             answers_for=self._answered_by(actor, event_filter or

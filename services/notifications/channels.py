@@ -24,6 +24,7 @@ from email.utils import parseaddr
 import eventlet
 import urllib3
 
+from .destinations import DestinationRefused, Destinations
 from .domain import Dispatch
 
 USER_AGENT = "shuangchuang-notifications/1"
@@ -60,9 +61,10 @@ class WebhookChannel:
     """HTTP(S) POST of signed JSON; any 2xx is delivered. Redirects are not followed:
     the subscriber registers the URL that answers."""
 
-    def __init__(self, timeout: float, clock=time.time):
+    def __init__(self, timeout: float, clock=time.time, destinations: Destinations | None = None):
         self.timeout = timeout
         self.clock = clock
+        self.destinations = destinations or Destinations()
         # Connections to a receiver are kept and reused: opening one per webhook (with
         # TLS, in production) cost more than the webhook. urllib3 itself, not requests
         # over it: requests' per-request preparation (cookies, proxies from the
@@ -87,6 +89,10 @@ class WebhookChannel:
 
     def send(self, dispatch: Dispatch) -> str:
         body = webhook_body(dispatch)
+        try:
+            self.destinations.check_before_sending(dispatch.destination)
+        except DestinationRefused as refused:
+            raise DeliveryFailed(f"Not sent: {refused}") from None
         try:
             # The pool's timeout bounds each read; the deadline bounds the whole answer,
             # so that a receiver trickling bytes cannot outlast the attempt's lease.
@@ -165,7 +171,8 @@ class Channels:
     def from_config(cls, settings: dict) -> "Channels":
         smtp = settings["smtp"]
         return cls(
-            WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"])),
+            WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"]),
+                           destinations=Destinations.from_config(settings)),
             EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
                          timeout=float(smtp["timeout_seconds"]),
                          username=smtp.get("username") or "", password=smtp.get("password") or "",

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from services.notifications.destinations import Destinations
 from tests.notifications_support import WebhookReceiver, adjusted, base_declared
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
@@ -184,7 +185,7 @@ def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
     Thread(target=server.serve_forever, daemon=True).start()
-    channel = WebhookChannel(timeout=2)
+    channel = WebhookChannel(timeout=2, destinations=Destinations(allow_private=True))
     for path in ("/first-subscription", "/second-subscription"):
         channel.send(Dispatch(
             delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel="webhook",
@@ -193,3 +194,32 @@ def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
             envelope={"payload": {}}))
     server.shutdown()
     assert cookies == [None, None]
+
+
+def test_outside_development_a_webhook_cannot_reach_the_platforms_own_network(platform, receiver, upstream):
+    """A subscriber may not make the platform call (and report the answers of) the
+    broker's management API or anything else on loopback or a private network: a
+    literal address is refused when subscribing, a name that resolves inside is
+    refused before each attempt, and nothing arrives."""
+    platform.config["notifications"]["webhook"]["allow_private_destinations"] = False
+    platform.start("notifications")
+    for url in ("http://127.0.0.1:15672/api/overview", "http://169.254.169.254/latest/meta-data/",
+                "http://[::1]:5672/", "http://10.0.0.8/hooks"):
+        response = requests.post(platform.url("notifications", "/subscriptions"),
+                                 json={"channel": {"kind": "webhook", "url": url}},
+                                 headers=platform.headers("department"))
+        assert response.status_code == 422, (url, response.text)
+        assert "private network" in response.json()["error"]["fields"]["channel.url"][0]
+
+    by_name = receiver.url().replace("127.0.0.1", "localhost")
+    subscription = subscribe(platform, {"channel": {"kind": "webhook", "url": by_name}})
+    upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
+
+    def first_attempt_failed():
+        rows = requests.get(platform.url("notifications", "/deliveries"), headers=platform.headers("ops"),
+                            params={"subscription_id": subscription["subscription_id"]}).json()["deliveries"]
+        return rows and rows[0]["last_error"] and rows[0]
+
+    row = wait_until(first_attempt_failed, message="the first attempt to be refused")
+    assert "private network" in row["last_error"] and "localhost" in row["last_error"]
+    assert receiver.requests == []
