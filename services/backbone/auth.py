@@ -4,7 +4,9 @@ Tokens are JWTs signed with HMAC-SHA256 using the secret from config (``auth.sec
 nothing here holds a secret. ``sc token --role drc --name ...`` issues one.
 """
 
+import time
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable
 from uuid import UUID, uuid4
 
@@ -54,6 +56,18 @@ def issue_token(
 
 def verify_token(secret: str, token: str) -> Actor:
     """The actor a token names, or Unauthenticated saying why it is not accepted."""
+    actor, expires = _verified(secret, token)
+    if expires <= time.time():
+        raise Unauthenticated("The token has expired.")
+    return actor
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[Actor, int]:
+    """Checks a token's signature and claims once: a client sends the same token with
+    every request, and checking it again each time was a tenth of the registry's work
+    per declaration. A token that fails is not remembered (it raises); expiry is
+    checked on every use by the caller."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
@@ -65,7 +79,7 @@ def verify_token(secret: str, token: str) -> Actor:
         raise Unauthenticated(f"The token is not valid: {error}.") from None
     try:
         region = claims.get("region")
-        return Actor(
+        actor = Actor(
             id=UUID(claims["sub"]),
             role=claims["role"],
             name=claims.get("name", ""),
@@ -75,6 +89,7 @@ def verify_token(secret: str, token: str) -> Actor:
         )
     except (KeyError, ValueError, TypeError, IndexError) as error:
         raise Unauthenticated(f"The token's claims are not valid: {error}.") from None
+    return actor, int(claims["exp"])
 
 
 def bearer(header: str | None) -> str:

@@ -42,14 +42,12 @@ class RegistryApplication(ServiceApplication):
                 f"open from {batch.opens_at.isoformat()} to {batch.closes_at.isoformat()}")
             raise field_error("batch_id", f"batch {batch.name} does not accept declarations "
                                           f"now ({state})")
-        if Base.create_id(name, batch_id) in self.repository:
-            raise field_error("name", f"{name} is already declared in batch {batch.name}", Conflict)
         base = Base(name=name, kind=kind, region=region,
                     competent_department=competent_department, batch_id=batch_id,
                     contacts=contacts, declared_by=actor.id, ctx=ctx)
         try:
             self.save(base)
-        except IntegrityError:
+        except IntegrityError:  # the id is derived from (name, batch): version 1 exists
             raise field_error("name", f"{name} is already declared in batch {batch.name}",
                               Conflict) from None
         return base

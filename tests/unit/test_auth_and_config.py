@@ -1,6 +1,7 @@
 """Tokens name the actor, role and scope and are refused when forged or expired;
 config comes from YAML with every value overridable from the environment."""
 
+import time
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -69,3 +70,18 @@ def test_environment_variables_override_any_value_with_its_type():
 def test_outside_local_runs_a_missing_secret_is_an_error():
     with pytest.raises(ConfigError, match="SC_AUTH__SECRET"):
         load_config("test", environ={})
+
+
+def test_a_token_accepted_once_is_still_refused_once_it_expires(monkeypatch):
+    """Verified tokens are remembered (the signature is checked once), but never past
+    their expiry."""
+    from types import SimpleNamespace
+
+    from services.backbone import auth
+
+    token = issue_token(SECRET, role="drc", ttl=timedelta(minutes=5))
+    assert verify_token(SECRET, token).role == "drc"
+    later = time.time() + 301
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_token(SECRET, token)
