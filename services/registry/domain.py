@@ -98,6 +98,16 @@ class Base(Aggregate):
                                  "basis": basis, "decision": decision})
         self.status = to_status
 
+    def shows_contacts_to(self, actor: Actor) -> bool:
+        """Contact persons' names, phones and e-mail are personal information: shown
+        to those who work with the base (the DRC, the county government of its region,
+        its competent department, the base itself), not to everyone who may read the
+        register."""
+        return (actor.role == "drc"
+                or (actor.role == "county_government" and actor.governs(self.region))
+                or (actor.role == "competent_department" and actor.org == self.competent_department)
+                or self.is_represented_by(actor))
+
     # -- construction plan -------------------------------------------------------------------
 
     @property

@@ -111,8 +111,13 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def get_base(self, base_id):
-        """One base with its plan and its adjustments."""
-        return schema(BaseOut).dump(self.app.get_base(_uuid(base_id)))
+        """One base with its plan and its adjustments; ``contacts`` is null for a caller
+        who may not see them (``Base.shows_contacts_to``)."""
+        base = self.app.get_base(_uuid(base_id))
+        out = schema(BaseOut).dump(base)
+        if not base.shows_contacts_to(self.caller.actor):
+            out["contacts"] = None
+        return out
 
     @http("GET", "/bases")
     def http_list_bases(self, request):
@@ -131,9 +136,16 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def base_history(self, base_id):
-        """Every event of a base: what happened, when, who, why."""
-        entries = self.app.base_history(_uuid(base_id))
-        return {"base_id": str(base_id), "history": schema(HistoryEntryOut, many=True).dump(entries)}
+        """Every event of a base: what happened, when, who, why (its contacts withheld
+        as in ``get_base``)."""
+        base = self.app.get_base(_uuid(base_id))
+        history = schema(HistoryEntryOut, many=True).dump(self.app.base_history(base.id))
+        if not base.shows_contacts_to(self.caller.actor):
+            for entry in history:
+                for key in ("contacts", "contact"):
+                    if key in entry["data"]:
+                        entry["data"][key] = None
+        return {"base_id": str(base_id), "history": history}
 
     @http("GET", "/batches")
     def http_batches(self, request):

@@ -99,3 +99,34 @@ def test_lists_filter_by_kind_region_status_and_batch(platform, evaluation_log):
     assert names(status="certified") == []
     bad = requests.get(url, params={"status": "famous"}, headers=headers)
     assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
+
+
+def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform, evaluation_log):
+    """Names, phones and e-mail of contact persons are personal information: the DRC,
+    the county government of the base's region, its competent department and the base
+    itself see them; other readers of the register get the base with contacts null,
+    in the base and in its history alike."""
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    declarer = platform.headers("applicant")
+    declared = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                             headers=declarer)
+    base_id = declared.json()["base_id"]
+    entitled = [declarer, platform.headers("drc"),
+                platform.headers("county_government", region=("太原市", "小店区")),
+                platform.headers("competent_department", org="山西省教育厅")]
+    others = [platform.headers("county_government", region=("吕梁市", "孝义市")),
+              platform.headers("competent_department", org="山西省科学技术厅"),
+              platform.headers("department", org="山西省财政厅"), platform.headers("funding_office"),
+              platform.headers("evaluator"), platform.headers("ops"), platform.headers("applicant")]
+    for headers, sees in [(h, True) for h in entitled] + [(h, False) for h in others]:
+        base = requests.get(platform.url("registry", f"/bases/{base_id}"), headers=headers).json()
+        history = requests.get(platform.url("registry", f"/bases/{base_id}/history"), headers=headers).json()
+        declared_entry = next(e for e in history["history"] if "contacts" in e["data"])
+        if sees:
+            assert base["contacts"][0]["phone"] == "0351-7010000"
+            assert declared_entry["data"]["contacts"][0]["name"] == "张三"
+        else:
+            assert base["contacts"] is None and base["name"] == "山西大学"
+            assert declared_entry["data"]["contacts"] is None
+            assert "0351-7010000" not in str(history)
