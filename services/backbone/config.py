@@ -6,6 +6,8 @@ as a YAML scalar, so ``SC_CONSUMER__MAX_ATTEMPTS=7`` stays an integer.
 """
 
 import copy
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -48,6 +50,7 @@ def load_config(
         config = merge(config, overrides)
 
     config["auth"]["secret"] = _resolve_secret(config)
+    _resolve_cipher_key(config)
     return config
 
 
@@ -83,6 +86,19 @@ def _resolve_secret(config: dict) -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def _resolve_cipher_key(config: dict) -> None:
+    """The key that encrypts the stores of ``store.encrypted_services`` at rest. In
+    production it is configured on its own (so that rotating the token secret does not
+    lock the logs); elsewhere, when empty, it is derived from the auth secret."""
+    store = config.setdefault("store", {})
+    if store.get("cipher_key") or not store.get("encrypted_services"):
+        return
+    if config.get("environment") == "production":
+        raise ConfigError("store.cipher_key is not set (set SC_STORE__CIPHER_KEY)")
+    store["cipher_key"] = hmac.new(config["auth"]["secret"].encode(), b"store.cipher_key",
+                                   hashlib.sha256).hexdigest()
 
 
 def resolve_path(value: str) -> Path:

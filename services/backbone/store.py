@@ -5,9 +5,12 @@ the same. Each service owns its store: its own SQLite file, or its own schema in
 database, so no service reads another's tables.
 """
 
+import hashlib
+from base64 import b64encode
 from typing import Any
 
 import psycopg
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.postgres import PostgresRecorder
 
 from .chain import RECORDER_TOPICS
@@ -16,7 +19,37 @@ from .config import resolve_path
 
 def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
     """The eventsourcing environment for ``service`` under ``config``."""
-    store = config["store"]
+    return {**_backend_env(config["store"], service), **_cipher_env(config["store"], service)}
+
+
+class AtRestCipher(AESCipher):
+    """AES-256-GCM of every stored event and snapshot (the library's cipher), which
+    still reads records written before the service's store was encrypted: those are
+    plain JSON, and no ciphertext that failed its tag is ever taken for them unless it
+    is a JSON object, which a random 12-byte nonce followed by a tag never is."""
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        try:
+            return super().decrypt(ciphertext)
+        except ValueError:
+            if ciphertext[:1] == b"{" and ciphertext[-1:] == b"}":
+                return ciphertext
+            raise
+
+
+def _cipher_env(store: dict[str, Any], service: str) -> dict[str, str]:
+    """Encryption at rest for the services in ``store.encrypted_services``: the
+    notifications log holds webhook secrets (a copy of the log must not let anyone sign
+    webhooks as the platform) and copies of events with contact persons in them."""
+    if service not in (store.get("encrypted_services") or ()):
+        return {}
+    if not store.get("cipher_key"):
+        raise ValueError(f"store.cipher_key is needed to encrypt the {service} store")
+    key = hashlib.sha256(str(store["cipher_key"]).encode()).digest()
+    return {"CIPHER_TOPIC": f"{__name__}:AtRestCipher", "CIPHER_KEY": b64encode(key).decode()}
+
+
+def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:
     backend = store["backend"]
     if backend == "sqlite":
         directory = resolve_path(store["sqlite_dir"])

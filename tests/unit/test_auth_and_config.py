@@ -85,3 +85,20 @@ def test_a_token_accepted_once_is_still_refused_once_it_expires(monkeypatch):
     monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
     with pytest.raises(Unauthenticated, match="expired"):
         verify_token(SECRET, token)
+
+
+def test_production_refuses_to_start_without_its_own_keys():
+    with pytest.raises(ConfigError, match="SC_AUTH__SECRET"):
+        load_config("production", environ={})
+    with pytest.raises(ConfigError, match="SC_STORE__CIPHER_KEY"):
+        load_config("production", environ={"SC_AUTH__SECRET": "s" * 48})
+    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48,
+                                                "SC_STORE__CIPHER_KEY": "k" * 48})
+    assert config["store"]["cipher_key"] == "k" * 48
+
+
+def test_elsewhere_the_store_key_is_derived_from_the_auth_secret():
+    one = load_config("test", environ={"SC_AUTH__SECRET": "a" * 48})["store"]["cipher_key"]
+    again = load_config("test", environ={"SC_AUTH__SECRET": "a" * 48})["store"]["cipher_key"]
+    other = load_config("test", environ={"SC_AUTH__SECRET": "b" * 48})["store"]["cipher_key"]
+    assert one == again != other and "a" * 48 not in one

@@ -73,7 +73,7 @@ def _compose_client() -> str | None:
 @pytest.mark.skipif(_compose_client() is None, reason="no docker compose client on this machine")
 def test_a_compose_client_accepts_the_file():
     docker = _compose_client()
-    env = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x", "PATH": "/usr/bin:/bin"}
+    env = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x", "SC_STORE_CIPHER_KEY": "x", "PATH": "/usr/bin:/bin"}
     result = subprocess.run([docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

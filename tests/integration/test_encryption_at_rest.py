@@ -1,0 +1,74 @@
+"""The notifications log is encrypted at rest: a copy of its file does not reveal a
+subscriber's webhook secret (with which anyone could sign webhooks as the platform) nor
+the contact persons in the events it keeps; the service reads it as before, and still
+reads what was written before encryption was turned on."""
+
+import sqlite3
+from uuid import uuid4
+
+from services.backbone.context import Actor
+from services.backbone.store import store_env
+from services.notifications.application import NotificationsApplication
+
+KEJITING = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")
+SECRET = "kjt-webhook-secret-" + uuid4().hex
+
+
+def config(tmp_path, encrypted=True):
+    store = {"backend": "sqlite", "sqlite_dir": str(tmp_path)}
+    if encrypted:
+        store.update(encrypted_services=["notifications"], cipher_key="test-key-" + "k" * 32)
+    return {"store": store}
+
+
+def subscribe(app, url="https://kjt.example.cn/hooks"):
+    return app.subscribe(label="科技厅", filter={}, channel={"kind": "webhook", "url": url, "secret": SECRET},
+                         actor=KEJITING, ctx=KEJITING.context())
+
+
+def raw_states(tmp_path) -> bytes:
+    with sqlite3.connect(tmp_path / "notifications.sqlite3") as db:
+        return b"".join(bytes(row[0]) for row in db.execute("SELECT state FROM stored_events"))
+
+
+def test_the_secret_is_not_in_the_file_and_the_service_reads_it(tmp_path):
+    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    hook = subscribe(app)
+    app.close()
+
+    states = raw_states(tmp_path)
+    assert states and SECRET.encode() not in states and "科技厅".encode() not in states
+    assert b"kjt.example.cn" not in states
+
+    reopened = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    assert reopened.get_subscription(hook.id, KEJITING).channel["secret"] == SECRET
+    reopened.close()
+
+
+def test_a_log_written_before_encryption_is_still_read(tmp_path):
+    plain = NotificationsApplication(env=store_env(config(tmp_path, encrypted=False), "notifications"))
+    before = subscribe(plain)
+    plain.close()
+    assert SECRET.encode() in raw_states(tmp_path)
+
+    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    after = subscribe(app, url="https://kjt.example.cn/v2")
+    assert app.get_subscription(before.id, KEJITING).channel["secret"] == SECRET
+    assert app.get_subscription(after.id, KEJITING).channel["url"] == "https://kjt.example.cn/v2"
+    assert len(app.list_subscriptions(KEJITING)) == 2
+    app.close()
+
+
+def test_another_key_cannot_read_it(tmp_path):
+    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    hook = subscribe(app)
+    app.close()
+    other = config(tmp_path)
+    other["store"]["cipher_key"] = "another-key-" + "x" * 32
+    try:
+        stranger = NotificationsApplication(env=store_env(other, "notifications"))
+        stranger.get_subscription(hook.id, KEJITING)
+    except ValueError as error:
+        assert "cipher" in str(error).lower()
+    else:
+        raise AssertionError("a store encrypted with one key was read with another")
