@@ -364,6 +364,45 @@ def cmd_recompute(args) -> int:
     return 0
 
 
+def cmd_import_declarations(args) -> int:
+    """Declarations from a JSON or CSV file into a batch, through the registry's API,
+    with progress; exit 1 if any row was rejected."""
+    import json
+    from pathlib import Path
+
+    from services.backbone import console
+    from services.backbone.console import Progress
+    from services.registry.bulk_import import import_declarations, read_declarations, summary
+
+    token = args.token or os.environ.get("SC_TOKEN")
+    if not token:
+        raise SystemExit("a token is needed (--token or SC_TOKEN; `sc token --role drc` issues one)")
+    url = args.url or _service_url(_config(), "registry")
+    bodies = read_declarations(Path(args.file))
+    try:
+        with Progress(f"importing {args.file}", len(bodies)) as progress:
+            rows = import_declarations(bodies, registry_url=url, token=token, batch_id=args.batch,
+                                       advance=progress.advance)
+    except PermissionError as refused:
+        raise SystemExit(str(refused)) from None
+    report = summary(rows)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(console.table(
+            [{"row": r.number, "name": r.name, "outcome": r.outcome,
+              "detail": r.base_id or "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in r.errors.items())}
+             for r in rows], ["row", "name", "outcome", "detail"]))
+        print(f"{report['rows']} rows: {report['declared']} declared, {report['exists']} already "
+              f"declared, {report['rejected']} rejected")
+    return 1 if report["rejected"] else 0
+
+
+def _service_url(config: dict, service: str) -> str:
+    host = config["services"].get("host", "127.0.0.1")
+    return f"http://{host}:{config['services'][service]['http_port']}"
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
     from services.demo.options import DESCRIPTION as DEMO_DESCRIPTION
@@ -446,6 +485,16 @@ def parser() -> argparse.ArgumentParser:
                                                   description=DEMO_DESCRIPTION))
     demo.set_defaults(fn=cmd_demo)
 
+    bulk = commands.add_parser("import-declarations",
+                               help="declarations from a JSON or CSV file into a batch (via the API)")
+    bulk.add_argument("file", help="JSON list of POST /bases bodies, or CSV with columns "
+                                   "name,kind,city,county,competent_department,contact_name,"
+                                   "contact_phone,contact_email")
+    bulk.add_argument("--batch", required=True, help="the declaration batch's id")
+    bulk.add_argument("--token", help="bearer token (drc or applicant); default $SC_TOKEN")
+    bulk.add_argument("--url", help="the registry's base URL (default: from the config)")
+    bulk.add_argument("--json", action="store_true")
+    bulk.set_defaults(fn=cmd_import_declarations)
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)
     return top
