@@ -29,7 +29,8 @@ def _base(number: int, batch_id: UUID) -> Base:
     actor = Actor(id=APPLICANT_ID, role="applicant", name="申报单位")
     return Base(name=PLACEHOLDER, kind=kind, region={"city": city, "county": county},
                 competent_department="山西省发展和改革委员会", batch_id=batch_id,
-                contact={"name": "王老师", "phone": "0351-7010000", "email": "bench@example.cn"},
+                contacts=[{"name": "王老师", "phone": "0351-7010000", "email": "bench@example.cn",
+                           "role": "primary"}],
                 declared_by=actor.id, ctx=actor.context())
 
 
