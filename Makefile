@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test chaos bench demo token venv broker database clean
+.PHONY: run test lint chaos bench demo token venv broker database clean
 
 venv:
 	@infra/scripts/venv.sh
@@ -19,8 +19,12 @@ run: venv broker
 	$(PY) -m services.cli run-all
 
 ## test: the whole suite (unit, integration, e2e, a quick reliability subset)
-test: venv broker database
+test: venv broker database lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: names that do not exist, imports that are not used, syntax errors (ruff's F and E9)
+lint: venv
+	$(PY) -m ruff check --select F,E9 services tests bench
 
 ## chaos: the reliability suite in full (longer runs, more commands, more kills)
 chaos: venv broker database

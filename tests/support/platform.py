@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -18,19 +17,13 @@ from services.backbone.broker import nameko_config
 from services.backbone.config import PROJECT_ROOT, load_config, merge
 from services.backbone.dependencies import EventStore
 from services.backbone.runner import service_class
+from services.backbone.waiting import poll
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
                message: str = "condition"):
     """Polls until ``predicate()`` is truthy; returns its value or fails the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, what=message, interval=interval, error=AssertionError)
 
 
 class Platform:

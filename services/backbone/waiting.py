@@ -1,0 +1,26 @@
+"""Polling until something has happened, without fixed sleeps: events travel between
+services through the broker, so a caller (the demo, the tests, the benchmarks) asks
+the read side until it shows what it expects."""
+
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def poll(predicate: Callable[[], T], *, timeout: float, what: str, interval: float = 0.05,
+         max_interval: float | None = None, error: type[Exception] = TimeoutError) -> T:
+    """Calls ``predicate`` until it returns something truthy, and returns that; raises
+    ``error`` naming ``what`` after ``timeout`` seconds. With ``max_interval`` the pause
+    grows by half each time up to it (most events arrive within tens of milliseconds,
+    and a slow wait should not hammer the services)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise error(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+        if max_interval is not None:
+            interval = min(max_interval, interval * 1.5)
