@@ -8,6 +8,7 @@ broker carries, so one parser serves both.
 from marshmallow import Schema, fields, validate
 
 from .entrypoints import http, rpc, validated
+from .privacy import for_viewer
 
 READERS = ("service", "drc", "department", "ops", "funding_office", "evaluator",
            "county_government", "competent_department")
@@ -19,12 +20,16 @@ class EventsQuery(Schema):
 
 
 class PublishedLog:
-    """Mixin for a service class that has ``app = EventStore(...)``."""
+    """Mixin for a service class that has ``app = EventStore(...)`` and ``caller =
+    Caller()``."""
 
     def _page(self, after: int, limit: int) -> dict:
+        """A page of the log as the caller may read it (personal data withheld from
+        readers who do not work with the base; services read it whole)."""
         events, scanned = self.app.published_after(after, limit)
+        viewer = self.caller.actor
         return {
-            "events": [event.to_message() for event in events],
+            "events": [for_viewer(event.to_message(), viewer) for event in events],
             "scanned": scanned,
             "head": self.app.head(),
         }

@@ -22,6 +22,7 @@ class ContractSpec:
     upcasters: dict[int, Callable[[dict], dict]] = field(default_factory=dict)
     description: str = ""
     example: dict = field(default_factory=dict)  # a real payload at the current version
+    personal: tuple[str, ...] = ()  # payload fields with personal data, withheld from some readers
 
     @property
     def current_version(self) -> int:
@@ -35,9 +36,11 @@ class ContractSpec:
 CATALOG: dict[str, ContractSpec] = {}
 
 
-def contract(event_type: str, *, source: str, version: int = 1, example: dict | None = None):
+def contract(event_type: str, *, source: str, version: int = 1, example: dict | None = None,
+             personal: tuple[str, ...] = ()):
     """Registers a payload schema as version ``version`` of ``event_type``, with an
-    example payload (docs/events.md shows it; a test loads it with the schema)."""
+    example payload (docs/events.md shows it; a test loads it with the schema) and the
+    fields that hold personal data (``personal``, at the current version)."""
 
     def register(schema_cls: type[Schema]) -> type[Schema]:
         spec = CATALOG.setdefault(event_type, ContractSpec(event_type, source))
@@ -49,6 +52,7 @@ def contract(event_type: str, *, source: str, version: int = 1, example: dict | 
         if version == spec.current_version:
             spec.description = (schema_cls.__doc__ or "").strip()
             spec.example = example or spec.example
+            spec.personal = tuple(personal)
         return schema_cls
 
     return register

@@ -60,6 +60,9 @@ def render() -> str:
             f"- schema version: {version}"
             + (f" (older versions read and upcast: {', '.join(str(v) for v in sorted(spec.schemas) if v != version)})"
                if len(spec.schemas) > 1 else ""),
+            *([f"- personal data: {', '.join(f'`{f}`' for f in spec.personal)}; null in the copies "
+               "read by people who do not work with the base, which list them in `withheld` "
+               "(`load_event(message, allow_withheld=True)` reads those)"] if spec.personal else []),
             "",
             "| field | type | |",
             "|---|---|---|",

@@ -75,6 +75,7 @@ class EnvelopeSchema(Schema):
     actor = fields.Nested(ActorSchema, required=True)
     correlation_id = fields.UUID(required=True)
     payload = fields.Dict(required=True, keys=fields.String())
+    withheld = fields.List(fields.String(), load_default=list)  # "payload.<field>", see load_event
 
 
 @cache
@@ -108,6 +109,7 @@ class IntegrationEvent:
     actor: ActorRef
     correlation_id: UUID
     payload: dict[str, Any]
+    withheld: tuple[str, ...] = ()  # personal fields left out of this copy (null in payload)
 
     @property
     def routing_key(self) -> str:
@@ -127,6 +129,7 @@ class IntegrationEvent:
             "actor": {"id": str(self.actor.id), "role": self.actor.role, "name": self.actor.name},
             "correlation_id": str(self.correlation_id),
             "payload": schema.dump(self.payload),
+            **({"withheld": list(self.withheld)} if self.withheld else {}),
         }
 
 
@@ -167,9 +170,13 @@ def new_event(
     )
 
 
-def load_event(data: Any) -> IntegrationEvent:
+def load_event(data: Any, *, allow_withheld: bool = False) -> IntegrationEvent:
     """Validates a message (as decoded JSON) and returns the event at the current version
-    of its type, upcasting older payloads. Raises ContractViolation naming each field."""
+    of its type, upcasting older payloads. Raises ContractViolation naming each field.
+
+    A copy of an event read by a person may have its personal fields withheld (null, and
+    named in ``withheld``); a reader of such copies passes ``allow_withheld``. Services
+    never do: they read events whole, and a withheld copy applied would lose data."""
     if not isinstance(data, dict):
         raise ContractViolation({"_schema": ["The message body must be a JSON object."]})
     try:
@@ -192,8 +199,14 @@ def load_event(data: Any) -> IntegrationEvent:
         )
 
     raw = envelope["payload"]
+    withheld = _withheld(spec, envelope, allow_withheld)
     try:
-        payload = _schema(spec.schemas[version]).load(raw)  # valid at the version it claims
+        if withheld:  # at the current version (checked): the rest is validated as usual
+            kept = {key: value for key, value in raw.items() if key not in withheld}
+            payload = {**_schema(spec.schemas[version]).load(kept, partial=withheld),
+                       **dict.fromkeys(withheld)}
+        else:
+            payload = _schema(spec.schemas[version]).load(raw)  # valid at the version it claims
         if version < spec.current_version:
             for older in range(version, spec.current_version):
                 raw = spec.upcasters[older](dict(raw))
@@ -214,4 +227,31 @@ def load_event(data: Any) -> IntegrationEvent:
         actor=ActorRef(actor["id"], actor["role"], actor["name"]),
         correlation_id=envelope["correlation_id"],
         payload=payload,
+        withheld=tuple(f"payload.{name}" for name in withheld),
     )
+
+
+def _withheld(spec, envelope: dict, allowed: bool) -> tuple[str, ...]:
+    """The payload fields a copy withholds: only personal ones, only null, only at the
+    current version, and only for a reader who accepts such copies."""
+    entries = envelope["withheld"]
+    if not entries:
+        return ()
+    if not allowed:
+        raise ContractViolation({"withheld": [
+            "This copy has personal data withheld; services read events whole (from the "
+            "broker, or the log with a service token)."]})
+    if envelope["schema_version"] != spec.current_version:
+        raise ContractViolation({"withheld": [
+            f"Only version {spec.current_version} of {spec.type} is sent with fields withheld."]})
+    names = []
+    for entry in entries:
+        name = entry.removeprefix("payload.")
+        if not entry.startswith("payload.") or name not in spec.personal:
+            raise ContractViolation({"withheld": [
+                f"{entry!r} is not a personal field of {spec.type} "
+                f"(those are: {', '.join(spec.personal) or 'none'})."]})
+        if envelope["payload"].get(name) is not None:
+            raise ContractViolation({f"payload.{name}": ["Withheld, so it must be null."]})
+        names.append(name)
+    return tuple(names)

@@ -43,8 +43,9 @@ class Declaration(Strict):
                            validate=validate.Length(min=1, max=5))
 
     @validates_schema
-    def _one_primary(self, data, **kwargs):
-        check_one_primary(data.get("contacts") or [])
+    def _one_primary(self, data, partial=None, **kwargs):
+        if "contacts" in data or not partial:  # a copy may withhold them (load_event)
+            check_one_primary(data.get("contacts") or [])
 
 
 @contract("PlanFiled", source="registry", version=1, example={
@@ -87,7 +88,7 @@ def check_one_primary(contacts: list[dict]) -> None:
         raise ValidationError("Exactly one contact must be the primary one.", field_name="contacts")
 
 
-@contract("BaseDeclared", source="registry", version=2, example={
+@contract("BaseDeclared", source="registry", version=2, personal=("contacts",), example={
     "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
     "name": "山西大学",
     "kind": "university",

@@ -20,10 +20,12 @@ from eventsourcing.persistence import IntegrityError
 from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound
+from services.backbone.privacy import for_viewer
 from services.contracts import IntegrationEvent
 
 from .destinations import Destinations
-from .domain import OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription
+from .domain import (OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription,
+                     owner_as_actor)
 from .integration import publications
 from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
 from .messages import Names, compose
@@ -218,7 +220,8 @@ class NotificationsApplication(ServiceApplication):
             processing.collect_events(Delivery(
                 subscription_id=candidate.subscription_id, event_id=event.event_id,
                 owner_id=candidate.owner_id, channel=candidate.channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
-                event_type=event.type, envelope=envelope, title=notice.title,
+                event_type=event.type, envelope=for_viewer(envelope, owner_as_actor(candidate.owner, candidate.filter.base_ids)),
+                title=notice.title,
                 message=notice.text, at=now, ctx=ctx))
 
     def _base_facts(self, base_id: UUID | None, processing: ProcessingEvent) -> BaseFacts | None:

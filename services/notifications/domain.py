@@ -37,6 +37,15 @@ def owner_of(actor: Actor) -> dict:
             "region": list(actor.region) if actor.region else None}
 
 
+def owner_as_actor(owner: dict, filter_base_ids=()) -> Actor:
+    """The recorded owner as the actor that subscribed (for what it may be shown). An
+    applicant subscribes only to bases it answers for, so its filter's bases are those."""
+    applicant = owner["role"] == "applicant"
+    return Actor(id=owner["actor_id"], role=owner["role"], name=owner.get("name") or "",
+                 org=owner.get("org"), region=tuple(owner["region"]) if owner.get("region") else None,
+                 base_ids=tuple(filter_base_ids) if applicant else ())
+
+
 class Subscription(Aggregate):
     """One actor's standing request to be told of the events that pass its filter."""
 

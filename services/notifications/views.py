@@ -30,6 +30,7 @@ class ActiveSubscription(NamedTuple):
     owner_id: UUID
     channel: str
     filter: EventFilter
+    owner: dict  # who, in which capacity, with which scope (``domain.owner_of``)
 
 
 class SubscriptionDirectory(View):
@@ -63,7 +64,8 @@ class SubscriptionDirectory(View):
 
     def active(self) -> list[ActiveSubscription]:
         return [ActiveSubscription(row["subscription_id"], row["owner"]["actor_id"],
-                                   row["channel"]["kind"], EventFilter.from_dict(row["filter"]))
+                                   row["channel"]["kind"], EventFilter.from_dict(row["filter"]),
+                                   row["owner"])
                 for row in self.rows.values() if row["status"] == "active"]
 
     def select(self, *, owner_id: UUID | None = None, status: str | None = None) -> list[dict]:

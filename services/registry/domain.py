@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.backbone.privacy import may_see_contacts
 from services.contracts.common import check_tasks_cover_kind
 from services.contracts.vocabulary import ACTIVE_STATUSES, STATUSES
 
@@ -99,14 +100,10 @@ class Base(Aggregate):
         self.status = to_status
 
     def shows_contacts_to(self, actor: Actor) -> bool:
-        """Contact persons' names, phones and e-mail are personal information: shown
-        to those who work with the base (the DRC, the county government of its region,
-        its competent department, the base itself), not to everyone who may read the
-        register."""
-        return (actor.role == "drc"
-                or (actor.role == "county_government" and actor.governs(self.region))
-                or (actor.role == "competent_department" and actor.org == self.competent_department)
-                or self.is_represented_by(actor))
+        """Contact persons are personal information (``backbone.privacy``)."""
+        return may_see_contacts(actor, base_id=self.id, region=self.region,
+                                competent_department=self.competent_department,
+                                declared_by=self.declared_by)
 
     # -- construction plan -------------------------------------------------------------------
 

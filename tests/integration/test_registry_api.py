@@ -3,6 +3,7 @@ duplicate declarations, and filtered lists."""
 
 import requests
 
+from services.contracts import load_event
 from tests.integration.conftest import open_batch
 from tests.support.fixtures import declaration
 
@@ -105,7 +106,7 @@ def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform
     """Names, phones and e-mail of contact persons are personal information: the DRC,
     the county government of the base's region, its competent department and the base
     itself see them; other readers of the register get the base with contacts null,
-    in the base and in its history alike."""
+    in the base, its history and the event log alike."""
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     declarer = platform.headers("applicant")
@@ -121,6 +122,12 @@ def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform
               platform.headers("evaluator"), platform.headers("ops"), platform.headers("applicant")]
     for headers, sees in [(h, True) for h in entitled] + [(h, False) for h in others]:
         base = requests.get(platform.url("registry", f"/bases/{base_id}"), headers=headers).json()
+        log = requests.get(platform.url("registry", "/events"), headers=headers)
+        if log.status_code != 403:  # GET /events is for government readers, not applicants
+            event = next(e for e in log.json()["events"] if e["type"] == "BaseDeclared")
+            assert (event["payload"]["contacts"] is not None) == sees
+            assert ("withheld" in event) != sees
+            assert load_event(event, allow_withheld=True).payload["name"] == "山西大学"  # one parser
         history = requests.get(platform.url("registry", f"/bases/{base_id}/history"), headers=headers).json()
         declared_entry = next(e for e in history["history"] if "contacts" in e["data"])
         if sees:

@@ -50,7 +50,7 @@ def test_an_old_declaration_in_the_log_is_read_and_published_as_v2(platform):
     base_id = record_as_in_2017(registry, "山西大学", batch_id)
 
     assert registry.get_base(base_id).contacts == [{**V1_CONTACT, "role": "primary"}]
-    page = requests.get(platform.url("registry", "/events"), headers=platform.headers("department")).json()
+    page = requests.get(platform.url("registry", "/events"), headers=platform.headers("drc")).json()
     published = [load_event(m) for m in page["events"] if m["type"] == "BaseDeclared"]
     assert published[0].schema_version == 2
     assert published[0].payload["contacts"][0]["role"] == "primary"

@@ -96,10 +96,10 @@ def test_an_event_applied_again_by_an_ops_replay_does_not_duplicate_deliveries(a
 
 
 def test_delivery_carries_the_event_and_the_chinese_message(app, registry):
-    subscribe(app)
+    subscribe(app, DRC)  # the DRC may read the whole event (contacts included)
     event = registry.event("BaseDeclared", base_declared(base=XIAOYI))
     app.receive(event)
-    delivery = app.get_delivery(deliveries(app)[0]["delivery_id"], KEJITING)
+    delivery = app.get_delivery(deliveries(app)[0]["delivery_id"], DRC)
     assert delivery.envelope == event.to_message()
     assert delivery.message.startswith("孝义市 已申报省级双创示范基地")
 
@@ -250,3 +250,15 @@ def test_the_inbox_counts_unread_items_of_its_owner_only(app, registry):
     app.mark_read(first, actor=KEJITING, ctx=KEJITING.context())
     assert app.unread_count(KEJITING) == 1 and app.unread_count(XIAOYI_GOV) == 2
     assert [r["delivery_id"] for r in app.inbox(KEJITING, unread=False)] == [first]
+
+
+def test_a_delivery_carries_contact_persons_only_to_those_who_work_with_the_base(app, registry):
+    """The event in a delivery is shown as its owner may read it (backbone.privacy)."""
+    department = subscribe(app)  # 科技厅: not the base's competent department
+    county = subscribe(app, XIAOYI_GOV, regions=[{"city": "吕梁市"}])
+    declare(app, registry, XIAOYI)
+    envelopes = {row["subscription_id"]: app.get_delivery(row["delivery_id"], DRC).envelope
+                 for row in deliveries(app)}
+    assert envelopes[county.id]["payload"]["contacts"][0]["phone"] == "0351-7010000"
+    assert envelopes[department.id]["payload"]["contacts"] is None
+    assert envelopes[department.id]["withheld"] == ["payload.contacts"]
