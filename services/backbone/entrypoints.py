@@ -164,14 +164,19 @@ class Caller(DependencyProvider):
         return Call(actor, correlation_id)
 
 
-def read_json(request) -> dict:
-    """The request's body as a JSON object; 400 if it is not one."""
+def read_json(request, *path_params: str) -> dict:
+    """The request's body as a JSON object; 400 if it is not one, or if it names one of
+    the ``path_params`` the URL already gives (a handler passes both on as arguments)."""
     try:
         data = json.loads(request.get_data(as_text=True) or "{}")
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
+    doubled = [name for name in path_params if name in data]
+    if doubled:
+        raise BadRequest("The request is not valid.",
+                         fields={name: ["Given in the path; not a field of the body."] for name in doubled})
     return data
 
 

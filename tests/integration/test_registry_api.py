@@ -137,3 +137,17 @@ def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform
             assert base["contacts"] is None and base["name"] == "山西大学"
             assert declared_entry["data"]["contacts"] is None
             assert "0351-7010000" not in str(history)
+
+
+def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, evaluation_log):
+    """Found by the property tests: {"base_id": ...} in the body of a route with
+    <base_id> in its path reached the handler twice and answered 500."""
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    created = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                            headers=platform.headers("applicant")).json()
+    response = requests.post(platform.url("registry", f"/bases/{created['base_id']}/plan/approvals"),
+                             json={"version": 1, "base_id": None},
+                             headers=platform.headers("county_government", region=("太原市", "小店区")))
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"base_id": ["Given in the path; not a field of the body."]}
