@@ -96,6 +96,7 @@ class JsonHttp(HttpRequestHandler):
                 "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
             }
             args, kwargs = self.get_entrypoint_parameters(request)
+            request.environ[PATH_PARAMS] = tuple(kwargs)  # read_json refuses them in the body
             self.check_signature(args, kwargs)
             done = Event()
             self.container.spawn_worker(
@@ -164,16 +165,19 @@ class Caller(DependencyProvider):
         return Call(actor, correlation_id)
 
 
-def read_json(request, *path_params: str) -> dict:
-    """The request's body as a JSON object; 400 if it is not one, or if it names one of
-    the ``path_params`` the URL already gives (a handler passes both on as arguments)."""
+PATH_PARAMS = "sc.path_params"
+
+
+def read_json(request) -> dict:
+    """The request's body as a JSON object; 400 if it is not one, or if it repeats a
+    parameter the URL already gives (handlers pass both on as arguments)."""
     try:
         data = json.loads(request.get_data(as_text=True) or "{}")
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
-    doubled = [name for name in path_params if name in data]
+    doubled = [name for name in request.environ.get(PATH_PARAMS, ()) if name in data]
     if doubled:
         raise BadRequest("The request is not valid.",
                          fields={name: ["Given in the path; not a field of the body."] for name in doubled})

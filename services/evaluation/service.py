@@ -116,7 +116,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC)
     def http_certify(self, request, batch_id):
-        return 201, self.certify(str(batch_id), **read_json(request, "batch_id"))
+        return 201, self.certify(str(batch_id), **read_json(request))
 
     @rpc(roles=DRC)
     def certify(self, batch_id, **choice):
@@ -223,7 +223,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",))
     def http_report_metrics(self, request, base_id):
-        return 201, self.report_metrics(str(base_id), **read_json(request, "base_id"))
+        return 201, self.report_metrics(str(base_id), **read_json(request))
 
     @rpc(roles=("applicant",))
     def report_metrics(self, base_id, **report):
@@ -255,7 +255,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
     def http_accept_rectification(self, request, base_id):
-        return 201, self.accept_rectification(str(base_id), **read_json(request, "base_id"))
+        return 201, self.accept_rectification(str(base_id), **read_json(request))
 
     @rpc(roles=DRC)
     def accept_rectification(self, base_id, **acceptance):
@@ -316,7 +316,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC)
     def http_close_round(self, request, round_id):
-        return 201, self.close_round(str(round_id), **read_json(request, "round_id"))
+        return 201, self.close_round(str(round_id), **read_json(request))
 
     @rpc(roles=DRC)
     def close_round(self, round_id, **closing):

@@ -116,7 +116,7 @@ class FundingService(PublishedLog, OperationsEndpoints):
           roles=OFFICE)
     def http_disburse(self, request, allocation_id, tranche_id):
         return 201, self.disburse(str(allocation_id), str(tranche_id),
-                                  **read_json(request, "allocation_id", "tranche_id"))
+                                  **read_json(request))
 
     @rpc(roles=OFFICE)
     def disburse(self, allocation_id, tranche_id, **disbursement):
@@ -131,7 +131,7 @@ class FundingService(PublishedLog, OperationsEndpoints):
     def http_record_recovery(self, request, allocation_id):
         return 201, self.record_recovery(str(allocation_id),
                                          request.headers.get(IDEMPOTENCY_FIELD),
-                                         **read_json(request, "allocation_id", "idempotency_key"))
+                                         **read_json(request))
 
     @rpc(roles=OFFICE)
     def record_recovery(self, allocation_id, idempotency_key=None, **recovery):

@@ -57,7 +57,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))
     def http_draft_plan(self, request, base_id):
-        return 200, self.draft_plan(str(base_id), **read_json(request, "base_id"))
+        return 200, self.draft_plan(str(base_id), **read_json(request))
 
     @rpc(roles=("applicant",))
     def draft_plan(self, base_id, **plan):
@@ -69,7 +69,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS)
     def http_approve_plan(self, request, base_id):
-        return 201, self.approve_plan(str(base_id), **read_json(request, "base_id"))
+        return 201, self.approve_plan(str(base_id), **read_json(request))
 
     @rpc(roles=APPROVERS)
     def approve_plan(self, base_id, **approval):
