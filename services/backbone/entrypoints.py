@@ -16,6 +16,7 @@ from functools import cache, partial
 from uuid import UUID, uuid4
 
 from eventlet.event import Event
+from eventsourcing.persistence import InterfaceError, OperationalError
 from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
@@ -26,7 +27,7 @@ from services.contracts import ContractViolation
 
 from .auth import authenticate
 from .context import Actor, Context
-from .errors import BadRequest, PlatformError
+from .errors import BadRequest, PlatformError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,28 @@ def json_response(status: int, body, headers=None) -> Response:
     )
 
 
+STORE_UNAVAILABLE = Unavailable(
+    "The service's store did not answer in time (busy, or its connection was lost). "
+    "Retry the request.")
+
+
 def error_response(exc: Exception) -> Response:
-    """Maps an exception to a JSON error; unexpected ones become an opaque 500."""
+    """Maps an exception to a JSON error; unexpected ones become an opaque 500.
+
+    A store that does not answer (the connection pool exhausted by a burst, a lock not
+    granted, a dropped database connection) is 503 with ``Retry-After``: the client
+    should retry, where a 500 says the platform is broken. A command's events commit
+    all together or not at all; only a connection lost inside the commit itself leaves
+    the client not knowing which, and the retry tells it (a declaration answers 409, a
+    funding command with the same idempotency key answers as the first time).
+    """
     if isinstance(exc, PlatformError):
         return json_response(exc.status, exc.to_dict())
     if isinstance(exc, (ValidationError, ContractViolation)):
         return json_response(400, BadRequest("The request is not valid.", fields=exc.messages).to_dict())
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        log.warning("store unavailable in HTTP handler: %r", exc)
+        return json_response(503, STORE_UNAVAILABLE.to_dict(), headers={"Retry-After": "1"})
     log.exception("unexpected error in HTTP handler", exc_info=exc)
     return json_response(500, PlatformError("Internal error.").to_dict())
 

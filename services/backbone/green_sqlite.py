@@ -38,5 +38,8 @@ class GreenCommitFactory(SQLiteFactory):
     def __init__(self, env):
         super().__init__(env)
         pool = self.datastore.pool
-        self.datastore.pool = GreenCommitPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+        # Waiting for a connection is bounded like waiting for SQLite's write lock
+        # (``store.lock_timeout_seconds``): either way the caller gets a clean 503.
+        self.datastore.pool = GreenCommitPool(db_name=pool.db_name, lock_timeout=pool.lock_timeout,
+                                              pool_timeout=float(pool.lock_timeout or pool.pool_timeout))
         pool.close()

@@ -57,7 +57,7 @@ def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "services.backbone.green_sqlite:GreenCommitFactory",
             "SQLITE_DBNAME": str(directory / f"{service}.sqlite3"),
-            "SQLITE_LOCK_TIMEOUT": "10",
+            "SQLITE_LOCK_TIMEOUT": str(store.get("lock_timeout_seconds", 10)),
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],
         }
     if backend == "postgres":
@@ -74,7 +74,7 @@ def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(pg.get("pool_size", 5)),
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_LOCK_TIMEOUT": str(store.get("lock_timeout_seconds", 10)),
             # No pre-ping: a dead connection fails its statement and the library retries on
             # a fresh one (about 0.2 s per dead connection, where pinging took seconds).
             "POSTGRES_PRE_PING": "n",
