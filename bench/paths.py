@@ -9,6 +9,9 @@ without the broker or HTTP, and report CPU milliseconds per event:
 ``Subscription._handle`` (decode, validate, gap check, reaction, commit with tracking).
 ``relay``: declarations saved by the registry application, then published by its
 relay to a publisher that only counts (mapping, validation, confirm bookkeeping, position).
+``deliver``: as ``consume notifications`` with a webhook subscription to every
+BaseDeclared, each delivery then claimed, "sent" (to a channel that only counts) and
+closed, as the sender does: the notifications service's whole cost per notification.
 
 ``python -m bench.paths consume notifications --events 2000 [--profile]``.
 """
@@ -43,7 +46,11 @@ RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
 def _app(name: str, directory: Path):
     from services.backbone.runner import service_class
 
-    config = {"store": {"backend": "sqlite", "sqlite_dir": str(directory)}}
+    from services.backbone.config import load_config
+
+    # The local configuration with the stores in ``directory``: encrypted where it encrypts.
+    config = load_config("local", {"store": {"backend": "sqlite", "sqlite_dir": str(directory)}},
+                         environ={})
     app_class = next(d for d in vars(service_class(name)).values()
                      if hasattr(d, "application_class")).application_class
     app = app_class(env=store_env(config, name))
@@ -111,6 +118,37 @@ def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
     outbox.drain()  # the relay's timer
     spent = time.process_time() - started
     assert app.last_position("registry") == events + 1, app.last_position("registry")
+    app.close()
+    return spent
+
+
+def deliver(events: int, directory: Path) -> float:
+    """CPU seconds for notifications to consume ``events`` BaseDeclared messages with one
+    webhook subscription, and to claim, send and close each delivery (one at a time)."""
+    from services.notifications.domain import Outcome
+    from services.notifications.matching import RetryPolicy
+
+    app = _app("notifications", directory)
+    app.configure({"webhook": {"allow_private_destinations": True}})
+    department = Actor(id=uuid4(), role="department", name="科技厅", org="科技厅")
+    app.subscribe(label="基准", filter={"event_types": ["BaseDeclared"]},
+                  channel={"kind": "webhook", "url": "http://127.0.0.1:9/hook"},
+                  actor=department, ctx=department.context())
+    policy = RetryPolicy(max_attempts=5, backoff=timedelta(seconds=1),
+                         backoff_max=timedelta(minutes=5), lease=timedelta(seconds=30))
+    messages = _messages(events, uuid4())
+    subscription = _Subscription(app, "registry")
+    sent = 0
+    started = time.process_time()
+    for message in messages:
+        subscription.pending.put(message)
+        subscription._process_next()
+        due, _ = app.due_deliveries(app.clock(), exclude=set())
+        dispatches = app.take(due, policy)
+        sent += len(dispatches)
+        app.record_outcomes([Outcome(d, delivered=True, detail="HTTP 200") for d in dispatches], policy)
+    spent = time.process_time() - started
+    assert sent == events, sent
     app.close()
     return spent
 
@@ -190,7 +228,7 @@ class StoreCalls:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.paths")
-    parser.add_argument("path", choices=("consume", "relay"))
+    parser.add_argument("path", choices=("consume", "relay", "deliver"))
     parser.add_argument("service", nargs="?", default="notifications")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--run", type=int, default=1, help="messages waiting at once (consume)")
@@ -198,8 +236,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="sc-paths-"))
     try:
-        run = (lambda: consume(args.service, args.events, directory, args.run)) if args.path == "consume" \
-            else (lambda: relay(args.events, directory))
+        run = {"consume": lambda: consume(args.service, args.events, directory, args.run),
+               "relay": lambda: relay(args.events, directory),
+               "deliver": lambda: deliver(args.events, directory)}[args.path]
         with StoreCalls() as calls:
             if args.profile:
                 from pyinstrument import Profiler
@@ -210,7 +249,7 @@ def main(argv=None) -> None:
             else:
                 spent = run()
         n = args.events
-        print(f"{args.path} {args.service if args.path == 'consume' else 'registry'}: "
+        print(f"{args.path} { {'consume': args.service, 'relay': 'registry', 'deliver': 'notifications'}[args.path]}: "
               f"{1000 * spent / n:.3f} ms CPU, {calls.transactions / n:.2f} store transactions, "
               f"{calls.commits / n:.2f} commits per event ({n} events)")
     finally:
