@@ -76,8 +76,7 @@ def error_response(exc: Exception) -> Response:
         return json_response(exc.status, exc.to_dict())
     if isinstance(exc, (ValidationError, ContractViolation)):
         return json_response(400, BadRequest("The request is not valid.", fields=exc.messages).to_dict())
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        log.warning("store unavailable in HTTP handler: %r", exc)
+    if isinstance(exc, (OperationalError, InterfaceError)):  # logged by worker_logs
         return json_response(503, STORE_UNAVAILABLE.to_dict(), headers={"Retry-After": "1"})
     log.exception("unexpected error in HTTP handler", exc_info=exc)
     return json_response(500, PlatformError("Internal error.").to_dict())
