@@ -129,14 +129,18 @@ class FundingService(PublishedLog, OperationsEndpoints):
 
     @http("POST", "/allocations/<uuid:allocation_id>/recoveries", roles=OFFICE)
     def http_record_recovery(self, request, allocation_id):
-        return 201, self.record_recovery(str(allocation_id),
-                                         request.headers.get(IDEMPOTENCY_FIELD),
-                                         **read_json(request))
+        return 201, self._record_recovery(str(allocation_id), request.headers.get(IDEMPOTENCY_FIELD),
+                                          read_json(request))
 
     @rpc(roles=OFFICE)
     def record_recovery(self, allocation_id, idempotency_key=None, **recovery):
         """Records money recovered (追回) from a revoked base; with an idempotency key a
         retry records it once."""
+        return self._record_recovery(allocation_id, idempotency_key, recovery)
+
+    def _record_recovery(self, allocation_id, idempotency_key, recovery: dict) -> dict:
+        # The body stays one dict: a field named like the header's argument is an
+        # unknown field (400), not a second value for it.
         data = validated(RecoveryRequest(), recovery)
         allocation = self.app.record_recovery(
             _uuid(allocation_id, "allocation_id"), **data,

@@ -89,6 +89,10 @@ def test_a_revocation_over_the_broker_cancels_unpaid_tranches_and_demands_back_p
     assert disburse(funding, allocation, 1).status_code == 422  # cancelled
 
     assert recover(funding, allocation, "600000.01").status_code == 422
+    in_body = requests.post(funding.url(f"/allocations/{allocation['allocation_id']}/recoveries"),
+                            json={"amount": "1.00", "idempotency_key": "r-0"}, headers=funding.office())
+    assert in_body.status_code == 400, in_body.text  # the key goes in its header
+    assert in_body.json()["error"]["fields"] == {"idempotency_key": ["Unknown field."]}
     assert recover(funding, allocation, "200000.00", key="r-1").status_code == 201
     assert recover(funding, allocation, "200000.00", key="r-1").json()["recovered"] == "200000.00"
     done = recover(funding, allocation, "400000.00")
