@@ -179,13 +179,19 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """The last position of ``source``'s log applied (or parked) here; 0 if none."""
         return self.recorder.max_tracking_id(source) or 0
 
-    def receive(self, event: IntegrationEvent) -> bool:
-        """Applies an upstream event exactly once; False when it was already applied."""
+    def receive(self, event: IntegrationEvent, *, known_new: bool = False) -> bool:
+        """Applies an upstream event exactly once; False when it was already applied.
+
+        ``known_new``: the caller has just read that this position is past the last one
+        applied (the consumer does, before every event), so the first attempt does not
+        read it again; another instance applying it meanwhile still ends in False, by the
+        tracking record's uniqueness at commit."""
         tracking = Tracking(event.source, event.position)
         attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
         backoff = getattr(self, "conflict_backoff_seconds", 0.0)
         for attempt in range(1, attempts + 1):
-            if self.recorder.has_tracking_id(event.source, event.position):
+            if not (known_new and attempt == 1) and \
+                    self.recorder.has_tracking_id(event.source, event.position):
                 return False
             try:
                 self.process_event(event, tracking)

@@ -30,6 +30,7 @@ import socket
 import time
 import traceback
 from datetime import datetime, timezone
+from functools import partial
 
 import eventlet
 from eventlet.queue import LightQueue
@@ -340,7 +341,8 @@ class Subscription(DependencyProvider):
             return last
         if event.previous_position is not None and event.previous_position > last:
             self._pull_and_apply(after=last, until=event.previous_position)
-        self._count("applied" if self._apply(app.receive, event) else "duplicate")
+        applied = self._apply(partial(app.receive, known_new=True), event)
+        self._count("applied" if applied else "duplicate")
         return event.position
 
     def _apply(self, fn, event, *args) -> bool:
