@@ -21,6 +21,8 @@ import time
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from urllib.parse import urlsplit
+
 import eventlet
 import urllib3
 
@@ -61,7 +63,8 @@ class WebhookChannel:
     """HTTP(S) POST of signed JSON; any 2xx is delivered. Redirects are not followed:
     the subscriber registers the URL that answers."""
 
-    def __init__(self, timeout: float, clock=time.time, destinations: Destinations | None = None):
+    def __init__(self, timeout: float, clock=time.time, destinations: Destinations | None = None,
+                 ca_certs: str | None = None):
         self.timeout = timeout
         self.clock = clock
         self.destinations = destinations or Destinations()
@@ -71,8 +74,11 @@ class WebhookChannel:
         # environment, hooks) was a fifth of the service's time under load, and a
         # webhook needs none of it. No cookie is ever kept, so nothing one receiver sets
         # can travel to another subscription.
+        # ``ca_certs``: the authorities receivers' certificates are checked against
+        # (default: the system's), for a deployment whose receivers use an internal CA.
         self.pool = urllib3.PoolManager(num_pools=100, maxsize=10, retries=False,
-                                        timeout=urllib3.Timeout(connect=timeout, read=timeout))
+                                        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                                        **({"ca_certs": ca_certs} if ca_certs else {}))
 
     def headers(self, dispatch: Dispatch, body: bytes) -> dict:
         timestamp = str(int(self.clock()))
@@ -90,16 +96,15 @@ class WebhookChannel:
     def send(self, dispatch: Dispatch) -> str:
         body = webhook_body(dispatch)
         try:
-            self.destinations.check_before_sending(dispatch.destination)
+            address = self.destinations.check_before_sending(dispatch.destination)
         except DestinationRefused as refused:
             raise DeliveryFailed(f"Not sent: {refused}") from None
         try:
             # The pool's timeout bounds each read; the deadline bounds the whole answer,
             # so that a receiver trickling bytes cannot outlast the attempt's lease.
             with eventlet.Timeout(self.timeout):
-                response = self.pool.request("POST", dispatch.destination, body=body,
-                                             headers=self.headers(dispatch, body),
-                                             redirect=False, preload_content=True)
+                response = self._post(dispatch.destination, address, body,
+                                      self.headers(dispatch, body))
         except (urllib3.exceptions.TimeoutError, eventlet.Timeout):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except (urllib3.exceptions.HTTPError, ValueError) as error:
@@ -108,6 +113,24 @@ class WebhookChannel:
             return f"HTTP {response.status}"
         text = response.data[:1200].decode("utf-8", errors="replace")
         raise DeliveryFailed(f"HTTP {response.status}: {text[:300]}")
+
+    def _post(self, url: str, address: str | None, body: bytes, headers: dict):
+        """POSTs to ``url``; with ``address``, over a connection to that address (the
+        one the destination check approved), the URL's host still named in ``Host``
+        and, for https, in SNI and checked against the certificate."""
+        if address is None:
+            return self.pool.request("POST", url, body=body, headers=headers, redirect=False,
+                                     preload_content=True)
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        pool = self.pool.connection_from_host(
+            address, port=parts.port or (443 if https else 80), scheme=parts.scheme,
+            pool_kwargs={"server_hostname": parts.hostname, "assert_hostname": parts.hostname}
+            if https else None)
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return pool.urlopen("POST", target, body=body, headers={**headers, "Host": host},
+                            redirect=False, preload_content=True, assert_same_host=False)
 
 
 class EmailChannel:
@@ -172,7 +195,8 @@ class Channels:
         smtp = settings["smtp"]
         return cls(
             WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"]),
-                           destinations=Destinations.from_config(settings)),
+                           destinations=Destinations.from_config(settings),
+                           ca_certs=settings["webhook"].get("ca_certs") or None),
             EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
                          timeout=float(smtp["timeout_seconds"]),
                          username=smtp.get("username") or "", password=smtp.get("password") or "",

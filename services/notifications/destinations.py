@@ -10,7 +10,10 @@ configuration allows private destinations (local development, where the receiver
 multicast address: checked on the URL when a subscription is made or changed (a literal
 address is refused with the field named), and on every address the host resolves to
 before each attempt (a name that later resolves inside is refused then, as a failed
-attempt). ``require_https`` refuses plain HTTP, for production.
+attempt). The attempt then connects to the address that was checked, not to the name
+again: a name that answered a public address to the check and a private one a moment
+later (DNS rebinding) would otherwise get its request in. ``require_https`` refuses
+plain HTTP, for production.
 """
 
 import ipaddress
@@ -45,18 +48,24 @@ class Destinations:
         except DestinationRefused as refused:
             raise field_error(field, str(refused)) from None
 
-    def check_before_sending(self, url: str) -> None:
+    def check_before_sending(self, url: str) -> str | None:
         """Before an attempt: the URL again (the rules may have changed since the
-        subscription was made) and every address its host resolves to."""
+        subscription was made) and every address its host resolves to. Returns the
+        address the attempt must connect to, or None where connecting by the URL's host
+        is safe (a literal address, or private destinations allowed)."""
         host, port = self._check_literal(url)
         if self.allow_private or _literal(host) is not None:
-            return
+            return None
         try:
             infos = self._resolve(host, port, type=socket.SOCK_STREAM)
         except OSError as error:
             raise DestinationRefused(f"{host} cannot be resolved: {error}") from None
-        for info in infos:
-            self._refuse_internal(ipaddress.ip_address(info[4][0].split("%")[0]), host)
+        addresses = [info[4][0].split("%")[0] for info in infos]
+        if not addresses:
+            raise DestinationRefused(f"{host} resolves to no address.")
+        for address in addresses:
+            self._refuse_internal(ipaddress.ip_address(address), host)
+        return addresses[0]
 
     def _check_literal(self, url: str) -> tuple[str, int]:
         parts = urlsplit(url)

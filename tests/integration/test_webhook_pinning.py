@@ -1,0 +1,155 @@
+"""A webhook attempt connects to the address its destination check approved.
+
+A name that answers a public address to the check and a private one a moment later
+(DNS rebinding) must not get the request into the platform's network; and pinning the
+address must keep HTTPS whole: SNI and the certificate check use the URL's host. The
+receivers are real local servers (HTTP, and HTTPS with a test CA made here)."""
+
+import hashlib
+import hmac
+import socket
+import ssl
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from uuid import uuid4
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from services.notifications.channels import DeliveryFailed, WebhookChannel
+from services.notifications.destinations import Destinations
+from services.notifications.domain import Dispatch
+
+SECRET = "s" * 32
+
+
+class LoopbackCountsAsPublic(Destinations):
+    """The production rules, except that this machine's loopback stands in for the
+    public internet (the test's receivers listen there)."""
+
+    @staticmethod
+    def _refuse_internal(address, host):
+        if not address.is_loopback:
+            Destinations._refuse_internal(address, host)
+
+
+class Resolver:
+    """Answers each lookup with the next address of ``answers``; counts lookups.
+    Installed as the process's DNS (``socket.getaddrinfo``) and given to the checks:
+    one answer for everyone, as a real name server's."""
+
+    def __init__(self, *answers):
+        self.answers, self.lookups = list(answers), []
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        if host.replace(".", "").isdigit():  # an address is its own answer, as in the real one
+            return [(2, type, 6, "", (host, port))]
+        self.lookups.append(host)
+        address = self.answers[min(len(self.lookups), len(self.answers)) - 1]
+        return [(2, type, 6, "", (address, port))]
+
+
+class Receiver:
+    """A local webhook receiver (HTTP, or HTTPS with ``certificate``)."""
+
+    def __init__(self, certificate=None):
+        self.requests = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if certificate:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def dispatch(url: str) -> Dispatch:
+    return Dispatch(delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel="webhook",
+                    destination=url, secret=SECRET, event_type="BaseDeclared", event_id=uuid4(),
+                    title="申报", message="山西大学 已申报", envelope={"payload": {}})
+
+
+@pytest.fixture
+def tls(tmp_path):
+    """A test CA and a certificate for hooks.example.test signed by it: (ca file,
+    (certificate file, key file))."""
+    now = datetime.now(timezone.utc)
+
+    def certificate(subject, issuer, public_key, signing_key, *, ca, names=()):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                   .public_key(public_key).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name) for name in names]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "平台测试 CA")])
+    ca = certificate(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
+    leaf = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.test")]),
+                       ca_name, key.public_key(), ca_key, ca=False, names=["hooks.example.test"])
+    files = {name: tmp_path / f"{name}.pem" for name in ("ca", "cert", "key")}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files["cert"].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return str(files["ca"]), (str(files["cert"]), str(files["key"]))
+
+
+def test_a_name_that_rebinds_to_the_inside_after_the_check_does_not_get_the_request(monkeypatch):
+    inside = Receiver()
+    try:
+        resolver = Resolver("93.184.216.34", "127.0.0.1")  # public to the check, then inside
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        channel = WebhookChannel(timeout=1, destinations=Destinations(resolve=resolver))
+        with pytest.raises(DeliveryFailed):  # sent to the public address, which is not there
+            channel.send(dispatch(f"http://rebind.example.test:{inside.port}/admin"))
+        assert inside.requests == []
+        assert resolver.lookups == ["rebind.example.test"]
+    finally:
+        inside.close()
+
+
+def test_https_to_the_checked_address_still_checks_the_certificate_against_the_urls_host(tls, monkeypatch):
+    ca_file, certificate = tls
+    receiver = Receiver(certificate)
+    try:
+        resolver = Resolver("127.0.0.1")
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        channel = WebhookChannel(timeout=5, ca_certs=ca_file,
+                                 destinations=LoopbackCountsAsPublic(resolve=resolver, require_https=True))
+        sent = dispatch(f"https://hooks.example.test:{receiver.port}/hook?org=kjt")
+        assert channel.send(sent) == "HTTP 204"
+        assert resolver.lookups == ["hooks.example.test"]  # the check's; the connection used it
+        (headers, body), = receiver.requests
+        assert headers["Host"] == f"hooks.example.test:{receiver.port}"
+        signed = headers["X-SC-Timestamp"].encode() + b"." + body
+        assert headers["X-SC-Signature"] == "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+
+        # The same address under a name the certificate does not cover is refused.
+        with pytest.raises(DeliveryFailed, match="(?i)certificate|hostname"):
+            channel.send(dispatch(f"https://other.example.test:{receiver.port}/hook"))
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()
