@@ -10,6 +10,7 @@
     sc status --as-of D        every base's status of record as it stood at D
     sc recompute --policy P    which bases the whole history puts elsewhere under P
     sc verify registry         walk a service's hash-chained log, name a broken link
+                               (--anchors FILE: also against links recorded earlier)
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
     sc demo [--json] [--keep]  replay the 2017 programme on fresh services (make demo)
@@ -255,19 +256,26 @@ def _open_app(config, service: str):
 
 
 def cmd_verify(args) -> int:
-    """Walks a service's hash-chained log; exit 1 and the position if a link is broken."""
+    """Walks a service's hash-chained log; exit 1 and the position if a link is broken.
+    With --anchors FILE: also checks the links recorded in FILE by earlier runs, and
+    records this run's head there when the log is intact (keep FILE off the database's
+    machine: whoever can rewrite the log must not be able to rewrite the anchors)."""
     import json
 
-    from services.backbone.chain import verify
+    from services.backbone.chain import append_anchor, read_anchors, verify
     from services.backbone.console import Progress
 
+    anchors = read_anchors(args.anchors, args.service) if args.anchors else []
     app = _open_app(_config(), args.service)
     with Progress(f"verifying {args.service}", app.head()) as progress:
-        result = verify(app, progress)
+        result = verify(app, progress, anchors)
+    anchored = bool(args.anchors) and append_anchor(args.anchors, args.service, result)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(json.dumps({**result.as_dict(), "anchored": anchored}, indent=2))
     elif result.ok:
-        print(f"{args.service}: {result.checked} records, chain intact (head {result.head_hash})")
+        print(f"{args.service}: {result.checked} records, chain intact (head {result.head_hash})"
+              + (f"; {result.anchors_checked} of {len(anchors)} anchor(s) matched" if args.anchors else "")
+              + (f"; head #{result.head_position} anchored in {args.anchors}" if anchored else ""))
     else:
         print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
               f"({result.broken_links} broken link(s) in {result.checked} records)")
@@ -469,6 +477,8 @@ def parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check a service's hash-chained log")
     verify.add_argument("service")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--anchors", metavar="FILE",
+                        help="check the links recorded in FILE, then record this head there")
     verify.set_defaults(fn=cmd_verify)
 
     rebuild = commands.add_parser("rebuild", help="rebuild a service's read models from position 0")

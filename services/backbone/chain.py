@@ -7,14 +7,16 @@ follows log order. ``verify`` walks the log and the chain together and names the
 position where they disagree: an edited record, a deleted one, one inserted behind the
 platform's back, or two swapped.
 
-The chain proves that nobody rewrote history *without also rewriting every later link*;
-comparing ``head_hash`` with a value recorded elsewhere earlier (ops status shows it)
-closes that gap.
+The chain proves that nobody rewrote history *without also rewriting every later link*.
+Anchors close that gap: a link (position, hash) recorded outside the store, e.g. by
+``sc verify --anchors FILE`` into a file kept on other storage, must still be the link
+at that position; someone who edits a record and recomputes every later link changes
+the link at each anchor after it.
 """
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresProcessRecorder
@@ -96,6 +98,14 @@ RECORDER_TOPICS = {
 }
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """A chain link recorded outside the store."""
+
+    position: int
+    hash: str
+
+
 @dataclass
 class Verification:
     ok: bool
@@ -104,6 +114,8 @@ class Verification:
     first_broken_position: int | None = None
     problem: str | None = None
     broken_links: int = 0
+    head_position: int = 0
+    anchors_checked: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -143,9 +155,11 @@ def _merged(app, page: int = 1000) -> Iterator[tuple[int, Any, str | None]]:
         yield position, record, link
 
 
-def verify(app, progress=None) -> Verification:
-    """Walks the whole log; reports the first broken link (and how many there are)."""
+def verify(app, progress=None, anchors: Iterable[Anchor] = ()) -> Verification:
+    """Walks the whole log; reports the first broken link (and how many there are),
+    including a link that differs from an anchor recorded for its position."""
     previous = GENESIS
+    expected = {anchor.position: anchor.hash for anchor in anchors}
     result = Verification(ok=True, checked=0, head_hash=GENESIS)
     for position, record, link in _merged(app):
         result.checked += 1
@@ -159,10 +173,62 @@ def verify(app, progress=None) -> Verification:
         elif link_hash(previous, position, record.originator_id, record.originator_version,
                        record.topic, record.state) != link:
             problem = "the record does not match its chain link (edited, or moved from another position)"
+        elif position in expected:
+            result.anchors_checked += 1
+            if expected[position] != link:
+                problem = ("the chain differs from the anchor recorded for this position: the "
+                           "log up to here was rewritten, links and all")
+        expected.pop(position, None)
         if problem:
-            result.broken_links += 1
-            if result.ok:
-                result.ok, result.first_broken_position, result.problem = False, position, problem
+            _broken(result, position, problem)
         previous = link or previous
+        result.head_position = position
+    if expected:  # anchored positions the log no longer reaches
+        _broken(result, min(expected), "the log ends before this anchored position (records were removed)")
     result.head_hash = previous
     return result
+
+
+def _broken(result: Verification, position: int, problem: str) -> None:
+    result.broken_links += 1
+    if result.ok:
+        result.ok, result.first_broken_position, result.problem = False, position, problem
+
+
+def read_anchors(path, service: str) -> list[Anchor]:
+    """The anchors of ``service`` in an anchors file (JSON lines); none if it is absent."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        return []
+    anchors = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            if entry["service"] == service:
+                anchors.append(Anchor(int(entry["position"]), str(entry["hash"])))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: not an anchor ({error!r})") from None
+    return anchors
+
+
+def append_anchor(path, service: str, result: Verification) -> bool:
+    """Records the verified head of ``service`` in the anchors file; False when the log
+    is empty or the head is already anchored."""
+    import json
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    if not result.ok or result.head_position == 0:
+        return False
+    if Anchor(result.head_position, result.head_hash) in read_anchors(path, service):
+        return False
+    entry = {"service": service, "position": result.head_position, "hash": result.head_hash,
+             "recorded_at": datetime.now(timezone.utc).isoformat()}
+    with Path(path).open("a", encoding="utf-8") as file:
+        file.write(json.dumps(entry) + "\n")
+    return True

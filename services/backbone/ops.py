@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from . import monitor
 from .consumer import Subscription
 from .audit import AuditQuery, audit_entries, collect_audit, jsonable, to_csv
-from .chain import verify
+from .chain import Anchor, verify
 from .dependencies import EventStore
 from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
@@ -99,6 +99,18 @@ class DeadLetterAction(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
+class AnchorIn(Schema):
+    """A chain link recorded earlier outside the store: ``{"position": 12, "hash": "…"}``."""
+
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$",
+                                                                 error="64 lowercase hex digits."))
+
+
+def _anchors(given) -> list[Anchor]:
+    return [Anchor(**item) for item in validated(AnchorIn(many=True), list(given or []))]
+
+
 class OperationsEndpoints:
     """Readiness, metrics, status, queues and dead letters of a service."""
 
@@ -133,13 +145,20 @@ class OperationsEndpoints:
         return monitor.platform_report(self.operations.config)
 
     @rpc(roles=OPS_READERS)
-    def verify_log(self):
-        """Walks this service's hash-chained log; names the first broken link."""
-        return verify(self.operations.app).as_dict()
+    def verify_log(self, anchors=None):
+        """Walks this service's hash-chained log; names the first broken link, and a
+        link that differs from one of ``anchors`` (``[{"position", "hash"}]`` recorded
+        earlier outside the store)."""
+        return verify(self.operations.app, anchors=_anchors(anchors)).as_dict()
 
     @http("GET", "/ops/verify", roles=OPS_READERS)
     def http_verify_log(self, request):
-        return self.verify_log()
+        """``?anchor=<position>:<hash>``, as often as there are anchors."""
+        given = []
+        for value in request.args.getlist("anchor"):
+            position, _, digest = value.partition(":")
+            given.append({"position": int(position) if position.isdigit() else position, "hash": digest})
+        return self.verify_log(given)
 
     @rpc(roles=OPS_READERS)
     def views_digest(self):

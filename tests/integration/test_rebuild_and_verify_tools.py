@@ -1,6 +1,7 @@
 """Rebuilding read models from position 0 gives exactly the live ones; the CLI tools
 rebuild, compare and verify a running service's log."""
 
+import json
 import subprocess
 import sys
 
@@ -50,3 +51,37 @@ def test_the_cli_rebuilds_compares_and_verifies_a_running_service(platform, eval
 
     over_rpc = requests.get(platform.url("registry", "/ops/verify"), headers=platform.headers("drc")).json()
     assert over_rpc["ok"] is True and over_rpc["checked"] >= 6
+
+
+def test_verify_with_an_anchors_file_catches_a_log_rewritten_links_and_all(platform, evaluation_log, tmp_path):
+    from tests.integration.test_tamper_evidence import SQLiteRows
+
+    busy_registry(platform, evaluation_log)
+    anchors, env = tmp_path / "anchors.jsonl", platform.environment()
+
+    def sc_verify(*extra):
+        return subprocess.run([sys.executable, "-m", "services.cli", "verify", "registry", *extra],
+                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    first = sc_verify("--anchors", str(anchors))
+    assert first.returncode == 0 and "anchored in" in first.stdout, first.stdout + first.stderr
+    (recorded,) = [json.loads(line) for line in anchors.read_text().splitlines()]
+    second = sc_verify("--anchors", str(anchors))
+    assert "1 of 1 anchor(s) matched" in second.stdout and len(anchors.read_text().splitlines()) == 1
+
+    rows = SQLiteRows(platform.config)
+    rows.edit(2)
+    rows.rechain()
+    assert sc_verify().returncode == 0  # the chain alone cannot tell
+    caught = sc_verify("--anchors", str(anchors))
+    assert caught.returncode == 1
+    assert f"BROKEN at position {recorded['position']}" in caught.stdout
+    assert len(anchors.read_text().splitlines()) == 1  # a broken log is not anchored
+
+    anchor = f"{recorded['position']}:{recorded['hash']}"
+    over_http = requests.get(platform.url("registry", "/ops/verify"), params={"anchor": anchor},
+                             headers=platform.headers("ops")).json()
+    assert (over_http["ok"], over_http["first_broken_position"]) == (False, recorded["position"])
+    bad = requests.get(platform.url("registry", "/ops/verify"), params={"anchor": "2:not-a-hash"},
+                       headers=platform.headers("ops"))
+    assert bad.status_code == 400 and "hash" in json.dumps(bad.json()["error"]["fields"])

@@ -1,5 +1,6 @@
 """The hash-chained log: verify finds nothing wrong in an honest log, and names the
-position of an edited, deleted, inserted or reordered record, in SQLite and PostgreSQL."""
+position of an edited, deleted, inserted or reordered record, in SQLite and PostgreSQL;
+a log rewritten links and all is caught by an anchor recorded outside the store."""
 
 import sqlite3
 from uuid import uuid4
@@ -7,7 +8,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from services.backbone.chain import verify
+from services.backbone.chain import GENESIS, Anchor, link_hash, verify
 from services.backbone.context import Actor
 from services.backbone.store import store_env
 from services.registry.application import RegistryApplication
@@ -33,6 +34,14 @@ def filled_log(config) -> RegistryApplication:
     return app
 
 
+def relinked(rows):
+    previous, links = GENESIS, []
+    for position, originator_id, version, topic, state in rows:
+        previous = link_hash(previous, position, originator_id, version, topic, state)
+        links.append((position, previous))
+    return links
+
+
 class SQLiteRows:
     def __init__(self, config):
         self.path = store_env(config, "registry")["SQLITE_DBNAME"]
@@ -55,6 +64,14 @@ class SQLiteRows:
             conn.execute("DELETE FROM stored_events WHERE rowid IN (?, ?)", (a, b))
             conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)", (a, *row_b))
             conn.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)", (b, *row_a))
+
+    def rechain(self):
+        """What someone who knows the algorithm does after an edit: every link again."""
+        with sqlite3.connect(self.path) as conn:
+            rows = conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
+                                "FROM stored_events ORDER BY rowid").fetchall()
+            for position, link in relinked(rows):
+                conn.execute("UPDATE log_chain SET hash = ? WHERE position = ?", (link, position))
 
     def insert_forged(self):
         with sqlite3.connect(self.path) as conn:
@@ -84,6 +101,13 @@ class PostgresRows:
         self.run("UPDATE registry.registry_events SET notification_id = -1 WHERE notification_id = %s", (a,))
         self.run("UPDATE registry.registry_events SET notification_id = %s WHERE notification_id = %s", (a, b))
         self.run("UPDATE registry.registry_events SET notification_id = %s WHERE notification_id = -1", (b,))
+
+    def rechain(self):
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            rows = conn.execute("SELECT notification_id, originator_id, originator_version, topic, state "
+                                "FROM registry.registry_events ORDER BY notification_id").fetchall()
+            for position, link in relinked(rows):
+                conn.execute("UPDATE registry.log_chain SET hash = %s WHERE position = %s", (link, position))
 
     def insert_forged(self):
         with psycopg.connect(self.dsn, autocommit=True) as conn:
@@ -147,3 +171,25 @@ def test_a_record_inserted_behind_the_platforms_back_is_named(log_and_rows):
     result = verify(app)
     assert result.first_broken_position == position
     assert "no chain link" in result.problem
+
+
+def test_a_log_rewritten_links_and_all_is_caught_by_an_earlier_anchor(log_and_rows):
+    app, rows = log_and_rows
+    honest = verify(app)
+    anchor = Anchor(honest.head_position, honest.head_hash)
+    assert verify(app, anchors=[anchor]).anchors_checked == 1
+
+    rows.edit(2)
+    rows.rechain()
+    assert verify(app).ok, "links and all rewritten: the chain alone cannot tell"
+    result = verify(app, anchors=[anchor])
+    assert not result.ok
+    assert (result.first_broken_position, result.anchors_checked) == (4, 1)
+    assert "rewritten" in result.problem
+
+
+def test_an_anchor_past_the_end_of_the_log_is_named(log_and_rows):
+    app, rows = log_and_rows
+    result = verify(app, anchors=[Anchor(9, "0" * 64)])
+    assert (result.ok, result.first_broken_position) == (False, 9)
+    assert "ends before" in result.problem
