@@ -21,13 +21,14 @@ from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from services.contracts import ContractViolation
 
 from .auth import authenticate
 from .context import Actor, Context
-from .errors import BadRequest, PlatformError, Unavailable
+from .errors import BadRequest, PayloadTooLarge, PlatformError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ ANY_ROLE = None
 
 def _secret(container) -> str:
     return container.config["PLATFORM"]["auth"]["secret"]
+
+
+def _max_body_bytes(container) -> int:
+    return int(container.config["PLATFORM"]["services"].get("max_body_bytes", 1 << 20))
 
 
 def _metrics(container):
@@ -103,6 +108,12 @@ class JsonHttp(HttpRequestHandler):
 
     def _respond(self, request):
         request.shallow = False
+        # A body over the limit is refused before it is read (by its Content-Length),
+        # or as soon as reading passes the limit (a chunked one): memory stays bounded.
+        # eventlet's server ends the input stream itself, chunked or not; saying so lets
+        # werkzeug read a chunked body (without it, one read as empty: a baffling 400).
+        limit = request.max_content_length = _max_body_bytes(self.container)
+        request.environ.setdefault("wsgi.input_terminated", True)
         try:
             header = request.headers.get("Authorization")
             if not self.public:
@@ -120,6 +131,8 @@ class JsonHttp(HttpRequestHandler):
                 handle_result=partial(self.handle_result, done),
             )
             return self.response_from_result(done.wait())
+        except RequestEntityTooLarge:
+            return error_response(PayloadTooLarge(f"The request body is larger than {limit} bytes."))
         except Exception as exc:  # every failure becomes a JSON error response
             return error_response(exc)
 
@@ -187,8 +200,12 @@ PATH_PARAMS = "sc.path_params"
 def read_json(request) -> dict:
     """The request's body as a JSON object; 400 if it is not one, or if it repeats a
     parameter the URL already gives (handlers pass both on as arguments)."""
+    raw = request.get_data()
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        request.stream.read(1)  # raises: a chunked body of the limit or more is refused (413)
     try:
-        data = json.loads(request.get_data(as_text=True) or "{}")
+        data = json.loads(raw.decode("utf-8") or "{}")
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
     if not isinstance(data, dict):

@@ -57,6 +57,13 @@ class Conflict(PlatformError):
     code = "conflict"
 
 
+class PayloadTooLarge(PlatformError):
+    """The request body exceeds ``services.max_body_bytes``; it was not read."""
+
+    status = 413
+    code = "payload_too_large"
+
+
 class RuleViolation(PlatformError):
     """Well-formed, but a rule of the programme forbids it now (e.g. plan not approved)."""
 

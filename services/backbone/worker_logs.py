@@ -13,6 +13,7 @@ import logging
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from services.contracts import ContractViolation
 
@@ -27,7 +28,8 @@ class WorkerErrorFilter(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if error is None:
             return True
-        if isinstance(error, CLIENT_ERRORS) or (isinstance(error, PlatformError) and error.status < 500):
+        if isinstance(error, CLIENT_ERRORS) or (isinstance(error, PlatformError) and error.status < 500) \
+                or (isinstance(error, HTTPException) and (error.code or 500) < 500):  # e.g. 413
             return False
         if isinstance(error, STORE_UNAVAILABLE + (PlatformError,)):
             record.levelno, record.levelname = logging.WARNING, "WARNING"

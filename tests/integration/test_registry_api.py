@@ -1,6 +1,8 @@
 """The registry's HTTP API: authentication, validation errors that name the field,
 duplicate declarations, and filtered lists."""
 
+import json
+
 import requests
 
 from services.contracts import load_event
@@ -151,3 +153,23 @@ def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, eva
                              headers=platform.headers("county_government", region=("太原市", "小店区")))
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"base_id": ["Given in the path; not a field of the body."]}
+
+
+def test_a_body_over_the_size_limit_is_413_unread_declared_or_chunked(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    limit = platform.config["services"]["max_body_bytes"]
+    oversized = json.dumps({**declaration(batch_id), "padding": "x" * limit}).encode()
+    url, headers = platform.url("registry", "/bases"), {**platform.headers("applicant"),
+                                                        "Content-Type": "application/json"}
+
+    declared = requests.post(url, data=oversized, headers=headers)
+    chunked = requests.post(url, data=(oversized[i:i + 65536] for i in range(0, len(oversized), 65536)),
+                            headers=headers)  # no Content-Length: refused once reading passes it
+
+    for response in (declared, chunked):
+        assert response.status_code == 413, response.text
+        assert response.json()["error"] == {"code": "payload_too_large",
+                                            "message": f"The request body is larger than {limit} bytes."}
+    assert platform.app("registry").list_bases() == []
+    assert requests.post(url, json=declaration(batch_id), headers=headers).status_code == 201

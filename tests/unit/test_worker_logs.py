@@ -6,6 +6,7 @@ import logging
 import pytest
 from eventsourcing.persistence import ConnectionUnavailableError
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.backbone.broker import nameko_config
 from services.backbone.config import load_config
@@ -28,7 +29,8 @@ def logged(error: Exception) -> logging.LogRecord | None:
 
 
 @pytest.mark.parametrize("error", [Forbidden("not yours"), NotFound("no base"),
-                                   RuleViolation("closed"), ValidationError({"name": ["missing"]})])
+                                   RuleViolation("closed"), ValidationError({"name": ["missing"]}),
+                                   RequestEntityTooLarge()])
 def test_errors_the_client_caused_are_not_logged(error):
     assert logged(error) is None
 
