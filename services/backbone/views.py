@@ -100,8 +100,14 @@ class ViewFollower:
 
     def __getitem__(self, view_type: type) -> View:
         """The caught-up view of the given class."""
+        return self.caught_up(view_type)[0]
+
+    def caught_up(self, *view_types: type) -> tuple:
+        """The views of the given classes, caught up together (one read of the log)."""
         self.catch_up()
-        for view in self.views:
-            if isinstance(view, view_type):
-                return view
-        raise KeyError(view_type)
+        found = []
+        for view_type in view_types:
+            found.append(next((view for view in self.views if isinstance(view, view_type)), None))
+            if found[-1] is None:
+                raise KeyError(view_type)
+        return tuple(found)

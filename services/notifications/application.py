@@ -10,6 +10,7 @@ nothing, and a crash before the commit leaves the message to be delivered again.
 
 import logging
 import secrets
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Callable
 from uuid import UUID
@@ -39,6 +40,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+WRITTEN_KEPT = 10_000  # open deliveries kept as last written (beyond: read from the log)
+
+
 class BaseNotYetKnown(LookupError):
     """An event about a base whose declaration has not reached this service yet (the
     sources' queues are consumed independently, e.g. while catching up after a
@@ -55,9 +59,13 @@ class NotificationsApplication(ServiceApplication):
 
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
-        # Deliveries claimed by this process's sender and not yet closed: their outcome
-        # is recorded on them as they are, without reading them back from the log.
-        self._claimed: dict[UUID, Delivery] = {}
+        # Open deliveries as this process last committed them (scheduled by its
+        # consumer, claimed by its sender): the sender's next step on each starts from
+        # here instead of reading it back from the log. Taking one removes it, so no two
+        # steps share an object and a step that fails leaves nothing half-changed here;
+        # a commit puts it back. Another instance's change is caught by the version
+        # check of the next save, which then reads the log.
+        self._written: OrderedDict[UUID, Delivery] = OrderedDict()
         self.destinations = Destinations()
 
     def configure(self, settings: dict) -> None:
@@ -66,6 +74,22 @@ class NotificationsApplication(ServiceApplication):
 
     def construct_views(self):
         return [SubscriptionDirectory(), DeliveryBoard()]
+
+    def _record(self, processing_event):
+        recordings = super()._record(processing_event)
+        for aggregate in processing_event.aggregates.values():
+            if isinstance(aggregate, Delivery):
+                self._written.pop(aggregate.id, None)
+                if not aggregate.is_final:
+                    self._written[aggregate.id] = aggregate
+        while len(self._written) > WRITTEN_KEPT:
+            self._written.popitem(last=False)
+        return recordings
+
+    def _take_written(self, delivery_id: UUID) -> Delivery | None:
+        """The delivery as this process last committed it (removed from the cache), or
+        as the log has it."""
+        return self._written.pop(delivery_id, None) or self.find(delivery_id, Delivery)
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -201,8 +225,8 @@ class NotificationsApplication(ServiceApplication):
         """One delivery per matching subscription, collected with the tracking record."""
         subject = subject_of(event.payload)
         base_id = subject[1] if subject and subject[0] == "base" else None
-        candidates = [s for s in self.views[SubscriptionDirectory].active()
-                      if s.filter.may_match(event.type, base_id)]
+        directory, board = self.views.caught_up(SubscriptionDirectory, DeliveryBoard)
+        candidates = [s for s in directory.active() if s.filter.may_match(event.type, base_id)]
         if not candidates:
             return
         base = self._base_facts(base_id, processing)
@@ -215,7 +239,7 @@ class NotificationsApplication(ServiceApplication):
         for candidate in candidates:
             if not candidate.filter.matches(event.type, base_id, base):
                 continue
-            if Delivery.create_id(candidate.subscription_id, event.event_id) in self.repository:
+            if board.knows(Delivery.create_id(candidate.subscription_id, event.event_id)):
                 continue  # an ops replay of an event applied before: once is enough
             processing.collect_events(Delivery(
                 subscription_id=candidate.subscription_id, event_id=event.event_id,
@@ -254,7 +278,7 @@ class NotificationsApplication(ServiceApplication):
         on its own, so only the contended ones are lost."""
         now, subscriptions, changed = self.clock(), {}, []
         for delivery_id in delivery_ids:
-            delivery = self.find(delivery_id, Delivery)
+            delivery = self._take_written(delivery_id)
             if delivery is None:
                 continue
             if delivery.subscription_id not in subscriptions:
@@ -262,6 +286,8 @@ class NotificationsApplication(ServiceApplication):
                     delivery.subscription_id, Subscription, "subscription")
             if self._advance(delivery, subscriptions[delivery.subscription_id], now, policy):
                 changed.append(delivery)
+            else:
+                self._written[delivery.id] = delivery  # unchanged: still as last written
         if not changed:
             return []
         try:
@@ -271,7 +297,6 @@ class NotificationsApplication(ServiceApplication):
                 return []
             return [dispatch for one in delivery_ids for dispatch in self.take([one], policy)]
         claimed = [delivery for delivery in changed if delivery.status == "sending"]
-        self._claimed.update((delivery.id, delivery) for delivery in claimed)
         return [Dispatch.of(delivery, subscriptions[delivery.subscription_id]) for delivery in claimed]
 
     @staticmethod
@@ -296,7 +321,7 @@ class NotificationsApplication(ServiceApplication):
         log, and an attempt that is no longer current is left as the log has it."""
         changed = []
         for outcome in outcomes:
-            delivery = (self._claimed.pop(outcome.dispatch.delivery_id, None)
+            delivery = (self._written.pop(outcome.dispatch.delivery_id, None)
                         or self._get(outcome.dispatch.delivery_id, Delivery, "delivery"))
             try:
                 self._close(delivery, outcome, policy)

@@ -188,6 +188,9 @@ class DeliveryBoard(View):
         rows.sort(key=lambda row: row["sequence"], reverse=True)
         return [dict(row) for row in rows[:limit]]
 
+    def knows(self, delivery_id: UUID) -> bool:
+        return delivery_id in self.rows
+
     def unread_count(self, owner_id: UUID) -> int:
         return sum(1 for row in self.rows.values()
                    if row["owner_id"] == owner_id and row["channel"] == "inbox"
