@@ -6,9 +6,11 @@ query, so a read sees everything committed before it began, whichever instance w
 it. Rebuilding a view is folding the log again from position 0.
 """
 
+import gc
 import hashlib
 import json
 import threading
+from contextlib import contextmanager
 from typing import Iterable
 
 
@@ -43,7 +45,7 @@ class ViewFollower:
         """Applies every event committed since the last call; returns the position."""
         if not self.views:
             return self.position
-        with self._lock:
+        with self._lock, _collector_paused():
             while True:
                 page = self.app.recorder.select_notifications(
                     start=self.position, limit=self.page_size, inclusive_of_start=False
@@ -111,3 +113,21 @@ class ViewFollower:
             if found[-1] is None:
                 raise KeyError(view_type)
         return tuple(found)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while events are folded into the views.
+
+    A fold allocates objects by the million and keeps them (the views' rows), so every
+    full collection during a rebuild scanned everything built so far, for nothing: a
+    fold makes no cycles to reclaim. That was a fifth of a rebuild's time (a service's
+    first query folds its whole log too). Reference counting still frees what is dropped;
+    the collector resumes as it was afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
