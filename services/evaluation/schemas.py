@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.backbone.paging import PageQuery
 from services.contracts.common import RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.fields import Money, Name, Timestamp
@@ -152,8 +153,8 @@ class RectificationRequest(Strict):
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
-class BasesQuery(Strict):
-    """GET /bases?status=&batch_id=&kind=&city="""
+class BasesQuery(PageQuery):
+    """GET /bases?status=&batch_id=&kind=&city=&limit=&offset="""
 
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()

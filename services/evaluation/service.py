@@ -18,6 +18,7 @@ from services.backbone.errors import BadRequest
 from services.backbone.audit import jsonable
 from services.backbone.eventlog import PublishedLog
 from services.backbone.ops import OperationsEndpoints
+from services.backbone.paging import paged
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
@@ -208,9 +209,9 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @rpc(roles=OVERSEERS)
     def list_bases(self, **filters):
-        """Bases with their status, by status, batch, kind and city."""
-        rows = self.app.list_bases(**validated(BasesQuery(), filters))
-        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows)}
+        """Bases with their status, by status, batch, kind and city, a page at a time."""
+        rows, page = paged(validated(BasesQuery(), filters), self.app.list_bases)
+        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS)
     def http_get_base(self, request, base_id):

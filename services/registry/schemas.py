@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.backbone.audit import jsonable
+from services.backbone.paging import PageQuery
 from services.contracts.common import (
     ApprovalSchema,
     PlanTaskSchema,
@@ -43,8 +44,8 @@ class ApprovalRequest(Strict):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
-class ListQuery(Strict):
-    """GET /bases?kind=&city=&county=&status=&batch_id="""
+class ListQuery(PageQuery):
+    """GET /bases?kind=&city=&county=&status=&batch_id=&limit=&offset="""
 
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = fields.String(validate=validate.Length(min=1, max=50))

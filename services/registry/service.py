@@ -11,6 +11,7 @@ from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, read_json, rpc, schema, validated
 from services.backbone.eventlog import PublishedLog
 from services.backbone.ops import OperationsEndpoints
+from services.backbone.paging import paged
 from services.backbone.errors import BadRequest
 
 from .application import RegistryApplication
@@ -125,10 +126,10 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def list_bases(self, **filters):
-        """Bases filtered by kind, city, county, status and batch_id."""
+        """Bases filtered by kind, city, county, status and batch_id, a page at a time."""
         query = validated(schema(ListQuery), filters)
-        rows = self.app.list_bases(**query)
-        return {"bases": schema(BaseRowOut, many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(query, self.app.list_bases)
+        return {"bases": schema(BaseRowOut, many=True).dump(rows), "count": len(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>/history")
     def http_base_history(self, request, base_id):

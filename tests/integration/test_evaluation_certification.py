@@ -47,3 +47,6 @@ def test_a_base_declared_in_the_registry_is_certified_by_evaluation_and_recorded
     assert "认定为省级双创示范基地" in adjustment["reason"]
     own = evaluation("GET", base_path, headers=applicant)
     assert own["status"] == "certified" and own["decisions"][0]["decided_by"]["role"] == "drc"
+    listed = evaluation("GET", "/bases?status=certified&limit=1")
+    assert (listed["count"], listed["total"], listed["bases"][0]["base_id"]) == (1, 1, base["base_id"])
+    assert evaluation("GET", "/bases?status=certified&offset=1")["bases"] == []

@@ -103,6 +103,15 @@ def test_lists_filter_by_kind_region_status_and_batch(platform, evaluation_log):
     bad = requests.get(url, params={"status": "famous"}, headers=headers)
     assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
 
+    first = requests.get(url, params={"limit": 1}, headers=headers).json()
+    second = requests.get(url, params={"limit": 1, "offset": 1}, headers=headers).json()
+    assert [row["name"] for row in first["bases"] + second["bases"]] == ["山西大学", "孝义市"]
+    assert {k: first[k] for k in ("count", "total", "offset", "limit")} == \
+        {"count": 1, "total": 2, "offset": 0, "limit": 1}
+    assert requests.get(url, params={"offset": 2}, headers=headers).json()["bases"] == []
+    too_many = requests.get(url, params={"limit": 5001}, headers=headers)
+    assert too_many.status_code == 400 and "limit" in too_many.json()["error"]["fields"]
+
 
 def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform, evaluation_log):
     """Names, phones and e-mail of contact persons are personal information: the DRC,
