@@ -134,10 +134,13 @@ class RegistryApplication(ServiceApplication):
 
     def statuses_as_of(self, moment: datetime, base_id: UUID | None = None) -> list[dict]:
         """The status of record of every base (or one) as it stood at ``moment``: its
-        history folded up to then. Writes nothing."""
+        history folded up to then. Writes nothing. One base reads only its own events;
+        every base reads the whole log."""
         rows: dict[UUID, dict] = {}
-        for _, event in self.all_events():
-            if event.timestamp > moment or (base_id is not None and event.originator_id != base_id):
+        events = (self.history(base_id) if base_id is not None
+                  else (event for _, event in self.all_events()))
+        for event in events:
+            if event.timestamp > moment:
                 continue
             if isinstance(event, Base.Declared):
                 rows[event.originator_id] = {

@@ -42,6 +42,18 @@ def test_statuses_as_of_any_moment(platform, evaluation_log):
     assert status_at(declared) == ["declared"]
     assert status_at(certified) == ["certified"]
     assert status_at(now()) == ["warned"]
+
+    other = declare(platform, batch_id, name="孝义市")
+    app = platform.app("registry")
+    app.all_events = None  # one base's status is folded from its own events, not the log
+    one = requests.get(platform.url("registry", "/bases/status"), headers=platform.headers("department"),
+                       params={"as_of": certified.isoformat(), "base_id": base["base_id"]})
+    assert [(row["name"], row["status"]) for row in one.json()["bases"]] == [(base["name"], "certified")]
+    early = requests.get(platform.url("registry", "/bases/status"), headers=platform.headers("department"),
+                         params={"as_of": certified.isoformat(), "base_id": other["base_id"]})
+    assert early.status_code == 404  # declared after that moment
+    del app.all_events
+
     naive = requests.get(platform.url("registry", "/bases/status"), params={"as_of": "2018-01-01T00:00:00"},
                          headers=platform.headers("department"))
     assert naive.status_code == 400 and "as_of" in naive.json()["error"]["fields"]
