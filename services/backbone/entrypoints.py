@@ -62,29 +62,42 @@ def json_response(status: int, body, headers=None) -> Response:
     )
 
 
+STORE_ERRORS = (OperationalError, InterfaceError)  # the store did not answer in time
 STORE_UNAVAILABLE = Unavailable(
     "The service's store did not answer in time (busy, or its connection was lost). "
     "Retry the request.")
 
 
-def error_response(exc: Exception) -> Response:
-    """Maps an exception to a JSON error; unexpected ones become an opaque 500.
+def as_platform_error(exc: Exception) -> PlatformError | None:
+    """What a client is answered for ``exc``; None for an unexpected error (a 500). The
+    one classification of errors: the HTTP answer and the service's log both follow it.
 
     A store that does not answer (the connection pool exhausted by a burst, a lock not
-    granted, a dropped database connection) is 503 with ``Retry-After``: the client
-    should retry, where a 500 says the platform is broken. A command's events commit
-    all together or not at all; only a connection lost inside the commit itself leaves
-    the client not knowing which, and the retry tells it (a declaration answers 409, a
-    funding command with the same idempotency key answers as the first time).
-    """
+    granted, a dropped database connection) is 503: the client should retry, where a
+    500 says the platform is broken. A command's events commit all together or not at
+    all; only a connection lost inside the commit itself leaves the client not knowing
+    which, and the retry tells it (a declaration answers 409, a funding command with the
+    same idempotency key answers as the first time)."""
     if isinstance(exc, PlatformError):
-        return json_response(exc.status, exc.to_dict())
+        return exc
     if isinstance(exc, (ValidationError, ContractViolation)):
-        return json_response(400, BadRequest("The request is not valid.", fields=exc.messages).to_dict())
-    if isinstance(exc, (OperationalError, InterfaceError)):  # logged by worker_logs
-        return json_response(503, STORE_UNAVAILABLE.to_dict(), headers={"Retry-After": "1"})
-    log.exception("unexpected error in HTTP handler", exc_info=exc)
-    return json_response(500, PlatformError("Internal error.").to_dict())
+        return BadRequest("The request is not valid.", fields=exc.messages)
+    if isinstance(exc, RequestEntityTooLarge):  # read_json names the limit; elsewhere:
+        return PayloadTooLarge("The request body is larger than this service accepts.")
+    if isinstance(exc, STORE_ERRORS):
+        return STORE_UNAVAILABLE
+    return None
+
+
+def error_response(exc: Exception) -> Response:
+    """Maps an exception to a JSON error (``Retry-After`` on a 503); unexpected ones
+    become an opaque 500."""
+    answer = as_platform_error(exc)
+    if answer is None:
+        log.exception("unexpected error in HTTP handler", exc_info=exc)
+        return json_response(500, PlatformError("Internal error.").to_dict())
+    return json_response(answer.status, answer.to_dict(),
+                         headers={"Retry-After": "1"} if answer.status == 503 else None)
 
 
 class JsonHttp(HttpRequestHandler):
@@ -112,7 +125,7 @@ class JsonHttp(HttpRequestHandler):
         # or as soon as reading passes the limit (a chunked one): memory stays bounded.
         # eventlet's server ends the input stream itself, chunked or not; saying so lets
         # werkzeug read a chunked body (without it, one read as empty: a baffling 400).
-        limit = request.max_content_length = _max_body_bytes(self.container)
+        request.max_content_length = _max_body_bytes(self.container)
         request.environ.setdefault("wsgi.input_terminated", True)
         try:
             header = request.headers.get("Authorization")
@@ -131,8 +144,6 @@ class JsonHttp(HttpRequestHandler):
                 handle_result=partial(self.handle_result, done),
             )
             return self.response_from_result(done.wait())
-        except RequestEntityTooLarge:
-            return error_response(PayloadTooLarge(f"The request body is larger than {limit} bytes."))
         except Exception as exc:  # every failure becomes a JSON error response
             return error_response(exc)
 
@@ -200,10 +211,13 @@ PATH_PARAMS = "sc.path_params"
 def read_json(request) -> dict:
     """The request's body as a JSON object; 400 if it is not one, or if it repeats a
     parameter the URL already gives (handlers pass both on as arguments)."""
-    raw = request.get_data()
     limit = request.max_content_length
-    if limit is not None and request.content_length is None and len(raw) >= limit:
-        request.stream.read(1)  # raises: a chunked body of the limit or more is refused (413)
+    try:
+        raw = request.get_data()
+        if limit is not None and request.content_length is None and len(raw) >= limit:
+            request.stream.read(1)  # raises: a chunked body of the limit or more is refused
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.") from None
     try:
         data = json.loads(raw.decode("utf-8") or "{}")
     except ValueError as error:

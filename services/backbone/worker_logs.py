@@ -11,29 +11,19 @@ fault keeps its traceback.
 
 import logging
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
-
-from services.contracts import ContractViolation
-
-from .errors import PlatformError
-
-CLIENT_ERRORS = (ValidationError, ContractViolation)
-STORE_UNAVAILABLE = (OperationalError, InterfaceError)
+from .entrypoints import as_platform_error
 
 
 class WorkerErrorFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if error is None:
+        answer = as_platform_error(error) if error is not None else None
+        if answer is None:  # not an exception, or a real fault: as nameko logs it
             return True
-        if isinstance(error, CLIENT_ERRORS) or (isinstance(error, PlatformError) and error.status < 500) \
-                or (isinstance(error, HTTPException) and (error.code or 500) < 500):  # e.g. 413
+        if answer.status < 500:  # the client's error, answered
             return False
-        if isinstance(error, STORE_UNAVAILABLE + (PlatformError,)):
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg, record.args = "%s (answered %s): %r", (
-                record.getMessage().split(":", 1)[0], getattr(error, "status", 503), error)
-            record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "%s (answered %s): %r", (
+            record.getMessage().split(":", 1)[0], answer.status, error)
+        record.exc_info = record.exc_text = None
         return True
