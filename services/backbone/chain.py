@@ -15,7 +15,10 @@ the link at each anchor after it.
 """
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 from uuid import UUID
 
@@ -197,9 +200,6 @@ def _broken(result: Verification, position: int, problem: str) -> None:
 
 def read_anchors(path, service: str) -> list[Anchor]:
     """The anchors of ``service`` in an anchors file (JSON lines); none if it is absent."""
-    import json
-    from pathlib import Path
-
     path = Path(path)
     if not path.exists():
         return []
@@ -219,10 +219,6 @@ def read_anchors(path, service: str) -> list[Anchor]:
 def append_anchor(path, service: str, result: Verification) -> bool:
     """Records the verified head of ``service`` in the anchors file; False when the log
     is empty or the head is already anchored."""
-    import json
-    from datetime import datetime, timezone
-    from pathlib import Path
-
     if not result.ok or result.head_position == 0:
         return False
     if Anchor(result.head_position, result.head_hash) in read_anchors(path, service):

@@ -115,8 +115,7 @@ class FundingService(PublishedLog, OperationsEndpoints):
     @http("POST", "/allocations/<uuid:allocation_id>/tranches/<uuid:tranche_id>/disbursement",
           roles=OFFICE)
     def http_disburse(self, request, allocation_id, tranche_id):
-        return 201, self.disburse(str(allocation_id), str(tranche_id),
-                                  **read_json(request))
+        return 201, self.disburse(str(allocation_id), str(tranche_id), **read_json(request))
 
     @rpc(roles=OFFICE)
     def disburse(self, allocation_id, tranche_id, **disbursement):

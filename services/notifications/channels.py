@@ -20,7 +20,6 @@ import smtplib
 import time
 from email.message import EmailMessage
 from email.utils import parseaddr
-
 from urllib.parse import urlsplit
 
 import eventlet

@@ -94,8 +94,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
     def http_change_subscription(self, request, subscription_id):
-        return self.change_subscription(str(subscription_id),
-                                        **read_json(request))
+        return self.change_subscription(str(subscription_id), **read_json(request))
 
     @rpc(roles=SUBSCRIBERS)
     def change_subscription(self, subscription_id, **changes):
