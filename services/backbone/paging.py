@@ -1,9 +1,12 @@
-"""One page of a list that grows with the programme (bases: every batch adds some).
+"""One page of a list that grows with the programme: bases (every batch adds some),
+assignments, score sheets and decisions (every round adds some per base), deliveries
+and inbox items (every event adds some per subscription).
 
 ``?limit=&offset=`` on the query, and in the answer ``total`` (all that match), ``offset``,
 ``limit`` and ``count`` (on this page), so a client knows whether to ask for the next
-page. The default page holds every base of a real province many times over; a client
-listing a benchmark's 100,000 bases pages instead of receiving tens of megabytes.
+page, and an inbox's older items stay reachable. The default page holds every base of a
+real province many times over; a client listing a benchmark's 100,000 bases pages
+instead of receiving tens of megabytes.
 """
 
 from typing import Callable

@@ -48,7 +48,7 @@ def _all_caught_up(statuses: dict) -> bool:
 
 
 def _unfinished(p: Programme) -> int:
-    return sum(p.api.get(p.drc, "notifications", "/deliveries", status=status, limit=1000)["count"]
+    return sum(p.api.get(p.drc, "notifications", "/deliveries", status=status, limit=1)["total"]
                for status in ("pending", "sending"))
 
 
@@ -116,7 +116,7 @@ def notifications_report(p: Programme, receiver: WebhookReceiver, mailbox: Mailb
     endpoint and the mail server received."""
     subscriptions, shown = [], set()
     for subscription in p.subscriptions:
-        deliveries = p.api.get(p.drc, "notifications", "/deliveries", limit=1000,
+        deliveries = p.api.get(p.drc, "notifications", "/deliveries", limit=5000,
                                subscription_id=subscription["subscription_id"])["deliveries"]
         statuses = Counter(d["status"] for d in deliveries)
         owner = subscription["owner_person"]

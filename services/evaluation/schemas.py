@@ -162,24 +162,24 @@ class BasesQuery(PageQuery):
     city = fields.String(validate=validate.Length(min=1, max=50))
 
 
-class DecisionsQuery(Strict):
-    """GET /decisions?base_id=&batch_id=&round_id="""
+class DecisionsQuery(PageQuery):
+    """GET /decisions?base_id=&batch_id=&round_id=&limit=&offset="""
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
     round_id = fields.UUID()
 
 
-class SheetsQuery(Strict):
-    """GET /scores?base_id=&batch_id=&round_id="""
+class SheetsQuery(PageQuery):
+    """GET /scores?base_id=&batch_id=&round_id=&limit=&offset="""
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
     round_id = fields.UUID()
 
 
-class AssignmentsQuery(Strict):
-    """GET /assignments?evaluator_id="""
+class AssignmentsQuery(PageQuery):
+    """GET /assignments?evaluator_id=&limit=&offset="""
 
     evaluator_id = fields.UUID()
 

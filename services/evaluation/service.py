@@ -6,6 +6,7 @@ orchestration in application.py; who may read what in queries.py.
 """
 
 import logging
+from functools import partial
 from uuid import UUID
 
 from nameko.extensions import DependencyProvider
@@ -166,9 +167,9 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=OVERSEERS + ("evaluator",))
     def assignments(self, **query):
         """An evaluator's own assignments; overseers see anyone's."""
-        data = validated(AssignmentsQuery(), query)
-        rows = self.app.assignments(self.caller.actor, data.get("evaluator_id"))
-        return {"assignments": AssignmentOut(many=True).dump(rows)}
+        rows, page = paged(validated(AssignmentsQuery(), query),
+                           partial(self.app.assignments, self.caller.actor))
+        return {"assignments": AssignmentOut(many=True).dump(rows), "count": len(rows), **page}
 
     @http("POST", "/scores", roles=("evaluator",))
     def http_score(self, request):
@@ -188,8 +189,9 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=OVERSEERS + ("evaluator",))
     def score_sheets(self, **query):
         """Score sheets by base and occasion, for audit (an evaluator: its own)."""
-        rows = self.app.score_sheets(self.caller.actor, **validated(SheetsQuery(), query))
-        return {"sheets": SheetOut(many=True).dump(rows)}
+        rows, page = paged(validated(SheetsQuery(), query),
+                           partial(self.app.score_sheets, self.caller.actor))
+        return {"sheets": SheetOut(many=True).dump(rows), "count": len(rows), **page}
 
     @http("GET", "/rubrics")
     def http_rubrics(self, request):
@@ -251,8 +253,9 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=SCOPED_READERS)
     def decisions(self, **query):
         """Decisions on bases, oldest first (applicants: of their own base)."""
-        rows = self.app.decisions(self.caller.actor, **validated(DecisionsQuery(), query))
-        return {"decisions": DecisionOut(many=True).dump(rows)}
+        rows, page = paged(validated(DecisionsQuery(), query),
+                           partial(self.app.decisions, self.caller.actor))
+        return {"decisions": DecisionOut(many=True).dump(rows), "count": len(rows), **page}
 
     @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
     def http_accept_rectification(self, request, base_id):

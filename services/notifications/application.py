@@ -164,13 +164,13 @@ class NotificationsApplication(ServiceApplication):
         return delivery
 
     def list_deliveries(self, actor: Actor, *, subscription_id: UUID | None = None,
-                        status: str | None = None, limit: int = 100) -> list[dict]:
+                        status: str | None = None) -> list[dict]:
         """Deliveries, newest first: the caller's own, or everyone's for the DRC and ops."""
         if subscription_id is not None:
             self.get_subscription(subscription_id, actor)
         owner_id = None if actor.role in OVERSEERS else actor.id
         return self.views[DeliveryBoard].select(owner_id=owner_id, subscription_id=subscription_id,
-                                                status=status, limit=limit)
+                                                status=status)
 
     @retry_on_conflict
     def resend(self, delivery_id: UUID, *, actor: Actor, ctx: Context) -> Delivery:
@@ -180,10 +180,10 @@ class NotificationsApplication(ServiceApplication):
         self.save(delivery)
         return delivery
 
-    def inbox(self, actor: Actor, *, unread: bool | None = None, limit: int = 100) -> list[dict]:
+    def inbox(self, actor: Actor, *, unread: bool | None = None) -> list[dict]:
         """The caller's own inbox, newest first (everyone has only their own)."""
         return self.views[DeliveryBoard].select(owner_id=actor.id, channel="inbox",
-                                                unread=unread, limit=limit)
+                                                unread=unread)
 
     def unread_count(self, actor: Actor) -> int:
         return self.views[DeliveryBoard].unread_count(actor.id)

@@ -7,6 +7,7 @@ response that created it (``SubscribeOut``), and never again.
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.backbone.audit import jsonable
+from services.backbone.paging import PageQuery
 from services.contracts import CATALOG
 from services.contracts.common import Strict
 from services.contracts.fields import Timestamp
@@ -94,19 +95,17 @@ class SubscriptionQuery(Strict):
     owner_id = fields.UUID()
 
 
-class DeliveryQuery(Strict):
-    """GET /deliveries?subscription_id=&status=&limit="""
+class DeliveryQuery(PageQuery):
+    """GET /deliveries?subscription_id=&status=&limit=&offset="""
 
     subscription_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
-class InboxQuery(Strict):
-    """GET /inbox?unread=true&limit="""
+class InboxQuery(PageQuery):
+    """GET /inbox?unread=true&limit=&offset="""
 
     unread = fields.Boolean(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class OwnerOut(Schema):

@@ -6,6 +6,7 @@ dump the result. Rules live in domain.py, orchestration in application.py, sendi
 sender.py and channels.py.
 """
 
+from functools import partial
 from uuid import UUID
 
 from services.backbone.consumer import Subscription
@@ -13,6 +14,7 @@ from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.eventlog import PublishedLog
 from services.backbone.ops import OperationsEndpoints
+from services.backbone.paging import paged
 from services.backbone.errors import BadRequest
 from services.contracts.vocabulary import ROLES
 
@@ -130,9 +132,9 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def list_deliveries(self, **query):
         """Deliveries by subscription and status, newest first (own, or all for DRC/ops)."""
-        data = validated(DeliveryQuery(), query)
-        rows = self.app.list_deliveries(self.caller.actor, **data)
-        return {"deliveries": DeliveryRowOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(DeliveryQuery(), query),
+                           partial(self.app.list_deliveries, self.caller.actor))
+        return {"deliveries": DeliveryRowOut(many=True).dump(rows), "count": len(rows), **page}
 
     @http("GET", "/deliveries/<uuid:delivery_id>")
     def http_get_delivery(self, request, delivery_id):
@@ -163,10 +165,9 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def inbox(self, **query):
         """The caller's inbox, newest first; ``unread=true`` for unread items only."""
-        data = validated(InboxQuery(), query)
         actor = self.caller.actor
-        rows = self.app.inbox(actor, **data)
-        return {"items": DeliveryRowOut(many=True).dump(rows), "count": len(rows),
+        rows, page = paged(validated(InboxQuery(), query), partial(self.app.inbox, actor))
+        return {"items": DeliveryRowOut(many=True).dump(rows), "count": len(rows), **page,
                 "unread": self.app.unread_count(actor)}
 
     @http("GET", "/inbox/unread-count")

@@ -177,7 +177,7 @@ class DeliveryBoard(View):
         return [delivery_id for _, delivery_id in sorted(due)], upcoming
 
     def select(self, *, owner_id=None, subscription_id=None, status=None, channel=None,
-               unread=None, limit=100) -> list[dict]:
+               unread=None) -> list[dict]:
         """Deliveries, newest first."""
         rows = [row for row in self.rows.values()
                 if (owner_id is None or row["owner_id"] == owner_id)
@@ -186,7 +186,7 @@ class DeliveryBoard(View):
                 and (channel is None or row["channel"] == channel)
                 and (unread is None or (row["read_at"] is None) == unread)]
         rows.sort(key=lambda row: row["sequence"], reverse=True)
-        return [dict(row) for row in rows[:limit]]
+        return [dict(row) for row in rows]
 
     def knows(self, delivery_id: UUID) -> bool:
         return delivery_id in self.rows

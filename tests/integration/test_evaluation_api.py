@@ -159,6 +159,8 @@ def test_the_timer_revokes_a_warned_base_once_its_deadline_has_passed(platform, 
                          message="the timer to revoke the base")
     assert revoked["decisions"][-1]["basis"] == "deadline"
     assert revoked["decisions"][-1]["decided_by"]["role"] == "service"
+    last = client("GET", f"/decisions?base_id={base_id}&limit=1&offset=2")
+    assert (last["total"], last["count"], last["decisions"][0]["to_status"]) == (3, 1, "revoked")
 
     queue = inbox_queue_name("sc", "registry", "evaluation")
     decisions = wait_until(lambda: len(d := [body_of(m)["payload"]["to_status"]

@@ -123,6 +123,11 @@ def test_the_inbox_lists_counts_unread_and_marks_read_for_its_owner_only(platfor
     assert [item["title"] for item in inbox["items"]] == ["认定", "申报"]
     assert inbox["items"][0]["message"].startswith("山西大学 已被认定为省级双创示范基地")
     newest = inbox["items"][0]["delivery_id"]
+    older = kejiting.call("GET", "/inbox?limit=1&offset=1").json()
+    assert (older["total"], older["count"]) == (2, 1)
+    assert [item["title"] for item in older["items"]] == ["申报"]
+    refused = kejiting.call("GET", "/inbox?offset=-1")
+    assert refused.status_code == 400 and "offset" in refused.json()["error"]["fields"]
     stranger = Client(platform, "department", name="山西省教育厅")
     assert stranger.call("POST", f"/inbox/{newest}/read").status_code == 403
     assert stranger.call("GET", "/inbox").json()["count"] == 0
@@ -154,7 +159,7 @@ def test_an_event_delivered_again_and_again_makes_one_delivery_per_subscription(
     wait_until(lambda: app.last_position("evaluation") >= marker["position"], message="the marker")
     wait_until(lambda: app.last_position("registry") >= declared["position"])
 
-    rows = app.list_deliveries(_overseer(), limit=1000)
+    rows = app.list_deliveries(_overseer())
     per_pair = sorted((r["subscription_id"], r["event_id"]) for r in rows)
     assert len(per_pair) == len(set(per_pair)) == 6, "two subscriptions, three events, once each"
     for row in rows:
