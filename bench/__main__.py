@@ -2,8 +2,10 @@
 raw baseline in the same run; write bench/results/<full|quick|--label>.json (latest.json:
 the last full or quick run) and the README's table from every saved run.
 
-    full (make bench):   20,000 declarations; 100/s for 20 s; 1,000,000 events; 100,000 bases
-    --quick:              2,000 declarations; 100/s for  5 s;   100,000 events;  10,000 bases
+    full (make bench):   20,000 declarations; 100/s for 20 s; 1,000,000 events; 100,000 bases;
+                         capacity 10 s per rate
+    --quick:              2,000 declarations; 100/s for  5 s;   100,000 events;  10,000 bases;
+                         capacity  5 s per rate
 """
 
 import argparse
@@ -14,10 +16,12 @@ import time
 from . import latency, memory, recompute, report, throughput
 
 SIZES = {
-    "full": {"declarations": 20000, "seconds": 20, "events": 1_000_000, "bases": 100_000},
-    "quick": {"declarations": 2000, "seconds": 5, "events": 100_000, "bases": 10_000},
+    "full": {"declarations": 20000, "seconds": 20, "events": 1_000_000, "bases": 100_000,
+             "capacity_seconds": 10},
+    "quick": {"declarations": 2000, "seconds": 5, "events": 100_000, "bases": 10_000,
+              "capacity_seconds": 5},
 }
-NAMES = ("throughput", "latency", "recompute", "memory")
+NAMES = ("throughput", "latency", "capacity", "recompute", "memory")
 
 
 def main(argv=None) -> int:
@@ -37,6 +41,7 @@ def main(argv=None) -> int:
     runs = {
         "throughput": lambda: throughput.run(size["declarations"], args.backend, args.repeat),
         "latency": lambda: latency.run(args.rate, size["seconds"], args.backend, args.repeat),
+        "capacity": lambda: latency.capacity(size["capacity_seconds"], args.backend),
         "recompute": lambda: recompute.run(size["events"], args.backend, args.repeat),
         "memory": lambda: memory.run(size["bases"], args.backend),
     }

@@ -70,6 +70,10 @@ def _rows(results: dict, mode: str) -> list[str]:
         rows.append(f"| latency p50 / p95 / p99, {o['rate']:g}/s × {o['requests'] / o['rate']:g} s | {mode} "
                     f"| {o['p50_ms']} / {o['p95_ms']} / {o['p99_ms']} ms | {r['p50_ms']} / {r['p95_ms']} / "
                     f"{r['p99_ms']} ms | {lat['ratio']} (p99) | p99 < 100 ms | {_yes(lat['met'])} |")
+    if "capacity" in b:
+        c = b["capacity"]
+        rows.append(f"| highest load with p99 < 100 ms (of 10–200/s) | {mode} | {c['ours']} commands/s "
+                    f"| {c['baseline']} commands/s | {c['ratio']} | 100/s | {_yes(c['met'])} |")
     if "recompute" in b:
         c = b["recompute"]
         rows.append(f"| recomputation, {c['events']:,} events | {mode} | {c['ours']:,} events/s "
