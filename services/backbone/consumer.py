@@ -36,7 +36,7 @@ import eventlet
 from eventlet.queue import LightQueue
 from eventsourcing.persistence import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -46,6 +46,7 @@ from services.contracts import ContractViolation, IntegrationEvent, load_event
 from .auth import issue_token
 from .broker import ConfirmedPublisher, nameko_config
 from .context import SYSTEM_ACTOR
+from .errors import Unavailable
 from .topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 log = logging.getLogger(__name__)
@@ -388,6 +389,10 @@ class Subscription(DependencyProvider):
                 page = getattr(cluster, self.source).events_after(after=after, limit=500)
         except TRANSIENT as error:
             raise SourceUnavailable(f"{self.source} log unreadable: {error!r}") from error
+        except RemoteError as error:
+            if error.exc_type == Unavailable.__name__:  # its store did not answer: wait
+                raise SourceUnavailable(f"{self.source} log unreadable: {error.value}") from error
+            raise
         events = []
         for message in page["events"]:
             events.append(load_event(message))

@@ -171,6 +171,21 @@ class AuthorizedRpc(Rpc):
             return
         super().handle_message(body, message)
 
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        """An RPC caller is answered by the classification an HTTP client gets
+        (``as_platform_error``): a store that did not answer arrives as ``Unavailable``,
+        which a caller can tell from a fault and retry, not as the driver's
+        ``OperationalError``; an invalid request as ``BadRequest`` with the fields and
+        reasons in its message, since a remote error carries only the message."""
+        if exc_info is not None:
+            answer = as_platform_error(exc_info[1])
+            if answer is not None:
+                if answer.fields:
+                    answer = type(answer)(f"{answer.message} {json.dumps(answer.fields, ensure_ascii=False)}",
+                                          fields=answer.fields)
+                exc_info = (type(answer), answer, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
 
 http = JsonHttp.decorator
 rpc = AuthorizedRpc.decorator

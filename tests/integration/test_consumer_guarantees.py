@@ -3,7 +3,10 @@ filled from the source's log, poison goes to the dead-letter queue and the queue
 
 from uuid import UUID
 
+import pytest
 import requests
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
 from tests.integration.conftest import open_batch
@@ -55,6 +58,37 @@ def test_a_gap_is_filled_from_the_source_before_going_on(platform, evaluation_lo
     stored = platform.app("registry").get_base(UUID(base_id))
     assert [a["to"] for a in stored.adjustments] == ["certified", "warned"]
     assert stored.status == "warned"
+
+
+def test_a_gap_whose_source_store_does_not_answer_waits_for_it_and_is_never_dead_lettered(
+        platform, evaluation_log, container_factory):
+    platform.start("registry")
+    base_id = declare(platform, open_batch(platform, evaluation_log))["base_id"]
+    fails = platform.config["consumer"]["max_attempts"] + 2  # more than would park an event
+    source_service = fake_source_service(evaluation_log, store_fails=fails)
+    source = container_factory(source_service, platform.config_for_clients())
+    source.start()
+    token = platform.headers("service")["Authorization"]
+    with ClusterRpcProxy(platform.config_for_clients(), timeout=10,
+                         context_data={"authorization": token}) as cluster:
+        with pytest.raises(RemoteError) as refused:  # what a caller of the source sees
+            cluster.evaluation.events_after(after=0)
+    assert refused.value.exc_type == "Unavailable"
+    assert "did not answer" in refused.value.value
+
+    evaluation_log.envelope("BaseAdjusted", adjustment(base_id, "declared", "certified"))  # never sent
+    warned = evaluation_log.emit("BaseAdjusted", adjustment(base_id, "certified", "warned"))
+    wait_until(registry_caught_up(platform, warned["position"]), timeout=60,
+               message="the gap to be filled once the source's store answers")
+
+    registry = platform.app("registry")
+    assert [a["to"] for a in registry.get_base(UUID(base_id)).adjustments] == ["certified", "warned"]
+    assert source_service.calls > fails
+    assert registry.parked("evaluation", warned["position"]) is None
+    dlq = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+    assert queue_messages(platform.config, dlq) == []
+    transient = registry.metrics.handler_failures.labels("evaluation", "transient")._value.get()
+    assert transient >= fails - 1  # each a wait, none counted towards parking
 
 
 def test_a_message_that_is_not_an_event_is_dead_lettered_and_the_queue_flows(platform, evaluation_log):

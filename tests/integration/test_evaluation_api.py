@@ -86,6 +86,10 @@ def test_rpc_checks_the_token_and_role_too(platform):
         assert caught.value.exc_type == "Unauthenticated"
     with rpc(platform, platform.token("drc")) as cluster:
         assert cluster.evaluation.batches() == {"batches": []}
+        with pytest.raises(RemoteError) as caught:  # the fields travel in the message
+            cluster.evaluation.open_round(kind="inspection", name="督促检查", period="2018H3")
+        assert caught.value.exc_type == "BadRequest"
+        assert '"period"' in caught.value.value
 
 
 def test_float_scores_and_unknown_fields_are_400_naming_the_field(platform, registry_log):

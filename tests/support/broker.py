@@ -109,16 +109,25 @@ def headers_of(message) -> dict:
     return message.headers or {}
 
 
-def fake_source_service(upstream: UpstreamLog):
+def fake_source_service(upstream: UpstreamLog, store_fails: int = 0):
     """A stand-in nameko service answering ``events_after`` from an UpstreamLog, so a
-    consumer can fill a gap from a source that is not built yet."""
-    from nameko.rpc import rpc
+    consumer can fill a gap from a source that is not built yet. Its first
+    ``store_fails`` calls fail as a real service's do when its store does not answer
+    (the store's OperationalError, through the platform's RPC entrypoint); ``calls``
+    counts the calls."""
+    from eventsourcing.persistence import OperationalError
+
+    from services.backbone.entrypoints import rpc
 
     class FakeSource:
         name = upstream.source
+        calls = 0
 
         @rpc
         def events_after(self, after=0, limit=500):
+            FakeSource.calls += 1
+            if FakeSource.calls <= store_fails:
+                raise OperationalError("database is locked")
             events = sorted((e for e in upstream.log if e["position"] > after),
                             key=lambda e: e["position"])[:limit]
             scanned = events[-1]["position"] if events else after
