@@ -6,6 +6,7 @@
     sc token --role drc ...    issue a bearer token signed with the configured secret
     sc queues [--json]         queue depths, dead letters, relay and consumer lags
     sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
+    sc dlq replay --service S --all   every dead letter back into its queue, with progress
     sc audit --base ID [--csv] who did what, when, why, across all services
     sc status --as-of D        every base's status of record as it stood at D
     sc recompute --policy P    which bases the whole history puts elsewhere under P
@@ -116,8 +117,8 @@ def cmd_docs_events(args) -> int:
     return 0
 
 
-def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
-    """Calls an ops RPC of a service as an ops actor (the token signed with the secret)."""
+def _ops_cluster(config, actor: str):
+    """An RPC proxy calling as an ops actor (the token signed with the secret)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.backbone.auth import issue_token
@@ -126,8 +127,13 @@ def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
 
     token = issue_token(config["auth"]["secret"], role="ops", name=actor,
                         actor_id=stable_id("ops-person", actor))
-    with ClusterRpcProxy(nameko_config(config), timeout=30,
-                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+    return ClusterRpcProxy(nameko_config(config), timeout=30,
+                           context_data={"authorization": f"Bearer {token}"})
+
+
+def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
+    """Calls one ops RPC of a service as an ops actor."""
+    with _ops_cluster(config, actor) as cluster:
         return getattr(getattr(cluster, service), method)(**kwargs)
 
 
@@ -188,11 +194,46 @@ def cmd_dlq(args) -> int:
             return 1
         print(json.dumps(match[0], ensure_ascii=False, indent=2))
         return 0
+    if args.all:
+        return _replay_all(config, args)
+    if not (args.queue and args.message_id):
+        print(f"dlq {args.action} needs --queue and --message-id (or, to replay, --all)",
+              file=sys.stderr)
+        return 2
     method = "replay_dead_letter" if args.action == "replay" else "discard_dead_letter"
     result = _ops_rpc(config, args.service, method, args.actor, queue=args.queue,
                       message_id=args.message_id, reason=args.reason or "")
     print(f"{result['action']}: {result['message_id']} ({result['queue']})")
     return 0
+
+
+def _replay_all(config, args) -> int:
+    """Replays every dead letter of a service (of one queue, with --queue), each one
+    the audited action ``replay`` does, with progress; the ones that could not be
+    replayed are named and the exit status is 1."""
+    from services.backbone.console import Progress
+
+    if args.action != "replay" or args.message_id:
+        print("--all replays every dead letter: use it with replay and without --message-id",
+              file=sys.stderr)
+        return 2
+    with _ops_cluster(config, args.actor) as cluster:
+        service = getattr(cluster, args.service)
+        letters = [letter for letter in service.dead_letters()
+                   if args.queue in (None, letter["queue"])]
+        failed = []
+        with Progress(f"replaying the dead letters of {args.service}", len(letters)) as progress:
+            for letter in letters:
+                try:
+                    service.replay_dead_letter(queue=letter["queue"], message_id=letter["message_id"],
+                                               reason=args.reason or "")
+                except Exception as error:  # name it and go on with the others
+                    failed.append(f"{letter['message_id']} ({letter['queue']}): {error}")
+                progress.advance()
+    for line in failed:
+        print(f"not replayed: {line}", file=sys.stderr)
+    print(f"replayed {len(letters) - len(failed)} of {len(letters)} dead letters of {args.service}")
+    return 1 if failed else 0
 
 
 def cmd_demo(args) -> int:
@@ -446,7 +487,9 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--service", required=True, help="the consuming service")
     dlq.add_argument("--queue", help="the dead-letter queue (replay, discard)")
     dlq.add_argument("--message-id", help="the message (show, replay, discard)")
-    dlq.add_argument("--reason", help="why (discard)")
+    dlq.add_argument("--all", action="store_true",
+                     help="replay every dead letter of the service (of --queue, if given)")
+    dlq.add_argument("--reason", help="why (discard; replay)")
     dlq.add_argument("--actor", default=os.environ.get("USER", "ops"), help="who acts (audited)")
     dlq.add_argument("--json", action="store_true")
     dlq.set_defaults(fn=cmd_dlq)

@@ -58,6 +58,20 @@ def _drain(channel, queue: str) -> list:
         messages.append(message)
 
 
+def _take_until(channel, queue: str, message_id: str) -> tuple[list, object | None]:
+    """Takes messages (unacked) until the one with ``message_id``; every message if it
+    is not there. Replaying a whole queue front to back so takes one message per action,
+    not the whole queue each time."""
+    messages = []
+    while True:
+        message = channel.basic_get(queue, no_ack=False)
+        if message is None:
+            return messages, None
+        messages.append(message)
+        if (message.properties.get("message_id") or "") == message_id:
+            return messages, message
+
+
 def list_dead_letters(broker_url: str, queue: str) -> list[DeadLetter]:
     """Every message in a dead-letter queue; they all stay there."""
     with Connection(broker_url) as connection:
@@ -77,8 +91,7 @@ def act_on_dead_letter(broker_url: str, queue: str, message_id: str, *, replay: 
     only then removed from the dead-letter queue."""
     with Connection(broker_url, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
-        messages = _drain(channel, queue)
-        target = next((m for m in messages if (m.properties.get("message_id") or "") == message_id), None)
+        messages, target = _take_until(channel, queue, message_id)
         try:
             if target is None:
                 raise NotFound(f"No message {message_id!r} in {queue}.")

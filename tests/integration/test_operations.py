@@ -130,6 +130,40 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
     assert len(registry.get_base(base_id).adjustments) == 1
 
 
+def test_the_cli_replays_every_dead_letter_with_progress_each_audited(platform, evaluation_log):
+    platform.start("registry")
+    registry = platform.app("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    names = ["山西大学", "太原理工大学", "中北大学"]
+    base_ids = [Base.create_id(name, UUID(batch_id)) for name in names]
+    events = [evaluation_log.emit("BaseAdjusted", adjustment(base_id)) for base_id in base_ids]
+    wait_until(lambda: all(registry.parked("evaluation", e["position"]) for e in events),
+               message="three adjustments parked")
+    for name in names:  # the cause is gone now
+        requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
+                      headers=platform.headers("applicant")).raise_for_status()
+    wait_until(lambda: len(queue_messages(platform.config, DLQ)) == 3)
+
+    command = [sys.executable, "-m", "services.cli", "dlq", "replay", "--service", "registry",
+               "--all", "--actor", "值班运维", "--reason", "主体已申报"]
+    replayed = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
+                              capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replayed 3 of 3 dead letters of registry" in replayed.stdout
+    assert "replaying the dead letters of registry: 3/3 100.0%" in replayed.stderr
+
+    wait_until(lambda: all(registry.get_base(b).status == "certified" for b in base_ids),
+               message="every replay to apply")
+    assert queue_messages(platform.config, DLQ) == []
+    for event in events:
+        record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
+        assert record.actions == ["replayed"]
+        assert registry.parked("evaluation", event["position"]).state == "replayed"
+    again = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "replayed 0 of 0" in again.stdout
+
+
 def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, evaluation_log):
     platform.start("registry")
     _, _, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
