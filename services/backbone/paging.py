@@ -26,7 +26,8 @@ class PageQuery(Strict):
 
 def paged(query: dict, fetch: Callable[..., list]) -> tuple[list, dict]:
     """``fetch(**filters)`` with the query's filters, cut to the page it asks for; and
-    what the answer says about the page."""
+    what the answer says about the page (``count``, ``total``, ``offset``, ``limit``)."""
     limit, offset = query["limit"], query["offset"]
     rows = fetch(**{key: value for key, value in query.items() if key not in ("limit", "offset")})
-    return rows[offset:offset + limit], {"total": len(rows), "offset": offset, "limit": limit}
+    page = rows[offset:offset + limit]
+    return page, {"count": len(page), "total": len(rows), "offset": offset, "limit": limit}

@@ -169,7 +169,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """An evaluator's own assignments; overseers see anyone's."""
         rows, page = paged(validated(AssignmentsQuery(), query),
                            partial(self.app.assignments, self.caller.actor))
-        return {"assignments": AssignmentOut(many=True).dump(rows), "count": len(rows), **page}
+        return {"assignments": AssignmentOut(many=True).dump(rows), **page}
 
     @http("POST", "/scores", roles=("evaluator",))
     def http_score(self, request):
@@ -191,7 +191,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Score sheets by base and occasion, for audit (an evaluator: its own)."""
         rows, page = paged(validated(SheetsQuery(), query),
                            partial(self.app.score_sheets, self.caller.actor))
-        return {"sheets": SheetOut(many=True).dump(rows), "count": len(rows), **page}
+        return {"sheets": SheetOut(many=True).dump(rows), **page}
 
     @http("GET", "/rubrics")
     def http_rubrics(self, request):
@@ -213,7 +213,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def list_bases(self, **filters):
         """Bases with their status, by status, batch, kind and city, a page at a time."""
         rows, page = paged(validated(BasesQuery(), filters), self.app.list_bases)
-        return {"bases": BaseRowOut(many=True).dump(rows), "count": len(rows), **page}
+        return {"bases": BaseRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS)
     def http_get_base(self, request, base_id):
@@ -255,7 +255,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Decisions on bases, oldest first (applicants: of their own base)."""
         rows, page = paged(validated(DecisionsQuery(), query),
                            partial(self.app.decisions, self.caller.actor))
-        return {"decisions": DecisionOut(many=True).dump(rows), "count": len(rows), **page}
+        return {"decisions": DecisionOut(many=True).dump(rows), **page}
 
     @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
     def http_accept_rectification(self, request, base_id):

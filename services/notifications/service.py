@@ -134,7 +134,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         """Deliveries by subscription and status, newest first (own, or all for DRC/ops)."""
         rows, page = paged(validated(DeliveryQuery(), query),
                            partial(self.app.list_deliveries, self.caller.actor))
-        return {"deliveries": DeliveryRowOut(many=True).dump(rows), "count": len(rows), **page}
+        return {"deliveries": DeliveryRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/deliveries/<uuid:delivery_id>")
     def http_get_delivery(self, request, delivery_id):
@@ -167,7 +167,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         """The caller's inbox, newest first; ``unread=true`` for unread items only."""
         actor = self.caller.actor
         rows, page = paged(validated(InboxQuery(), query), partial(self.app.inbox, actor))
-        return {"items": DeliveryRowOut(many=True).dump(rows), "count": len(rows), **page,
+        return {"items": DeliveryRowOut(many=True).dump(rows), **page,
                 "unread": self.app.unread_count(actor)}
 
     @http("GET", "/inbox/unread-count")

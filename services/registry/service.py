@@ -129,7 +129,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         """Bases filtered by kind, city, county, status and batch_id, a page at a time."""
         query = validated(schema(ListQuery), filters)
         rows, page = paged(query, self.app.list_bases)
-        return {"bases": schema(BaseRowOut, many=True).dump(rows), "count": len(rows), **page}
+        return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>/history")
     def http_base_history(self, request, base_id):
