@@ -237,11 +237,19 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def park(self, event: IntegrationEvent, error: str, attempts: int, ctx: Context) -> bool:
         """Sets an event aside, recording its position as handled. False if the
         position was already handled (applied or parked) meanwhile."""
+        return self.park_message(event.source, event.position, event.type, event.to_message(),
+                                 error, attempts, ctx)
+
+    def park_message(self, source: str, position: int, event_type: str, message: dict,
+                     error: str, attempts: int, ctx: Context) -> bool:
+        """``park`` for a message read from the source's own log that this service
+        cannot read as an event (a version it does not know yet): its position is
+        certain, since the source said so, though its content could not be checked."""
         parked = ParkedEvent(
-            source=event.source, position=event.position, event_type=event.type,
-            message=event.to_message(), error=error[:4000], attempts=attempts, ctx=ctx,
+            source=source, position=position, event_type=event_type,
+            message=message, error=error[:4000], attempts=attempts, ctx=ctx,
         )
-        processing = ProcessingEvent(tracking=Tracking(event.source, event.position))
+        processing = ProcessingEvent(tracking=Tracking(source, position))
         processing.collect_events(parked)
         try:
             recordings = self._record(processing)

@@ -8,17 +8,19 @@
    with the error, since retrying cannot fix it;
 2. skips it if its position was already applied (a duplicate is acked, nothing else);
 3. if ``previous_position`` is past the last position applied here, pulls the missing
-   range from the source's log over RPC and applies it first;
+   range from the source's log over RPC and applies it first, and goes on only once it
+   has (tracking is a high-water mark: going on would skip the rest for good); an entry
+   of the source's log that this consumer cannot read is parked at its position;
 4. applies it with ``app.receive``: its effects and the tracking record commit together;
 5. acks only after that commit.
 
 A failure caused by infrastructure (store or source unreachable) is retried with backoff
 for as long as it lasts, holding the message: it will succeed later and must not be
 skipped. Any other failure is retried ``consumer.max_attempts`` times; then the event is
-parked (its position recorded as handled, atomically with a ParkedEvent in the log) and
-published to the dead-letter queue with the error, and the queue keeps flowing. If the
-process itself keeps crashing on a message, the quorum queue's delivery limit
-dead-letters it.
+published to the dead-letter queue with the error, then parked (its position recorded
+as handled, atomically with a ParkedEvent in the log), and the queue keeps flowing. An
+event that kills the process itself is found by the crash guard (``crash_guard.py``)
+and parked after as many deaths.
 
 nameko's own consumer acks a message whose handler raised, and a body it cannot decode
 kills its consumer thread; this one does neither.
@@ -29,13 +31,14 @@ import logging
 import socket
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
 from eventlet.queue import LightQueue
 from eventsourcing.persistence import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import MessageStateError, OperationalError as BrokerError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
@@ -43,9 +46,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
+from . import failpoints
 from .auth import issue_token
 from .broker import ConfirmedPublisher, nameko_config
 from .context import SYSTEM_ACTOR
+from .crash_guard import CrashGuard
 from .errors import Unavailable
 from .topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
@@ -57,12 +62,29 @@ CATCH_UP = object()  # queued at start: pull anything missed while this service 
 
 
 class ApplyFailed(Exception):
-    """Applying one upstream event failed; names the event (it may be a pulled one)."""
+    """Applying one upstream event failed; names the event (it may be a pulled one).
+    ``final``: no further attempt is to be made (it killed the process too often)."""
 
-    def __init__(self, event: IntegrationEvent, cause: Exception):
+    def __init__(self, event: IntegrationEvent, cause: Exception, final: bool = False):
         super().__init__(f"{event.type} at {event.source}#{event.position}: {cause!r}")
         self.event = event
         self.cause = cause
+        self.final = final
+
+
+class ProcessDied(Exception):
+    """The consumer's process died while applying this event, again and again."""
+
+
+@dataclass
+class Unreadable:
+    """An entry of the source's own log that this consumer cannot read as an event (a
+    schema version it does not know yet, say). Its position is certain, since the source
+    said so: it is parked there, so that the events after it still flow."""
+
+    position: int
+    message: dict
+    error: str
 
 
 class SourceUnavailable(Exception):
@@ -112,6 +134,7 @@ class Subscription(DependencyProvider):
         self.outcomes: dict[str, int] = {}
         self.highest_seen = 0  # the highest position of the source seen so far
         self.applied: int | None = None  # the last position applied here, as last read
+        self.guard: CrashGuard | None = None  # set up when processing starts
         self._running = False
         self.queue_consumer.register_provider(self)
 
@@ -182,6 +205,16 @@ class Subscription(DependencyProvider):
         self.pending.put(message)
 
     def _process_forever(self):
+        while self._running and self.guard is None:
+            try:
+                self.guard = CrashGuard(self.app, self.source)
+            except TRANSIENT as error:  # the store is not there yet: wait for it
+                log.warning("%s <- %s: store unavailable at start: %r", self.service, self.source, error)
+                eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+        if self.guard is not None and self.guard.found:
+            log.warning("%s <- %s: the last process died applying #%s..#%s; applying that "
+                        "range one event at a time", self.service, self.source,
+                        self.guard.found.first, self.guard.found.last)
         while self._running:
             self._process_next()
 
@@ -235,12 +268,23 @@ class Subscription(DependencyProvider):
                 if event.position <= previous or (event.previous_position or 0) > previous:
                     return False
                 previous = event.position
+            first, last = events[0].position, events[-1].position
+            guarded = self.guard.needed(first)
+            if guarded and first <= self.guard.careful_until:
+                return False  # where the last process died: one event at a time
             started = time.monotonic()
-            self.app.receive_run(events)
+            if guarded:
+                self.guard.begin(first, last)
+            try:
+                self.app.receive_run(events)
+            finally:
+                if guarded:
+                    self.guard.end(first, last)
         except Exception as error:  # whatever it is, one at a time will deal with it
             log.info("%s <- %s: %s messages applied one at a time instead of together: %r",
                      self.service, self.source, len(messages), error)
             return False
+        failpoints.hit("consumer.after_commit")
         share = (time.monotonic() - started) / len(events)
         for message in messages:
             self._ack(message)
@@ -271,6 +315,7 @@ class Subscription(DependencyProvider):
         while self._running and self._alive(message):
             try:
                 applied = self._apply_in_order(event, replayed_by_ops)
+                failpoints.hit("consumer.after_commit")
                 self._ack(message)
                 self._seen(event.position, applied)
                 return
@@ -289,26 +334,48 @@ class Subscription(DependencyProvider):
         # stopping, or the channel died: the message stays unacked and is redelivered
 
     def _give_up(self, failure: ApplyFailed, delivered_before: int, backoff: float) -> bool:
-        """Counts a failure; after max_attempts parks the event and returns True. If
-        parking itself fails, the error propagates and the message is requeued."""
+        """Counts a failure; after max_attempts (at once for a final one) parks the event
+        and returns True."""
         event = failure.event
         key = (event.source, event.position)
         self.app.metrics.handler_failures.labels(self.source, "error").inc()
         attempts = self.failures.get(key, delivered_before) + 1
         self.failures[key] = attempts
-        if attempts < int(self.settings["max_attempts"]):
+        if attempts < int(self.settings["max_attempts"]) and not failure.final:
             log.warning("%s <- %s#%s failed (attempt %s): %r", self.service, event.source,
                         event.position, attempts, failure.cause)
             eventlet.sleep(backoff * 2 ** (attempts - 1))
             return False
         error = "".join(traceback.format_exception_only(type(failure.cause), failure.cause)).strip()
-        log.error("%s <- %s#%s dead-lettered after %s attempts: %s", self.service,
-                  event.source, event.position, attempts, error)
-        self._publish_dead_letter(event.to_message(), error, attempts, message_id=str(event.event_id))
-        self.app.park(event, error, attempts, SYSTEM_ACTOR.context(event.correlation_id))
-        self._count("parked")
+        self._park(event.position, event.type, event.to_message(), error, attempts,
+                   event.correlation_id, message_id=str(event.event_id))
         self.failures.pop(key, None)
         return True
+
+    def _park(self, position: int, event_type: str, message: dict, error: str, attempts: int,
+              correlation_id, message_id: str) -> None:
+        """Sends the event to the dead-letter queue, then records its position as handled
+        with a ParkedEvent. In that order: a crash between the two leaves the event
+        unhandled, to be dead-lettered again (a copy too many for ops, never one too
+        few). A store that does not answer is waited for, holding the message, rather
+        than counted towards the broker's delivery limit."""
+        log.error("%s <- %s#%s dead-lettered after %s attempts: %s", self.service,
+                  self.source, position, attempts, error)
+        self._publish_dead_letter(message, error, attempts, message_id=message_id)
+        delay = float(self.settings["retry_backoff_seconds"])
+        while True:
+            try:
+                self.app.park_message(self.source, position, event_type, message, error, attempts,
+                                      SYSTEM_ACTOR.context(correlation_id))
+                break
+            except TRANSIENT as trouble:
+                if not self._running:
+                    raise
+                log.warning("%s <- %s#%s: parking waits for the store: %r", self.service,
+                            self.source, position, trouble)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self._count("parked")
 
     def _decode(self, message) -> IntegrationEvent:
         body = message.body
@@ -325,7 +392,13 @@ class Subscription(DependencyProvider):
         return event
 
     def _ack(self, message):
-        self.queue_consumer.ack_message(message)
+        """Acks after the commit. A channel that died meanwhile cannot take the ack; the
+        broker redelivers the message and its tracking record makes it a duplicate."""
+        try:
+            self.queue_consumer.ack_message(message)
+        except TRANSIENT + (MessageStateError,) as error:
+            log.info("%s <- %s: ack lost with its channel (%r); redelivery will be skipped",
+                     self.service, self.source, error)
 
     # -- applying in order -------------------------------------------------------------------
 
@@ -342,13 +415,29 @@ class Subscription(DependencyProvider):
             return last
         if event.previous_position is not None and event.previous_position > last:
             self._pull_and_apply(after=last, until=event.previous_position)
+            if app.last_position(self.source) < event.previous_position:
+                # Tracking is a high-water mark: applying this event now would skip the
+                # rest of the gap for good. Wait for the source to give it.
+                raise SourceUnavailable(f"{self.source} did not give #{event.previous_position}, "
+                                        f"which #{event.position} follows")
         applied = self._apply(partial(app.receive, known_new=True), event)
         self._count("applied" if applied else "duplicate")
         return event.position
 
     def _apply(self, fn, event, *args) -> bool:
+        """Applies one event through ``fn``, written down first where the crash guard
+        asks (see crash_guard.py); one that killed the process too often is not tried."""
+        position = event.position
+        guarded = self.guard is not None and self.guard.needed(position)
+        if guarded:
+            deaths = self.guard.deaths(position)
+            if deaths >= int(self.settings["max_attempts"]):
+                raise ApplyFailed(event, ProcessDied(f"the process died {deaths} times applying it"),
+                                  final=True)
+            self.guard.begin(position, position)
         started = time.monotonic()
         try:
+            failpoints.hit("consumer.before_apply")
             return fn(event, *args)
         except TRANSIENT:
             raise
@@ -356,6 +445,8 @@ class Subscription(DependencyProvider):
             raise ApplyFailed(event, error) from error
         finally:
             self.app.metrics.handler_seconds.labels(self.source).observe(time.monotonic() - started)
+            if guarded:
+                self.guard.end(position, position)
 
     def _pull_and_apply(self, after: int, until: int | None) -> None:
         """Pulls the source's events after ``after`` (up to ``until``, or to its head)
@@ -369,14 +460,20 @@ class Subscription(DependencyProvider):
                 self._seen(event.position)
                 if event.position <= app.last_position(self.source):
                     continue
-                if self._apply(app.receive, event):
+                if isinstance(event, Unreadable):
+                    self._park(event.position, str(event.message.get("type")), event.message,
+                               event.error, 1, None, message_id=str(event.message.get("event_id") or ""))
+                elif self._apply(app.receive, event):
                     self._count("applied")
                 self.applied = event.position
             if scanned <= after or scanned >= head:
                 return
             after = scanned
 
-    def _read_source(self, after: int) -> tuple[list[IntegrationEvent], int, int]:
+    def _read_source(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
+        """A page of the source's log after ``after``, over RPC. Anything that goes wrong
+        in reading it is waited for (SourceUnavailable): applying what comes after a
+        missing range would skip that range for good."""
         config = self.platform_config
         token = issue_token(config["auth"]["secret"], role="service",
                             name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
@@ -390,13 +487,21 @@ class Subscription(DependencyProvider):
         except TRANSIENT as error:
             raise SourceUnavailable(f"{self.source} log unreadable: {error!r}") from error
         except RemoteError as error:
-            if error.exc_type == Unavailable.__name__:  # its store did not answer: wait
-                raise SourceUnavailable(f"{self.source} log unreadable: {error.value}") from error
-            raise
-        events = []
-        for message in page["events"]:
-            events.append(load_event(message))
-        return events, page["scanned"], page["head"]
+            if error.exc_type != Unavailable.__name__:  # not only its store not answering
+                log.error("%s <- %s: reading its log failed: %s: %s", self.service, self.source,
+                          error.exc_type, error.value)
+            raise SourceUnavailable(f"{self.source} log unreadable: {error.exc_type}: {error.value}") from error
+        return [self._read_entry(message, after) for message in page["events"]], page["scanned"], page["head"]
+
+    def _read_entry(self, message, after: int) -> IntegrationEvent | Unreadable:
+        try:
+            return load_event(message)
+        except ContractViolation as violation:
+            position = message.get("position") if isinstance(message, dict) else None
+            if not isinstance(position, int) or isinstance(position, bool) or position <= after:
+                raise SourceUnavailable(f"{self.source} gave an entry without a position "
+                                        f"past #{after}: {violation}") from None
+            return Unreadable(position, message, f"ContractViolation: {violation}")
 
     def _catch_up_at_start(self) -> None:
         """Applies whatever the source published while this service was away (or before
@@ -406,6 +511,9 @@ class Subscription(DependencyProvider):
         except SourceUnavailable as error:
             log.info("%s: start-up catch-up from %s skipped: %s", self.service, self.source, error)
         except ApplyFailed as failure:
+            if failure.final and self._give_up(failure, 0, 0.0):
+                self._catch_up_at_start()  # parked: carry on after it
+                return
             log.warning("%s: start-up catch-up from %s stopped at #%s: %r; the queue will "
                         "retry it", self.service, self.source, failure.event.position, failure.cause)
 

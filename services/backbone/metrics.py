@@ -38,8 +38,9 @@ class ServiceMetrics:
         self.relay_lag = Gauge(
             "sc_relay_lag", "Log positions not yet handed to the broker", registry=r)
         self.consumer_lag = Gauge(
-            "sc_consumer_lag", "Positions of a source's log not yet applied here (as last "
-            "seen from the source)", ["source"], registry=r)
+            "sc_consumer_lag", "Positions of a source's log delivered here and not applied "
+            "yet; a backlog still waiting in the queue is the queue's depth (sc queues, or the "
+            "broker's own metrics), which this does not count", ["source"], registry=r)
         self.log_head = Gauge("sc_log_head", "Last position of this service's log", registry=r)
 
     def exposition(self) -> bytes:

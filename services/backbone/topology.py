@@ -5,7 +5,7 @@ Each service publishes its log to its own topic exchange ``<ns>.<service>.events
 routing key (``#``): the consumer sees all of a source's events in order and tracks one
 position per source. Consumer queues are quorum queues with a single active consumer
 (order survives several instances), a broker-side delivery limit, and a dead-letter
-queue beside them.
+queue beside them, to which the broker moves messages at least once.
 
 Every service declares the whole topology when it starts, so no event is ever published
 to an exchange without its consumers' queues, even if a consumer has never run yet.
@@ -51,6 +51,11 @@ def inbox_queue(namespace: str, consumer: str, source: str, delivery_limit: int)
             "x-delivery-limit": int(delivery_limit),
             "x-dead-letter-exchange": dead_letter_exchange(namespace).name,
             "x-dead-letter-routing-key": name,
+            # What the broker itself dead-letters (the delivery limit reached) is moved
+            # with confirms: kept here until the dead-letter queue has taken it, never
+            # dropped when that queue is full. The broker requires reject-publish for it.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         },
     )
 

@@ -1,6 +1,7 @@
 """The idempotent consumer over the real broker: duplicates take effect once, gaps are
 filled from the source's log, poison goes to the dead-letter queue and the queue flows."""
 
+import time
 from uuid import UUID
 
 import pytest
@@ -132,3 +133,50 @@ def test_a_handler_that_keeps_failing_is_parked_after_n_attempts_and_the_next_ev
     assert len(dead) == 1
     assert body_of(dead[0])["position"] == poison["position"]
     assert "NotFound" in headers_of(dead[0])["x-error"]
+
+
+def test_an_entry_of_the_source_log_it_cannot_read_is_parked_there_and_the_events_after_it_apply(
+        platform, evaluation_log, container_factory):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    base_id = declare(platform, batch_id)["base_id"]
+    container_factory(fake_source_service(evaluation_log), platform.config_for_clients()).start()
+    newer = evaluation_log.envelope("BatchClosed", {"batch_id": batch_id})
+    newer["schema_version"] = 99  # from an evaluation newer than this registry
+    evaluation_log.publish(newer)
+    certified = evaluation_log.emit("BaseAdjusted", adjustment(base_id, "declared", "certified"))
+    assert certified["previous_position"] == newer["position"]  # the unreadable one is in the chain
+    wait_until(registry_caught_up(platform, certified["position"]), timeout=20,
+               message="the event after the unreadable one")
+
+    registry = platform.app("registry")
+    assert registry.get_base(UUID(base_id)).status == "certified"
+    assert registry.batches()[0]["closed"] is False  # never applied half-read
+    parked = registry.parked("evaluation", newer["position"])
+    assert parked is not None and parked.state == "parked"
+    assert "Unknown version 99" in parked.error
+    dlq = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+    dead = wait_until(lambda: len(queue_messages(platform.config, dlq)) >= 2 and queue_messages(platform.config, dlq))
+    assert all("Unknown version 99" in headers_of(m)["x-error"] for m in dead)
+    assert {body_of(m)["position"] for m in dead} == {newer["position"]}
+
+
+def test_an_event_whose_gap_the_source_does_not_give_waits_and_is_not_applied_over_it(
+        platform, evaluation_log, container_factory):
+    platform.start("registry")
+    base_id = declare(platform, open_batch(platform, evaluation_log))["base_id"]
+    container_factory(fake_source_service(evaluation_log), platform.config_for_clients()).start()
+    missing = evaluation_log.envelope("BaseAdjusted", adjustment(base_id, "declared", "certified"))
+    evaluation_log.log.remove(missing)  # the source's answer lacks it for now
+    warned = evaluation_log.emit("BaseAdjusted", adjustment(base_id, "certified", "warned"))
+
+    time.sleep(1.5)  # many pulls, each short of the gap
+    registry = platform.app("registry")
+    assert registry.last_position("evaluation") < missing["position"]
+    assert registry.get_base(UUID(base_id)).status == "declared"
+
+    evaluation_log.log.append(missing)
+    wait_until(registry_caught_up(platform, warned["position"]), timeout=20,
+               message="the gap to be filled once the source gives it")
+    assert [a["to"] for a in registry.get_base(UUID(base_id)).adjustments] == ["certified", "warned"]
+    assert registry.parked("evaluation", warned["position"]) is None

@@ -13,6 +13,7 @@ from eventsourcing.application import ProcessingEvent
 
 from services.backbone.consumer import Subscription
 from services.backbone.context import Actor
+from services.backbone.crash_guard import CrashGuard
 from services.backbone.metrics import ServiceMetrics
 from services.backbone.store import store_env
 from services.contracts import CATALOG
@@ -34,6 +35,7 @@ class Inbox(Subscription):
         self.failures, self.outcomes, self.highest_seen, self.applied = {}, {}, 0, None
         self._running, self.pending = True, LightQueue()
         self.acked, self.dead = [], []
+        self.guard = CrashGuard(app, source)
 
     app = property(lambda self: self._app)
 
