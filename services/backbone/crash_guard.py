@@ -18,7 +18,7 @@ the next process applies (everything before it was committed), and so it is caug
 
 from dataclasses import dataclass
 
-from .store import is_postgres
+from .store import side_table
 
 
 @dataclass
@@ -34,16 +34,9 @@ class CrashGuard:
     def __init__(self, app, source: str):
         self.app = app
         self.source = source
-        self.postgres = is_postgres(app)
-        datastore = app.recorder.datastore
-        self.table = f'"{datastore.schema}".consumer_guard' if self.postgres else "consumer_guard"
-        self._ph = "%s" if self.postgres else "?"
-        with datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} (source TEXT PRIMARY KEY, "
-                "first BIGINT NOT NULL, last BIGINT NOT NULL, in_flight BOOLEAN NOT NULL, "
-                "deaths INTEGER NOT NULL)"
-            )
+        self.table, self._ph = side_table(
+            app, "consumer_guard", "source TEXT PRIMARY KEY, first BIGINT NOT NULL, "
+            "last BIGINT NOT NULL, in_flight BOOLEAN NOT NULL, deaths INTEGER NOT NULL")
         self.found = self._read()  # what the previous process left in flight, if anything
         self.careful_until = self.found.last if self.found else 0
         self._guard_next = True  # the first transaction of this process life

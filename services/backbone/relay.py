@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from . import failpoints
-from .store import is_postgres
+from .store import is_postgres, side_table
 from .topology import events_exchange
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,9 @@ class RelayState:
         self.app = app
         self.name = name
         self.postgres = is_postgres(app)
-        datastore = app.recorder.datastore
-        self.table = f'"{datastore.schema}".outbox_relay' if self.postgres else "outbox_relay"
-        self._ph = "%s" if self.postgres else "?"
-        with datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                "name TEXT PRIMARY KEY, scanned BIGINT NOT NULL, published BIGINT)"
-            )
+        self.table, self._ph = side_table(
+            app, "outbox_relay", "name TEXT PRIMARY KEY, scanned BIGINT NOT NULL, published BIGINT")
+        with app.recorder.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"INSERT INTO {self.table} (name, scanned, published) "
                 f"VALUES ({self._ph}, 0, NULL) ON CONFLICT (name) DO NOTHING",

@@ -107,3 +107,15 @@ def ensure_postgres_schema(pg: dict[str, Any], schema: str) -> None:
 
 def is_postgres(app) -> bool:
     return isinstance(app.recorder, PostgresRecorder)
+
+
+def side_table(app, name: str, columns: str) -> tuple[str, str]:
+    """Creates (if need be) a small table of the service's own beside its log, in its
+    store (the relay's position, the consumers' crash guard), and returns its qualified
+    name and the backend's parameter placeholder."""
+    postgres = is_postgres(app)
+    datastore = app.recorder.datastore
+    table = f'"{datastore.schema}".{name}' if postgres else name
+    with datastore.transaction(commit=True) as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    return table, ("%s" if postgres else "?")
