@@ -225,7 +225,8 @@ PATH_PARAMS = "sc.path_params"
 
 def read_json(request) -> dict:
     """The request's body as a JSON object; 400 if it is not one, or if it repeats a
-    parameter the URL already gives (handlers pass both on as arguments)."""
+    parameter the URL already gives, or names ``self`` (handlers pass the body on as
+    keyword arguments, and such a field reached the method twice: a TypeError, 500)."""
     limit = request.max_content_length
     try:
         raw = request.get_data()
@@ -243,6 +244,8 @@ def read_json(request) -> dict:
     if doubled:
         raise BadRequest("The request is not valid.",
                          fields={name: ["Given in the path; not a field of the body."] for name in doubled})
+    if "self" in data:
+        raise BadRequest("The request is not valid.", fields={"self": ["Unknown field."]})
     return data
 
 

@@ -163,6 +163,11 @@ def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, eva
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"base_id": ["Given in the path; not a field of the body."]}
 
+    named_self = requests.post(platform.url("registry", "/bases"), json={**declaration(batch_id), "self": 1},
+                               headers=platform.headers("applicant"))
+    assert named_self.status_code == 400  # reached the method twice as `self`: a 500
+    assert named_self.json()["error"]["fields"] == {"self": ["Unknown field."]}
+
 
 def test_a_body_over_the_size_limit_is_413_unread_declared_or_chunked(platform, evaluation_log):
     platform.start("registry")

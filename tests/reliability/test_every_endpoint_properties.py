@@ -28,7 +28,7 @@ def handler_parameters(service: str) -> list[str]:
     names = set()
     for attribute in vars(service_class(service)).values():
         if inspect.isfunction(attribute):
-            names |= set(inspect.signature(attribute).parameters) - {"self", "request"}
+            names |= set(inspect.signature(attribute).parameters) - {"request"}
     return sorted(names)
 
 
