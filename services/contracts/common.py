@@ -1,8 +1,10 @@
 """Nested shapes used by several contracts: region, contact, plan tasks and targets."""
 
+from decimal import Decimal
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import Name, Timestamp
+from .fields import ExactDecimal, Name, Timestamp
 from .vocabulary import CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
 
 
@@ -45,8 +47,7 @@ class TargetSchema(Strict):
     """A measurable target the plan commits to (metric, value, due date)."""
 
     metric = fields.String(required=True, validate=validate.OneOf(METRICS))
-    value = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=0))
+    value = ExactDecimal(required=True, minimum=Decimal(0))
     due = fields.Date(required=True)
 
 

@@ -49,6 +49,39 @@ class Money(fields.Field):
         return str(Decimal(value).quantize(CENT))
 
 
+class ExactDecimal(fields.Field):
+    """A quantity (a target, a score) as a decimal string ("60.00") or an integer, with
+    at most ``places`` places, from ``minimum`` to ``maximum``. A JSON float is refused
+    rather than rounded: 0.30000000000000004 quietly becoming 0.30 hides the sender's
+    error from the sender."""
+
+    def __init__(self, *, places: int = 2, minimum: Decimal | None = None,
+                 maximum: Decimal | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.exponent = Decimal(1).scaleb(-places)
+        self.places, self.minimum, self.maximum = places, minimum, maximum
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
+            raise ValidationError('A decimal string such as "12.50" is expected; floats are not accepted.')
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError(f"Not a decimal number: {value!r}.") from None
+        if not number.is_finite():
+            raise ValidationError("Must be a finite number.")
+        if number.as_tuple().exponent < -self.places:
+            raise ValidationError(f"At most {self.places} decimal places.")
+        if (self.minimum is not None and number < self.minimum) or \
+                (self.maximum is not None and number > self.maximum):
+            raise ValidationError(f"Must be from {self.minimum} to {self.maximum}."
+                                  if self.maximum is not None else f"Must be at least {self.minimum}.")
+        return number.quantize(self.exponent)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(Decimal(value).quantize(self.exponent))
+
+
 def Name(max_length: int = 100, **kwargs) -> fields.String:
     """A required, non-blank display name (Chinese names of bases, departments, people)."""
     return fields.String(

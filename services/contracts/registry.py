@@ -76,6 +76,15 @@ class PlanFiledV1(PlanContentSchema):
     approvals = fields.List(fields.Nested(ApprovalSchema), required=True,
                             validate=validate.Length(min=2))
 
+    @validates_schema
+    def _both_approvers(self, data, **kwargs):
+        """Filed only with both approvals (seed, 五.4): one by the county government,
+        one by the competent department; two of one kind are not that."""
+        roles = sorted(a["role"] for a in data.get("approvals") or [])
+        if roles != ["competent_department", "county_government"]:
+            raise ValidationError("One approval by the county government and one by the "
+                                  "competent department are required.", field_name="approvals")
+
 
 class DeclaredContactSchema(ContactSchema):
     """A contact of the declaring unit: its primary contact, or a deputy."""

@@ -110,6 +110,38 @@ def test_funding_allocated_tranches_must_add_up():
     assert "tranches" in caught.value.messages
 
 
+def plan_filed(**changes) -> dict:
+    from services.contracts import CATALOG
+
+    return {**CATALOG["PlanFiled"].example, **changes}
+
+
+@pytest.mark.parametrize("value, reason", [
+    (0.3, "floats are not accepted"), ("0.305", "At most 2 decimal places"),
+    ("-1", "at least 0"), ("一百", "Not a decimal number"), (True, "floats are not accepted"),
+])
+def test_a_plan_target_is_an_exact_decimal_never_a_rounded_float(value, reason):
+    from services.contracts.registry import PlanFiledV1
+
+    target = {"metric": "financing_raised", "value": value, "due": "2018-12-31"}
+    with pytest.raises(ValidationError) as caught:
+        PlanFiledV1().load(plan_filed(targets=[target]))
+    assert reason in str(caught.value.messages["targets"][0]["value"])
+    loaded = PlanFiledV1().load(plan_filed(targets=[{**target, "value": "3000000.5"}]))
+    assert loaded["targets"][0]["value"] == Decimal("3000000.50")
+
+
+def test_a_filed_plan_carries_one_county_and_one_competent_department_approval():
+    from services.contracts.registry import PlanFiledV1
+
+    county, department = plan_filed()["approvals"]
+    for approvals in ([county, county], [department, department], [county, department, department]):
+        with pytest.raises(ValidationError) as caught:
+            PlanFiledV1().load(plan_filed(approvals=approvals))
+        assert "county government" in caught.value.messages["approvals"][0]
+    assert len(PlanFiledV1().load(plan_filed())["approvals"]) == 2
+
+
 def test_an_event_round_trips_through_its_message_form():
     event = load_event(envelope())
     again = load_event(event.to_message())
