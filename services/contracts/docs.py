@@ -8,7 +8,24 @@ import json
 from marshmallow import fields
 
 from .catalog import CATALOG
-from .envelope import EnvelopeSchema
+from .envelope import ActorSchema, EnvelopeSchema
+
+
+def example_message() -> dict:
+    """One whole message as a consumer receives it: the envelope around the example
+    payload of BaseAdjusted (the unit tests load it, so it stays valid)."""
+    return {
+        "event_id": "9b1f0c2e-4d3a-5f6b-8c7d-0e1f2a3b4c5d",
+        "type": "BaseAdjusted",
+        "schema_version": CATALOG["BaseAdjusted"].current_version,
+        "source": "evaluation",
+        "position": 42,
+        "previous_position": 40,
+        "occurred_at": "2017-11-20T10:30:00+08:00",
+        "actor": {"id": "7c3d2e1f-0a9b-4c8d-9e7f-6a5b4c3d2e1f", "role": "drc", "name": "省发展改革委"},
+        "correlation_id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
+        "payload": CATALOG["BaseAdjusted"].example,
+    }
 
 
 def _field_type(field: fields.Field) -> str:
@@ -46,6 +63,21 @@ def render() -> str:
         "| field | type | |",
         "|---|---|---|",
         *_field_rows(EnvelopeSchema),
+        "",
+        "`actor`, who caused the event (the authenticated actor of the command, or the",
+        "platform itself for what a timer or a reaction decided):",
+        "",
+        "| field | type | |",
+        "|---|---|---|",
+        *_field_rows(ActorSchema),
+        "",
+        "A whole message, as the broker delivers it (AMQP properties: `message_id` = event id,",
+        "`correlation_id`, `delivery_mode` 2 (persistent), `content_type` application/json;",
+        "headers `source`, `position`, `type`, `schema_version`):",
+        "",
+        "```json",
+        json.dumps(example_message(), ensure_ascii=False, indent=2),
+        "```",
         "",
     ]
     for event_type in sorted(CATALOG, key=lambda t: (CATALOG[t].source, t)):

@@ -157,6 +157,13 @@ def test_every_contract_example_is_valid_at_its_current_version():
         spec.schemas[spec.current_version]().load(spec.example)
 
 
+def test_the_whole_message_shown_in_docs_events_md_is_a_valid_event():
+    from services.contracts.docs import example_message
+
+    event = load_event(example_message())
+    assert event.type == "BaseAdjusted" and event.previous_position == 40
+
+
 def test_docs_events_md_is_generated_from_the_contracts():
     from pathlib import Path
 
