@@ -10,6 +10,7 @@ from services.backbone.application import ServiceApplication, reacts_to, retry_o
 from services.backbone.audit import describe_event
 from services.backbone.context import Actor, Context
 from services.backbone.errors import Conflict, NotFound, field_error
+from services.contracts.vocabulary import ACTIVE_STATUSES
 
 from .domain import Base, DeclarationBatch
 from .integration import publications
@@ -42,6 +43,7 @@ class RegistryApplication(ServiceApplication):
                 f"open from {batch.opens_at.isoformat()} to {batch.closes_at.isoformat()}")
             raise field_error("batch_id", f"batch {batch.name} does not accept declarations "
                                           f"now ({state})")
+        self._check_not_declared_elsewhere(name, batch_id)
         base = Base(name=name, kind=kind, region=region,
                     competent_department=competent_department, batch_id=batch_id,
                     contacts=contacts, declared_by=actor.id, ctx=ctx)
@@ -51,6 +53,18 @@ class RegistryApplication(ServiceApplication):
             raise field_error("name", f"{name} is already declared in batch {batch.name}",
                               Conflict) from None
         return base
+
+    def _check_not_declared_elsewhere(self, name: str, batch_id: UUID) -> None:
+        """A unit that is a demonstration base already (certified, retained, warned,
+        recommended) or whose declaration in another batch is still undecided does not
+        declare again: it would be selected and certified twice, as two bases. Not
+        selected, or revoked, it may try again in a later batch."""
+        for row in self.views[BaseDirectory].named(name):
+            if row["batch_id"] != batch_id and row["status"] in ("declared",) + ACTIVE_STATUSES:
+                batch = self.views[BatchCalendar].batches.get(row["batch_id"], {}).get("name", row["batch_id"])
+                state = ("its declaration there is not decided yet" if row["status"] == "declared"
+                         else f"it is a demonstration base ({row['status']})")
+                raise field_error("name", f"{name} was declared in batch {batch} and {state}", Conflict)
 
     @retry_on_conflict
     def draft_plan(self, base_id: UUID, *, tasks: list[dict], targets: list[dict],

@@ -12,12 +12,15 @@ class BaseDirectory(View):
 
     def __init__(self):
         self.rows: dict[UUID, dict] = {}
+        self.by_name: dict[str, list[UUID]] = {}
 
     def reset(self):
         self.rows = {}
+        self.by_name = {}
 
     def apply(self, event):
         if isinstance(event, Base.Declared):
+            self.by_name.setdefault(event.name.strip(), []).append(event.originator_id)
             self.rows[event.originator_id] = {
                 "base_id": event.originator_id,
                 "name": event.name,
@@ -48,6 +51,10 @@ class BaseDirectory(View):
         else:
             return
         row["updated_at"] = event.timestamp
+
+    def named(self, name: str) -> list[dict]:
+        """Every base declared under this name, in any batch."""
+        return [dict(self.rows[base_id]) for base_id in self.by_name.get(name.strip(), ())]
 
     def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
         rows = self.rows.values()

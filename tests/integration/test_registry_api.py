@@ -8,6 +8,7 @@ import requests
 from services.contracts import load_event
 from tests.integration.conftest import open_batch
 from tests.support.fixtures import declaration
+from tests.support.platform import wait_until
 
 
 def test_no_token_is_401_and_a_wrong_role_is_403_both_json(platform, evaluation_log):
@@ -61,6 +62,30 @@ def test_the_same_name_twice_in_a_batch_is_refused(platform, evaluation_log):
     again = requests.post(url, json=declaration(batch_id, name=" 山西大学"), headers=headers)
     assert again.status_code == 409
     assert "name" in again.json()["error"]["fields"]
+
+
+def test_a_unit_already_a_base_or_still_undecided_does_not_declare_again_in_another_batch(
+        platform, evaluation_log):
+    platform.start("registry")
+    first = open_batch(platform, evaluation_log)
+    second = open_batch(platform, evaluation_log, name="2018年第二批")
+    url, headers = platform.url("registry", "/bases"), platform.headers("applicant")
+    shanda = requests.post(url, json=declaration(first), headers=headers).json()
+    ligong = requests.post(url, json=declaration(first, name="太原理工大学"), headers=headers).json()
+
+    undecided = requests.post(url, json=declaration(second), headers=headers)
+    assert undecided.status_code == 409
+    assert "not decided yet" in undecided.json()["error"]["fields"]["name"][0]
+
+    for base, to_status in ((shanda, "certified"), (ligong, "not_selected")):
+        evaluation_log.emit("BaseAdjusted", {"base_id": base["base_id"], "from_status": "declared",
+                                             "to_status": to_status, "reason": "评选", "basis": "selection"})
+    wait_until(lambda: platform.app("registry").last_position("evaluation") >= evaluation_log.position)
+    certified = requests.post(url, json=declaration(second, name="山西大学 "), headers=headers)
+    assert certified.status_code == 409  # it would be certified twice, as two bases
+    assert "demonstration base (certified)" in certified.json()["error"]["fields"]["name"][0]
+    again = requests.post(url, json=declaration(second, name="太原理工大学"), headers=headers)
+    assert again.status_code == 201, again.text  # not selected: it may try again
 
 
 def test_declarations_outside_an_open_window_are_refused(platform, evaluation_log):
