@@ -45,7 +45,7 @@ class ViewFollower:
         """Applies every event committed since the last call; returns the position."""
         if not self.views:
             return self.position
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             while True:
                 page = self.app.recorder.select_notifications(
                     start=self.position, limit=self.page_size, inclusive_of_start=False
@@ -81,12 +81,17 @@ class ViewFollower:
                     view.apply(recording.domain_event)
                 self.position = recording.notification.id
 
-    def rebuild(self, progress=None) -> int:
-        """Forgets all views and folds the whole log again."""
+    def forget(self) -> None:
+        """Empties every view, to be folded again from position 0."""
         with self._lock:
             for view in self.views:
                 view.reset()
             self.position = 0
+
+    def rebuild(self, progress=None) -> int:
+        """Forgets all views and folds the whole log again."""
+        with self._lock:
+            self.forget()
             return self.catch_up(progress)
 
     def digest(self) -> dict:
@@ -116,7 +121,7 @@ class ViewFollower:
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cyclic garbage collector off while events are folded into the views.
 
     A fold allocates objects by the million and keeps them (the views' rows), so every
