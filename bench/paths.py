@@ -30,6 +30,7 @@ from eventlet.queue import LightQueue
 
 from services.backbone.consumer import Subscription
 from services.backbone.context import Actor, stable_id
+from services.backbone.crash_guard import CrashGuard
 from services.backbone.metrics import ServiceMetrics
 from services.backbone.relay import OutboxRelay
 from services.backbone.store import store_env
@@ -85,6 +86,7 @@ class _Subscription(Subscription):
         self.failures, self.outcomes, self.highest_seen, self._running = {}, {}, 0, True
         self.applied = None
         self.pending = LightQueue()
+        self.guard = CrashGuard(app, source)
 
     app = property(lambda self: self._app)
 

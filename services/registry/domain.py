@@ -218,4 +218,10 @@ class DeclarationBatch(Aggregate):
         self.closed = True
 
     def accepts_declarations_at(self, moment: datetime) -> bool:
-        return not self.closed and self.opens_at <= moment <= self.closes_at
+        return self.admits(closed=self.closed, opens_at=self.opens_at,
+                           closes_at=self.closes_at, moment=moment)
+
+    @staticmethod
+    def admits(*, closed: bool, opens_at: datetime, closes_at: datetime, moment: datetime) -> bool:
+        """The rule, for the batch or for a read model's row of it."""
+        return not closed and opens_at <= moment <= closes_at
