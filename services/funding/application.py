@@ -95,11 +95,16 @@ class FundingApplication(ServiceApplication):
     @retry_on_conflict
     def disburse(self, allocation_id: UUID, *, tranche_id: UUID, milestone: str,
                  reference: str | None, ctx: Context) -> Allocation:
-        """Records the payment (拨付) of a tranche whose milestone is met."""
+        """Records the payment (拨付) of a tranche whose milestone is met, to a base that
+        may be paid by funding's record of it (also noted there, see record_payment)."""
         allocation = self.allocation(allocation_id)
+        standing = self._get(BaseStanding, allocation.base_id)
+        # The tranche's own rules first (paid, cancelled, held, milestone): they say
+        # most precisely why not; then the base's standing.
         allocation.disburse(tranche_id=tranche_id, milestone=milestone, reference=reference,
                             ctx=ctx)
-        self.save(allocation)
+        standing.record_payment(allocation_id=allocation.id, tranche_id=tranche_id, ctx=ctx)
+        self.save(allocation, standing)
         return allocation
 
     @retry_on_conflict
@@ -137,11 +142,15 @@ class FundingApplication(ServiceApplication):
     @reacts_to("BaseAdjusted")
     def record_adjustment(self, event, processing) -> None:
         """Records the base's new status and applies it to its allocations: held while
-        warned, released when eligible again, withdrawn when revoked."""
+        warned, released when eligible again, withdrawn when revoked. A decision older
+        than the one applied (replayed by ops) is only noted: it changes nothing."""
         payload, ctx = event.payload, self.upstream_context(event)
         standing = self._standing_for(event)
-        standing.record_status(from_status=payload["from_status"],
-                               to_status=payload["to_status"], reason=payload["reason"], ctx=ctx)
+        if not standing.record_status(from_status=payload["from_status"],
+                                      to_status=payload["to_status"], reason=payload["reason"],
+                                      position=event.position, ctx=ctx):
+            processing.collect_events(standing)
+            return
         allocations = [self.allocation(i) for i in standing.allocation_ids]
         envelopes = {i: self.envelope(i) for i in {a.envelope_id for a in allocations}}
         settle_allocations(standing, allocations, envelopes, payload["reason"], ctx)

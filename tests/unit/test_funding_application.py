@@ -20,6 +20,7 @@ from tests.support.funding import (
 )
 
 OFFICE = Actor(id=uuid4(), role="funding_office", name="资金管理处")
+OPS = Actor(id=uuid4(), role="ops", name="运维")
 TRANCHES = [{"amount": Decimal("60000.00"), "milestone": "建设方案备案"},
             {"amount": Decimal("40000.00"), "milestone": "第三方评估合格"}]
 
@@ -32,10 +33,13 @@ class Upstream:
         self.positions = {"registry": 0, "evaluation": 0}
 
     def publish(self, source, event_type, payload):
-        self.positions[source] += 1
-        event = upstream_event(source, event_type, payload, self.positions[source])
+        event = self.next_event(source, event_type, payload)
         assert self.app.receive(event)
         return event
+
+    def next_event(self, source, event_type, payload):
+        self.positions[source] += 1
+        return upstream_event(source, event_type, payload, self.positions[source])
 
     def eligible_base(self, kind="university", name="山西大学") -> UUID:
         base_id = uuid4()
@@ -47,6 +51,13 @@ class Upstream:
     def adjust(self, base_id, from_status, to_status, reason="评估决定"):
         return self.publish("evaluation", "BaseAdjusted",
                             base_adjusted_payload(base_id, from_status, to_status, reason))
+
+    def adjust_parked(self, base_id, from_status, to_status, reason="评估决定"):
+        """A decision whose reaction failed here until the consumer parked it."""
+        event = self.next_event("evaluation", "BaseAdjusted",
+                                base_adjusted_payload(base_id, from_status, to_status, reason))
+        assert self.app.park(event, "OperationalError: database is locked", 5, OPS.context())
+        return event
 
 
 @pytest.fixture
@@ -241,6 +252,94 @@ def test_a_redelivered_revocation_takes_effect_once(app, upstream):
     assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
 
 
+# -- decisions replayed out of order; payments against the base's standing ---------------------
+
+def pay(app, grant, number=0):
+    tranche = grant.tranches[number]
+    return app.disburse(grant.id, tranche_id=tranche["tranche_id"], milestone=tranche["milestone"],
+                        reference=None, ctx=OFFICE.context())
+
+
+def history_events(app, base_id) -> list[str]:
+    return [entry["event"] for entry in app.base_funding(base_id)["history"]]
+
+
+def test_a_replayed_parked_warning_older_than_the_latest_decision_changes_nothing(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    warning = upstream.adjust_parked(base_id, "certified", "warned", "年度评估不合格")  # #2
+    upstream.adjust(base_id, "warned", "retained", "整改到位")  # #3, evaluation's latest
+
+    assert app.replay_parked(warning, OPS.context())
+
+    funding = app.base_funding(base_id)
+    assert (funding["status"], funding["eligible"]) == ("retained", True)
+    assert app.allocation(grant.id).status == "active"
+    assert history_events(app, base_id)[-1] == "StaleStatusIgnored"
+    assert pay(app, grant).total_of("disbursed") == Decimal("60000.00")
+
+
+def test_a_replayed_parked_revocation_older_than_the_latest_decision_cancels_nothing(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    revocation = upstream.adjust_parked(base_id, "certified", "revoked")
+    upstream.adjust(base_id, "certified", "recommended_national", "评估优秀")
+
+    assert app.replay_parked(revocation, OPS.context())
+
+    assert app.base_funding(base_id)["status"] == "recommended_national"
+    assert app.allocation(grant.id).total_of("cancelled") == 0
+    assert published(app, "FundingCancelled") == []
+    assert app.envelope(envelope.id).remaining == Decimal("900000.00")
+
+
+def test_a_parked_revocation_replayed_with_nothing_newer_demands_back_what_was_paid_meanwhile(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    revocation = upstream.adjust_parked(base_id, "certified", "revoked", "撤销")
+    pay(app, grant)  # funding does not know of the revocation yet
+
+    assert app.replay_parked(revocation, OPS.context())
+
+    grant = app.allocation(grant.id)
+    assert (grant.status, grant.recovery_demanded, grant.total_of("cancelled")) == (
+        "recovering", Decimal("60000.00"), Decimal("40000.00"))
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")
+
+
+def test_a_payment_is_refused_naming_the_allocation_while_funding_records_the_base_as_revoked(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    standing = app.repository.get(base_id)  # the record changed, the allocation not (yet)
+    standing.record_status(from_status="certified", to_status="revoked", reason="撤销",
+                           position=upstream.positions["evaluation"] + 1, ctx=OFFICE.context())
+    app.save(standing)
+
+    error = refusal(pay, app, grant)
+    assert list(error.fields) == ["allocation_id"]
+    assert str(base_id) in error.message and "revoked" in error.message
+    assert app.allocation(grant.id).total_of("disbursed") == 0
+
+
+def test_a_payment_and_a_concurrent_change_of_the_bases_status_conflict(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    save, saves = app.save, []
+
+    def save_after_decision(*aggregates, **kwargs):
+        saves.append(aggregates)
+        if len(saves) == 1:  # a decision that changes no allocation, only the base's record
+            upstream.adjust(base_id, "certified", "recommended_national", "评估优秀")
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(app, "save", save_after_decision)
+    pay(app, grant)
+
+    assert len(saves) == 2  # the first payment lost to the decision and checked again
+    recorded = [type(event).__name__ for event in app.history(base_id)]
+    assert recorded[-2:] == ["StatusRecorded", "Paid"]  # the payment after the decision it saw
+
+
 # -- queries -----------------------------------------------------------------------------------------
 
 def test_the_summary_agrees_with_the_envelope_and_survives_a_rebuild_from_the_log(app, upstream):
@@ -301,6 +400,6 @@ def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
                         ctx=OFFICE.context())
 
     named = [(type(event).__qualname__, app.base_of(event)) for _, event in app.all_events()]
-    assert len({kind for kind, _ in named}) == 15  # every kind of event funding records
+    assert len({kind for kind, _ in named}) == 16  # every kind of event funding records
     assert {kind for kind, base in named if base is None} == {"Envelope.Opened"}
     assert {base for _, base in named if base is not None} == {base_id}
