@@ -2,7 +2,7 @@
 of bases recorded from the registry's and evaluation's events; and queries."""
 
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -109,12 +109,12 @@ class FundingApplication(ServiceApplication):
 
     @retry_on_conflict
     def record_recovery(self, allocation_id: UUID, *, amount: Decimal, reference: str | None,
-                        recovery_key: str | None, ctx: Context) -> Allocation:
-        """Records money recovered from a revoked base; it goes back to the envelope. With
-        a key, a client's retry records it once."""
+                        recovery_key: str, ctx: Context) -> Allocation:
+        """Records money recovered from a revoked base; it goes back to the envelope. The
+        client's key names the recovery, so a retry (after a timeout, say) records it
+        once: without one, each attempt would count the same money again."""
         allocation = self.allocation(allocation_id)
-        recovery_id = (stable_id("recovery", allocation_id, recovery_key) if recovery_key
-                       else uuid4())
+        recovery_id = stable_id("recovery", allocation_id, recovery_key)
         if allocation.record_recovery(recovery_id=recovery_id, amount=amount,
                                       reference=reference, ctx=ctx):
             envelope = self.envelope(allocation.envelope_id)

@@ -348,7 +348,7 @@ def test_the_summary_agrees_with_the_envelope_and_survives_a_rebuild_from_the_lo
     app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                  reference=None, ctx=OFFICE.context())
     upstream.adjust(base_id, "certified", "revoked")
-    app.record_recovery(grant.id, amount=Decimal("10000.00"), reference=None, recovery_key=None,
+    app.record_recovery(grant.id, amount=Decimal("10000.00"), reference=None, recovery_key="r-1",
                         ctx=OFFICE.context())
     summary = app.envelope_summary(envelope.id)
     expected = {"total": "1000000.00", "allocated": "100000.00", "disbursed": "60000.00",
@@ -396,7 +396,7 @@ def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
     app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                  reference=None, ctx=OFFICE.context())
     upstream.adjust(base_id, "retained", "revoked")
-    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key=None,
+    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key="r-1",
                         ctx=OFFICE.context())
 
     named = [(type(event).__qualname__, app.base_of(event)) for _, event in app.all_events()]
