@@ -67,10 +67,11 @@ class FundingApplication(ServiceApplication):
                  amount: Decimal, purpose: str, tranches: list[dict],
                  ctx: Context) -> tuple[Allocation, bool]:
         """Allocates from an envelope to an eligible base. Returns the allocation and
-        whether it is new: a retry with the same idempotency key gets the first one."""
+        whether it is new: a retry with the same idempotency key (the caller's own, see
+        Allocation.create_id) gets the first one."""
         request = dict(base_id=base_id, envelope_id=envelope_id, amount=amount,
                        purpose=purpose, tranches=tranches)
-        allocation_id = Allocation.create_id(idempotency_key)
+        allocation_id = Allocation.create_id(idempotency_key, ctx)
         existing = self._get(Allocation, allocation_id)
         if existing is not None:
             if not existing.is_same_request(**request):
@@ -111,10 +112,11 @@ class FundingApplication(ServiceApplication):
     def record_recovery(self, allocation_id: UUID, *, amount: Decimal, reference: str | None,
                         recovery_key: str, ctx: Context) -> Allocation:
         """Records money recovered from a revoked base; it goes back to the envelope. The
-        client's key names the recovery, so a retry (after a timeout, say) records it
-        once: without one, each attempt would count the same money again."""
+        client's key, as its own (with the actor's id, like an allocation's), names the
+        recovery, so a retry (after a timeout, say) records it once: without one, each
+        attempt would count the same money again."""
         allocation = self.allocation(allocation_id)
-        recovery_id = stable_id("recovery", allocation_id, recovery_key)
+        recovery_id = stable_id("recovery", allocation_id, ctx.actor_id, recovery_key)
         if allocation.record_recovery(recovery_id=recovery_id, amount=amount,
                                       reference=reference, ctx=ctx):
             envelope = self.envelope(allocation.envelope_id)

@@ -103,6 +103,27 @@ def test_a_retried_allocation_returns_the_first_and_is_published_once(funding):
     assert funding.summary(envelope_id)["allocated"] == "100000.00"
 
 
+def test_the_same_key_from_two_users_is_two_allocations_and_neither_sees_the_others(funding):
+    base_id = funding.eligible_base()
+    envelope_id = funding.open_envelope()["envelope_id"]
+    colleague = funding.platform.headers("funding_office", name="资金管理处 李", actor_id=uuid4())
+
+    def allocate_as(headers, amount):
+        return requests.post(funding.url("/allocations"), headers={**headers, "Idempotency-Key": "1"},
+                             json=allocation_body(base_id, envelope_id, amount))
+
+    mine = allocate_as(funding.office(), "100000.00")
+    theirs = allocate_as(colleague, "250000.00")
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert theirs.json()["allocation_id"] != mine.json()["allocation_id"]
+    retry = allocate_as(colleague, "250000.00")
+    assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (200, "true")
+    assert retry.json() == theirs.json()
+    reused = allocate_as(colleague, "5.00")
+    assert reused.status_code == 409 and mine.json()["allocation_id"] not in reused.text
+    assert funding.summary(envelope_id)["allocated"] == "350000.00"
+
+
 def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_published(funding):
     base_id = funding.eligible_base()
     envelope_id = funding.open_envelope()["envelope_id"]

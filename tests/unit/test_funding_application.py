@@ -79,12 +79,19 @@ def open_envelope(app, total="1000000.00", name="2017年省级预算内资金", 
                              caps_by_base=caps.get("by_base", {}), ctx=OFFICE.context())
 
 
-def allocate(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None, **changes):
+def allocate(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None,
+             actor=OFFICE, **changes):
+    return allocate_or_replay(app, base_id, envelope_id, amount, key, tranches, actor, **changes)[0]
+
+
+def allocate_or_replay(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None,
+                       actor=OFFICE, **changes):
+    """The allocation, and whether it is new (False: a retry got the first one back)."""
     request = dict(idempotency_key=key or str(uuid4()), base_id=base_id, envelope_id=envelope_id,
                    amount=Decimal(amount), purpose="省级双创示范基地建设补助",
                    tranches=tranches or [{"amount": Decimal(amount), "milestone": "建设方案备案"}])
     request.update(changes)
-    return app.allocate(**request, ctx=OFFICE.context())[0]
+    return app.allocate(**request, ctx=actor.context())
 
 
 def refusal(fn, *args, **kwargs) -> RuleViolation:
@@ -177,6 +184,37 @@ def test_the_same_key_for_a_different_allocation_is_a_conflict_naming_the_key(ap
     with pytest.raises(Conflict) as caught:
         allocate(app, base_id, envelope.id, key="2017-0002", amount="200000.00")
     assert list(caught.value.fields) == ["Idempotency-Key"]
+
+
+def test_two_users_with_the_same_key_each_get_their_own_allocation_and_their_own_retry(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    colleague = Actor(id=uuid4(), role="funding_office", name="资金管理处 李")
+    mine = allocate(app, base_id, envelope.id, key="1")
+    theirs, created = allocate_or_replay(app, base_id, envelope.id, "200000.00", key="1",
+                                         actor=colleague)
+    assert created and theirs.id != mine.id and theirs.amount == Decimal("200000.00")
+
+    again, created = allocate_or_replay(app, base_id, envelope.id, "200000.00", key="1",
+                                        actor=colleague)
+    assert (again.id, created) == (theirs.id, False)
+    with pytest.raises(Conflict) as caught:  # my own key reused: my allocation, never theirs
+        allocate(app, base_id, envelope.id, key="1", amount="5.00")
+    assert str(mine.id) in caught.value.message and str(theirs.id) not in caught.value.message
+    assert app.envelope(envelope.id).remaining == Decimal("700000.00")
+
+
+def test_two_users_recording_recoveries_with_the_same_key_record_both(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id)
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "certified", "revoked")
+    colleague = Actor(id=uuid4(), role="funding_office", name="资金管理处 李")
+    for actor in (OFFICE, colleague, colleague):  # the colleague's second call is a retry
+        app.record_recovery(grant.id, amount=Decimal("30000.00"), reference=None,
+                            recovery_key="1", ctx=actor.context())
+    assert app.allocation(grant.id).recovered == Decimal("60000.00")
+    assert app.envelope(envelope.id).remaining == Decimal("960000.00")
 
 
 def rival_commits_first(app, monkeypatch, **rival):
