@@ -3,7 +3,7 @@
 Thin by design: load and validate the request, call the application with the caller,
 dump the result. Rules live in domain.py and eligibility.py, orchestration in
 application.py. Only the funding office changes anything; the DRC, departments and ops
-read.
+read, the log of funding's events included (not every reader of other services' logs).
 """
 
 from uuid import UUID
@@ -15,7 +15,7 @@ from services.backbone.consumer import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, json_response, read_json, rpc, validated
 from services.backbone.errors import BadRequest
-from services.backbone.eventlog import PublishedLog
+from services.backbone.eventlog import published_log
 from services.backbone.ops import OperationsEndpoints
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
@@ -36,7 +36,7 @@ OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
 
 
-class FundingService(PublishedLog, OperationsEndpoints):
+class FundingService(published_log(READERS), OperationsEndpoints):
     """Budget envelopes, allocations to eligible bases, payments, cancellation, recovery."""
 
     name = "funding"

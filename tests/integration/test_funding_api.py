@@ -35,6 +35,21 @@ def test_only_the_funding_office_changes_anything_and_readers_read(funding):
     assert requests.get(url).status_code == 401
 
 
+def test_fundings_log_is_read_by_fundings_readers_only_not_by_every_reader_of_other_logs(funding):
+    platform = funding.platform
+    funding.open_envelope()
+    for role in ("funding_office", "drc", "department", "ops", "service"):
+        page = requests.get(funding.url("/events"), headers=platform.headers(role))
+        assert page.status_code == 200 and page.json()["events"], role
+    for role in ("evaluator", "county_government", "competent_department", "applicant"):
+        assert requests.get(funding.url("/events"), headers=platform.headers(role)).status_code == 403
+        with ClusterRpcProxy(platform.config_for_clients(), timeout=10, context_data={
+                "authorization": f"Bearer {platform.token(role)}"}) as cluster:
+            with pytest.raises(RemoteError) as caught:
+                cluster.funding.events_after(after=0)
+            assert caught.value.exc_type == "Forbidden", role
+
+
 def test_malformed_money_and_fields_are_400_naming_each_field(funding):
     envelope = requests.post(funding.url("/envelopes"), headers=funding.office(), json={
         "fund_source": "lottery", "total": 1000000.5, "caps": {"by_kind": {"hospital": "1.00"}},
