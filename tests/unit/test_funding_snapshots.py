@@ -24,11 +24,17 @@ def test_an_envelope_with_a_long_history_loads_from_its_latest_snapshot():
     envelope_id = envelope_with_history(app, 120)
     snapshots = list(app.snapshots.get(envelope_id))
     assert [s.originator_version for s in snapshots] == [50, 100]
+    history = list(app.events.get(envelope_id))
+    returned = {e.reason for e in history if type(e).__name__ == "Returned"}
+    assert returned == {"cancelled", "recovered"}  # caps, commitments and give-backs
 
     replayed = WithoutSnapshots(env=MEMORY)
-    for event in app.events.get(envelope_id):  # the same history, without snapshots
+    for event in history:  # the same history, without snapshots
         replayed.events.put([event])
-    assert vars(app.repository.get(envelope_id)) == vars(replayed.repository.get(envelope_id))
+    loaded, folded = app.repository.get(envelope_id), replayed.repository.get(envelope_id)
+    assert vars(loaded) == vars(folded)
+    assert loaded.caps_by_kind and loaded.caps_by_base and loaded.returned > 0
+    assert loaded.committed_to(kind="enterprise") == folded.committed_to(kind="enterprise")
 
 
 def funded_envelope_at_version_49(app):
