@@ -217,16 +217,22 @@ def test_two_users_recording_recoveries_with_the_same_key_record_both(app, upstr
     assert app.envelope(envelope.id).remaining == Decimal("960000.00")
 
 
+def commits_first(app, monkeypatch, rival, write="save"):
+    """Makes ``rival()`` commit between this command's (or, with ``write="_record"``,
+    this reaction's) load and its write, once."""
+    original = getattr(app, write)
+
+    def write_after_rival(*args, **kwargs):
+        monkeypatch.setattr(app, write, original)
+        rival()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(app, write, write_after_rival)
+
+
 def rival_commits_first(app, monkeypatch, **rival):
     """Makes another allocation commit between this one's load and its save."""
-    save = app.save
-
-    def save_after_rival(*aggregates, **kwargs):
-        monkeypatch.setattr(app, "save", save)
-        allocate(app, **rival)
-        return save(*aggregates, **kwargs)
-
-    monkeypatch.setattr(app, "save", save_after_rival)
+    commits_first(app, monkeypatch, lambda: allocate(app, **rival))
 
 
 def test_an_allocation_that_loses_a_race_checks_the_envelope_again(app, upstream, monkeypatch):
@@ -243,6 +249,40 @@ def test_an_allocation_that_loses_a_race_still_succeeds_when_the_money_is_there(
     allocate(app, base_id, envelope.id, amount="50000.00")
     assert app.envelope(envelope.id).remaining == 0
     assert len(app.base_funding(base_id)["allocations"]) == 2
+
+
+@pytest.mark.parametrize("decision", ["warned", "revoked"])
+def test_an_allocation_that_loses_to_a_warning_or_revocation_is_refused(app, upstream, monkeypatch, decision):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "certified", decision))
+    error = refusal(allocate, app, base_id, envelope.id)
+    assert list(error.fields) == ["base_id"] and decision in error.message
+    assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
+    assert app.base_funding(base_id)["allocations"] == []
+
+
+def test_a_payment_that_loses_to_a_revocation_is_refused_and_only_what_was_paid_is_demanded(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    pay(app, grant)  # 60000.00 paid before the revocation
+    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "certified", "revoked", "撤销"))
+    error = refusal(pay, app, grant, 1)
+    assert list(error.fields) == ["tranche_id"] and "cancelled" in error.message
+    grant = app.allocation(grant.id)
+    assert (grant.total_of("disbursed"), grant.recovery_demanded) == (Decimal("60000.00"),) * 2
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")  # the unpaid 40000 back
+
+
+def test_a_revocation_that_loses_to_a_payment_demands_that_payment_back(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    commits_first(app, monkeypatch, lambda: pay(app, grant), write="_record")
+    upstream.adjust(base_id, "certified", "revoked", "撤销")
+    grant = app.allocation(grant.id)
+    assert (grant.status, grant.total_of("disbursed"), grant.recovery_demanded) == (
+        "recovering", Decimal("60000.00"), Decimal("60000.00"))
+    assert [d["amount"] for d in published(app, "FundingRecoveryDemanded")] == [Decimal("60000.00")]
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")
 
 
 # -- holds, revocation, recovery --------------------------------------------------------------------
