@@ -353,7 +353,8 @@ class Allocation(Aggregate):
             return False
         require_money("amount", amount)
         if not self.outstanding_recovery:
-            raise RuleViolation(f"Nothing is to be recovered on allocation {self.id}.")
+            raise field_error("allocation_id", f"Nothing is to be recovered on allocation "
+                                               f"{self.id}: {self._why_nothing_to_recover()}")
         if amount > self.outstanding_recovery:
             raise field_error("amount", f"{amount} is more than the {self.outstanding_recovery} "
                                         "still to be recovered")
@@ -361,6 +362,13 @@ class Allocation(Aggregate):
                         outstanding=self.outstanding_recovery - amount, reference=reference,
                         ctx=ctx)
         return True
+
+    def _why_nothing_to_recover(self) -> str:
+        if self.withdrawn_reason is None:
+            return "its base was not revoked (money is recovered only from a revoked base)"
+        if self.recovery_demanded:
+            return f"all {self.recovery_demanded} demanded back is recovered"
+        return "nothing of it had been paid (its tranches were cancelled)"
 
     @event("Recovered")
     def _recovered(self, ref: dict, recovery_id: UUID, amount: Decimal, outstanding: Decimal,

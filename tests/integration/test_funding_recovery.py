@@ -139,6 +139,9 @@ def test_a_warned_bases_tranches_are_held_and_paid_once_it_is_retained(funding):
     base = requests.get(funding.url(f"/bases/{base_id}/funding"), headers=funding.office()).json()
     assert (base["eligible"], base["allocations"][0]["status"]) == (False, "held")
     assert funding.summary(envelope_id)["cancelled"] == "0.00"
+    not_revoked = recover(funding, allocation, "1.00")
+    assert not_revoked.status_code == 422, not_revoked.text
+    assert "not revoked" in not_revoked.json()["error"]["fields"]["allocation_id"][0]
 
     funding.adjust(base_id, "warned", "retained", "整改到位，保留")
     assert disburse(funding, allocation).status_code == 201

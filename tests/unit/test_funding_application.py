@@ -321,6 +321,20 @@ def test_a_revocation_cancels_what_is_unpaid_and_demands_back_what_was_paid(app,
     assert [r["outstanding"] for r in published(app, "FundingRecovered")] == [Decimal("0.00")]
 
 
+@pytest.mark.parametrize("decision", [None, "warned"])
+def test_a_recovery_on_an_allocation_whose_base_is_not_revoked_is_refused_naming_it(app, upstream, decision):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    pay(app, grant)
+    if decision:
+        upstream.adjust(base_id, "certified", decision)
+    error = refusal(app.record_recovery, grant.id, amount=Decimal("1.00"), reference=None,
+                    recovery_key="r-1", ctx=OFFICE.context())
+    assert list(error.fields) == ["allocation_id"] and "not revoked" in error.message
+    assert app.allocation(grant.id).recovered == 0
+    assert app.envelope(envelope.id).remaining == Decimal("900000.00")
+
+
 def test_a_redelivered_revocation_takes_effect_once(app, upstream):
     base_id, envelope = upstream.eligible_base(), open_envelope(app)
     allocate(app, base_id, envelope.id, tranches=TRANCHES)

@@ -196,9 +196,10 @@ def test_withdrawing_cancels_pending_tranches_and_demands_back_what_was_paid():
 
 def test_recovery_is_recorded_in_parts_never_beyond_what_is_due_and_once_per_id():
     grant = allocation(envelope())
-    with pytest.raises(RuleViolation, match="Nothing is to be recovered"):
+    with pytest.raises(RuleViolation, match="Nothing is to be recovered") as caught:
         grant.record_recovery(recovery_id=uuid4(), amount=yuan("1.00"), reference=None,
                               ctx=OFFICE.context())
+    assert field_of(caught) == ["allocation_id"] and "not revoked" in caught.value.message
     grant.disburse(tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                    reference=None, ctx=OFFICE.context())
     grant.withdraw(reason="撤销", ctx=DRC.context())
