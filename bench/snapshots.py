@@ -17,6 +17,7 @@ from services.funding.application import FundingApplication
 from services.funding.domain import Envelope
 
 OFFICE = Actor(id=uuid4(), role="funding_office", name="财政厅")
+KIND_CYCLE = ("regional", "university", "enterprise")
 
 
 class WithoutSnapshots(FundingApplication):
@@ -27,13 +28,29 @@ class WithoutSnapshots(FundingApplication):
 
 
 def envelope_with_history(app, events: int):
+    """An envelope with ``events`` events as a year writes them: caps per kind and per
+    base, commitments to bases of every kind, and money coming back (cancelled tranches,
+    recovered payments, in part), so that a snapshot has every part of the state."""
+    bases = [uuid4() for _ in range(10)]
     envelope = Envelope.open(fiscal_year=2017, fund_source="special_fund", name="省级双创专项资金",
-                             total=Decimal("1000000000.00"), caps_by_kind={}, caps_by_base={},
+                             total=Decimal("1000000000.00"),
+                             caps_by_kind={"regional": Decimal("600000000.00"),
+                                           "enterprise": Decimal("100000000.00")},
+                             caps_by_base={bases[0]: Decimal("50000000.00")},
                              ctx=OFFICE.context())
     app.save(envelope)
-    for _ in range(events - 1):
-        envelope.allocate(allocation_id=uuid4(), base_id=uuid4(), kind="regional",
-                          amount=Decimal("1000.00"), ctx=OFFICE.context())
+    committed = []
+    for number in range(1, events):
+        if number % 5 == 0:  # every fifth event, part of a commitment comes back
+            envelope.give_back(allocation_id=committed[number % len(committed)],
+                               amount=Decimal("250.00"),
+                               reason="cancelled" if number % 10 else "recovered",
+                               ctx=OFFICE.context())
+        else:
+            committed.append(uuid4())
+            envelope.allocate(allocation_id=committed[-1], base_id=bases[number % len(bases)],
+                              kind=KIND_CYCLE[number % len(KIND_CYCLE)],
+                              amount=Decimal("1000.00"), ctx=OFFICE.context())
         app.save(envelope)
     return envelope.id
 

@@ -221,7 +221,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         with self.repository.reading_through(processing.aggregates):
             for event in events:
                 self.policy(event, processing)
-        self._notify(self._record(processing))
+        self._commit(processing)
+
+    def _commit(self, processing: ProcessingEvent) -> None:
+        """Records what a reaction collected, as ``save`` and ``process_event`` do: the
+        write, then the snapshots its events are due (an envelope whose 50th event a
+        batched or replayed reaction wrote is snapshotted like any other), then the
+        listeners. Every write path outside the library's goes through here."""
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
@@ -252,10 +261,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         processing = ProcessingEvent(tracking=Tracking(source, position))
         processing.collect_events(parked)
         try:
-            recordings = self._record(processing)
+            self._commit(processing)
         except IntegrityError:
             return False
-        self._notify(recordings)
         return True
 
     def parked(self, source: str, position: int) -> ParkedEvent | None:
@@ -271,7 +279,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self.policy(event, processing)
         parked.replayed(ctx=ctx)
         processing.collect_events(parked)
-        self._notify(self._record(processing))
+        self._commit(processing)
         return True
 
     @retry_on_conflict

@@ -2,7 +2,7 @@
 of bases recorded from the registry's and evaluation's events; and queries."""
 
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -67,10 +67,11 @@ class FundingApplication(ServiceApplication):
                  amount: Decimal, purpose: str, tranches: list[dict],
                  ctx: Context) -> tuple[Allocation, bool]:
         """Allocates from an envelope to an eligible base. Returns the allocation and
-        whether it is new: a retry with the same idempotency key gets the first one."""
+        whether it is new: a retry with the same idempotency key (the caller's own, see
+        Allocation.create_id) gets the first one."""
         request = dict(base_id=base_id, envelope_id=envelope_id, amount=amount,
                        purpose=purpose, tranches=tranches)
-        allocation_id = Allocation.create_id(idempotency_key)
+        allocation_id = Allocation.create_id(idempotency_key, ctx)
         existing = self._get(Allocation, allocation_id)
         if existing is not None:
             if not existing.is_same_request(**request):
@@ -95,21 +96,27 @@ class FundingApplication(ServiceApplication):
     @retry_on_conflict
     def disburse(self, allocation_id: UUID, *, tranche_id: UUID, milestone: str,
                  reference: str | None, ctx: Context) -> Allocation:
-        """Records the payment (拨付) of a tranche whose milestone is met."""
+        """Records the payment (拨付) of a tranche whose milestone is met, to a base that
+        may be paid by funding's record of it (also noted there, see record_payment)."""
         allocation = self.allocation(allocation_id)
+        standing = self._get(BaseStanding, allocation.base_id)
+        # The tranche's own rules first (paid, cancelled, held, milestone): they say
+        # most precisely why not; then the base's standing.
         allocation.disburse(tranche_id=tranche_id, milestone=milestone, reference=reference,
                             ctx=ctx)
-        self.save(allocation)
+        standing.record_payment(allocation_id=allocation.id, tranche_id=tranche_id, ctx=ctx)
+        self.save(allocation, standing)
         return allocation
 
     @retry_on_conflict
     def record_recovery(self, allocation_id: UUID, *, amount: Decimal, reference: str | None,
-                        recovery_key: str | None, ctx: Context) -> Allocation:
-        """Records money recovered from a revoked base; it goes back to the envelope. With
-        a key, a client's retry records it once."""
+                        recovery_key: str, ctx: Context) -> Allocation:
+        """Records money recovered from a revoked base; it goes back to the envelope. The
+        client's key, as its own (with the actor's id, like an allocation's), names the
+        recovery, so a retry (after a timeout, say) records it once: without one, each
+        attempt would count the same money again."""
         allocation = self.allocation(allocation_id)
-        recovery_id = (stable_id("recovery", allocation_id, recovery_key) if recovery_key
-                       else uuid4())
+        recovery_id = stable_id("recovery", allocation_id, ctx.actor_id, recovery_key)
         if allocation.record_recovery(recovery_id=recovery_id, amount=amount,
                                       reference=reference, ctx=ctx):
             envelope = self.envelope(allocation.envelope_id)
@@ -137,11 +144,15 @@ class FundingApplication(ServiceApplication):
     @reacts_to("BaseAdjusted")
     def record_adjustment(self, event, processing) -> None:
         """Records the base's new status and applies it to its allocations: held while
-        warned, released when eligible again, withdrawn when revoked."""
+        warned, released when eligible again, withdrawn when revoked. A decision older
+        than the one applied (replayed by ops) is only noted: it changes nothing."""
         payload, ctx = event.payload, self.upstream_context(event)
         standing = self._standing_for(event)
-        standing.record_status(from_status=payload["from_status"],
-                               to_status=payload["to_status"], reason=payload["reason"], ctx=ctx)
+        if not standing.record_status(from_status=payload["from_status"],
+                                      to_status=payload["to_status"], reason=payload["reason"],
+                                      position=event.position, ctx=ctx):
+            processing.collect_events(standing)
+            return
         allocations = [self.allocation(i) for i in standing.allocation_ids]
         envelopes = {i: self.envelope(i) for i in {a.envelope_id for a in allocations}}
         settle_allocations(standing, allocations, envelopes, payload["reason"], ctx)

@@ -181,9 +181,12 @@ class Allocation(Aggregate):
     """Budget support granted to one base from one envelope, paid in tranches."""
 
     @staticmethod
-    def create_id(idempotency_key: str, **_: Any) -> UUID:
-        """The client's idempotency key names the allocation: a retry finds the first."""
-        return stable_id("allocation", idempotency_key)
+    def create_id(idempotency_key: str, ctx: Context, **_: Any) -> UUID:
+        """The client's idempotency key, as its own (with the actor's id), names the
+        allocation: a retry finds the first, while another user of the funding office
+        who picked the same simple key ("1") gets an allocation of its own, neither a
+        409 quoting someone else's allocation nor someone else's allocation back."""
+        return stable_id("allocation", ctx.actor_id, idempotency_key)
 
     @classmethod
     def allocate(cls, *, idempotency_key: str, base_id: UUID, envelope: Envelope,
@@ -193,7 +196,7 @@ class Allocation(Aggregate):
         the allocation's, so that the same request always describes the same tranches."""
         require_money("amount", amount)
         check_tranches(amount, tranches)
-        allocation_id = cls.create_id(idempotency_key)
+        allocation_id = cls.create_id(idempotency_key, ctx)
         numbered = [{"tranche_id": stable_id("tranche", allocation_id, number),
                      "amount": tranche["amount"], "milestone": normalize_text(tranche["milestone"])}
                     for number, tranche in enumerate(tranches, start=1)]
@@ -350,7 +353,8 @@ class Allocation(Aggregate):
             return False
         require_money("amount", amount)
         if not self.outstanding_recovery:
-            raise RuleViolation(f"Nothing is to be recovered on allocation {self.id}.")
+            raise field_error("allocation_id", f"Nothing is to be recovered on allocation "
+                                               f"{self.id}: {self._why_nothing_to_recover()}")
         if amount > self.outstanding_recovery:
             raise field_error("amount", f"{amount} is more than the {self.outstanding_recovery} "
                                         "still to be recovered")
@@ -358,6 +362,13 @@ class Allocation(Aggregate):
                         outstanding=self.outstanding_recovery - amount, reference=reference,
                         ctx=ctx)
         return True
+
+    def _why_nothing_to_recover(self) -> str:
+        if self.withdrawn_reason is None:
+            return "its base was not revoked (money is recovered only from a revoked base)"
+        if self.recovery_demanded:
+            return f"all {self.recovery_demanded} demanded back is recovered"
+        return "nothing of it had been paid (its tranches were cancelled)"
 
     @event("Recovered")
     def _recovered(self, ref: dict, recovery_id: UUID, amount: Decimal, outstanding: Decimal,

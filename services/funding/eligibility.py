@@ -5,7 +5,13 @@ what they publish (BaseDeclared, PlanFiled, BaseAdjusted) in its own log, and de
 from that record. A base is eligible while it is certified, retained or recommended for
 national level, has a filed construction plan, and is neither warned nor revoked. The
 record also lists the base's allocations, so that a revocation finds them, and so that
-an allocation and a concurrent change of status conflict in the store.
+an allocation and a concurrent change of status conflict in the store; a payment writes
+to it for the same reason.
+
+Only the latest decision counts. Evaluation's decisions reach funding in the order of
+evaluation's log, except one that was parked (it failed here) and that ops replays later,
+after newer decisions were applied: the record keeps the log position of the decision
+that set the status, and an older one is noted as stale and changes nothing.
 """
 
 from typing import Any
@@ -36,6 +42,9 @@ class BaseStanding(Aggregate):
         self.kind: str | None = None
         self.status: str | None = None
         self.filed_plan_version: int | None = None
+        # The position in evaluation's log (the only source of BaseAdjusted) of the
+        # decision that set ``status``: what tells a replayed old decision from a new one.
+        self.status_position: int | None = None
         self.allocation_ids: list[UUID] = []
 
     # -- facts from upstream ------------------------------------------------------------
@@ -60,19 +69,35 @@ class BaseStanding(Aggregate):
         self.filed_plan_version = plan_version
         self.kind = kind
 
-    def record_status(self, *, from_status: str, to_status: str, reason: str,
-                      ctx: Context) -> None:
-        """Evaluation decided the base's status. The decision is authoritative; its
-        from_status is kept for audit even when it differs from ours."""
+    def record_status(self, *, from_status: str, to_status: str, reason: str, position: int,
+                      ctx: Context) -> bool:
+        """Evaluation decided the base's status, at ``position`` of its log. The latest
+        decision is authoritative (its from_status is kept for audit even when it differs
+        from ours); one from before the decision already applied (a parked event that
+        ops replayed after newer ones arrived) is recorded as stale and not applied.
+        Returns whether the status was applied."""
         if to_status not in STATUSES:
             raise field_error("to_status", f"unknown status {to_status!r}")
+        if self.status_position is not None and position <= self.status_position:
+            self._stale_status_ignored(from_status=from_status, to_status=to_status,
+                                       reason=reason, position=position,
+                                       applied_position=self.status_position, ctx=ctx)
+            return False
         self._status_recorded(from_status=from_status, to_status=to_status, reason=reason,
-                              ctx=ctx)
+                              position=position, ctx=ctx)
+        return True
 
     @event("StatusRecorded")
-    def _status_recorded(self, from_status: str, to_status: str, reason: str,
-                         ctx: Context) -> None:
+    def _status_recorded(self, from_status: str, to_status: str, reason: str, ctx: Context,
+                         position: int | None = None) -> None:
         self.status = to_status
+        if position is not None:  # None: recorded before positions were kept
+            self.status_position = position
+
+    @event("StaleStatusIgnored")
+    def _stale_status_ignored(self, from_status: str, to_status: str, reason: str,
+                              position: int, applied_position: int, ctx: Context) -> None:
+        pass  # for the base's history only: the newer decision stands
 
     # -- eligibility --------------------------------------------------------------------
 
@@ -104,6 +129,23 @@ class BaseStanding(Aggregate):
     @event("Funded")
     def _funded(self, allocation_id: UUID, ctx: Context) -> None:
         self.allocation_ids.append(allocation_id)
+
+    def record_payment(self, *, allocation_id: UUID, tranche_id: UUID, ctx: Context) -> None:
+        """Notes the payment of a tranche of one of the base's allocations, which only a
+        base that may receive funds gets: the allocation's hold says what was applied to
+        it, this record what funding knows of the base. Writing here makes a payment and
+        a concurrent change of status conflict in the store, so that a payment never
+        commits beside a warning or revocation it did not see."""
+        reasons = self.ineligibility()
+        if reasons:
+            raise field_error("allocation_id", f"allocation {allocation_id} is to base "
+                                               f"{self.name or self.base_id} ({self.base_id}), "
+                                               "which may not be paid now: " + "; ".join(reasons))
+        self._paid(allocation_id=allocation_id, tranche_id=tranche_id, ctx=ctx)
+
+    @event("Paid")
+    def _paid(self, allocation_id: UUID, tranche_id: UUID, ctx: Context) -> None:
+        pass  # the write is the point: it orders a payment against changes of status
 
 
 def ineligible_unknown_base(base_id: UUID) -> RuleViolation:

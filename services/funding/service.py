@@ -3,7 +3,7 @@
 Thin by design: load and validate the request, call the application with the caller,
 dump the result. Rules live in domain.py and eligibility.py, orchestration in
 application.py. Only the funding office changes anything; the DRC, departments and ops
-read.
+read, the log of funding's events included (not every reader of other services' logs).
 """
 
 from uuid import UUID
@@ -15,7 +15,7 @@ from services.backbone.consumer import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.entrypoints import Caller, http, json_response, read_json, rpc, validated
 from services.backbone.errors import BadRequest
-from services.backbone.eventlog import PublishedLog
+from services.backbone.eventlog import published_log
 from services.backbone.ops import OperationsEndpoints
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
@@ -36,7 +36,7 @@ OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
 
 
-class FundingService(PublishedLog, OperationsEndpoints):
+class FundingService(published_log(READERS), OperationsEndpoints):
     """Budget envelopes, allocations to eligible bases, payments, cancellation, recovery."""
 
     name = "funding"
@@ -97,7 +97,7 @@ class FundingService(PublishedLog, OperationsEndpoints):
         return self._allocate(idempotency_key, allocation)[0]
 
     def _allocate(self, idempotency_key, allocation) -> tuple[dict, bool]:
-        key = _idempotency_key(idempotency_key, required=True)
+        key = _idempotency_key(idempotency_key)
         data = validated(AllocationRequest(), allocation)
         result, created = self.app.allocate(idempotency_key=key, **data,
                                             ctx=self.caller.context)
@@ -133,18 +133,17 @@ class FundingService(PublishedLog, OperationsEndpoints):
 
     @rpc(roles=OFFICE)
     def record_recovery(self, allocation_id, idempotency_key=None, **recovery):
-        """Records money recovered (追回) from a revoked base; with an idempotency key a
-        retry records it once."""
+        """Records money recovered (追回) from a revoked base. The idempotency key is
+        required: a retry after a timeout records the money once, never twice."""
         return self._record_recovery(allocation_id, idempotency_key, recovery)
 
     def _record_recovery(self, allocation_id, idempotency_key, recovery: dict) -> dict:
+        key = _idempotency_key(idempotency_key)
         # The body stays one dict: a field named like the header's argument is an
         # unknown field (400), not a second value for it.
         data = validated(RecoveryRequest(), recovery)
-        allocation = self.app.record_recovery(
-            _uuid(allocation_id, "allocation_id"), **data,
-            recovery_key=_idempotency_key(idempotency_key, required=False),
-            ctx=self.caller.context)
+        allocation = self.app.record_recovery(_uuid(allocation_id, "allocation_id"), **data,
+                                              recovery_key=key, ctx=self.caller.context)
         return AllocationOut().dump(allocation)
 
     # -- bases and the finance department ---------------------------------------------------
@@ -177,15 +176,13 @@ def _uuid(value, field: str) -> UUID:
         raise BadRequest("Not a valid id.", fields={field: ["Not a valid UUID."]}) from None
 
 
-def _idempotency_key(value, *, required: bool) -> str | None:
-    """The client's Idempotency-Key (header, or RPC argument): required where a retry
-    must not allocate twice."""
+def _idempotency_key(value) -> str:
+    """The client's Idempotency-Key (header, or RPC argument), required wherever a retry
+    must not count money twice: an allocation, a recovery."""
     if value is None or not str(value).strip():
-        if required:
-            raise BadRequest(f"{IDEMPOTENCY_FIELD} is required so that a retry is safe.",
-                             fields={IDEMPOTENCY_FIELD: ["Missing: send a unique key "
-                                                         "(e.g. a UUID) with each new request."]})
-        return None
+        raise BadRequest(f"{IDEMPOTENCY_FIELD} is required so that a retry is safe.",
+                         fields={IDEMPOTENCY_FIELD: ["Missing: send a unique key "
+                                                     "(e.g. a UUID) with each new request."]})
     key = str(value).strip()
     try:
         IDEMPOTENCY_KEY(key)

@@ -35,6 +35,21 @@ def test_only_the_funding_office_changes_anything_and_readers_read(funding):
     assert requests.get(url).status_code == 401
 
 
+def test_fundings_log_is_read_by_fundings_readers_only_not_by_every_reader_of_other_logs(funding):
+    platform = funding.platform
+    funding.open_envelope()
+    for role in ("funding_office", "drc", "department", "ops", "service"):
+        page = requests.get(funding.url("/events"), headers=platform.headers(role))
+        assert page.status_code == 200 and page.json()["events"], role
+    for role in ("evaluator", "county_government", "competent_department", "applicant"):
+        assert requests.get(funding.url("/events"), headers=platform.headers(role)).status_code == 403
+        with ClusterRpcProxy(platform.config_for_clients(), timeout=10, context_data={
+                "authorization": f"Bearer {platform.token(role)}"}) as cluster:
+            with pytest.raises(RemoteError) as caught:
+                cluster.funding.events_after(after=0)
+            assert caught.value.exc_type == "Forbidden", role
+
+
 def test_malformed_money_and_fields_are_400_naming_each_field(funding):
     envelope = requests.post(funding.url("/envelopes"), headers=funding.office(), json={
         "fund_source": "lottery", "total": 1000000.5, "caps": {"by_kind": {"hospital": "1.00"}},
@@ -101,6 +116,27 @@ def test_a_retried_allocation_returns_the_first_and_is_published_once(funding):
     allocated = funding.published("FundingAllocated")["FundingAllocated"]
     assert [payload["allocation_id"] for payload in allocated] == [first.json()["allocation_id"]]
     assert funding.summary(envelope_id)["allocated"] == "100000.00"
+
+
+def test_the_same_key_from_two_users_is_two_allocations_and_neither_sees_the_others(funding):
+    base_id = funding.eligible_base()
+    envelope_id = funding.open_envelope()["envelope_id"]
+    colleague = funding.platform.headers("funding_office", name="资金管理处 李", actor_id=uuid4())
+
+    def allocate_as(headers, amount):
+        return requests.post(funding.url("/allocations"), headers={**headers, "Idempotency-Key": "1"},
+                             json=allocation_body(base_id, envelope_id, amount))
+
+    mine = allocate_as(funding.office(), "100000.00")
+    theirs = allocate_as(colleague, "250000.00")
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert theirs.json()["allocation_id"] != mine.json()["allocation_id"]
+    retry = allocate_as(colleague, "250000.00")
+    assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (200, "true")
+    assert retry.json() == theirs.json()
+    reused = allocate_as(colleague, "5.00")
+    assert reused.status_code == 409 and mine.json()["allocation_id"] not in reused.text
+    assert funding.summary(envelope_id)["allocated"] == "350000.00"
 
 
 def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_published(funding):

@@ -5,11 +5,15 @@ its money back; and every envelope's summary equals a fold of the published log.
 import csv
 import io
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 import requests
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.support.funding import FundingUnderTest
+
 TRANCHES = [{"amount": "600000.00", "milestone": "建设方案备案"},
             {"amount": "400000.00", "milestone": "2018年第三方评估合格"}]
 
@@ -35,7 +39,8 @@ def disburse(funding, allocation, number=0):
 
 
 def recover(funding, allocation, amount, key=None):
-    headers = funding.office(**({"Idempotency-Key": key} if key else {}))
+    """Records a recovery, under a fresh Idempotency-Key unless the test names one."""
+    headers = funding.office(**{"Idempotency-Key": key or str(uuid4())})
     return requests.post(funding.url(f"/allocations/{allocation['allocation_id']}/recoveries"),
                          json={"amount": amount, "reference": "缴款书 2018-0042"}, headers=headers)
 
@@ -90,14 +95,37 @@ def test_a_revocation_over_the_broker_cancels_unpaid_tranches_and_demands_back_p
 
     assert recover(funding, allocation, "600000.01").status_code == 422
     in_body = requests.post(funding.url(f"/allocations/{allocation['allocation_id']}/recoveries"),
-                            json={"amount": "1.00", "idempotency_key": "r-0"}, headers=funding.office())
-    assert in_body.status_code == 400, in_body.text  # the key goes in its header
+                            json={"amount": "1.00", "idempotency_key": "r-0"},
+                            headers=funding.office(**{"Idempotency-Key": "r-0"}))
+    assert in_body.status_code == 400, in_body.text  # the key goes in its header only
     assert in_body.json()["error"]["fields"] == {"idempotency_key": ["Unknown field."]}
     assert recover(funding, allocation, "200000.00", key="r-1").status_code == 201
     assert recover(funding, allocation, "200000.00", key="r-1").json()["recovered"] == "200000.00"
     done = recover(funding, allocation, "400000.00")
     assert (done.json()["status"], done.json()["outstanding_recovery"]) == ("recovered", "0.00")
     assert funding.summary(envelope_id)["remaining"] == "3000000.00"
+
+
+def test_a_recovery_without_an_idempotency_key_is_refused_naming_it_and_records_nothing(funding):
+    base_id = funding.eligible_base()
+    envelope_id = funding.open_envelope()["envelope_id"]
+    allocation = granted(funding, base_id, envelope_id)
+    assert disburse(funding, allocation).status_code == 201
+    funding.adjust(base_id, "certified", "revoked", "撤销")
+    path = f"/allocations/{allocation['allocation_id']}/recoveries"
+
+    keyless = requests.post(funding.url(path), json={"amount": "1000.00"}, headers=funding.office())
+    assert keyless.status_code == 400, keyless.text
+    assert list(keyless.json()["error"]["fields"]) == ["Idempotency-Key"]
+    office = funding.platform.token("funding_office")
+    with ClusterRpcProxy(funding.platform.config_for_clients(), timeout=10,
+                         context_data={"authorization": f"Bearer {office}"}) as cluster:
+        with pytest.raises(RemoteError) as caught:
+            cluster.funding.record_recovery(allocation["allocation_id"], amount="1000.00")
+        assert caught.value.exc_type == "BadRequest" and "Idempotency-Key" in caught.value.value
+        assert cluster.funding.record_recovery(allocation["allocation_id"], amount="1000.00",
+                                               idempotency_key="r-rpc")["recovered"] == "1000.00"
+    assert funding.summary(envelope_id)["recovered"] == "1000.00"
 
 
 def test_a_warned_bases_tranches_are_held_and_paid_once_it_is_retained(funding):
@@ -111,6 +139,9 @@ def test_a_warned_bases_tranches_are_held_and_paid_once_it_is_retained(funding):
     base = requests.get(funding.url(f"/bases/{base_id}/funding"), headers=funding.office()).json()
     assert (base["eligible"], base["allocations"][0]["status"]) == (False, "held")
     assert funding.summary(envelope_id)["cancelled"] == "0.00"
+    not_revoked = recover(funding, allocation, "1.00")
+    assert not_revoked.status_code == 422, not_revoked.text
+    assert "not revoked" in not_revoked.json()["error"]["fields"]["allocation_id"][0]
 
     funding.adjust(base_id, "warned", "retained", "整改到位，保留")
     assert disburse(funding, allocation).status_code == 201

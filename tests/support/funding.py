@@ -74,6 +74,8 @@ class FundingUnderTest:
         self.platform = platform
         self.registry = UpstreamLog(platform.config, "registry")
         self.evaluation = UpstreamLog(platform.config, "evaluation")
+        # One user of the funding office: idempotency keys are each user's own.
+        self.office_id = uuid4()
         platform.start("funding")
 
     @property
@@ -84,7 +86,8 @@ class FundingUnderTest:
         return self.platform.url("funding", path)
 
     def office(self, **extra) -> dict:
-        return {**self.platform.headers("funding_office", name=OFFICE_NAME), **extra}
+        return {**self.platform.headers("funding_office", name=OFFICE_NAME,
+                                        actor_id=self.office_id), **extra}
 
     def caught_up(self) -> None:
         """Waits until funding has applied everything both sources published."""

@@ -20,6 +20,7 @@ from tests.support.funding import (
 )
 
 OFFICE = Actor(id=uuid4(), role="funding_office", name="资金管理处")
+OPS = Actor(id=uuid4(), role="ops", name="运维")
 TRANCHES = [{"amount": Decimal("60000.00"), "milestone": "建设方案备案"},
             {"amount": Decimal("40000.00"), "milestone": "第三方评估合格"}]
 
@@ -32,10 +33,13 @@ class Upstream:
         self.positions = {"registry": 0, "evaluation": 0}
 
     def publish(self, source, event_type, payload):
-        self.positions[source] += 1
-        event = upstream_event(source, event_type, payload, self.positions[source])
+        event = self.next_event(source, event_type, payload)
         assert self.app.receive(event)
         return event
+
+    def next_event(self, source, event_type, payload):
+        self.positions[source] += 1
+        return upstream_event(source, event_type, payload, self.positions[source])
 
     def eligible_base(self, kind="university", name="山西大学") -> UUID:
         base_id = uuid4()
@@ -47,6 +51,13 @@ class Upstream:
     def adjust(self, base_id, from_status, to_status, reason="评估决定"):
         return self.publish("evaluation", "BaseAdjusted",
                             base_adjusted_payload(base_id, from_status, to_status, reason))
+
+    def adjust_parked(self, base_id, from_status, to_status, reason="评估决定"):
+        """A decision whose reaction failed here until the consumer parked it."""
+        event = self.next_event("evaluation", "BaseAdjusted",
+                                base_adjusted_payload(base_id, from_status, to_status, reason))
+        assert self.app.park(event, "OperationalError: database is locked", 5, OPS.context())
+        return event
 
 
 @pytest.fixture
@@ -68,12 +79,19 @@ def open_envelope(app, total="1000000.00", name="2017年省级预算内资金", 
                              caps_by_base=caps.get("by_base", {}), ctx=OFFICE.context())
 
 
-def allocate(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None, **changes):
+def allocate(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None,
+             actor=OFFICE, **changes):
+    return allocate_or_replay(app, base_id, envelope_id, amount, key, tranches, actor, **changes)[0]
+
+
+def allocate_or_replay(app, base_id, envelope_id, amount="100000.00", key=None, tranches=None,
+                       actor=OFFICE, **changes):
+    """The allocation, and whether it is new (False: a retry got the first one back)."""
     request = dict(idempotency_key=key or str(uuid4()), base_id=base_id, envelope_id=envelope_id,
                    amount=Decimal(amount), purpose="省级双创示范基地建设补助",
                    tranches=tranches or [{"amount": Decimal(amount), "milestone": "建设方案备案"}])
     request.update(changes)
-    return app.allocate(**request, ctx=OFFICE.context())[0]
+    return app.allocate(**request, ctx=actor.context())
 
 
 def refusal(fn, *args, **kwargs) -> RuleViolation:
@@ -168,16 +186,53 @@ def test_the_same_key_for_a_different_allocation_is_a_conflict_naming_the_key(ap
     assert list(caught.value.fields) == ["Idempotency-Key"]
 
 
+def test_two_users_with_the_same_key_each_get_their_own_allocation_and_their_own_retry(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    colleague = Actor(id=uuid4(), role="funding_office", name="资金管理处 李")
+    mine = allocate(app, base_id, envelope.id, key="1")
+    theirs, created = allocate_or_replay(app, base_id, envelope.id, "200000.00", key="1",
+                                         actor=colleague)
+    assert created and theirs.id != mine.id and theirs.amount == Decimal("200000.00")
+
+    again, created = allocate_or_replay(app, base_id, envelope.id, "200000.00", key="1",
+                                        actor=colleague)
+    assert (again.id, created) == (theirs.id, False)
+    with pytest.raises(Conflict) as caught:  # my own key reused: my allocation, never theirs
+        allocate(app, base_id, envelope.id, key="1", amount="5.00")
+    assert str(mine.id) in caught.value.message and str(theirs.id) not in caught.value.message
+    assert app.envelope(envelope.id).remaining == Decimal("700000.00")
+
+
+def test_two_users_recording_recoveries_with_the_same_key_record_both(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id)
+    app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+                 reference=None, ctx=OFFICE.context())
+    upstream.adjust(base_id, "certified", "revoked")
+    colleague = Actor(id=uuid4(), role="funding_office", name="资金管理处 李")
+    for actor in (OFFICE, colleague, colleague):  # the colleague's second call is a retry
+        app.record_recovery(grant.id, amount=Decimal("30000.00"), reference=None,
+                            recovery_key="1", ctx=actor.context())
+    assert app.allocation(grant.id).recovered == Decimal("60000.00")
+    assert app.envelope(envelope.id).remaining == Decimal("960000.00")
+
+
+def commits_first(app, monkeypatch, rival, write="save"):
+    """Makes ``rival()`` commit between this command's (or, with ``write="_record"``,
+    this reaction's) load and its write, once."""
+    original = getattr(app, write)
+
+    def write_after_rival(*args, **kwargs):
+        monkeypatch.setattr(app, write, original)
+        rival()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(app, write, write_after_rival)
+
+
 def rival_commits_first(app, monkeypatch, **rival):
     """Makes another allocation commit between this one's load and its save."""
-    save = app.save
-
-    def save_after_rival(*aggregates, **kwargs):
-        monkeypatch.setattr(app, "save", save)
-        allocate(app, **rival)
-        return save(*aggregates, **kwargs)
-
-    monkeypatch.setattr(app, "save", save_after_rival)
+    commits_first(app, monkeypatch, lambda: allocate(app, **rival))
 
 
 def test_an_allocation_that_loses_a_race_checks_the_envelope_again(app, upstream, monkeypatch):
@@ -194,6 +249,40 @@ def test_an_allocation_that_loses_a_race_still_succeeds_when_the_money_is_there(
     allocate(app, base_id, envelope.id, amount="50000.00")
     assert app.envelope(envelope.id).remaining == 0
     assert len(app.base_funding(base_id)["allocations"]) == 2
+
+
+@pytest.mark.parametrize("decision", ["warned", "revoked"])
+def test_an_allocation_that_loses_to_a_warning_or_revocation_is_refused(app, upstream, monkeypatch, decision):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "certified", decision))
+    error = refusal(allocate, app, base_id, envelope.id)
+    assert list(error.fields) == ["base_id"] and decision in error.message
+    assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
+    assert app.base_funding(base_id)["allocations"] == []
+
+
+def test_a_payment_that_loses_to_a_revocation_is_refused_and_only_what_was_paid_is_demanded(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    pay(app, grant)  # 60000.00 paid before the revocation
+    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "certified", "revoked", "撤销"))
+    error = refusal(pay, app, grant, 1)
+    assert list(error.fields) == ["tranche_id"] and "cancelled" in error.message
+    grant = app.allocation(grant.id)
+    assert (grant.total_of("disbursed"), grant.recovery_demanded) == (Decimal("60000.00"),) * 2
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")  # the unpaid 40000 back
+
+
+def test_a_revocation_that_loses_to_a_payment_demands_that_payment_back(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    commits_first(app, monkeypatch, lambda: pay(app, grant), write="_record")
+    upstream.adjust(base_id, "certified", "revoked", "撤销")
+    grant = app.allocation(grant.id)
+    assert (grant.status, grant.total_of("disbursed"), grant.recovery_demanded) == (
+        "recovering", Decimal("60000.00"), Decimal("60000.00"))
+    assert [d["amount"] for d in published(app, "FundingRecoveryDemanded")] == [Decimal("60000.00")]
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")
 
 
 # -- holds, revocation, recovery --------------------------------------------------------------------
@@ -232,6 +321,20 @@ def test_a_revocation_cancels_what_is_unpaid_and_demands_back_what_was_paid(app,
     assert [r["outstanding"] for r in published(app, "FundingRecovered")] == [Decimal("0.00")]
 
 
+@pytest.mark.parametrize("decision", [None, "warned"])
+def test_a_recovery_on_an_allocation_whose_base_is_not_revoked_is_refused_naming_it(app, upstream, decision):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    pay(app, grant)
+    if decision:
+        upstream.adjust(base_id, "certified", decision)
+    error = refusal(app.record_recovery, grant.id, amount=Decimal("1.00"), reference=None,
+                    recovery_key="r-1", ctx=OFFICE.context())
+    assert list(error.fields) == ["allocation_id"] and "not revoked" in error.message
+    assert app.allocation(grant.id).recovered == 0
+    assert app.envelope(envelope.id).remaining == Decimal("900000.00")
+
+
 def test_a_redelivered_revocation_takes_effect_once(app, upstream):
     base_id, envelope = upstream.eligible_base(), open_envelope(app)
     allocate(app, base_id, envelope.id, tranches=TRANCHES)
@@ -239,6 +342,94 @@ def test_a_redelivered_revocation_takes_effect_once(app, upstream):
     assert app.receive(revocation) is False
     assert len(published(app, "FundingCancelled")) == 1
     assert app.envelope(envelope.id).remaining == Decimal("1000000.00")
+
+
+# -- decisions replayed out of order; payments against the base's standing ---------------------
+
+def pay(app, grant, number=0):
+    tranche = grant.tranches[number]
+    return app.disburse(grant.id, tranche_id=tranche["tranche_id"], milestone=tranche["milestone"],
+                        reference=None, ctx=OFFICE.context())
+
+
+def history_events(app, base_id) -> list[str]:
+    return [entry["event"] for entry in app.base_funding(base_id)["history"]]
+
+
+def test_a_replayed_parked_warning_older_than_the_latest_decision_changes_nothing(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    warning = upstream.adjust_parked(base_id, "certified", "warned", "年度评估不合格")  # #2
+    upstream.adjust(base_id, "warned", "retained", "整改到位")  # #3, evaluation's latest
+
+    assert app.replay_parked(warning, OPS.context())
+
+    funding = app.base_funding(base_id)
+    assert (funding["status"], funding["eligible"]) == ("retained", True)
+    assert app.allocation(grant.id).status == "active"
+    assert history_events(app, base_id)[-1] == "StaleStatusIgnored"
+    assert pay(app, grant).total_of("disbursed") == Decimal("60000.00")
+
+
+def test_a_replayed_parked_revocation_older_than_the_latest_decision_cancels_nothing(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    revocation = upstream.adjust_parked(base_id, "certified", "revoked")
+    upstream.adjust(base_id, "certified", "recommended_national", "评估优秀")
+
+    assert app.replay_parked(revocation, OPS.context())
+
+    assert app.base_funding(base_id)["status"] == "recommended_national"
+    assert app.allocation(grant.id).total_of("cancelled") == 0
+    assert published(app, "FundingCancelled") == []
+    assert app.envelope(envelope.id).remaining == Decimal("900000.00")
+
+
+def test_a_parked_revocation_replayed_with_nothing_newer_demands_back_what_was_paid_meanwhile(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    revocation = upstream.adjust_parked(base_id, "certified", "revoked", "撤销")
+    pay(app, grant)  # funding does not know of the revocation yet
+
+    assert app.replay_parked(revocation, OPS.context())
+
+    grant = app.allocation(grant.id)
+    assert (grant.status, grant.recovery_demanded, grant.total_of("cancelled")) == (
+        "recovering", Decimal("60000.00"), Decimal("40000.00"))
+    assert app.envelope(envelope.id).remaining == Decimal("940000.00")
+
+
+def test_a_payment_is_refused_naming_the_allocation_while_funding_records_the_base_as_revoked(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    standing = app.repository.get(base_id)  # the record changed, the allocation not (yet)
+    standing.record_status(from_status="certified", to_status="revoked", reason="撤销",
+                           position=upstream.positions["evaluation"] + 1, ctx=OFFICE.context())
+    app.save(standing)
+
+    error = refusal(pay, app, grant)
+    assert list(error.fields) == ["allocation_id"]
+    assert str(base_id) in error.message and "revoked" in error.message
+    assert app.allocation(grant.id).total_of("disbursed") == 0
+
+
+def test_a_payment_and_a_concurrent_change_of_the_bases_status_conflict(app, upstream, monkeypatch):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    save, saves = app.save, []
+
+    def save_after_decision(*aggregates, **kwargs):
+        saves.append(aggregates)
+        if len(saves) == 1:  # a decision that changes no allocation, only the base's record
+            upstream.adjust(base_id, "certified", "recommended_national", "评估优秀")
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(app, "save", save_after_decision)
+    pay(app, grant)
+
+    assert len(saves) == 2  # the first payment lost to the decision and checked again
+    recorded = [type(event).__name__ for event in app.history(base_id)]
+    assert recorded[-2:] == ["StatusRecorded", "Paid"]  # the payment after the decision it saw
 
 
 # -- queries -----------------------------------------------------------------------------------------
@@ -249,7 +440,7 @@ def test_the_summary_agrees_with_the_envelope_and_survives_a_rebuild_from_the_lo
     app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                  reference=None, ctx=OFFICE.context())
     upstream.adjust(base_id, "certified", "revoked")
-    app.record_recovery(grant.id, amount=Decimal("10000.00"), reference=None, recovery_key=None,
+    app.record_recovery(grant.id, amount=Decimal("10000.00"), reference=None, recovery_key="r-1",
                         ctx=OFFICE.context())
     summary = app.envelope_summary(envelope.id)
     expected = {"total": "1000000.00", "allocated": "100000.00", "disbursed": "60000.00",
@@ -297,10 +488,10 @@ def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
     app.disburse(grant.id, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                  reference=None, ctx=OFFICE.context())
     upstream.adjust(base_id, "retained", "revoked")
-    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key=None,
+    app.record_recovery(grant.id, amount=Decimal("1.00"), reference=None, recovery_key="r-1",
                         ctx=OFFICE.context())
 
     named = [(type(event).__qualname__, app.base_of(event)) for _, event in app.all_events()]
-    assert len({kind for kind, _ in named}) == 15  # every kind of event funding records
+    assert len({kind for kind, _ in named}) == 16  # every kind of event funding records
     assert {kind for kind, base in named if base is None} == {"Envelope.Opened"}
     assert {base for _, base in named if base is not None} == {base_id}

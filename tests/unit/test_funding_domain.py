@@ -4,6 +4,7 @@ a warned base's tranches are held, a revoked base's are cancelled and paid money
 recovered."""
 
 from decimal import Decimal
+from itertools import count
 from uuid import uuid4
 
 import pytest
@@ -49,7 +50,7 @@ def eligible_standing() -> BaseStanding:
     standing = BaseStanding(base_id=uuid4(), ctx=DRC.context())
     standing.record_plan_filed(plan_version=1, kind="university", ctx=DRC.context())
     standing.record_status(from_status="declared", to_status="certified", reason="认定",
-                           ctx=DRC.context())
+                           position=1, ctx=DRC.context())
     return standing
 
 
@@ -195,9 +196,10 @@ def test_withdrawing_cancels_pending_tranches_and_demands_back_what_was_paid():
 
 def test_recovery_is_recorded_in_parts_never_beyond_what_is_due_and_once_per_id():
     grant = allocation(envelope())
-    with pytest.raises(RuleViolation, match="Nothing is to be recovered"):
+    with pytest.raises(RuleViolation, match="Nothing is to be recovered") as caught:
         grant.record_recovery(recovery_id=uuid4(), amount=yuan("1.00"), reference=None,
                               ctx=OFFICE.context())
+    assert field_of(caught) == ["allocation_id"] and "not revoked" in caught.value.message
     grant.disburse(tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                    reference=None, ctx=OFFICE.context())
     grant.withdraw(reason="撤销", ctx=DRC.context())
@@ -221,7 +223,8 @@ def test_recovery_is_recorded_in_parts_never_beyond_what_is_due_and_once_per_id(
 
 def test_a_certified_base_with_a_filed_plan_is_eligible_whatever_the_order_they_arrive_in():
     standing = BaseStanding(base_id=uuid4(), ctx=DRC.context())
-    standing.record_status(from_status="declared", to_status="certified", reason="认定", ctx=DRC.context())
+    standing.record_status(from_status="declared", to_status="certified", reason="认定", position=1,
+                           ctx=DRC.context())
     assert standing.ineligibility() == ["the base has no filed construction plan (建设方案未备案)"]
     standing.record_plan_filed(plan_version=1, kind="enterprise", ctx=DRC.context())
     assert standing.is_eligible and standing.kind == "enterprise"
@@ -235,7 +238,8 @@ def test_a_base_not_in_good_standing_is_ineligible_and_says_why(status, reason):
     standing = BaseStanding(base_id=uuid4(), ctx=DRC.context())
     standing.record_plan_filed(plan_version=1, kind="regional", ctx=DRC.context())
     if status:
-        standing.record_status(from_status="certified", to_status=status, reason="决定", ctx=DRC.context())
+        standing.record_status(from_status="certified", to_status=status, reason="决定", position=1,
+                               ctx=DRC.context())
     with pytest.raises(RuleViolation) as caught:
         standing.record_allocation(allocation_id=uuid4(), ctx=OFFICE.context())
     assert field_of(caught) == ["base_id"] and reason in caught.value.message
@@ -244,7 +248,8 @@ def test_a_base_not_in_good_standing_is_ineligible_and_says_why(status, reason):
 @pytest.mark.parametrize("status", ["retained", "recommended_national"])
 def test_retained_and_recommended_bases_stay_eligible(status):
     standing = eligible_standing()
-    standing.record_status(from_status="certified", to_status=status, reason="评估", ctx=DRC.context())
+    standing.record_status(from_status="certified", to_status=status, reason="评估", position=2,
+                           ctx=DRC.context())
     standing.record_allocation(allocation_id=uuid4(), ctx=OFFICE.context())
     assert len(standing.allocation_ids) == 1
 
@@ -255,8 +260,11 @@ def test_a_change_of_standing_holds_releases_or_withdraws_the_bases_allocations(
     budget.allocate(allocation_id=grant.id, base_id=standing.base_id, kind="university",
                     amount=grant.amount, ctx=OFFICE.context())
 
+    positions = count(2)
+
     def becomes(status):
-        standing.record_status(from_status=standing.status, to_status=status, reason="评估", ctx=DRC.context())
+        standing.record_status(from_status=standing.status, to_status=status, reason="评估",
+                               position=next(positions), ctx=DRC.context())
         settle_allocations(standing, [grant], {budget.id: budget}, "评估", DRC.context())
 
     becomes("warned")
@@ -267,3 +275,27 @@ def test_a_change_of_standing_holds_releases_or_withdraws_the_bases_allocations(
     becomes("revoked")
     assert grant.status == "cancelled" and grant.total_of("cancelled") == yuan("300000.00")
     assert budget.remaining == yuan("1000000.00")
+
+
+def test_a_decision_from_before_the_one_applied_is_noted_as_stale_and_changes_nothing():
+    standing = eligible_standing()  # certified at position 1
+    assert standing.record_status(from_status="certified", to_status="retained", reason="整改到位",
+                                  position=3, ctx=DRC.context())
+    assert not standing.record_status(from_status="certified", to_status="warned",
+                                      reason="年度评估不合格", position=2, ctx=DRC.context())
+    assert (standing.status, standing.status_position, standing.is_eligible) == ("retained", 3, True)
+    stale = standing.collect_events()[-1]
+    assert type(stale).__name__ == "StaleStatusIgnored"
+    assert (stale.to_status, stale.position, stale.applied_position) == ("warned", 2, 3)
+
+
+@pytest.mark.parametrize("status", ["warned", "revoked"])
+def test_a_payment_to_a_base_that_is_warned_or_revoked_is_refused_naming_the_allocation(status):
+    standing = eligible_standing()
+    standing.record_payment(allocation_id=uuid4(), tranche_id=uuid4(), ctx=OFFICE.context())
+    standing.record_status(from_status="certified", to_status=status, reason="评估", position=2,
+                           ctx=DRC.context())
+    with pytest.raises(RuleViolation) as caught:
+        standing.record_payment(allocation_id=uuid4(), tranche_id=uuid4(), ctx=OFFICE.context())
+    assert field_of(caught) == ["allocation_id"] and status in caught.value.message
+    assert [type(e).__name__ for e in standing.collect_events()].count("Paid") == 1
