@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresRecorder
 
 from .chain import RECORDER_TOPICS
@@ -116,6 +117,12 @@ def side_table(app, name: str, columns: str) -> tuple[str, str]:
     postgres = is_postgres(app)
     datastore = app.recorder.datastore
     table = f'"{datastore.schema}".{name}' if postgres else name
-    with datastore.transaction(commit=True) as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    try:
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    except IntegrityError:
+        # PostgreSQL: two creators at once (a service's subscriptions start together)
+        # and IF NOT EXISTS loses the race in the catalogue; the other one created it.
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE FALSE")
     return table, ("%s" if postgres else "?")
