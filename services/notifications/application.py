@@ -26,7 +26,7 @@ from services.contracts import IntegrationEvent
 
 from .destinations import Destinations
 from .domain import (OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription,
-                     owner_as_actor)
+                     may_hear_of, owner_as_actor)
 from .integration import publications
 from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
 from .messages import Names, compose
@@ -237,7 +237,8 @@ class NotificationsApplication(ServiceApplication):
                          Names(base=base, batch=self._batch_name(subject, processing)))
         envelope, ctx, now = event.to_message(), self.upstream_context(event), self.clock()
         for candidate in candidates:
-            if not candidate.filter.matches(event.type, base_id, base):
+            if not candidate.filter.matches(event.type, base_id, base) or \
+                    not may_hear_of(candidate.owner, event.type, base_id):
                 continue
             if board.knows(Delivery.create_id(candidate.subscription_id, event.event_id)):
                 continue  # an ops replay of an event applied before: once is enough

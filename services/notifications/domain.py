@@ -23,9 +23,14 @@ from eventsourcing.domain import Aggregate, event
 from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
 
-from .matching import BaseFacts, EventFilter, RetryPolicy
+from .matching import BaseFacts, EventFilter, RetryPolicy, about_a_base
 
 OVERSEERS = ("drc", "ops")  # see every subscription and delivery
+# Events about no base that an applicant may hear of: batch announcements, public
+# anyway. The others are about every base at once (RoundClosed: each base's score and
+# grade; BudgetEnvelopeOpened: each base's cap), which is not one applicant's business;
+# an applicant learns its own score and grade from its base's BaseAdjusted.
+PUBLIC_WITHOUT_BASE = ("BatchOpened", "BatchClosed")
 CHANNEL_FIELDS = {"webhook": ("url", "secret"), "email": ("address",), "inbox": ()}
 FINAL = ("delivered", "failed", "abandoned")
 MAX_ERROR_LENGTH = 1000
@@ -120,9 +125,23 @@ class Subscription(Aggregate):
         self.active = False
 
 
+def may_hear_of(owner: dict, event_type: str, base_id: UUID | None) -> bool:
+    """Whether a subscription's owner may be told of an event of ``event_type`` about
+    ``base_id`` (None: about no base) at all, whatever its filter says. Subscribing
+    refuses what this would hold back; checked again for every delivery, so that a
+    subscription recorded before the rule existed leaks nothing either."""
+    return owner["role"] != "applicant" or base_id is not None or event_type in PUBLIC_WITHOUT_BASE
+
+
 def _check_applicant_scope(actor: Actor, event_filter: EventFilter, answers_for: set[UUID]) -> None:
     if actor.role != "applicant":
         return
+    private = sorted(t for t in event_filter.event_types
+                     if not about_a_base(t) and t not in PUBLIC_WITHOUT_BASE)
+    if private:
+        raise field_error("filter.event_types", f"{', '.join(private)} concern every base; "
+                                                "an applicant hears of its own bases' events and "
+                                                f"of {', '.join(PUBLIC_WITHOUT_BASE)}")
     if not event_filter.base_ids:
         raise field_error("filter.base_ids", "an applicant subscribes to the bases it answers "
                                              "for; name them", Forbidden)

@@ -10,12 +10,17 @@ Filter rules (documented in README, "Notifications API"):
 - an event about no base (a batch opened or closed) passes a filter that narrows bases
   only when the filter names its type in ``event_types``: asking for 吕梁市's bases
   does not by itself mean asking for every batch announcement.
+
+Who may ask for what is the domain's rule (``domain.may_hear_of``): of the events about
+no base, an applicant hears only of the public ones.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable
 from uuid import UUID
+
+from services.contracts import CATALOG
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ class EventFilter:
 def _within(region: dict, wanted: tuple[str, str | None]) -> bool:
     city, county = wanted
     return region.get("city") == city and (county is None or region.get("county") == county)
+
+
+def about_a_base(event_type: str) -> bool:
+    """Whether events of this type name the one base they are about (``base_id`` in the
+    payload); the others (a batch, a round's grades of every base, an envelope's caps
+    for every base) are about no base, or about many."""
+    spec = CATALOG.get(event_type)
+    return spec is not None and "base_id" in spec.schemas[spec.current_version]().fields
 
 
 def subject_of(payload: dict) -> tuple[str, UUID] | None:

@@ -106,6 +106,10 @@ def test_an_applicant_may_subscribe_only_to_its_own_base(platform):
     refused = applicant.call("POST", "/subscriptions", json={**INBOX, "filter": {"base_ids": [other["payload"]["base_id"]]}})
     assert refused.status_code == 403 and "base_ids" in str(refused.json()["error"]["fields"])
     assert applicant.call("POST", "/subscriptions", json=INBOX).status_code == 403
+    every_base = applicant.call("POST", "/subscriptions", json={**INBOX, "filter": {
+        "base_ids": [own["payload"]["base_id"]], "event_types": ["RoundClosed"]}})
+    assert every_base.status_code == 422, every_base.text
+    assert list(every_base.json()["error"]["fields"]) == ["filter.event_types"]
     applicant.subscribe({**INBOX, "filter": {"base_ids": [own["payload"]["base_id"]]}})
 
 
