@@ -18,7 +18,8 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.application import (AwaitingOtherSource, ServiceApplication, reacts_to,
+                                           retry_on_conflict)
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound
 from services.backbone.privacy import for_viewer
@@ -43,11 +44,13 @@ def utc_now() -> datetime:
 WRITTEN_KEPT = 10_000  # open deliveries kept as last written (beyond: read from the log)
 
 
-class BaseNotYetKnown(LookupError):
+class BaseNotYetKnown(AwaitingOtherSource):
     """An event about a base whose declaration has not reached this service yet (the
-    sources' queues are consumed independently, e.g. while catching up after a
-    restart). Raised so that the consumer retries it: by then registry's BaseDeclared has
-    usually been applied; if not, the event is parked and ops can replay it."""
+    sources' queues are consumed independently: registry's may be behind, after a
+    restart or under a backlog). Raised so that the consumer holds the event and retries
+    it until registry's BaseDeclared has been applied, however long that takes: parked,
+    it would be lost to its subscribers until ops replayed it, and then delivered after
+    later events of the same base."""
 
 
 class NotificationsApplication(ServiceApplication):
