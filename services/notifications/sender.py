@@ -10,7 +10,8 @@ sender records it as interrupted and tries again: at least once to the receiver,
 de-duplicates by the delivery id it is given on every attempt.
 
 Deliveries to different subscribers and bases go out concurrently (a green pool); for
-one subscriber and one base the board hands out one at a time, in event order.
+one subscriber and one base the board hands out one at a time, in the order their
+events were applied here (each source's log order; across sources, not defined).
 """
 
 import logging
