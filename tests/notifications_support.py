@@ -49,6 +49,24 @@ def batch_opened(batch_id=None, name="2017年第一批") -> dict:
             "quota": 12}
 
 
+def dispatch_to(url: str, secret: str = "s" * 20, channel: str = "webhook"):
+    """One attempt of a delivery to ``url`` (or an address), as the sender hands it to
+    a channel."""
+    from services.notifications.domain import Dispatch
+
+    return Dispatch(delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel=channel,
+                    destination=url, secret=secret, event_type="BaseDeclared", event_id=uuid4(),
+                    title="申报", message="山西大学 已申报", envelope={"payload": {}})
+
+
+def serve_http(handler) -> ThreadingHTTPServer:
+    """A local HTTP server with ``handler`` on a free port of 127.0.0.1, serving until
+    shut down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class Upstream:
     """Numbers events of one source, as its log would, and loads them like a consumer."""
 

@@ -29,6 +29,7 @@ from .destinations import DestinationRefused, Destinations
 from .domain import Dispatch
 
 USER_AGENT = "shuangchuang-notifications/1"
+KEPT_BYTES = 1200  # of a receiver's answer: enough for what the delivery log keeps of it
 
 
 class DeliveryFailed(Exception):
@@ -104,13 +105,14 @@ class WebhookChannel:
             with eventlet.Timeout(self.timeout):
                 response = self._post(dispatch.destination, address, body,
                                       self.headers(dispatch, body))
+                answer = read_bounded(response)
         except (urllib3.exceptions.TimeoutError, eventlet.Timeout):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except (urllib3.exceptions.HTTPError, ValueError) as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
         if 200 <= response.status < 300:
             return f"HTTP {response.status}"
-        text = response.data[:1200].decode("utf-8", errors="replace")
+        text = answer.decode("utf-8", errors="replace")
         raise DeliveryFailed(f"HTTP {response.status}: {text[:300]}")
 
     def _post(self, url: str, address: str | None, body: bytes, headers: dict):
@@ -119,7 +121,7 @@ class WebhookChannel:
         and, for https, in SNI and checked against the certificate."""
         if address is None:
             return self.pool.request("POST", url, body=body, headers=headers, redirect=False,
-                                     preload_content=True)
+                                     preload_content=False)
         parts = urlsplit(url)
         https = parts.scheme == "https"
         pool = self.pool.connection_from_host(
@@ -129,7 +131,25 @@ class WebhookChannel:
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return pool.urlopen("POST", target, body=body, headers={**headers, "Host": host},
-                            redirect=False, preload_content=True, assert_same_host=False)
+                            redirect=False, preload_content=False, assert_same_host=False)
+
+
+def read_bounded(response, limit: int = KEPT_BYTES) -> bytes:
+    """At most ``limit`` bytes of an answer, as sent (not decompressed: a small gzip body
+    can unpack to gigabytes). A subscriber could otherwise answer with gigabytes, and
+    every attempt in flight would hold its answer in memory. The connection goes back
+    to the pool only if the answer ended within the limit; otherwise it is closed and
+    the rest is never read."""
+    try:
+        data = response.read(limit + 1, decode_content=False)
+        if len(data) > limit:
+            response.close()
+    except BaseException:  # a deadline or a broken answer: the connection is not reusable
+        response.close()
+        raise
+    finally:
+        response.release_conn()
+    return data[:limit]
 
 
 class EmailChannel:

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from services.notifications.destinations import Destinations
-from tests.notifications_support import WebhookReceiver, adjusted, base_declared
+from tests.notifications_support import (WebhookReceiver, adjusted, base_declared, dispatch_to,
+                                         serve_http)
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
@@ -160,12 +161,9 @@ def test_a_receiver_that_does_not_answer_within_the_timeout_has_failed_that_atte
 
 
 def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
-    from uuid import uuid4
+    from http.server import BaseHTTPRequestHandler
 
     from services.notifications.channels import WebhookChannel
-    from services.notifications.domain import Dispatch
 
     cookies = []
 
@@ -183,17 +181,59 @@ def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
-    Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_http(SetsCookies)
     channel = WebhookChannel(timeout=2, destinations=Destinations(allow_private=True))
     for path in ("/first-subscription", "/second-subscription"):
-        channel.send(Dispatch(
-            delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel="webhook",
-            destination=f"http://127.0.0.1:{server.server_address[1]}{path}", secret="s" * 20,
-            event_type="BaseDeclared", event_id=uuid4(), title="申报", message="申报",
-            envelope={"payload": {}}))
+        channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}{path}"))
     server.shutdown()
     assert cookies == [None, None]
+
+
+def test_a_receivers_answer_is_read_only_as_far_as_the_delivery_log_keeps_it():
+    """A subscriber answering with gigabytes (within the timeout, on every attempt in
+    flight) must not make the platform hold them: the channel reads what it keeps,
+    then closes the connection, and the receiver can send no more."""
+    from http.server import BaseHTTPRequestHandler
+    from threading import Event
+
+    from services.notifications.channels import DeliveryFailed, WebhookChannel
+
+    chunk, chunks, written, finished = b"x" * 65536, 4096, [], Event()  # 256 MiB offered
+
+    class Floods(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for n in range(chunks):
+                    piece = (b"receiver is down: " if n == 0 else b"") + chunk
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    written.append(len(piece))
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:  # the platform hung up: what it was meant to do
+                pass
+            finally:
+                finished.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = serve_http(Floods)
+    channel = WebhookChannel(timeout=20, destinations=Destinations(allow_private=True))
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed) as failed:
+        channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}/hook"))
+    elapsed = time.monotonic() - started
+    assert finished.wait(20), "the receiver is still sending"
+    server.shutdown()
+    assert str(failed.value).startswith("HTTP 500: receiver is down: xxx")
+    assert len(str(failed.value)) < 400
+    assert sum(written) < 64 * 2 ** 20, f"{sum(written)} bytes of the answer were taken"
+    assert elapsed < 5
 
 
 def test_outside_development_a_webhook_cannot_reach_the_platforms_own_network(platform, receiver, upstream):
