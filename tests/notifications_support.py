@@ -143,21 +143,52 @@ class WebhookReceiver:
 
 
 class MailServer:
-    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives.
 
-    def __init__(self, port: int | None = None):
+    ``refuse`` answers a command (``MAIL``, ``RCPT``, ``DATA``) with the reply given
+    instead of accepting it; ``delay`` is how long it thinks before each of those
+    replies; ``tls_context`` offers STARTTLS with that certificate."""
+
+    def __init__(self, port: int | None = None, *, refuse: dict[str, str] | None = None,
+                 delay: float = 0.0, tls_context=None):
+        import asyncio
+
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
-        outer = self
+        self.commands: list[str] = []
+        outer, refuse = self, refuse or {}
+
+        async def reply(command: str) -> str | None:
+            outer.commands.append(command)
+            await asyncio.sleep(delay)
+            return refuse.get(command)
 
         class Handler:
+            async def handle_MAIL(self, server, session, envelope, address, mail_options):
+                refused = await reply("MAIL")
+                if refused:
+                    return refused
+                envelope.mail_from = address
+                return "250 OK"
+
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                refused = await reply("RCPT")
+                if refused:
+                    return refused
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
+                refused = await reply("DATA")
+                if refused:
+                    return refused
                 outer.messages.append(envelope)
                 return "250 Message accepted for delivery"
 
         self.port = port or find_free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+                                     tls_context=tls_context)
 
     def __enter__(self):
         self.controller.start()

@@ -8,11 +8,19 @@ by the mail server): that counts against ``max_attempts``. It raises
 refuses us): that is retried for as long as it lasts, because the receiver did nothing
 wrong and the mail will go once the server is back.
 
+Each attempt has one deadline for all of it, the channel's ``timeout_seconds``: for a
+webhook the name's lookup, the connection, TLS, the request and the answer; for mail
+the connection, STARTTLS, login and every command. The sockets' own timeouts bound
+only one operation each, and ten slow ones could outlast the attempt's lease (after
+which another sender takes the delivery as interrupted and sends it again).
+``RetryPolicy.from_config`` refuses a lease that does not exceed every deadline.
+
 Webhook signature (documented in README): ``X-SC-Signature: sha256=<hex>``, the
 HMAC-SHA256 with the subscription's secret of ``<X-SC-Timestamp> + "." + <body bytes>``,
 so a receiver can refuse a replayed request with an old timestamp as well as a forged one.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -38,6 +46,11 @@ class DeliveryFailed(Exception):
 
 class ChannelUnavailable(Exception):
     """Our own infrastructure failed; retried without using up the attempts."""
+
+
+class DeadlinePassed(Exception):
+    """An attempt's deadline passed (raised by its timer, so no other timeout is taken
+    for it)."""
 
 
 def webhook_body(dispatch: Dispatch) -> bytes:
@@ -96,17 +109,17 @@ class WebhookChannel:
     def send(self, dispatch: Dispatch) -> str:
         body = webhook_body(dispatch)
         try:
-            address = self.destinations.check_before_sending(dispatch.destination)
-        except DestinationRefused as refused:
-            raise DeliveryFailed(f"Not sent: {refused}") from None
-        try:
-            # The pool's timeout bounds each read; the deadline bounds the whole answer,
-            # so that a receiver trickling bytes cannot outlast the attempt's lease.
-            with eventlet.Timeout(self.timeout):
+            # The pool's timeout bounds each read; the deadline bounds the whole attempt
+            # (the name's lookup included), so that neither a slow name server nor a
+            # receiver trickling bytes can outlast the attempt's lease.
+            with eventlet.Timeout(self.timeout, DeadlinePassed()):
+                address = self.destinations.check_before_sending(dispatch.destination)
                 response = self._post(dispatch.destination, address, body,
                                       self.headers(dispatch, body))
                 answer = read_bounded(response)
-        except (urllib3.exceptions.TimeoutError, eventlet.Timeout):
+        except DestinationRefused as refused:
+            raise DeliveryFailed(f"Not sent: {refused}") from None
+        except (urllib3.exceptions.TimeoutError, DeadlinePassed):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except (urllib3.exceptions.HTTPError, ValueError) as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
@@ -180,14 +193,22 @@ class EmailChannel:
         return mail
 
     def send(self, dispatch: Dispatch) -> str:
-        mail = self.message(dispatch)
+        """Hands the mail to the SMTP server, the whole conversation within
+        ``timeout`` (each socket operation too)."""
+        mail, smtp = self.message(dispatch), None
+        deadline = eventlet.Timeout(self.timeout, DeadlinePassed())
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(mail)
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(mail)
+            with contextlib.suppress(DeadlinePassed, OSError, smtplib.SMTPException):
+                smtp.quit()  # the server has accepted the mail, whatever QUIT gets
+        except DeadlinePassed:
+            raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} did not finish "
+                                     f"within {self.timeout:g}s.") from None
         except smtplib.SMTPRecipientsRefused as refused:
             codes = [code for code, _ in refused.recipients.values()]
             error = DeliveryFailed if any(code >= 500 for code in codes) else ChannelUnavailable
@@ -200,6 +221,10 @@ class EmailChannel:
         except (OSError, smtplib.SMTPException) as error:
             raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
                                      f"{type(error).__name__}: {error}") from None
+        finally:
+            deadline.cancel()
+            if smtp is not None:
+                smtp.close()  # no QUIT after a failure: the deadline may have passed
         return f"accepted by {self.host}:{self.port}"
 
 
@@ -223,7 +248,8 @@ class Channels:
         )
 
     @property
-    def timeouts(self) -> list[float]:
+    def deadlines(self) -> list[float]:
+        """How long one attempt may take, per channel (its ``timeout_seconds``)."""
         return [channel.timeout for channel in self.by_kind.values()]
 
     def send(self, dispatch: Dispatch) -> str:

@@ -121,7 +121,8 @@ class RetryPolicy:
     ``backoff`` doubles after each failure up to ``backoff_max``; ``max_attempts`` failures
     that are the receiver's fault make the delivery failed. ``lease`` is how long an
     attempt may run before another sender may assume the first one died; it must exceed
-    the channels' timeouts."""
+    every channel's deadline for a whole attempt, or a slow attempt still running would
+    be taken for a dead one and sent again beside it."""
 
     max_attempts: int
     backoff: timedelta
@@ -134,12 +135,15 @@ class RetryPolicy:
         return min(self.backoff * factor, self.backoff_max)
 
     @classmethod
-    def from_config(cls, settings: dict, timeouts: Iterable[float]) -> "RetryPolicy":
-        longest = max(timeouts, default=0.0)
+    def from_config(cls, settings: dict, deadlines: Iterable[float]) -> "RetryPolicy":
+        """The policy of the ``notifications`` settings; ``deadlines`` are how long one
+        attempt may take on each channel. Refuses, at start-up, a lease that does not
+        exceed them."""
+        longest = max(deadlines, default=0.0)
         lease = float(settings.get("attempt_lease_seconds") or 2 * longest + 5)
         if lease <= longest:
             raise ValueError(f"notifications.attempt_lease_seconds ({lease}) must exceed the "
-                             f"longest channel timeout ({longest})")
+                             f"longest deadline of an attempt ({longest})")
         return cls(
             max_attempts=int(settings["max_attempts"]),
             backoff=timedelta(seconds=float(settings["backoff_seconds"])),

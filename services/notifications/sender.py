@@ -152,7 +152,7 @@ class DeliverySender(DependencyProvider):
         channels = Channels.from_config(settings)
         self.settings = settings
         self.channels = channels
-        self.policy = RetryPolicy.from_config(settings, channels.timeouts)
+        self.policy = RetryPolicy.from_config(settings, channels.deadlines)
         self.sender = None
         self._thread = None
 

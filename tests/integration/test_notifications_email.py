@@ -3,12 +3,15 @@ server answers, mail waits and is retried instead of failing."""
 
 import email
 import json
+import time
 from email import policy
 
+import pytest
 import requests
 from nameko.testing.utils import find_free_port
 
-from tests.notifications_support import MailServer, base_declared, funding_allocated
+from services.notifications.channels import ChannelUnavailable, EmailChannel
+from tests.notifications_support import MailServer, base_declared, dispatch_to, funding_allocated
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
@@ -74,3 +77,19 @@ def test_without_an_smtp_server_mail_keeps_waiting_and_goes_once_the_server_is_u
         wait_until(lambda: mail.messages, message="the mail once the server is up")
         delivered = wait_until(lambda: requests.get(listing, headers=ops).json()["deliveries"][0]["status"] == "delivered")
     assert delivered and len(mail.messages) == 1
+
+
+def mail_channel(port: int, **settings) -> EmailChannel:
+    return EmailChannel(**{"host": "127.0.0.1", "port": port, "sender": "平台 <noreply@sc.test>",
+                           "timeout": 2, **settings})
+
+
+def test_one_deadline_bounds_the_whole_conversation_with_the_mail_server():
+    """Each command within the socket timeout, the conversation beyond the deadline:
+    without one bound for the whole attempt, ten slow commands outlast the lease."""
+    with MailServer(delay=0.4) as mail:
+        started = time.monotonic()
+        with pytest.raises(ChannelUnavailable, match=r"did not finish within 1s"):
+            mail_channel(mail.port, timeout=1).send(dispatch_to("kjt@example.cn", channel="email"))
+        assert time.monotonic() - started < 1.6
+    assert mail.messages == []

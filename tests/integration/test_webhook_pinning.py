@@ -9,11 +9,13 @@ import hashlib
 import hmac
 import socket
 import ssl
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 from uuid import uuid4
 
+import eventlet
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -153,3 +155,18 @@ def test_https_to_the_checked_address_still_checks_the_certificate_against_the_u
         assert len(receiver.requests) == 1
     finally:
         receiver.close()
+
+
+def test_a_slow_name_server_is_within_the_attempts_deadline():
+    """The lookup before an attempt counts towards its deadline: a name server that
+    takes longer than the webhook timeout fails the attempt at the timeout, long
+    before the attempt's lease runs out."""
+    def slow(host, port, family=0, type=0, proto=0, flags=0):
+        eventlet.sleep(5)  # the deadline passes here; the answer is never used
+        return [(2, type, 6, "", ("192.0.2.10", port))]
+
+    channel = WebhookChannel(timeout=0.5, destinations=Destinations(resolve=slow))
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed, match=r"No answer within 0\.5s"):
+        channel.send(dispatch("https://slow-dns.example.test/hook"))
+    assert time.monotonic() - started < 1.5
