@@ -3,10 +3,10 @@ configured SMTP server. (Inbox deliveries never leave: they are delivered on arr
 
 A channel returns a short detail on success. It raises ``DeliveryFailed`` when the
 receiver's side failed (an error status or a timeout at their URL, an address refused
-by the mail server): that counts against ``max_attempts``. It raises
-``ChannelUnavailable`` when our own infrastructure did (the SMTP server is down or
-refuses us): that is retried for as long as it lasts, because the receiver did nothing
-wrong and the mail will go once the server is back.
+by the mail server, now or for good): that counts against ``max_attempts``. It raises
+``ChannelUnavailable`` when our own infrastructure did (the SMTP server is down, slow,
+or refuses our sender or login): that is retried for as long as it lasts, because the
+receiver did nothing wrong and the mail will go once the server is back.
 
 Each attempt has one deadline for all of it, the channel's ``timeout_seconds``: for a
 webhook the name's lookup, the connection, TLS, the request and the answer; for mail
@@ -209,23 +209,41 @@ class EmailChannel:
         except DeadlinePassed:
             raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} did not finish "
                                      f"within {self.timeout:g}s.") from None
-        except smtplib.SMTPRecipientsRefused as refused:
-            codes = [code for code, _ in refused.recipients.values()]
-            error = DeliveryFailed if any(code >= 500 for code in codes) else ChannelUnavailable
-            raise error(f"Recipient refused: {refused.recipients}") from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise ChannelUnavailable(f"SMTP login refused: {error.smtp_code}") from None
-        except smtplib.SMTPResponseException as error:
-            kind = DeliveryFailed if error.smtp_code >= 500 else ChannelUnavailable
-            raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from None
         except (OSError, smtplib.SMTPException) as error:
-            raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
-                                     f"{type(error).__name__}: {error}") from None
+            raise self._whose(error) from None
         finally:
             deadline.cancel()
             if smtp is not None:
                 smtp.close()  # no QUIT after a failure: the deadline may have passed
         return f"accepted by {self.host}:{self.port}"
+
+    def _whose(self, error: Exception) -> Exception:
+        """Whose failure an SMTP error is. The receiver's (counted, retried with backoff
+        up to max_attempts) when the server refused the recipient, now (4xx) or for good
+        (5xx), or refused this message for good at DATA: retried for ever, a mailbox
+        that stays full would hold up every later mail about the base. Ours (retried
+        for as long as it lasts, never failing the delivery) for everything else: the
+        server unreachable, closing (421), refusing our sender or our login (530 at
+        MAIL FROM), or unable to take the message now."""
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            refusals = "; ".join(f"{address}: {code} {_text(reply)}"
+                                 for address, (code, reply) in error.recipients.items())
+            if all(code == 421 for code, _ in error.recipients.values()):
+                return ChannelUnavailable(f"SMTP server {self.host}:{self.port} closing: {refusals}")
+            return DeliveryFailed(f"Recipient refused: {refusals}")
+        if isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500:
+            return DeliveryFailed(f"Message refused: {error.smtp_code} {_text(error.smtp_error)}")
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return ChannelUnavailable(f"SMTP login refused: {error.smtp_code}")
+        if isinstance(error, smtplib.SMTPResponseException):
+            return ChannelUnavailable(f"SMTP server {self.host}:{self.port} refused us: "
+                                      f"{error.smtp_code} {_text(error.smtp_error)}")
+        return ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
+                                  f"{type(error).__name__}: {error}")
+
+
+def _text(reply) -> str:
+    return reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 class Channels:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from nameko.testing.utils import find_free_port
 
-from services.notifications.channels import ChannelUnavailable, EmailChannel
+from services.notifications.channels import ChannelUnavailable, DeliveryFailed, EmailChannel
 from tests.notifications_support import MailServer, base_declared, dispatch_to, funding_allocated
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
@@ -93,3 +93,39 @@ def test_one_deadline_bounds_the_whole_conversation_with_the_mail_server():
             mail_channel(mail.port, timeout=1).send(dispatch_to("kjt@example.cn", channel="email"))
         assert time.monotonic() - started < 1.6
     assert mail.messages == []
+
+
+@pytest.mark.parametrize("command, reply, whose", [
+    ("RCPT", "450 4.2.2 Mailbox full, try later", DeliveryFailed),
+    ("RCPT", "550 5.1.1 No such user", DeliveryFailed),
+    ("DATA", "554 5.6.0 Message refused", DeliveryFailed),
+    ("RCPT", "421 4.3.2 Closing, try later", ChannelUnavailable),
+    ("MAIL", "530 5.7.0 Authentication required", ChannelUnavailable),
+    ("MAIL", "553 5.7.1 Sender not allowed", ChannelUnavailable),
+    ("MAIL", "451 4.3.0 Local error", ChannelUnavailable),
+    ("DATA", "451 4.3.0 Local error", ChannelUnavailable),
+])
+def test_a_refused_recipient_is_the_receivers_failure_and_a_refused_sender_ours(command, reply, whose):
+    """The receiver's failures count towards max_attempts (a mailbox full for days fails
+    the delivery instead of holding up the base's later mail for ever); our own
+    misconfiguration must not use up anybody's attempts."""
+    with MailServer(refuse={command: reply}) as mail:
+        with pytest.raises((DeliveryFailed, ChannelUnavailable)) as failed:
+            mail_channel(mail.port).send(dispatch_to("kjt@example.cn", channel="email"))
+    assert type(failed.value) is whose, str(failed.value)
+    assert reply.split()[0] in str(failed.value)
+    assert mail.messages == []
+
+
+def test_a_recipient_refused_for_now_fails_the_delivery_after_max_attempts(platform):
+    with MailServer(refuse={"RCPT": "450 4.2.2 Mailbox full"}) as mail:
+        platform.config["notifications"]["smtp"]["port"] = mail.port
+        platform.start("notifications")
+        subscribe_by_mail(platform)
+        allocate(platform)
+        listing = platform.url("notifications", "/deliveries?status=failed")
+        failed = wait_until(lambda: requests.get(listing, headers=platform.headers("ops")).json()["deliveries"],
+                            message="the delivery to fail")
+    assert failed[0]["attempts"] == platform.config["notifications"]["max_attempts"]
+    assert failed[0]["last_error"].startswith("Recipient refused: kjt@example.cn: 450")
+    assert mail.commands.count("RCPT") == failed[0]["attempts"]
