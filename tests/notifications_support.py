@@ -198,5 +198,38 @@ class MailServer:
         self.controller.stop()
 
 
+def certificates_for(directory, name: str) -> tuple[str, tuple[str, str]]:
+    """A test CA and a certificate for ``name`` signed by it, written to ``directory``:
+    (ca file, (certificate file, key file))."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(timezone.utc)
+
+    def certificate(subject, issuer, public_key, signing_key, *, ca, names=()):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                   .public_key(public_key).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name) for name in names]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "平台测试 CA")])
+    ca = certificate(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
+    leaf = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+                       ca_name, key.public_key(), ca_key, ca=False, names=[name])
+    files = {kind: directory / f"{kind}.pem" for kind in ("ca", "cert", "key")}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files["cert"].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return str(files["ca"]), (str(files["cert"]), str(files["key"]))
+
+
 def soon(seconds: float = 0.0) -> datetime:
     return datetime.now(timezone.utc) + timedelta(seconds=seconds)

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import smtplib
+import ssl
 import time
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -167,12 +168,22 @@ def read_bounded(response, limit: int = KEPT_BYTES) -> bytes:
 
 class EmailChannel:
     """Plain-text mail with the event as a JSON attachment, through the configured SMTP
-    server. Message-ID is derived from the delivery id, so a resent mail is recognisable."""
+    server. Message-ID is derived from the delivery id, so a resent mail is recognisable.
+
+    With ``starttls`` the server's certificate is checked against ``ca_certs`` (default:
+    the system's authorities) and the host name: without a check, whoever sits between
+    us and the server reads the mail, and the password. A password is never sent
+    without TLS: a username without ``starttls`` is refused at start-up."""
 
     def __init__(self, *, host: str, port: int, sender: str, timeout: float,
-                 username: str = "", password: str = "", starttls: bool = False):
+                 username: str = "", password: str = "", starttls: bool = False,
+                 ca_certs: str | None = None):
+        if username and not starttls:
+            raise ValueError("notifications.smtp.username is set but smtp.starttls is not: "
+                             "the password would cross the network in clear")
         self.host, self.port, self.sender, self.timeout = host, int(port), sender, timeout
         self.username, self.password, self.starttls = username, password, starttls
+        self.tls = ssl.create_default_context(cafile=ca_certs or None) if starttls else None
 
     def message(self, dispatch: Dispatch) -> EmailMessage:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
@@ -199,8 +210,8 @@ class EmailChannel:
         deadline = eventlet.Timeout(self.timeout, DeadlinePassed())
         try:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.starttls:
-                smtp.starttls()
+            if self.tls is not None:
+                smtp.starttls(context=self.tls)
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(mail)
@@ -262,7 +273,7 @@ class Channels:
             EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
                          timeout=float(smtp["timeout_seconds"]),
                          username=smtp.get("username") or "", password=smtp.get("password") or "",
-                         starttls=bool(smtp.get("starttls"))),
+                         starttls=bool(smtp.get("starttls")), ca_certs=smtp.get("ca_certs") or None),
         )
 
     @property

@@ -3,6 +3,7 @@ server answers, mail waits and is retried instead of failing."""
 
 import email
 import json
+import ssl
 import time
 from email import policy
 
@@ -10,8 +11,9 @@ import pytest
 import requests
 from nameko.testing.utils import find_free_port
 
-from services.notifications.channels import ChannelUnavailable, DeliveryFailed, EmailChannel
-from tests.notifications_support import MailServer, base_declared, dispatch_to, funding_allocated
+from services.notifications.channels import Channels, ChannelUnavailable, DeliveryFailed, EmailChannel
+from tests.notifications_support import (MailServer, base_declared, certificates_for, dispatch_to,
+                                         funding_allocated)
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
@@ -129,3 +131,35 @@ def test_a_recipient_refused_for_now_fails_the_delivery_after_max_attempts(platf
     assert failed[0]["attempts"] == platform.config["notifications"]["max_attempts"]
     assert failed[0]["last_error"].startswith("Recipient refused: kjt@example.cn: 450")
     assert mail.commands.count("RCPT") == failed[0]["attempts"]
+
+
+def test_starttls_checks_the_mail_servers_certificate(tmp_path):
+    """Without a check (smtplib's default), whoever sits between the platform and its
+    mail server reads every mail, and the password after STARTTLS."""
+    ca_file, (cert_file, key_file) = certificates_for(tmp_path, "localhost")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert_file, key_file)
+    with MailServer(tls_context=server_side) as mail:
+        unknown_ca = mail_channel(mail.port, host="localhost", starttls=True,
+                                  username="scjd", password="not-to-be-seen")
+        assert unknown_ca.tls.verify_mode == ssl.CERT_REQUIRED and unknown_ca.tls.check_hostname
+        with pytest.raises(ChannelUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            unknown_ca.send(dispatch_to("kjt@example.cn", channel="email"))
+        wrong_name = mail_channel(mail.port, host="127.0.0.1", starttls=True, ca_certs=ca_file)
+        with pytest.raises(ChannelUnavailable, match="(?i)certificate|hostname|IP address"):
+            wrong_name.send(dispatch_to("kjt@example.cn", channel="email"))
+        assert mail.commands == [] and mail.messages == []
+
+        trusted = mail_channel(mail.port, host="localhost", starttls=True, ca_certs=ca_file)
+        assert trusted.send(dispatch_to("kjt@example.cn", channel="email")).startswith("accepted")
+    assert [m.rcpt_tos for m in mail.messages] == [["kjt@example.cn"]]
+
+
+def test_a_password_is_never_sent_without_tls():
+    with pytest.raises(ValueError, match="starttls"):
+        mail_channel(25, username="scjd", password="secret", starttls=False)
+    settings = {"webhook": {"timeout_seconds": 1},
+                "smtp": {"host": "mail.example.gov.cn", "port": 25, "sender": "noreply@example.gov.cn",
+                         "timeout_seconds": 1, "username": "scjd", "password": "secret", "starttls": False}}
+    with pytest.raises(ValueError, match="in clear"):
+        Channels.from_config(settings)  # as the sender does at start-up
