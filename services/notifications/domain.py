@@ -228,15 +228,24 @@ class Delivery(Aggregate):
     def fail(self, *, number: int, now: datetime, error: str, counted: bool,
              policy: RetryPolicy, ctx: Context) -> None:
         """Records a failed attempt and when to try again. Only ``counted`` failures (the
-        receiver's: an error status, a refused address) use up the attempts; our own
-        infrastructure being down (no SMTP server) is retried for as long as it lasts."""
+        receiver's: an error status, a refused address) use up the attempts, and only
+        they lengthen the receiver's backoff; our own infrastructure being down (no SMTP
+        server) is retried for as long as it lasts, never waiting longer than the
+        policy's ``infrastructure_retry``, so that mail goes soon after the server is
+        back however long it was away."""
         self._check_current(number)
-        cycle = self.attempts[self.cycle_start:number]
-        counted_failures = sum(1 for a in cycle[:-1] if a["counted"]) + (1 if counted else 0)
-        consecutive = len(cycle)
-        retry_at = None
-        if not counted or counted_failures < policy.max_attempts:
-            retry_at = now + policy.delay(consecutive)
+        earlier = self.attempts[self.cycle_start:number - 1]
+        if counted:
+            counted_failures = 1 + sum(1 for a in earlier if a["counted"])
+            retry_at = (now + policy.delay(counted_failures)
+                        if counted_failures < policy.max_attempts else None)
+        else:
+            since_counted = 1
+            for attempt in reversed(earlier):
+                if attempt["counted"]:
+                    break
+                since_counted += 1
+            retry_at = now + policy.infrastructure_delay(since_counted)
         self._attempt_failed(number=number, at=now, error=error[:MAX_ERROR_LENGTH],
                              counted=counted, retry_at=retry_at, ctx=ctx)
 

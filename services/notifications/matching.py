@@ -119,7 +119,10 @@ class RetryPolicy:
     """How often and how long a delivery is retried.
 
     ``backoff`` doubles after each failure up to ``backoff_max``; ``max_attempts`` failures
-    that are the receiver's fault make the delivery failed. ``lease`` is how long an
+    that are the receiver's fault make the delivery failed. Failures of our own
+    infrastructure double too, but only up to ``infrastructure_retry``: they end when
+    the server is back, and each mail should go soon after, not an hour later because
+    the outage was long. ``lease`` is how long an
     attempt may run before another sender may assume the first one died; it must exceed
     every channel's deadline for a whole attempt, or a slow attempt still running would
     be taken for a dead one and sent again beside it."""
@@ -128,11 +131,16 @@ class RetryPolicy:
     backoff: timedelta
     backoff_max: timedelta
     lease: timedelta
+    infrastructure_retry: timedelta = timedelta(seconds=30)
 
     def delay(self, failures: int) -> timedelta:
-        """The wait after the ``failures``-th consecutive failure (1-based)."""
+        """The wait after the ``failures``-th failure (1-based) that is the receiver's."""
         factor = 2 ** max(0, min(failures - 1, 30))
         return min(self.backoff * factor, self.backoff_max)
+
+    def infrastructure_delay(self, failures: int) -> timedelta:
+        """The wait after the ``failures``-th consecutive failure of our own side."""
+        return min(self.delay(failures), self.infrastructure_retry)
 
     @classmethod
     def from_config(cls, settings: dict, deadlines: Iterable[float]) -> "RetryPolicy":
@@ -149,4 +157,6 @@ class RetryPolicy:
             backoff=timedelta(seconds=float(settings["backoff_seconds"])),
             backoff_max=timedelta(seconds=float(settings["backoff_max_seconds"])),
             lease=timedelta(seconds=lease),
+            infrastructure_retry=timedelta(
+                seconds=float(settings.get("infrastructure_retry_seconds", 30))),
         )

@@ -73,7 +73,30 @@ def test_failures_of_our_own_infrastructure_do_not_use_up_the_attempts():
         fail(delivery, now, counted=False)
         now = delivery.due_at
     assert delivery.status == "pending" and len(delivery.attempts) == 6
-    assert delivery.due_at - delivery.attempts[-1]["finished_at"] == POLICY.backoff_max
+    assert delivery.due_at - delivery.attempts[-1]["finished_at"] == POLICY.infrastructure_retry
+
+
+def test_after_a_long_outage_of_our_own_side_a_delivery_waits_no_longer_than_the_infrastructure_retry():
+    """An SMTP server down for hours pushed every mail's next try to backoff_max (an
+    hour in production): once it was back, mail still waited up to that hour."""
+    policy = RetryPolicy(max_attempts=3, backoff=timedelta(seconds=30),
+                         backoff_max=timedelta(hours=1), lease=timedelta(seconds=120),
+                         infrastructure_retry=timedelta(seconds=30))
+    delivery, now = scheduled(channel="email"), T0
+
+    def attempt(counted: bool) -> timedelta:
+        number = delivery.begin_attempt(now=now, policy=policy, ctx=CTX)
+        delivery.fail(number=number, now=now, error="x", counted=counted, policy=policy, ctx=CTX)
+        return delivery.due_at - now
+
+    for _ in range(12):
+        assert attempt(counted=False) == timedelta(seconds=30)
+        now = delivery.due_at
+    assert attempt(counted=True) == policy.backoff, "the receiver's first failure: the first backoff"
+    now = delivery.due_at
+    assert attempt(counted=False) == timedelta(seconds=30)
+    now = delivery.due_at
+    assert attempt(counted=True) == 2 * policy.backoff
 
 
 def test_an_attempt_whose_lease_expired_is_closed_as_interrupted_and_retried():
