@@ -237,6 +237,11 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         if method is not None:
             getattr(self, method)(event, processing)
 
+    def ops_details(self) -> dict:
+        """What this service adds to its /ops/status (authenticated): a service with
+        workers of its own reports them here."""
+        return {}
+
     def upstream_context(self, event: IntegrationEvent) -> Context:
         """Events caused by an upstream event are recorded as done by its actor."""
         return Context(event.actor.id, event.actor.role, event.actor.name, event.correlation_id)

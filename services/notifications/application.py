@@ -70,6 +70,11 @@ class NotificationsApplication(ServiceApplication):
         # check of the next save, which then reads the log.
         self._written: OrderedDict[UUID, Delivery] = OrderedDict()
         self.destinations = Destinations()
+        self.sender = None  # the delivery sender, once the service runs one
+
+    def ops_details(self) -> dict:
+        """The delivery sender's state, with its last error, for /ops/status."""
+        return {"sender": self.sender.status() if self.sender is not None else None}
 
     def configure(self, settings: dict) -> None:
         """Applies the ``notifications`` section: where webhooks may go."""

@@ -50,6 +50,11 @@ class Sender:
         self.sent_count = 0
         self.last_error: str | None = None
 
+    def status(self) -> dict:
+        """For ops (authenticated): whether it runs and, if its last turn failed, why."""
+        return {"running": self.running, "last_error": self.last_error,
+                "in_flight": len(self.in_flight), "sent": self.sent_count}
+
     def wake(self, *_recordings) -> None:
         self._wakeup.set()
 

@@ -186,6 +186,40 @@ def test_health_reports_the_delivery_sender(platform):
     assert health["status"] == "ok" and health["service"] == "notifications"
 
 
+def test_public_health_says_only_that_the_sender_fails_and_ops_status_says_why(platform):
+    from psycopg import OperationalError
+
+    platform.start("notifications")
+    app = platform.app("notifications")
+    reason = ('connection to server at "db.internal" (10.0.0.5), port 5432 failed: FATAL: '
+              'password authentication failed for user "shuangchuang"')
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError(reason)
+
+    app.due_deliveries = unreachable  # the sender's every turn now fails on the store
+    health_url = platform.url("notifications", "/health")
+    health = wait_until(lambda: (r := requests.get(health_url)).json()["checks"]["sender"] == "failing" and r,
+                        message="the sender to fail")
+    assert "db.internal" not in health.text and "shuangchuang" not in health.text
+    ready = requests.get(platform.url("notifications", "/ready"))
+    assert "db.internal" not in ready.text
+
+    status_url = platform.url("notifications", "/ops/status")
+    assert requests.get(status_url).status_code == 401
+    status = requests.get(status_url, headers=platform.headers("ops")).json()
+    assert status["sender"]["running"] and "db.internal" in status["sender"]["last_error"]
+
+    app.head = unreachable  # and the store itself
+    try:
+        health, ready = requests.get(health_url), requests.get(platform.url("notifications", "/ready"))
+    finally:
+        del app.head
+    assert health.status_code == ready.status_code == 503
+    assert health.json()["checks"]["store"] == ready.json()["checks"]["store"] == "failing"
+    assert "db.internal" not in health.text + ready.text
+
+
 def test_the_same_operations_answer_over_rpc_with_the_token_in_the_context(platform):
     from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
