@@ -1,6 +1,8 @@
 """Helpers for the notifications tests: upstream payloads, events as a consumer loads
 them, a real webhook receiver (an HTTP server in this process) and a real SMTP server."""
 
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -88,9 +90,16 @@ class Upstream:
 
 class WebhookReceiver:
     """A real HTTP server that records each request (headers and exact body bytes) and
-    answers 200, or the statuses it is told to give for a given event, in order."""
+    answers 200, or the statuses it is told to give for a given event, in order.
 
-    def __init__(self):
+    With ``secret`` it checks every request as the README tells receivers to, before
+    anything else: a signature that is not the subscription's HMAC of timestamp and
+    body, or a timestamp older than five minutes, is answered 401 (and recorded with
+    ``signature_ok`` False), so that every attempt's signature is checked, retries'
+    included."""
+
+    def __init__(self, secret: str | None = None):
+        self.secret = secret
         self.requests: list[dict] = []
         self.scripts: dict[str, list[int]] = {}  # event id -> statuses to answer first
         self.lock = threading.Lock()
@@ -98,16 +107,20 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                received_at = time.time()
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                signature_ok = receiver.verifies(self.headers, body)
                 with receiver.lock:
                     script = receiver.scripts.get(self.headers.get("X-SC-Event-Id"), [])
-                    status = script.pop(0) if script else 200
+                    status = 401 if not signature_ok else script.pop(0) if script else 200
                 if isinstance(status, float):  # stall that long, then accept
                     time.sleep(status)
                     status = 200
                 with receiver.lock:
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                              "body": body, "status": status})
+                                              "body": body, "status": status,
+                                              "signature_ok": signature_ok,
+                                              "received_at": received_at})
                 self.send_response(status)
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"receiver is down")
@@ -119,6 +132,16 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def verifies(self, headers, body: bytes) -> bool:
+        """The receiver's check of one request (True when it has no secret to check)."""
+        if self.secret is None:
+            return True
+        timestamp, signature = headers.get("X-SC-Timestamp", ""), headers.get("X-SC-Signature", "")
+        expected = "sha256=" + hmac.new(self.secret.encode(), timestamp.encode() + b"." + body,
+                                        hashlib.sha256).hexdigest()
+        return (hmac.compare_digest(expected, signature) and timestamp.isdigit()
+                and abs(time.time() - int(timestamp)) < 300)
 
     def answer(self, event_id: str, *statuses: int | float) -> None:
         """Answers the next requests about this event with these statuses (a float:

@@ -15,9 +15,12 @@ from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
 
+SECRET = "kjt-shared-secret-0001"
+
+
 @pytest.fixture
 def receiver():
-    receiver = WebhookReceiver()
+    receiver = WebhookReceiver(secret=SECRET)  # refuses (401) what is not signed with it
     yield receiver
     receiver.close()
 
@@ -39,7 +42,7 @@ def subscribe(platform, body, role="department", **scope):
 
 def test_a_webhook_is_signed_over_timestamp_and_exact_body(platform, receiver, upstream):
     platform.start("notifications")
-    secret = "kjt-shared-secret-0001"
+    secret = SECRET
     subscription = subscribe(platform, {"channel": {"kind": "webhook", "url": receiver.url(), "secret": secret}})
     declared = upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
     wait_until(lambda: receiver.requests, message="the webhook")
@@ -65,8 +68,8 @@ def delivery(platform, delivery_id, role="ops"):
     return response.json()
 
 
-def webhook(receiver) -> dict:
-    return {"channel": {"kind": "webhook", "url": receiver.url(), "secret": "s" * 24}}
+def webhook(receiver, secret: str = SECRET) -> dict:
+    return {"channel": {"kind": "webhook", "url": receiver.url(), "secret": secret}}
 
 
 def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, receiver, upstream):
@@ -78,6 +81,7 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, r
     wait_until(lambda: receiver.accepted(), message="the third attempt to be accepted")
 
     requests_made = receiver.about(event["event_id"])
+    assert [r["signature_ok"] for r in requests_made] == [True] * 3, "every attempt is signed"
     assert [r["status"] for r in requests_made] == [500, 503, 200]
     assert [r["headers"]["X-SC-Attempt"] for r in requests_made] == ["1", "2", "3"]
     assert len({r["headers"]["X-SC-Delivery"] for r in requests_made}) == 1
@@ -93,6 +97,10 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, r
     second_wait = (_time(attempts[1]["retry_at"]) - _time(attempts[1]["finished_at"]))
     assert first_wait == pytest.approx(backoff, abs=0.01)
     assert second_wait == pytest.approx(2 * backoff, abs=0.01)
+    for earlier, later in zip(attempts, attempts[1:]):
+        assert _time(later["started_at"]) >= _time(earlier["retry_at"]), "not tried before its time"
+    arrived = [r["received_at"] for r in requests_made]
+    assert arrived[1] - arrived[0] >= backoff and arrived[2] - arrived[1] >= 2 * backoff
 
 
 def _time(text):
@@ -123,6 +131,20 @@ def test_after_n_failures_the_delivery_is_failed_and_ops_can_resend_it(platform,
     assert receiver.about(event["event_id"])[-1]["headers"]["X-SC-Delivery"] == failed[0]["delivery_id"]
     shown = wait_until(lambda: (d := delivery(platform, failed[0]["delivery_id"]))["status"] == "delivered" and d)
     assert len(shown["attempts"]) == max_attempts + 1
+
+
+def test_the_test_receiver_refuses_a_webhook_signed_with_another_secret(platform, receiver, upstream):
+    """The receiver's own check can fail: what every other test's passing attempts
+    show is therefore that each attempt was signed with the subscription's secret."""
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver, secret="not-the-receivers-secret"))
+    event = upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
+    failed_list = platform.url("notifications", "/deliveries?status=failed")
+    failed = wait_until(lambda: requests.get(failed_list, headers=platform.headers("ops")).json()["deliveries"],
+                        message="the delivery to fail")
+    assert failed[0]["last_error"].startswith("HTTP 401")
+    assert [r["signature_ok"] for r in receiver.about(event["event_id"])] == \
+        [False] * platform.config["notifications"]["max_attempts"]
 
 
 def test_a_later_event_about_a_base_is_not_attempted_before_the_earlier_one_is_delivered(
