@@ -34,6 +34,15 @@ from .views import View, ViewFollower
 CONFLICT_RETRIES = 5
 
 
+class AwaitingOtherSource(Exception):
+    """Raised by a reaction whose precondition comes from another source's log and has
+    not been applied here yet (each source's queue is consumed on its own, so one may
+    be behind another). Not a fault: the consumer holds the event and retries it for as
+    long as this lasts, as it does while a store is unreachable, instead of counting it
+    towards parking; a parked event would be applied, if ever, after later events of
+    its source. Logged and counted as waiting."""
+
+
 class ContextAsDict(Transcoding):
     type = Context
     name = "context"
@@ -236,6 +245,11 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         method = self._reactions.get(event.type)
         if method is not None:
             getattr(self, method)(event, processing)
+
+    def ops_details(self) -> dict:
+        """What this service adds to its /ops/status (authenticated): a service with
+        workers of its own reports them here."""
+        return {}
 
     def upstream_context(self, event: IntegrationEvent) -> Context:
         """Events caused by an upstream event are recorded as done by its actor."""

@@ -24,6 +24,10 @@ and parked after as many deaths.
 
 nameko's own consumer acks a message whose handler raised, and a body it cannot decode
 kills its consumer thread; this one does neither.
+
+A reaction that raises ``AwaitingOtherSource`` (what it needs comes from another
+source, not applied here yet) is held and retried like infrastructure, counted as
+``waiting``, never parked.
 """
 
 import json
@@ -47,6 +51,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
 from . import failpoints
+from .application import AwaitingOtherSource
 from .auth import issue_token
 from .broker import ConfirmedPublisher, nameko_config
 from .context import SYSTEM_ACTOR
@@ -325,6 +330,8 @@ class Subscription(DependencyProvider):
                 self._ack(message)
                 self._seen(event.position, applied)
                 return
+            except AwaitingOtherSource as waiting:
+                transient_delay = self._wait(event, waiting, transient_delay)
             except TRANSIENT + (SourceUnavailable,) as error:
                 self.app.metrics.handler_failures.labels(self.source, "transient").inc()
                 log.warning("%s <- %s#%s: transient failure, retrying in %.1fs: %r",
@@ -338,6 +345,15 @@ class Subscription(DependencyProvider):
                         self._ack(message)
                         return
         # stopping, or the channel died: the message stays unacked and is redelivered
+
+    def _wait(self, event: IntegrationEvent, waiting: AwaitingOtherSource, delay: float) -> float:
+        """Holds an event whose precondition another source has not brought yet, and
+        returns the next delay (doubling up to 5 s): it never counts towards parking."""
+        self.app.metrics.handler_failures.labels(self.source, "waiting").inc()
+        log.warning("%s <- %s#%s: waiting, retrying in %.1fs: %s", self.service, self.source,
+                    event.position, delay, waiting)
+        eventlet.sleep(delay)
+        return min(delay * 2, 5.0)
 
     def _give_up(self, failure: ApplyFailed, delivered_before: int, backoff: float) -> bool:
         """Counts a failure; after max_attempts (at once for a final one) parks the event
@@ -445,7 +461,7 @@ class Subscription(DependencyProvider):
         try:
             failpoints.hit("consumer.before_apply")
             return fn(event, *args)
-        except TRANSIENT:
+        except TRANSIENT + (AwaitingOtherSource,):
             raise
         except Exception as error:
             raise ApplyFailed(event, error) from error
@@ -514,7 +530,7 @@ class Subscription(DependencyProvider):
         its queue existed). If the source is down, the next message's gap check does it."""
         try:
             self._pull_and_apply(after=self.app.last_position(self.source), until=None)
-        except SourceUnavailable as error:
+        except (SourceUnavailable, AwaitingOtherSource) as error:
             log.info("%s: start-up catch-up from %s skipped: %s", self.service, self.source, error)
         except ApplyFailed as failure:
             if failure.final and self._give_up(failure, 0, 0.0):

@@ -30,7 +30,8 @@ class ServiceMetrics:
             ["source"], buckets=LATENCY_BUCKETS, registry=r)
         self.handler_failures = Counter(
             "sc_handler_failures", "Failed attempts to apply an upstream event, by kind "
-            "(transient: retried until it works; error: counts towards dead-lettering)",
+            "(transient: retried until it works; waiting: for another source, retried until it "
+            "comes; error: counts towards dead-lettering)",
             ["source", "kind"], registry=r)
         self.http_seconds = Histogram(
             "sc_http_request_seconds", "HTTP requests by route and status",

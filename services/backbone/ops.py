@@ -4,6 +4,8 @@ platform's queues, and its dead letters (list, show, replay, discard; each audit
 A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
 """
 
+import logging
+
 from kombu import Connection
 from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
@@ -18,6 +20,8 @@ from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
 from .errors import NotFound, Unavailable
 from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+
+log = logging.getLogger(__name__)
 
 OPS = ("ops",)
 OPS_READERS = ("ops", "drc", "service")
@@ -40,28 +44,34 @@ class ServiceOperations:
         self.subscriptions = [d for d in container.dependencies if isinstance(d, Subscription)]
 
     def status(self) -> dict:
+        """What ops looks at (authenticated): with the errors' text, which the public
+        /health and /ready leave out."""
         return {
             "service": self.service,
             "head": self.app.head(),
             "relay": self.app.relay.status(),
             "consumers": {s.source: s.status() for s in self.subscriptions},
+            **self.app.ops_details(),
         }
 
     def readiness(self) -> dict:
+        """ok or failing per part, for a public probe: the errors, whose text names
+        hosts and users, go to the log (and, the relay's, to /ops/status)."""
         checks = {}
         try:
             self.app.head()
             checks["store"] = "ok"
         except Exception as error:  # a readiness probe reports; it does not raise
-            checks["store"] = f"error: {error}"
+            log.warning("%s not ready: the store is failing: %r", self.service, error)
+            checks["store"] = "failing"
         try:
             with Connection(self.config["broker"]["url"], connect_timeout=2) as connection:
                 connection.ensure_connection(max_retries=1)
             checks["broker"] = "ok"
         except Exception as error:  # same
-            checks["broker"] = f"error: {error}"
-        relay = self.app.relay
-        checks["relay"] = "ok" if relay.running else f"error: not running ({relay.last_error})"
+            log.warning("%s not ready: the broker is failing: %r", self.service, error)
+            checks["broker"] = "failing"
+        checks["relay"] = "ok" if self.app.relay.running else "failing"
         return checks
 
     def platform_audit(self, query: dict) -> dict:

@@ -24,18 +24,34 @@ def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
 
 
 class AtRestCipher(AESCipher):
-    """AES-256-GCM of every stored event and snapshot (the library's cipher), which
-    still reads records written before the service's store was encrypted: those are
-    plain JSON, and no ciphertext that failed its tag is ever taken for them unless it
-    is a JSON object, which a random 12-byte nonce followed by a tag never is."""
+    """AES-256-GCM of every stored event and snapshot (the library's cipher). A record
+    that does not decrypt is refused, plain JSON included: whoever can write to the
+    database without having the key could otherwise insert a plaintext record, say a
+    Subscription.Changed pointing a department's webhook at their own server, and the
+    service would act on it. Only where ``store.read_plaintext`` allows it, while a log
+    written before the store was encrypted must still be read, is a JSON object taken
+    as it is."""
+
+    READ_PLAINTEXT = "CIPHER_READ_PLAINTEXT"
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        allowed = str(environment.get(self.READ_PLAINTEXT) or "").lower()
+        self.read_plaintext = allowed in ("y", "yes", "true", "1")
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         try:
             return super().decrypt(ciphertext)
         except ValueError:
-            if ciphertext[:1] == b"{" and ciphertext[-1:] == b"}":
+            if not (ciphertext[:1] == b"{" and ciphertext[-1:] == b"}"):
+                raise
+            if self.read_plaintext:
                 return ciphertext
-            raise
+            raise ValueError(
+                "A record of this encrypted store is not encrypted (it reads as plain JSON) "
+                "and is refused: whoever can write to the database could have put it there. "
+                "Set store.read_plaintext only while a log written before encryption must "
+                "still be read.") from None
 
 
 def _cipher_env(store: dict[str, Any], service: str) -> dict[str, str]:
@@ -47,7 +63,8 @@ def _cipher_env(store: dict[str, Any], service: str) -> dict[str, str]:
     if not store.get("cipher_key"):
         raise ValueError(f"store.cipher_key is needed to encrypt the {service} store")
     key = hashlib.sha256(str(store["cipher_key"]).encode()).digest()
-    return {"CIPHER_TOPIC": f"{__name__}:AtRestCipher", "CIPHER_KEY": b64encode(key).decode()}
+    return {"CIPHER_TOPIC": f"{__name__}:AtRestCipher", "CIPHER_KEY": b64encode(key).decode(),
+            AtRestCipher.READ_PLAINTEXT: "y" if store.get("read_plaintext") else "n"}
 
 
 def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:

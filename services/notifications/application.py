@@ -18,7 +18,8 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.application import (AwaitingOtherSource, ServiceApplication, reacts_to,
+                                           retry_on_conflict)
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound
 from services.backbone.privacy import for_viewer
@@ -26,7 +27,7 @@ from services.contracts import IntegrationEvent
 
 from .destinations import Destinations
 from .domain import (OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription,
-                     owner_as_actor)
+                     may_hear_of, owner_as_actor)
 from .integration import publications
 from .matching import BaseFacts, EventFilter, RetryPolicy, subject_of
 from .messages import Names, compose
@@ -43,11 +44,13 @@ def utc_now() -> datetime:
 WRITTEN_KEPT = 10_000  # open deliveries kept as last written (beyond: read from the log)
 
 
-class BaseNotYetKnown(LookupError):
+class BaseNotYetKnown(AwaitingOtherSource):
     """An event about a base whose declaration has not reached this service yet (the
-    sources' queues are consumed independently, e.g. while catching up after a
-    restart). Raised so that the consumer retries it: by then registry's BaseDeclared has
-    usually been applied; if not, the event is parked and ops can replay it."""
+    sources' queues are consumed independently: registry's may be behind, after a
+    restart or under a backlog). Raised so that the consumer holds the event and retries
+    it until registry's BaseDeclared has been applied, however long that takes: parked,
+    it would be lost to its subscribers until ops replayed it, and then delivered after
+    later events of the same base."""
 
 
 class NotificationsApplication(ServiceApplication):
@@ -67,6 +70,11 @@ class NotificationsApplication(ServiceApplication):
         # check of the next save, which then reads the log.
         self._written: OrderedDict[UUID, Delivery] = OrderedDict()
         self.destinations = Destinations()
+        self.sender = None  # the delivery sender, once the service runs one
+
+    def ops_details(self) -> dict:
+        """The delivery sender's state, with its last error, for /ops/status."""
+        return {"sender": self.sender.status() if self.sender is not None else None}
 
     def configure(self, settings: dict) -> None:
         """Applies the ``notifications`` section: where webhooks may go."""
@@ -237,7 +245,8 @@ class NotificationsApplication(ServiceApplication):
                          Names(base=base, batch=self._batch_name(subject, processing)))
         envelope, ctx, now = event.to_message(), self.upstream_context(event), self.clock()
         for candidate in candidates:
-            if not candidate.filter.matches(event.type, base_id, base):
+            if not candidate.filter.matches(event.type, base_id, base) or \
+                    not may_hear_of(candidate.owner, event.type, base_id):
                 continue
             if board.knows(Delivery.create_id(candidate.subscription_id, event.event_id)):
                 continue  # an ops replay of an event applied before: once is enough

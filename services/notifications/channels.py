@@ -3,20 +3,29 @@ configured SMTP server. (Inbox deliveries never leave: they are delivered on arr
 
 A channel returns a short detail on success. It raises ``DeliveryFailed`` when the
 receiver's side failed (an error status or a timeout at their URL, an address refused
-by the mail server): that counts against ``max_attempts``. It raises
-``ChannelUnavailable`` when our own infrastructure did (the SMTP server is down or
-refuses us): that is retried for as long as it lasts, because the receiver did nothing
-wrong and the mail will go once the server is back.
+by the mail server, now or for good): that counts against ``max_attempts``. It raises
+``ChannelUnavailable`` when our own infrastructure did (the SMTP server is down, slow,
+or refuses our sender or login): that is retried for as long as it lasts, because the
+receiver did nothing wrong and the mail will go once the server is back.
+
+Each attempt has one deadline for all of it, the channel's ``timeout_seconds``: for a
+webhook the name's lookup, the connection, TLS, the request and the answer; for mail
+the connection, STARTTLS, login and every command. The sockets' own timeouts bound
+only one operation each, and ten slow ones could outlast the attempt's lease (after
+which another sender takes the delivery as interrupted and sends it again).
+``RetryPolicy.from_config`` refuses a lease that does not exceed every deadline.
 
 Webhook signature (documented in README): ``X-SC-Signature: sha256=<hex>``, the
 HMAC-SHA256 with the subscription's secret of ``<X-SC-Timestamp> + "." + <body bytes>``,
 so a receiver can refuse a replayed request with an old timestamp as well as a forged one.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
 import smtplib
+import ssl
 import time
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -29,6 +38,7 @@ from .destinations import DestinationRefused, Destinations
 from .domain import Dispatch
 
 USER_AGENT = "shuangchuang-notifications/1"
+KEPT_BYTES = 1200  # of a receiver's answer: enough for what the delivery log keeps of it
 
 
 class DeliveryFailed(Exception):
@@ -37,6 +47,11 @@ class DeliveryFailed(Exception):
 
 class ChannelUnavailable(Exception):
     """Our own infrastructure failed; retried without using up the attempts."""
+
+
+class DeadlinePassed(Exception):
+    """An attempt's deadline passed (raised by its timer, so no other timeout is taken
+    for it)."""
 
 
 def webhook_body(dispatch: Dispatch) -> bytes:
@@ -95,22 +110,23 @@ class WebhookChannel:
     def send(self, dispatch: Dispatch) -> str:
         body = webhook_body(dispatch)
         try:
-            address = self.destinations.check_before_sending(dispatch.destination)
-        except DestinationRefused as refused:
-            raise DeliveryFailed(f"Not sent: {refused}") from None
-        try:
-            # The pool's timeout bounds each read; the deadline bounds the whole answer,
-            # so that a receiver trickling bytes cannot outlast the attempt's lease.
-            with eventlet.Timeout(self.timeout):
+            # The pool's timeout bounds each read; the deadline bounds the whole attempt
+            # (the name's lookup included), so that neither a slow name server nor a
+            # receiver trickling bytes can outlast the attempt's lease.
+            with eventlet.Timeout(self.timeout, DeadlinePassed()):
+                address = self.destinations.check_before_sending(dispatch.destination)
                 response = self._post(dispatch.destination, address, body,
                                       self.headers(dispatch, body))
-        except (urllib3.exceptions.TimeoutError, eventlet.Timeout):
+                answer = read_bounded(response)
+        except DestinationRefused as refused:
+            raise DeliveryFailed(f"Not sent: {refused}") from None
+        except (urllib3.exceptions.TimeoutError, DeadlinePassed):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except (urllib3.exceptions.HTTPError, ValueError) as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
         if 200 <= response.status < 300:
             return f"HTTP {response.status}"
-        text = response.data[:1200].decode("utf-8", errors="replace")
+        text = answer.decode("utf-8", errors="replace")
         raise DeliveryFailed(f"HTTP {response.status}: {text[:300]}")
 
     def _post(self, url: str, address: str | None, body: bytes, headers: dict):
@@ -119,7 +135,7 @@ class WebhookChannel:
         and, for https, in SNI and checked against the certificate."""
         if address is None:
             return self.pool.request("POST", url, body=body, headers=headers, redirect=False,
-                                     preload_content=True)
+                                     preload_content=False)
         parts = urlsplit(url)
         https = parts.scheme == "https"
         pool = self.pool.connection_from_host(
@@ -129,17 +145,45 @@ class WebhookChannel:
         host = parts.hostname + (f":{parts.port}" if parts.port else "")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return pool.urlopen("POST", target, body=body, headers={**headers, "Host": host},
-                            redirect=False, preload_content=True, assert_same_host=False)
+                            redirect=False, preload_content=False, assert_same_host=False)
+
+
+def read_bounded(response, limit: int = KEPT_BYTES) -> bytes:
+    """At most ``limit`` bytes of an answer, as sent (not decompressed: a small gzip body
+    can unpack to gigabytes). A subscriber could otherwise answer with gigabytes, and
+    every attempt in flight would hold its answer in memory. The connection goes back
+    to the pool only if the answer ended within the limit; otherwise it is closed and
+    the rest is never read."""
+    try:
+        data = response.read(limit + 1, decode_content=False)
+        if len(data) > limit:
+            response.close()
+    except BaseException:  # a deadline or a broken answer: the connection is not reusable
+        response.close()
+        raise
+    finally:
+        response.release_conn()
+    return data[:limit]
 
 
 class EmailChannel:
     """Plain-text mail with the event as a JSON attachment, through the configured SMTP
-    server. Message-ID is derived from the delivery id, so a resent mail is recognisable."""
+    server. Message-ID is derived from the delivery id, so a resent mail is recognisable.
+
+    With ``starttls`` the server's certificate is checked against ``ca_certs`` (default:
+    the system's authorities) and the host name: without a check, whoever sits between
+    us and the server reads the mail, and the password. A password is never sent
+    without TLS: a username without ``starttls`` is refused at start-up."""
 
     def __init__(self, *, host: str, port: int, sender: str, timeout: float,
-                 username: str = "", password: str = "", starttls: bool = False):
+                 username: str = "", password: str = "", starttls: bool = False,
+                 ca_certs: str | None = None):
+        if username and not starttls:
+            raise ValueError("notifications.smtp.username is set but smtp.starttls is not: "
+                             "the password would cross the network in clear")
         self.host, self.port, self.sender, self.timeout = host, int(port), sender, timeout
         self.username, self.password, self.starttls = username, password, starttls
+        self.tls = ssl.create_default_context(cafile=ca_certs or None) if starttls else None
 
     def message(self, dispatch: Dispatch) -> EmailMessage:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
@@ -160,27 +204,57 @@ class EmailChannel:
         return mail
 
     def send(self, dispatch: Dispatch) -> str:
-        mail = self.message(dispatch)
+        """Hands the mail to the SMTP server, the whole conversation within
+        ``timeout`` (each socket operation too)."""
+        mail, smtp = self.message(dispatch), None
+        deadline = eventlet.Timeout(self.timeout, DeadlinePassed())
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(mail)
-        except smtplib.SMTPRecipientsRefused as refused:
-            codes = [code for code, _ in refused.recipients.values()]
-            error = DeliveryFailed if any(code >= 500 for code in codes) else ChannelUnavailable
-            raise error(f"Recipient refused: {refused.recipients}") from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise ChannelUnavailable(f"SMTP login refused: {error.smtp_code}") from None
-        except smtplib.SMTPResponseException as error:
-            kind = DeliveryFailed if error.smtp_code >= 500 else ChannelUnavailable
-            raise kind(f"SMTP {error.smtp_code}: {error.smtp_error!r}") from None
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.tls is not None:
+                smtp.starttls(context=self.tls)
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(mail)
+            with contextlib.suppress(DeadlinePassed, OSError, smtplib.SMTPException):
+                smtp.quit()  # the server has accepted the mail, whatever QUIT gets
+        except DeadlinePassed:
+            raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} did not finish "
+                                     f"within {self.timeout:g}s.") from None
         except (OSError, smtplib.SMTPException) as error:
-            raise ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
-                                     f"{type(error).__name__}: {error}") from None
+            raise self._whose(error) from None
+        finally:
+            deadline.cancel()
+            if smtp is not None:
+                smtp.close()  # no QUIT after a failure: the deadline may have passed
         return f"accepted by {self.host}:{self.port}"
+
+    def _whose(self, error: Exception) -> Exception:
+        """Whose failure an SMTP error is. The receiver's (counted, retried with backoff
+        up to max_attempts) when the server refused the recipient, now (4xx) or for good
+        (5xx), or refused this message for good at DATA: retried for ever, a mailbox
+        that stays full would hold up every later mail about the base. Ours (retried
+        for as long as it lasts, never failing the delivery) for everything else: the
+        server unreachable, closing (421), refusing our sender or our login (530 at
+        MAIL FROM), or unable to take the message now."""
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            refusals = "; ".join(f"{address}: {code} {_text(reply)}"
+                                 for address, (code, reply) in error.recipients.items())
+            if all(code == 421 for code, _ in error.recipients.values()):
+                return ChannelUnavailable(f"SMTP server {self.host}:{self.port} closing: {refusals}")
+            return DeliveryFailed(f"Recipient refused: {refusals}")
+        if isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500:
+            return DeliveryFailed(f"Message refused: {error.smtp_code} {_text(error.smtp_error)}")
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return ChannelUnavailable(f"SMTP login refused: {error.smtp_code}")
+        if isinstance(error, smtplib.SMTPResponseException):
+            return ChannelUnavailable(f"SMTP server {self.host}:{self.port} refused us: "
+                                      f"{error.smtp_code} {_text(error.smtp_error)}")
+        return ChannelUnavailable(f"SMTP server {self.host}:{self.port} unavailable: "
+                                  f"{type(error).__name__}: {error}")
+
+
+def _text(reply) -> str:
+    return reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 class Channels:
@@ -199,11 +273,12 @@ class Channels:
             EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
                          timeout=float(smtp["timeout_seconds"]),
                          username=smtp.get("username") or "", password=smtp.get("password") or "",
-                         starttls=bool(smtp.get("starttls"))),
+                         starttls=bool(smtp.get("starttls")), ca_certs=smtp.get("ca_certs") or None),
         )
 
     @property
-    def timeouts(self) -> list[float]:
+    def deadlines(self) -> list[float]:
+        """How long one attempt may take, per channel (its ``timeout_seconds``)."""
         return [channel.timeout for channel in self.by_kind.values()]
 
     def send(self, dispatch: Dispatch) -> str:

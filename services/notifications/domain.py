@@ -23,9 +23,14 @@ from eventsourcing.domain import Aggregate, event
 from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
 
-from .matching import BaseFacts, EventFilter, RetryPolicy
+from .matching import BaseFacts, EventFilter, RetryPolicy, about_a_base
 
 OVERSEERS = ("drc", "ops")  # see every subscription and delivery
+# Events about no base that an applicant may hear of: batch announcements, public
+# anyway. The others are about every base at once (RoundClosed: each base's score and
+# grade; BudgetEnvelopeOpened: each base's cap), which is not one applicant's business;
+# an applicant learns its own score and grade from its base's BaseAdjusted.
+PUBLIC_WITHOUT_BASE = ("BatchOpened", "BatchClosed")
 CHANNEL_FIELDS = {"webhook": ("url", "secret"), "email": ("address",), "inbox": ()}
 FINAL = ("delivered", "failed", "abandoned")
 MAX_ERROR_LENGTH = 1000
@@ -120,9 +125,23 @@ class Subscription(Aggregate):
         self.active = False
 
 
+def may_hear_of(owner: dict, event_type: str, base_id: UUID | None) -> bool:
+    """Whether a subscription's owner may be told of an event of ``event_type`` about
+    ``base_id`` (None: about no base) at all, whatever its filter says. Subscribing
+    refuses what this would hold back; checked again for every delivery, so that a
+    subscription recorded before the rule existed leaks nothing either."""
+    return owner["role"] != "applicant" or base_id is not None or event_type in PUBLIC_WITHOUT_BASE
+
+
 def _check_applicant_scope(actor: Actor, event_filter: EventFilter, answers_for: set[UUID]) -> None:
     if actor.role != "applicant":
         return
+    private = sorted(t for t in event_filter.event_types
+                     if not about_a_base(t) and t not in PUBLIC_WITHOUT_BASE)
+    if private:
+        raise field_error("filter.event_types", f"{', '.join(private)} concern every base; "
+                                                "an applicant hears of its own bases' events and "
+                                                f"of {', '.join(PUBLIC_WITHOUT_BASE)}")
     if not event_filter.base_ids:
         raise field_error("filter.base_ids", "an applicant subscribes to the bases it answers "
                                              "for; name them", Forbidden)
@@ -209,15 +228,24 @@ class Delivery(Aggregate):
     def fail(self, *, number: int, now: datetime, error: str, counted: bool,
              policy: RetryPolicy, ctx: Context) -> None:
         """Records a failed attempt and when to try again. Only ``counted`` failures (the
-        receiver's: an error status, a refused address) use up the attempts; our own
-        infrastructure being down (no SMTP server) is retried for as long as it lasts."""
+        receiver's: an error status, a refused address) use up the attempts, and only
+        they lengthen the receiver's backoff; our own infrastructure being down (no SMTP
+        server) is retried for as long as it lasts, never waiting longer than the
+        policy's ``infrastructure_retry``, so that mail goes soon after the server is
+        back however long it was away."""
         self._check_current(number)
-        cycle = self.attempts[self.cycle_start:number]
-        counted_failures = sum(1 for a in cycle[:-1] if a["counted"]) + (1 if counted else 0)
-        consecutive = len(cycle)
-        retry_at = None
-        if not counted or counted_failures < policy.max_attempts:
-            retry_at = now + policy.delay(consecutive)
+        earlier = self.attempts[self.cycle_start:number - 1]
+        if counted:
+            counted_failures = 1 + sum(1 for a in earlier if a["counted"])
+            retry_at = (now + policy.delay(counted_failures)
+                        if counted_failures < policy.max_attempts else None)
+        else:
+            since_counted = 1
+            for attempt in reversed(earlier):
+                if attempt["counted"]:
+                    break
+                since_counted += 1
+            retry_at = now + policy.infrastructure_delay(since_counted)
         self._attempt_failed(number=number, at=now, error=error[:MAX_ERROR_LENGTH],
                              counted=counted, retry_at=retry_at, ctx=ctx)
 

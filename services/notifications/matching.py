@@ -10,12 +10,17 @@ Filter rules (documented in README, "Notifications API"):
 - an event about no base (a batch opened or closed) passes a filter that narrows bases
   only when the filter names its type in ``event_types``: asking for 吕梁市's bases
   does not by itself mean asking for every batch announcement.
+
+Who may ask for what is the domain's rule (``domain.may_hear_of``): of the events about
+no base, an applicant hears only of the public ones.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable
 from uuid import UUID
+
+from services.contracts import CATALOG
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,14 @@ def _within(region: dict, wanted: tuple[str, str | None]) -> bool:
     return region.get("city") == city and (county is None or region.get("county") == county)
 
 
+def about_a_base(event_type: str) -> bool:
+    """Whether events of this type name the one base they are about (``base_id`` in the
+    payload); the others (a batch, a round's grades of every base, an envelope's caps
+    for every base) are about no base, or about many."""
+    spec = CATALOG.get(event_type)
+    return spec is not None and "base_id" in spec.schemas[spec.current_version]().fields
+
+
 def subject_of(payload: dict) -> tuple[str, UUID] | None:
     """What an event is about, by its payload: a base, else a batch, else nothing known.
     Deliveries about the same subject keep their order per subscription."""
@@ -106,30 +119,44 @@ class RetryPolicy:
     """How often and how long a delivery is retried.
 
     ``backoff`` doubles after each failure up to ``backoff_max``; ``max_attempts`` failures
-    that are the receiver's fault make the delivery failed. ``lease`` is how long an
+    that are the receiver's fault make the delivery failed. Failures of our own
+    infrastructure double too, but only up to ``infrastructure_retry``: they end when
+    the server is back, and each mail should go soon after, not an hour later because
+    the outage was long. ``lease`` is how long an
     attempt may run before another sender may assume the first one died; it must exceed
-    the channels' timeouts."""
+    every channel's deadline for a whole attempt, or a slow attempt still running would
+    be taken for a dead one and sent again beside it."""
 
     max_attempts: int
     backoff: timedelta
     backoff_max: timedelta
     lease: timedelta
+    infrastructure_retry: timedelta = timedelta(seconds=30)
 
     def delay(self, failures: int) -> timedelta:
-        """The wait after the ``failures``-th consecutive failure (1-based)."""
+        """The wait after the ``failures``-th failure (1-based) that is the receiver's."""
         factor = 2 ** max(0, min(failures - 1, 30))
         return min(self.backoff * factor, self.backoff_max)
 
+    def infrastructure_delay(self, failures: int) -> timedelta:
+        """The wait after the ``failures``-th consecutive failure of our own side."""
+        return min(self.delay(failures), self.infrastructure_retry)
+
     @classmethod
-    def from_config(cls, settings: dict, timeouts: Iterable[float]) -> "RetryPolicy":
-        longest = max(timeouts, default=0.0)
+    def from_config(cls, settings: dict, deadlines: Iterable[float]) -> "RetryPolicy":
+        """The policy of the ``notifications`` settings; ``deadlines`` are how long one
+        attempt may take on each channel. Refuses, at start-up, a lease that does not
+        exceed them."""
+        longest = max(deadlines, default=0.0)
         lease = float(settings.get("attempt_lease_seconds") or 2 * longest + 5)
         if lease <= longest:
             raise ValueError(f"notifications.attempt_lease_seconds ({lease}) must exceed the "
-                             f"longest channel timeout ({longest})")
+                             f"longest deadline of an attempt ({longest})")
         return cls(
             max_attempts=int(settings["max_attempts"]),
             backoff=timedelta(seconds=float(settings["backoff_seconds"])),
             backoff_max=timedelta(seconds=float(settings["backoff_max_seconds"])),
             lease=timedelta(seconds=lease),
+            infrastructure_retry=timedelta(
+                seconds=float(settings.get("infrastructure_retry_seconds", 30))),
         )

@@ -10,7 +10,8 @@ sender records it as interrupted and tries again: at least once to the receiver,
 de-duplicates by the delivery id it is given on every attempt.
 
 Deliveries to different subscribers and bases go out concurrently (a green pool); for
-one subscriber and one base the board hands out one at a time, in event order.
+one subscriber and one base the board hands out one at a time, in the order their
+events were applied here (each source's log order; across sources, not defined).
 """
 
 import logging
@@ -48,6 +49,11 @@ class Sender:
         self.running = False
         self.sent_count = 0
         self.last_error: str | None = None
+
+    def status(self) -> dict:
+        """For ops (authenticated): whether it runs and, if its last turn failed, why."""
+        return {"running": self.running, "last_error": self.last_error,
+                "in_flight": len(self.in_flight), "sent": self.sent_count}
 
     def wake(self, *_recordings) -> None:
         self._wakeup.set()
@@ -151,7 +157,7 @@ class DeliverySender(DependencyProvider):
         channels = Channels.from_config(settings)
         self.settings = settings
         self.channels = channels
-        self.policy = RetryPolicy.from_config(settings, channels.timeouts)
+        self.policy = RetryPolicy.from_config(settings, channels.deadlines)
         self.sender = None
         self._thread = None
 

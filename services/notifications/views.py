@@ -2,7 +2,11 @@
 
 ``DeliveryBoard`` is also the sender's work queue: per (subscription, subject) it keeps
 the deliveries not yet final in log order, and only the first of each is ever handed
-to the sender, which is how a later event about a base never overtakes an earlier one.
+to the sender, which is how a later event about a base never overtakes an earlier one,
+and why one subscriber never has two attempts about one base in flight. A delivery
+that ops re-sends joins the back of its queue: put back in its old place, it would
+hold up every newer delivery of that base for its whole retry cycle, and go out
+beside one already in flight.
 After a restart the board is folded again from the log, so whatever was due when the
 process died is due again.
 """
@@ -83,8 +87,8 @@ class DeliveryBoard(View):
 
     def reset(self):
         self.rows: dict[UUID, dict] = {}
-        self.open: dict[tuple, list[tuple[int, UUID]]] = {}  # key -> [(sequence, id)] not final
-        self.sequence = 0
+        self.open: dict[tuple, list[tuple[int, UUID]]] = {}  # key -> [(place, id)] not final
+        self.sequence = 0  # of Scheduled (the lists' order) and ResendRequested (queue places)
 
     def apply(self, event):
         if isinstance(event, Delivery.Scheduled):
@@ -92,6 +96,10 @@ class DeliveryBoard(View):
             return
         row = self.rows.get(event.originator_id)
         if row is None:
+            return
+        if isinstance(event, Delivery.ResendRequested):
+            self._resent(row, event)
+            self._track(row)
             return
         handler = self._HANDLERS.get(type(event).__name__)
         if handler is not None:
@@ -109,7 +117,7 @@ class DeliveryBoard(View):
             "attempts": 0, "last_error": None, "due_at": None if inbox else event.at,
             "lease_until": None, "created_at": event.at,
             "delivered_at": event.at if inbox else None, "read_at": None,
-            "sequence": self.sequence,
+            "sequence": self.sequence, "place": self.sequence,
             "key": (event.subscription_id, event.subject or event.originator_id),
         }
         self.rows[event.originator_id] = row
@@ -118,7 +126,7 @@ class DeliveryBoard(View):
     def _track(self, row: dict) -> None:
         """Keeps the row in its key's list of open deliveries while it is not final."""
         entries = self.open.setdefault(row["key"], [])
-        entry = (row["sequence"], row["delivery_id"])
+        entry = (row["place"], row["delivery_id"])
         listed = entry in entries
         if row["status"] in FINAL and listed:
             entries.remove(entry)
@@ -140,9 +148,11 @@ class DeliveryBoard(View):
         row.update(status="pending" if event.retry_at else "failed", due_at=event.retry_at,
                    last_error=event.error, lease_until=None)
 
-    @staticmethod
-    def _resent(row, event):
-        row.update(status="pending", due_at=event.at)
+    def _resent(self, row, event) -> None:
+        """Back in the queue, behind every delivery of its key scheduled or re-sent
+        before (a re-send is only of a final delivery, which has left its queue)."""
+        self.sequence += 1
+        row.update(status="pending", due_at=event.at, place=self.sequence)
 
     @staticmethod
     def _abandoned(row, event):
@@ -154,7 +164,7 @@ class DeliveryBoard(View):
 
     _HANDLERS = {
         "AttemptStarted": _started, "Delivered": _delivered, "AttemptFailed": _failed,
-        "ResendRequested": _resent, "Abandoned": _abandoned, "Read": _read,
+        "Abandoned": _abandoned, "Read": _read,
     }
 
     # -- queries ---------------------------------------------------------------------------
@@ -171,7 +181,7 @@ class DeliveryBoard(View):
             if moment is None:
                 continue
             if moment <= now:
-                due.append((row["sequence"], row["delivery_id"]))
+                due.append((row["place"], row["delivery_id"]))
             elif upcoming is None or moment < upcoming:
                 upcoming = moment
         return [delivery_id for _, delivery_id in sorted(due)], upcoming

@@ -1,7 +1,11 @@
 """The notifications log is encrypted at rest: a copy of its file does not reveal a
 subscriber's webhook secret (with which anyone could sign webhooks as the platform) nor
-the contact persons in the events it keeps; the service reads it as before, and still
-reads what was written before encryption was turned on."""
+the contact persons in the events it keeps; the service reads it as before. A record
+that is not encrypted is refused (anyone who can write to the database could have put
+it there), unless store.read_plaintext allows it for a log written before encryption
+was turned on."""
+
+import pytest
 
 import sqlite3
 from uuid import uuid4
@@ -14,10 +18,11 @@ KEJITING = Actor(id=uuid4(), role="department", name="山西省科学技术厅",
 SECRET = "kjt-webhook-secret-" + uuid4().hex
 
 
-def config(tmp_path, encrypted=True):
+def config(tmp_path, encrypted=True, read_plaintext=False):
     store = {"backend": "sqlite", "sqlite_dir": str(tmp_path)}
     if encrypted:
-        store.update(encrypted_services=["notifications"], cipher_key="test-key-" + "k" * 32)
+        store.update(encrypted_services=["notifications"], cipher_key="test-key-" + "k" * 32,
+                     read_plaintext=read_plaintext)
     return {"store": store}
 
 
@@ -45,13 +50,18 @@ def test_the_secret_is_not_in_the_file_and_the_service_reads_it(tmp_path):
     reopened.close()
 
 
-def test_a_log_written_before_encryption_is_still_read(tmp_path):
+def test_a_log_written_before_encryption_is_read_only_where_read_plaintext_allows_it(tmp_path):
     plain = NotificationsApplication(env=store_env(config(tmp_path, encrypted=False), "notifications"))
     before = subscribe(plain)
     plain.close()
     assert SECRET.encode() in raw_states(tmp_path)
 
-    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    refusing = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    with pytest.raises(ValueError, match="not encrypted.*store.read_plaintext"):
+        refusing.get_subscription(before.id, KEJITING)
+    refusing.close()
+
+    app = NotificationsApplication(env=store_env(config(tmp_path, read_plaintext=True), "notifications"))
     after = subscribe(app, url="https://kjt.example.cn/v2")
     assert app.get_subscription(before.id, KEJITING).channel["secret"] == SECRET
     assert app.get_subscription(after.id, KEJITING).channel["url"] == "https://kjt.example.cn/v2"
@@ -72,3 +82,30 @@ def test_another_key_cannot_read_it(tmp_path):
         assert "cipher" in str(error).lower()
     else:
         raise AssertionError("a store encrypted with one key was read with another")
+
+
+def test_a_plaintext_record_forged_into_the_encrypted_log_is_refused(tmp_path):
+    """Whoever can write to the database, without the key, inserts the next event of a
+    department's subscription in plain JSON, pointing its webhook at their server."""
+    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    hook = subscribe(app)
+    forged = app.repository.get(hook.id)
+    forged._changed(label="科技厅", filter={}, ctx=KEJITING.context(),
+                    channel={"kind": "webhook", "url": "https://attacker.example/hooks", "secret": "x" * 20})
+    app.close()
+    writer = NotificationsApplication(env=store_env(config(tmp_path / "elsewhere", encrypted=False),
+                                                    "notifications"))
+    record = writer.mapper.to_stored_event(forged.collect_events()[0])
+    writer.close()
+    with sqlite3.connect(tmp_path / "notifications.sqlite3") as db:
+        db.execute("INSERT INTO stored_events VALUES (?, ?, ?, ?)",
+                   (record.originator_id.hex, record.originator_version, record.topic, record.state))
+
+    reopened = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    with pytest.raises(ValueError, match="not encrypted"):
+        reopened.get_subscription(hook.id, KEJITING)
+    reopened.close()
+    # What read_plaintext risks, and why it is for a migration only:
+    migrating = NotificationsApplication(env=store_env(config(tmp_path, read_plaintext=True), "notifications"))
+    assert migrating.get_subscription(hook.id, KEJITING).channel["url"] == "https://attacker.example/hooks"
+    migrating.close()

@@ -106,6 +106,10 @@ def test_an_applicant_may_subscribe_only_to_its_own_base(platform):
     refused = applicant.call("POST", "/subscriptions", json={**INBOX, "filter": {"base_ids": [other["payload"]["base_id"]]}})
     assert refused.status_code == 403 and "base_ids" in str(refused.json()["error"]["fields"])
     assert applicant.call("POST", "/subscriptions", json=INBOX).status_code == 403
+    every_base = applicant.call("POST", "/subscriptions", json={**INBOX, "filter": {
+        "base_ids": [own["payload"]["base_id"]], "event_types": ["RoundClosed"]}})
+    assert every_base.status_code == 422, every_base.text
+    assert list(every_base.json()["error"]["fields"]) == ["filter.event_types"]
     applicant.subscribe({**INBOX, "filter": {"base_ids": [own["payload"]["base_id"]]}})
 
 
@@ -154,14 +158,18 @@ def test_an_event_delivered_again_and_again_makes_one_delivery_per_subscription(
     for _ in range(3):
         evaluation.publish(certified)
         registry.publish(declared)
+    # One marker behind the duplicates on each queue: once both are applied, so is
+    # every duplicate before them (each source's queue is consumed on its own).
     marker = evaluation.emit("BatchClosed", {"batch_id": str(uuid4())})
+    registry_marker = registry.emit("BaseDeclared", base_declared(base=XIAOYI), role="applicant")
     app = platform.app("notifications")
     wait_until(lambda: app.last_position("evaluation") >= marker["position"], message="the marker")
-    wait_until(lambda: app.last_position("registry") >= declared["position"])
+    wait_until(lambda: app.last_position("registry") >= registry_marker["position"],
+               message="the registry's marker")
 
     rows = app.list_deliveries(_overseer())
     per_pair = sorted((r["subscription_id"], r["event_id"]) for r in rows)
-    assert len(per_pair) == len(set(per_pair)) == 6, "two subscriptions, three events, once each"
+    assert len(per_pair) == len(set(per_pair)) == 8, "two subscriptions, four events, once each"
     for row in rows:
         assert row["delivery_id"] == Delivery.create_id(row["subscription_id"], row["event_id"])
     assert {str(r["subscription_id"]) for r in rows} == {inbox["subscription_id"], everything["subscription_id"]}
@@ -180,6 +188,40 @@ def test_health_reports_the_delivery_sender(platform):
     health = wait_until(lambda: (h := requests.get(platform.url("notifications", "/health")).json())
                         ["checks"]["sender"] == "running" and h, message="the sender to run")
     assert health["status"] == "ok" and health["service"] == "notifications"
+
+
+def test_public_health_says_only_that_the_sender_fails_and_ops_status_says_why(platform):
+    from psycopg import OperationalError
+
+    platform.start("notifications")
+    app = platform.app("notifications")
+    reason = ('connection to server at "db.internal" (10.0.0.5), port 5432 failed: FATAL: '
+              'password authentication failed for user "shuangchuang"')
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError(reason)
+
+    app.due_deliveries = unreachable  # the sender's every turn now fails on the store
+    health_url = platform.url("notifications", "/health")
+    health = wait_until(lambda: (r := requests.get(health_url)).json()["checks"]["sender"] == "failing" and r,
+                        message="the sender to fail")
+    assert "db.internal" not in health.text and "shuangchuang" not in health.text
+    ready = requests.get(platform.url("notifications", "/ready"))
+    assert "db.internal" not in ready.text
+
+    status_url = platform.url("notifications", "/ops/status")
+    assert requests.get(status_url).status_code == 401
+    status = requests.get(status_url, headers=platform.headers("ops")).json()
+    assert status["sender"]["running"] and "db.internal" in status["sender"]["last_error"]
+
+    app.head = unreachable  # and the store itself
+    try:
+        health, ready = requests.get(health_url), requests.get(platform.url("notifications", "/ready"))
+    finally:
+        del app.head
+    assert health.status_code == ready.status_code == 503
+    assert health.json()["checks"]["store"] == ready.json()["checks"]["store"] == "failing"
+    assert "db.internal" not in health.text + ready.text
 
 
 def test_the_same_operations_answer_over_rpc_with_the_token_in_the_context(platform):

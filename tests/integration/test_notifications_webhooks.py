@@ -9,14 +9,18 @@ import pytest
 import requests
 
 from services.notifications.destinations import Destinations
-from tests.notifications_support import WebhookReceiver, adjusted, base_declared
+from tests.notifications_support import (WebhookReceiver, adjusted, base_declared, dispatch_to,
+                                         serve_http)
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
 
+SECRET = "kjt-shared-secret-0001"
+
+
 @pytest.fixture
 def receiver():
-    receiver = WebhookReceiver()
+    receiver = WebhookReceiver(secret=SECRET)  # refuses (401) what is not signed with it
     yield receiver
     receiver.close()
 
@@ -38,7 +42,7 @@ def subscribe(platform, body, role="department", **scope):
 
 def test_a_webhook_is_signed_over_timestamp_and_exact_body(platform, receiver, upstream):
     platform.start("notifications")
-    secret = "kjt-shared-secret-0001"
+    secret = SECRET
     subscription = subscribe(platform, {"channel": {"kind": "webhook", "url": receiver.url(), "secret": secret}})
     declared = upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
     wait_until(lambda: receiver.requests, message="the webhook")
@@ -64,8 +68,8 @@ def delivery(platform, delivery_id, role="ops"):
     return response.json()
 
 
-def webhook(receiver) -> dict:
-    return {"channel": {"kind": "webhook", "url": receiver.url(), "secret": "s" * 24}}
+def webhook(receiver, secret: str = SECRET) -> dict:
+    return {"channel": {"kind": "webhook", "url": receiver.url(), "secret": secret}}
 
 
 def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, receiver, upstream):
@@ -77,6 +81,7 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, r
     wait_until(lambda: receiver.accepted(), message="the third attempt to be accepted")
 
     requests_made = receiver.about(event["event_id"])
+    assert [r["signature_ok"] for r in requests_made] == [True] * 3, "every attempt is signed"
     assert [r["status"] for r in requests_made] == [500, 503, 200]
     assert [r["headers"]["X-SC-Attempt"] for r in requests_made] == ["1", "2", "3"]
     assert len({r["headers"]["X-SC-Delivery"] for r in requests_made}) == 1
@@ -92,6 +97,10 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(platform, r
     second_wait = (_time(attempts[1]["retry_at"]) - _time(attempts[1]["finished_at"]))
     assert first_wait == pytest.approx(backoff, abs=0.01)
     assert second_wait == pytest.approx(2 * backoff, abs=0.01)
+    for earlier, later in zip(attempts, attempts[1:]):
+        assert _time(later["started_at"]) >= _time(earlier["retry_at"]), "not tried before its time"
+    arrived = [r["received_at"] for r in requests_made]
+    assert arrived[1] - arrived[0] >= backoff and arrived[2] - arrived[1] >= 2 * backoff
 
 
 def _time(text):
@@ -122,6 +131,20 @@ def test_after_n_failures_the_delivery_is_failed_and_ops_can_resend_it(platform,
     assert receiver.about(event["event_id"])[-1]["headers"]["X-SC-Delivery"] == failed[0]["delivery_id"]
     shown = wait_until(lambda: (d := delivery(platform, failed[0]["delivery_id"]))["status"] == "delivered" and d)
     assert len(shown["attempts"]) == max_attempts + 1
+
+
+def test_the_test_receiver_refuses_a_webhook_signed_with_another_secret(platform, receiver, upstream):
+    """The receiver's own check can fail: what every other test's passing attempts
+    show is therefore that each attempt was signed with the subscription's secret."""
+    platform.start("notifications")
+    subscribe(platform, webhook(receiver, secret="not-the-receivers-secret"))
+    event = upstream["registry"].emit("BaseDeclared", base_declared(), role="applicant")
+    failed_list = platform.url("notifications", "/deliveries?status=failed")
+    failed = wait_until(lambda: requests.get(failed_list, headers=platform.headers("ops")).json()["deliveries"],
+                        message="the delivery to fail")
+    assert failed[0]["last_error"].startswith("HTTP 401")
+    assert [r["signature_ok"] for r in receiver.about(event["event_id"])] == \
+        [False] * platform.config["notifications"]["max_attempts"]
 
 
 def test_a_later_event_about_a_base_is_not_attempted_before_the_earlier_one_is_delivered(
@@ -160,12 +183,9 @@ def test_a_receiver_that_does_not_answer_within_the_timeout_has_failed_that_atte
 
 
 def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
-    from uuid import uuid4
+    from http.server import BaseHTTPRequestHandler
 
     from services.notifications.channels import WebhookChannel
-    from services.notifications.domain import Dispatch
 
     cookies = []
 
@@ -183,17 +203,59 @@ def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
-    Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_http(SetsCookies)
     channel = WebhookChannel(timeout=2, destinations=Destinations(allow_private=True))
     for path in ("/first-subscription", "/second-subscription"):
-        channel.send(Dispatch(
-            delivery_id=uuid4(), subscription_id=uuid4(), attempt=1, channel="webhook",
-            destination=f"http://127.0.0.1:{server.server_address[1]}{path}", secret="s" * 20,
-            event_type="BaseDeclared", event_id=uuid4(), title="申报", message="申报",
-            envelope={"payload": {}}))
+        channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}{path}"))
     server.shutdown()
     assert cookies == [None, None]
+
+
+def test_a_receivers_answer_is_read_only_as_far_as_the_delivery_log_keeps_it():
+    """A subscriber answering with gigabytes (within the timeout, on every attempt in
+    flight) must not make the platform hold them: the channel reads what it keeps,
+    then closes the connection, and the receiver can send no more."""
+    from http.server import BaseHTTPRequestHandler
+    from threading import Event
+
+    from services.notifications.channels import DeliveryFailed, WebhookChannel
+
+    chunk, chunks, written, finished = b"x" * 65536, 4096, [], Event()  # 256 MiB offered
+
+    class Floods(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for n in range(chunks):
+                    piece = (b"receiver is down: " if n == 0 else b"") + chunk
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    written.append(len(piece))
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:  # the platform hung up: what it was meant to do
+                pass
+            finally:
+                finished.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = serve_http(Floods)
+    channel = WebhookChannel(timeout=20, destinations=Destinations(allow_private=True))
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed) as failed:
+        channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}/hook"))
+    elapsed = time.monotonic() - started
+    assert finished.wait(20), "the receiver is still sending"
+    server.shutdown()
+    assert str(failed.value).startswith("HTTP 500: receiver is down: xxx")
+    assert len(str(failed.value)) < 400
+    assert sum(written) < 64 * 2 ** 20, f"{sum(written)} bytes of the answer were taken"
+    assert elapsed < 5
 
 
 def test_outside_development_a_webhook_cannot_reach_the_platforms_own_network(platform, receiver, upstream):

@@ -9,20 +9,18 @@ import hashlib
 import hmac
 import socket
 import ssl
-from datetime import datetime, timedelta, timezone
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 from uuid import uuid4
 
+import eventlet
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from services.notifications.channels import DeliveryFailed, WebhookChannel
 from services.notifications.destinations import Destinations
 from services.notifications.domain import Dispatch
+from tests.notifications_support import certificates_for
 
 SECRET = "s" * 32
 
@@ -92,29 +90,7 @@ def dispatch(url: str) -> Dispatch:
 def tls(tmp_path):
     """A test CA and a certificate for hooks.example.test signed by it: (ca file,
     (certificate file, key file))."""
-    now = datetime.now(timezone.utc)
-
-    def certificate(subject, issuer, public_key, signing_key, *, ca, names=()):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-                   .public_key(public_key).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-        if names:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(name) for name in names]), critical=False)
-        return builder.sign(signing_key, hashes.SHA256())
-
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "平台测试 CA")])
-    ca = certificate(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
-    leaf = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.test")]),
-                       ca_name, key.public_key(), ca_key, ca=False, names=["hooks.example.test"])
-    files = {name: tmp_path / f"{name}.pem" for name in ("ca", "cert", "key")}
-    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files["cert"].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    return str(files["ca"]), (str(files["cert"]), str(files["key"]))
+    return certificates_for(tmp_path, "hooks.example.test")
 
 
 def test_a_name_that_rebinds_to_the_inside_after_the_check_does_not_get_the_request(monkeypatch):
@@ -153,3 +129,18 @@ def test_https_to_the_checked_address_still_checks_the_certificate_against_the_u
         assert len(receiver.requests) == 1
     finally:
         receiver.close()
+
+
+def test_a_slow_name_server_is_within_the_attempts_deadline():
+    """The lookup before an attempt counts towards its deadline: a name server that
+    takes longer than the webhook timeout fails the attempt at the timeout, long
+    before the attempt's lease runs out."""
+    def slow(host, port, family=0, type=0, proto=0, flags=0):
+        eventlet.sleep(5)  # the deadline passes here; the answer is never used
+        return [(2, type, 6, "", ("192.0.2.10", port))]
+
+    channel = WebhookChannel(timeout=0.5, destinations=Destinations(resolve=slow))
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed, match=r"No answer within 0\.5s"):
+        channel.send(dispatch("https://slow-dns.example.test/hook"))
+    assert time.monotonic() - started < 1.5

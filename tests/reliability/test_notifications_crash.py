@@ -12,7 +12,7 @@ from tests.support.platform import wait_until
 
 
 def test_a_delivery_in_flight_when_the_process_died_is_sent_again_after_restart(platform):
-    receiver = WebhookReceiver()
+    receiver = WebhookReceiver(secret="s" * 20)  # checks both attempts' signatures
     lease = {"SC_NOTIFICATIONS__ATTEMPT_LEASE_SECONDS": "1.5"}
     process = platform.spawn("notifications", env={**lease, "SC_FAILPOINTS": "notifications.after_send=kill"})
     response = requests.post(platform.url("notifications", "/subscriptions"),
@@ -31,6 +31,7 @@ def test_a_delivery_in_flight_when_the_process_died_is_sent_again_after_restart(
     assert first["headers"]["X-SC-Delivery"] == second["headers"]["X-SC-Delivery"]
     assert first["body"] == second["body"]
     assert second["headers"]["X-SC-Attempt"] == "2"
+    assert first["signature_ok"] and second["signature_ok"]
 
     delivery_url = platform.url("notifications", f"/deliveries/{first['headers']['X-SC-Delivery']}")
     shown = wait_until(lambda: (d := requests.get(delivery_url, headers=platform.headers("ops")).json())

@@ -145,6 +145,49 @@ def test_an_applicant_subscribes_only_to_the_bases_it_answers_for(app, registry)
     assert subscribe(app, delegated, base_ids=[str(delegated.base_ids[0])]).active
 
 
+def test_an_applicant_may_not_subscribe_to_events_about_every_base(app, registry):
+    """RoundClosed carries every base's score and grade, BudgetEnvelopeOpened every
+    base's cap: naming them with its own base would have let them through."""
+    applicant = Actor(id=uuid4(), role="applicant", name="山西大学")
+    own = declare(app, registry, actor_id=applicant.id)
+    for private in ("RoundClosed", "BudgetEnvelopeOpened"):
+        with pytest.raises(RuleViolation) as refused:
+            subscribe(app, applicant, base_ids=[own], event_types=[private, "BaseAdjusted"])
+        assert list(refused.value.fields) == ["filter.event_types"]
+        assert private in str(refused.value) and "BaseAdjusted" not in str(refused.value)
+    hook = subscribe(app, applicant, base_ids=[own], event_types=["BaseAdjusted"])
+    with pytest.raises(RuleViolation, match="RoundClosed"):
+        app.change_subscription(hook.id, actor=applicant, ctx=applicant.context(),
+                                filter={"base_ids": [own], "event_types": ["RoundClosed"]})
+    assert subscribe(app, applicant, base_ids=[own],
+                     event_types=["BatchOpened", "BatchClosed", "BaseAdjusted"]).active
+
+
+def test_an_applicant_subscription_recorded_before_the_rule_gets_no_other_bases_grades(
+        app, registry, evaluation):
+    from services.notifications.domain import Subscription, owner_of
+
+    applicant = Actor(id=uuid4(), role="applicant", name="山西大学")
+    own = declare(app, registry, actor_id=applicant.id)
+    other = declare(app, registry, XIAOYI)
+    old = Subscription(owner=owner_of(applicant), label="", channel={"kind": "inbox"},
+                       filter={"base_ids": [own], "event_types": ["RoundClosed", "BatchOpened",
+                                                                   "BaseAdjusted"]},
+                       ctx=applicant.context())  # as the log has it: no check then
+    app.save(old)
+    grades = [{"base_id": str(base), "score": "80.00", "grade": "good",
+               "rubric_version": "regional-2017.1"} for base in (own, other)]
+    app.receive(evaluation.event("RoundClosed", {
+        "round_id": str(uuid4()), "kind": "third_party", "name": "2018年上半年第三方评估",
+        "period": "2018H1", "policy_version": "adjustment-2018.1",
+        "closed_at": "2018-06-29T17:00:00+08:00", "grades": grades}))
+    app.receive(evaluation.event("BatchOpened", batch_opened()))
+    app.receive(evaluation.event("BaseAdjusted", adjusted(own)))
+    app.receive(evaluation.event("BaseAdjusted", adjusted(other)))
+    assert sorted(r["event_type"] for r in deliveries(app, subscription_id=old.id)) == [
+        "BaseAdjusted", "BatchOpened"]
+
+
 def test_a_caller_sees_and_changes_only_its_own_subscriptions_while_the_drc_sees_all(app):
     own = subscribe(app)
     other = subscribe(app, XIAOYI_GOV)

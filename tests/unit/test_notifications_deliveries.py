@@ -73,7 +73,30 @@ def test_failures_of_our_own_infrastructure_do_not_use_up_the_attempts():
         fail(delivery, now, counted=False)
         now = delivery.due_at
     assert delivery.status == "pending" and len(delivery.attempts) == 6
-    assert delivery.due_at - delivery.attempts[-1]["finished_at"] == POLICY.backoff_max
+    assert delivery.due_at - delivery.attempts[-1]["finished_at"] == POLICY.infrastructure_retry
+
+
+def test_after_a_long_outage_of_our_own_side_a_delivery_waits_no_longer_than_the_infrastructure_retry():
+    """An SMTP server down for hours pushed every mail's next try to backoff_max (an
+    hour in production): once it was back, mail still waited up to that hour."""
+    policy = RetryPolicy(max_attempts=3, backoff=timedelta(seconds=30),
+                         backoff_max=timedelta(hours=1), lease=timedelta(seconds=120),
+                         infrastructure_retry=timedelta(seconds=30))
+    delivery, now = scheduled(channel="email"), T0
+
+    def attempt(counted: bool) -> timedelta:
+        number = delivery.begin_attempt(now=now, policy=policy, ctx=CTX)
+        delivery.fail(number=number, now=now, error="x", counted=counted, policy=policy, ctx=CTX)
+        return delivery.due_at - now
+
+    for _ in range(12):
+        assert attempt(counted=False) == timedelta(seconds=30)
+        now = delivery.due_at
+    assert attempt(counted=True) == policy.backoff, "the receiver's first failure: the first backoff"
+    now = delivery.due_at
+    assert attempt(counted=False) == timedelta(seconds=30)
+    now = delivery.due_at
+    assert attempt(counted=True) == 2 * policy.backoff
 
 
 def test_an_attempt_whose_lease_expired_is_closed_as_interrupted_and_retried():
@@ -170,15 +193,48 @@ def test_other_bases_and_other_subscriptions_are_not_held_up():
     assert due == [other_base.id, other_subscriber.id, no_subject.id]
 
 
-def test_a_failed_delivery_lets_the_next_one_go_and_a_resent_one_goes_first_again():
+def apply(board: DeliveryBoard, *deliveries: Delivery) -> None:
+    for delivery in deliveries:
+        for event in delivery.collect_events():
+            board.apply(event)
+
+
+LATER = T0 + timedelta(hours=1)
+
+
+def failed_then_scheduled() -> tuple[Delivery, Delivery, DeliveryBoard]:
+    """Two deliveries about one base for one subscription, the first finally failed."""
     subscription_id = uuid4()
     first = scheduled(subscription_id=subscription_id, subject="base:A")
     second = scheduled(subscription_id=subscription_id, subject="base:A")
     for _ in range(3):
         fail(first, first.due_at or T0)
-    board = board_of(first, second)
-    assert board.due(T0 + timedelta(hours=1), exclude=set())[0] == [second.id]
-    first.resend(actor=OPS, now=T0 + timedelta(hours=1), ctx=CTX)
-    for event in first.collect_events():
-        board.apply(event)
-    assert board.due(T0 + timedelta(hours=1), exclude=set())[0] == [first.id]
+    return first, second, board_of(first, second)
+
+
+def test_a_failed_delivery_lets_the_next_one_go_and_a_resent_one_joins_the_back_of_the_queue():
+    """Put back in its old place, a re-sent delivery that fails again would hold up
+    every newer delivery of the base for its whole retry cycle."""
+    first, second, board = failed_then_scheduled()
+    assert board.due(LATER, exclude=set())[0] == [second.id]
+    first.resend(actor=OPS, now=LATER, ctx=CTX)
+    apply(board, first)
+    assert board.due(LATER, exclude=set())[0] == [second.id], "behind the newer one"
+    number = second.begin_attempt(now=LATER, policy=POLICY, ctx=CTX)
+    second.succeed(number=number, now=LATER, detail="HTTP 200", ctx=CTX)
+    apply(board, second)
+    assert board.due(LATER, exclude=set())[0] == [first.id]
+    assert [r["delivery_id"] for r in board.select()] == [second.id, first.id], \
+        "lists keep the order in which deliveries were scheduled"
+
+
+def test_a_resent_delivery_is_not_attempted_while_a_later_one_about_its_base_is_in_flight():
+    first, second, board = failed_then_scheduled()
+    second.begin_attempt(now=LATER, policy=POLICY, ctx=CTX)
+    first.resend(actor=OPS, now=LATER, ctx=CTX)
+    apply(board, second, first)
+    assert board.due(LATER, exclude=set())[0] == [], "one attempt in flight per base"
+    assert board.due(LATER, exclude={second.id})[0] == []
+    second.fail(number=1, now=LATER, error="HTTP 500", counted=True, policy=POLICY, ctx=CTX)
+    apply(board, second)
+    assert board.due(second.due_at, exclude=set())[0] == [second.id]
