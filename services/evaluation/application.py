@@ -162,7 +162,9 @@ class EvaluationApplication(Queries, ServiceApplication):
             base = self._get(base_id, Base, "base")
             if base.status not in ACTIVE_STATUSES:
                 continue  # revoked meanwhile (a missed deadline): nothing left to decide
-            base.adjust(policy.evaluate(base.status, result, now), ctx=ctx)
+            base.adjust(policy.evaluate(base.status, result, now,
+                                        opened_status=evaluation.status_at_opening(base_id),
+                                        deadline=base.rectification_deadline), ctx=ctx)
             bases.append(base)
         self.save(evaluation, *bases)
         return [decided(base, ctx) for base in bases]

@@ -332,6 +332,10 @@ class Round(Aggregate):
     def includes(self, base: Base) -> bool:
         return base.id in self.base_ids
 
+    def status_at_opening(self, base_id: UUID) -> str:
+        """The base's status when the round opened (what its rectification rules see)."""
+        return next(b["status"] for b in self.bases if b["base_id"] == base_id)
+
     def check_scoring_open(self) -> None:
         if self.closed:
             raise RuleViolation(f"Round {self.name} is closed.")

@@ -160,15 +160,28 @@ class AdjustmentPolicy:
                    rectification_accepted=data["rectification_accepted"],
                    deadline_missed=data["deadline_missed"])
 
-    def evaluate(self, status: str, result: Graded, at: datetime) -> Decision:
-        """The decision on a base in good standing after a round graded it."""
+    def evaluate(self, status: str, result: Graded, at: datetime, *,
+                 opened_status: str | None = None, deadline: datetime | None = None) -> Decision:
+        """The decision on a base in good standing after a round graded it.
+
+        The rules for a warned base (``when_warned``) judge its rectification, so they
+        apply only to a base that was already warned when the round opened
+        (``opened_status``, by default its status now). A base warned meanwhile, by
+        another round, is graded as a base in good standing would be: 不合格 keeps it
+        warned under the deadline it has (``deadline``) instead of revoking it minutes
+        after its warning, before it could rectify anything."""
+        warned_then = status == "warned" and (opened_status or status) == "warned"
         to_status = self.outcomes[result.grade]
-        if status == "warned" and result.grade in self.when_warned:
-            to_status = self.when_warned[result.grade]
-        deadline = end_of_day_after(at, self.rectification_days) if to_status == "warned" else None
+        if warned_then:
+            to_status = self.when_warned.get(result.grade, to_status)
+        kept = to_status == status == "warned" and not warned_then and deadline is not None
+        if to_status != "warned":
+            deadline = None
+        elif not kept:
+            deadline = end_of_day_after(at, self.rectification_days)
         return Decision(
             from_status=status, to_status=to_status,
-            reason=_evaluation_reason(status, to_status, result, deadline),
+            reason=_evaluation_reason(status, to_status, result, deadline, warned_then, kept),
             basis="evaluation", round_id=result.round_id, score=result.score,
             grade=result.grade, rubric_version=result.rubric_version,
             policy_version=self.version, rectification_deadline=deadline, decided_at=at)
@@ -198,11 +211,15 @@ _OUTCOME = {
 }
 
 
-def _evaluation_reason(status: str, to_status: str, result: Graded,
-                       deadline: datetime | None) -> str:
+def _evaluation_reason(status: str, to_status: str, result: Graded, deadline: datetime | None,
+                       warned_then: bool, kept: bool) -> str:
     finding = f"{result.round_name}结果为{GRADES[result.grade]}（{result.score}分）"
-    if status == "warned":
+    if warned_then:
         finding = f"警示整改期间，{finding}"
+    elif status == "warned":
+        finding += "；本轮开始时该基地尚未被警示，按未警示基地评定"
+    if kept:
+        return f"{finding}，维持警示整改，整改期限仍至{chinese_date(deadline)}"
     outcome = _OUTCOME[to_status]
     if deadline is not None:
         outcome += f"，整改期限至{chinese_date(deadline)}"

@@ -114,7 +114,8 @@ class Queries:
         if not evaluation.closed:
             raise RuleViolation(f"Round {evaluation.name} is not closed: it has no decisions yet.")
         policy = self.catalogue.policy(policy_version)
-        taken = {d["base_id"]: d for d in self.views[Standings].decisions(round_id=round_id)}
+        standings = self.views[Standings]
+        taken = {d["base_id"]: d for d in standings.decisions(round_id=round_id)}
         rows = []
         for grade in evaluation.grades:
             actual = taken.get(grade["base_id"])
@@ -122,7 +123,10 @@ class Queries:
                 continue  # revoked before the round closed: no decision then, none now
             result = Graded(round_id=round_id, round_name=evaluation.name, score=grade["score"],
                             grade=grade["grade"], rubric_version=grade["rubric_version"])
-            proposed = policy.evaluate(actual["from_status"], result, evaluation.closed_at)
+            proposed = policy.evaluate(
+                actual["from_status"], result, evaluation.closed_at,
+                opened_status=evaluation.status_at_opening(grade["base_id"]),
+                deadline=standings.deadline_before(grade["base_id"], round_id))
             rows.append({"base_id": actual["base_id"], "name": actual["name"],
                          "grade": grade["grade"], "score": grade["score"],
                          "from_status": actual["from_status"], "actual": actual,

@@ -150,6 +150,13 @@ class Standings(View):
         """Warned bases whose rectification deadline has passed."""
         return [row for row in self.select(status="warned") if row["rectification_deadline"] < now]
 
+    def deadline_before(self, base_id: UUID, round_id: UUID) -> datetime | None:
+        """The rectification deadline the base had when the round decided on it."""
+        history = self.rows[base_id]["history"]
+        index = next(i for i, d in enumerate(history)
+                     if d.round_id == round_id and d.basis == "evaluation")
+        return open_rectification(history[:index])
+
     def decisions(self, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
         rows = [self.rows[base_id]] if base_id in self.rows else (
             [] if base_id else self.rows.values())

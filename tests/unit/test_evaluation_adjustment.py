@@ -61,6 +61,55 @@ def test_a_warned_base_graded_unqualified_again_is_revoked(world):
     assert "警示整改期间" in decision["reason"]
 
 
+def test_a_base_warned_meanwhile_is_not_revoked_by_a_round_opened_before_its_warning(world):
+    _, (base_id,) = world.certified(1)
+    first = world.round(name="2018年上半年第三方评估")
+    second = world.round(name="2018年上半年督促检查", kind="inspection")  # open at the same time
+    warned = world.graded(first, {base_id: 50})[0]
+    world.now += timedelta(minutes=5)
+    again = world.graded(second, {base_id: 55})[0]
+    assert (again["from_status"], again["to_status"]) == ("warned", "warned")
+    assert again["rectification_deadline"] == warned["rectification_deadline"]  # no more time
+    assert "本轮开始时该基地尚未被警示" in again["reason"] and "整改期限仍至" in again["reason"]
+    assert world.status(base_id) == "warned"
+    assert world.app.what_if(second, "adjustment-2018.1")["decisions"][0]["changed"] is False
+    assert world.app.recompute("adjustment-2018.1")["changed"] == []
+
+
+def test_a_base_warned_meanwhile_is_graded_by_an_earlier_round_as_one_in_good_standing(world):
+    _, (base_id,) = world.certified(1)
+    first = world.round(name="2018年上半年第三方评估")
+    second = world.round(name="2018年上半年督促检查", kind="inspection")
+    world.graded(first, {base_id: 50})
+    assert world.graded(second, {base_id: 70})[0]["to_status"] == "retained"
+
+
+def test_a_base_warned_when_the_round_opened_and_graded_excellent_is_recommended(world):
+    _, (base_id,), _ = evaluated(world, [40])
+    second = world.round(name="2018年上半年督促检查", kind="inspection")
+    decision = world.graded(second, {base_id: 93})[0]
+    assert (decision["from_status"], decision["to_status"]) == ("warned", "recommended_national")
+    assert decision["rectification_deadline"] is None and "警示整改期间" in decision["reason"]
+
+
+def test_a_base_warned_when_the_round_opened_and_graded_qualified_is_retained(world):
+    _, (base_id,), _ = evaluated(world, [40])
+    second = world.round(name="2018年上半年督促检查", kind="inspection")
+    assert world.graded(second, {base_id: 62})[0]["to_status"] == "retained"
+    assert world.app.repository.get(base_id).rectification_deadline is None
+
+
+@pytest.mark.parametrize("first_mark, status", [(75, "retained"), (95, "recommended_national")])
+def test_a_base_in_good_standing_graded_unqualified_is_warned(world, first_mark, status):
+    _, (base_id,), _ = evaluated(world, [first_mark])
+    assert world.status(base_id) == status
+    second = world.round(name="2018年上半年督促检查", kind="inspection")
+    world.now += timedelta(days=10)
+    decision = world.graded(second, {base_id: 45})[0]
+    assert (decision["from_status"], decision["to_status"]) == (status, "warned")
+    assert decision["rectification_deadline"].isoformat() == "2018-09-07T23:59:59+08:00"
+
+
 def test_a_warned_base_graded_good_is_retained(world):
     _, (base_id,), _ = evaluated(world, [40])
     second = world.round(name="2018年下半年督促检查", kind="inspection")
