@@ -150,24 +150,29 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     @retry_on_conflict
     def close_round(self, round_id: UUID, *, policy_version: str, ctx: Context) -> list[dict]:
-        """Grades every base of the round and decides on each under the policy."""
+        """Grades every base of the round and decides on each under the policy.
+
+        What is overdue is revoked first, in the same save, as the timer would have:
+        a warned base past its deadline must not be retained by a round that closes
+        before the timer has run (the deadline decides, not the timer's schedule)."""
         evaluation = self._get(round_id, Round, "round")
         policy = self.catalogue.policy(policy_version)
+        revoked = {base.id: base for base in self._revoke_overdue(ctx)}
         results = self._round_results(evaluation)
         now = self.clock()
         evaluation.close(grades=[graded_row(base_id, r) for base_id, r in results.items()],
                          policy_version=policy.version, at=now, ctx=ctx)
         bases = []
         for base_id, result in results.items():
-            base = self._get(base_id, Base, "base")
+            base = revoked.get(base_id) or self._get(base_id, Base, "base")
             if base.status not in ACTIVE_STATUSES:
                 continue  # revoked meanwhile (a missed deadline): nothing left to decide
             base.adjust(policy.evaluate(base.status, result, now,
                                         opened_status=evaluation.status_at_opening(base_id),
                                         deadline=base.rectification_deadline), ctx=ctx)
             bases.append(base)
-        self.save(evaluation, *bases)
-        return [decided(base, ctx) for base in bases]
+        self.save(evaluation, *revoked.values(), *bases)
+        return [decided(base, ctx) for base in [*revoked.values(), *bases]]
 
     def _round_results(self, evaluation: Round) -> dict[UUID, Graded]:
         board = self.views[Scoreboard]
@@ -207,15 +212,21 @@ class EvaluationApplication(Queries, ServiceApplication):
         """Decides on every warned base whose rectification deadline has passed, under
         the policy that warned it. Run by a timer (as the platform), and by the DRC."""
         ctx = ctx or SYSTEM_ACTOR.context()
+        bases = self._revoke_overdue(ctx)
+        if bases:
+            self.save(*bases)
+        return [decided(base, ctx) for base in bases]
+
+    def _revoke_overdue(self, ctx: Context) -> list[Base]:
+        """Every warned base past its deadline, decided under the policy that warned it
+        (to be saved by the caller, with whatever else it changes)."""
         bases = []
         for row in self.views[Standings].overdue(self.clock()):
             base = self._get(row["base_id"], Base, "base")
             policy = self.catalogue.policy(base.decisions[-1].policy_version)
             base.adjust(policy.missed(base.rectification_deadline), ctx=ctx)
             bases.append(base)
-        if bases:
-            self.save(*bases)
-        return [decided(base, ctx) for base in bases]
+        return bases
 
     # -- reactions to the registry -------------------------------------------------------------
 

@@ -157,6 +157,21 @@ def test_the_deadline_check_revokes_only_warned_bases_whose_deadline_has_passed(
     assert world.app.revoke_overdue() == []  # nothing left: running it again changes nothing
 
 
+def test_a_round_closing_after_a_missed_deadline_revokes_the_base_before_grading_it(world):
+    _, (late, other), decisions = evaluated(world, [40, 85])
+    deadline = decisions[late]["rectification_deadline"]
+    world.now = deadline - timedelta(days=5)
+    second = world.round(name="2018年下半年督促检查", kind="inspection", period="2018H2")
+    world.now = deadline + timedelta(hours=1)  # the timer has not run yet
+    closed = {d["base_id"]: d for d in world.graded(second, {late: 82, other: 85})}
+    assert (closed[late]["from_status"], closed[late]["to_status"], closed[late]["basis"]) == (
+        "warned", "revoked", "deadline")
+    assert closed[late]["decided_at"] == deadline
+    assert world.status(late) == "revoked"
+    assert world.status(other) == "retained"
+    assert world.app.revoke_overdue() == []  # already decided, in the round's own save
+
+
 def test_a_round_includes_only_the_bases_in_good_standing_when_it_opens(world):
     batch_id = world.open_batch(quota=1)
     kept, dropped = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
