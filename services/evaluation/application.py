@@ -12,7 +12,7 @@ from services.backbone.application import ServiceApplication, reacts_to, retry_o
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.vocabulary import ACTIVE_STATUSES
+from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
 from .domain import Assessment, Base, Batch, Evaluator, Round, check_period_begun
@@ -158,34 +158,34 @@ class EvaluationApplication(Queries, ServiceApplication):
         evaluation = self._get(round_id, Round, "round")
         policy = self.catalogue.policy(policy_version)
         revoked = {base.id: base for base in self._revoke_overdue(ctx)}
-        results = self._round_results(evaluation)
+        bases = [revoked.get(base_id) or self._get(base_id, Base, "base")
+                 for base_id in evaluation.base_ids]
+        graded = [base for base in bases if evaluation.evaluates(base)]
+        results = self._round_results(evaluation, graded)
         now = self.clock()
-        evaluation.close(grades=[graded_row(base_id, r) for base_id, r in results.items()],
+        evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
+                         withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
                          policy_version=policy.version, at=now, ctx=ctx)
-        bases = []
-        for base_id, result in results.items():
-            base = revoked.get(base_id) or self._get(base_id, Base, "base")
-            if base.status not in ACTIVE_STATUSES:
-                continue  # revoked meanwhile (a missed deadline): nothing left to decide
-            base.adjust(policy.evaluate(base.status, result, now,
-                                        opened_status=evaluation.status_at_opening(base_id),
+        for base in graded:
+            base.adjust(policy.evaluate(base.status, results[base.id], now,
+                                        opened_status=evaluation.status_at_opening(base.id),
                                         deadline=base.rectification_deadline), ctx=ctx)
-            bases.append(base)
-        self.save(evaluation, *revoked.values(), *bases)
-        return [decided(base, ctx) for base in [*revoked.values(), *bases]]
+        self.save(evaluation, *revoked.values(), *graded)
+        return [decided(base, ctx) for base in [*revoked.values(), *graded]]
 
-    def _round_results(self, evaluation: Round) -> dict[UUID, Graded]:
+    def _round_results(self, evaluation: Round, bases: list[Base]) -> dict[UUID, Graded]:
+        """The grade of each base to be graded; every one must be fully scored."""
         board = self.views[Scoreboard]
         results, unscored = {}, []
-        for base in evaluation.bases:
-            entry = board.entry(evaluation.id, base["base_id"])
+        for base in bases:
+            entry = board.entry(evaluation.id, base.id)
             if entry is None or entry.score is None:
-                unscored.append(base["name"])
+                unscored.append(base.name)
                 continue
             rubric = self.catalogue.rubric(entry.rubric_version)
-            results[base["base_id"]] = Graded(round_id=evaluation.id, round_name=evaluation.name,
-                                              score=entry.score, grade=rubric.grade(entry.score),
-                                              rubric_version=rubric.version)
+            results[base.id] = Graded(round_id=evaluation.id, round_name=evaluation.name,
+                                      score=entry.score, grade=rubric.grade(entry.score),
+                                      rubric_version=rubric.version)
         if unscored:
             raise RuleViolation(f"Every base of round {evaluation.name} must be scored by all its "
                                 f"evaluators before it closes; not yet: {'、'.join(unscored)}.",
@@ -267,13 +267,17 @@ class EvaluationApplication(Queries, ServiceApplication):
         return self._get(round_id, Round, "round", field="round_id")
 
     def _assessment(self, occasion: Batch | Round, base_id: UUID, ctx: Context) -> Assessment:
+        """The base's assessment on the occasion, opened if need be; refused for a base
+        the occasion does not (or no longer) evaluate, even if evaluators were assigned
+        to it before (a base revoked since its round opened)."""
+        base = self._get(base_id, Base, "base", field="base_id")
+        if not occasion.evaluates(base):
+            what = "batch" if isinstance(occasion, Batch) else "round"
+            now = f" ({base.status} now)" if occasion.includes(base) else ""
+            raise field_error("base_id", f"{base.name} is not being evaluated in this {what}{now}")
         assessment_id = Assessment.create_id(occasion.id, base_id)
         if assessment_id in self.repository:
             return self.repository.get(assessment_id)
-        base = self._get(base_id, Base, "base", field="base_id")
-        if not occasion.includes(base) or (isinstance(occasion, Batch) and base.status != "declared"):
-            raise field_error("base_id", f"{base.name} is not being evaluated in this "
-                                         f"{'batch' if isinstance(occasion, Batch) else 'round'}")
         return Assessment(occasion_id=occasion.id, occasion=occasion.occasion, base_id=base.id,
                           region=base.region, rubric_version=occasion.rubrics[base.kind], ctx=ctx)
 
@@ -305,6 +309,14 @@ def decided(base: Base, ctx: Context) -> dict:
     decision = base.decisions[-1]
     return {**decision.as_dict(), "base_id": base.id, "name": base.name,
             "decided_at": decision.decided_at or base.modified_on, "decided_by": ctx.as_dict()}
+
+
+def withdrawn_row(base: Base) -> dict:
+    """A base of a round that is no longer a demonstration base when it closes: not
+    graded, with the reason (the decision that ended its standing)."""
+    last = base.decisions[-1]
+    return {"base_id": base.id, "status": base.status,
+            "reason": f"本轮评估结束前已{STATUSES[base.status]}（{last.reason[:300]}），不参加本轮评定"}
 
 
 def graded_row(base_id: UUID, result: Graded) -> dict:

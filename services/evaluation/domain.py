@@ -122,6 +122,10 @@ class Batch(Aggregate):
     def includes(self, base: "Base") -> bool:
         return base.batch_id == self.id
 
+    def evaluates(self, base: "Base") -> bool:
+        """A declaration of this batch still awaiting selection."""
+        return self.includes(base) and base.status == "declared"
+
     def check_scoring_open(self) -> None:
         if self.concluded:
             raise RuleViolation(f"The selection of batch {self.name} is concluded.")
@@ -318,6 +322,7 @@ class Round(Aggregate):
         self.bases = bases
         self.rubrics = rubrics
         self.grades: list[dict] | None = None
+        self.withdrawn: list[dict] = []
         self.policy_version: str | None = None
         self.closed_at: datetime | None = None
 
@@ -332,6 +337,11 @@ class Round(Aggregate):
     def includes(self, base: Base) -> bool:
         return base.id in self.base_ids
 
+    def evaluates(self, base: Base) -> bool:
+        """A base of the round that is still a demonstration base: one revoked since the
+        round opened is no longer evaluated in it."""
+        return self.includes(base) and base.status in ACTIVE_STATUSES
+
     def status_at_opening(self, base_id: UUID) -> str:
         """The base's status when the round opened (what its rectification rules see)."""
         return next(b["status"] for b in self.bases if b["base_id"] == base_id)
@@ -340,19 +350,25 @@ class Round(Aggregate):
         if self.closed:
             raise RuleViolation(f"Round {self.name} is closed.")
 
-    def close(self, *, grades: list[dict], policy_version: str, at: datetime, ctx: Context) -> None:
-        """Closes the round with a grade for every base in it."""
+    def close(self, *, grades: list[dict], withdrawn: list[dict], policy_version: str,
+              at: datetime, ctx: Context) -> None:
+        """Closes the round with, for every base in it, a grade, or the reason it was
+        withdrawn (no longer a demonstration base when the round closed)."""
         if self.closed:
             raise Conflict(f"Round {self.name} is already closed.")
-        if sorted(map(str, self.base_ids)) != sorted(str(g["base_id"]) for g in grades):
-            raise RuleViolation(f"Round {self.name} closes with a grade for each of its bases.")
+        accounted = sorted(str(row["base_id"]) for row in [*grades, *withdrawn])
+        if sorted(map(str, self.base_ids)) != accounted:
+            raise RuleViolation(f"Round {self.name} closes with a grade or a withdrawal for "
+                                "each of its bases.")
         # kind, name and period again: the published RoundClosed stands on its own
         self._closed(kind=self.kind, name=self.name, period=self.period, grades=grades,
-                     policy_version=policy_version, closed_at=at, ctx=ctx)
+                     withdrawn=withdrawn, policy_version=policy_version, closed_at=at, ctx=ctx)
 
     @event("Closed")
     def _closed(self, kind: str, name: str, period: str, grades: list[dict],
-                policy_version: str, closed_at: datetime, ctx: Context) -> None:
+                policy_version: str, closed_at: datetime, ctx: Context,
+                withdrawn: list[dict] | None = None) -> None:
         self.grades = grades
+        self.withdrawn = withdrawn or []  # rounds closed before withdrawals were recorded: none
         self.policy_version = policy_version
         self.closed_at = closed_at

@@ -56,4 +56,5 @@ def round_closed(event: Round.Closed) -> tuple[str, dict]:
         "policy_version": event.policy_version,
         "closed_at": event.closed_at,
         "grades": event.grades,
+        "withdrawn": getattr(event, "withdrawn", None) or [],  # none in rounds closed before
     }

@@ -92,6 +92,7 @@ class Queries:
         header = self._calendar_entry("rounds", round_id, "round")
         evaluation = self.repository.get(round_id)
         grades = {g["base_id"]: g for g in evaluation.grades or ()}
+        withdrawn = {w["base_id"]: w["reason"] for w in evaluation.withdrawn}
         board, standings = self.views[Scoreboard], self.views[Standings]
         bases = []
         for base in evaluation.bases:
@@ -103,6 +104,7 @@ class Queries:
                 "rubric_version": entry.rubric_version, "evaluators": len(entry.evaluators),
                 "scored_by": len(entry.weighted), "score": entry.score,
                 "grade": grades.get(base["base_id"], {}).get("grade"),
+                "withdrawn": withdrawn.get(base["base_id"]),
                 "metrics": reports[-1]["values"] if reports else None,
                 "metrics_revisions": len(reports)})
         return {**header, "bases": bases}

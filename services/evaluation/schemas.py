@@ -332,6 +332,7 @@ class RoundRowOut(Schema):
 class RoundBaseOut(ScoredBaseOut):
     status_at_opening = fields.String()
     grade = fields.String(allow_none=True)
+    withdrawn = fields.String(allow_none=True)  # why a base revoked meanwhile was not graded
     metrics = fields.Nested(MetricValues, allow_none=True)
     metrics_revisions = fields.Integer()
 

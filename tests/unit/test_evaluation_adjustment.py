@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.backbone.errors import Conflict, RuleViolation
+from services.contracts import load_event
 from services.evaluation.catalogue import default_catalogue
 from services.evaluation.policy import (AdjustmentPolicy, Decision, InconsistentHistory,
                                         derive_status)
@@ -170,6 +171,63 @@ def test_a_round_closing_after_a_missed_deadline_revokes_the_base_before_grading
     assert world.status(late) == "revoked"
     assert world.status(other) == "retained"
     assert world.app.revoke_overdue() == []  # already decided, in the round's own save
+
+
+def revoked_while_the_round_is_open(world):
+    """Two bases, one warned; a round opens for both; the warned one's deadline passes
+    and the timer revokes it before the round closes."""
+    _, (late, other), decisions = evaluated(world, [40, 85])
+    deadline = decisions[late]["rectification_deadline"]
+    world.now = deadline - timedelta(days=5)
+    second = world.round(name="2018年下半年督促检查", kind="inspection", period="2018H2")
+    world.assign(late, world.evaluator(name="先分配的专家"), round_id=second)
+    world.now = deadline + timedelta(hours=1)
+    assert [d["base_id"] for d in world.app.revoke_overdue()] == [late]
+    return second, late, other
+
+
+def test_a_base_revoked_while_its_round_is_open_is_withdrawn_not_graded(world):
+    second, late, other = revoked_while_the_round_is_open(world)
+    head = world.app.head()
+    closed = world.graded(second, {other: 85})  # no score demanded for the revoked base
+    assert [(d["base_id"], d["to_status"]) for d in closed] == [(other, "retained")]
+    evaluation = world.app.repository.get(second)
+    assert [g["base_id"] for g in evaluation.grades] == [other]
+    assert [(w["base_id"], w["status"]) for w in evaluation.withdrawn] == [(late, "revoked")]
+    assert "本轮评估结束前已撤销" in evaluation.withdrawn[0]["reason"]
+    assert "未在整改期限" in evaluation.withdrawn[0]["reason"]
+    shown = {b["base_id"]: b for b in world.app.round(second)["bases"]}
+    assert (shown[late]["grade"], shown[late]["status"]) == (None, "revoked")
+    assert shown[late]["withdrawn"] == evaluation.withdrawn[0]["reason"]
+    assert shown[other]["withdrawn"] is None
+
+    published, _ = world.app.published_after(head, 100)
+    round_closed = [e for e in published if e.type == "RoundClosed"][0]
+    again = load_event(round_closed.to_message())  # valid against the contract
+    assert [g["base_id"] for g in again.payload["grades"]] == [other]
+    assert [w["base_id"] for w in again.payload["withdrawn"]] == [late]
+    assert world.app.what_if(second, "adjustment-2019.1")["decisions"][0]["base_id"] == other
+
+
+def test_no_evaluator_is_assigned_to_a_base_revoked_since_its_round_opened(world):
+    second, late, _ = revoked_while_the_round_is_open(world)
+    with pytest.raises(RuleViolation) as caught:
+        world.assign(late, world.evaluator(name="后分配的专家"), round_id=second)
+    assert list(caught.value.fields) == ["base_id"]
+    assert "revoked now" in caught.value.fields["base_id"][0]
+
+
+def test_a_round_whose_every_base_was_revoked_closes_with_no_grades(world):
+    _, (base_id,), decisions = evaluated(world, [40])
+    deadline = decisions[base_id]["rectification_deadline"]
+    world.now = deadline - timedelta(days=5)
+    second = world.round(name="2018年下半年督促检查", kind="inspection", period="2018H2")
+    world.now = deadline + timedelta(days=1)
+    closed = world.app.close_round(second, policy_version="adjustment-2018.1", ctx=world.ctx())
+    assert [(d["base_id"], d["basis"]) for d in closed] == [(base_id, "deadline")]
+    published, _ = world.app.published_after(0, 1000)
+    payload = load_event([e for e in published if e.type == "RoundClosed"][-1].to_message()).payload
+    assert (payload["grades"], len(payload["withdrawn"])) == ([], 1)
 
 
 def test_a_round_includes_only_the_bases_in_good_standing_when_it_opens(world):
