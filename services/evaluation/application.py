@@ -56,7 +56,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def close_batch(self, batch_id: UUID, ctx: Context) -> Batch:
         """Closes a batch to declarations; the registry learns it from BatchClosed."""
         batch = self._get(batch_id, Batch, "batch")
-        batch.close(ctx=ctx)
+        batch.close(at=self.clock(), ctx=ctx)
         self.save(batch)
         return batch
 
@@ -232,8 +232,9 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     @reacts_to("BaseDeclared")
     def record_declaration(self, event, processing) -> None:
-        """A declaration joins its batch; one arriving after the batch was certified
-        (it crossed the closing on the way) is recorded as not selected."""
+        """A declaration joins its batch; one made after the batch closed (the registry
+        had not learned of the closing yet), or arriving after it was certified, is
+        recorded as not selected, with the reason."""
         payload = event.payload
         if payload["base_id"] in self.repository:
             return
@@ -241,10 +242,10 @@ class EvaluationApplication(Queries, ServiceApplication):
         base = Base(base_id=payload["base_id"], name=payload["name"], kind=payload["kind"],
                     region=payload["region"], competent_department=payload["competent_department"],
                     batch_id=batch.id, declared_by=event.actor.id, ctx=self.upstream_context(event))
-        if batch.concluded:
+        reason = batch.refusal(event.occurred_at)
+        if reason is not None:
             base.adjust(Decision(from_status="declared", to_status="not_selected", basis="selection",
-                                 reason=f"申报送达时{batch.name}评选认定已结束，未参加本批评选",
-                                 batch_id=batch.id, decided_at=self.clock()),
+                                 reason=reason, batch_id=batch.id, decided_at=self.clock()),
                         ctx=SYSTEM_ACTOR.context(event.correlation_id))
         processing.collect_events(base)
 

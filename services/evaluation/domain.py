@@ -25,7 +25,8 @@ from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES, METRICS
 
-from .policy import BEIJING, Decision, derive_status, may_follow, open_rectification
+from .policy import (BEIJING, Decision, chinese_date, derive_status, may_follow,
+                     open_rectification)
 from .rubric import Rubric
 
 PERIOD = re.compile(r"^(20\d\d)H([12])$")
@@ -89,6 +90,7 @@ class Batch(Aggregate):
         self.quota = quota
         self.rubrics = rubrics
         self.closed = False
+        self.closed_at: datetime | None = None
         self.certified: list[UUID] | None = None
 
     @classmethod
@@ -109,15 +111,29 @@ class Batch(Aggregate):
     def concluded(self) -> bool:
         return self.certified is not None
 
-    def close(self, ctx: Context) -> None:
-        """Closes the batch to declarations (the registry refuses them afterwards)."""
+    def close(self, at: datetime, ctx: Context) -> None:
+        """Closes the batch to declarations at ``at`` (the registry refuses them once it
+        learns of it from BatchClosed; until then it may still accept some)."""
         if self.closed:
             raise Conflict(f"Batch {self.name} is already closed.")
-        self._closed(ctx=ctx)
+        self._closed(closed_at=at, ctx=ctx)
 
     @event("Closed")
-    def _closed(self, ctx: Context) -> None:
+    def _closed(self, ctx: Context, closed_at: datetime | None = None) -> None:
         self.closed = True
+        self.closed_at = closed_at  # None for batches closed before the time was recorded
+
+    def refusal(self, declared_at: datetime) -> str | None:
+        """Why a declaration made at ``declared_at`` does not join the batch (None if it
+        does): it was made after the batch closed (the registry accepted it before it
+        learned of the closing), or it arrived after selection was concluded."""
+        if self.closed_at is not None and declared_at > self.closed_at:
+            closing = self.closed_at.astimezone(BEIJING)
+            return (f"申报时批次已截止：{self.name}已于{chinese_date(closing)} {closing:%H:%M}"
+                    "截止申报，该申报晚于截止时间，未参加本批评选")
+        if self.concluded:
+            return f"申报送达时{self.name}评选认定已结束，未参加本批评选"
+        return None
 
     def includes(self, base: "Base") -> bool:
         return base.batch_id == self.id

@@ -194,6 +194,7 @@ class BatchOut(Schema):
     quota = fields.Integer()
     rubrics = fields.Dict(keys=fields.String(), values=fields.String())
     closed = fields.Boolean()
+    closed_at = Timestamp(allow_none=True)
     certified = fields.List(fields.UUID(), allow_none=True)
 
 

@@ -30,9 +30,10 @@ class Calendar(View):
             self.batches[event.originator_id] = {
                 "batch_id": event.originator_id, "name": event.name, "opens_at": event.opens_at,
                 "closes_at": event.closes_at, "quota": event.quota, "rubrics": event.rubrics,
-                "closed": False, "certified": None}
+                "closed": False, "closed_at": None, "certified": None}
         elif isinstance(event, Batch.Closed):
-            self.batches[event.originator_id]["closed"] = True
+            self.batches[event.originator_id].update(closed=True,
+                                                     closed_at=getattr(event, "closed_at", None))
         elif isinstance(event, Batch.SelectionConcluded):
             self.batches[event.originator_id]["certified"] = list(event.certified)
         elif isinstance(event, Round.Opened):

@@ -1,6 +1,7 @@
 """Selection and certification (评选认定): scores averaged and rounded once, a ranking
 reproducible from the log, the quota, conflicts of interest, and who may score what."""
 
+from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -196,6 +197,33 @@ def test_a_declaration_arriving_after_certification_is_recorded_as_not_selected(
     late = world.declare(batch_id, name="迟到的申报")
     assert world.status(late) == "not_selected"
     assert "评选认定已结束" in world.app.repository.get(late).decisions[0].reason
+
+
+def test_a_declaration_made_after_the_batch_closed_is_not_selected_and_cannot_be_certified(world):
+    batch_id = world.open_batch(quota=2)
+    on_time = world.declare(batch_id, name="按时申报")
+    world.scored(on_time, "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    assert world.app.batch(batch_id)["closed_at"] == world.now
+    world.now += timedelta(minutes=3)  # the registry had not learned of the closing yet
+    late = world.declare(batch_id, name="截止后申报")
+    assert world.status(late) == "not_selected"
+    reason = world.app.repository.get(late).decisions[0].reason
+    assert reason.startswith("申报时批次已截止") and "2017年6月1日 09:00" in reason
+    with pytest.raises(RuleViolation) as caught:
+        world.app.certify(batch_id, base_ids=[on_time, late], ctx=world.ctx())
+    assert "not declarations awaiting selection" in caught.value.fields["base_ids"][0]
+    decided = world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert [(d["base_id"], d["to_status"]) for d in decided] == [(on_time, "certified")]
+
+
+def test_a_declaration_made_before_the_closing_joins_even_when_it_arrives_after(world):
+    batch_id = world.open_batch()
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)  # declared a minute before, delivered after
+    base_id = world.declare(batch_id, name="截止前申报")
+    assert world.status(base_id) == "declared"
+    assert [row["base_id"] for row in world.app.ranking(batch_id)["ranking"]] == [base_id]
 
 
 def test_the_same_batch_or_evaluator_twice_is_a_conflict(world):
