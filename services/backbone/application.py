@@ -221,7 +221,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         with self.repository.reading_through(processing.aggregates):
             for event in events:
                 self.policy(event, processing)
-        self._notify(self._record(processing))
+        recordings = self._record(processing)
+        self._take_snapshots(processing)  # as the library's process_event does
+        self._notify(recordings)
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)

@@ -34,6 +34,9 @@ class EvaluationApplication(Queries, ServiceApplication):
     name = "evaluation"
     publications = publications
     clock: Callable[[], datetime] = staticmethod(utc_now)
+    # Every declaration is an event of its batch (see Batch.join), and a batch may take
+    # tens of thousands: a snapshot every 50 events keeps loading one cheap.
+    snapshotting_intervals = {Batch: 50}
 
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
@@ -103,7 +106,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context) -> list[dict]:
         """Certifies the chosen bases (by default the top of the ranking) within the
         quota; every other declaration of the batch is not selected."""
-        batch = self._get(batch_id, Batch, "batch")
+        batch = self._get(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
         ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
@@ -247,7 +250,9 @@ class EvaluationApplication(Queries, ServiceApplication):
             base.adjust(Decision(from_status="declared", to_status="not_selected", basis="selection",
                                  reason=reason, batch_id=batch.id, decided_at=self.clock()),
                         ctx=SYSTEM_ACTOR.context(event.correlation_id))
-        processing.collect_events(base)
+        else:
+            batch.join(base.id, ctx=self.upstream_context(event))
+        processing.collect_events(base, batch)
 
     # -- helpers ---------------------------------------------------------------------------------
 

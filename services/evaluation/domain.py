@@ -92,6 +92,7 @@ class Batch(Aggregate):
         self.closed = False
         self.closed_at: datetime | None = None
         self.certified: list[UUID] | None = None
+        self.joined = 0  # declarations recorded as joining (none in batches from before)
 
     @classmethod
     def open(cls, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
@@ -135,6 +136,19 @@ class Batch(Aggregate):
             return f"申报送达时{self.name}评选认定已结束，未参加本批评选"
         return None
 
+    def join(self, base_id: UUID, ctx: Context) -> None:
+        """Records a declaration joining the batch. The batch's version then moves with
+        every declaration, so a declaration and a certification saved against the same
+        version cannot both succeed: the one that did not see the other conflicts and is
+        decided again, instead of leaving a base declared in a concluded batch for ever."""
+        if self.concluded:
+            raise Conflict(f"The selection of batch {self.name} is concluded.")
+        self._joined(base_id=base_id, ctx=ctx)
+
+    @event("DeclarationJoined")
+    def _joined(self, base_id: UUID, ctx: Context) -> None:
+        self.joined += 1
+
     def includes(self, base: "Base") -> bool:
         return base.batch_id == self.id
 
@@ -154,6 +168,8 @@ class Batch(Aggregate):
             raise Conflict(f"Batch {self.name} has already been certified.")
         if len(certified) > self.quota:
             raise field_error("base_ids", f"the quota of batch {self.name} is {self.quota}")
+        if len(certified) + len(not_selected) < self.joined:  # a decision for every one
+            raise Conflict(f"Declarations of batch {self.name} are still being recorded; try again.")
         self._concluded(certified=certified, not_selected=not_selected, ctx=ctx)
 
     @event("SelectionConcluded")

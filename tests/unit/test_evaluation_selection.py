@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.evaluation.application import EvaluationApplication
 from services.evaluation.ranking import Entry, mean_score
 from services.evaluation.views import Scoreboard
 from tests.unit.evaluation_support import RUBRICS, World, sheet
@@ -224,6 +225,62 @@ def test_a_declaration_made_before_the_closing_joins_even_when_it_arrives_after(
     base_id = world.declare(batch_id, name="截止前申报")
     assert world.status(base_id) == "declared"
     assert [row["base_id"] for row in world.app.ranking(batch_id)["ranking"]] == [base_id]
+
+
+def rival_commits_first(app, monkeypatch, method: str, rival) -> None:
+    """Makes ``rival()`` commit between this command's load and its save (``method``
+    is how the command writes: ``save`` for commands, ``_record`` for reactions)."""
+    write = getattr(app, method)
+
+    def write_after_rival(*args, **kwargs):
+        monkeypatch.setattr(app, method, write)
+        rival()
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(app, method, write_after_rival)
+
+
+def test_a_declaration_that_loses_the_race_with_certification_is_not_selected(world, monkeypatch):
+    batch_id = world.open_batch()
+    world.scored(world.declare(batch_id, name="甲"), "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)  # made before the closing, delivered after it
+    rival_commits_first(world.app, monkeypatch, "_record",
+                        lambda: world.app.certify(batch_id, base_ids=None, ctx=world.ctx()))
+    late = world.declare(batch_id, name="乙")
+    assert world.status(late) == "not_selected"
+    assert "评选认定已结束" in world.app.repository.get(late).decisions[0].reason
+    assert len(world.app.repository.get(batch_id).certified) == 1
+
+
+def test_a_certification_that_loses_the_race_with_a_declaration_decides_it_too(world, monkeypatch):
+    batch_id = world.open_batch()
+    first = world.declare(batch_id, name="甲")
+    world.scored(first, "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)
+    declared = []
+    rival_commits_first(world.app, monkeypatch, "save",
+                        lambda: declared.append(world.declare(batch_id, name="乙")))
+    decisions = world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert {d["base_id"]: d["to_status"] for d in decisions} == {
+        first: "certified", declared[0]: "not_selected"}
+    assert world.status(declared[0]) == "not_selected"  # not left declared for ever
+
+
+def test_a_batch_with_many_declarations_loads_from_its_latest_snapshot(world):
+    batch_id = world.open_batch()
+    world.app.receive_run([world.declaration(batch_id, name=f"基地{i}") for i in range(60)])
+    for i in range(60, 110):
+        world.declare(batch_id, name=f"基地{i}")
+    snapshots = [s.originator_version for s in world.app.snapshots.get(batch_id)]
+    assert snapshots == [50, 100]  # one taken inside a run of events, one after a single one
+    replayed = EvaluationApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    for event in world.app.events.get(batch_id):  # the same history, no snapshot taken
+        replayed.events.put([event])
+    loaded = world.app.repository.get(batch_id)
+    assert vars(loaded) == vars(replayed.repository.get(batch_id))
+    assert loaded.joined == 110
 
 
 def test_the_same_batch_or_evaluator_twice_is_a_conflict(world):
