@@ -131,10 +131,30 @@ def test_unscored_declarations_cannot_be_certified_and_are_not_selected(world):
     with pytest.raises(RuleViolation) as caught:
         certify(world, batch_id, base_ids=[half_scored])
     assert "cannot be certified: 乙" in caught.value.fields["base_ids"][0]
-    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=None, ctx=world.ctx())}
+    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=[scored], ctx=world.ctx())}
     assert world.status(scored) == "certified"
     assert world.status(half_scored) == "not_selected"
     assert decisions[half_scored]["score"] is None and "未完成评分" in decisions[half_scored]["reason"]
+
+
+def test_default_certification_waits_for_every_assigned_evaluator_to_score(world):
+    batch_id = world.open_batch(quota=2)
+    done, waiting = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
+    never_assigned = world.declare(batch_id, name="丙")
+    world.scored(done, "university", [75], batch_id=batch_id)
+    world.scored(waiting, "university", [90], batch_id=batch_id)
+    late_expert = world.evaluator(name="未交评分表的专家")
+    world.assign(waiting, late_expert, batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    with pytest.raises(Conflict) as caught:
+        world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert caught.value.fields["bases"] == ["乙"]
+    assert [world.status(b) for b in (done, waiting, never_assigned)] == ["declared"] * 3
+
+    world.score(waiting, late_expert, sheet("university", 90), batch_id=batch_id)
+    world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert [world.status(b) for b in (done, waiting, never_assigned)] == [
+        "certified", "certified", "not_selected"]  # never assigned: unscored, not waited for
 
 
 def test_a_tie_at_the_quota_line_needs_the_drc_to_name_the_list(world):
