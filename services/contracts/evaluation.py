@@ -134,6 +134,7 @@ class WithdrawnSchema(Strict):
     "name": "2018年下半年督促检查",
     "period": "2018H2",
     "policy_version": "adjustment-2018.1",
+    "policy_reason": None,
     "closed_at": "2018-12-20T17:00:00+08:00",
     "grades": [
         {"base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01", "score": "88.00",
@@ -152,11 +153,14 @@ class RoundClosedV2(RoundClosedV1):
 
     Version 2 (2018): a base revoked while the round was open (a missed rectification
     deadline) is listed in ``withdrawn`` with the reason instead of being graded, so
-    ``grades`` may be empty when no base was left to grade. Version 1 events are read
-    with no withdrawals."""
+    ``grades`` may be empty when no base was left to grade; ``policy_reason`` is why the
+    DRC applied the policy version it did, when it said (it must for a version other
+    than the one in force). Version 1 events are read with no withdrawals and no reason."""
 
     grades = fields.List(fields.Nested(GradeSchema), required=True)
     withdrawn = fields.List(fields.Nested(WithdrawnSchema), required=True)
+    policy_reason = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=500))
 
 
 @upcaster("RoundClosed", from_version=1)

@@ -17,9 +17,9 @@ from services.contracts.vocabulary import STATUSES
 from .catalogue import Catalogue, default_catalogue
 from .domain import Assessment, Base, Batch, Evaluator, Round, check_period_begun
 from .integration import publications
-from .policy import Decision, Graded
+from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
-from .ranking import choose_certified
+from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
@@ -34,6 +34,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     name = "evaluation"
     publications = publications
     clock: Callable[[], datetime] = staticmethod(utc_now)
+    policy_in_force: str | None = None  # evaluation.adjustment_policy (configure)
     # Every declaration is an event of its batch (see Batch.join), and a batch may take
     # tens of thousands: a snapshot every 50 events keeps loading one cheap.
     snapshotting_intervals = {Batch: 50}
@@ -44,6 +45,11 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
+
+    def configure(self, settings: dict) -> None:
+        """The ``evaluation`` section: which adjustment policy is in force (a round
+        closed under another one needs the DRC's reason)."""
+        self.policy_in_force = settings.get("adjustment_policy", self.policy_in_force)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -103,21 +109,26 @@ class EvaluationApplication(Queries, ServiceApplication):
     # -- selection and certification (评选认定) --------------------------------------------------
 
     @retry_on_conflict
-    def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context) -> list[dict]:
+    def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
+                reason: str = "") -> list[dict]:
         """Certifies the chosen bases (by default the top of the ranking) within the
-        quota; every other declaration of the batch is not selected."""
+        quota; every other declaration of the batch is not selected. A list that passes
+        over bases with higher scores needs the DRC's ``reason``, which every decision
+        of the certification records."""
         batch = self._get(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
         ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
         chosen = choose_certified(ranking, batch.quota, base_ids)
-        batch.conclude(certified=chosen, ctx=ctx,
+        skipped = passed_over(ranking, chosen, reason)
+        batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
                        not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
         scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
-            decision = replace(selection_decision(batch, row, certified=row["base_id"] in chosen,
-                                                  scored=scored), decided_at=self.clock())
+            decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
+                                          passed_over=row["base_id"] in skipped, note=reason.strip())
+            decision = replace(decision, decided_at=self.clock())
             base = self._get(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -152,14 +163,16 @@ class EvaluationApplication(Queries, ServiceApplication):
         return self._save_new(evaluation, "name", f"a round named {name} already exists")
 
     @retry_on_conflict
-    def close_round(self, round_id: UUID, *, policy_version: str, ctx: Context) -> list[dict]:
-        """Grades every base of the round and decides on each under the policy.
+    def close_round(self, round_id: UUID, *, ctx: Context, policy_version: str | None = None,
+                    reason: str = "") -> list[dict]:
+        """Grades every base of the round and decides on each under the policy (the one
+        in force unless the DRC names another, and says why).
 
         What is overdue is revoked first, in the same save, as the timer would have:
         a warned base past its deadline must not be retained by a round that closes
         before the timer has run (the deadline decides, not the timer's schedule)."""
         evaluation = self._get(round_id, Round, "round")
-        policy = self.catalogue.policy(policy_version)
+        policy, note = self._policy_for_round(policy_version, reason.strip())
         revoked = {base.id: base for base in self._revoke_overdue(ctx)}
         bases = [revoked.get(base_id) or self._get(base_id, Base, "base")
                  for base_id in evaluation.base_ids]
@@ -168,13 +181,30 @@ class EvaluationApplication(Queries, ServiceApplication):
         now = self.clock()
         evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
                          withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
-                         policy_version=policy.version, at=now, ctx=ctx)
+                         policy_version=policy.version, policy_reason=reason.strip(), at=now,
+                         ctx=ctx)
         for base in graded:
-            base.adjust(policy.evaluate(base.status, results[base.id], now,
-                                        opened_status=evaluation.status_at_opening(base.id),
-                                        deadline=base.rectification_deadline), ctx=ctx)
+            decision = policy.evaluate(base.status, results[base.id], now,
+                                       opened_status=evaluation.status_at_opening(base.id),
+                                       deadline=base.rectification_deadline)
+            base.adjust(replace(decision, reason=decision.reason + note), ctx=ctx)
         self.save(evaluation, *revoked.values(), *graded)
         return [decided(base, ctx) for base in [*revoked.values(), *graded]]
+
+    def _policy_for_round(self, version: str | None, reason: str) -> tuple[AdjustmentPolicy, str]:
+        """The policy a round closes under, and what its decisions add to their reasons:
+        another version than the one in force is the DRC's choice to justify."""
+        in_force = self.policy_in_force
+        version = version or in_force
+        if version is None:
+            raise field_error("policy_version", "no adjustment policy is in force: name one")
+        policy = self.catalogue.policy(version)
+        if version != in_force and not reason:
+            raise field_error("reason", f"{version} is not the adjustment policy in force "
+                                        f"({in_force or 'none'}): say why it applies to this round")
+        if version != in_force:
+            return policy, f"；适用非现行调整办法 {version}（现行 {in_force}），理由：{reason}"
+        return policy, f"；省发展改革委说明：{reason}" if reason else ""
 
     def _round_results(self, evaluation: Round, bases: list[Base]) -> dict[UUID, Graded]:
         """The grade of each base to be graded; every one must be fully scored."""
@@ -297,14 +327,24 @@ class EvaluationApplication(Queries, ServiceApplication):
         raise NotFound(f"No {what} {aggregate_id}.")
 
 
-def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int) -> Decision:
-    """The decision on one declaration when a batch is certified, with its reason."""
+def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int,
+                       passed_over: bool = False, note: str = "") -> Decision:
+    """The decision on one declaration when a batch is certified, with its reason: a
+    base passed over for one with a lower score is told so, and the DRC's ``note``
+    (why it chose as it did) is in every decision of the certification."""
     if row["rank"] is None:
         reason = f"{batch.name}评审未完成评分，未入选"
     else:
         standing = f"{batch.name}综合评分 {row['score']}，列第 {row['rank']} 名（共 {scored} 个）"
-        reason = (f"{standing}，在 {batch.quota} 个名额内，认定为省级双创示范基地" if certified
-                  else f"{standing}，未列入认定名单（名额 {batch.quota} 个），未入选")
+        if certified:
+            reason = f"{standing}，在 {batch.quota} 个名额内，认定为省级双创示范基地"
+        elif passed_over:
+            reason = (f"{standing}，评分高于认定名单中的基地，省发展改革委未将其列入认定名单"
+                      f"（名额 {batch.quota} 个），未入选")
+        else:
+            reason = f"{standing}，未列入认定名单（名额 {batch.quota} 个），未入选"
+    if note:
+        reason += f"；省发展改革委说明：{note}"
     return Decision(from_status="declared", to_status="certified" if certified else "not_selected",
                     reason=reason, basis="selection", batch_id=batch.id, score=row["score"],
                     rubric_version=row["rubric_version"])

@@ -92,6 +92,7 @@ class Batch(Aggregate):
         self.closed = False
         self.closed_at: datetime | None = None
         self.certified: list[UUID] | None = None
+        self.certification_reason = ""
         self.joined = 0  # declarations recorded as joining (none in batches from before)
 
     @classmethod
@@ -160,8 +161,10 @@ class Batch(Aggregate):
         if self.concluded:
             raise RuleViolation(f"The selection of batch {self.name} is concluded.")
 
-    def conclude(self, *, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
-        """Records the end of selection: the bases certified within the quota."""
+    def conclude(self, *, certified: list[UUID], not_selected: list[UUID], ctx: Context,
+                 reason: str = "") -> None:
+        """Records the end of selection: the bases certified within the quota, and the
+        DRC's reason when it chose otherwise than the ranking would."""
         if not self.closed:
             raise RuleViolation(f"Close batch {self.name} to declarations before certifying.")
         if self.concluded:
@@ -170,11 +173,13 @@ class Batch(Aggregate):
             raise field_error("base_ids", f"the quota of batch {self.name} is {self.quota}")
         if len(certified) + len(not_selected) < self.joined:  # a decision for every one
             raise Conflict(f"Declarations of batch {self.name} are still being recorded; try again.")
-        self._concluded(certified=certified, not_selected=not_selected, ctx=ctx)
+        self._concluded(certified=certified, not_selected=not_selected, reason=reason, ctx=ctx)
 
     @event("SelectionConcluded")
-    def _concluded(self, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
+    def _concluded(self, certified: list[UUID], not_selected: list[UUID], ctx: Context,
+                   reason: str = "") -> None:
         self.certified = list(certified)
+        self.certification_reason = reason
 
 
 class Base(Aggregate):
@@ -356,6 +361,7 @@ class Round(Aggregate):
         self.grades: list[dict] | None = None
         self.withdrawn: list[dict] = []
         self.policy_version: str | None = None
+        self.policy_reason: str | None = None
         self.closed_at: datetime | None = None
 
     @property
@@ -383,7 +389,7 @@ class Round(Aggregate):
             raise RuleViolation(f"Round {self.name} is closed.")
 
     def close(self, *, grades: list[dict], withdrawn: list[dict], policy_version: str,
-              at: datetime, ctx: Context) -> None:
+              at: datetime, ctx: Context, policy_reason: str = "") -> None:
         """Closes the round with, for every base in it, a grade, or the reason it was
         withdrawn (no longer a demonstration base when the round closed)."""
         if self.closed:
@@ -394,13 +400,15 @@ class Round(Aggregate):
                                 "each of its bases.")
         # kind, name and period again: the published RoundClosed stands on its own
         self._closed(kind=self.kind, name=self.name, period=self.period, grades=grades,
-                     withdrawn=withdrawn, policy_version=policy_version, closed_at=at, ctx=ctx)
+                     withdrawn=withdrawn, policy_version=policy_version,
+                     policy_reason=policy_reason or None, closed_at=at, ctx=ctx)
 
     @event("Closed")
     def _closed(self, kind: str, name: str, period: str, grades: list[dict],
                 policy_version: str, closed_at: datetime, ctx: Context,
-                withdrawn: list[dict] | None = None) -> None:
+                withdrawn: list[dict] | None = None, policy_reason: str | None = None) -> None:
         self.grades = grades
         self.withdrawn = withdrawn or []  # rounds closed before withdrawals were recorded: none
         self.policy_version = policy_version
+        self.policy_reason = policy_reason  # why the DRC chose the policy, when it said
         self.closed_at = closed_at

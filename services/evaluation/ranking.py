@@ -109,3 +109,19 @@ def _check_chosen(rows: dict, quota: int, chosen: list[UUID]) -> list[UUID]:
         raise field_error("base_ids", f"not (fully) scored, so cannot be certified: "
                                       f"{'、'.join(unscored)}")
     return chosen
+
+
+def passed_over(ranking: Sequence[dict], chosen: Sequence[UUID], reason: str) -> set[UUID]:
+    """The scored bases a certification leaves out although they score higher than a
+    base it certifies. The DRC may choose so, but says why: without a ``reason`` such a
+    list is refused, naming the field (the reason then goes into every decision)."""
+    chosen = set(chosen)
+    scores = [row["score"] for row in ranking if row["base_id"] in chosen]
+    if not scores:
+        return set()
+    skipped = [row for row in ranking if row["rank"] is not None
+               and row["base_id"] not in chosen and row["score"] > min(scores)]
+    if skipped and not reason.strip():
+        raise field_error("reason", f"the list passes over bases with higher scores "
+                                    f"({'、'.join(row['name'] for row in skipped)}): say why")
+    return {row["base_id"] for row in skipped}

@@ -90,11 +90,16 @@ class ScoreRequest(OccasionRequest):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+REASON = validate.Length(max=500)
+
+
 class CertifyRequest(Strict):
-    """POST /batches/<id>/certification: the bases to certify, or none for the top."""
+    """POST /batches/<id>/certification: the bases to certify, or none for the top; a
+    list that passes over higher-scored bases needs the reason."""
 
     base_ids = fields.List(fields.UUID(), load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=1000))
+    reason = fields.String(load_default="", validate=REASON)
 
 
 class MetricsRequest(Strict):
@@ -115,9 +120,11 @@ class OpenRoundRequest(Strict):
 
 
 class CloseRoundRequest(Strict):
-    """POST /rounds/<id>/closing: the policy version in force unless named."""
+    """POST /rounds/<id>/closing: the policy version in force unless named (another
+    one needs the reason)."""
 
     policy_version = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=REASON)
 
 
 class WhatIfQuery(Strict):
@@ -328,6 +335,7 @@ class RoundRowOut(Schema):
     opened_at = Timestamp()
     closed_at = Timestamp(allow_none=True)
     policy_version = fields.String(allow_none=True)
+    policy_reason = fields.String(allow_none=True)
 
 
 class RoundBaseOut(ScoredBaseOut):

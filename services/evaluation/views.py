@@ -40,10 +40,12 @@ class Calendar(View):
             self.rounds[event.originator_id] = {
                 "round_id": event.originator_id, "kind": event.kind, "name": event.name,
                 "period": event.period, "rubrics": event.rubrics, "bases": len(event.bases),
-                "opened_at": event.timestamp, "closed_at": None, "policy_version": None}
+                "opened_at": event.timestamp, "closed_at": None, "policy_version": None,
+                "policy_reason": None}
         elif isinstance(event, Round.Closed):
-            self.rounds[event.originator_id].update(closed_at=event.closed_at,
-                                                    policy_version=event.policy_version)
+            self.rounds[event.originator_id].update(
+                closed_at=event.closed_at, policy_version=event.policy_version,
+                policy_reason=getattr(event, "policy_reason", None))
 
     def all_batches(self) -> list[dict]:
         return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])

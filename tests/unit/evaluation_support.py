@@ -13,6 +13,7 @@ from services.evaluation.application import EvaluationApplication
 NOW = datetime(2017, 6, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
            "enterprise": "enterprise-2017.1"}
+POLICY_IN_FORCE = "adjustment-2018.1"
 DRC = Actor(id=stable_id("actor", "drc"), role="drc", name="省发展改革委")
 
 
@@ -26,6 +27,7 @@ class World:
 
     def __init__(self):
         self.app = EvaluationApplication()
+        self.app.configure({"adjustment_policy": POLICY_IN_FORCE})  # as infra/config/test.yaml
         self.now = NOW
         self.app.clock = lambda: self.now
         self.position = 0

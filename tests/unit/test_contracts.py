@@ -155,7 +155,7 @@ def test_a_v1_base_declared_is_read_as_v2_with_its_contact_as_primary():
     assert "contacts" in caught.value.messages["payload"]
 
 
-def test_a_v1_round_closed_is_read_as_v2_with_nothing_withdrawn():
+def test_a_v1_round_closed_is_read_as_v2_with_nothing_withdrawn_and_no_reason():
     from services.contracts import CATALOG
 
     v1 = {"event_id": str(uuid4()), "type": "RoundClosed", "schema_version": 1,
@@ -163,9 +163,11 @@ def test_a_v1_round_closed_is_read_as_v2_with_nothing_withdrawn():
           "occurred_at": "2018-06-29T17:00:00+08:00",
           "actor": {"id": str(uuid4()), "role": "drc", "name": "省发展改革委"},
           "correlation_id": str(uuid4()),
-          "payload": {k: v for k, v in CATALOG["RoundClosed"].example.items() if k != "withdrawn"}}
+          "payload": {k: v for k, v in CATALOG["RoundClosed"].example.items()
+                      if k not in ("withdrawn", "policy_reason")}}
     event = load_event(v1)
-    assert (event.schema_version, event.payload["withdrawn"]) == (2, [])
+    assert (event.schema_version, event.payload["withdrawn"], event.payload["policy_reason"]) == (
+        2, [], None)
     v1["payload"]["grades"] = []
     assert "grades" in violation(v1)["payload"]  # version 1 always graded at least one base
 

@@ -313,6 +313,37 @@ def test_what_if_returns_another_policys_decisions_and_leaves_the_log_untouched(
     assert not any(row["changed"] for row in unchanged)
 
 
+def test_a_round_closed_under_a_policy_not_in_force_needs_a_reason_recorded_with_each_decision(world):
+    _, (base_id,) = world.certified(1)
+    round_id = world.round()
+    world.scored(base_id, "university", [65], round_id=round_id)
+    with pytest.raises(RuleViolation) as caught:
+        world.app.close_round(round_id, policy_version="adjustment-2019.1", ctx=world.ctx())
+    assert list(caught.value.fields) == ["reason"]
+    assert "not the adjustment policy in force (adjustment-2018.1)" in caught.value.fields["reason"][0]
+    assert not world.app.repository.get(round_id).closed
+
+    why = "省政府常务会议决定2018年下半年起试行2019年修订稿"
+    decision = world.app.close_round(round_id, policy_version="adjustment-2019.1", reason=why,
+                                     ctx=world.ctx())[0]
+    assert (decision["to_status"], decision["policy_version"]) == ("warned", "adjustment-2019.1")
+    assert decision["reason"].endswith(f"适用非现行调整办法 adjustment-2019.1（现行 adjustment-2018.1），理由：{why}")
+    assert world.app.repository.get(round_id).policy_reason == why
+    assert [r["policy_reason"] for r in world.app.rounds()] == [why]
+    published, _ = world.app.published_after(0, 1000)
+    closed = load_event([e for e in published if e.type == "RoundClosed"][0].to_message())
+    assert closed.payload["policy_reason"] == why
+
+
+def test_a_round_closed_under_the_policy_in_force_needs_no_reason(world):
+    _, (base_id,) = world.certified(1)
+    round_id = world.round()
+    world.scored(base_id, "university", [65], round_id=round_id)
+    decision = world.app.close_round(round_id, ctx=world.ctx())[0]  # the one in force
+    assert (decision["to_status"], decision["policy_version"]) == ("retained", "adjustment-2018.1")
+    assert "理由" not in decision["reason"] and world.app.repository.get(round_id).policy_reason is None
+
+
 def test_what_if_needs_a_closed_round_and_a_known_policy(world):
     _, (base_id,) = world.certified(1)
     round_id = world.round()

@@ -112,13 +112,32 @@ def test_an_explicit_list_longer_than_the_quota_is_refused(world):
     assert all(world.status(b) == "declared" for b in bases)
 
 
-def test_the_drc_may_certify_a_lower_ranked_base_by_naming_it(world):
+def test_the_drc_may_certify_a_lower_ranked_base_by_naming_it_and_saying_why(world):
     batch_id = world.open_batch(quota=1)
     higher, lower = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
     world.scored(higher, "university", [90], batch_id=batch_id)
     world.scored(lower, "university", [80], batch_id=batch_id)
-    certify(world, batch_id, base_ids=[lower])
+    with pytest.raises(RuleViolation) as caught:
+        certify(world, batch_id, base_ids=[lower])
+    assert list(caught.value.fields) == ["reason"] and "甲" in caught.value.fields["reason"][0]
+    assert (world.status(lower), world.status(higher)) == ("declared", "declared")
+
+    why = "甲已入选国家级示范基地培育名单，名额留给乙所在地区"
+    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=[lower], reason=why,
+                                                            ctx=world.ctx())}
     assert (world.status(lower), world.status(higher)) == ("certified", "not_selected")
+    assert all(d["reason"].endswith(f"省发展改革委说明：{why}") for d in decisions.values())
+    assert "评分高于认定名单中的基地" in decisions[higher]["reason"]
+    assert world.app.repository.get(batch_id).certification_reason == why
+
+
+def test_a_list_in_the_rankings_order_needs_no_reason(world):
+    batch_id = world.open_batch(quota=3)
+    bases = [world.declare(batch_id, name=name) for name in ("甲", "乙", "丙")]
+    for base_id, mark in zip(bases, (90, 80, 70)):
+        world.scored(base_id, "university", [mark], batch_id=batch_id)
+    certify(world, batch_id, base_ids=[bases[1], bases[0]])  # the top two, in any order
+    assert [world.status(b) for b in bases] == ["certified", "certified", "not_selected"]
 
 
 def test_unscored_declarations_cannot_be_certified_and_are_not_selected(world):
