@@ -1,8 +1,8 @@
 """Nested shapes used by several contracts: region, contact, plan tasks and targets."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .fields import Name, Timestamp
+from .fields import City, Name, Timestamp
 from .vocabulary import CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
 
 
@@ -18,6 +18,18 @@ class RegionSchema(Strict):
 
     city = Name(max_length=50)
     county = Name(max_length=50)
+
+
+class RegionRequest(Strict):
+    """A region as a request gives it: one of Shanxi's cities (see ``City``) and a
+    county-level unit, both without surrounding whitespace."""
+
+    city = City(required=True)
+    county = Name(max_length=50)
+
+    @post_load
+    def _stripped(self, data, **kwargs):
+        return {**data, "county": data["county"].strip()}
 
 
 class ContactSchema(Strict):

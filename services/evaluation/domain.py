@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
-from services.contracts.vocabulary import ACTIVE_STATUSES, METRICS
+from services.contracts.vocabulary import ACTIVE_STATUSES, METRICS, normalise_city
 
 from .policy import (BEIJING, Decision, chinese_date, derive_status, may_follow,
                      open_rectification)
@@ -67,8 +67,10 @@ class Evaluator(Aggregate):
 
     def shares_region_with(self, region: dict) -> bool:
         """Conflict of interest: same region means the same city (设区市). Counties of
-        one city answer to the same city government, so a county line is too thin."""
-        return self.region["city"] == region["city"]
+        one city answer to the same city government, so a county line is too thin.
+        Names compare normalised: a region logged before cities were checked may say
+        "太原" or "太原市 " for 太原市."""
+        return normalise_city(self.region["city"]) == normalise_city(region["city"])
 
 
 class Batch(Aggregate):

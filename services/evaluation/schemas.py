@@ -5,9 +5,9 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.backbone.paging import PageQuery
-from services.contracts.common import RegionSchema, Strict
+from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import Money, Name, Timestamp
+from services.contracts.fields import City, Money, Name, Timestamp
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
@@ -60,7 +60,7 @@ class EvaluatorRequest(Strict):
 
     name = Name()
     organisation = Name(max_length=200)
-    region = fields.Nested(RegionSchema, required=True)
+    region = fields.Nested(RegionRequest, required=True)  # a city of Shanxi: conflicts are judged on it
 
 
 class OccasionRequest(Strict):
@@ -166,7 +166,7 @@ class BasesQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(KINDS))
-    city = fields.String(validate=validate.Length(min=1, max=50))
+    city = City()
 
 
 class DecisionsQuery(PageQuery):

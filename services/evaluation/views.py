@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.backbone.views import View
-from services.contracts.vocabulary import ACTIVE_STATUSES
+from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .policy import Decision, derive_status, open_rectification
@@ -144,7 +144,7 @@ class Standings(View):
                 if (status is None or row["status"] == status)
                 and (batch_id is None or row["batch_id"] == batch_id)
                 and (kind is None or row["kind"] == kind)
-                and (city is None or row["region"]["city"] == city)]
+                and (city is None or normalise_city(row["region"]["city"]) == city)]
 
     def in_good_standing(self) -> list[dict]:
         return [row for row in self.select() if row["status"] in ACTIVE_STATUSES]

@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any, Iterable
 from uuid import UUID
 
+from services.contracts.vocabulary import normalise_city
+
 
 @dataclass(frozen=True)
 class BaseFacts:
@@ -88,7 +90,8 @@ class EventFilter:
 
 def _within(region: dict, wanted: tuple[str, str | None]) -> bool:
     city, county = wanted
-    return region.get("city") == city and (county is None or region.get("county") == county)
+    return normalise_city(region.get("city")) == normalise_city(city) and (
+        county is None or region.get("county") == county)
 
 
 def subject_of(payload: dict) -> tuple[str, UUID] | None:

@@ -107,6 +107,16 @@ def test_float_scores_and_unknown_fields_are_400_naming_the_field(platform, regi
     assert "batch_id or round_id" in both["error"]["fields"]["batch_id"][0]
 
 
+def test_an_evaluator_from_no_city_of_shanxi_is_400_naming_the_field(platform):
+    platform.start("evaluation")
+    client = Client(platform)
+    body = {"name": "王教授", "organisation": "专家库", "region": {"city": "大同 ", "county": "平城区"}}
+    refused = client("POST", "/evaluators", body, expect=400)
+    assert "Not one of Shanxi's cities" in refused["error"]["fields"]["region"]["city"][0]
+    body["region"]["city"] = " 大同市"
+    assert client("POST", "/evaluators", body, expect=201)["region"]["city"] == "大同市"
+
+
 def this_half_year() -> str:
     return f"{datetime.now(timezone.utc).year}H1"
 
