@@ -15,8 +15,9 @@ from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
-from .domain import Assessment, Base, Batch, Evaluator, Round, check_period_begun
+from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
+from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
 from .ranking import choose_certified, passed_over
