@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .fields import ExactDecimal, Name, Timestamp
+from .fields import City, ExactDecimal, Name, Timestamp
 from .vocabulary import CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
 
 
@@ -20,6 +20,18 @@ class RegionSchema(Strict):
 
     city = Name(max_length=50)
     county = Name(max_length=50)
+
+
+class RegionRequest(Strict):
+    """A region as a request gives it: one of Shanxi's cities (see ``City``) and a
+    county-level unit, both without surrounding whitespace."""
+
+    city = City(required=True)
+    county = Name(max_length=50)
+
+    @post_load
+    def _stripped(self, data, **kwargs):
+        return {**data, "county": data["county"].strip()}
 
 
 class ContactSchema(Strict):

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate, validates_schema, ValidationError
 
-from .catalog import contract
+from .catalog import contract, upcaster
 from .common import Strict
 from .fields import Name, Timestamp
 from .vocabulary import GRADES, STATUSES
@@ -117,3 +117,53 @@ class RoundClosedV1(Strict):
     closed_at = Timestamp(required=True)
     grades = fields.List(fields.Nested(GradeSchema), required=True,
                          validate=validate.Length(min=1))
+
+
+class WithdrawnSchema(Strict):
+    """A base of the round that was no longer a demonstration base when the round closed
+    (revoked meanwhile): not graded, with the reason."""
+
+    base_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = Name(max_length=500)
+
+
+@contract("RoundClosed", source="evaluation", version=2, example={
+    "round_id": "4c2b7e1a-9f3d-5e8c-a1b2-2018a0000001",
+    "kind": "inspection",
+    "name": "2018年下半年督促检查",
+    "period": "2018H2",
+    "policy_version": "adjustment-2018.1",
+    "policy_reason": None,
+    "closed_at": "2018-12-20T17:00:00+08:00",
+    "grades": [
+        {"base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01", "score": "88.00",
+         "grade": "good", "rubric_version": "university-2017.1"},
+    ],
+    "withdrawn": [
+        {"base_id": "7d1e2f3a-4b5c-5d6e-8f90-a1b2c3d4e5f6", "status": "revoked",
+         "reason": "本轮评估结束前已撤销（未在整改期限（2018年12月15日）前完成整改并通过验收，"
+                   "撤销省级双创示范基地资格），不参加本轮评定"},
+    ],
+})
+class RoundClosedV2(RoundClosedV1):
+    """An evaluation round (督促检查 or 第三方评估) of the bases in good standing closed with
+    a grade for each base still a demonstration base; the decision each grade led to
+    follows as a BaseAdjusted event with this round_id and policy_version.
+
+    Version 2 (2018): a base revoked while the round was open (a missed rectification
+    deadline) is listed in ``withdrawn`` with the reason instead of being graded, so
+    ``grades`` may be empty when no base was left to grade; ``policy_reason`` is why the
+    DRC applied the policy version it did, when it said (it must for a version other
+    than the one in force). Version 1 events are read with no withdrawals and no reason."""
+
+    grades = fields.List(fields.Nested(GradeSchema), required=True)
+    withdrawn = fields.List(fields.Nested(WithdrawnSchema), required=True)
+    policy_reason = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=500))
+
+
+@upcaster("RoundClosed", from_version=1)
+def round_closed_v1_to_v2(payload: dict) -> dict:
+    """A version 1 round graded every base it had: nothing was withdrawn."""
+    return {**payload, "withdrawn": []}

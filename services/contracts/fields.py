@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
 
+from .vocabulary import CITIES
+
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("1000000000000")  # one trillion yuan: beyond any provincial budget
 
@@ -94,6 +96,19 @@ def Name(max_length: int = 100, **kwargs) -> fields.String:
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Must not be blank.")
+
+
+class City(fields.String):
+    """One of Shanxi's 11 cities (设区市), for requests: surrounding whitespace is
+    stripped, anything else is refused, listing what is accepted ("太原" is not
+    "太原市": a conflict of interest must not hang on how a name was typed). Contract
+    events keep plain strings, so that logs written before still load."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        city = super()._deserialize(value, attr, data, **kwargs).strip()
+        if city not in CITIES:
+            raise ValidationError(f"Not one of Shanxi's cities (设区市); one of: {'、'.join(CITIES)}.")
+        return city
 
 
 def Timestamp(**kwargs) -> fields.AwareDateTime:

@@ -48,6 +48,22 @@ STATUSES = {
 
 # Statuses in which a base is a provincial demonstration base in good standing or under
 # rectification: it may file and revise its construction plan.
+# Shanxi's 11 cities (设区市), the level at which conflicts of interest are judged and
+# subscriptions and lists are narrowed. Requests must name one of these exactly; events
+# logged before the list was enforced may hold free text ("太原", "太原市 "), which
+# ``normalise_city`` reads as the city it means.
+CITIES = ("太原市", "大同市", "朔州市", "忻州市", "阳泉市", "吕梁市", "晋中市", "长治市",
+          "晋城市", "临汾市", "运城市")
+
+
+def normalise_city(text: str) -> str:
+    """A city name as the vocabulary writes it: without any whitespace, and with the
+    市 an old free-text entry may have left off ("太原" -> "太原市"); other text is
+    returned stripped, to compare as it is."""
+    plain = "".join(str(text or "").split())
+    return f"{plain}市" if f"{plain}市" in CITIES else plain
+
+
 ACTIVE_STATUSES = ("certified", "retained", "warned", "recommended_national")
 
 ROLES = {

@@ -82,18 +82,21 @@ DIMENSION_OFFSETS = {
 }
 EVALUATOR_SHIFTS = [Decimal("0.5"), Decimal("-0.5")]
 
-# name, organisation, city, county; each base is scored by two not from its city.
+# name, organisation, city, county; each base is scored by two not from its city. The
+# cities are Shanxi's (设区市), as the evaluation service requires: conflicts of
+# interest are judged on them.
 SELECTION_PANEL = [
-    ("李明远", "国家发展改革委宏观经济研究院", "北京市", "西城区"),
-    ("王秀兰", "中国科学技术发展战略研究院", "北京市", "海淀区"),
+    ("李明远", "晋中学院", "晋中市", "榆次区"),
+    ("王秀兰", "运城市社会科学院", "运城市", "盐湖区"),
     ("张卫东", "山西省社会科学院", "太原市", "小店区"),
     ("刘海燕", "山西大同大学", "大同市", "平城区"),
     ("赵志强", "山西师范大学", "临汾市", "尧都区"),
     ("周国平", "忻州师范学院", "忻州市", "忻府区"),
 ]
-THIRD_PARTY_PANEL = [
-    ("陈立新", "中国国际工程咨询有限公司", "北京市", "海淀区"),
-    ("黄晓峰", "赛迪顾问股份有限公司", "北京市", "海淀区"),
+THIRD_PARTY_PANEL = [  # three cities, so that every base has two not from its own
+    ("陈立新", "山西省工程咨询院", "太原市", "杏花岭区"),
+    ("黄晓峰", "临汾市科技咨询中心", "临汾市", "尧都区"),
+    ("孙立群", "忻州市工程咨询中心", "忻州市", "忻府区"),
 ]
 INSPECTION_PANEL = [("张卫东", "山西省社会科学院", "太原市", "小店区"),
                     ("赵志强", "山西师范大学", "临汾市", "尧都区"),

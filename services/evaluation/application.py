@@ -12,14 +12,15 @@ from services.backbone.application import ServiceApplication, reacts_to, retry_o
 from services.backbone.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.vocabulary import ACTIVE_STATUSES
+from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
-from .domain import Assessment, Base, Batch, Evaluator, Round, check_period_begun
+from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
-from .policy import Decision, Graded
+from .metrics import check_period_begun
+from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
-from .ranking import choose_certified
+from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
@@ -34,6 +35,10 @@ class EvaluationApplication(Queries, ServiceApplication):
     name = "evaluation"
     publications = publications
     clock: Callable[[], datetime] = staticmethod(utc_now)
+    policy_in_force: str | None = None  # evaluation.adjustment_policy (configure)
+    # Every declaration is an event of its batch (see Batch.join), and a batch may take
+    # tens of thousands: a snapshot every 50 events keeps loading one cheap.
+    snapshotting_intervals = {Batch: 50}
 
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
@@ -41,6 +46,11 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
+
+    def configure(self, settings: dict) -> None:
+        """The ``evaluation`` section: which adjustment policy is in force (a round
+        closed under another one needs the DRC's reason)."""
+        self.policy_in_force = settings.get("adjustment_policy", self.policy_in_force)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -56,7 +66,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def close_batch(self, batch_id: UUID, ctx: Context) -> Batch:
         """Closes a batch to declarations; the registry learns it from BatchClosed."""
         batch = self._get(batch_id, Batch, "batch")
-        batch.close(ctx=ctx)
+        batch.close(at=self.clock(), ctx=ctx)
         self.save(batch)
         return batch
 
@@ -100,21 +110,26 @@ class EvaluationApplication(Queries, ServiceApplication):
     # -- selection and certification (评选认定) --------------------------------------------------
 
     @retry_on_conflict
-    def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context) -> list[dict]:
+    def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
+                reason: str = "") -> list[dict]:
         """Certifies the chosen bases (by default the top of the ranking) within the
-        quota; every other declaration of the batch is not selected."""
-        batch = self._get(batch_id, Batch, "batch")
+        quota; every other declaration of the batch is not selected. A list that passes
+        over bases with higher scores needs the DRC's ``reason``, which every decision
+        of the certification records."""
+        batch = self._get(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
         ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
         chosen = choose_certified(ranking, batch.quota, base_ids)
-        batch.conclude(certified=chosen, ctx=ctx,
+        skipped = passed_over(ranking, chosen, reason)
+        batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
                        not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
         scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
-            decision = replace(selection_decision(batch, row, certified=row["base_id"] in chosen,
-                                                  scored=scored), decided_at=self.clock())
+            decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
+                                          passed_over=row["base_id"] in skipped, note=reason.strip())
+            decision = replace(decision, decided_at=self.clock())
             base = self._get(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -149,36 +164,62 @@ class EvaluationApplication(Queries, ServiceApplication):
         return self._save_new(evaluation, "name", f"a round named {name} already exists")
 
     @retry_on_conflict
-    def close_round(self, round_id: UUID, *, policy_version: str, ctx: Context) -> list[dict]:
-        """Grades every base of the round and decides on each under the policy."""
-        evaluation = self._get(round_id, Round, "round")
-        policy = self.catalogue.policy(policy_version)
-        results = self._round_results(evaluation)
-        now = self.clock()
-        evaluation.close(grades=[graded_row(base_id, r) for base_id, r in results.items()],
-                         policy_version=policy.version, at=now, ctx=ctx)
-        bases = []
-        for base_id, result in results.items():
-            base = self._get(base_id, Base, "base")
-            if base.status not in ACTIVE_STATUSES:
-                continue  # revoked meanwhile (a missed deadline): nothing left to decide
-            base.adjust(policy.evaluate(base.status, result, now), ctx=ctx)
-            bases.append(base)
-        self.save(evaluation, *bases)
-        return [decided(base, ctx) for base in bases]
+    def close_round(self, round_id: UUID, *, ctx: Context, policy_version: str | None = None,
+                    reason: str = "") -> list[dict]:
+        """Grades every base of the round and decides on each under the policy (the one
+        in force unless the DRC names another, and says why).
 
-    def _round_results(self, evaluation: Round) -> dict[UUID, Graded]:
+        What is overdue is revoked first, in the same save, as the timer would have:
+        a warned base past its deadline must not be retained by a round that closes
+        before the timer has run (the deadline decides, not the timer's schedule)."""
+        evaluation = self._get(round_id, Round, "round")
+        policy, note = self._policy_for_round(policy_version, reason.strip())
+        revoked = {base.id: base for base in self._revoke_overdue(ctx)}
+        bases = [revoked.get(base_id) or self._get(base_id, Base, "base")
+                 for base_id in evaluation.base_ids]
+        graded = [base for base in bases if evaluation.evaluates(base)]
+        results = self._round_results(evaluation, graded)
+        now = self.clock()
+        evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
+                         withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
+                         policy_version=policy.version, policy_reason=reason.strip(), at=now,
+                         ctx=ctx)
+        for base in graded:
+            decision = policy.evaluate(base.status, results[base.id], now,
+                                       opened_status=evaluation.status_at_opening(base.id),
+                                       deadline=base.rectification_deadline)
+            base.adjust(replace(decision, reason=decision.reason + note), ctx=ctx)
+        self.save(evaluation, *revoked.values(), *graded)
+        return [decided(base, ctx) for base in [*revoked.values(), *graded]]
+
+    def _policy_for_round(self, version: str | None, reason: str) -> tuple[AdjustmentPolicy, str]:
+        """The policy a round closes under, and what its decisions add to their reasons:
+        another version than the one in force is the DRC's choice to justify."""
+        in_force = self.policy_in_force
+        version = version or in_force
+        if version is None:
+            raise field_error("policy_version", "no adjustment policy is in force: name one")
+        policy = self.catalogue.policy(version)
+        if version != in_force and not reason:
+            raise field_error("reason", f"{version} is not the adjustment policy in force "
+                                        f"({in_force or 'none'}): say why it applies to this round")
+        if version != in_force:
+            return policy, f"；适用非现行调整办法 {version}（现行 {in_force}），理由：{reason}"
+        return policy, f"；省发展改革委说明：{reason}" if reason else ""
+
+    def _round_results(self, evaluation: Round, bases: list[Base]) -> dict[UUID, Graded]:
+        """The grade of each base to be graded; every one must be fully scored."""
         board = self.views[Scoreboard]
         results, unscored = {}, []
-        for base in evaluation.bases:
-            entry = board.entry(evaluation.id, base["base_id"])
+        for base in bases:
+            entry = board.entry(evaluation.id, base.id)
             if entry is None or entry.score is None:
-                unscored.append(base["name"])
+                unscored.append(base.name)
                 continue
             rubric = self.catalogue.rubric(entry.rubric_version)
-            results[base["base_id"]] = Graded(round_id=evaluation.id, round_name=evaluation.name,
-                                              score=entry.score, grade=rubric.grade(entry.score),
-                                              rubric_version=rubric.version)
+            results[base.id] = Graded(round_id=evaluation.id, round_name=evaluation.name,
+                                      score=entry.score, grade=rubric.grade(entry.score),
+                                      rubric_version=rubric.version)
         if unscored:
             raise RuleViolation(f"Every base of round {evaluation.name} must be scored by all its "
                                 f"evaluators before it closes; not yet: {'、'.join(unscored)}.",
@@ -205,22 +246,29 @@ class EvaluationApplication(Queries, ServiceApplication):
         """Decides on every warned base whose rectification deadline has passed, under
         the policy that warned it. Run by a timer (as the platform), and by the DRC."""
         ctx = ctx or SYSTEM_ACTOR.context()
+        bases = self._revoke_overdue(ctx)
+        if bases:
+            self.save(*bases)
+        return [decided(base, ctx) for base in bases]
+
+    def _revoke_overdue(self, ctx: Context) -> list[Base]:
+        """Every warned base past its deadline, decided under the policy that warned it
+        (to be saved by the caller, with whatever else it changes)."""
         bases = []
         for row in self.views[Standings].overdue(self.clock()):
             base = self._get(row["base_id"], Base, "base")
             policy = self.catalogue.policy(base.decisions[-1].policy_version)
             base.adjust(policy.missed(base.rectification_deadline), ctx=ctx)
             bases.append(base)
-        if bases:
-            self.save(*bases)
-        return [decided(base, ctx) for base in bases]
+        return bases
 
     # -- reactions to the registry -------------------------------------------------------------
 
     @reacts_to("BaseDeclared")
     def record_declaration(self, event, processing) -> None:
-        """A declaration joins its batch; one arriving after the batch was certified
-        (it crossed the closing on the way) is recorded as not selected."""
+        """A declaration joins its batch; one made after the batch closed (the registry
+        had not learned of the closing yet), or arriving after it was certified, is
+        recorded as not selected, with the reason."""
         payload = event.payload
         if payload["base_id"] in self.repository:
             return
@@ -228,12 +276,14 @@ class EvaluationApplication(Queries, ServiceApplication):
         base = Base(base_id=payload["base_id"], name=payload["name"], kind=payload["kind"],
                     region=payload["region"], competent_department=payload["competent_department"],
                     batch_id=batch.id, declared_by=event.actor.id, ctx=self.upstream_context(event))
-        if batch.concluded:
+        reason = batch.refusal(event.occurred_at)
+        if reason is not None:
             base.adjust(Decision(from_status="declared", to_status="not_selected", basis="selection",
-                                 reason=f"申报送达时{batch.name}评选认定已结束，未参加本批评选",
-                                 batch_id=batch.id, decided_at=self.clock()),
+                                 reason=reason, batch_id=batch.id, decided_at=self.clock()),
                         ctx=SYSTEM_ACTOR.context(event.correlation_id))
-        processing.collect_events(base)
+        else:
+            batch.join(base.id, ctx=self.upstream_context(event))
+        processing.collect_events(base, batch)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -254,13 +304,17 @@ class EvaluationApplication(Queries, ServiceApplication):
         return self._get(round_id, Round, "round", field="round_id")
 
     def _assessment(self, occasion: Batch | Round, base_id: UUID, ctx: Context) -> Assessment:
+        """The base's assessment on the occasion, opened if need be; refused for a base
+        the occasion does not (or no longer) evaluate, even if evaluators were assigned
+        to it before (a base revoked since its round opened)."""
+        base = self._get(base_id, Base, "base", field="base_id")
+        if not occasion.evaluates(base):
+            what = "batch" if isinstance(occasion, Batch) else "round"
+            now = f" ({base.status} now)" if occasion.includes(base) else ""
+            raise field_error("base_id", f"{base.name} is not being evaluated in this {what}{now}")
         assessment_id = Assessment.create_id(occasion.id, base_id)
         if assessment_id in self.repository:
             return self.repository.get(assessment_id)
-        base = self._get(base_id, Base, "base", field="base_id")
-        if not occasion.includes(base) or (isinstance(occasion, Batch) and base.status != "declared"):
-            raise field_error("base_id", f"{base.name} is not being evaluated in this "
-                                         f"{'batch' if isinstance(occasion, Batch) else 'round'}")
         return Assessment(occasion_id=occasion.id, occasion=occasion.occasion, base_id=base.id,
                           region=base.region, rubric_version=occasion.rubrics[base.kind], ctx=ctx)
 
@@ -274,14 +328,24 @@ class EvaluationApplication(Queries, ServiceApplication):
         raise NotFound(f"No {what} {aggregate_id}.")
 
 
-def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int) -> Decision:
-    """The decision on one declaration when a batch is certified, with its reason."""
+def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int,
+                       passed_over: bool = False, note: str = "") -> Decision:
+    """The decision on one declaration when a batch is certified, with its reason: a
+    base passed over for one with a lower score is told so, and the DRC's ``note``
+    (why it chose as it did) is in every decision of the certification."""
     if row["rank"] is None:
         reason = f"{batch.name}评审未完成评分，未入选"
     else:
         standing = f"{batch.name}综合评分 {row['score']}，列第 {row['rank']} 名（共 {scored} 个）"
-        reason = (f"{standing}，在 {batch.quota} 个名额内，认定为省级双创示范基地" if certified
-                  else f"{standing}，未列入认定名单（名额 {batch.quota} 个），未入选")
+        if certified:
+            reason = f"{standing}，在 {batch.quota} 个名额内，认定为省级双创示范基地"
+        elif passed_over:
+            reason = (f"{standing}，评分高于认定名单中的基地，省发展改革委未将其列入认定名单"
+                      f"（名额 {batch.quota} 个），未入选")
+        else:
+            reason = f"{standing}，未列入认定名单（名额 {batch.quota} 个），未入选"
+    if note:
+        reason += f"；省发展改革委说明：{note}"
     return Decision(from_status="declared", to_status="certified" if certified else "not_selected",
                     reason=reason, basis="selection", batch_id=batch.id, score=row["score"],
                     rubric_version=row["rubric_version"])
@@ -292,6 +356,14 @@ def decided(base: Base, ctx: Context) -> dict:
     decision = base.decisions[-1]
     return {**decision.as_dict(), "base_id": base.id, "name": base.name,
             "decided_at": decision.decided_at or base.modified_on, "decided_by": ctx.as_dict()}
+
+
+def withdrawn_row(base: Base) -> dict:
+    """A base of a round that is no longer a demonstration base when it closes: not
+    graded, with the reason (the decision that ended its standing)."""
+    last = base.decisions[-1]
+    return {"base_id": base.id, "status": base.status,
+            "reason": f"本轮评估结束前已{STATUSES[base.status]}（{last.reason[:300]}），不参加本轮评定"}
 
 
 def graded_row(base_id: UUID, result: Graded) -> dict:

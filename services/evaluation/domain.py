@@ -13,8 +13,7 @@ Each public method checks its rule, then records one event through a private ``@
 method, whose body is the state change only (it also runs on replay).
 """
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -23,31 +22,17 @@ from eventsourcing.domain import Aggregate, event
 
 from services.backbone.context import Actor, Context, stable_id
 from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
-from services.contracts.vocabulary import ACTIVE_STATUSES, METRICS
+from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
-from .policy import BEIJING, Decision, derive_status, may_follow, open_rectification
+from .metrics import check_metric_values, check_period_begun
+from .policy import (BEIJING, Decision, chinese_date, derive_status, may_follow,
+                     open_rectification)
 from .rubric import Rubric
-
-PERIOD = re.compile(r"^(20\d\d)H([12])$")
-COUNTED = tuple(m for m in METRICS if m != "financing_raised")
 
 
 def plain_name(name: str) -> str:
     """Names compare without surrounding or doubled spaces."""
     return " ".join(name.split())
-
-
-def period_start(period: str, field: str = "period") -> date:
-    """The first day of a half-year period such as ``2018H1`` (上半年) or ``2018H2``."""
-    match = PERIOD.match(period or "")
-    if not match:
-        raise field_error(field, "a period is a year and a half, e.g. 2018H1 or 2018H2")
-    return date(int(match[1]), 1 if match[2] == "1" else 7, 1)
-
-
-def check_period_begun(period: str, now: datetime, field: str = "period") -> None:
-    if period_start(period, field) > now.astimezone(BEIJING).date():
-        raise field_error(field, f"{period} has not begun yet")
 
 
 class Evaluator(Aggregate):
@@ -66,8 +51,10 @@ class Evaluator(Aggregate):
 
     def shares_region_with(self, region: dict) -> bool:
         """Conflict of interest: same region means the same city (设区市). Counties of
-        one city answer to the same city government, so a county line is too thin."""
-        return self.region["city"] == region["city"]
+        one city answer to the same city government, so a county line is too thin.
+        Names compare normalised: a region logged before cities were checked may say
+        "太原" or "太原市 " for 太原市."""
+        return normalise_city(self.region["city"]) == normalise_city(region["city"])
 
 
 class Batch(Aggregate):
@@ -89,7 +76,10 @@ class Batch(Aggregate):
         self.quota = quota
         self.rubrics = rubrics
         self.closed = False
+        self.closed_at: datetime | None = None
         self.certified: list[UUID] | None = None
+        self.certification_reason = ""
+        self.joined = 0  # declarations recorded as joining (none in batches from before)
 
     @classmethod
     def open(cls, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
@@ -109,36 +99,73 @@ class Batch(Aggregate):
     def concluded(self) -> bool:
         return self.certified is not None
 
-    def close(self, ctx: Context) -> None:
-        """Closes the batch to declarations (the registry refuses them afterwards)."""
+    def close(self, at: datetime, ctx: Context) -> None:
+        """Closes the batch to declarations at ``at`` (the registry refuses them once it
+        learns of it from BatchClosed; until then it may still accept some)."""
         if self.closed:
             raise Conflict(f"Batch {self.name} is already closed.")
-        self._closed(ctx=ctx)
+        self._closed(closed_at=at, ctx=ctx)
 
     @event("Closed")
-    def _closed(self, ctx: Context) -> None:
+    def _closed(self, ctx: Context, closed_at: datetime | None = None) -> None:
         self.closed = True
+        self.closed_at = closed_at  # None for batches closed before the time was recorded
+
+    def refusal(self, declared_at: datetime) -> str | None:
+        """Why a declaration made at ``declared_at`` does not join the batch (None if it
+        does): it was made after the batch closed (the registry accepted it before it
+        learned of the closing), or it arrived after selection was concluded."""
+        if self.closed_at is not None and declared_at > self.closed_at:
+            closing = self.closed_at.astimezone(BEIJING)
+            return (f"申报时批次已截止：{self.name}已于{chinese_date(closing)} {closing:%H:%M}"
+                    "截止申报，该申报晚于截止时间，未参加本批评选")
+        if self.concluded:
+            return f"申报送达时{self.name}评选认定已结束，未参加本批评选"
+        return None
+
+    def join(self, base_id: UUID, ctx: Context) -> None:
+        """Records a declaration joining the batch. The batch's version then moves with
+        every declaration, so a declaration and a certification saved against the same
+        version cannot both succeed: the one that did not see the other conflicts and is
+        decided again, instead of leaving a base declared in a concluded batch for ever."""
+        if self.concluded:
+            raise Conflict(f"The selection of batch {self.name} is concluded.")
+        self._joined(base_id=base_id, ctx=ctx)
+
+    @event("DeclarationJoined")
+    def _joined(self, base_id: UUID, ctx: Context) -> None:
+        self.joined += 1
 
     def includes(self, base: "Base") -> bool:
         return base.batch_id == self.id
+
+    def evaluates(self, base: "Base") -> bool:
+        """A declaration of this batch still awaiting selection."""
+        return self.includes(base) and base.status == "declared"
 
     def check_scoring_open(self) -> None:
         if self.concluded:
             raise RuleViolation(f"The selection of batch {self.name} is concluded.")
 
-    def conclude(self, *, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
-        """Records the end of selection: the bases certified within the quota."""
+    def conclude(self, *, certified: list[UUID], not_selected: list[UUID], ctx: Context,
+                 reason: str = "") -> None:
+        """Records the end of selection: the bases certified within the quota, and the
+        DRC's reason when it chose otherwise than the ranking would."""
         if not self.closed:
             raise RuleViolation(f"Close batch {self.name} to declarations before certifying.")
         if self.concluded:
             raise Conflict(f"Batch {self.name} has already been certified.")
         if len(certified) > self.quota:
             raise field_error("base_ids", f"the quota of batch {self.name} is {self.quota}")
-        self._concluded(certified=certified, not_selected=not_selected, ctx=ctx)
+        if len(certified) + len(not_selected) < self.joined:  # a decision for every one
+            raise Conflict(f"Declarations of batch {self.name} are still being recorded; try again.")
+        self._concluded(certified=certified, not_selected=not_selected, reason=reason, ctx=ctx)
 
     @event("SelectionConcluded")
-    def _concluded(self, certified: list[UUID], not_selected: list[UUID], ctx: Context) -> None:
+    def _concluded(self, certified: list[UUID], not_selected: list[UUID], ctx: Context,
+                   reason: str = "") -> None:
         self.certified = list(certified)
+        self.certification_reason = reason
 
 
 class Base(Aggregate):
@@ -224,28 +251,6 @@ class Base(Aggregate):
             {"values": values, "correction": correction, "note": note})
 
 
-def check_metric_values(values: dict) -> None:
-    """Every metric of the vocabulary, non-negative; counts are whole numbers and
-    financing is yuan with at most two places."""
-    errors = {m: ["Missing."] for m in METRICS if m not in values}
-    errors.update({m: ["Not a metric."] for m in values if m not in METRICS})
-    for metric in sorted(set(values) & set(METRICS)):
-        if not _valid_metric(metric, values[metric]):
-            errors[metric] = ["A non-negative whole number." if metric in COUNTED else
-                              "A non-negative amount of yuan with at most two places."]
-    if errors:
-        raise RuleViolation("The metrics are not valid.", fields={"values": errors})
-
-
-def _valid_metric(metric: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if metric in COUNTED:
-        return isinstance(value, int) and value >= 0
-    return (isinstance(value, Decimal) and value.is_finite() and value >= 0
-            and value.as_tuple().exponent >= -2)
-
-
 class Assessment(Aggregate):
     """The scoring of one base on one occasion (its selection in a batch, or an
     evaluation round) by the evaluators assigned to it."""
@@ -318,7 +323,9 @@ class Round(Aggregate):
         self.bases = bases
         self.rubrics = rubrics
         self.grades: list[dict] | None = None
+        self.withdrawn: list[dict] = []
         self.policy_version: str | None = None
+        self.policy_reason: str | None = None
         self.closed_at: datetime | None = None
 
     @property
@@ -332,23 +339,40 @@ class Round(Aggregate):
     def includes(self, base: Base) -> bool:
         return base.id in self.base_ids
 
+    def evaluates(self, base: Base) -> bool:
+        """A base of the round that is still a demonstration base: one revoked since the
+        round opened is no longer evaluated in it."""
+        return self.includes(base) and base.status in ACTIVE_STATUSES
+
+    def status_at_opening(self, base_id: UUID) -> str:
+        """The base's status when the round opened (what its rectification rules see)."""
+        return next(b["status"] for b in self.bases if b["base_id"] == base_id)
+
     def check_scoring_open(self) -> None:
         if self.closed:
             raise RuleViolation(f"Round {self.name} is closed.")
 
-    def close(self, *, grades: list[dict], policy_version: str, at: datetime, ctx: Context) -> None:
-        """Closes the round with a grade for every base in it."""
+    def close(self, *, grades: list[dict], withdrawn: list[dict], policy_version: str,
+              at: datetime, ctx: Context, policy_reason: str = "") -> None:
+        """Closes the round with, for every base in it, a grade, or the reason it was
+        withdrawn (no longer a demonstration base when the round closed)."""
         if self.closed:
             raise Conflict(f"Round {self.name} is already closed.")
-        if sorted(map(str, self.base_ids)) != sorted(str(g["base_id"]) for g in grades):
-            raise RuleViolation(f"Round {self.name} closes with a grade for each of its bases.")
+        accounted = sorted(str(row["base_id"]) for row in [*grades, *withdrawn])
+        if sorted(map(str, self.base_ids)) != accounted:
+            raise RuleViolation(f"Round {self.name} closes with a grade or a withdrawal for "
+                                "each of its bases.")
         # kind, name and period again: the published RoundClosed stands on its own
         self._closed(kind=self.kind, name=self.name, period=self.period, grades=grades,
-                     policy_version=policy_version, closed_at=at, ctx=ctx)
+                     withdrawn=withdrawn, policy_version=policy_version,
+                     policy_reason=policy_reason or None, closed_at=at, ctx=ctx)
 
     @event("Closed")
     def _closed(self, kind: str, name: str, period: str, grades: list[dict],
-                policy_version: str, closed_at: datetime, ctx: Context) -> None:
+                policy_version: str, closed_at: datetime, ctx: Context,
+                withdrawn: list[dict] | None = None, policy_reason: str | None = None) -> None:
         self.grades = grades
+        self.withdrawn = withdrawn or []  # rounds closed before withdrawals were recorded: none
         self.policy_version = policy_version
+        self.policy_reason = policy_reason  # why the DRC chose the policy, when it said
         self.closed_at = closed_at

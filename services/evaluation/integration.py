@@ -54,6 +54,8 @@ def round_closed(event: Round.Closed) -> tuple[str, dict]:
         "name": event.name,
         "period": event.period,
         "policy_version": event.policy_version,
+        "policy_reason": getattr(event, "policy_reason", None),
         "closed_at": event.closed_at,
         "grades": event.grades,
+        "withdrawn": getattr(event, "withdrawn", None) or [],  # none in rounds closed before
     }

@@ -37,6 +37,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What section 五 of the programme fixes, whatever a version of the policy says: a base
+# that misses its rectification deadline loses the title, and a rectification the DRC
+# accepts restores good standing (it is not a promotion).
+PROGRAMME_OUTCOMES = {"rectification_accepted": "retained", "deadline_missed": "revoked"}
+PROGRAMME_REASONS = {
+    "rectification_accepted": "an accepted rectification restores good standing, no more",
+    "deadline_missed": "a base that does not rectify in time is revoked",
+}
+# Decisions after evaluation, worst first: a better grade never leads further down.
+SEVERITY = ("revoked", "warned", "retained", "recommended_national")
+FAILING_GRADE = "unqualified"
+
+
 class InconsistentHistory(ValueError):
     """A decision that does not follow from the status before it (a bug, never data)."""
 
@@ -137,24 +150,38 @@ class AdjustmentPolicy:
         days = data["rectification_days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 730:
             raise RubricError(f"{source}: rectification_days must be a whole number of days, 1 to 730")
-        for key, allowed in (("rectification_accepted", ("retained", "recommended_national")),
-                             ("deadline_missed", ("revoked", "retained"))):
-            if data[key] not in allowed:
-                raise RubricError(f"{source}: {key} must be one of {', '.join(allowed)}")
+        for key, required in PROGRAMME_OUTCOMES.items():
+            if data[key] != required:
+                raise RubricError(f"{source}: {key} must be {required}, not {data[key]!r}: "
+                                  f"{PROGRAMME_REASONS[key]}")
+        check_grades_in_order(outcomes, when_warned, source)
         return cls(version=str(data["version"]), title=str(data["title"]),
                    rectification_days=days, outcomes=outcomes, when_warned=when_warned,
                    rectification_accepted=data["rectification_accepted"],
                    deadline_missed=data["deadline_missed"])
 
-    def evaluate(self, status: str, result: Graded, at: datetime) -> Decision:
-        """The decision on a base in good standing after a round graded it."""
+    def evaluate(self, status: str, result: Graded, at: datetime, *,
+                 opened_status: str | None = None, deadline: datetime | None = None) -> Decision:
+        """The decision on a base in good standing after a round graded it.
+
+        The rules for a warned base (``when_warned``) judge its rectification, so they
+        apply only to a base that was already warned when the round opened
+        (``opened_status``, by default its status now). A base warned meanwhile, by
+        another round, is graded as a base in good standing would be: 不合格 keeps it
+        warned under the deadline it has (``deadline``) instead of revoking it minutes
+        after its warning, before it could rectify anything."""
+        warned_then = status == "warned" and (opened_status or status) == "warned"
         to_status = self.outcomes[result.grade]
-        if status == "warned" and result.grade in self.when_warned:
-            to_status = self.when_warned[result.grade]
-        deadline = end_of_day_after(at, self.rectification_days) if to_status == "warned" else None
+        if warned_then:
+            to_status = self.when_warned.get(result.grade, to_status)
+        kept = to_status == status == "warned" and not warned_then and deadline is not None
+        if to_status != "warned":
+            deadline = None
+        elif not kept:
+            deadline = end_of_day_after(at, self.rectification_days)
         return Decision(
             from_status=status, to_status=to_status,
-            reason=_evaluation_reason(status, to_status, result, deadline),
+            reason=_evaluation_reason(status, to_status, result, deadline, warned_then, kept),
             basis="evaluation", round_id=result.round_id, score=result.score,
             grade=result.grade, rubric_version=result.rubric_version,
             policy_version=self.version, rectification_deadline=deadline, decided_at=at)
@@ -184,15 +211,41 @@ _OUTCOME = {
 }
 
 
-def _evaluation_reason(status: str, to_status: str, result: Graded,
-                       deadline: datetime | None) -> str:
+def _evaluation_reason(status: str, to_status: str, result: Graded, deadline: datetime | None,
+                       warned_then: bool, kept: bool) -> str:
     finding = f"{result.round_name}结果为{GRADES[result.grade]}（{result.score}分）"
-    if status == "warned":
+    if warned_then:
         finding = f"警示整改期间，{finding}"
+    elif status == "warned":
+        finding += "；本轮开始时该基地尚未被警示，按未警示基地评定"
+    if kept:
+        return f"{finding}，维持警示整改，整改期限仍至{chinese_date(deadline)}"
     outcome = _OUTCOME[to_status]
     if deadline is not None:
         outcome += f"，整改期限至{chinese_date(deadline)}"
     return f"{finding}，{outcome}"
+
+
+def check_grades_in_order(outcomes: Mapping[str, str], when_warned: Mapping[str, str],
+                          source: str) -> None:
+    """Refuses a policy whose decisions contradict the grades: 不合格 keeping or promoting
+    a base, a better grade leading to a worse decision than a lower one, or a warned
+    base doing better than one in good standing with the same grade."""
+    warned = {grade: when_warned.get(grade, outcomes[grade]) for grade in GRADES}
+    for key, decided in (("outcomes", outcomes), ("when_warned", warned)):
+        if SEVERITY.index(decided[FAILING_GRADE]) > SEVERITY.index("warned"):
+            raise RubricError(f"{source}: {key}.{FAILING_GRADE} is {decided[FAILING_GRADE]!r}: "
+                              "a base graded 不合格 is warned or revoked")
+        ordered = list(reversed(GRADES))  # worst grade first
+        for worse, better in zip(ordered, ordered[1:]):
+            if SEVERITY.index(decided[better]) < SEVERITY.index(decided[worse]):
+                raise RubricError(f"{source}: {key}.{better} ({decided[better]}) is worse than "
+                                  f"{key}.{worse} ({decided[worse]}): a better grade never leads "
+                                  "to a worse decision")
+    for grade in when_warned:
+        if SEVERITY.index(warned[grade]) > SEVERITY.index(outcomes[grade]):
+            raise RubricError(f"{source}: when_warned.{grade} ({warned[grade]}) is better than "
+                              f"outcomes.{grade} ({outcomes[grade]}): a warning never helps a base")
 
 
 def _grade_map(data: Any, source: str, key: str, complete: bool = False) -> dict[str, str]:

@@ -92,6 +92,7 @@ class Queries:
         header = self._calendar_entry("rounds", round_id, "round")
         evaluation = self.repository.get(round_id)
         grades = {g["base_id"]: g for g in evaluation.grades or ()}
+        withdrawn = {w["base_id"]: w["reason"] for w in evaluation.withdrawn}
         board, standings = self.views[Scoreboard], self.views[Standings]
         bases = []
         for base in evaluation.bases:
@@ -103,6 +104,7 @@ class Queries:
                 "rubric_version": entry.rubric_version, "evaluators": len(entry.evaluators),
                 "scored_by": len(entry.weighted), "score": entry.score,
                 "grade": grades.get(base["base_id"], {}).get("grade"),
+                "withdrawn": withdrawn.get(base["base_id"]),
                 "metrics": reports[-1]["values"] if reports else None,
                 "metrics_revisions": len(reports)})
         return {**header, "bases": bases}
@@ -114,7 +116,8 @@ class Queries:
         if not evaluation.closed:
             raise RuleViolation(f"Round {evaluation.name} is not closed: it has no decisions yet.")
         policy = self.catalogue.policy(policy_version)
-        taken = {d["base_id"]: d for d in self.views[Standings].decisions(round_id=round_id)}
+        standings = self.views[Standings]
+        taken = {d["base_id"]: d for d in standings.decisions(round_id=round_id)}
         rows = []
         for grade in evaluation.grades:
             actual = taken.get(grade["base_id"])
@@ -122,7 +125,10 @@ class Queries:
                 continue  # revoked before the round closed: no decision then, none now
             result = Graded(round_id=round_id, round_name=evaluation.name, score=grade["score"],
                             grade=grade["grade"], rubric_version=grade["rubric_version"])
-            proposed = policy.evaluate(actual["from_status"], result, evaluation.closed_at)
+            proposed = policy.evaluate(
+                actual["from_status"], result, evaluation.closed_at,
+                opened_status=evaluation.status_at_opening(grade["base_id"]),
+                deadline=standings.deadline_before(grade["base_id"], round_id))
             rows.append({"base_id": actual["base_id"], "name": actual["name"],
                          "grade": grade["grade"], "score": grade["score"],
                          "from_status": actual["from_status"], "actual": actual,

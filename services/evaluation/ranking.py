@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 from uuid import UUID
 
-from services.backbone.errors import RuleViolation, field_error
+from services.backbone.errors import Conflict, RuleViolation, field_error
 
 CENT = Decimal("0.01")
 
@@ -76,10 +76,17 @@ def _row(entry: Entry, position: int | None, tied: bool) -> dict:
 def choose_certified(ranking: Sequence[dict], quota: int,
                      chosen: Sequence[UUID] | None = None) -> list[UUID]:
     """The bases to certify: the DRC's explicit list, or by default the top of the
-    ranking within the quota. Unscored bases are never certified."""
+    ranking within the quota. Unscored bases are never certified.
+
+    The default waits for scoring to finish: a base whose assigned evaluators have not
+    all scored would otherwise be not selected for good, however it would have ranked."""
     rows = {row["base_id"]: row for row in ranking}
     if chosen is not None:
         return _check_chosen(rows, quota, list(chosen))
+    if pending := [row["name"] for row in ranking if row["evaluators"] and row["rank"] is None]:
+        raise Conflict(f"Still being scored (not every assigned evaluator has scored): "
+                       f"{'、'.join(pending)}; certify once they have, or name the bases to "
+                       "certify in base_ids.", fields={"bases": pending})
     scored = [row for row in ranking if row["rank"] is not None]
     top = scored[:quota]
     if len(scored) > quota and scored[quota - 1]["score"] == scored[quota]["score"]:
@@ -102,3 +109,19 @@ def _check_chosen(rows: dict, quota: int, chosen: list[UUID]) -> list[UUID]:
         raise field_error("base_ids", f"not (fully) scored, so cannot be certified: "
                                       f"{'、'.join(unscored)}")
     return chosen
+
+
+def passed_over(ranking: Sequence[dict], chosen: Sequence[UUID], reason: str) -> set[UUID]:
+    """The scored bases a certification leaves out although they score higher than a
+    base it certifies. The DRC may choose so, but says why: without a ``reason`` such a
+    list is refused, naming the field (the reason then goes into every decision)."""
+    chosen = set(chosen)
+    scores = [row["score"] for row in ranking if row["base_id"] in chosen]
+    if not scores:
+        return set()
+    skipped = [row for row in ranking if row["rank"] is not None
+               and row["base_id"] not in chosen and row["score"] > min(scores)]
+    if skipped and not reason.strip():
+        raise field_error("reason", f"the list passes over bases with higher scores "
+                                    f"({'、'.join(row['name'] for row in skipped)}): say why")
+    return {row["base_id"] for row in skipped}

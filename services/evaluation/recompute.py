@@ -31,6 +31,7 @@ class Replay:
     recorded: list[Decision] = field(default_factory=list)
     decided: list[Decision] = field(default_factory=list)
     deadline: datetime | None = None
+    opened: dict[UUID, str] = field(default_factory=dict)  # status under P when a round opened
 
     @property
     def status_now(self) -> str:
@@ -55,17 +56,27 @@ def recompute(events: Iterable, policy: AdjustmentPolicy, now: datetime) -> dict
             bases[event.originator_id] = Replay(event.originator_id, event.name)
         elif isinstance(event, Base.Adjusted):
             _recorded(bases[event.originator_id], event, policy)
+        elif isinstance(event, Round.Opened):
+            for base in event.bases:
+                replay = bases[base["base_id"]]
+                replay.opened[event.originator_id] = replay.status_under_policy
         elif isinstance(event, Round.Closed):
             for grade in event.grades:
-                replay = bases[grade["base_id"]]
-                status = replay.status_under_policy
-                if status in ACTIVE_STATUSES:
-                    result = Graded(round_id=event.originator_id, round_name=event.name,
-                                    score=grade["score"], grade=grade["grade"],
-                                    rubric_version=grade["rubric_version"])
-                    replay.decide(policy.evaluate(status, result, event.closed_at))
+                _graded(bases[grade["base_id"]], event, grade, policy)
     _expire_deadlines(bases, policy, before=now)
     return bases
+
+
+def _graded(replay: Replay, event, grade: dict, policy: AdjustmentPolicy) -> None:
+    """What P decides on a base a round graded, from the status P had put it in."""
+    status = replay.status_under_policy
+    if status not in ACTIVE_STATUSES:
+        return
+    result = Graded(round_id=event.originator_id, round_name=event.name, score=grade["score"],
+                    grade=grade["grade"], rubric_version=grade["rubric_version"])
+    replay.decide(policy.evaluate(status, result, event.closed_at,
+                                  opened_status=replay.opened.get(event.originator_id),
+                                  deadline=replay.deadline))
 
 
 def moment(event) -> datetime | None:

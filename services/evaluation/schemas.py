@@ -5,9 +5,9 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.backbone.paging import PageQuery
-from services.contracts.common import RegionSchema, Strict
+from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import Money, Name, Timestamp
+from services.contracts.fields import City, Money, Name, Timestamp
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
@@ -60,7 +60,7 @@ class EvaluatorRequest(Strict):
 
     name = Name()
     organisation = Name(max_length=200)
-    region = fields.Nested(RegionSchema, required=True)
+    region = fields.Nested(RegionRequest, required=True)  # a city of Shanxi: conflicts are judged on it
 
 
 class OccasionRequest(Strict):
@@ -90,11 +90,16 @@ class ScoreRequest(OccasionRequest):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+REASON = validate.Length(max=500)
+
+
 class CertifyRequest(Strict):
-    """POST /batches/<id>/certification: the bases to certify, or none for the top."""
+    """POST /batches/<id>/certification: the bases to certify, or none for the top; a
+    list that passes over higher-scored bases needs the reason."""
 
     base_ids = fields.List(fields.UUID(), load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=1000))
+    reason = fields.String(load_default="", validate=REASON)
 
 
 class MetricsRequest(Strict):
@@ -115,9 +120,11 @@ class OpenRoundRequest(Strict):
 
 
 class CloseRoundRequest(Strict):
-    """POST /rounds/<id>/closing: the policy version in force unless named."""
+    """POST /rounds/<id>/closing: the policy version in force unless named (another
+    one needs the reason)."""
 
     policy_version = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=REASON)
 
 
 class WhatIfQuery(Strict):
@@ -159,7 +166,7 @@ class BasesQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(KINDS))
-    city = fields.String(validate=validate.Length(min=1, max=50))
+    city = City()
 
 
 class DecisionsQuery(PageQuery):
@@ -194,6 +201,7 @@ class BatchOut(Schema):
     quota = fields.Integer()
     rubrics = fields.Dict(keys=fields.String(), values=fields.String())
     closed = fields.Boolean()
+    closed_at = Timestamp(allow_none=True)
     certified = fields.List(fields.UUID(), allow_none=True)
 
 
@@ -327,11 +335,13 @@ class RoundRowOut(Schema):
     opened_at = Timestamp()
     closed_at = Timestamp(allow_none=True)
     policy_version = fields.String(allow_none=True)
+    policy_reason = fields.String(allow_none=True)
 
 
 class RoundBaseOut(ScoredBaseOut):
     status_at_opening = fields.String()
     grade = fields.String(allow_none=True)
+    withdrawn = fields.String(allow_none=True)  # why a base revoked meanwhile was not graded
     metrics = fields.Nested(MetricValues, allow_none=True)
     metrics_revisions = fields.Integer()
 

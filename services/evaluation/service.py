@@ -125,7 +125,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Certifies (认定) bases within the quota; the others are not selected."""
         data = validated(CertifyRequest(), choice)
         decisions = self.app.certify(_uuid(batch_id), base_ids=data["base_ids"],
-                                     ctx=self.caller.context)
+                                     reason=data["reason"], ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     # -- evaluators, assignments, scores -------------------------------------------------------
@@ -326,9 +326,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def close_round(self, round_id, **closing):
         """Grades every base of the round and decides on each under the policy."""
         data = validated(CloseRoundRequest(), closing)
-        policy = data["policy_version"] or self.settings["adjustment_policy"]
-        decisions = self.app.close_round(_uuid(round_id), policy_version=policy,
-                                         ctx=self.caller.context)
+        decisions = self.app.close_round(_uuid(round_id), policy_version=data["policy_version"],
+                                         reason=data["reason"], ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)

@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.backbone.views import View
-from services.contracts.vocabulary import ACTIVE_STATUSES
+from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .policy import Decision, derive_status, open_rectification
@@ -30,19 +30,22 @@ class Calendar(View):
             self.batches[event.originator_id] = {
                 "batch_id": event.originator_id, "name": event.name, "opens_at": event.opens_at,
                 "closes_at": event.closes_at, "quota": event.quota, "rubrics": event.rubrics,
-                "closed": False, "certified": None}
+                "closed": False, "closed_at": None, "certified": None}
         elif isinstance(event, Batch.Closed):
-            self.batches[event.originator_id]["closed"] = True
+            self.batches[event.originator_id].update(closed=True,
+                                                     closed_at=getattr(event, "closed_at", None))
         elif isinstance(event, Batch.SelectionConcluded):
             self.batches[event.originator_id]["certified"] = list(event.certified)
         elif isinstance(event, Round.Opened):
             self.rounds[event.originator_id] = {
                 "round_id": event.originator_id, "kind": event.kind, "name": event.name,
                 "period": event.period, "rubrics": event.rubrics, "bases": len(event.bases),
-                "opened_at": event.timestamp, "closed_at": None, "policy_version": None}
+                "opened_at": event.timestamp, "closed_at": None, "policy_version": None,
+                "policy_reason": None}
         elif isinstance(event, Round.Closed):
-            self.rounds[event.originator_id].update(closed_at=event.closed_at,
-                                                    policy_version=event.policy_version)
+            self.rounds[event.originator_id].update(
+                closed_at=event.closed_at, policy_version=event.policy_version,
+                policy_reason=getattr(event, "policy_reason", None))
 
     def all_batches(self) -> list[dict]:
         return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])
@@ -141,7 +144,7 @@ class Standings(View):
                 if (status is None or row["status"] == status)
                 and (batch_id is None or row["batch_id"] == batch_id)
                 and (kind is None or row["kind"] == kind)
-                and (city is None or row["region"]["city"] == city)]
+                and (city is None or normalise_city(row["region"]["city"]) == city)]
 
     def in_good_standing(self) -> list[dict]:
         return [row for row in self.select() if row["status"] in ACTIVE_STATUSES]
@@ -149,6 +152,13 @@ class Standings(View):
     def overdue(self, now: datetime) -> list[dict]:
         """Warned bases whose rectification deadline has passed."""
         return [row for row in self.select(status="warned") if row["rectification_deadline"] < now]
+
+    def deadline_before(self, base_id: UUID, round_id: UUID) -> datetime | None:
+        """The rectification deadline the base had when the round decided on it."""
+        history = self.rows[base_id]["history"]
+        index = next(i for i, d in enumerate(history)
+                     if d.round_id == round_id and d.basis == "evaluation")
+        return open_rectification(history[:index])
 
     def decisions(self, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
         rows = [self.rows[base_id]] if base_id in self.rows else (

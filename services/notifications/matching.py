@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from uuid import UUID
 
 from services.contracts import CATALOG
+from services.contracts.vocabulary import normalise_city
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class EventFilter:
 
 def _within(region: dict, wanted: tuple[str, str | None]) -> bool:
     city, county = wanted
-    return region.get("city") == city and (county is None or region.get("county") == county)
+    return normalise_city(region.get("city")) == normalise_city(city) and (
+        county is None or region.get("county") == county)
 
 
 def about_a_base(event_type: str) -> bool:

@@ -143,8 +143,11 @@ def round_closed(p: dict, names: Names) -> Notice:
     for grade in p["grades"]:
         counts[grade["grade"]] = counts.get(grade["grade"], 0) + 1
     summary = "，".join(f"{GRADES.get(g, g)} {n} 个" for g, n in counts.items())
-    return Notice("评估结果", f"{p['name']}（{kind}，{p['period']}）已结束，共评估 "
-                              f"{len(p['grades'])} 个基地：{summary}")
+    text = f"{p['name']}（{kind}，{p['period']}）已结束，共评估 {len(p['grades'])} 个基地"
+    text += f"：{summary}" if summary else ""
+    if p.get("withdrawn"):
+        text += f"；另有 {len(p['withdrawn'])} 个基地在评估期间被撤销，未参加评定"
+    return Notice("评估结果", text)
 
 
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {

@@ -4,13 +4,13 @@ No response schema has a ``secret`` field: the webhook secret goes out once, in 
 response that created it (``SubscribeOut``), and never again.
 """
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from services.backbone.audit import jsonable
 from services.backbone.paging import PageQuery
 from services.contracts import CATALOG
 from services.contracts.common import Strict
-from services.contracts.fields import Timestamp
+from services.contracts.fields import City, Timestamp
 from services.contracts.vocabulary import KINDS
 
 from .domain import CHANNEL_FIELDS, FINAL
@@ -21,10 +21,15 @@ SECRET_LENGTH = validate.Length(min=16, max=200)
 
 
 class RegionFilter(Strict):
-    """A city (设区市), or one county-level unit of it."""
+    """A city (设区市, one of Shanxi's 11), or one county-level unit of it."""
 
-    city = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    city = City(required=True)
     county = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50))
+
+    @post_load
+    def _stripped(self, data, **kwargs):
+        county = (data.get("county") or "").strip()
+        return {**data, "county": county or None}
 
 
 class FilterSchema(Strict):

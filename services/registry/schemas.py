@@ -7,18 +7,23 @@ from services.backbone.paging import PageQuery
 from services.contracts.common import (
     ApprovalSchema,
     PlanTaskSchema,
+    RegionRequest,
     RegionSchema,
     Strict,
     TargetSchema,
 )
-from services.contracts.fields import Timestamp
+from services.contracts.fields import City, Timestamp
 from services.contracts.registry import Declaration, DeclaredContactSchema
 from services.contracts.vocabulary import KINDS, STATUSES
 
 
 class DeclareRequest(Declaration):
     """POST /bases: the declaration as published (BaseDeclared v2) without its id. A
-    client written before 2018 may still send a single ``contact``, taken as primary."""
+    client written before 2018 may still send a single ``contact``, taken as primary.
+    The region's city must be one of Shanxi's 11 (the event itself takes any text, so
+    that declarations logged before this rule still load)."""
+
+    region = fields.Nested(RegionRequest, required=True)
 
     @pre_load
     def _single_contact_of_old_clients(self, data, **kwargs):
@@ -48,7 +53,7 @@ class ListQuery(PageQuery):
     """GET /bases?kind=&city=&county=&status=&batch_id=&limit=&offset="""
 
     kind = fields.String(validate=validate.OneOf(KINDS))
-    city = fields.String(validate=validate.Length(min=1, max=50))
+    city = City()
     county = fields.String(validate=validate.Length(min=1, max=50))
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()

@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from services.backbone.views import View
+from services.contracts.vocabulary import normalise_city
 
 from .domain import Base, DeclarationBatch
 
@@ -61,7 +62,7 @@ class BaseDirectory(View):
         matches = [
             dict(row) for row in rows
             if (kind is None or row["kind"] == kind)
-            and (city is None or row["region"]["city"] == city)
+            and (city is None or normalise_city(row["region"]["city"]) == city)
             and (county is None or row["region"]["county"] == county)
             and (status is None or row["status"] == status)
             and (batch_id is None or row["batch_id"] == batch_id)

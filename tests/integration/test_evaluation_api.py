@@ -107,6 +107,16 @@ def test_float_scores_and_unknown_fields_are_400_naming_the_field(platform, regi
     assert "batch_id or round_id" in both["error"]["fields"]["batch_id"][0]
 
 
+def test_an_evaluator_from_no_city_of_shanxi_is_400_naming_the_field(platform):
+    platform.start("evaluation")
+    client = Client(platform)
+    body = {"name": "王教授", "organisation": "专家库", "region": {"city": "大同 ", "county": "平城区"}}
+    refused = client("POST", "/evaluators", body, expect=400)
+    assert "Not one of Shanxi's cities" in refused["error"]["fields"]["region"]["city"][0]
+    body["region"]["city"] = " 大同市"
+    assert client("POST", "/evaluators", body, expect=201)["region"]["city"] == "大同市"
+
+
 def this_half_year() -> str:
     return f"{datetime.now(timezone.utc).year}H1"
 
@@ -178,13 +188,23 @@ def test_what_if_over_http_answers_without_writing_to_the_log(platform, registry
     platform.start("evaluation")
     client = Client(platform)
     base_id = certified_base(platform, registry_log, uuid4())
-    round_id, _ = closed_round(client, base_id, "95", {"policy_version": "adjustment-2018.1"})
+    round_id, retained = closed_round(client, base_id, "65", {"policy_version": "adjustment-2018.1"})
+    assert (retained["grade"], retained["to_status"]) == ("qualified", "retained")
 
     head = client("GET", "/events?after=0&limit=1")["head"]
-    answer = client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-2018.1",
+    answer = client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-2019.1",
                     headers=platform.headers("department"))
-    assert [(d["proposed"]["to_status"], d["changed"]) for d in answer["decisions"]] == [
-        ("recommended_national", False)]
+    assert (answer["applied_policy_version"], answer["policy_version"]) == (
+        "adjustment-2018.1", "adjustment-2019.1")
+    [row] = answer["decisions"]
+    assert (row["actual"]["to_status"], row["proposed"]["to_status"], row["changed"]) == (
+        "retained", "warned", True)  # 2019.1: 合格 is warned, with 90 days to rectify
+    closed_at = datetime.fromisoformat(client("GET", f"/rounds/{round_id}")["closed_at"])
+    deadline = datetime.fromisoformat(row["proposed"]["rectification_deadline"])
+    assert deadline.date() == (closed_at.astimezone(deadline.tzinfo) + timedelta(days=90)).date()
+    same = client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-2018.1")
+    assert [(d["proposed"]["to_status"], d["changed"]) for d in same["decisions"]] == [
+        ("retained", False)]
     client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-1999.1", expect=422)
     assert client("GET", "/events?after=0&limit=1")["head"] == head
     assert platform.app("evaluation").head() == head

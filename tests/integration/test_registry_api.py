@@ -53,6 +53,19 @@ def test_bad_input_is_400_naming_the_field_and_changes_nothing(platform, evaluat
     assert requests.get(url, headers=headers).json()["count"] == 0
 
 
+def test_a_city_not_of_shanxi_is_400_naming_the_field_and_listing_the_cities(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    headers = platform.headers("applicant")
+    refused = requests.post(url, json=declaration(batch_id, city="太原"), headers=headers)
+    assert refused.status_code == 400
+    message = refused.json()["error"]["fields"]["region"]["city"][0]
+    assert "太原市、大同市、朔州市" in message
+    accepted = requests.post(url, json=declaration(batch_id, city="太原市 "), headers=headers)
+    assert accepted.status_code == 201 and accepted.json()["region"]["city"] == "太原市"
+
+
 def test_the_same_name_twice_in_a_batch_is_refused(platform, evaluation_log):
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)

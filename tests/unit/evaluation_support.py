@@ -13,6 +13,7 @@ from services.evaluation.application import EvaluationApplication
 NOW = datetime(2017, 6, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
            "enterprise": "enterprise-2017.1"}
+POLICY_IN_FORCE = "adjustment-2018.1"
 DRC = Actor(id=stable_id("actor", "drc"), role="drc", name="省发展改革委")
 
 
@@ -26,6 +27,7 @@ class World:
 
     def __init__(self):
         self.app = EvaluationApplication()
+        self.app.configure({"adjustment_policy": POLICY_IN_FORCE})  # as infra/config/test.yaml
         self.now = NOW
         self.app.clock = lambda: self.now
         self.position = 0
@@ -44,11 +46,18 @@ class World:
     def declare(self, batch_id, name="山西大学", kind="university", city="太原市",
                 county="小店区") -> UUID:
         """A BaseDeclared from the registry, applied as the consumer would."""
+        event = self.declaration(batch_id, name, kind, city, county)
+        assert self.app.receive(event)
+        return event.payload["base_id"]
+
+    def declaration(self, batch_id, name="山西大学", kind="university", city="太原市",
+                    county="小店区"):
+        """The BaseDeclared the registry would publish next (not applied)."""
         base_id = stable_id("base", batch_id, name)
         applicant = Actor(id=uuid4(), role="applicant", name=name)
         self.applicants[base_id] = applicant
         self.position += 1
-        event = new_event(
+        return new_event(
             event_id=uuid4(), type="BaseDeclared", source="registry", position=self.position,
             previous_position=self.position - 1 or None, occurred_at=self.now,
             actor=ActorRef(applicant.id, "applicant", name), correlation_id=uuid4(),
@@ -56,8 +65,6 @@ class World:
                      "region": {"city": city, "county": county},
                      "competent_department": "山西省教育厅", "batch_id": batch_id,
                      "contacts": [{"name": "张三", "phone": "0351-7010000", "email": None, "role": "primary"}]})
-        assert self.app.receive(event)
-        return base_id
 
     def evaluator(self, name="王专家", city="大同市", organisation="山西省科学技术厅") -> Actor:
         registered = self.app.register_evaluator(

@@ -194,6 +194,23 @@ def test_a_v1_base_declared_is_read_as_v2_with_its_contact_as_primary():
     assert "contacts" in caught.value.messages["payload"]
 
 
+def test_a_v1_round_closed_is_read_as_v2_with_nothing_withdrawn_and_no_reason():
+    from services.contracts import CATALOG
+
+    v1 = {"event_id": str(uuid4()), "type": "RoundClosed", "schema_version": 1,
+          "source": "evaluation", "position": 9, "previous_position": 8,
+          "occurred_at": "2018-06-29T17:00:00+08:00",
+          "actor": {"id": str(uuid4()), "role": "drc", "name": "省发展改革委"},
+          "correlation_id": str(uuid4()),
+          "payload": {k: v for k, v in CATALOG["RoundClosed"].example.items()
+                      if k not in ("withdrawn", "policy_reason")}}
+    event = load_event(v1)
+    assert (event.schema_version, event.payload["withdrawn"], event.payload["policy_reason"]) == (
+        2, [], None)
+    v1["payload"]["grades"] = []
+    assert "grades" in violation(v1)["payload"]  # version 1 always graded at least one base
+
+
 def test_a_declaration_needs_exactly_one_primary_contact():
     from services.contracts.registry import BaseDeclaredV2
     from services.contracts import CATALOG

@@ -33,6 +33,20 @@ def test_no_evaluator_scores_a_base_of_their_own_city():
             assert all(city != declaration["region"]["city"] for _, _, city, _ in chosen)
 
 
+def test_every_declaration_and_evaluator_of_the_demo_names_a_city_the_api_accepts():
+    from uuid import uuid4
+
+    from services.evaluation.schemas import EvaluatorRequest
+    from services.registry.schemas import DeclareRequest
+
+    for index, declaration in enumerate(data.first_batch_declarations() + data.SECOND_BATCH_DECLARATIONS):
+        DeclareRequest().load(data.with_contact(declaration, str(uuid4()), index))
+    for panel in (data.SELECTION_PANEL, data.THIRD_PARTY_PANEL, data.INSPECTION_PANEL):
+        for name, organisation, city, county in panel:
+            EvaluatorRequest().load({"name": name, "organisation": organisation,
+                                     "region": {"city": city, "county": county}})
+
+
 def test_the_mean_of_the_two_sheets_is_the_intended_score_on_every_rubric():
     catalogue = default_catalogue()
     for kind, version in RUBRICS.items():

@@ -183,3 +183,34 @@ def test_the_versions_in_force_must_exist_for_every_kind():
         catalogue.check_in_force({"regional": "regional-2017.1"}, "adjustment-2018.1")
     with pytest.raises(RubricError, match="no policy 'adjustment-2030.1'"):
         catalogue.check_in_force(in_force, "adjustment-2030.1")
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("deadline_missed", "retained", "deadline_missed must be revoked"),
+    ("deadline_missed", "warned", "deadline_missed must be revoked"),
+    ("rectification_accepted", "recommended_national", "rectification_accepted must be retained"),
+    ("rectification_accepted", "revoked", "rectification_accepted must be retained"),
+])
+def test_a_policy_contradicting_the_programme_on_deadlines_and_rectification_is_refused(key, value, reason):
+    assert reason in refusal(policy(**{key: value}), AdjustmentPolicy.from_data)
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"outcomes": {**POLICY["outcomes"], "unqualified": "retained"}},
+     "outcomes.unqualified is 'retained': a base graded 不合格 is warned or revoked"),
+    ({"when_warned": {"unqualified": "recommended_national"}},
+     "when_warned.unqualified is 'recommended_national'"),
+    ({"outcomes": {**POLICY["outcomes"], "excellent": "warned"}},
+     "outcomes.excellent (warned) is worse than outcomes.good (retained)"),
+    ({"outcomes": {**POLICY["outcomes"], "unqualified": "revoked"},
+      "when_warned": {"unqualified": "warned"}},
+     "when_warned.unqualified (warned) is better than outcomes.unqualified (revoked)"),
+])
+def test_a_policy_whose_decisions_contradict_the_grades_is_refused(changes, reason):
+    assert reason in refusal(policy(**changes), AdjustmentPolicy.from_data)
+
+
+def test_the_repositorys_policies_keep_the_programmes_rules():
+    for version in ("adjustment-2018.1", "adjustment-2019.1"):
+        loaded = load_catalogue().policies[version]
+        assert (loaded.deadline_missed, loaded.rectification_accepted) == ("revoked", "retained")

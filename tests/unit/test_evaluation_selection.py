@@ -1,12 +1,14 @@
 """Selection and certification (评选认定): scores averaged and rounded once, a ranking
 reproducible from the log, the quota, conflicts of interest, and who may score what."""
 
+from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
 from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.evaluation.application import EvaluationApplication
 from services.evaluation.ranking import Entry, mean_score
 from services.evaluation.views import Scoreboard
 from tests.unit.evaluation_support import RUBRICS, World, sheet
@@ -110,13 +112,32 @@ def test_an_explicit_list_longer_than_the_quota_is_refused(world):
     assert all(world.status(b) == "declared" for b in bases)
 
 
-def test_the_drc_may_certify_a_lower_ranked_base_by_naming_it(world):
+def test_the_drc_may_certify_a_lower_ranked_base_by_naming_it_and_saying_why(world):
     batch_id = world.open_batch(quota=1)
     higher, lower = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
     world.scored(higher, "university", [90], batch_id=batch_id)
     world.scored(lower, "university", [80], batch_id=batch_id)
-    certify(world, batch_id, base_ids=[lower])
+    with pytest.raises(RuleViolation) as caught:
+        certify(world, batch_id, base_ids=[lower])
+    assert list(caught.value.fields) == ["reason"] and "甲" in caught.value.fields["reason"][0]
+    assert (world.status(lower), world.status(higher)) == ("declared", "declared")
+
+    why = "甲已入选国家级示范基地培育名单，名额留给乙所在地区"
+    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=[lower], reason=why,
+                                                            ctx=world.ctx())}
     assert (world.status(lower), world.status(higher)) == ("certified", "not_selected")
+    assert all(d["reason"].endswith(f"省发展改革委说明：{why}") for d in decisions.values())
+    assert "评分高于认定名单中的基地" in decisions[higher]["reason"]
+    assert world.app.repository.get(batch_id).certification_reason == why
+
+
+def test_a_list_in_the_rankings_order_needs_no_reason(world):
+    batch_id = world.open_batch(quota=3)
+    bases = [world.declare(batch_id, name=name) for name in ("甲", "乙", "丙")]
+    for base_id, mark in zip(bases, (90, 80, 70)):
+        world.scored(base_id, "university", [mark], batch_id=batch_id)
+    certify(world, batch_id, base_ids=[bases[1], bases[0]])  # the top two, in any order
+    assert [world.status(b) for b in bases] == ["certified", "certified", "not_selected"]
 
 
 def test_unscored_declarations_cannot_be_certified_and_are_not_selected(world):
@@ -129,10 +150,30 @@ def test_unscored_declarations_cannot_be_certified_and_are_not_selected(world):
     with pytest.raises(RuleViolation) as caught:
         certify(world, batch_id, base_ids=[half_scored])
     assert "cannot be certified: 乙" in caught.value.fields["base_ids"][0]
-    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=None, ctx=world.ctx())}
+    decisions = {d["base_id"]: d for d in world.app.certify(batch_id, base_ids=[scored], ctx=world.ctx())}
     assert world.status(scored) == "certified"
     assert world.status(half_scored) == "not_selected"
     assert decisions[half_scored]["score"] is None and "未完成评分" in decisions[half_scored]["reason"]
+
+
+def test_default_certification_waits_for_every_assigned_evaluator_to_score(world):
+    batch_id = world.open_batch(quota=2)
+    done, waiting = world.declare(batch_id, name="甲"), world.declare(batch_id, name="乙")
+    never_assigned = world.declare(batch_id, name="丙")
+    world.scored(done, "university", [75], batch_id=batch_id)
+    world.scored(waiting, "university", [90], batch_id=batch_id)
+    late_expert = world.evaluator(name="未交评分表的专家")
+    world.assign(waiting, late_expert, batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    with pytest.raises(Conflict) as caught:
+        world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert caught.value.fields["bases"] == ["乙"]
+    assert [world.status(b) for b in (done, waiting, never_assigned)] == ["declared"] * 3
+
+    world.score(waiting, late_expert, sheet("university", 90), batch_id=batch_id)
+    world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert [world.status(b) for b in (done, waiting, never_assigned)] == [
+        "certified", "certified", "not_selected"]  # never assigned: unscored, not waited for
 
 
 def test_a_tie_at_the_quota_line_needs_the_drc_to_name_the_list(world):
@@ -196,6 +237,89 @@ def test_a_declaration_arriving_after_certification_is_recorded_as_not_selected(
     late = world.declare(batch_id, name="迟到的申报")
     assert world.status(late) == "not_selected"
     assert "评选认定已结束" in world.app.repository.get(late).decisions[0].reason
+
+
+def test_a_declaration_made_after_the_batch_closed_is_not_selected_and_cannot_be_certified(world):
+    batch_id = world.open_batch(quota=2)
+    on_time = world.declare(batch_id, name="按时申报")
+    world.scored(on_time, "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    assert world.app.batch(batch_id)["closed_at"] == world.now
+    world.now += timedelta(minutes=3)  # the registry had not learned of the closing yet
+    late = world.declare(batch_id, name="截止后申报")
+    assert world.status(late) == "not_selected"
+    reason = world.app.repository.get(late).decisions[0].reason
+    assert reason.startswith("申报时批次已截止") and "2017年6月1日 09:00" in reason
+    with pytest.raises(RuleViolation) as caught:
+        world.app.certify(batch_id, base_ids=[on_time, late], ctx=world.ctx())
+    assert "not declarations awaiting selection" in caught.value.fields["base_ids"][0]
+    decided = world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert [(d["base_id"], d["to_status"]) for d in decided] == [(on_time, "certified")]
+
+
+def test_a_declaration_made_before_the_closing_joins_even_when_it_arrives_after(world):
+    batch_id = world.open_batch()
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)  # declared a minute before, delivered after
+    base_id = world.declare(batch_id, name="截止前申报")
+    assert world.status(base_id) == "declared"
+    assert [row["base_id"] for row in world.app.ranking(batch_id)["ranking"]] == [base_id]
+
+
+def rival_commits_first(app, monkeypatch, method: str, rival) -> None:
+    """Makes ``rival()`` commit between this command's load and its save (``method``
+    is how the command writes: ``save`` for commands, ``_record`` for reactions)."""
+    write = getattr(app, method)
+
+    def write_after_rival(*args, **kwargs):
+        monkeypatch.setattr(app, method, write)
+        rival()
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(app, method, write_after_rival)
+
+
+def test_a_declaration_that_loses_the_race_with_certification_is_not_selected(world, monkeypatch):
+    batch_id = world.open_batch()
+    world.scored(world.declare(batch_id, name="甲"), "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)  # made before the closing, delivered after it
+    rival_commits_first(world.app, monkeypatch, "_record",
+                        lambda: world.app.certify(batch_id, base_ids=None, ctx=world.ctx()))
+    late = world.declare(batch_id, name="乙")
+    assert world.status(late) == "not_selected"
+    assert "评选认定已结束" in world.app.repository.get(late).decisions[0].reason
+    assert len(world.app.repository.get(batch_id).certified) == 1
+
+
+def test_a_certification_that_loses_the_race_with_a_declaration_decides_it_too(world, monkeypatch):
+    batch_id = world.open_batch()
+    first = world.declare(batch_id, name="甲")
+    world.scored(first, "university", [80], batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.now -= timedelta(minutes=1)
+    declared = []
+    rival_commits_first(world.app, monkeypatch, "save",
+                        lambda: declared.append(world.declare(batch_id, name="乙")))
+    decisions = world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
+    assert {d["base_id"]: d["to_status"] for d in decisions} == {
+        first: "certified", declared[0]: "not_selected"}
+    assert world.status(declared[0]) == "not_selected"  # not left declared for ever
+
+
+def test_a_batch_with_many_declarations_loads_from_its_latest_snapshot(world):
+    batch_id = world.open_batch()
+    world.app.receive_run([world.declaration(batch_id, name=f"基地{i}") for i in range(60)])
+    for i in range(60, 110):
+        world.declare(batch_id, name=f"基地{i}")
+    snapshots = [s.originator_version for s in world.app.snapshots.get(batch_id)]
+    assert snapshots == [50, 100]  # one taken inside a run of events, one after a single one
+    replayed = EvaluationApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    for event in world.app.events.get(batch_id):  # the same history, no snapshot taken
+        replayed.events.put([event])
+    loaded = world.app.repository.get(batch_id)
+    assert vars(loaded) == vars(replayed.repository.get(batch_id))
+    assert loaded.joined == 110
 
 
 def test_the_same_batch_or_evaluator_twice_is_a_conflict(world):

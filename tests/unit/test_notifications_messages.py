@@ -105,6 +105,12 @@ def test_a_type_without_a_template_names_its_base_source_and_amount():
     assert about_nothing.text.startswith("双创示范基地工作：评选评估发布了 RoundOpened 事件")
 
 
+def test_a_round_closed_says_how_many_bases_were_withdrawn_ungraded():
+    payload = dict(CATALOG["RoundClosed"].example)
+    text = notice("RoundClosed", payload, source="evaluation").text
+    assert "共评估 1 个基地：良好 1 个；另有 1 个基地在评估期间被撤销，未参加评定" in text
+
+
 def test_money_keeps_its_cents():
     from decimal import Decimal
 
