@@ -180,7 +180,7 @@ def test_an_applicant_subscription_recorded_before_the_rule_gets_no_other_bases_
     app.receive(evaluation.event("RoundClosed", {
         "round_id": str(uuid4()), "kind": "third_party", "name": "2018年上半年第三方评估",
         "period": "2018H1", "policy_version": "adjustment-2018.1",
-        "closed_at": "2018-06-29T17:00:00+08:00", "grades": grades}))
+        "closed_at": "2018-06-29T17:00:00+08:00", "grades": grades, "withdrawn": []}))
     app.receive(evaluation.event("BatchOpened", batch_opened()))
     app.receive(evaluation.event("BaseAdjusted", adjusted(own)))
     app.receive(evaluation.event("BaseAdjusted", adjusted(other)))
