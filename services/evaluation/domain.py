@@ -44,7 +44,7 @@ class Evaluator(Aggregate):
         return stable_id("evaluator", plain_name(name), plain_name(organisation))
 
     @event("Registered")
-    def __init__(self, name: str, organisation: str, region: dict, ctx: Context):
+    def __init__(self, name: str, organisation: str, region: dict | None, ctx: Context):
         self.name = name
         self.organisation = organisation
         self.region = region
@@ -53,7 +53,10 @@ class Evaluator(Aggregate):
         """Conflict of interest: same region means the same city (设区市). Counties of
         one city answer to the same city government, so a county line is too thin.
         Names compare normalised: a region logged before cities were checked may say
-        "太原" or "太原市 " for 太原市."""
+        "太原" or "太原市 " for 太原市. A body from outside the province (no region) has
+        no city of its own here."""
+        if self.region is None:
+            return False
         return normalise_city(self.region["city"]) == normalise_city(region["city"])
 
 

@@ -60,7 +60,10 @@ class EvaluatorRequest(Strict):
 
     name = Name()
     organisation = Name(max_length=200)
-    region = fields.Nested(RegionRequest, required=True)  # a city of Shanxi: conflicts are judged on it
+    # A city of Shanxi, on which conflicts of interest are judged; null for a body from
+    # outside the province (a national third-party evaluator), which has no stake in any
+    # Shanxi city's bases.
+    region = fields.Nested(RegionRequest, required=True, allow_none=True)
 
 
 class OccasionRequest(Strict):
@@ -209,7 +212,7 @@ class EvaluatorOut(Schema):
     evaluator_id = fields.UUID()
     name = fields.String()
     organisation = fields.String()
-    region = fields.Nested(RegionSchema)
+    region = fields.Nested(RegionSchema, allow_none=True)
     registered_at = Timestamp()
     assignments = fields.Integer()
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from marshmallow import ValidationError
 
+from services.backbone.context import Actor
 from services.backbone.errors import Conflict, Forbidden, RuleViolation
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.ranking import Entry, mean_score
@@ -205,6 +207,21 @@ def test_an_evaluator_from_the_bases_city_cannot_be_assigned_even_from_another_c
         world.assign(base_id, neighbour, batch_id=batch_id)
     assert "conflict of interest" in caught.value.fields["evaluator_id"][0]
     world.assign(base_id, world.evaluator(name="赵专家", city="运城市"), batch_id=batch_id)
+
+
+def test_a_third_party_body_from_outside_the_province_is_registered_without_a_city_and_conflicts_with_none(world):
+    from services.evaluation.schemas import EvaluatorRequest
+
+    request = EvaluatorRequest().load({"name": "中国科学技术发展战略研究院", "organisation": "科技部",
+                                       "region": None})
+    assert request["region"] is None
+    national = world.app.register_evaluator(**request, ctx=world.ctx())
+    batch_id = world.open_batch()
+    for city in ("太原市", "大同市"):
+        base_id = world.declare(batch_id, name=f"{city}基地", city=city, county="城区")
+        world.assign(base_id, Actor(id=national.id, role="evaluator", name=national.name), batch_id=batch_id)
+    with pytest.raises(ValidationError):  # omitted is not "outside the province": it must be said
+        EvaluatorRequest().load({"name": "某专家", "organisation": "某机构"})
 
 
 def test_an_evaluator_scores_only_what_it_is_assigned_to(world):
