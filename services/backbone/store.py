@@ -20,7 +20,19 @@ from .config import resolve_path
 
 def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
     """The eventsourcing environment for ``service`` under ``config``."""
-    return {**_backend_env(config["store"], service), **_cipher_env(config["store"], service)}
+    return {**_backend_env(config["store"], service), **_cipher_env(config["store"], service),
+            **_cache_env(config["store"])}
+
+
+def _cache_env(store: dict[str, Any]) -> dict[str, str]:
+    """The library's cache of aggregates (``store.aggregate_cache`` of them, least recently
+    used first out; 0 turns it off). A cached aggregate is brought up to date from the
+    store on every load (fast-forward: the events after its version, usually none or
+    one), and handed out as a copy, so it is never stale and a failed command cannot
+    spoil it; without it, a batch with thousands of declarations was folded from its last
+    snapshot and up to 49 events for every declaration."""
+    size = int(store.get("aggregate_cache", 1000) or 0)
+    return {"AGGREGATE_CACHE_MAXSIZE": str(size)} if size > 0 else {}
 
 
 class AtRestCipher(AESCipher):
