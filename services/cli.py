@@ -255,30 +255,27 @@ def cmd_broker_definitions(args) -> int:
 
 
 def cmd_broker_init(args) -> int:
-    """Imports infra/rabbitmq/definitions.json through the management API (idempotent):
-    exchanges, queues and policies exist before any service starts."""
-    import json
-    from urllib.parse import quote, urlparse
-
+    """Imports the broker definitions through the management API (idempotent), so that
+    exchanges, queues and policies exist before any service starts. They are built from
+    the topology with the running config (namespace, delivery limit, the broker URL's
+    vhost): an installed package (the image) has no checkout to read
+    infra/rabbitmq/definitions.json from, and that file holds the defaults only."""
     import requests
 
-    from services.backbone.config import PROJECT_ROOT
+    from services.backbone.broker import management_api
+    from services.backbone.topology import definitions
 
     config = _config()
-    api = urlparse(config["broker"]["management_url"])
-    vhost = urlparse(config["broker"]["url"]).path[1:] or "/"
-    document = json.loads((PROJECT_ROOT / "infra/rabbitmq/definitions.json").read_text())
-    for section in ("exchanges", "queues", "bindings", "policies"):
-        for item in document[section]:
-            item["vhost"] = vhost
-    document.pop("vhosts", None)
-    url = f"{api.scheme}://{api.hostname}:{api.port or 15672}/api/definitions/{quote(vhost, safe='')}"
+    api = management_api(config)
+    document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"],
+                           vhost=api.vhost)
+    document.pop("vhosts")  # imported into the vhost of the URL, which exists
     for attempt in range(30):
         try:
-            response = requests.post(url, json=document, timeout=10,
-                                     auth=(api.username or "guest", api.password or "guest"))
+            response = requests.post(api.url("definitions/{vhost}"), json=document,
+                                     timeout=10, auth=api.auth)
             response.raise_for_status()
-            print(f"broker definitions imported into vhost {vhost}")
+            print(f"broker definitions imported into vhost {api.vhost}")
             return 0
         except requests.RequestException as error:
             print(f"waiting for the management API ({error})", file=sys.stderr)

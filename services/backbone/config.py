@@ -39,7 +39,8 @@ def load_config(
     environment = environment or environ.get("SC_ENV", "local")
     path = config_dir() / f"{environment}.yaml"
     if not path.exists():
-        raise ConfigError(f"no configuration file for environment {environment!r}: {path}")
+        raise ConfigError(f"no configuration file for environment {environment!r}: {path} "
+                          "(SC_CONFIG_DIR names the directory of the config files)")
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
     for name, raw in environ.items():

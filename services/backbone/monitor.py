@@ -9,13 +9,12 @@ monitor can alert on it.
 """
 
 from dataclasses import asdict, dataclass
-from urllib.parse import quote, urlparse
 
 import requests
 from kombu import Connection
 
 from .auth import issue_token
-from .broker import nameko_config
+from .broker import management_api, nameko_config
 from .context import SYSTEM_ACTOR
 from .topology import SUBSCRIPTIONS, all_queues
 
@@ -53,18 +52,10 @@ def _platform_queue_names(config: dict) -> list[str]:
     return names + [f"rpc-{service}" for service in SUBSCRIPTIONS]
 
 
-def _vhost(broker_url: str) -> str:
-    path = urlparse(broker_url).path
-    return path[1:] if len(path) > 1 else "/"
-
-
 def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigures]:
     """Figures from the management HTTP API (raises if it does not answer)."""
-    api = urlparse(config["broker"]["management_url"])
-    base = f"{api.scheme}://{api.hostname}:{api.port or 15672}"
-    vhost = quote(_vhost(config["broker"]["url"]), safe="")
-    response = requests.get(f"{base}/api/queues/{vhost}", timeout=timeout,
-                            auth=(api.username or "guest", api.password or "guest"))
+    api = management_api(config)
+    response = requests.get(api.url("queues/{vhost}"), timeout=timeout, auth=api.auth)
     response.raise_for_status()
     wanted = set(_platform_queue_names(config))
     figures = []
