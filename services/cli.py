@@ -274,6 +274,10 @@ def cmd_broker_init(args) -> int:
         try:
             response = requests.post(api.url("definitions/{vhost}"), json=document,
                                      timeout=10, auth=api.auth)
+            if response.status_code in (401, 403):  # waiting will not change the answer
+                print(f"the management API refused {api.auth[0]!r}: {response.text} (importing "
+                      "definitions needs an administrator)", file=sys.stderr)
+                return 1
             response.raise_for_status()
             print(f"broker definitions imported into vhost {api.vhost}")
             return 0

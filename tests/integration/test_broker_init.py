@@ -5,9 +5,12 @@ limit of the running config."""
 
 import subprocess
 import sys
+from urllib.parse import quote
+from uuid import uuid4
 
 import pytest
 import requests
+from kombu import Connection
 
 from services.backbone.config import PROJECT_ROOT
 from tests.support.installed import install_as_the_image_does, installed_environment
@@ -66,3 +69,39 @@ def test_the_installed_package_carries_its_data_files(installed, tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["3", "2", "12"]
+
+
+@pytest.fixture
+def broker_user(rabbit_config):
+    """A broker user whose password has every character a URL gives a meaning to; an
+    administrator, as compose's RABBITMQ_DEFAULT_USER is (importing definitions needs it)."""
+    name, password = f"sc-{uuid4().hex[:8]}", "p@ss/w#rd?&=:%+ 1"
+    user = f"{API}/users/{quote(name, safe='')}"
+    requests.put(user, json={"password": password, "tags": "administrator"},
+                 auth=("guest", "guest")).raise_for_status()
+    requests.put(f"{API}/permissions/{rabbit_config['vhost']}/{quote(name, safe='')}",
+                 json={"configure": ".*", "write": ".*", "read": ".*"},
+                 auth=("guest", "guest")).raise_for_status()
+    yield name, password
+    requests.delete(user, auth=("guest", "guest"))
+
+
+def test_broker_credentials_with_url_characters_reach_amqp_and_the_management_api(
+        platform, rabbit_config, broker_user):
+    from services.backbone.config import load_config
+
+    name, password = broker_user
+    # Credentials in the URLs are replaced by those given apart (and guest is refused).
+    credentials = {"SC_BROKER__URL": f"amqp://guest:wrong@127.0.0.1:5672/{rabbit_config['vhost']}",
+                   "SC_BROKER__MANAGEMENT_URL": "http://guest:wrong@127.0.0.1:15672",
+                   "SC_BROKER__USERNAME": name, "SC_BROKER__PASSWORD": password}
+    result = subprocess.run([sys.executable, "-m", "services.cli", "broker-init"], cwd=PROJECT_ROOT,
+                            env=platform.environment(credentials), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "sc.registry.from.evaluation" in queues_of(rabbit_config["vhost"])
+
+    config = load_config("test", environ={"SC_AUTH__SECRET": "x" * 32, **credentials})
+    with Connection(config["broker"]["url"], connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=1)
+        assert connection.connected

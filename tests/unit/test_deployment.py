@@ -43,6 +43,15 @@ def test_the_broker_has_management_and_both_stores_use_named_volumes():
         assert volume in document["volumes"]
 
 
+def test_broker_credentials_are_passed_apart_from_the_urls_which_hold_none():
+    """A password with @ / # ? in it would break a URL it is written into; the platform
+    puts the credentials into its URLs percent-encoded instead."""
+    env = compose()["services"]["registry"]["environment"]
+    assert "@" not in env["SC_BROKER__URL"] and "@" not in env["SC_BROKER__MANAGEMENT_URL"]
+    assert env["SC_BROKER__USERNAME"].startswith("${RABBITMQ_USER")
+    assert env["SC_BROKER__PASSWORD"].startswith("${RABBITMQ_PASSWORD:?")
+
+
 def test_no_secret_is_written_in_the_compose_file():
     for service in compose()["services"].values():
         for key, value in (service.get("environment") or {}).items():
