@@ -287,7 +287,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
             record = DeadLetterRecord(queue=queue, message_id=message_id, error=error[:4000], ctx=ctx)
         changed = [record]
         if action == "replay":
-            record.replayed(ctx=ctx)
+            record.replayed(ctx=ctx, reason=reason)
         else:
             record.discarded(reason=reason, ctx=ctx)
             parked = self._parked_for(body)

@@ -1,6 +1,8 @@
 """Ops: readiness, metrics, queue monitoring with thresholds (management API and the
 AMQP fallback), and dead letters replayed or discarded with an audit trail."""
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -9,6 +11,7 @@ from uuid import UUID
 import requests
 
 from services.backbone import monitor
+from services.backbone.audit import audit_entries, to_csv
 from services.backbone.config import PROJECT_ROOT, merge
 from services.backbone.deadletters import DeadLetterRecord
 from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
@@ -34,6 +37,12 @@ def park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log):
     wait_until(lambda: platform.app("registry").parked("evaluation", event["position"]),
                message="the adjustment to be parked")
     return batch_id, base_id, event
+
+
+def audited_reasons(app, event_type: str) -> list[str]:
+    """The reason column of the audit trail's CSV for one type of event."""
+    rows = csv.DictReader(io.StringIO(to_csv(audit_entries(app, {"event_type": event_type})).lstrip("\ufeff")))
+    return [row["reason"] for row in rows]
 
 
 def test_ready_and_metrics_report_the_service(platform, evaluation_log):
@@ -114,7 +123,8 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
                          headers=platform.headers("evaluator")).status_code == 403
     ops = platform.headers("ops", name="值班运维")
     replayed = requests.post(platform.url("registry", "/ops/dead-letters/replay"),
-                             json={"queue": DLQ, "message_id": event["event_id"]}, headers=ops)
+                             json={"queue": DLQ, "message_id": event["event_id"],
+                                   "reason": "基地已申报，重放认定"}, headers=ops)
     assert replayed.status_code == 200, replayed.text
     registry = platform.app("registry")
     wait_until(lambda: registry.get_base(base_id).status == "certified", message="the replay to apply")
@@ -123,6 +133,8 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
     record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
     assert record.actions == ["replayed"]
     assert [e.ctx.name for e in registry.history(record.id)] == ["值班运维", "值班运维"]
+    assert registry.history(record.id)[-1].reason == "基地已申报，重放认定"
+    assert audited_reasons(registry, "DeadLetterRecord.Replayed") == ["基地已申报，重放认定"]
 
     evaluation_log.publish(event)  # the original arrives again: still once
     marker = evaluation_log.emit("BatchClosed", {"batch_id": batch_id})
@@ -158,7 +170,9 @@ def test_the_cli_replays_every_dead_letter_with_progress_each_audited(platform, 
     for event in events:
         record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
         assert record.actions == ["replayed"]
+        assert registry.history(record.id)[-1].reason == "主体已申报"
         assert registry.parked("evaluation", event["position"]).state == "replayed"
+    assert audited_reasons(registry, "DeadLetterRecord.Replayed") == ["主体已申报"] * 3
     again = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "replayed 0 of 0" in again.stdout
@@ -173,7 +187,10 @@ def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, e
                               headers=platform.headers("ops"))
     assert discarded.status_code == 200, discarded.text
     assert queue_messages(platform.config, DLQ) == []
-    assert platform.app("registry").parked("evaluation", event["position"]).state == "discarded"
+    registry = platform.app("registry")
+    assert registry.parked("evaluation", event["position"]).state == "discarded"
+    assert audited_reasons(registry, "DeadLetterRecord.Discarded") == ["误发"]
+    assert audited_reasons(registry, "ParkedEvent.Discarded") == ["误发"]
     missing = requests.post(platform.url("registry", "/ops/dead-letters/discard"),
                             json={"queue": DLQ, "message_id": event["event_id"]},
                             headers=platform.headers("ops"))
