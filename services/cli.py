@@ -203,7 +203,10 @@ def cmd_dlq(args) -> int:
     method = "replay_dead_letter" if args.action == "replay" else "discard_dead_letter"
     result = _ops_rpc(config, args.service, method, args.actor, queue=args.queue,
                       message_id=args.message_id, reason=args.reason or "")
-    print(f"{result['action']}: {result['message_id']} ({result['queue']})")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"{result['action']}: {result['message_id']} ({result['queue']})")
     return 0
 
 
@@ -211,6 +214,8 @@ def _replay_all(config, args) -> int:
     """Replays every dead letter of a service (of one queue, with --queue), each one
     the audited action ``replay`` does, with progress; the ones that could not be
     replayed are named and the exit status is 1."""
+    import json
+
     from services.backbone.console import Progress
 
     if args.action != "replay" or args.message_id:
@@ -228,10 +233,16 @@ def _replay_all(config, args) -> int:
                     service.replay_dead_letter(queue=letter["queue"], message_id=letter["message_id"],
                                                reason=args.reason or "")
                 except Exception as error:  # name it and go on with the others
-                    failed.append(f"{letter['message_id']} ({letter['queue']}): {error}")
+                    failed.append({"message_id": letter["message_id"], "queue": letter["queue"],
+                                   "error": str(error)})
                 progress.advance()
-    for line in failed:
-        print(f"not replayed: {line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"service": args.service, "dead_letters": len(letters),
+                          "replayed": len(letters) - len(failed), "not_replayed": failed},
+                         ensure_ascii=False, indent=2))
+        return 1 if failed else 0
+    for item in failed:
+        print(f"not replayed: {item['message_id']} ({item['queue']}): {item['error']}", file=sys.stderr)
     print(f"replayed {len(letters) - len(failed)} of {len(letters)} dead letters of {args.service}")
     return 1 if failed else 0
 

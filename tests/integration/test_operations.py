@@ -176,6 +176,11 @@ def test_the_cli_replays_every_dead_letter_with_progress_each_audited(platform, 
     again = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "replayed 0 of 0" in again.stdout
+    as_json = subprocess.run(command + ["--json"], cwd=PROJECT_ROOT, env=platform.environment(),
+                             capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {"service": "registry", "dead_letters": 0, "replayed": 0,
+                                          "not_replayed": []}
 
 
 def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, evaluation_log):
@@ -195,3 +200,17 @@ def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, e
                             json={"queue": DLQ, "message_id": event["event_id"]},
                             headers=platform.headers("ops"))
     assert missing.status_code == 404
+
+
+def test_the_cli_discards_a_dead_letter_and_says_so_in_json(platform, evaluation_log):
+    platform.start("registry")
+    _, _, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    wait_until(lambda: queue_messages(platform.config, DLQ))
+    command = [sys.executable, "-m", "services.cli", "dlq", "discard", "--service", "registry",
+               "--queue", DLQ, "--message-id", event["event_id"], "--reason", "误发", "--json"]
+    discarded = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
+                               capture_output=True, text=True, timeout=120)
+    assert discarded.returncode == 0, discarded.stderr
+    answer = json.loads(discarded.stdout)
+    assert (answer["action"], answer["message_id"], answer["queue"]) == ("discarded", event["event_id"], DLQ)
+    assert queue_messages(platform.config, DLQ) == []
