@@ -161,9 +161,11 @@ def cmd_queues(args) -> int:
                 rows.append({"service": service, "relay": status["error"]})
                 continue
             lags = ", ".join(f"{src} {c['lag']}" for src, c in status["consumers"].items())
-            rows.append({"service": service, "head": status["head"],
-                         "relay": "running" if status["relay"]["running"] else "stopped",
-                         "relay lag": status["relay"]["lag"], "consumer lag": lags})
+            relay = status["relay"]
+            state = "stopped" if not relay["running"] else (
+                f"failing {relay['failing_seconds']:.0f}s" if relay.get("last_error") else "running")
+            rows.append({"service": service, "head": status["head"], "relay": state,
+                         "relay lag": relay["lag"], "consumer lag": lags})
         if rows:
             print("\nservices:")
             print(console.table(rows, ["service", "head", "relay", "relay lag", "consumer lag"]))

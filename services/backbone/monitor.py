@@ -23,7 +23,13 @@ DEFAULT_THRESHOLDS = {
     "dead_letters": 0,  # any dead letter needs a person
     "relay_lag": 100,  # log positions not yet published
     "consumer_lag": 100,  # positions of a source not yet applied by a consumer
+    "relay_failing_seconds": 30,  # a relay failing this long publishes nothing: not ready
 }
+
+
+def thresholds(config: dict) -> dict:
+    """``ops.thresholds`` of the config over the defaults."""
+    return {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
 
 
 @dataclass
@@ -121,12 +127,12 @@ def service_statuses(config: dict, timeout: float = 3.0) -> dict[str, dict]:
 
 def platform_report(config: dict, include_services: bool = True) -> dict:
     """Everything ops looks at, with the alerts that the thresholds raise."""
-    thresholds = {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
+    limits = thresholds(config)
     queues, via = queue_figures(config)
     services = service_statuses(config) if include_services else {}
-    alerts = alerts_for(queues, services, thresholds)
+    alerts = alerts_for(queues, services, limits)
     return {"queues": [asdict(q) for q in queues], "figures_from": via,
-            "services": services, "thresholds": thresholds, "alerts": alerts}
+            "services": services, "thresholds": limits, "alerts": alerts}
 
 
 def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> list[str]:
@@ -147,6 +153,9 @@ def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> 
             alerts.append(f"{service}: relay {relay['lag']} positions behind its log")
         if not relay["running"]:
             alerts.append(f"{service}: relay not running ({relay.get('last_error') or 'stopped'})")
+        elif (relay.get("failing_seconds") or 0) > thresholds["relay_failing_seconds"]:
+            alerts.append(f"{service}: relay failing for {relay['failing_seconds']:.0f}s, "
+                          f"nothing published ({relay.get('last_error')})")
         for source, consumer in status.get("consumers", {}).items():
             published = (services.get(source) or {}).get("relay", {}).get("published")
             lag = max(0, (published or 0) - consumer["last_position"]) if published else consumer["lag"]

@@ -60,9 +60,20 @@ class ServiceOperations:
             checks["broker"] = "ok"
         except Exception as error:  # same
             checks["broker"] = f"error: {error}"
-        relay = self.app.relay
-        checks["relay"] = "ok" if relay.running else f"error: not running ({relay.last_error})"
+        checks["relay"] = self._relay_check()
         return checks
+
+    def _relay_check(self) -> str:
+        """A relay that is running but has failed every attempt for longer than
+        ``ops.thresholds.relay_failing_seconds`` publishes nothing: not ready either.
+        A shorter failure (the broker restarting) is retried without alarm."""
+        relay = self.app.relay
+        if not relay.running:
+            return f"error: not running ({relay.last_error})"
+        failing = relay.failing_for()
+        if failing > monitor.thresholds(self.config)["relay_failing_seconds"]:
+            return f"error: failing for {failing:.0f}s ({relay.last_error})"
+        return "ok"
 
     def platform_audit(self, query: dict) -> dict:
         """Audit entries of every service, merged in time order."""

@@ -63,6 +63,48 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     assert 'sc_http_request_seconds_count{method="POST",route="/bases",status="201"} 1.0' in text
 
 
+def test_a_relay_failing_past_its_threshold_is_not_ready_and_alerts(platform, evaluation_log):
+    """The relay keeps running while every publication fails (the broker refuses it):
+    within ops.thresholds.relay_failing_seconds that is a broker restarting, past it
+    nothing reaches the other services, and /ready and sc queues say so."""
+    platform.config["ops"]["thresholds"]["relay_failing_seconds"] = 3
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    relay = platform.app("registry").relay
+
+    def refuse(messages):
+        raise ConnectionError("the broker refused the publication (test)")
+
+    relay.publisher.publish_all = refuse
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant")).raise_for_status()
+    wait_until(lambda: relay.last_error, message="the relay to fail")
+    early = requests.get(platform.url("registry", "/ready"))
+    assert early.status_code == 200 and relay.running, "a short failure is retried, not alarmed"
+
+    def not_ready():
+        answer = requests.get(platform.url("registry", "/ready"))
+        return answer.status_code == 503 and answer.json()
+    checks = wait_until(not_ready, timeout=15, interval=0.2, message="/ready to be 503")["checks"]
+    assert checks["store"] == checks["broker"] == "ok"
+    assert checks["relay"].startswith("error: failing for") and "refused the publication" in checks["relay"]
+
+    env = platform.environment({"SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9",
+                                "SC_OPS__THRESHOLDS__RELAY_FAILING_SECONDS": "3"})
+    queues = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert queues.returncode == 1, queues.stderr
+    report = json.loads(queues.stdout)
+    assert report["services"]["registry"]["relay"]["failing_seconds"] > 3
+    assert any(a.startswith("registry: relay failing for") for a in report["alerts"]), report["alerts"]
+
+    del relay.publisher.publish_all  # the broker takes publications again
+    relay.wake()
+    wait_until(lambda: requests.get(platform.url("registry", "/ready")).status_code == 200,
+               timeout=40, message="ready again once the relay publishes")
+    assert relay.failing_for() == 0 and relay.last_error is None
+
+
 def test_queue_report_alerts_on_dead_letters_with_and_without_management(platform, evaluation_log):
     platform.start("registry")
     park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
