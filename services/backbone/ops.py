@@ -18,6 +18,7 @@ from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
 from .errors import NotFound, Unavailable
 from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from .waiting import PROBE_SECONDS, within
 
 OPS = ("ops",)
 OPS_READERS = ("ops", "drc", "service")
@@ -50,7 +51,7 @@ class ServiceOperations:
     def readiness(self) -> dict:
         checks = {}
         try:
-            self.app.head()
+            within(PROBE_SECONDS, self.app.head, "the store")
             checks["store"] = "ok"
         except Exception as error:  # a readiness probe reports; it does not raise
             checks["store"] = f"error: {error}"

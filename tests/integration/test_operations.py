@@ -8,6 +8,8 @@ import subprocess
 import sys
 from uuid import UUID
 
+import psycopg
+import pytest
 import requests
 
 from services.backbone import monitor
@@ -61,6 +63,37 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     assert 'sc_events_consumed_total{outcome="applied",source="evaluation"} 1.0' in text
     assert "sc_events_appended_total 2.0" in text  # the batch record and the declaration
     assert 'sc_http_request_seconds_count{method="POST",route="/bases",status="201"} 1.0' in text
+
+
+@pytest.mark.postgres
+def test_a_store_outage_is_not_ready_and_metrics_still_answer(pg_platform, postgres_db):
+    """The service's database refuses every connection (ours only: the test's database
+    no longer allows connections, and those it had are ended)."""
+    platform = pg_platform.start("registry")
+    assert requests.get(platform.url("registry", "/ready")).status_code == 200
+    admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True)
+    try:
+        admin.execute(f'ALTER DATABASE "{postgres_db}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                      (postgres_db,))
+        # Answered before a monitor gives up (Prometheus waits 10 s), though the store's
+        # own waits and retries last about 50 s.
+        ready = requests.get(platform.url("registry", "/ready"), timeout=30)
+        assert ready.status_code == 503 and ready.elapsed.total_seconds() < 10
+        assert ready.json()["checks"]["store"].startswith("error:")
+        assert ready.json()["checks"]["broker"] == "ok"
+
+        scraped = requests.get(platform.url("registry", "/metrics"), timeout=30)
+        assert scraped.status_code == 200, scraped.text
+        assert scraped.elapsed.total_seconds() < 10
+        assert "sc_relay_lag NaN" in scraped.text and "sc_log_head NaN" in scraped.text
+        assert 'sc_metrics_scrape_errors_total{gauge="relay_lag"} 1.0' in scraped.text
+        assert 'sc_metrics_scrape_errors_total{gauge="log_head"} 1.0' in scraped.text
+        assert "sc_http_request_seconds_count" in scraped.text  # the rest is all there
+    finally:
+        admin.execute(f'ALTER DATABASE "{postgres_db}" ALLOW_CONNECTIONS true')
+        admin.close()
+    assert "sc_log_head 0.0" in requests.get(platform.url("registry", "/metrics")).text
 
 
 def test_a_relay_failing_past_its_threshold_is_not_ready_and_alerts(platform, evaluation_log):
