@@ -52,6 +52,41 @@ def test_broker_credentials_are_passed_apart_from_the_urls_which_hold_none():
     assert env["SC_BROKER__PASSWORD"].startswith("${RABBITMQ_PASSWORD:?")
 
 
+def test_every_host_the_production_config_names_is_a_compose_service_or_comes_from_the_environment():
+    """production.yaml pointed mail at a host ``smtp`` that nothing defines."""
+    from urllib.parse import urlsplit
+
+    from services.backbone.config import load_config
+
+    services = compose()["services"]
+    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48})
+    hosts = {urlsplit(config["broker"]["url"]).hostname, urlsplit(config["broker"]["management_url"]).hostname,
+             config["store"]["postgres"]["host"]}
+    assert hosts <= set(services)
+    assert config["notifications"]["smtp"]["host"] == ""  # none assumed
+    mail = services["notifications"]["environment"]
+    for setting, variable in (("HOST", "SMTP_HOST"), ("PORT", "SMTP_PORT"), ("SENDER", "SMTP_SENDER"),
+                              ("USERNAME", "SMTP_USERNAME"), ("PASSWORD", "SMTP_PASSWORD")):
+        assert mail[f"SC_NOTIFICATIONS__SMTP__{setting}"].startswith(f"${{{variable}:?")
+    assert mail["SC_ENV"] == "production"  # the platform's settings too, not only the mail's
+
+
+def test_notifications_does_not_start_without_a_mail_server_and_a_sender():
+    from services.backbone.config import ConfigError, load_config
+    from services.notifications.channels import Channels
+
+    keys = {"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48}
+    with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__HOST"):
+        Channels.from_config(load_config("production", environ=keys)["notifications"])
+    with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__SENDER"):
+        Channels.from_config(load_config("production", environ={
+            **keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn"})["notifications"])
+    configured = load_config("production", environ={**keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn",
+                                                    "SC_NOTIFICATIONS__SMTP__SENDER": "noreply@shanxi.gov.cn"})
+    email = Channels.from_config(configured["notifications"]).by_kind["email"]
+    assert (email.host, email.port) == ("mail.shanxi.gov.cn", 587)
+
+
 def test_no_secret_is_written_in_the_compose_file():
     for service in compose()["services"].values():
         for key, value in (service.get("environment") or {}).items():
