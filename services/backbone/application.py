@@ -25,7 +25,7 @@ from eventsourcing.utils import get_topic
 
 from services.contracts import ActorRef, IntegrationEvent, new_event
 
-from .context import Context, stable_id
+from .context import Actor, Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
 from .repository import RunAwareRepository
@@ -369,9 +369,19 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     # -- history -----------------------------------------------------------------------------
 
+    #: Dotted paths into this log's events' data that hold secrets (a webhook's signing
+    #: secret): the audit trail shows them "[redacted]" to every reader.
+    audit_secrets: ClassVar[tuple[str, ...]] = ()
+
     def base_of(self, event) -> UUID | None:
         """The base an event concerns, for audit queries by base."""
         return getattr(event, "base_id", None)
+
+    def personal_fields(self, event, viewer: Actor) -> tuple[str, ...]:
+        """The fields of one of this log's events holding personal data that ``viewer``
+        may not see (privacy.py's rule); the audit trail withholds them. None here:
+        copies of contract events inside events are handled by the audit itself."""
+        return ()
 
     def history(self, aggregate_id: UUID) -> list[DomainEventProtocol]:
         """Every event of one aggregate, oldest first."""

@@ -12,7 +12,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from services.contracts.vocabulary import ROLES
 
-from .context import Context
+from .context import Actor, Context
+from .privacy import for_viewer
+
+REDACTED = "[redacted]"
 
 _ENVELOPE_ATTRIBUTES = ("originator_id", "originator_version", "timestamp", "ctx",
                         "originator_topic")
@@ -80,8 +83,41 @@ def _matches(entry: dict, query: dict) -> bool:
     )
 
 
-def audit_entries(app, query: dict) -> list[dict]:
-    """This service's log as audit entries matching ``query`` (oldest first)."""
+def audit_data(app, event, viewer: Actor) -> tuple[dict, list[str]]:
+    """An event's data as ``viewer`` may read it in the audit trail, and what was
+    withheld from it. Secrets that the application names (``audit_secrets``: a webhook's
+    signing secret would let a reader sign webhooks as the platform) are "[redacted]"
+    for every reader. Personal data follows privacy.py's rule, as everywhere else: in
+    the application's own events (``personal_fields``) and in the copies of contract
+    events that events hold (a parked message, a delivery's envelope)."""
+    data = {key: value for key, value in vars(event).items() if key not in _ENVELOPE_ATTRIBUTES}
+    for path in app.audit_secrets:
+        data = _redacted(data, path.split("."))
+    withheld = []
+    for name in app.personal_fields(event, viewer):
+        if data.get(name) is not None:
+            data[name] = None
+            withheld.append(f"data.{name}")
+    for key, value in data.items():
+        if isinstance(value, dict) and {"type", "source", "payload"} <= value.keys():
+            shown = for_viewer(value, viewer)
+            if shown is not value:
+                data[key] = shown
+                withheld += [f"data.{key}.{name}" for name in shown["withheld"]]
+    return data, withheld
+
+
+def _redacted(data, keys: list[str]):
+    """A copy of ``data`` with the value at ``keys`` (a dotted path) replaced."""
+    if not isinstance(data, dict) or keys[0] not in data:
+        return data
+    inner = REDACTED if len(keys) == 1 else _redacted(data[keys[0]], keys[1:])
+    return {**data, keys[0]: inner}
+
+
+def audit_entries(app, query: dict, viewer: Actor) -> list[dict]:
+    """This service's log as audit entries matching ``query`` (oldest first), with
+    their data as ``viewer`` may read it (``audit_data``)."""
     entries = []
     owners: dict = {}  # aggregate -> base, learnt from the aggregate's first event naming it
     for position, event in app.all_events():
@@ -97,6 +133,9 @@ def audit_entries(app, query: dict) -> list[dict]:
             reason=getattr(event, "reason", None),
         )
         if _matches(entry, query):
+            entry["data"], withheld = audit_data(app, event, viewer)
+            if withheld:
+                entry["withheld"] = withheld
             entries.append(entry)
             if len(entries) >= query.get("limit", 1000):
                 break
@@ -126,22 +165,26 @@ def to_csv(entries: list[dict]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def collect_audit(config: dict, query: dict, limit: int) -> dict:
+def collect_audit(config: dict, query: dict, limit: int, authorization: str | None = None) -> dict:
     """Asks every service for its matching entries over RPC and merges them; a service
     that does not answer is named in ``missing`` (an audit never looks complete when it
-    is not)."""
+    is not). Each service answers the reader: ``authorization`` is the reader's own
+    bearer header (an HTTP caller's), passed on so that every service shows its data as
+    that reader may see it; without one (``sc audit``), the reader is ops."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from .auth import issue_token
     from .broker import nameko_config
-    from .context import SYSTEM_ACTOR
+    from .context import stable_id
     from .topology import SUBSCRIPTIONS
 
-    token = issue_token(config["auth"]["secret"], role="service", name="audit",
-                        actor_id=SYSTEM_ACTOR.id)
+    if authorization is None:
+        token = issue_token(config["auth"]["secret"], role="ops", name="sc audit",
+                            actor_id=stable_id("ops-person", "sc audit"))
+        authorization = f"Bearer {token}"
     pages, missing = [], []
     with ClusterRpcProxy(nameko_config(config), timeout=30,
-                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+                         context_data={"authorization": authorization}) as cluster:
         for service in SUBSCRIPTIONS:
             try:
                 pages.append(getattr(cluster, service).audit_entries(**query))

@@ -76,10 +76,11 @@ class ServiceOperations:
             return f"error: failing for {failing:.0f}s ({relay.last_error})"
         return "ok"
 
-    def platform_audit(self, query: dict) -> dict:
-        """Audit entries of every service, merged in time order."""
+    def platform_audit(self, query: dict, authorization: str) -> dict:
+        """Audit entries of every service, merged in time order, each service showing
+        them as the caller (``authorization``, its bearer header) may read them."""
         limit = validated(AuditQuery(), dict(query)).get("limit", 1000)
-        return collect_audit(self.config, query, limit)
+        return collect_audit(self.config, query, limit, authorization)
 
     def dead_letter_queues(self) -> list[str]:
         namespace = self.config["broker"]["namespace"]
@@ -179,18 +180,19 @@ class OperationsEndpoints:
 
     @rpc(roles=AUDITORS)
     def audit_entries(self, **query):
-        """This service's log as audit entries matching the filters (JSON-ready)."""
+        """This service's log as audit entries matching the filters (JSON-ready), as
+        the caller may read them: secrets redacted, personal data by privacy.py's rule."""
         loaded = validated(AuditQuery(), query)
-        return jsonable(audit_entries(self.operations.app, loaded))
+        return jsonable(audit_entries(self.operations.app, loaded, self.caller.actor))
 
     @http("GET", "/ops/audit", roles=AUDITORS)
     def http_audit(self, request):
         """The audit trail across all services: ?base_id=&actor_id=&role=&event_type=&since=&until=&limit="""
-        return self.operations.platform_audit(request.args.to_dict())
+        return self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"])
 
     @http("GET", "/ops/audit.csv", roles=AUDITORS)
     def http_audit_csv(self, request):
-        report = self.operations.platform_audit(request.args.to_dict())
+        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"])
         if not report["complete"]:
             raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))
         return Response(to_csv(report["entries"]), mimetype="text/csv",
