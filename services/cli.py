@@ -361,17 +361,25 @@ def cmd_rebuild(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    """Who did what, when, why — across all services; table, --json or --csv."""
+    """Who did what, when, why — across all services; table, --json or --csv. Every
+    entry that matches, asked a page (--limit) at a time, with progress on stderr."""
     import json
 
-    from services.backbone import console
-    from services.backbone.audit import AuditQuery, collect_audit, to_csv
+    from marshmallow import ValidationError
 
-    query = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
-                               "event_type": args.type, "since": args.since, "until": args.until,
-                               "limit": args.limit}.items() if v is not None}
-    limit = AuditQuery().load(query)["limit"]
-    report = collect_audit(_config(), query, limit)
+    from services.backbone import console
+    from services.backbone.audit import PlatformAuditQuery, collect_all_audit, to_csv
+
+    filters = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
+                                 "event_type": args.type, "since": args.since,
+                                 "until": args.until}.items() if v is not None}
+    try:
+        page = PlatformAuditQuery().load({**filters, **({"limit": args.limit} if args.limit else {})})["limit"]
+    except ValidationError as error:
+        print(f"not a valid audit query: {error.messages}", file=sys.stderr)
+        return 2
+    with console.Progress("audit entries") as progress:
+        report = collect_all_audit(_config(), filters, page, progress=progress)
     if args.csv:
         sys.stdout.write(to_csv(report["entries"]))
     elif args.json:
@@ -515,7 +523,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--type", help="event type, e.g. PlanApproved or Base.PlanApproved")
     audit.add_argument("--since", help="ISO time with zone, e.g. 2017-09-01T00:00:00+08:00")
     audit.add_argument("--until")
-    audit.add_argument("--limit", type=int)
+    audit.add_argument("--limit", type=int, help="entries per request (all are fetched; default 1000)")
     audit.add_argument("--csv", action="store_true")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(fn=cmd_audit)

@@ -4,6 +4,8 @@ platform's queues, and its dead letters (list, show, replay, discard; each audit
 A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
 """
 
+from urllib.parse import urlencode
+
 from kombu import Connection
 from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
@@ -11,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from . import monitor
 from .consumer import Subscription
-from .audit import AuditQuery, audit_entries, collect_audit, jsonable, to_csv
+from .audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
+                    collect_audit, jsonable, to_csv)
 from .chain import Anchor, verify
 from .dependencies import EventStore
 from .dlq import act_on_dead_letter, list_dead_letters
@@ -76,11 +79,14 @@ class ServiceOperations:
             return f"error: failing for {failing:.0f}s ({relay.last_error})"
         return "ok"
 
-    def platform_audit(self, query: dict, authorization: str) -> dict:
+    def platform_audit(self, args: dict, authorization: str, every_page: bool = False) -> dict:
         """Audit entries of every service, merged in time order, each service showing
-        them as the caller (``authorization``, its bearer header) may read them."""
-        limit = validated(AuditQuery(), dict(query)).get("limit", 1000)
-        return collect_audit(self.config, query, limit, authorization)
+        them as the caller (``authorization``, its bearer header) may read them: one
+        page (``limit`` from ``cursor``), or with ``every_page`` all that follow."""
+        loaded = validated(PlatformAuditQuery(), dict(args))
+        filters = {key: value for key, value in args.items() if key not in ("limit", "cursor")}
+        collect = collect_all_audit if every_page else collect_audit
+        return collect(self.config, filters, loaded["limit"], authorization, loaded["cursor"])
 
     def dead_letter_queues(self) -> list[str]:
         namespace = self.config["broker"]["namespace"]
@@ -187,12 +193,20 @@ class OperationsEndpoints:
 
     @http("GET", "/ops/audit", roles=AUDITORS)
     def http_audit(self, request):
-        """The audit trail across all services: ?base_id=&actor_id=&role=&event_type=&since=&until=&limit="""
-        return self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"])
+        """The audit trail across all services, a page at a time:
+        ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
+        is not the last says ``truncated`` and links the ``next``."""
+        args = request.args.to_dict()
+        report = self.operations.platform_audit(args, request.headers["Authorization"])
+        if report["truncated"]:
+            report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
+        return report
 
     @http("GET", "/ops/audit.csv", roles=AUDITORS)
     def http_audit_csv(self, request):
-        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"])
+        """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
+        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"],
+                                                every_page=True)
         if not report["complete"]:
             raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))
         return Response(to_csv(report["entries"]), mimetype="text/csv",

@@ -145,3 +145,61 @@ def test_contacts_in_the_audit_only_for_those_who_work_with_the_base(platform, e
     assert declared["data"]["contacts"][0]["phone"] == "0351-7010000" and "withheld" not in declared
     scheduled, _ = audit("drc", "Delivery.Scheduled")
     assert scheduled["data"]["envelope"]["payload"]["contacts"][0]["name"] == "张三"
+
+
+def test_an_audit_longer_than_a_page_says_so_and_the_exports_page_through_it(platform, evaluation_log,
+                                                                            container_factory):
+    """Registry and notifications both have entries (notifications notes the batch and
+    bases the registry publishes), so the pages interleave two logs."""
+    import json
+    import subprocess
+    import sys
+
+    from services.backbone.config import PROJECT_ROOT
+
+    platform.start("registry", "notifications")
+    empty_services_but(platform, container_factory, "registry", "notifications")
+    batch_id = open_batch(platform, evaluation_log)
+    for name in ("山西大学", "太原理工大学", "中北大学"):
+        requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
+                      headers=platform.headers("drc")).raise_for_status()
+    notifications = platform.app("notifications")
+    wait_until(lambda: notifications.last_position("registry") >= platform.app("registry").head())
+
+    def page(**params):
+        answer = requests.get(platform.url("registry", "/ops/audit"), params=params, headers=platform.headers("ops"))
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    whole = page()
+    assert (whole["complete"], whole["truncated"], whole["cursor"]) == (True, False, None)
+    keys = [(e["service"], e["position"]) for e in whole["entries"]]
+    assert len(keys) >= 8 and {service for service, _ in keys} == {"registry", "notifications"}
+
+    pages, answer = [], page(limit=3)
+    while True:
+        pages.append(answer)
+        if not answer["truncated"]:
+            break
+        assert answer["complete"] is False and len(answer["entries"]) == 3
+        assert answer["next"].startswith("/ops/audit?") and "cursor=" in answer["next"]
+        answer = page(limit=3, cursor=answer["cursor"])
+    assert [(e["service"], e["position"]) for p in pages for e in p["entries"]] == keys
+    assert pages[-1]["complete"] is True and len(pages) == -(-len(keys) // 3)
+
+    exported = requests.get(platform.url("registry", "/ops/audit.csv"), params={"limit": 3},
+                            headers=platform.headers("ops"))
+    assert exported.status_code == 200, exported.text
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8").lstrip("\ufeff"))))
+    assert [(r["service"], int(r["position"])) for r in rows] == keys
+
+    cli = subprocess.run([sys.executable, "-m", "services.cli", "audit", "--json", "--limit", "3"],
+                         cwd=PROJECT_ROOT, env=platform.environment(), capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert [(e["service"], e["position"]) for e in json.loads(cli.stdout)["entries"]] == keys
+    assert f"audit entries: {len(keys)}" in cli.stderr  # progress, for a person
+
+    bad = requests.get(platform.url("registry", "/ops/audit"), params={"cursor": "registry:x"},
+                       headers=platform.headers("ops"))
+    assert bad.status_code == 400 and "cursor" in bad.json()["error"]["fields"]
