@@ -311,10 +311,12 @@ def _open_app(config, service: str):
 
 
 def cmd_verify(args) -> int:
-    """Walks a service's hash-chained log; exit 1 and the position if a link is broken.
-    With --anchors FILE: also checks the links recorded in FILE by earlier runs, and
-    records this run's head there when the log is intact (keep FILE off the database's
-    machine: whoever can rewrite the log must not be able to rewrite the anchors)."""
+    """Walks a service's hash-chained log, and checks its snapshots against its events;
+    exit 1 and the position (or the snapshot) if something was changed. With --anchors
+    FILE: also checks the links recorded in FILE by earlier runs, and records this run's
+    head there when all is intact (keep FILE off the database's machine: whoever can
+    rewrite the log must not be able to rewrite the anchors). Without it, a log whose
+    tail was removed, or that was rewritten links and all, verifies intact: it says so."""
     import json
 
     from services.backbone.chain import append_anchor, read_anchors, verify
@@ -329,11 +331,23 @@ def cmd_verify(args) -> int:
         print(json.dumps({**result.as_dict(), "anchored": anchored}, indent=2))
     elif result.ok:
         print(f"{args.service}: {result.checked} records, chain intact (head {result.head_hash})"
+              + (f"; {result.snapshots_checked} snapshot(s) match their events" if result.snapshots_checked else "")
               + (f"; {result.anchors_checked} of {len(anchors)} anchor(s) matched" if args.anchors else "")
               + (f"; head #{result.head_position} anchored in {args.anchors}" if anchored else ""))
     else:
-        print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
-              f"({result.broken_links} broken link(s) in {result.checked} records)")
+        if result.first_broken_position is not None:
+            print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
+                  f"({result.broken_links} broken link(s) in {result.checked} records)")
+        if result.first_bad_snapshot is not None:
+            bad = result.first_bad_snapshot
+            print(f"{args.service}: SNAPSHOT of {bad['aggregate_id']} at version {bad['version']} is not "
+                  f"what its events give: {bad['problem']} ({result.bad_snapshots} of "
+                  f"{result.snapshots_checked} snapshot(s)); the log itself "
+                  + ("is broken too" if result.first_broken_position is not None else "is intact"))
+    if not args.anchors:
+        print("note: without --anchors, records removed from the end of the log (links and all) "
+              "or a log rewritten links and all verify intact; keep anchors (--anchors FILE, "
+              "off the database's machine)", file=sys.stderr)
     return 0 if result.ok else 1
 
 
