@@ -138,16 +138,21 @@ def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
 
 
 def cmd_queues(args) -> int:
-    """Queue health; exits 1 when a threshold is crossed, 2 when the broker is down."""
+    """Queue health; exits 1 when a threshold is crossed, 2 when the broker cannot be
+    asked (down, or refusing our login: either way no figure can be trusted, and a
+    monitor must not take it for a crossed threshold)."""
     import json
+
+    from amqp.exceptions import AMQPError
+    from kombu.exceptions import KombuError
 
     from services.backbone import console, monitor
 
     config = _config()
     try:
         report = monitor.platform_report(config, include_services=not args.no_services)
-    except OSError as error:
-        print(f"cannot reach the broker: {error}", file=sys.stderr)
+    except (OSError, AMQPError, KombuError) as error:
+        print(f"cannot reach the broker: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))

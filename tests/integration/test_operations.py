@@ -291,3 +291,79 @@ def test_the_cli_discards_a_dead_letter_and_says_so_in_json(platform, evaluation
     answer = json.loads(discarded.stdout)
     assert (answer["action"], answer["message_id"], answer["queue"]) == ("discarded", event["event_id"], DLQ)
     assert queue_messages(platform.config, DLQ) == []
+
+
+def test_ops_queues_lists_every_platform_queue_with_the_relay_and_consumer_lags(platform, evaluation_log):
+    from services.backbone.topology import all_queues
+
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant")).raise_for_status()
+    registry = platform.app("registry")
+    wait_until(lambda: registry.relay.status()["lag"] == 0, message="the declaration published")
+
+    def settled():  # the management API refreshes its figures every few seconds
+        answer = requests.get(platform.url("registry", "/ops/queues"), headers=platform.headers("ops"))
+        assert answer.status_code == 200, answer.text
+        report = answer.json()
+        figures = {q["name"]: q for q in report["queues"]}
+        waiting = figures.get(inbox_queue_name("sc", "funding", "registry"), {}).get("messages")
+        consuming = figures.get(inbox_queue_name("sc", "registry", "evaluation"), {}).get("consumers")
+        return waiting == 1 and consuming == 1 and report
+
+    report = wait_until(settled, timeout=20, interval=0.5, message="the management figures")
+    assert report["figures_from"] == "management"
+    figures = {q["name"]: q for q in report["queues"]}
+    for queue in all_queues("sc", platform.config["consumer"]["delivery_limit"]):
+        listed = figures[queue.name]
+        assert listed["kind"] == ("dead_letter" if queue.name.endswith(".dlq") else "inbox")
+        assert isinstance(listed["messages"], int) and isinstance(listed["consumers"], int), listed
+    assert figures[DLQ]["messages"] == 0 and figures["rpc-registry"]["kind"] == "rpc"
+    # the declaration waits for funding and notifications, which are not running
+    assert figures[inbox_queue_name("sc", "notifications", "registry")]["consumers"] == 0
+
+    relay = report["services"]["registry"]["relay"]
+    assert (relay["lag"], relay["running"], relay["last_error"]) == (0, True, None)
+    assert relay["published"] == registry.head() and relay["scanned"] == registry.head()
+    consumer = report["services"]["registry"]["consumers"]["evaluation"]
+    assert (consumer["lag"], consumer["last_position"]) == (0, evaluation_log.position)
+    assert sorted(s for s, status in report["services"].items() if "error" in status) == [
+        "evaluation", "funding", "notifications"]
+    assert report["thresholds"]["queue_depth"] == 1000
+
+
+def test_sc_queues_alerts_on_a_deep_queue_past_its_threshold(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    for name in ("山西大学", "太原理工大学"):
+        requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
+                      headers=platform.headers("applicant")).raise_for_status()
+    waiting = inbox_queue_name("sc", "funding", "registry")  # funding is not running
+    wait_until(lambda: len(queue_messages(platform.config, waiting)) == 2)
+    command = [sys.executable, "-m", "services.cli", "queues", "--json", "--no-services"]
+
+    def alerts(depth: str) -> list[str]:
+        env = platform.environment({"SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9",
+                                    "SC_OPS__THRESHOLDS__QUEUE_DEPTH": depth})
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, result.stderr  # "no consumer" alerts in both runs
+        return json.loads(result.stdout)["alerts"]
+
+    assert f"{waiting}: 2 messages waiting" in alerts("1")
+    assert f"{waiting}: 2 messages waiting" not in alerts("2")
+
+
+def test_sc_queues_exits_2_when_the_broker_cannot_be_asked(platform, broker_refusal):
+    env = platform.environment({**broker_refusal, "SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9"})
+    result = subprocess.run([sys.executable, "-m", "services.cli", "queues"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot reach the broker" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture(params=["down", "login refused"])
+def broker_refusal(request, rabbit_config):
+    if request.param == "down":
+        return {"SC_BROKER__URL": "amqp://guest:guest@127.0.0.1:1/"}
+    return {"SC_BROKER__URL": f"amqp://guest:wrong@127.0.0.1:5672/{rabbit_config['vhost']}"}
