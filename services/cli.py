@@ -138,16 +138,21 @@ def _ops_rpc(config, service: str, method: str, actor: str, **kwargs):
 
 
 def cmd_queues(args) -> int:
-    """Queue health; exits 1 when a threshold is crossed, 2 when the broker is down."""
+    """Queue health; exits 1 when a threshold is crossed, 2 when the broker cannot be
+    asked (down, or refusing our login: either way no figure can be trusted, and a
+    monitor must not take it for a crossed threshold)."""
     import json
+
+    from amqp.exceptions import AMQPError
+    from kombu.exceptions import KombuError
 
     from services.backbone import console, monitor
 
     config = _config()
     try:
         report = monitor.platform_report(config, include_services=not args.no_services)
-    except OSError as error:
-        print(f"cannot reach the broker: {error}", file=sys.stderr)
+    except (OSError, AMQPError, KombuError) as error:
+        print(f"cannot reach the broker: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
@@ -161,9 +166,11 @@ def cmd_queues(args) -> int:
                 rows.append({"service": service, "relay": status["error"]})
                 continue
             lags = ", ".join(f"{src} {c['lag']}" for src, c in status["consumers"].items())
-            rows.append({"service": service, "head": status["head"],
-                         "relay": "running" if status["relay"]["running"] else "stopped",
-                         "relay lag": status["relay"]["lag"], "consumer lag": lags})
+            relay = status["relay"]
+            state = "stopped" if not relay["running"] else (
+                f"failing {relay['failing_seconds']:.0f}s" if relay.get("last_error") else "running")
+            rows.append({"service": service, "head": status["head"], "relay": state,
+                         "relay lag": relay["lag"], "consumer lag": lags})
         if rows:
             print("\nservices:")
             print(console.table(rows, ["service", "head", "relay", "relay lag", "consumer lag"]))
@@ -203,7 +210,10 @@ def cmd_dlq(args) -> int:
     method = "replay_dead_letter" if args.action == "replay" else "discard_dead_letter"
     result = _ops_rpc(config, args.service, method, args.actor, queue=args.queue,
                       message_id=args.message_id, reason=args.reason or "")
-    print(f"{result['action']}: {result['message_id']} ({result['queue']})")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"{result['action']}: {result['message_id']} ({result['queue']})")
     return 0
 
 
@@ -211,6 +221,8 @@ def _replay_all(config, args) -> int:
     """Replays every dead letter of a service (of one queue, with --queue), each one
     the audited action ``replay`` does, with progress; the ones that could not be
     replayed are named and the exit status is 1."""
+    import json
+
     from services.backbone.console import Progress
 
     if args.action != "replay" or args.message_id:
@@ -228,10 +240,16 @@ def _replay_all(config, args) -> int:
                     service.replay_dead_letter(queue=letter["queue"], message_id=letter["message_id"],
                                                reason=args.reason or "")
                 except Exception as error:  # name it and go on with the others
-                    failed.append(f"{letter['message_id']} ({letter['queue']}): {error}")
+                    failed.append({"message_id": letter["message_id"], "queue": letter["queue"],
+                                   "error": str(error)})
                 progress.advance()
-    for line in failed:
-        print(f"not replayed: {line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"service": args.service, "dead_letters": len(letters),
+                          "replayed": len(letters) - len(failed), "not_replayed": failed},
+                         ensure_ascii=False, indent=2))
+        return 1 if failed else 0
+    for item in failed:
+        print(f"not replayed: {item['message_id']} ({item['queue']}): {item['error']}", file=sys.stderr)
     print(f"replayed {len(letters) - len(failed)} of {len(letters)} dead letters of {args.service}")
     return 1 if failed else 0
 
@@ -255,30 +273,31 @@ def cmd_broker_definitions(args) -> int:
 
 
 def cmd_broker_init(args) -> int:
-    """Imports infra/rabbitmq/definitions.json through the management API (idempotent):
-    exchanges, queues and policies exist before any service starts."""
-    import json
-    from urllib.parse import quote, urlparse
-
+    """Imports the broker definitions through the management API (idempotent), so that
+    exchanges, queues and policies exist before any service starts. They are built from
+    the topology with the running config (namespace, delivery limit, the broker URL's
+    vhost): an installed package (the image) has no checkout to read
+    infra/rabbitmq/definitions.json from, and that file holds the defaults only."""
     import requests
 
-    from services.backbone.config import PROJECT_ROOT
+    from services.backbone.broker import management_api
+    from services.backbone.topology import definitions
 
     config = _config()
-    api = urlparse(config["broker"]["management_url"])
-    vhost = urlparse(config["broker"]["url"]).path[1:] or "/"
-    document = json.loads((PROJECT_ROOT / "infra/rabbitmq/definitions.json").read_text())
-    for section in ("exchanges", "queues", "bindings", "policies"):
-        for item in document[section]:
-            item["vhost"] = vhost
-    document.pop("vhosts", None)
-    url = f"{api.scheme}://{api.hostname}:{api.port or 15672}/api/definitions/{quote(vhost, safe='')}"
+    api = management_api(config)
+    document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"],
+                           vhost=api.vhost)
+    document.pop("vhosts")  # imported into the vhost of the URL, which exists
     for attempt in range(30):
         try:
-            response = requests.post(url, json=document, timeout=10,
-                                     auth=(api.username or "guest", api.password or "guest"))
+            response = requests.post(api.url("definitions/{vhost}"), json=document,
+                                     timeout=10, auth=api.auth)
+            if response.status_code in (401, 403):  # waiting will not change the answer
+                print(f"the management API refused {api.auth[0]!r}: {response.text} (importing "
+                      "definitions needs an administrator)", file=sys.stderr)
+                return 1
             response.raise_for_status()
-            print(f"broker definitions imported into vhost {vhost}")
+            print(f"broker definitions imported into vhost {api.vhost}")
             return 0
         except requests.RequestException as error:
             print(f"waiting for the management API ({error})", file=sys.stderr)
@@ -297,10 +316,12 @@ def _open_app(config, service: str):
 
 
 def cmd_verify(args) -> int:
-    """Walks a service's hash-chained log; exit 1 and the position if a link is broken.
-    With --anchors FILE: also checks the links recorded in FILE by earlier runs, and
-    records this run's head there when the log is intact (keep FILE off the database's
-    machine: whoever can rewrite the log must not be able to rewrite the anchors)."""
+    """Walks a service's hash-chained log, and checks its snapshots against its events;
+    exit 1 and the position (or the snapshot) if something was changed. With --anchors
+    FILE: also checks the links recorded in FILE by earlier runs, and records this run's
+    head there when all is intact (keep FILE off the database's machine: whoever can
+    rewrite the log must not be able to rewrite the anchors). Without it, a log whose
+    tail was removed, or that was rewritten links and all, verifies intact: it says so."""
     import json
 
     from services.backbone.chain import append_anchor, read_anchors, verify
@@ -315,11 +336,23 @@ def cmd_verify(args) -> int:
         print(json.dumps({**result.as_dict(), "anchored": anchored}, indent=2))
     elif result.ok:
         print(f"{args.service}: {result.checked} records, chain intact (head {result.head_hash})"
+              + (f"; {result.snapshots_checked} snapshot(s) match their events" if result.snapshots_checked else "")
               + (f"; {result.anchors_checked} of {len(anchors)} anchor(s) matched" if args.anchors else "")
               + (f"; head #{result.head_position} anchored in {args.anchors}" if anchored else ""))
     else:
-        print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
-              f"({result.broken_links} broken link(s) in {result.checked} records)")
+        if result.first_broken_position is not None:
+            print(f"{args.service}: BROKEN at position {result.first_broken_position}: {result.problem} "
+                  f"({result.broken_links} broken link(s) in {result.checked} records)")
+        if result.first_bad_snapshot is not None:
+            bad = result.first_bad_snapshot
+            print(f"{args.service}: SNAPSHOT of {bad['aggregate_id']} at version {bad['version']} is not "
+                  f"what its events give: {bad['problem']} ({result.bad_snapshots} of "
+                  f"{result.snapshots_checked} snapshot(s)); the log itself "
+                  + ("is broken too" if result.first_broken_position is not None else "is intact"))
+    if not args.anchors:
+        print("note: without --anchors, records removed from the end of the log (links and all) "
+              "or a log rewritten links and all verify intact; keep anchors (--anchors FILE, "
+              "off the database's machine)", file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -347,17 +380,25 @@ def cmd_rebuild(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    """Who did what, when, why — across all services; table, --json or --csv."""
+    """Who did what, when, why — across all services; table, --json or --csv. Every
+    entry that matches, asked a page (--limit) at a time, with progress on stderr."""
     import json
 
-    from services.backbone import console
-    from services.backbone.audit import AuditQuery, collect_audit, to_csv
+    from marshmallow import ValidationError
 
-    query = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
-                               "event_type": args.type, "since": args.since, "until": args.until,
-                               "limit": args.limit}.items() if v is not None}
-    limit = AuditQuery().load(query)["limit"]
-    report = collect_audit(_config(), query, limit)
+    from services.backbone import console
+    from services.backbone.audit import PlatformAuditQuery, collect_all_audit, to_csv
+
+    filters = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
+                                 "event_type": args.type, "since": args.since,
+                                 "until": args.until}.items() if v is not None}
+    try:
+        page = PlatformAuditQuery().load({**filters, **({"limit": args.limit} if args.limit else {})})["limit"]
+    except ValidationError as error:
+        print(f"not a valid audit query: {error.messages}", file=sys.stderr)
+        return 2
+    with console.Progress("audit entries") as progress:
+        report = collect_all_audit(_config(), filters, page, progress=progress)
     if args.csv:
         sys.stdout.write(to_csv(report["entries"]))
     elif args.json:
@@ -501,7 +542,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--type", help="event type, e.g. PlanApproved or Base.PlanApproved")
     audit.add_argument("--since", help="ISO time with zone, e.g. 2017-09-01T00:00:00+08:00")
     audit.add_argument("--until")
-    audit.add_argument("--limit", type=int)
+    audit.add_argument("--limit", type=int, help="entries per request (all are fetched; default 1000)")
     audit.add_argument("--csv", action="store_true")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(fn=cmd_audit)

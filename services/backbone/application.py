@@ -25,7 +25,7 @@ from eventsourcing.utils import get_topic
 
 from services.contracts import ActorRef, IntegrationEvent, new_event
 
-from .context import Context, stable_id
+from .context import Actor, Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
 from .repository import RunAwareRepository
@@ -317,7 +317,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
             record = DeadLetterRecord(queue=queue, message_id=message_id, error=error[:4000], ctx=ctx)
         changed = [record]
         if action == "replay":
-            record.replayed(ctx=ctx)
+            record.replayed(ctx=ctx, reason=reason)
         else:
             record.discarded(reason=reason, ctx=ctx)
             parked = self._parked_for(body)
@@ -399,9 +399,19 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     # -- history -----------------------------------------------------------------------------
 
+    #: Dotted paths into this log's events' data that hold secrets (a webhook's signing
+    #: secret): the audit trail shows them "[redacted]" to every reader.
+    audit_secrets: ClassVar[tuple[str, ...]] = ()
+
     def base_of(self, event) -> UUID | None:
         """The base an event concerns, for audit queries by base."""
         return getattr(event, "base_id", None)
+
+    def personal_fields(self, event, viewer: Actor) -> tuple[str, ...]:
+        """The fields of one of this log's events holding personal data that ``viewer``
+        may not see (privacy.py's rule); the audit trail withholds them. None here:
+        copies of contract events inside events are handled by the audit itself."""
+        return ()
 
     def history(self, aggregate_id: UUID) -> list[DomainEventProtocol]:
         """Every event of one aggregate, oldest first."""

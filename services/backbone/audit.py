@@ -2,17 +2,22 @@
 
 import csv
 import dataclasses
+import heapq
 import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from uuid import UUID
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.contracts.vocabulary import ROLES
 
-from .context import Context
+from .context import Actor, Context
+from .privacy import for_viewer
+
+REDACTED = "[redacted]"
 
 _ENVELOPE_ATTRIBUTES = ("originator_id", "originator_version", "timestamp", "ctx",
                         "originator_topic")
@@ -53,7 +58,10 @@ def jsonable(value):
     return value
 
 
-class AuditQuery(Schema):
+MAX_PAGE = 100000
+
+
+class AuditFilters(Schema):
     """Filters of an audit query; all optional, combined with AND."""
 
     class Meta:
@@ -65,7 +73,46 @@ class AuditQuery(Schema):
     event_type = fields.String(validate=validate.Length(min=1, max=80))
     since = fields.AwareDateTime(format="iso")
     until = fields.AwareDateTime(format="iso")
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=100000))
+
+
+class AuditQuery(AuditFilters):
+    """One service's audit query: ``after`` a position of its log, at most ``limit``
+    entries, which may be one more than a page (the platform audit asks so, to know
+    whether more follow)."""
+
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=MAX_PAGE + 1))
+
+
+def parse_cursor(text: str) -> dict[str, int]:
+    """``registry:12,evaluation:40`` as each service's last position given."""
+    from .topology import SUBSCRIPTIONS
+
+    positions = {}
+    for part in filter(None, text.split(",")):
+        service, _, position = part.partition(":")
+        if service not in SUBSCRIPTIONS or not position.isdigit():
+            raise ValidationError("Not a cursor an audit page gave (service:position,...).")
+        positions[service] = int(position)
+    return positions
+
+
+def cursor_text(positions: dict[str, int]) -> str:
+    return ",".join(f"{service}:{position}" for service, position in sorted(positions.items()))
+
+
+class Cursor(fields.String):
+    """Where a page of the platform audit ended (what that page answered as ``cursor``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict[str, int]:
+        return parse_cursor(super()._deserialize(value, attr, data, **kwargs))
+
+
+class PlatformAuditQuery(AuditFilters):
+    """The audit across services, a page at a time: ``limit`` entries from ``cursor``."""
+
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = Cursor(load_default=dict)
 
 
 def _matches(entry: dict, query: dict) -> bool:
@@ -80,14 +127,49 @@ def _matches(entry: dict, query: dict) -> bool:
     )
 
 
-def audit_entries(app, query: dict) -> list[dict]:
-    """This service's log as audit entries matching ``query`` (oldest first)."""
+def audit_data(app, event, viewer: Actor) -> tuple[dict, list[str]]:
+    """An event's data as ``viewer`` may read it in the audit trail, and what was
+    withheld from it. Secrets that the application names (``audit_secrets``: a webhook's
+    signing secret would let a reader sign webhooks as the platform) are "[redacted]"
+    for every reader. Personal data follows privacy.py's rule, as everywhere else: in
+    the application's own events (``personal_fields``) and in the copies of contract
+    events that events hold (a parked message, a delivery's envelope)."""
+    data = {key: value for key, value in vars(event).items() if key not in _ENVELOPE_ATTRIBUTES}
+    for path in app.audit_secrets:
+        data = _redacted(data, path.split("."))
+    withheld = []
+    for name in app.personal_fields(event, viewer):
+        if data.get(name) is not None:
+            data[name] = None
+            withheld.append(f"data.{name}")
+    for key, value in data.items():
+        if isinstance(value, dict) and {"type", "source", "payload"} <= value.keys():
+            shown = for_viewer(value, viewer)
+            if shown is not value:
+                data[key] = shown
+                withheld += [f"data.{key}.{name}" for name in shown["withheld"]]
+    return data, withheld
+
+
+def _redacted(data, keys: list[str]):
+    """A copy of ``data`` with the value at ``keys`` (a dotted path) replaced."""
+    if not isinstance(data, dict) or keys[0] not in data:
+        return data
+    inner = REDACTED if len(keys) == 1 else _redacted(data[keys[0]], keys[1:])
+    return {**data, keys[0]: inner}
+
+
+def audit_entries(app, query: dict, viewer: Actor) -> list[dict]:
+    """This service's log past ``query["after"]`` as audit entries matching ``query``
+    (in log order), with their data as ``viewer`` may read it (``audit_data``)."""
     entries = []
+    after = query.get("after", 0)
     owners: dict = {}  # aggregate -> base, learnt from the aggregate's first event naming it
-    for position, event in app.all_events():
+    for position, event in app.all_events(after=after):
         base_id = app.base_of(event) or owners.get(event.originator_id)
-        if base_id is not None:
-            owners[event.originator_id] = base_id
+        if base_id is None and after and event.originator_id not in owners:
+            base_id = _base_named_earlier(app, event)  # its first events are before this page
+        owners[event.originator_id] = base_id
         entry = describe_event(event)
         entry.update(
             service=app.name,
@@ -97,17 +179,32 @@ def audit_entries(app, query: dict) -> list[dict]:
             reason=getattr(event, "reason", None),
         )
         if _matches(entry, query):
+            entry["data"], withheld = audit_data(app, event, viewer)
+            if withheld:
+                entry["withheld"] = withheld
             entries.append(entry)
             if len(entries) >= query.get("limit", 1000):
                 break
     return entries
 
 
+def _base_named_earlier(app, event) -> UUID | None:
+    """The base named by an earlier event of ``event``'s aggregate, if any."""
+    if event.originator_version <= 1:
+        return None
+    for earlier in app.events.get(event.originator_id, lte=event.originator_version - 1):
+        base_id = app.base_of(earlier)
+        if base_id is not None:
+            return base_id
+    return None
+
+
 def merge_entries(pages: list[list[dict]], limit: int) -> list[dict]:
-    """Entries of several services in time order (then service, then position)."""
-    merged = [entry for page in pages for entry in page]
-    merged.sort(key=lambda e: (e["at"], e["service"], e["position"]))
-    return merged[:limit]
+    """The first ``limit`` entries of several services' pages, each in its log's order,
+    interleaved in time order (then service, then position). Each service keeps its own
+    order, so a page ends at one position per service and the next goes on from there."""
+    merged = heapq.merge(*pages, key=lambda e: (e["at"], e["service"], e["position"]))
+    return list(islice(merged, limit))
 
 
 CSV_COLUMNS = ["at", "service", "position", "event", "base_id", "actor_name", "actor_role",
@@ -126,25 +223,57 @@ def to_csv(entries: list[dict]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def collect_audit(config: dict, query: dict, limit: int) -> dict:
-    """Asks every service for its matching entries over RPC and merges them; a service
-    that does not answer is named in ``missing`` (an audit never looks complete when it
-    is not)."""
+def collect_audit(config: dict, query: dict, limit: int, authorization: str | None = None,
+                  cursor: dict[str, int] | None = None) -> dict:
+    """One page of the audit across services: the first ``limit`` entries after
+    ``cursor``. Asks every service over RPC for one more than that past its position in
+    the cursor, and merges them; ``truncated`` says there are more, and ``cursor`` is
+    where to ask for them. A service that does not answer is named in ``missing``:
+    ``complete`` is true only when every service answered and nothing was left out.
+
+    Each service answers the reader: ``authorization`` is the reader's own bearer header
+    (an HTTP caller's), passed on so that every service shows its data as that reader
+    may see it; without one (``sc audit``), the reader is ops."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from .auth import issue_token
     from .broker import nameko_config
-    from .context import SYSTEM_ACTOR
+    from .context import stable_id
     from .topology import SUBSCRIPTIONS
 
-    token = issue_token(config["auth"]["secret"], role="service", name="audit",
-                        actor_id=SYSTEM_ACTOR.id)
+    if authorization is None:
+        token = issue_token(config["auth"]["secret"], role="ops", name="sc audit",
+                            actor_id=stable_id("ops-person", "sc audit"))
+        authorization = f"Bearer {token}"
+    positions = dict(cursor or {})
     pages, missing = [], []
     with ClusterRpcProxy(nameko_config(config), timeout=30,
-                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+                         context_data={"authorization": authorization}) as cluster:
         for service in SUBSCRIPTIONS:
             try:
-                pages.append(getattr(cluster, service).audit_entries(**query))
+                pages.append(getattr(cluster, service).audit_entries(
+                    **query, after=positions.get(service, 0), limit=limit + 1))
             except Exception as error:  # reported in "missing"
                 missing.append(f"{service}: {type(error).__name__}")
-    return {"entries": merge_entries(pages, limit), "complete": not missing, "missing": missing}
+    entries = merge_entries(pages, limit)
+    truncated = sum(len(page) for page in pages) > limit
+    for entry in entries:
+        positions[entry["service"]] = entry["position"]
+    return {"entries": entries, "complete": not missing and not truncated, "missing": missing,
+            "truncated": truncated, "cursor": cursor_text(positions) if truncated else None}
+
+
+def collect_all_audit(config: dict, query: dict, page: int, authorization: str | None = None,
+                      cursor: dict[str, int] | None = None, progress=None) -> dict:
+    """Every entry, page after page (``page`` entries each), for an export; stops at
+    the first page a service did not answer, which it names in ``missing``."""
+    entries = []
+    while True:
+        answer = collect_audit(config, query, page, authorization, cursor)
+        entries += answer["entries"]
+        if progress is not None:
+            progress.advance(len(answer["entries"]))
+        if answer["missing"] or not answer["truncated"]:
+            return {"entries": entries, "complete": not answer["missing"],
+                    "missing": answer["missing"], "truncated": False, "cursor": None}
+        cursor = parse_cursor(answer["cursor"])

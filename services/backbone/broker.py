@@ -3,8 +3,10 @@
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote, unquote, urlparse
 
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer
@@ -36,6 +38,33 @@ def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[st
         port = config["services"][service]["http_port"]
         result["WEB_SERVER_ADDRESS"] = f"{host}:{port}"
     return result
+
+
+@dataclass(frozen=True)
+class ManagementApi:
+    """Where RabbitMQ's management API answers for the platform's vhost, and as whom.
+
+    The credentials in a URL are percent-encoded (a password with ``@``, ``/``, ``#``
+    or ``?`` in it), as kombu reads them for AMQP; ``urlparse`` leaves them encoded,
+    so they are decoded here before they go into the HTTP request."""
+
+    base: str  # scheme://host:port
+    auth: tuple[str, str]
+    vhost: str
+
+    def url(self, path: str) -> str:
+        """``path`` under /api, with ``{vhost}`` replaced by the vhost, encoded."""
+        return f"{self.base}/api/{path.format(vhost=quote(self.vhost, safe=''))}"
+
+
+def management_api(config: dict[str, Any]) -> ManagementApi:
+    api = urlparse(config["broker"]["management_url"])
+    path = urlparse(config["broker"]["url"]).path
+    return ManagementApi(
+        base=f"{api.scheme}://{api.hostname}:{api.port or 15672}",
+        auth=(unquote(api.username or "guest"), unquote(api.password or "guest")),
+        vhost=unquote(path[1:]) if len(path) > 1 else "/",
+    )
 
 
 class ConfirmedPublisher:

@@ -11,7 +11,13 @@ The chain proves that nobody rewrote history *without also rewriting every later
 Anchors close that gap: a link (position, hash) recorded outside the store, e.g. by
 ``sc verify --anchors FILE`` into a file kept on other storage, must still be the link
 at that position; someone who edits a record and recomputes every later link changes
-the link at each anchor after it.
+the link at each anchor after it. Records removed from the end of the log, their links
+with them, leave a shorter chain that is intact: only an anchor past the new end shows it.
+
+Snapshots are not in the chain (they are a cache of a fold, written beside the log), but
+loading an aggregate starts from its latest one: an edited snapshot changes what the
+service believes without touching the log. ``verify`` therefore folds each snapshot's
+aggregate from its events up to the snapshot's version and compares.
 """
 
 import hashlib
@@ -22,7 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.domain import Snapshot
+from eventsourcing.postgres import PostgresProcessRecorder, PostgresRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -119,6 +126,11 @@ class Verification:
     broken_links: int = 0
     head_position: int = 0
     anchors_checked: int = 0
+    snapshots_checked: int = 0
+    bad_snapshots: int = 0
+    # {"aggregate_id", "version", "problem"} of the first snapshot that is not the fold
+    # of its events (apart from chain breaks: the log itself may be intact)
+    first_bad_snapshot: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -189,7 +201,57 @@ def verify(app, progress=None, anchors: Iterable[Anchor] = ()) -> Verification:
     if expected:  # anchored positions the log no longer reaches
         _broken(result, min(expected), "the log ends before this anchored position (records were removed)")
     result.head_hash = previous
+    _verify_snapshots(app, result)
     return result
+
+
+def _snapshot_keys(app) -> list[tuple[Any, int]]:
+    """(aggregate id, version) of every snapshot in the store, oldest version first."""
+    recorder = app.snapshots.recorder
+    with recorder.datastore.transaction(commit=False) as cursor:
+        if isinstance(recorder, PostgresRecorder):
+            cursor.execute(SQL("SELECT originator_id, originator_version FROM {0}.{1} "
+                               "ORDER BY originator_id, originator_version").format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)))
+            return [(row["originator_id"], row["originator_version"]) for row in cursor.fetchall()]
+        cursor.execute(f"SELECT originator_id, originator_version FROM {recorder.events_table_name} "
+                       "ORDER BY originator_id, originator_version")
+        return [(UUID(str(row[0])) if not isinstance(row[0], UUID) else row[0], row[1])
+                for row in cursor.fetchall()]
+
+
+def _snapshot_problem(app, aggregate_id, version: int) -> str | None:
+    """Why the snapshot of ``aggregate_id`` at ``version`` is not the fold of the
+    aggregate's events up to that version; None when it is."""
+    (stored,) = app.snapshots.get(aggregate_id, gt=version - 1, lte=version)
+    aggregate = None
+    for event in app.events.get(aggregate_id, lte=version):
+        aggregate = event.mutate(aggregate)
+    if aggregate is None or aggregate.version != version:
+        return "its aggregate has no event at that version (a snapshot written outside the platform)"
+    # Through the mapper, as the stored one came, so that both are decoded alike.
+    folded = app.mapper.to_domain_event(app.mapper.to_stored_event(Snapshot.take(aggregate)))
+    if (folded.topic, folded.state) != (stored.topic, stored.state):
+        return "it differs from the fold of its aggregate's events (edited)"
+    return None
+
+
+def _verify_snapshots(app, result: Verification) -> None:
+    if getattr(app, "snapshots", None) is None:
+        return  # this service does not snapshot
+    for aggregate_id, version in _snapshot_keys(app):
+        result.snapshots_checked += 1
+        try:
+            problem = _snapshot_problem(app, aggregate_id, version)
+        except Exception as error:  # undecodable, or events that do not fold: reported
+            problem = f"it cannot be read or folded against its events ({type(error).__name__}: {error})"
+        if problem is None:
+            continue
+        result.bad_snapshots += 1
+        if result.first_bad_snapshot is None:
+            result.first_bad_snapshot = {"aggregate_id": str(aggregate_id), "version": version,
+                                         "problem": problem}
+        result.ok = False
 
 
 def _broken(result: Verification, position: int, problem: str) -> None:

@@ -1,17 +1,22 @@
 """Platform configuration: one YAML file per environment, any value overridable by env.
 
 ``SC_ENV`` picks ``infra/config/<env>.yaml`` (default ``local``); ``SC_CONFIG_DIR`` points
-elsewhere. ``SC_<SECTION>__<KEY>[__<KEY>...]=value`` overrides one value; the value is read
-as a YAML scalar, so ``SC_CONSUMER__MAX_ATTEMPTS=7`` stays an integer.
+elsewhere. ``SC_<SECTION>__<KEY>[__<KEY>...]=value`` overrides one value, taken as the type
+of the value it replaces in the YAML (``SC_CONSUMER__MAX_ATTEMPTS=7`` is an integer), and as
+the raw string where that is a string or there is none. Not as YAML: a password ``no``,
+``null``, ``0777``, ``s3cret #1`` or ``*abc`` is that password, not False, None, 511, a
+comment or an alias. A value the type does not take stops the start with the variable named.
 """
 
 import copy
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
@@ -39,16 +44,18 @@ def load_config(
     environment = environment or environ.get("SC_ENV", "local")
     path = config_dir() / f"{environment}.yaml"
     if not path.exists():
-        raise ConfigError(f"no configuration file for environment {environment!r}: {path}")
+        raise ConfigError(f"no configuration file for environment {environment!r}: {path} "
+                          "(SC_CONFIG_DIR names the directory of the config files)")
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
-    for name, raw in environ.items():
+    for name, raw in sorted(environ.items()):
         if name.startswith(ENV_PREFIX) and name not in RESERVED and "__" in name:
             keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__")]
-            _set_path(config, keys, yaml.safe_load(raw) if raw != "" else "")
+            _override(config, keys, name, raw)
     if overrides:
         config = merge(config, overrides)
 
+    _broker_credentials(config)
     config["auth"]["secret"] = _resolve_secret(config)
     _resolve_cipher_key(config)
     return config
@@ -65,11 +72,69 @@ def merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]
     return result
 
 
-def _set_path(config: dict, keys: list[str], value: Any) -> None:
+def _override(config: dict, keys: list[str], variable: str, raw: str) -> None:
+    """Sets the value at ``keys`` from an environment variable, as the type of the value
+    it replaces."""
     node = config
-    for key in keys[:-1]:
+    for depth, key in enumerate(keys[:-1]):
         node = node.setdefault(key, {})
-    node[keys[-1]] = value
+        if not isinstance(node, dict):
+            raise ConfigError(f"{variable}: {'.'.join(keys[:depth + 1])} is a value, not a section")
+    node[keys[-1]] = coerce(raw, node.get(keys[-1]), variable)
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
+
+
+def coerce(raw: str, default: Any, variable: str) -> Any:
+    """``raw`` as the type of ``default``: a boolean (true/false, yes/no, on/off, 1/0),
+    a number (an integer stays one; a decimal is taken where the YAML wrote a whole
+    number, as durations are), a list (comma-separated, each item as the list's items
+    are), or else the string itself, untouched."""
+    if isinstance(default, bool):
+        value = _BOOLEANS.get(raw.strip().lower())
+        if value is None:
+            raise ConfigError(f"{variable}: {raw!r} is not a boolean (true or false)")
+        return value
+    if isinstance(default, (int, float)):
+        text = raw.strip()
+        if _INTEGER.fullmatch(text) and not isinstance(default, float):
+            return int(text)
+        if _NUMBER.fullmatch(text):
+            return float(text)
+        raise ConfigError(f"{variable}: {raw!r} is not a number")
+    if isinstance(default, list):
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        kinds = {type(item) for item in default}
+        if len(kinds) == 1 and kinds != {str}:
+            return [coerce(item, default[0], variable) for item in items]
+        return items
+    if isinstance(default, dict):
+        raise ConfigError(f"{variable} names a section; set its keys ({variable}__<KEY>)")
+    return raw
+
+
+def _broker_credentials(config: dict) -> None:
+    """``broker.username`` and ``broker.password``, when set, go into ``broker.url`` and
+    ``broker.management_url`` percent-encoded, replacing any there: a password with
+    ``@ / # ?`` in it cannot be written into a URL as it is (docker-compose.yml passes
+    the broker's credentials so)."""
+    broker = config.get("broker") or {}
+    username, password = str(broker.get("username") or ""), str(broker.get("password") or "")
+    if not (username or password):
+        return
+    if not (username and password):
+        raise ConfigError("broker.username and broker.password go together (set both "
+                          "SC_BROKER__USERNAME and SC_BROKER__PASSWORD, or neither)")
+    userinfo = f"{quote(username, safe='')}:{quote(password, safe='')}"
+    for key in ("url", "management_url"):
+        if broker.get(key):
+            parts = urlsplit(broker[key])
+            host = parts.netloc.rpartition("@")[2]
+            broker[key] = urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
 def _resolve_secret(config: dict) -> str:

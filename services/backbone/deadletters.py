@@ -55,7 +55,9 @@ class DeadLetterRecord(Aggregate):
         self.actions: list[str] = []
 
     @event("Replayed")
-    def replayed(self, ctx: Context) -> None:
+    def replayed(self, ctx: Context, reason: str = "") -> None:
+        """Ops put the message back into its queue, and why (the default reads the
+        replays recorded before the reason was)."""
         self.actions.append("replayed")
 
     @event("Discarded")

@@ -63,8 +63,8 @@ class EventStore(DependencyProvider):
             poll_interval=float(relay["poll_interval_seconds"]),
             metrics=metrics,
         )
-        metrics.relay_lag.set_function(self.relay.lag)
-        metrics.log_head.set_function(self.app.head)
+        metrics.read_at_scrape(metrics.relay_lag, "relay_lag", self.relay.lag)
+        metrics.read_at_scrape(metrics.log_head, "log_head", self.app.head)
         self.relay_enabled = bool(relay.get("enabled", True))
         self.app.relay = self.relay  # health checks and ops tools read its state
 

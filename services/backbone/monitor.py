@@ -9,13 +9,12 @@ monitor can alert on it.
 """
 
 from dataclasses import asdict, dataclass
-from urllib.parse import quote, urlparse
 
 import requests
 from kombu import Connection
 
 from .auth import issue_token
-from .broker import nameko_config
+from .broker import management_api, nameko_config
 from .context import SYSTEM_ACTOR
 from .topology import SUBSCRIPTIONS, all_queues
 
@@ -24,7 +23,13 @@ DEFAULT_THRESHOLDS = {
     "dead_letters": 0,  # any dead letter needs a person
     "relay_lag": 100,  # log positions not yet published
     "consumer_lag": 100,  # positions of a source not yet applied by a consumer
+    "relay_failing_seconds": 30,  # a relay failing this long publishes nothing: not ready
 }
+
+
+def thresholds(config: dict) -> dict:
+    """``ops.thresholds`` of the config over the defaults."""
+    return {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
 
 
 @dataclass
@@ -53,18 +58,10 @@ def _platform_queue_names(config: dict) -> list[str]:
     return names + [f"rpc-{service}" for service in SUBSCRIPTIONS]
 
 
-def _vhost(broker_url: str) -> str:
-    path = urlparse(broker_url).path
-    return path[1:] if len(path) > 1 else "/"
-
-
 def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigures]:
     """Figures from the management HTTP API (raises if it does not answer)."""
-    api = urlparse(config["broker"]["management_url"])
-    base = f"{api.scheme}://{api.hostname}:{api.port or 15672}"
-    vhost = quote(_vhost(config["broker"]["url"]), safe="")
-    response = requests.get(f"{base}/api/queues/{vhost}", timeout=timeout,
-                            auth=(api.username or "guest", api.password or "guest"))
+    api = management_api(config)
+    response = requests.get(api.url("queues/{vhost}"), timeout=timeout, auth=api.auth)
     response.raise_for_status()
     wanted = set(_platform_queue_names(config))
     figures = []
@@ -130,12 +127,12 @@ def service_statuses(config: dict, timeout: float = 3.0) -> dict[str, dict]:
 
 def platform_report(config: dict, include_services: bool = True) -> dict:
     """Everything ops looks at, with the alerts that the thresholds raise."""
-    thresholds = {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
+    limits = thresholds(config)
     queues, via = queue_figures(config)
     services = service_statuses(config) if include_services else {}
-    alerts = alerts_for(queues, services, thresholds)
+    alerts = alerts_for(queues, services, limits)
     return {"queues": [asdict(q) for q in queues], "figures_from": via,
-            "services": services, "thresholds": thresholds, "alerts": alerts}
+            "services": services, "thresholds": limits, "alerts": alerts}
 
 
 def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> list[str]:
@@ -156,6 +153,9 @@ def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> 
             alerts.append(f"{service}: relay {relay['lag']} positions behind its log")
         if not relay["running"]:
             alerts.append(f"{service}: relay not running ({relay.get('last_error') or 'stopped'})")
+        elif (relay.get("failing_seconds") or 0) > thresholds["relay_failing_seconds"]:
+            alerts.append(f"{service}: relay failing for {relay['failing_seconds']:.0f}s, "
+                          f"nothing published ({relay.get('last_error')})")
         for source, consumer in status.get("consumers", {}).items():
             published = (services.get(source) or {}).get("relay", {}).get("published")
             lag = max(0, (published or 0) - consumer["last_position"]) if published else consumer["lag"]

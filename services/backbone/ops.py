@@ -5,6 +5,7 @@ A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
 """
 
 import logging
+from urllib.parse import urlencode
 
 from kombu import Connection
 from marshmallow import Schema, fields, validate
@@ -13,13 +14,15 @@ from werkzeug.wrappers import Response
 
 from . import monitor
 from .consumer import Subscription
-from .audit import AuditQuery, audit_entries, collect_audit, jsonable, to_csv
+from .audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
+                    collect_audit, jsonable, to_csv)
 from .chain import Anchor, verify
 from .dependencies import EventStore
 from .dlq import act_on_dead_letter, list_dead_letters
 from .entrypoints import Caller, http, read_json, rpc, validated
 from .errors import NotFound, Unavailable
 from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from .waiting import PROBE_SECONDS, within
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class ServiceOperations:
         hosts and users, go to the log (and, the relay's, to /ops/status)."""
         checks = {}
         try:
-            self.app.head()
+            within(PROBE_SECONDS, self.app.head, "the store")
             checks["store"] = "ok"
         except Exception as error:  # a readiness probe reports; it does not raise
             log.warning("%s not ready: the store is failing: %r", self.service, error)
@@ -71,13 +74,32 @@ class ServiceOperations:
         except Exception as error:  # same
             log.warning("%s not ready: the broker is failing: %r", self.service, error)
             checks["broker"] = "failing"
-        checks["relay"] = "ok" if self.app.relay.running else "failing"
+        checks["relay"] = self._relay_check()
         return checks
 
-    def platform_audit(self, query: dict) -> dict:
-        """Audit entries of every service, merged in time order."""
-        limit = validated(AuditQuery(), dict(query)).get("limit", 1000)
-        return collect_audit(self.config, query, limit)
+    def _relay_check(self) -> str:
+        """A relay that is running but has failed every attempt for longer than
+        ``ops.thresholds.relay_failing_seconds`` publishes nothing: not ready either.
+        A shorter failure (the broker restarting) is retried without alarm."""
+        relay = self.app.relay
+        if not relay.running:
+            log.warning("%s not ready: the relay is not running (%s)", self.service, relay.last_error)
+            return "stopped"
+        failing = relay.failing_for()
+        if failing > monitor.thresholds(self.config)["relay_failing_seconds"]:
+            log.warning("%s not ready: the relay has failed for %.0fs (%s)", self.service,
+                        failing, relay.last_error)
+            return "failing"
+        return "ok"
+
+    def platform_audit(self, args: dict, authorization: str, every_page: bool = False) -> dict:
+        """Audit entries of every service, merged in time order, each service showing
+        them as the caller (``authorization``, its bearer header) may read them: one
+        page (``limit`` from ``cursor``), or with ``every_page`` all that follow."""
+        loaded = validated(PlatformAuditQuery(), dict(args))
+        filters = {key: value for key, value in args.items() if key not in ("limit", "cursor")}
+        collect = collect_all_audit if every_page else collect_audit
+        return collect(self.config, filters, loaded["limit"], authorization, loaded["cursor"])
 
     def dead_letter_queues(self) -> list[str]:
         namespace = self.config["broker"]["namespace"]
@@ -177,18 +199,27 @@ class OperationsEndpoints:
 
     @rpc(roles=AUDITORS)
     def audit_entries(self, **query):
-        """This service's log as audit entries matching the filters (JSON-ready)."""
+        """This service's log as audit entries matching the filters (JSON-ready), as
+        the caller may read them: secrets redacted, personal data by privacy.py's rule."""
         loaded = validated(AuditQuery(), query)
-        return jsonable(audit_entries(self.operations.app, loaded))
+        return jsonable(audit_entries(self.operations.app, loaded, self.caller.actor))
 
     @http("GET", "/ops/audit", roles=AUDITORS)
     def http_audit(self, request):
-        """The audit trail across all services: ?base_id=&actor_id=&role=&event_type=&since=&until=&limit="""
-        return self.operations.platform_audit(request.args.to_dict())
+        """The audit trail across all services, a page at a time:
+        ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
+        is not the last says ``truncated`` and links the ``next``."""
+        args = request.args.to_dict()
+        report = self.operations.platform_audit(args, request.headers["Authorization"])
+        if report["truncated"]:
+            report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
+        return report
 
     @http("GET", "/ops/audit.csv", roles=AUDITORS)
     def http_audit_csv(self, request):
-        report = self.operations.platform_audit(request.args.to_dict())
+        """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
+        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"],
+                                                every_page=True)
         if not report["complete"]:
             raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))
         return Response(to_csv(report["entries"]), mimetype="text/csv",

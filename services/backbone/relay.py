@@ -17,6 +17,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Iterator
 
 from . import failpoints
@@ -112,6 +113,9 @@ class OutboxRelay:
         self.published_count = 0
         self.metrics = metrics
         self.last_error: str | None = None
+        # When the failures going on now began: a relay retrying for ever is running,
+        # and yet nothing reaches the broker (readiness and sc queues look at this).
+        self.failing_since: datetime | None = None
         self.running = False
         app.on_save(self.wake)
 
@@ -142,6 +146,12 @@ class OutboxRelay:
         return len(self.app.recorder.select_notifications(
             start=scanned, limit=behind, topics=topics, inclusive_of_start=False))
 
+    def failing_for(self) -> float:
+        """Seconds since the relay last published (or found nothing to publish) without
+        failing, if it has failed since; 0 when its last attempt succeeded."""
+        since = self.failing_since
+        return 0.0 if since is None else (datetime.now(timezone.utc) - since).total_seconds()
+
     def status(self) -> dict:
         position = self.state.read()
         return {
@@ -152,6 +162,8 @@ class OutboxRelay:
             "lag": self.lag(),
             "published_since_start": self.published_count,
             "last_error": self.last_error,
+            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+            "failing_seconds": round(self.failing_for(), 1),
         }
 
     def run_forever(self) -> None:
@@ -162,10 +174,11 @@ class OutboxRelay:
             self._wakeup.clear()
             try:
                 self.drain()
-                self.last_error = None
+                self.last_error = self.failing_since = None
                 backoff = self.poll_interval
             except Exception as error:  # keep relaying after any failure; never lose position
                 self.last_error = f"{type(error).__name__}: {error}"
+                self.failing_since = self.failing_since or datetime.now(timezone.utc)
                 log.warning("relay of %s failed, retrying in %.1fs: %s",
                             self.app.name, backoff, self.last_error)
                 self._stopping.wait(backoff)

@@ -58,6 +58,7 @@ class NotificationsApplication(ServiceApplication):
 
     name = "notifications"
     publications = publications
+    audit_secrets = ("channel.secret",)  # a webhook's signing secret (Subscribed, Changed)
     clock: Callable[[], datetime] = staticmethod(utc_now)
 
     def __init__(self, env: dict | None = None) -> None:

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 import eventlet
 import urllib3
 
+from services.backbone.config import ConfigError
+
 from .destinations import DestinationRefused, Destinations
 from .domain import Dispatch
 
@@ -265,7 +267,14 @@ class Channels:
 
     @classmethod
     def from_config(cls, settings: dict) -> "Channels":
+        """The channels of the ``notifications`` section. The mail server and the sender
+        address have no default in production (there is no server to assume, and a
+        sender it does not accept fails every mail): the service does not start without."""
         smtp = settings["smtp"]
+        for key in ("host", "sender"):
+            if not smtp.get(key):
+                raise ConfigError(f"notifications.smtp.{key} is not set "
+                                  f"(set SC_NOTIFICATIONS__SMTP__{key.upper()})")
         return cls(
             WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"]),
                            destinations=Destinations.from_config(settings),

@@ -11,6 +11,7 @@ from services.backbone.audit import describe_event
 from services.backbone.context import Actor, Context
 from services.backbone.errors import Conflict, NotFound, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES
+from services.backbone.privacy import may_see_contacts
 
 from .domain import Base, DeclarationBatch
 from .integration import publications
@@ -132,6 +133,14 @@ class RegistryApplication(ServiceApplication):
 
     def base_of(self, event) -> UUID | None:
         return event.originator_id if isinstance(event, Base.Event) else super().base_of(event)
+
+    def personal_fields(self, event, viewer: Actor) -> tuple[str, ...]:
+        """A declaration's contact persons, for a reader who does not work with the base."""
+        if isinstance(event, Base.Declared) and not may_see_contacts(
+                viewer, base_id=event.originator_id, region=event.region,
+                competent_department=event.competent_department, declared_by=event.declared_by):
+            return ("contacts",)
+        return ()
 
     def get_base(self, base_id: UUID) -> Base:
         base = self.find(base_id, Base)

@@ -1,15 +1,21 @@
 """Ops: readiness, metrics, queue monitoring with thresholds (management API and the
 AMQP fallback), and dead letters replayed or discarded with an audit trail."""
 
+import csv
+import io
 import json
 import subprocess
 import sys
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import psycopg
+import pytest
 import requests
 
 from services.backbone import monitor
+from services.backbone.audit import audit_entries, to_csv
 from services.backbone.config import PROJECT_ROOT, merge
+from services.backbone.context import Actor
 from services.backbone.deadletters import DeadLetterRecord
 from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.domain import Base
@@ -36,6 +42,13 @@ def park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log):
     return batch_id, base_id, event
 
 
+def audited_reasons(app, event_type: str) -> list[str]:
+    """The reason column of the audit trail's CSV for one type of event."""
+    entries = audit_entries(app, {"event_type": event_type}, Actor(id=uuid4(), role="ops"))
+    rows = csv.DictReader(io.StringIO(to_csv(entries).lstrip("\ufeff")))
+    return [row["reason"] for row in rows]
+
+
 def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
@@ -52,6 +65,80 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     assert 'sc_events_consumed_total{outcome="applied",source="evaluation"} 1.0' in text
     assert "sc_events_appended_total 2.0" in text  # the batch record and the declaration
     assert 'sc_http_request_seconds_count{method="POST",route="/bases",status="201"} 1.0' in text
+
+
+@pytest.mark.postgres
+def test_a_store_outage_is_not_ready_and_metrics_still_answer(pg_platform, postgres_db):
+    """The service's database refuses every connection (ours only: the test's database
+    no longer allows connections, and those it had are ended)."""
+    platform = pg_platform.start("registry")
+    assert requests.get(platform.url("registry", "/ready")).status_code == 200
+    admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True)
+    try:
+        admin.execute(f'ALTER DATABASE "{postgres_db}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                      (postgres_db,))
+        # Answered before a monitor gives up (Prometheus waits 10 s), though the store's
+        # own waits and retries last about 50 s.
+        ready = requests.get(platform.url("registry", "/ready"), timeout=30)
+        assert ready.status_code == 503 and ready.elapsed.total_seconds() < 10
+        assert ready.json()["checks"]["store"].startswith("error:")
+        assert ready.json()["checks"]["broker"] == "ok"
+
+        scraped = requests.get(platform.url("registry", "/metrics"), timeout=30)
+        assert scraped.status_code == 200, scraped.text
+        assert scraped.elapsed.total_seconds() < 10
+        assert "sc_relay_lag NaN" in scraped.text and "sc_log_head NaN" in scraped.text
+        assert 'sc_metrics_scrape_errors_total{gauge="relay_lag"} 1.0' in scraped.text
+        assert 'sc_metrics_scrape_errors_total{gauge="log_head"} 1.0' in scraped.text
+        assert "sc_http_request_seconds_count" in scraped.text  # the rest is all there
+    finally:
+        admin.execute(f'ALTER DATABASE "{postgres_db}" ALLOW_CONNECTIONS true')
+        admin.close()
+    assert "sc_log_head 0.0" in requests.get(platform.url("registry", "/metrics")).text
+
+
+def test_a_relay_failing_past_its_threshold_is_not_ready_and_alerts(platform, evaluation_log):
+    """The relay keeps running while every publication fails (the broker refuses it):
+    within ops.thresholds.relay_failing_seconds that is a broker restarting, past it
+    nothing reaches the other services, and /ready and sc queues say so."""
+    platform.config["ops"]["thresholds"]["relay_failing_seconds"] = 3
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    relay = platform.app("registry").relay
+
+    def refuse(messages):
+        raise ConnectionError("the broker refused the publication (test)")
+
+    relay.publisher.publish_all = refuse
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant")).raise_for_status()
+    wait_until(lambda: relay.last_error, message="the relay to fail")
+    early = requests.get(platform.url("registry", "/ready"))
+    assert early.status_code == 200 and relay.running, "a short failure is retried, not alarmed"
+
+    def not_ready():
+        answer = requests.get(platform.url("registry", "/ready"))
+        return answer.status_code == 503 and answer.json()
+    checks = wait_until(not_ready, timeout=15, interval=0.2, message="/ready to be 503")["checks"]
+    assert checks["store"] == checks["broker"] == "ok"
+    assert checks["relay"] == "failing"  # public: why is for ops, below and in the log
+
+    env = platform.environment({"SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9",
+                                "SC_OPS__THRESHOLDS__RELAY_FAILING_SECONDS": "3"})
+    queues = subprocess.run([sys.executable, "-m", "services.cli", "queues", "--json"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert queues.returncode == 1, queues.stderr
+    report = json.loads(queues.stdout)
+    assert report["services"]["registry"]["relay"]["failing_seconds"] > 3
+    assert any(a.startswith("registry: relay failing for") and "refused the publication" in a
+               for a in report["alerts"]), report["alerts"]
+
+    del relay.publisher.publish_all  # the broker takes publications again
+    relay.wake()
+    wait_until(lambda: requests.get(platform.url("registry", "/ready")).status_code == 200,
+               timeout=40, message="ready again once the relay publishes")
+    assert relay.failing_for() == 0 and relay.last_error is None
 
 
 def test_queue_report_alerts_on_dead_letters_with_and_without_management(platform, evaluation_log):
@@ -114,7 +201,8 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
                          headers=platform.headers("evaluator")).status_code == 403
     ops = platform.headers("ops", name="值班运维")
     replayed = requests.post(platform.url("registry", "/ops/dead-letters/replay"),
-                             json={"queue": DLQ, "message_id": event["event_id"]}, headers=ops)
+                             json={"queue": DLQ, "message_id": event["event_id"],
+                                   "reason": "基地已申报，重放认定"}, headers=ops)
     assert replayed.status_code == 200, replayed.text
     registry = platform.app("registry")
     wait_until(lambda: registry.get_base(base_id).status == "certified", message="the replay to apply")
@@ -123,6 +211,8 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
     record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
     assert record.actions == ["replayed"]
     assert [e.ctx.name for e in registry.history(record.id)] == ["值班运维", "值班运维"]
+    assert registry.history(record.id)[-1].reason == "基地已申报，重放认定"
+    assert audited_reasons(registry, "DeadLetterRecord.Replayed") == ["基地已申报，重放认定"]
 
     evaluation_log.publish(event)  # the original arrives again: still once
     marker = evaluation_log.emit("BatchClosed", {"batch_id": batch_id})
@@ -158,10 +248,17 @@ def test_the_cli_replays_every_dead_letter_with_progress_each_audited(platform, 
     for event in events:
         record = registry.repository.get(DeadLetterRecord.create_id(DLQ, event["event_id"]))
         assert record.actions == ["replayed"]
+        assert registry.history(record.id)[-1].reason == "主体已申报"
         assert registry.parked("evaluation", event["position"]).state == "replayed"
+    assert audited_reasons(registry, "DeadLetterRecord.Replayed") == ["主体已申报"] * 3
     again = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "replayed 0 of 0" in again.stdout
+    as_json = subprocess.run(command + ["--json"], cwd=PROJECT_ROOT, env=platform.environment(),
+                             capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {"service": "registry", "dead_letters": 0, "replayed": 0,
+                                          "not_replayed": []}
 
 
 def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, evaluation_log):
@@ -173,8 +270,101 @@ def test_a_discarded_dead_letter_is_gone_and_the_parked_event_marked(platform, e
                               headers=platform.headers("ops"))
     assert discarded.status_code == 200, discarded.text
     assert queue_messages(platform.config, DLQ) == []
-    assert platform.app("registry").parked("evaluation", event["position"]).state == "discarded"
+    registry = platform.app("registry")
+    assert registry.parked("evaluation", event["position"]).state == "discarded"
+    assert audited_reasons(registry, "DeadLetterRecord.Discarded") == ["误发"]
+    assert audited_reasons(registry, "ParkedEvent.Discarded") == ["误发"]
     missing = requests.post(platform.url("registry", "/ops/dead-letters/discard"),
                             json={"queue": DLQ, "message_id": event["event_id"]},
                             headers=platform.headers("ops"))
     assert missing.status_code == 404
+
+
+def test_the_cli_discards_a_dead_letter_and_says_so_in_json(platform, evaluation_log):
+    platform.start("registry")
+    _, _, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
+    wait_until(lambda: queue_messages(platform.config, DLQ))
+    command = [sys.executable, "-m", "services.cli", "dlq", "discard", "--service", "registry",
+               "--queue", DLQ, "--message-id", event["event_id"], "--reason", "误发", "--json"]
+    discarded = subprocess.run(command, cwd=PROJECT_ROOT, env=platform.environment(),
+                               capture_output=True, text=True, timeout=120)
+    assert discarded.returncode == 0, discarded.stderr
+    answer = json.loads(discarded.stdout)
+    assert (answer["action"], answer["message_id"], answer["queue"]) == ("discarded", event["event_id"], DLQ)
+    assert queue_messages(platform.config, DLQ) == []
+
+
+def test_ops_queues_lists_every_platform_queue_with_the_relay_and_consumer_lags(platform, evaluation_log):
+    from services.backbone.topology import all_queues
+
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                  headers=platform.headers("applicant")).raise_for_status()
+    registry = platform.app("registry")
+    wait_until(lambda: registry.relay.status()["lag"] == 0, message="the declaration published")
+
+    def settled():  # the management API refreshes its figures every few seconds
+        answer = requests.get(platform.url("registry", "/ops/queues"), headers=platform.headers("ops"))
+        assert answer.status_code == 200, answer.text
+        report = answer.json()
+        figures = {q["name"]: q for q in report["queues"]}
+        waiting = figures.get(inbox_queue_name("sc", "funding", "registry"), {}).get("messages")
+        consuming = figures.get(inbox_queue_name("sc", "registry", "evaluation"), {}).get("consumers")
+        return waiting == 1 and consuming == 1 and report
+
+    report = wait_until(settled, timeout=20, interval=0.5, message="the management figures")
+    assert report["figures_from"] == "management"
+    figures = {q["name"]: q for q in report["queues"]}
+    for queue in all_queues("sc", platform.config["consumer"]["delivery_limit"]):
+        listed = figures[queue.name]
+        assert listed["kind"] == ("dead_letter" if queue.name.endswith(".dlq") else "inbox")
+        assert isinstance(listed["messages"], int) and isinstance(listed["consumers"], int), listed
+    assert figures[DLQ]["messages"] == 0 and figures["rpc-registry"]["kind"] == "rpc"
+    # the declaration waits for funding and notifications, which are not running
+    assert figures[inbox_queue_name("sc", "notifications", "registry")]["consumers"] == 0
+
+    relay = report["services"]["registry"]["relay"]
+    assert (relay["lag"], relay["running"], relay["last_error"]) == (0, True, None)
+    assert relay["published"] == registry.head() and relay["scanned"] == registry.head()
+    consumer = report["services"]["registry"]["consumers"]["evaluation"]
+    assert (consumer["lag"], consumer["last_position"]) == (0, evaluation_log.position)
+    assert sorted(s for s, status in report["services"].items() if "error" in status) == [
+        "evaluation", "funding", "notifications"]
+    assert report["thresholds"]["queue_depth"] == 1000
+
+
+def test_sc_queues_alerts_on_a_deep_queue_past_its_threshold(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    for name in ("山西大学", "太原理工大学"):
+        requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
+                      headers=platform.headers("applicant")).raise_for_status()
+    waiting = inbox_queue_name("sc", "funding", "registry")  # funding is not running
+    wait_until(lambda: len(queue_messages(platform.config, waiting)) == 2)
+    command = [sys.executable, "-m", "services.cli", "queues", "--json", "--no-services"]
+
+    def alerts(depth: str) -> list[str]:
+        env = platform.environment({"SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9",
+                                    "SC_OPS__THRESHOLDS__QUEUE_DEPTH": depth})
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, result.stderr  # "no consumer" alerts in both runs
+        return json.loads(result.stdout)["alerts"]
+
+    assert f"{waiting}: 2 messages waiting" in alerts("1")
+    assert f"{waiting}: 2 messages waiting" not in alerts("2")
+
+
+def test_sc_queues_exits_2_when_the_broker_cannot_be_asked(platform, broker_refusal):
+    env = platform.environment({**broker_refusal, "SC_BROKER__MANAGEMENT_URL": "http://127.0.0.1:9"})
+    result = subprocess.run([sys.executable, "-m", "services.cli", "queues"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot reach the broker" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture(params=["down", "login refused"])
+def broker_refusal(request, rabbit_config):
+    if request.param == "down":
+        return {"SC_BROKER__URL": "amqp://guest:guest@127.0.0.1:1/"}
+    return {"SC_BROKER__URL": f"amqp://guest:wrong@127.0.0.1:5672/{rabbit_config['vhost']}"}

@@ -48,6 +48,7 @@ def test_the_cli_rebuilds_compares_and_verifies_a_running_service(platform, eval
                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "chain intact" in verify.stdout
+    assert "without --anchors, records removed from the end of the log" in verify.stderr
 
     over_rpc = requests.get(platform.url("registry", "/ops/verify"), headers=platform.headers("drc")).json()
     assert over_rpc["ok"] is True and over_rpc["checked"] >= 6
@@ -65,6 +66,7 @@ def test_verify_with_an_anchors_file_catches_a_log_rewritten_links_and_all(platf
 
     first = sc_verify("--anchors", str(anchors))
     assert first.returncode == 0 and "anchored in" in first.stdout, first.stdout + first.stderr
+    assert "without --anchors" not in first.stderr
     (recorded,) = [json.loads(line) for line in anchors.read_text().splitlines()]
     second = sc_verify("--anchors", str(anchors))
     assert "1 of 1 anchor(s) matched" in second.stdout and len(anchors.read_text().splitlines()) == 1
@@ -85,3 +87,31 @@ def test_verify_with_an_anchors_file_catches_a_log_rewritten_links_and_all(platf
     bad = requests.get(platform.url("registry", "/ops/verify"), params={"anchor": "2:not-a-hash"},
                        headers=platform.headers("ops"))
     assert bad.status_code == 400 and "hash" in json.dumps(bad.json()["error"]["fields"])
+
+
+def test_the_cli_names_an_edited_snapshot_and_says_the_log_is_intact(tmp_path):
+    from bench.snapshots import envelope_with_history
+    from services.funding.application import FundingApplication
+    from tests.integration.test_tamper_evidence import SnapshotRows
+    from tests.support.platform import Platform, make_config
+
+    config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
+    app = FundingApplication(env=store_env(config, "funding"))
+    envelope_id = envelope_with_history(app, 60)  # one snapshot, at version 50
+    rows = SnapshotRows(app, config)
+    app.close()
+    env = Platform(config, None).environment()
+
+    def sc_verify():
+        return subprocess.run([sys.executable, "-m", "services.cli", "verify", "funding"],
+                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    honest = sc_verify()
+    assert honest.returncode == 0, honest.stdout + honest.stderr
+    assert "chain intact" in honest.stdout and "1 snapshot(s) match their events" in honest.stdout
+    assert rows.edit(50, "49000.00", "9.00") == 1
+    caught = sc_verify()
+    assert caught.returncode == 1
+    assert f"SNAPSHOT of {envelope_id} at version 50" in caught.stdout
+    assert "edited" in caught.stdout and "the log itself is intact" in caught.stdout
+    assert "BROKEN at position" not in caught.stdout

@@ -3,6 +3,7 @@ position of an edited, deleted, inserted or reordered record, in SQLite and Post
 a log rewritten links and all is caught by an anchor recorded outside the store."""
 
 import sqlite3
+from decimal import Decimal
 from uuid import uuid4
 
 import psycopg
@@ -193,3 +194,86 @@ def test_an_anchor_past_the_end_of_the_log_is_named(log_and_rows):
     result = verify(app, anchors=[Anchor(9, "0" * 64)])
     assert (result.ok, result.first_broken_position) == (False, 9)
     assert "ends before" in result.problem
+
+
+# -- snapshots: funding snapshots budget envelopes every 50 events -------------------------
+
+
+class SnapshotRows:
+    """The funding store's snapshot table, edited behind the platform's back."""
+
+    def __init__(self, app, config):
+        self.table = app.snapshots.recorder.events_table_name
+        self.backend = config["store"]["backend"]
+        if self.backend == "sqlite":
+            self.path = store_env(config, "funding")["SQLITE_DBNAME"]
+        else:
+            self.dsn = PostgresRows(config).dsn
+
+    def run(self, sqlite_statement, postgres_statement, params):
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as conn:
+                return conn.execute(sqlite_statement, params).rowcount
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return conn.execute(postgres_statement, params).rowcount
+
+    def edit(self, version, old, new):
+        return self.run(
+            f"UPDATE {self.table} SET state = CAST(replace(CAST(state AS TEXT), ?, ?) AS BLOB) "
+            "WHERE originator_version = ?",
+            f"UPDATE funding.{self.table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+            "%s, %s), 'UTF8') WHERE originator_version = %s", (old, new, version))
+
+    def copy(self, version, to_version):
+        return self.run(
+            f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+            f"SELECT originator_id, ?, topic, state FROM {self.table} WHERE originator_version = ?",
+            f"INSERT INTO funding.{self.table} (originator_id, originator_version, topic, state) "
+            f"SELECT originator_id, %s, topic, state FROM funding.{self.table} WHERE originator_version = %s",
+            (to_version, version))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def funding_with_snapshots(request, tmp_path):
+    from bench.snapshots import envelope_with_history
+    from services.funding.application import FundingApplication
+    from tests.support.platform import make_config
+
+    if request.param == "sqlite":
+        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
+    else:
+        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path, backend="postgres",
+                             postgres_db=request.getfixturevalue("postgres_db"))
+    app = FundingApplication(env=store_env(config, "funding"))
+    envelope_id = envelope_with_history(app, 120)  # snapshots at versions 50 and 100
+    yield app, envelope_id, SnapshotRows(app, config)
+    app.close()
+
+
+def test_snapshots_that_are_the_fold_of_their_events_verify(funding_with_snapshots):
+    app, _, _ = funding_with_snapshots
+    result = verify(app)
+    assert result.ok and (result.snapshots_checked, result.bad_snapshots) == (2, 0)
+    assert result.first_bad_snapshot is None
+
+
+def test_an_edited_snapshot_is_named_apart_from_the_intact_chain(funding_with_snapshots):
+    app, envelope_id, rows = funding_with_snapshots
+    assert rows.edit(100, "99000.00", "9.00") == 1  # 99 allocations of 1000.00 by then
+    # Loading starts from the latest snapshot: 9.00 and the 20 allocations after it, not 119,000.00.
+    assert app.repository.get(envelope_id).allocated == Decimal("20009.00")
+    result = verify(app)
+    assert not result.ok
+    assert (result.first_broken_position, result.broken_links) == (None, 0), "the log is intact"
+    assert result.first_bad_snapshot["aggregate_id"] == str(envelope_id)
+    assert result.first_bad_snapshot["version"] == 100
+    assert "edited" in result.first_bad_snapshot["problem"]
+    assert (result.snapshots_checked, result.bad_snapshots) == (2, 1)
+
+
+def test_a_snapshot_written_past_the_aggregates_events_is_named(funding_with_snapshots):
+    app, _, rows = funding_with_snapshots
+    assert rows.copy(100, 500) == 1
+    result = verify(app)
+    assert not result.ok and result.first_bad_snapshot["version"] == 500
+    assert "no event at that version" in result.first_bad_snapshot["problem"]

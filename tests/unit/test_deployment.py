@@ -1,9 +1,11 @@
 """The deployment files: docker-compose.yml and the broker definitions are complete and
-consistent with the code (a compose client, where one exists, validates the file too)."""
+consistent with the code, and a real validator accepts the compose file (the docker
+compose client where one exists, the Compose Specification's JSON schema elsewhere)."""
 
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,50 @@ def test_the_broker_has_management_and_both_stores_use_named_volumes():
         assert volume in document["volumes"]
 
 
+def test_broker_credentials_are_passed_apart_from_the_urls_which_hold_none():
+    """A password with @ / # ? in it would break a URL it is written into; the platform
+    puts the credentials into its URLs percent-encoded instead."""
+    env = compose()["services"]["registry"]["environment"]
+    assert "@" not in env["SC_BROKER__URL"] and "@" not in env["SC_BROKER__MANAGEMENT_URL"]
+    assert env["SC_BROKER__USERNAME"].startswith("${RABBITMQ_USER")
+    assert env["SC_BROKER__PASSWORD"].startswith("${RABBITMQ_PASSWORD:?")
+
+
+def test_every_host_the_production_config_names_is_a_compose_service_or_comes_from_the_environment():
+    """production.yaml pointed mail at a host ``smtp`` that nothing defines."""
+    from urllib.parse import urlsplit
+
+    from services.backbone.config import load_config
+
+    services = compose()["services"]
+    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48})
+    hosts = {urlsplit(config["broker"]["url"]).hostname, urlsplit(config["broker"]["management_url"]).hostname,
+             config["store"]["postgres"]["host"]}
+    assert hosts <= set(services)
+    assert config["notifications"]["smtp"]["host"] == ""  # none assumed
+    mail = services["notifications"]["environment"]
+    for setting, variable in (("HOST", "SMTP_HOST"), ("PORT", "SMTP_PORT"), ("SENDER", "SMTP_SENDER"),
+                              ("USERNAME", "SMTP_USERNAME"), ("PASSWORD", "SMTP_PASSWORD")):
+        assert mail[f"SC_NOTIFICATIONS__SMTP__{setting}"].startswith(f"${{{variable}:?")
+    assert mail["SC_ENV"] == "production"  # the platform's settings too, not only the mail's
+
+
+def test_notifications_does_not_start_without_a_mail_server_and_a_sender():
+    from services.backbone.config import ConfigError, load_config
+    from services.notifications.channels import Channels
+
+    keys = {"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48}
+    with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__HOST"):
+        Channels.from_config(load_config("production", environ=keys)["notifications"])
+    with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__SENDER"):
+        Channels.from_config(load_config("production", environ={
+            **keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn"})["notifications"])
+    configured = load_config("production", environ={**keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn",
+                                                    "SC_NOTIFICATIONS__SMTP__SENDER": "noreply@shanxi.gov.cn"})
+    email = Channels.from_config(configured["notifications"]).by_kind["email"]
+    assert (email.host, email.port) == ("mail.shanxi.gov.cn", 587)
+
+
 def test_no_secret_is_written_in_the_compose_file():
     for service in compose()["services"].values():
         for key, value in (service.get("environment") or {}).items():
@@ -63,17 +109,34 @@ def test_broker_definitions_are_generated_from_the_topology():
     assert any(p["pattern"] == r"^sc\..*\.dlq$" for p in committed["policies"])
 
 
-def _compose_client() -> str | None:
+def compose_validator(path: Path) -> list[str]:
+    """A real validator of a compose file: the docker compose client where one exists
+    (it also interpolates, and checks what refers to what); otherwise check-jsonschema
+    (a dev dependency) with the Compose Specification's own JSON schema that it ships.
+    Debian's docker-compose 1.29 is no use: its schema predates the top-level ``name``."""
     docker = shutil.which("docker")
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
-        return docker
-    return None
+        return [docker, "compose", "-f", str(path), "config", "-q"]
+    return [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)]
 
 
-@pytest.mark.skipif(_compose_client() is None, reason="no docker compose client on this machine")
-def test_a_compose_client_accepts_the_file():
-    docker = _compose_client()
-    env = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x", "SC_STORE_CIPHER_KEY": "x", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
+COMPOSE_ENV = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x",
+               "SC_STORE_CIPHER_KEY": "x", "SMTP_HOST": "mail.example", "SMTP_PORT": "587",
+               "SMTP_SENDER": "noreply@mail.example", "SMTP_USERNAME": "x", "SMTP_PASSWORD": "x",
+               "PATH": "/usr/bin:/bin"}
+
+
+def test_a_compose_validator_accepts_the_file():
+    result = subprocess.run(compose_validator(ROOT / "docker-compose.yml"), capture_output=True,
+                            text=True, env=COMPOSE_ENV, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compose_validator_refuses_a_file_the_specification_does_not_allow(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text((ROOT / "docker-compose.yml").read_text(encoding="utf-8").replace(
+        "condition: service_completed_successfully", "condition: service_finished"), encoding="utf-8")
+    result = subprocess.run(compose_validator(broken), capture_output=True, text=True,
+                            env=COMPOSE_ENV, timeout=120)
+    assert result.returncode != 0
+    assert "service_finished" in result.stdout + result.stderr
