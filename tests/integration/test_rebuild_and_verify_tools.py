@@ -109,7 +109,7 @@ def test_the_cli_names_an_edited_snapshot_and_says_the_log_is_intact(tmp_path):
     honest = sc_verify()
     assert honest.returncode == 0, honest.stdout + honest.stderr
     assert "chain intact" in honest.stdout and "1 snapshot(s) match their events" in honest.stdout
-    assert rows.edit(50, "49000.00", "9.00") == 1
+    assert rows.edit(50, "40000.00", "9.00") == 1  # 40 allocations of 1000.00 by then
     caught = sc_verify()
     assert caught.returncode == 1
     assert f"SNAPSHOT of {envelope_id} at version 50" in caught.stdout
