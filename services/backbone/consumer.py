@@ -43,6 +43,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
+from . import failpoints
 from .auth import issue_token
 from .broker import ConfirmedPublisher, nameko_config
 from .context import SYSTEM_ACTOR
@@ -241,6 +242,7 @@ class Subscription(DependencyProvider):
             log.info("%s <- %s: %s messages applied one at a time instead of together: %r",
                      self.service, self.source, len(messages), error)
             return False
+        failpoints.hit("consumer.after_commit")
         share = (time.monotonic() - started) / len(events)
         for message in messages:
             self._ack(message)
@@ -271,6 +273,7 @@ class Subscription(DependencyProvider):
         while self._running and self._alive(message):
             try:
                 applied = self._apply_in_order(event, replayed_by_ops)
+                failpoints.hit("consumer.after_commit")
                 self._ack(message)
                 self._seen(event.position, applied)
                 return
