@@ -5,11 +5,10 @@ up, and every acknowledged declaration takes effect exactly once in every servic
 import subprocess
 import threading
 import time
-from collections import Counter
 
 from tests.reliability.conftest import scale
-from tests.support.flow import (SERVICES, check_effects_once_everywhere, declare_until_acknowledged,
-                                prepare)
+from tests.support.exactly_once import check_effects_once_everywhere
+from tests.support.flow import SERVICES, Declarations, prepare
 from tests.support.platform import wait_until
 
 
@@ -35,22 +34,23 @@ def restart_broker(stopped: list) -> None:
     stopped.append(time.monotonic())
 
 
-def test_a_broker_restart_loses_nothing_and_services_reconnect(platform):
+def test_a_broker_restart_loses_nothing_and_services_reconnect(platform, figures):
     for service in SERVICES:
         platform.spawn(service)
-    batch_id, _ = prepare(platform)
-
-    names, tally, outage = [], Counter(), []
+    flow = prepare(platform)
+    client = Declarations(platform, flow.batch_id)
+    outage = []
     restarter = threading.Thread(target=restart_broker, args=(outage,))
     restarter.start()
-    while restarter.is_alive() or len(names) < scale(40, 400):
-        names.append(f"示范基地{len(names):04d}")
-        declare_until_acknowledged(platform, batch_id, names[-1], tally)
+    while restarter.is_alive() or len(client.attempts) < scale(40, 400):
+        client.declare(f"示范基地{len(client.attempts):04d}")
         time.sleep(0.02)
     restarter.join()
     assert len(outage) == 2, "the broker was not restarted"
+    figures["broker down for (s)"] = round(outage[1] - outage[0], 1)
     for service in SERVICES:  # the same processes: they reconnected by themselves
         assert platform.processes[service].poll() is None, f"{service} died"
-    report = check_effects_once_everywhere(platform, names, tally)
-    report["broker down for (s)"] = round(outage[1] - outage[0], 1)
-    print("\n" + "\n".join(f"  {k}: {v}" for k, v in report.items()))
+    try:
+        check_effects_once_everywhere(platform, flow, client, figures)
+    finally:
+        flow.close()

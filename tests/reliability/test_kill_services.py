@@ -4,19 +4,18 @@ exactly once in every service (registry, evaluation, funding, notifications), an
 service's read models equal a rebuild from its log.
 
 The client behaves as a real one: a request that fails (service down, connection cut)
-is retried until it is acknowledged, 201 (declared) or 409 (already declared: an earlier
-attempt committed before the process died).
+is retried until it is acknowledged, 201 (declared) or 409 (already declared) after an
+attempt that got no answer (it committed before the process died).
 """
 
 import random
 import signal
 import threading
 import time
-from collections import Counter
 
 from tests.reliability.conftest import scale
-from tests.support.flow import (SERVICES, check_effects_once_everywhere, declare_until_acknowledged,
-                                prepare)
+from tests.support.exactly_once import check_effects_once_everywhere
+from tests.support.flow import SERVICES, Declarations, prepare
 
 
 def kill_each_in_turn(platform, stop: threading.Event, kills: list, rounds: int) -> None:
@@ -31,21 +30,21 @@ def kill_each_in_turn(platform, stop: threading.Event, kills: list, rounds: int)
             platform.spawn(service, wait=True)
 
 
-def test_every_acknowledged_command_takes_effect_once_everywhere_despite_kills(platform):
+def test_every_acknowledged_command_takes_effect_once_everywhere_despite_kills(platform, figures):
     for service in SERVICES:
         platform.spawn(service)
-    batch_id, _ = prepare(platform)
-
-    names, tally, kills, stop = [], Counter(), [], threading.Event()
+    flow = prepare(platform)
+    client, kills, stop = Declarations(platform, flow.batch_id), [], threading.Event()
     killer = threading.Thread(target=kill_each_in_turn, args=(platform, stop, kills, scale(1, 4)))
     killer.start()
-    while killer.is_alive() or len(names) < scale(40, 400):  # commands flow through every kill
-        names.append(f"示范基地{len(names):04d}")
-        declare_until_acknowledged(platform, batch_id, names[-1], tally)
+    while killer.is_alive() or len(client.attempts) < scale(40, 400):  # commands flow through every kill
+        client.declare(f"示范基地{len(client.attempts):04d}")
         time.sleep(0.02)
     stop.set()
     killer.join()
-    report = check_effects_once_everywhere(platform, names, tally)
-    report["kills"] = kills
-    print("\n" + "\n".join(f"  {k}: {v}" for k, v in report.items()))
+    figures["kills"] = kills
+    try:
+        check_effects_once_everywhere(platform, flow, client, figures)
+    finally:
+        flow.close()
     assert len(kills) >= len(SERVICES)

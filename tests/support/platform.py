@@ -85,7 +85,7 @@ class Platform:
         return env
 
     def spawn(self, name: str, env: dict | None = None, wait: bool = True) -> subprocess.Popen:
-        log_path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+        log_path = self.log_path(name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", name],
@@ -103,14 +103,19 @@ class Platform:
                 raise AssertionError(f"{name} exited with {process.returncode}: {self.log(name)}")
             try:
                 return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy starting
                 return False
 
         wait_until(up, timeout=timeout, message=f"{name} to answer HTTP")
 
-    def log(self, name: str) -> str:
-        path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+    def log_path(self, name: str) -> Path:
+        """The output of every life of a service's processes."""
+        return Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+
+    def log(self, name: str, tail: int | None = 5000) -> str:
+        path = self.log_path(name)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text[-tail:] if tail else text
 
     def kill(self, name: str, sig=signal.SIGKILL) -> int:
         process = self.processes.pop(name)
