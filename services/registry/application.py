@@ -48,20 +48,9 @@ class RegistryApplication(ServiceApplication):
         try:
             self.save(base)
         except IntegrityError:  # the id is derived from (name, batch): version 1 exists
-            if self._declared_by(base.id, ctx):
-                return base
             raise field_error("name", f"{name} is already declared in batch {batch.name}",
                               Conflict) from None
         return base
-
-    def _declared_by(self, base_id: UUID, ctx: Context) -> bool:
-        """Whether this very request declared the base: on PostgreSQL a connection lost
-        while the COMMIT's answer was on its way makes the library insert again, and
-        the commit it did not hear of collides with it; that is the client's own
-        declaration, not someone else's (a 409 told it the opposite)."""
-        declared = next(iter(self.events.get(base_id, lte=1)), None)
-        return declared is not None and declared.ctx.correlation_id == ctx.correlation_id \
-            and declared.ctx.actor_id == ctx.actor_id
 
     @retry_on_conflict
     def draft_plan(self, base_id: UUID, *, tasks: list[dict], targets: list[dict],
