@@ -6,6 +6,7 @@ its commit, leaves both or neither."""
 
 import subprocess
 import sys
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -18,6 +19,7 @@ from services.backbone.store import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import Base, DeclarationBatch
 from tests.integration.conftest import open_batch
+from tests.integration.test_registry_plans import Actors, put_plan
 from tests.reliability.conftest import scale
 from tests.support.broker import UpstreamLog
 from tests.support.fixtures import batch_opened_payload, declaration
@@ -134,16 +136,28 @@ def test_commands_while_connections_keep_dropping_succeed_or_fail_cleanly(regist
     assert_settled(platform, batch_id, list(outcomes))
 
 
-def test_a_commit_whose_answer_is_lost_declares_once_and_the_retry_is_told_so(registry_behind_proxy):
+def test_a_command_whose_commit_answer_is_lost_takes_effect_once_and_its_client_is_told_so(registry_behind_proxy):
     platform, _, batch_id, proxy = registry_behind_proxy
+    applicant = Actors(platform).applicant()
+    body = declaration(batch_id)
+    post = partial(requests.post, platform.url("registry", "/bases"), json=body, headers=applicant, timeout=60)
     proxy.lose_commit_replies(1)
-    first = declare(platform, batch_id, "山西大学")
+    first = post()
     assert proxy.lost == 1, "no COMMIT answer was lost"
-    # The server committed; its client heard nothing of it. It must not be told that its
-    # own declaration was someone else's (409): 201, or 503 to retry.
-    assert first in (201, 503), first
-    assert declare(platform, batch_id, "山西大学") == 409  # the retry: the first attempt did it
-    assert_settled(platform, batch_id, ["山西大学"])
+    # The server committed; its client heard nothing of it. It is told so (201), or to
+    # retry (503), never that its own declaration conflicts with itself (409).
+    assert first.status_code in (201, 503), first.text
+    assert post().status_code == 409  # a retry: the first attempt did it
+    base_id = Base.create_id(body["name"], UUID(batch_id))
+    proxy.lose_commit_replies(1)  # a command on an existing aggregate: it must not run twice
+    drafted = put_plan(platform, base_id, applicant)
+    assert proxy.lost == 2, "no COMMIT answer was lost"
+    assert drafted.status_code in (200, 503), drafted.text
+    fresh = RegistryApplication(env=store_env(platform.config, "registry"))
+    try:
+        assert [type(e).__name__ for e in fresh.history(base_id)] == ["Declared", "PlanDrafted"]
+    finally:
+        fresh.close()
 
 
 @pytest.mark.parametrize("drop", ["before", "after"])
