@@ -13,10 +13,21 @@ import pytest
 from tests.support.figures import Figures
 
 FULL = os.environ.get("SC_CHAOS") == "full"
+FULL_TIMEOUT = 1800  # seconds per test under SC_CHAOS=full (the quick run keeps pyproject's 120)
 
 
 def scale(quick: int, full: int) -> int:
     return full if FULL else quick
+
+
+def pytest_collection_modifyitems(items):
+    """The full runs are ten times longer (the kill test alone kills and restarts
+    sixteen times on each backend): under SC_CHAOS=full each reliability test may take
+    up to FULL_TIMEOUT, however it is started (make chaos, or pytest by hand)."""
+    if FULL:
+        for item in items:
+            if "tests/reliability/" in item.nodeid and item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(FULL_TIMEOUT))
 
 
 @pytest.fixture
