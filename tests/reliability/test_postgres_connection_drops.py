@@ -6,6 +6,7 @@ its commit, leaves both or neither."""
 
 import subprocess
 import sys
+from collections import Counter
 from functools import partial
 from uuid import UUID
 
@@ -114,7 +115,7 @@ print(dropped, busy)
 """ % ADMIN
 
 
-def test_commands_while_connections_keep_dropping_succeed_or_fail_cleanly(registry_on_postgres, postgres_db):
+def test_commands_while_connections_keep_dropping_succeed_or_fail_cleanly(registry_on_postgres, postgres_db, figures):
     platform, batch_id = registry_on_postgres
     seconds = scale(8, 60)
     # The killer is its own process: terminating connections at random moments, 2.5–4 s
@@ -126,13 +127,18 @@ def test_commands_while_connections_keep_dropping_succeed_or_fail_cleanly(regist
         name = f"示范基地{len(outcomes):04d}"
         outcomes[name] = declare(platform, batch_id, name)
     dropped, busy = (int(n) for n in (killer.stdout.read().split() or ["0", "0"]))
-    assert busy > 0, f"no connection was dropped inside a statement or transaction ({dropped} idle ones were)"
-    assert set(outcomes.values()) <= {201, 409, 503, "no answer"}, outcomes
+    figures.update({"commands sent": len(outcomes), "connections dropped": dropped,
+                    "of them inside a statement or transaction": busy,
+                    "first answers": dict(Counter(str(status) for status in outcomes.values()))})
+    figures.expect(busy > 0, "no connection was dropped inside a statement or transaction")
+    # a new name is never refused as already declared: its own commit is not a conflict
+    figures.expect(set(outcomes.values()) <= {201, 503, "no answer"}, "an unexpected first answer")
+    retries = Counter()
     for name, status in outcomes.items():  # the client retries what did not succeed
         if status != 201:
-            assert declare(platform, batch_id, name) in (201, 409)
-    print(f"\n{len(outcomes)} commands, {dropped} connections dropped ({busy} mid-transaction), outcomes: "
-          f"{ {s: list(outcomes.values()).count(s) for s in set(outcomes.values())} }")
+            retries[str(retried := declare(platform, batch_id, name))] += 1
+            figures.expect(retried in (201, 409), f"{name}: the retry got {retried}")
+    figures["answers to the retries"] = dict(retries)
     assert_settled(platform, batch_id, list(outcomes))
 
 
