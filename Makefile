@@ -26,7 +26,8 @@ test: venv broker database lint
 lint: venv
 	$(PY) -m ruff check --select F,E9 services tests bench
 
-## chaos: the reliability suite in full (longer runs, more commands, more kills)
+## chaos: the reliability suite in full (longer runs, more commands, more kills); each test
+## may take up to 30 minutes there (tests/reliability/conftest.py), not pyproject's 120 s
 chaos: venv broker database
 	SC_CHAOS=full $(PY) -m pytest tests/reliability -s $(PYTEST_ARGS)
 

@@ -22,6 +22,7 @@ aggregate from its events up to the snapshot's version and compares.
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +30,8 @@ from typing import Any, Iterable, Iterator
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.postgres import PostgresProcessRecorder, PostgresRecorder
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder, PostgresRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -78,9 +80,13 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
         return ids
 
 
+INSERT_ATTEMPTS = 10  # as the library's own retries
+
+
 class ChainedPostgresRecorder(PostgresProcessRecorder):
     """PostgreSQL process recorder that also writes the hash chain, under the same
-    table lock and in the same transaction as the events."""
+    table lock and in the same transaction as the events, and that retries an insert
+    whose connection was lost only if it did not commit."""
 
     def __init__(self, datastore, **kwargs):
         super().__init__(datastore, **kwargs)
@@ -88,6 +94,49 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0} (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)"
         ).format(self.chain_table))
+
+    def insert_events(self, stored_events, **kwargs):
+        """The library retries an insert whose connection was lost. When what was lost
+        is the answer to a COMMIT the server carried out, inserting again collides with
+        that commit: a new aggregate's command was told it conflicted with itself, and
+        a command on an existing one ran again on the state it had just written (one
+        request, two plan versions). So before each retry, this asks whether these very
+        events (or, with none, the tracking record) are stored: then they committed."""
+        insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retries
+        for attempt in range(1, INSERT_ATTEMPTS + 1):
+            try:
+                return insert(self, stored_events, **kwargs)
+            except (InterfaceError, OperationalError):
+                if attempt == INSERT_ATTEMPTS:
+                    raise
+            time.sleep(0.2)
+            try:
+                committed = self._committed(stored_events, kwargs.get("tracking"))
+            except (InterfaceError, OperationalError):
+                continue
+            if committed is not None:
+                return committed
+        raise AssertionError("unreachable")
+
+    def _committed(self, stored_events, tracking) -> list[int] | None:
+        """The positions of these events if the store holds them exactly as given (the
+        transaction that wrote the first wrote them all), else None."""
+        if not stored_events:
+            found = tracking is not None and self.has_tracking_id(tracking.application_name,
+                                                                  tracking.notification_id)
+            return [] if found else None
+        statement = SQL("SELECT notification_id, state FROM {0}.{1} WHERE originator_id = %s "
+                        "AND originator_version = %s").format(Identifier(self.datastore.schema),
+                                                              Identifier(self.events_table_name))
+        positions = []
+        with self.datastore.transaction(commit=False) as cursor:
+            for stored in stored_events:
+                cursor.execute(statement, (stored.originator_id, stored.originator_version))
+                row = cursor.fetchone()
+                if row is None or bytes(row["state"]) != bytes(stored.state):
+                    return None
+                positions.append(row["notification_id"])
+        return positions
 
     def _fetch_ids_after_insert_events(self, curs, stored_events, **kwargs):
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)

@@ -262,7 +262,7 @@ class Subscription(DependencyProvider):
                           "its queue", self.service, self.source)
             if item is not CATCH_UP and self._alive(item):
                 eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
-                self.queue_consumer.requeue_message(item)
+                self._settle(self.queue_consumer.requeue_message, item)
 
     def _apply_run(self, messages) -> bool:
         """Applies messages that were waiting together in one transaction, when they are
@@ -414,13 +414,17 @@ class Subscription(DependencyProvider):
         return event
 
     def _ack(self, message):
-        """Acks after the commit. A channel that died meanwhile cannot take the ack; the
-        broker redelivers the message and its tracking record makes it a duplicate."""
+        self._settle(self.queue_consumer.ack_message, message)
+
+    def _settle(self, settle, message) -> None:
+        """Acks or requeues. A channel that died meanwhile has given the message back
+        to the broker, which delivers it again (then skipped as a duplicate): retrying
+        on the dead channel, as a failure to apply, held the subscription for ever."""
         try:
-            self.queue_consumer.ack_message(message)
-        except TRANSIENT + (MessageStateError,) as error:
-            log.info("%s <- %s: ack lost with its channel (%r); redelivery will be skipped",
-                     self.service, self.source, error)
+            settle(message)
+        except (BrokerError, socket.error, MessageStateError) as error:
+            log.warning("%s <- %s: message not settled, its channel is gone (%r); the broker "
+                        "delivers it again", self.service, self.source, error)
 
     # -- applying in order -------------------------------------------------------------------
 

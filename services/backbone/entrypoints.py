@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts import ContractViolation
 
+from . import failpoints
 from .auth import authenticate
 from .context import Actor, Context
 from .errors import BadRequest, PayloadTooLarge, PlatformError, Unavailable
@@ -104,7 +105,8 @@ class JsonHttp(HttpRequestHandler):
     """An HTTP route returning JSON, authenticated unless ``public``."""
 
     def __init__(self, method, url, roles=ANY_ROLE, public=False, **kwargs):
-        if not public and roles is ANY_ROLE and set(method.upper().split(",")) & MUTATING:
+        self.mutating = bool(set(method.upper().split(",")) & MUTATING)
+        if not public and roles is ANY_ROLE and self.mutating:
             raise ValueError(f"{method} {url}: a mutating route must declare its roles")
         self.roles = None if roles is None else tuple(roles)
         self.public = public
@@ -143,7 +145,10 @@ class JsonHttp(HttpRequestHandler):
                 self, args, kwargs, context_data=context_data,
                 handle_result=partial(self.handle_result, done),
             )
-            return self.response_from_result(done.wait())
+            result = done.wait()
+            if self.mutating:  # the command has committed; its client has not heard yet
+                failpoints.hit("http.after_commit")
+            return self.response_from_result(result)
         except Exception as exc:  # every failure becomes a JSON error response
             return error_response(exc)
 

@@ -1,10 +1,53 @@
 """The reliability suite runs a quick subset in `make test`; `make chaos` sets
-SC_CHAOS=full for longer runs with more examples, commands and kills."""
+SC_CHAOS=full for longer runs with more examples, commands and kills.
+
+A test that takes the ``figures`` fixture reports what it measured (commands sent,
+acknowledged, effects, duplicates, lost...): printed when it ends, pass or fail, and
+repeated in the terminal summary, which ``make test`` shows although it captures the
+output of passing tests."""
 
 import os
 
+import pytest
+
+from tests.support.figures import Figures
+
 FULL = os.environ.get("SC_CHAOS") == "full"
+FULL_TIMEOUT = 1800  # seconds per test under SC_CHAOS=full (the quick run keeps pyproject's 120)
 
 
 def scale(quick: int, full: int) -> int:
     return full if FULL else quick
+
+
+def pytest_collection_modifyitems(items):
+    """The full runs are ten times longer (the kill test alone kills and restarts
+    sixteen times on each backend): under SC_CHAOS=full each reliability test may take
+    up to FULL_TIMEOUT, however it is started (make chaos, or pytest by hand)."""
+    if FULL:
+        for item in items:
+            if "tests/reliability/" in item.nodeid and item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(FULL_TIMEOUT))
+
+
+@pytest.fixture
+def figures(request):
+    figures = Figures()
+    request.node.user_properties.append(("figures", figures))
+    try:
+        yield figures
+    finally:
+        print(f"\nfigures of {request.node.name}:\n{figures}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    reported = [(report.nodeid, report.outcome, value)
+                for reports in terminalreporter.stats.values() for report in reports
+                if getattr(report, "when", None) == "call"
+                for name, value in getattr(report, "user_properties", ()) if name == "figures" and value]
+    if not reported:
+        return
+    terminalreporter.write_sep("=", "reliability figures")
+    for nodeid, outcome, figures in reported:
+        terminalreporter.write_line(f"{nodeid} ({outcome})")
+        terminalreporter.write_line(str(figures))

@@ -33,9 +33,11 @@ def declared_matrix() -> dict:
     return matrix
 
 
-def concrete_path(url: str) -> str:
-    """A request path for a route pattern, with placeholder values."""
-    path = re.sub(r"<uuid:[^>]+>", "7f0d4c1e-2b3a-4c5d-8e9f-0a1b2c3d4e5f", url)
+def concrete_path(url: str, ids: dict | None = None) -> str:
+    """A request path for a route pattern: the ids of real resources where ``ids`` has
+    them (by parameter name), placeholder values elsewhere."""
+    ids = ids or {}
+    path = re.sub(r"<uuid:([^>]+)>", lambda m: str(ids.get(m.group(1), "7f0d4c1e-2b3a-4c5d-8e9f-0a1b2c3d4e5f")), url)
     path = re.sub(r"<int:[^>]+>", "1", path)
     return re.sub(r"<[^>]+>", "x", path)
 

@@ -2,10 +2,13 @@
 would, read what a queue holds."""
 
 import json
-from datetime import datetime, timezone
-from uuid import uuid4
-
+import os
 import socket
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse
+from uuid import uuid4
 
 from kombu import Connection, Consumer, Queue
 
@@ -134,3 +137,46 @@ def fake_source_service(upstream: UpstreamLog, store_fails: int = 0):
             return {"events": events, "scanned": scanned, "head": upstream.position}
 
     return FakeSource
+
+
+def broker_address(config: dict) -> tuple[str, int]:
+    """The broker's host and AMQP port, from the platform's config."""
+    url = urlparse(config["broker"]["url"])
+    return url.hostname or "localhost", url.port or 5672
+
+
+def broker_answers(config: dict) -> bool:
+    try:
+        socket.create_connection(broker_address(config), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def cut_broker_sockets(config: dict, pids) -> int:
+    """Destroys (``ss -K``: no AMQP close, no FIN) every TCP connection that these
+    processes hold to the broker, as a broker crash or a cable pulled would end them;
+    other processes' connections, other tests' among them, are untouched. Returns how
+    many were cut."""
+    port = broker_address(config)[1]
+    inodes = set()
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir() if fd_dir.exists() else ():
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    local_ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                local_ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    if not local_ports:
+        return 0
+    selector = " or ".join(f"sport = :{p}" for p in local_ports)
+    subprocess.run(["ss", "-K", "-tn", f"( {selector} )"], check=True, capture_output=True, timeout=10)
+    return len(local_ports)

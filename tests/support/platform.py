@@ -33,7 +33,8 @@ class Platform:
         self.config = config
         self._container_factory = container_factory
         self.containers = {}
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, subprocess.Popen] = {}  # by instance: "registry", "registry#2"
+        self._instance_ports: dict[str, int] = {}
 
     # -- identity -----------------------------------------------------------------------
 
@@ -60,7 +61,14 @@ class Platform:
         return get_extension(self.containers[name], EventStore).app
 
     def url(self, name: str, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.config['services'][name]['http_port']}{path}"
+        """The HTTP address of a service, or of one instance of it (``registry#2``)."""
+        return f"http://127.0.0.1:{self.port(name)}{path}"
+
+    def port(self, instance: str) -> int:
+        service, _, number = instance.partition("#")
+        if not number:
+            return self.config["services"][service]["http_port"]
+        return self._instance_ports.setdefault(instance, find_free_port())
 
     def stop(self, name: str):
         self.containers.pop(name).stop()
@@ -85,11 +93,16 @@ class Platform:
         return env
 
     def spawn(self, name: str, env: dict | None = None, wait: bool = True) -> subprocess.Popen:
-        log_path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+        """Starts a service as a process of its own; ``name`` may name a further
+        instance (``registry#2``: the same service on the same store, its own HTTP port)."""
+        service = name.partition("#")[0]
+        log_path = self.log_path(name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        own = {f"SC_SERVICES__{service.upper()}__HTTP_PORT": str(self.port(name)),
+               "PGAPPNAME": name}  # pg_stat_activity says which instance a connection is
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", name],
-            cwd=PROJECT_ROOT, env=self.environment(env),
+            [sys.executable, "-m", "services.cli", "run", service],
+            cwd=PROJECT_ROOT, env=self.environment({**own, **(env or {})}),
             stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
         )
         self.processes[name] = process
@@ -103,14 +116,19 @@ class Platform:
                 raise AssertionError(f"{name} exited with {process.returncode}: {self.log(name)}")
             try:
                 return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy starting
                 return False
 
         wait_until(up, timeout=timeout, message=f"{name} to answer HTTP")
 
-    def log(self, name: str) -> str:
-        path = Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+    def log_path(self, name: str) -> Path:
+        """The output of every life of a service's (or instance's) processes."""
+        return Path(self.config["store"]["sqlite_dir"]) / f"{name}.log"
+
+    def log(self, name: str, tail: int | None = 5000) -> str:
+        path = self.log_path(name)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text[-tail:] if tail else text
 
     def kill(self, name: str, sig=signal.SIGKILL) -> int:
         process = self.processes.pop(name)

@@ -1,0 +1,198 @@
+"""A valid request for every endpoint of a service that reads a body, on resources
+created first (a batch, a base, a plan, an evaluator, a round, an envelope, an
+allocation, a subscription), with the schema that judges the body: what the property
+tests of every endpoint change one field at a time."""
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from uuid import UUID, uuid4
+
+import requests
+
+from services.backbone.ops import DeadLetterAction
+from services.evaluation import schemas as evaluation
+from services.funding import schemas as funding
+from services.notifications import schemas as notifications
+from services.registry import schemas as registry
+from tests.integration.evaluation_support import SHEET
+from tests.integration.test_registry_plans import TARGETS, TASKS
+from tests.notifications_support import base_declared
+from tests.support.broker import UpstreamLog
+from tests.support.fixtures import batch_opened_payload, declaration
+from tests.support.funding import (allocation_body, base_adjusted_payload, base_declared_payload,
+                                   plan_filed_payload)
+from tests.support.platform import wait_until
+
+
+@dataclass
+class Example:
+    role: str
+    path: str
+    body: Callable[[], dict]  # a fresh valid body each call (new names: a success does not collide)
+    schema: type
+    scope: dict = field(default_factory=dict)
+    headers: Callable[[], dict] = dict
+
+
+def _post(platform, service, path, body, role="drc", expect=201, method="POST", **scope) -> dict:
+    response = requests.request(method, platform.url(service, path), json=body,
+                                headers=platform.headers(role, **scope), timeout=30)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def _dead_letter_actions(service: str) -> dict[str, Example]:
+    def action():
+        return {"queue": f"sc.{service}.from.evaluation.dlq", "message_id": str(uuid4()), "reason": "核对"}
+
+    return {f"POST /ops/dead-letters/{verb}": Example("ops", f"/ops/dead-letters/{verb}", action, DeadLetterAction)
+            for verb in ("replay", "discard")}
+
+
+def _caught_up(platform, service, *upstreams: UpstreamLog) -> None:
+    app = platform.app(service)
+    wait_until(lambda: all(app.last_position(u.source) >= u.position for u in upstreams), timeout=30,
+               message=f"{service} to apply what the test published")
+
+
+def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
+    evaluation_log = upstreams("evaluation")
+    batch = batch_opened_payload()
+    evaluation_log.emit("BatchOpened", batch)
+    _caught_up(platform, "registry", evaluation_log)
+    names = itertools.count()
+    base_id = _post(platform, "registry", "/bases", declaration(batch["batch_id"]))["base_id"]
+    applicant = {"name": "山西大学", "base_ids": [UUID(base_id)]}
+    _post(platform, "registry", f"/bases/{base_id}/plan", {"tasks": TASKS, "targets": TARGETS},
+          role="applicant", expect=200, method="PUT", **applicant)
+    county = {"name": "小店区人民政府", "region": ("太原市", "小店区")}
+    return {
+        "POST /bases": Example("drc", "/bases", lambda: declaration(batch["batch_id"], name=f"示范基地{next(names)}"),
+                               registry.DeclareRequest),
+        "PUT /bases/<uuid:base_id>/plan": Example("applicant", f"/bases/{base_id}/plan",
+                                                  lambda: {"tasks": TASKS, "targets": TARGETS},
+                                                  registry.PlanRequest, applicant),
+        "POST /bases/<uuid:base_id>/plan/approvals": Example(
+            "county_government", f"/bases/{base_id}/plan/approvals", lambda: {"version": 1},
+            registry.ApprovalRequest, county),
+        **_dead_letter_actions("registry"),
+    }, {"base_id": base_id, "batch_id": batch["batch_id"]}
+
+
+def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
+    now = datetime.now(timezone.utc)
+    names = itertools.count()
+
+    def batch():
+        return {"name": f"第{next(names)}批", "opens_at": (now - timedelta(days=1)).isoformat(),
+                "closes_at": (now + timedelta(days=30)).isoformat(), "quota": 12}
+
+    def evaluator():
+        return {"name": f"专家{next(names)}", "organisation": "专家库", "region": {"city": "大同市", "county": "平城区"}}
+
+    batch_id = _post(platform, "evaluation", "/batches", batch())["batch_id"]
+    registry_log = upstreams("registry")
+    declared = base_declared(batch_id=batch_id)
+    registry_log.emit("BaseDeclared", declared, role="applicant")
+    _caught_up(platform, "evaluation", registry_log)
+    base_id = declared["base_id"]
+    evaluator_id = _post(platform, "evaluation", "/evaluators", evaluator())["evaluator_id"]
+    occasion = {"batch_id": batch_id, "base_id": base_id}
+    _post(platform, "evaluation", "/assignments", {**occasion, "evaluator_id": evaluator_id})
+    expert = {"name": "专家", "actor_id": UUID(evaluator_id)}
+    _post(platform, "evaluation", "/scores", {**occasion, "scores": dict(SHEET)}, role="evaluator", **expert)
+    _post(platform, "evaluation", f"/batches/{batch_id}/closing", {})
+    _post(platform, "evaluation", f"/batches/{batch_id}/certification", {"base_ids": [base_id]})
+    round_id = _post(platform, "evaluation", "/rounds", {"kind": "inspection", "name": "2018年上半年督促检查",
+                                                          "period": "2018H1"})["round_id"]
+    occasion = {"round_id": round_id, "base_id": base_id}  # the batch is concluded: a round goes on
+    _post(platform, "evaluation", "/assignments", {**occasion, "evaluator_id": evaluator_id})
+    values = {"incubated_enterprises": 12, "jobs_created": 300, "financing_raised": "1500000.00",
+              "patents": 8, "events_held": 20}
+    return {
+        "POST /batches": Example("drc", "/batches", batch, evaluation.OpenBatchRequest),
+        "POST /evaluators": Example("drc", "/evaluators", evaluator, evaluation.EvaluatorRequest),
+        "POST /assignments": Example("drc", "/assignments", lambda: {**occasion, "evaluator_id": evaluator_id},
+                                     evaluation.AssignRequest),
+        "POST /scores": Example("evaluator", "/scores", lambda: {**occasion, "scores": dict(SHEET), "comment": "良好"},
+                                evaluation.ScoreRequest, expert),
+        "POST /rounds": Example("drc", "/rounds", lambda: {"kind": "third_party", "name": f"评估{next(names)}",
+                                                           "period": "2018H1"}, evaluation.OpenRoundRequest),
+        "POST /bases/<uuid:base_id>/metrics": Example(
+            "applicant", f"/bases/{base_id}/metrics", lambda: {"period": "2018H1", "values": dict(values),
+                                                               "correction": True, "note": "更正"},
+            evaluation.MetricsRequest, {"name": "山西大学", "base_ids": [UUID(base_id)]}),
+        "POST /batches/<uuid:batch_id>/certification": Example(
+            "drc", f"/batches/{batch_id}/certification", lambda: {"base_ids": [base_id]}, evaluation.CertifyRequest),
+        "POST /bases/<uuid:base_id>/rectification": Example(
+            "drc", f"/bases/{base_id}/rectification", lambda: {"note": "整改到位"}, evaluation.RectificationRequest),
+        "POST /rounds/<uuid:round_id>/closing": Example(
+            "drc", f"/rounds/{round_id}/closing", lambda: {"policy_version": "adjustment-2018.1"},
+            evaluation.CloseRoundRequest),
+        **_dead_letter_actions("evaluation"),
+    }, {"base_id": base_id, "batch_id": batch_id, "round_id": round_id}
+
+
+def funding_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
+    registry_log, evaluation_log = upstreams("registry"), upstreams("evaluation")
+    base_id = str(uuid4())
+    registry_log.emit("BaseDeclared", base_declared_payload(base_id))
+    registry_log.emit("PlanFiled", plan_filed_payload(base_id))
+    evaluation_log.emit("BaseAdjusted", base_adjusted_payload(base_id, "declared", "certified"))
+    _caught_up(platform, "funding", registry_log, evaluation_log)
+    office = {"name": "山西省财政厅资金管理处"}
+
+    def envelope():
+        return {"fiscal_year": 2017, "fund_source": "provincial_budget", "total": "50000000.00",
+                "name": f"2017年预算 {uuid4().hex[:6]}", "caps": {"by_kind": {"university": "9000000.00"}}}
+
+    envelope_id = _post(platform, "funding", "/envelopes", envelope(), role="funding_office", **office)["envelope_id"]
+    key = {"Idempotency-Key": str(uuid4())}
+    allocation = requests.post(platform.url("funding", "/allocations"), json=allocation_body(base_id, envelope_id),
+                               headers={**platform.headers("funding_office", **office), **key}, timeout=30).json()
+    allocation_id, tranche_id = allocation["allocation_id"], allocation["tranches"][0]["tranche_id"]
+    return {
+        "POST /envelopes": Example("funding_office", "/envelopes", envelope, funding.EnvelopeRequest, office),
+        "POST /allocations": Example("funding_office", "/allocations",
+                                     lambda: allocation_body(base_id, envelope_id, amount="1000.00"),
+                                     funding.AllocationRequest, office, lambda: {"Idempotency-Key": str(uuid4())}),
+        "POST /allocations/<uuid:allocation_id>/tranches/<uuid:tranche_id>/disbursement": Example(
+            "funding_office", f"/allocations/{allocation_id}/tranches/{tranche_id}/disbursement",
+            lambda: {"milestone": "建设方案备案", "reference": "晋财拨〔2017〕118号"}, funding.DisbursementRequest, office),
+        "POST /allocations/<uuid:allocation_id>/recoveries": Example(
+            "funding_office", f"/allocations/{allocation_id}/recoveries",
+            lambda: {"amount": "100.00", "reference": "晋财收〔2018〕9号"}, funding.RecoveryRequest, office,
+            lambda: {"Idempotency-Key": str(uuid4())}),
+        **_dead_letter_actions("funding"),
+    }, {"base_id": base_id, "envelope_id": envelope_id, "allocation_id": allocation_id, "tranche_id": tranche_id}
+
+
+def notifications_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
+    department = {"name": "山西省科学技术厅", "org": "山西省科学技术厅", "actor_id": uuid4()}
+
+    def subscription():
+        return {"label": "科技厅", "filter": {"event_types": ["BaseDeclared"], "kinds": ["university"],
+                                             "regions": [{"city": "太原市"}]},
+                "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hooks", "secret": "s" * 20}}
+
+    subscription_id = _post(platform, "notifications", "/subscriptions", subscription(), role="department",
+                            **department)["subscription_id"]
+    return {
+        "POST /subscriptions": Example("department", "/subscriptions", subscription,
+                                       notifications.SubscribeRequest, department),
+        "PATCH /subscriptions/<uuid:subscription_id>": Example(
+            "department", f"/subscriptions/{subscription_id}",
+            lambda: {"label": "科技厅 v2", "filter": {"kinds": ["regional"]}, "channel": {"secret": "t" * 20}},
+            notifications.ChangeRequest, department),
+        **_dead_letter_actions("notifications"),
+    }, {"subscription_id": subscription_id}
+
+
+# Mutating routes that read no body: only their path and their caller matter.
+WITHOUT_BODY = {"POST /bases/<uuid:base_id>/plan/filing", "POST /batches/<uuid:batch_id>/closing",
+                "POST /rectifications/overdue", "DELETE /subscriptions/<uuid:subscription_id>",
+                "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read"}
+EXAMPLES = {"registry": registry_examples, "evaluation": evaluation_examples,
+            "funding": funding_examples, "notifications": notifications_examples}
