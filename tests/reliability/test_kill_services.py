@@ -15,13 +15,11 @@ is retried until it is acknowledged, 201 (declared) or 409 (already declared) af
 attempt that got no answer.
 """
 
-import os
 import random
 import signal
 import threading
 import time
 from collections import Counter
-from datetime import date
 
 import pytest
 
@@ -104,19 +102,8 @@ def failpoint_kills_in_logs(platform) -> Counter:
                     for service, failpoint in FAILPOINTS.items()})
 
 
-BACKENDS = ("sqlite", "postgres")
-
-
-def quick_backend() -> str:
-    """The backend a quick run kills on: SC_KILL_BACKEND, or each day the other one (the
-    full run takes both; the quick one keeps make test's time)."""
-    return os.environ.get("SC_KILL_BACKEND") or BACKENDS[date.today().toordinal() % 2]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ("sqlite", "postgres"))  # about 25 s each, quick
 def test_every_acknowledged_command_takes_effect_once_everywhere_despite_kills(request, backend, figures):
-    if not FULL and backend != quick_backend():
-        pytest.skip(f"the quick run kills on {quick_backend()} today (SC_KILL_BACKEND={backend} for this one)")
     platform = request.getfixturevalue("platform" if backend == "sqlite" else "pg_platform")
     for service in SERVICES:
         platform.spawn(service)
