@@ -96,10 +96,12 @@ def tls(tmp_path):
 def test_a_name_that_rebinds_to_the_inside_after_the_check_does_not_get_the_request(monkeypatch):
     inside = Receiver()
     try:
-        resolver = Resolver("93.184.216.34", "127.0.0.1")  # public to the check, then inside
+        # 127.0.0.2 plays a public address (nothing listens there: no network needed), then
+        # the name rebinds to 127.0.0.1, where the inside receiver listens.
+        resolver = Resolver("127.0.0.2", "127.0.0.1")
         monkeypatch.setattr(socket, "getaddrinfo", resolver)
-        channel = WebhookChannel(timeout=1, destinations=Destinations(resolve=resolver))
-        with pytest.raises(DeliveryFailed):  # sent to the public address, which is not there
+        channel = WebhookChannel(timeout=1, destinations=LoopbackCountsAsPublic(resolve=resolver))
+        with pytest.raises(DeliveryFailed):  # sent to the checked address, which refuses
             channel.send(dispatch(f"http://rebind.example.test:{inside.port}/admin"))
         assert inside.requests == []
         assert resolver.lookups == ["rebind.example.test"]
