@@ -21,15 +21,16 @@ from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Response
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug import exceptions as http_errors
+from werkzeug.wrappers import Request, Response
 
 from services.contracts import ContractViolation
 
 from . import failpoints
 from .auth import authenticate
 from .context import Actor, Context
-from .errors import BadRequest, PayloadTooLarge, PlatformError, Unavailable
+from .errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,13 @@ def as_platform_error(exc: Exception) -> PlatformError | None:
         return exc
     if isinstance(exc, (ValidationError, ContractViolation)):
         return BadRequest("The request is not valid.", fields=exc.messages)
-    if isinstance(exc, RequestEntityTooLarge):  # read_json names the limit; elsewhere:
+    if isinstance(exc, http_errors.RequestEntityTooLarge):  # read_json names the limit; elsewhere:
         return PayloadTooLarge("The request body is larger than this service accepts.")
+    if isinstance(exc, http_errors.MethodNotAllowed):
+        allowed = ", ".join(sorted(exc.valid_methods or ()))
+        return MethodNotAllowed(f"This path is not served with that method; it is with {allowed}.")
+    if isinstance(exc, http_errors.NotFound):
+        return NotFound("No such path on this service.")
     if isinstance(exc, STORE_ERRORS):
         return STORE_UNAVAILABLE
     return None
@@ -101,8 +107,33 @@ def error_response(exc: Exception) -> Response:
                          headers={"Retry-After": "1"} if answer.status == 503 else None)
 
 
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI application, answering a path it does not serve (404) or a method
+    it does not serve a path with (405) in JSON like every other error, where nameko
+    answered werkzeug's HTML page."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)  # as nameko's: nothing reads the body yet
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except http_errors.HTTPException as exc:
+            response = error_response(exc)
+            if isinstance(exc, http_errors.MethodNotAllowed) and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return response(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
 class JsonHttp(HttpRequestHandler):
     """An HTTP route returning JSON, authenticated unless ``public``."""
+
+    server = JsonWebServer()
 
     def __init__(self, method, url, roles=ANY_ROLE, public=False, **kwargs):
         self.mutating = bool(set(method.upper().split(",")) & MUTATING)
@@ -237,7 +268,7 @@ def read_json(request) -> dict:
         raw = request.get_data()
         if limit is not None and request.content_length is None and len(raw) >= limit:
             request.stream.read(1)  # raises: a chunked body of the limit or more is refused
-    except RequestEntityTooLarge:
+    except http_errors.RequestEntityTooLarge:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.") from None
     try:
         data = json.loads(raw.decode("utf-8") or "{}")

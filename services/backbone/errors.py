@@ -50,6 +50,13 @@ class NotFound(PlatformError):
     code = "not_found"
 
 
+class MethodNotAllowed(PlatformError):
+    """The path exists, not with this method."""
+
+    status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(PlatformError):
     """The request clashes with existing state (a duplicate, a concurrent change)."""
 

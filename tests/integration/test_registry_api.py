@@ -207,6 +207,16 @@ def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, eva
     assert named_self.json()["error"]["fields"] == {"self": ["Unknown field."]}
 
 
+def test_a_path_or_method_not_served_is_answered_in_json_like_every_error(platform):
+    platform.start("registry")
+    missing = requests.get(platform.url("registry", "/no-such-path"))
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = requests.delete(platform.url("registry", "/bases"), headers=platform.headers("drc"))
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert wrong.headers["Content-Type"].startswith("application/json")  # werkzeug's HTML page before
+
+
 def test_a_body_over_the_size_limit_is_413_unread_declared_or_chunked(platform, evaluation_log):
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
