@@ -9,6 +9,7 @@ from marshmallow import fields
 
 from .catalog import CATALOG
 from .envelope import ActorSchema, EnvelopeSchema
+from .fields import ExactDecimal
 
 
 def example_message() -> dict:
@@ -33,6 +34,8 @@ def _field_type(field: fields.Field) -> str:
         return f"object ({field.nested.__name__ if isinstance(field.nested, type) else 'nested'})"
     if isinstance(field, fields.List):
         return f"list of {_field_type(field.inner)}"
+    if isinstance(field, ExactDecimal):
+        return "decimal string"
     return type(field).__name__.replace("AwareDateTime", "timestamp (with zone)")
 
 

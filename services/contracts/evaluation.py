@@ -1,10 +1,12 @@
 """Events published by the evaluation service (batches, selection, adjustment decisions)."""
 
+from decimal import Decimal
+
 from marshmallow import fields, validate, validates_schema, ValidationError
 
 from .catalog import contract, upcaster
 from .common import Strict
-from .fields import Name, Timestamp
+from .fields import ExactDecimal, Name, Timestamp
 from .vocabulary import GRADES, STATUSES
 
 BASES_OF_DECISION = ("selection", "evaluation", "rectification", "deadline", "review")
@@ -66,8 +68,7 @@ class BaseAdjustedV1(Strict):
     basis = fields.String(required=True, validate=validate.OneOf(BASES_OF_DECISION))
     batch_id = fields.UUID(load_default=None, allow_none=True)
     round_id = fields.UUID(load_default=None, allow_none=True)
-    score = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=100))
+    score = ExactDecimal(load_default=None, allow_none=True, minimum=Decimal(0), maximum=Decimal(100))
     grade = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GRADES))
     rubric_version = fields.String(load_default=None, allow_none=True)
     policy_version = fields.String(load_default=None, allow_none=True)
@@ -84,8 +85,7 @@ class GradeSchema(Strict):
     """A base's grade in an evaluation round, the score that earned it and the rubric."""
 
     base_id = fields.UUID(required=True)
-    score = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=100))
+    score = ExactDecimal(required=True, minimum=Decimal(0), maximum=Decimal(100))
     grade = fields.String(required=True, validate=validate.OneOf(GRADES))
     rubric_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
 

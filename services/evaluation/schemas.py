@@ -1,37 +1,22 @@
 """Request and response shapes of the evaluation service's HTTP and RPC API."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.backbone.paging import PageQuery
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import City, Money, Name, Timestamp
+from services.contracts.fields import City, ExactDecimal, Money, Name, Timestamp
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
 
 
-class Score(fields.Field):
+def Score(**kwargs) -> ExactDecimal:
     """A dimension's score: 0 to 100 with at most two places, sent as a decimal string
     ("85.50") or an integer. Floats are refused: 85.1 as a float is not 85.1."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, (bool, float)) or not isinstance(value, (int, str)):
-            raise ValidationError('A score is a decimal string such as "85.50"; floats are not accepted.')
-        try:
-            score = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValidationError(f"Not a score: {value!r}.") from None
-        if not score.is_finite() or not 0 <= score <= 100:
-            raise ValidationError("A score is between 0 and 100.")
-        if score.as_tuple().exponent < -2:
-            raise ValidationError("A score has at most two decimal places.")
-        return score
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
+    return ExactDecimal(minimum=Decimal(0), maximum=Decimal(100), **kwargs)
 
 
 def _count():

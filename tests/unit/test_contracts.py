@@ -131,6 +131,18 @@ def test_a_plan_target_is_an_exact_decimal_never_a_rounded_float(value, reason):
     assert loaded["targets"][0]["value"] == Decimal("3000000.50")
 
 
+def test_a_score_in_a_decision_or_a_grade_is_an_exact_decimal_never_a_float():
+    from services.contracts import CATALOG
+
+    adjusted = {**CATALOG["BaseAdjusted"].example, "score": 91.5}
+    assert "floats are not accepted" in str(violation(envelope(
+        type="BaseAdjusted", payload=adjusted))["payload"]["score"])
+    closed = dict(CATALOG["RoundClosed"].example)
+    closed["grades"] = [{**closed["grades"][0], "score": "100.01"}]
+    assert "from 0 to 100" in str(violation(envelope(type="RoundClosed", payload=closed,
+                                                     schema_version=CATALOG["RoundClosed"].current_version)))
+
+
 def test_a_filed_plan_carries_one_county_and_one_competent_department_approval():
     from services.contracts.registry import PlanFiledV1
 
