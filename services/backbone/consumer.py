@@ -35,34 +35,27 @@ import logging
 import socket
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
 from eventlet.queue import LightQueue
-from eventsourcing.persistence import InterfaceError, OperationalError
 from kombu.exceptions import MessageStateError, OperationalError as BrokerError
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
 from . import failpoints
 from .application import AwaitingOtherSource
-from .auth import issue_token
-from .broker import ConfirmedPublisher, nameko_config
+from .broker import ConfirmedPublisher
 from .context import SYSTEM_ACTOR
 from .crash_guard import CrashGuard
-from .errors import Unavailable
+from .source_log import TRANSIENT, SourceLog, SourceUnavailable, Unreadable
 from .topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError, socket.error,
-             RpcTimeout, UnknownService, TimeoutError)
 CATCH_UP = object()  # queued at start: pull anything missed while this service was down
 
 
@@ -79,21 +72,6 @@ class ApplyFailed(Exception):
 
 class ProcessDied(Exception):
     """The consumer's process died while applying this event, again and again."""
-
-
-@dataclass
-class Unreadable:
-    """An entry of the source's own log that this consumer cannot read as an event (a
-    schema version it does not know yet, say). Its position is certain, since the source
-    said so: it is parked there, so that the events after it still flow."""
-
-    position: int
-    message: dict
-    error: str
-
-
-class SourceUnavailable(Exception):
-    """The source's log could not be read over RPC (down, or slow)."""
 
 
 class InboxQueueConsumer(QueueConsumer):
@@ -497,37 +475,9 @@ class Subscription(DependencyProvider):
             after = scanned
 
     def _read_source(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
-        """A page of the source's log after ``after``, over RPC. Anything that goes wrong
-        in reading it is waited for (SourceUnavailable): applying what comes after a
-        missing range would skip that range for good."""
-        config = self.platform_config
-        token = issue_token(config["auth"]["secret"], role="service",
-                            name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
-        try:
-            with ClusterRpcProxy(
-                nameko_config(config),
-                context_data={"authorization": f"Bearer {token}"},
-                timeout=float(config["broker"].get("rpc_timeout_seconds", 10)),
-            ) as cluster:
-                page = getattr(cluster, self.source).events_after(after=after, limit=500)
-        except TRANSIENT as error:
-            raise SourceUnavailable(f"{self.source} log unreadable: {error!r}") from error
-        except RemoteError as error:
-            if error.exc_type != Unavailable.__name__:  # not only its store not answering
-                log.error("%s <- %s: reading its log failed: %s: %s", self.service, self.source,
-                          error.exc_type, error.value)
-            raise SourceUnavailable(f"{self.source} log unreadable: {error.exc_type}: {error.value}") from error
-        return [self._read_entry(message, after) for message in page["events"]], page["scanned"], page["head"]
-
-    def _read_entry(self, message, after: int) -> IntegrationEvent | Unreadable:
-        try:
-            return load_event(message)
-        except ContractViolation as violation:
-            position = message.get("position") if isinstance(message, dict) else None
-            if not isinstance(position, int) or isinstance(position, bool) or position <= after:
-                raise SourceUnavailable(f"{self.source} gave an entry without a position "
-                                        f"past #{after}: {violation}") from None
-            return Unreadable(position, message, f"ContractViolation: {violation}")
+        if getattr(self, "_source_log", None) is None:
+            self._source_log = SourceLog(self.platform_config, self.service, self.source)
+        return self._source_log.page_after(after)
 
     def _catch_up_at_start(self) -> None:
         """Applies whatever the source published while this service was away (or before

@@ -1,0 +1,89 @@
+"""A source service's log as a consumer reads it over RPC, to fill a gap or catch up.
+
+The source answers ``events_after`` with a page of its published events; anything that
+goes wrong in reading it (the source down or slow, its store not answering, any other
+error it answers) is ``SourceUnavailable``, which the consumer waits out: applying what
+comes after a missing range would skip that range for good, tracking being a
+high-water mark. An entry of the page that this consumer cannot read as an event is
+``Unreadable``, with the position the source gave it.
+"""
+
+import logging
+import socket
+from dataclasses import dataclass
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.contracts import ContractViolation, IntegrationEvent, load_event
+
+from .auth import issue_token
+from .broker import nameko_config
+from .context import SYSTEM_ACTOR
+from .errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+# Failures of infrastructure (a store, the broker, a source over RPC), which pass: what
+# meets one is retried for as long as it lasts, never counted towards parking.
+TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError, socket.error,
+             RpcTimeout, UnknownService, TimeoutError)
+
+
+class SourceUnavailable(Exception):
+    """The source's log could not be read over RPC (down, slow, or answering an error)."""
+
+
+@dataclass
+class Unreadable:
+    """An entry of the source's own log that this consumer cannot read as an event (a
+    schema version it does not know yet, say). Its position is certain, since the source
+    said so: it is parked there, so that the events after it still flow."""
+
+    position: int
+    message: dict
+    error: str
+
+
+class SourceLog:
+    """Pages of one source's published log, read as the consuming service."""
+
+    page_size = 500
+
+    def __init__(self, platform_config: dict, service: str, source: str):
+        self.config = platform_config
+        self.service = service
+        self.source = source
+
+    def page_after(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
+        """The entries after position ``after``, the last position the source read for
+        them (``scanned``: where to go on from) and its log's head."""
+        token = issue_token(self.config["auth"]["secret"], role="service",
+                            name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
+        try:
+            with ClusterRpcProxy(
+                nameko_config(self.config),
+                context_data={"authorization": f"Bearer {token}"},
+                timeout=float(self.config["broker"].get("rpc_timeout_seconds", 10)),
+            ) as cluster:
+                page = getattr(cluster, self.source).events_after(after=after, limit=self.page_size)
+        except TRANSIENT as error:
+            raise SourceUnavailable(f"{self.source} log unreadable: {error!r}") from error
+        except RemoteError as error:
+            if error.exc_type != Unavailable.__name__:  # not only its store not answering
+                log.error("%s <- %s: reading its log failed: %s: %s", self.service, self.source,
+                          error.exc_type, error.value)
+            raise SourceUnavailable(f"{self.source} log unreadable: {error.exc_type}: {error.value}") from error
+        return [self._entry(message, after) for message in page["events"]], page["scanned"], page["head"]
+
+    def _entry(self, message, after: int) -> IntegrationEvent | Unreadable:
+        try:
+            return load_event(message)
+        except ContractViolation as violation:
+            position = message.get("position") if isinstance(message, dict) else None
+            if not isinstance(position, int) or isinstance(position, bool) or position <= after:
+                raise SourceUnavailable(f"{self.source} gave an entry without a position "
+                                        f"past #{after}: {violation}") from None
+            return Unreadable(position, message, f"ContractViolation: {violation}")
