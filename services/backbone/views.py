@@ -53,13 +53,17 @@ class ViewFollower:
         the registry's throughput by a fifth). What was applied meanwhile is skipped."""
         if not self.views:
             return self.position
+        with collector_paused():  # for the whole fold, not page by page: see collector_paused
+            return self._catch_up(progress)
+
+    def _catch_up(self, progress) -> int:
         while True:
             page = self.app.recorder.select_notifications(
                 start=self.position, limit=self.page_size, inclusive_of_start=False
             )
             if not page:
                 return self.position
-            with self._lock, collector_paused():
+            with self._lock:
                 for notification in page:
                     if notification.id <= self.position:
                         continue  # applied meanwhile (followed, or another catch-up)
