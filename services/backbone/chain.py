@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder, PostgresRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
@@ -101,21 +101,48 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         that commit: a new aggregate's command was told it conflicted with itself, and
         a command on an existing one ran again on the state it had just written (one
         request, two plan versions). So before each retry, this asks whether these very
-        events (or, with none, the tracking record) are stored: then they committed."""
+        events (or, with none, the tracking record) are stored: then they committed.
+
+        The question can fail too: a connection dropped by the server goes with the
+        others of its pool, which hands them out dead until each is tried. A retry
+        that then collides asks again, until answered: a declaration was told 409 for
+        its own commit when the first question had met a dead connection."""
         insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retries
+        tracking, lost = kwargs.get("tracking"), False
         for attempt in range(1, INSERT_ATTEMPTS + 1):
+            if lost:
+                time.sleep(0.2)
+                try:
+                    committed = self._committed(stored_events, tracking)
+                except (InterfaceError, OperationalError):
+                    committed = None  # unknown: a collision below asks again
+                if committed is not None:
+                    return committed
             try:
                 return insert(self, stored_events, **kwargs)
+            except IntegrityError:
+                if not lost:
+                    raise
+                committed = self._committed_once_answered(stored_events, tracking)
+                if committed is None:
+                    raise
+                return committed
             except (InterfaceError, OperationalError):
                 if attempt == INSERT_ATTEMPTS:
                     raise
-            time.sleep(0.2)
+                lost = True
+        raise AssertionError("unreachable")
+
+    def _committed_once_answered(self, stored_events, tracking) -> list[int] | None:
+        """``_committed``, asked again while connections fail (the last failure raised:
+        the command fails cleanly, the client retries)."""
+        for attempt in range(1, INSERT_ATTEMPTS + 1):
             try:
-                committed = self._committed(stored_events, kwargs.get("tracking"))
+                return self._committed(stored_events, tracking)
             except (InterfaceError, OperationalError):
-                continue
-            if committed is not None:
-                return committed
+                if attempt == INSERT_ATTEMPTS:
+                    raise
+                time.sleep(0.2)
         raise AssertionError("unreachable")
 
     def _committed(self, stored_events, tracking) -> list[int] | None:

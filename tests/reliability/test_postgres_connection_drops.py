@@ -166,6 +166,19 @@ def test_a_command_whose_commit_answer_is_lost_takes_effect_once_and_its_client_
         fresh.close()
 
 
+def test_a_lost_commit_answer_is_recognised_when_the_question_after_it_meets_a_dead_connection(registry_behind_proxy):
+    platform, _, batch_id, proxy = registry_behind_proxy
+    assert declare(platform, batch_id, "山西大学") == 201  # start-up's own writes are done
+    proxy.lose_commit_replies(1, and_the_next_query=True)
+    first = declare(platform, batch_id, "太原理工大学")
+    assert proxy.lost == 1, "no COMMIT answer was lost"
+    assert proxy.dropped_after == 1, "the question after it met no dropped connection"
+    # The first question (did it commit?) meets a dead connection; the retry on a live
+    # one collides with the commit, and is asked again: 201, not a conflict with itself.
+    assert first == 201, first
+    assert_settled(platform, batch_id, ["山西大学", "太原理工大学"])
+
+
 @pytest.mark.parametrize("drop", ["before", "after"])
 def test_a_consumer_that_loses_its_connection_keeps_effects_and_tracking_together(registry_behind_proxy, drop):
     platform, upstream, _, proxy = registry_behind_proxy

@@ -37,21 +37,30 @@ def _shut(*sockets: socket.socket) -> None:
 
 class PostgresProxy:
     """Listens on ``port``; ``lose_commit_replies(n)`` makes it drop the connections of
-    the next ``n`` COMMITs instead of forwarding their answer; ``lost`` counts them."""
+    the next ``n`` COMMITs instead of forwarding their answer; ``lost`` counts them.
+    With ``and_the_next_query``, the connection that sends the next statement after
+    each loss is dropped too, before it reaches the server (``dropped_after`` counts
+    them): the client's first question after a lost answer meets a dead connection,
+    as it does when the server has terminated every backend of its pool. (A statement
+    is a Parse message, as psycopg sends every parametrised one; a new connection's
+    settings go as simple queries and pass.)"""
 
     def __init__(self, host: str, port: int):
         self.upstream = (host, port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lost = 0
+        self.dropped_after = 0
         self._to_lose = 0
+        self._and_the_next_query = False
+        self._drop_next_query = False
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def lose_commit_replies(self, count: int = 1) -> None:
+    def lose_commit_replies(self, count: int = 1, and_the_next_query: bool = False) -> None:
         with self._lock:
-            self._to_lose = count
+            self._to_lose, self._and_the_next_query = count, and_the_next_query
 
     def _take(self) -> bool:
         with self._lock:
@@ -59,6 +68,15 @@ class PostgresProxy:
                 return False
             self._to_lose -= 1
             self.lost += 1
+            self._drop_next_query = self._and_the_next_query
+            return True
+
+    def _take_query(self) -> bool:
+        with self._lock:
+            if not self._drop_next_query:
+                return False
+            self._drop_next_query = False
+            self.dropped_after += 1
             return True
 
     def close(self) -> None:
@@ -88,6 +106,8 @@ class PostgresProxy:
                 server.sendall(head + _exactly(client, length - 8))
                 break
             while data := client.recv(65536):
+                if data[:1] == b"P" and self._take_query():
+                    break
                 server.sendall(data)
         except (OSError, EOFError):  # either side went away (eventlet's sockets say EOFError)
             pass
