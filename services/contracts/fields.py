@@ -4,7 +4,7 @@ Money is yuan as a Decimal with two places, written as a string ("1250000.00"); 
 float is refused outright, because binary floats cannot hold cents exactly.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 
 from marshmallow import ValidationError, fields, validate
 
@@ -78,6 +78,9 @@ class ExactDecimal(fields.Field):
                 (self.maximum is not None and number > self.maximum):
             raise ValidationError(f"Must be from {self.minimum} to {self.maximum}."
                                   if self.maximum is not None else f"Must be at least {self.minimum}.")
+        whole_digits = getcontext().prec - self.places  # beyond, quantize cannot be exact
+        if number and number.adjusted() >= whole_digits:
+            raise ValidationError(f"At most {whole_digits} digits before the decimal point.")
         return number.quantize(self.exponent)
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -119,6 +119,8 @@ def plan_filed(**changes) -> dict:
 @pytest.mark.parametrize("value, reason", [
     (0.3, "floats are not accepted"), ("0.305", "At most 2 decimal places"),
     ("-1", "at least 0"), ("一百", "Not a decimal number"), (True, "floats are not accepted"),
+    ("9" * 40, "At most 26 digits before the decimal point"),  # was a 500: quantize overflowed
+    ("1E+26", "At most 26 digits before the decimal point"),
 ])
 def test_a_plan_target_is_an_exact_decimal_never_a_rounded_float(value, reason):
     from services.contracts.registry import PlanFiledV1
@@ -129,6 +131,8 @@ def test_a_plan_target_is_an_exact_decimal_never_a_rounded_float(value, reason):
     assert reason in str(caught.value.messages["targets"][0]["value"])
     loaded = PlanFiledV1().load(plan_filed(targets=[{**target, "value": "3000000.5"}]))
     assert loaded["targets"][0]["value"] == Decimal("3000000.50")
+    widest = PlanFiledV1().load(plan_filed(targets=[{**target, "value": "9" * 26 + ".99"}]))
+    assert widest["targets"][0]["value"] == Decimal("9" * 26 + ".99")
 
 
 def test_a_score_in_a_decision_or_a_grade_is_an_exact_decimal_never_a_float():
