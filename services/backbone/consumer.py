@@ -112,6 +112,7 @@ class Subscription(DependencyProvider):
         self.queue_name = inbox_queue_name(namespace, self.service, self.source)
         self.dead_letter_exchange = dead_letter_exchange(namespace).name
         self.dead_letters = ConfirmedPublisher(config["broker"]["url"])
+        self.source_log = SourceLog(config, self.service, self.source)
         self.pending = LightQueue()
         self.failures: dict[tuple[str, int], int] = {}
         self.outcomes: dict[str, int] = {}
@@ -457,7 +458,7 @@ class Subscription(DependencyProvider):
         over RPC and applies each in order. Parked events count as handled."""
         app = self.app
         while until is None or after < until:
-            events, scanned, head = self._read_source(after)
+            events, scanned, head = self.source_log.page_after(after)
             for event in events:
                 if until is not None and event.position > until:
                     return
@@ -473,11 +474,6 @@ class Subscription(DependencyProvider):
             if scanned <= after or scanned >= head:
                 return
             after = scanned
-
-    def _read_source(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
-        if getattr(self, "_source_log", None) is None:
-            self._source_log = SourceLog(self.platform_config, self.service, self.source)
-        return self._source_log.page_after(after)
 
     def _catch_up_at_start(self) -> None:
         """Applies whatever the source published while this service was away (or before
