@@ -100,30 +100,20 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         is the answer to a COMMIT the server carried out, inserting again collides with
         that commit: a new aggregate's command was told it conflicted with itself, and
         a command on an existing one ran again on the state it had just written (one
-        request, two plan versions). So before each retry, this asks whether these very
+        request, two plan versions). So a retry that collides asks whether these very
         events (or, with none, the tracking record) are stored: then they committed.
-
-        The question can fail too: a connection dropped by the server goes with the
-        others of its pool, which hands them out dead until each is tried. A retry
-        that then collides asks again, until answered: a declaration was told 409 for
-        its own commit when the first question had met a dead connection."""
+        (The retry itself is the first question: what committed always collides. The
+        answer is asked for until given, since a connection dropped by the server goes
+        with the others of its pool, handed out dead until each is tried.)"""
         insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retries
-        tracking, lost = kwargs.get("tracking"), False
+        lost = False  # an attempt lost its connection: it may have committed
         for attempt in range(1, INSERT_ATTEMPTS + 1):
-            if lost:
-                time.sleep(0.2)
-                try:
-                    committed = self._committed(stored_events, tracking)
-                except (InterfaceError, OperationalError):
-                    committed = None  # unknown: a collision below asks again
-                if committed is not None:
-                    return committed
             try:
                 return insert(self, stored_events, **kwargs)
             except IntegrityError:
                 if not lost:
                     raise
-                committed = self._committed_once_answered(stored_events, tracking)
+                committed = self._committed_once_answered(stored_events, kwargs.get("tracking"))
                 if committed is None:
                     raise
                 return committed
@@ -131,6 +121,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
                 if attempt == INSERT_ATTEMPTS:
                     raise
                 lost = True
+                time.sleep(0.2)
         raise AssertionError("unreachable")
 
     def _committed_once_answered(self, stored_events, tracking) -> list[int] | None:

@@ -173,8 +173,8 @@ def test_a_lost_commit_answer_is_recognised_when_the_question_after_it_meets_a_d
     first = declare(platform, batch_id, "太原理工大学")
     assert proxy.lost == 1, "no COMMIT answer was lost"
     assert proxy.dropped_after == 1, "the question after it met no dropped connection"
-    # The first question (did it commit?) meets a dead connection; the retry on a live
-    # one collides with the commit, and is asked again: 201, not a conflict with itself.
+    # The statement after the lost answer meets a dead connection; the next attempt, on
+    # a live one, collides with the commit, and asks: 201, not a conflict with itself.
     assert first == 201, first
     assert_settled(platform, batch_id, ["山西大学", "太原理工大学"])
 
