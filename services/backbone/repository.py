@@ -42,7 +42,13 @@ class RunAwareRepository:
         return self._repository.get(aggregate_id, **kwargs)
 
     def __contains__(self, aggregate_id) -> bool:
-        return self._changed_in_run(aggregate_id) is not None or aggregate_id in self._repository
+        """Whether the aggregate exists: one indexed read of its first stored event.
+        The library's answer loads it (its snapshot, then every event after, decoded),
+        and every consumer asks this of each BaseDeclared (have I seen this base?);
+        an aggregate's events are never deleted, so its first one is as good an answer."""
+        if self._changed_in_run(aggregate_id) is not None:
+            return True
+        return bool(self._repository.event_store.recorder.select_events(aggregate_id, limit=1))
 
     def __getattr__(self, name):
         return getattr(self._repository, name)

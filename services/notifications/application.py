@@ -209,7 +209,7 @@ class NotificationsApplication(ServiceApplication):
     @reacts_to("BaseDeclared")
     def note_base(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         p = event.payload
-        if self._known(KnownBase, p["base_id"]) is not None:
+        if KnownBase.create_id(p["base_id"]) in self.repository:
             return
         declared_by = event.actor.id if event.actor.role == "applicant" else None
         processing.collect_events(KnownBase(
@@ -220,7 +220,7 @@ class NotificationsApplication(ServiceApplication):
     @reacts_to("BatchOpened")
     def note_batch(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         p = event.payload
-        if self._known(KnownBatch, p["batch_id"]) is None:
+        if KnownBatch.create_id(p["batch_id"]) not in self.repository:
             processing.collect_events(KnownBatch(batch_id=p["batch_id"], name=p["name"],
                                                  ctx=self.upstream_context(event)))
 
