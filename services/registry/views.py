@@ -5,7 +5,7 @@ from uuid import UUID
 from services.backbone.views import View
 from services.contracts.vocabulary import normalise_city
 
-from .domain import Base, DeclarationBatch
+from .domain import Base, DeclarationBatch, normalize_name
 
 
 class BaseDirectory(View):
@@ -21,7 +21,7 @@ class BaseDirectory(View):
 
     def apply(self, event):
         if isinstance(event, Base.Declared):
-            self.by_name.setdefault(event.name.strip(), []).append(event.originator_id)
+            self.by_name.setdefault(normalize_name(event.name), []).append(event.originator_id)
             self.rows[event.originator_id] = {
                 "base_id": event.originator_id,
                 "name": event.name,
@@ -54,8 +54,10 @@ class BaseDirectory(View):
         row["updated_at"] = event.timestamp
 
     def named(self, name: str) -> list[dict]:
-        """Every base declared under this name, in any batch."""
-        return [dict(self.rows[base_id]) for base_id in self.by_name.get(name.strip(), ())]
+        """Every base declared under this name, in any batch: names compared as a
+        batch compares them (``normalize_name``), or '山西大学（太原）' declared again
+        in a second batch as '山西大学(太原)' would not be seen as the same unit."""
+        return [dict(self.rows[base_id]) for base_id in self.by_name.get(normalize_name(name), ())]
 
     def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
         rows = self.rows.values()

@@ -89,6 +89,11 @@ def test_a_unit_already_a_base_or_still_undecided_does_not_declare_again_in_anot
     undecided = requests.post(url, json=declaration(second), headers=headers)
     assert undecided.status_code == 409
     assert "not decided yet" in undecided.json()["error"]["fields"]["name"][0]
+    full_width = requests.post(url, json=declaration(first, name="中北大学（朔州校区）"), headers=headers)
+    assert full_width.status_code == 201
+    respelt = requests.post(url, json=declaration(second, name="中北大学(朔州校区)"), headers=headers)
+    assert respelt.status_code == 409, respelt.text  # the same unit, as a batch compares names
+    assert "not decided yet" in respelt.json()["error"]["fields"]["name"][0]
 
     for base, to_status in ((shanda, "certified"), (ligong, "not_selected")):
         evaluation_log.emit("BaseAdjusted", {"base_id": base["base_id"], "from_status": "declared",
