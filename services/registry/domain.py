@@ -196,6 +196,30 @@ class Base(Aggregate):
         self.filed_version = version
 
 
+class DeclaringUnit(Aggregate):
+    """A unit that declares (申报单位), by its name as a batch compares names, and the
+    bases it has declared, oldest first.
+
+    It is where two declarations of one unit meet: each records its base here, in the
+    transaction that creates the base, so of two at the same instant (in two batches
+    open together, or through two registry instances) one commits and the other
+    collides with it, is checked again against what is now committed, and is refused.
+    The read model that the check reads cannot see a declaration not yet committed."""
+
+    @staticmethod
+    def create_id(name: str, **_: Any) -> UUID:
+        return stable_id("declaring-unit", normalize_name(name))
+
+    @event("FirstDeclared")
+    def __init__(self, name: str, declaration: UUID, ctx: Context):
+        self.name = normalize_name(name)
+        self.declarations = [declaration]
+
+    @event("DeclaredAgain")
+    def declared_again(self, declaration: UUID, ctx: Context) -> None:
+        self.declarations.append(declaration)
+
+
 class DeclarationBatch(Aggregate):
     """The registry's record of a declaration batch the DRC opened (in evaluation):
     declarations are accepted while it is open and within its window."""

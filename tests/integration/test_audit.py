@@ -36,7 +36,8 @@ def test_audit_by_base_actor_type_and_time(platform, evaluation_log):
                                              "Base.PlanDrafted", "Base.PlanApproved"]
     assert by_base[1]["reason"] == "评选认定"
     by_actor = audit_entries(registry, {"actor_id": actors.applicant_id}, DRC)
-    assert {e["event"] for e in by_actor} == {"Base.Declared", "Base.PlanDrafted"}
+    assert {e["event"] for e in by_actor} == {"Base.Declared", "DeclaringUnit.FirstDeclared",
+                                              "Base.PlanDrafted"}
     by_role = audit_entries(registry, {"role": "county_government"}, DRC)
     assert [e["event"] for e in by_role] == ["Base.PlanApproved"]
     assert [e["base_id"] for e in audit_entries(registry, {"event_type": "Declared"}, DRC)] == [
@@ -82,8 +83,9 @@ def test_audit_csv_opens_in_a_spreadsheet(platform, evaluation_log, container_fa
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert [r["event"] for r in rows] == ["DeclarationBatch.Opened", "Base.Declared", "Base.StatusRecorded"]
-    assert rows[2]["reason"] == "评选认定" and rows[1]["actor_role"] == "applicant"
+    assert [r["event"] for r in rows] == ["DeclarationBatch.Opened", "DeclaringUnit.FirstDeclared",
+                                          "Base.Declared", "Base.StatusRecorded"]
+    assert rows[3]["reason"] == "评选认定" and rows[2]["actor_role"] == "applicant"
 
 
 def test_a_webhooks_signing_secret_is_never_in_the_audit(platform, container_factory):

@@ -63,7 +63,7 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
         return 'sc_events_published_total{type="BaseDeclared"} 1.0' in text and text
     text = wait_until(published, message="the publication to be counted")
     assert 'sc_events_consumed_total{outcome="applied",source="evaluation"} 1.0' in text
-    assert "sc_events_appended_total 2.0" in text  # the batch record and the declaration
+    assert "sc_events_appended_total 3.0" in text  # the batch record, the unit and its base
     assert 'sc_http_request_seconds_count{method="POST",route="/bases",status="201"} 1.0' in text
 
 

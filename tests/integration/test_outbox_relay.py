@@ -90,8 +90,9 @@ def test_a_page_is_published_at_once_and_the_position_recorded_after(registry):
 
     assert len(publisher.batches) == 1
     bodies = [message["body"] for message in publisher.batches[0]]
-    assert [(b["position"], b["previous_position"]) for b in bodies] == [(2, None), (3, 2), (4, 3)]
-    assert relay.state.read() == RelayPosition(scanned=4, published=4)
+    # 1 the batch; then each declaration's unit (not published) and its base
+    assert [(b["position"], b["previous_position"]) for b in bodies] == [(3, None), (5, 3), (7, 5)]
+    assert relay.state.read() == RelayPosition(scanned=7, published=7)
 
 
 def test_a_page_the_broker_did_not_confirm_is_not_recorded_and_goes_again(registry):
@@ -106,8 +107,8 @@ def test_a_page_the_broker_did_not_confirm_is_not_recorded_and_goes_again(regist
     assert relay.state.read() == RelayPosition(scanned=0, published=None)
 
     relay.drain()
-    assert [m["body"]["position"] for m in publisher.batches[0]] == [2, 3]
-    assert relay.state.read() == RelayPosition(scanned=3, published=3)
+    assert [m["body"]["position"] for m in publisher.batches[0]] == [3, 5]  # the bases
+    assert relay.state.read() == RelayPosition(scanned=5, published=5)
 
 
 def test_publish_all_returns_once_every_message_is_confirmed_and_raises_on_a_refusal(rabbit_config):

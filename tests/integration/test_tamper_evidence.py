@@ -20,7 +20,8 @@ DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 
 
 def filled_log(config) -> RegistryApplication:
-    """A registry log of a batch and three declarations (positions 1..4)."""
+    """A registry log of a batch and three declarations (positions 1..7: the batch, then
+    each declaration's unit and base)."""
     from datetime import datetime, timedelta, timezone
 
     app = RegistryApplication(env=store_env(config, "registry"))
@@ -119,16 +120,10 @@ class PostgresRows:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def log_and_rows(request, tmp_path):
-    from tests.support.platform import make_config
+    from tests.support.platform import store_config
 
-    if request.param == "sqlite":
-        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
-        rows = SQLiteRows(config)
-    else:
-        database = request.getfixturevalue("postgres_db")
-        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path, backend="postgres",
-                             postgres_db=database)
-        rows = PostgresRows(config)
+    config = store_config(request, tmp_path)
+    rows = SQLiteRows(config) if request.param == "sqlite" else PostgresRows(config)
     app = filled_log(config)
     yield app, rows
     app.close()
@@ -137,7 +132,7 @@ def log_and_rows(request, tmp_path):
 def test_an_honest_log_verifies(log_and_rows):
     app, _ = log_and_rows
     result = verify(app)
-    assert result.ok and result.checked == 4 and result.first_broken_position is None
+    assert result.ok and result.checked == 7 and result.first_broken_position is None
 
 
 def test_an_edited_record_is_named(log_and_rows):
@@ -185,7 +180,7 @@ def test_a_log_rewritten_links_and_all_is_caught_by_an_earlier_anchor(log_and_ro
     assert verify(app).ok, "links and all rewritten: the chain alone cannot tell"
     result = verify(app, anchors=[anchor])
     assert not result.ok
-    assert (result.first_broken_position, result.anchors_checked) == (4, 1)
+    assert (result.first_broken_position, result.anchors_checked) == (honest.head_position, 1)
     assert "rewritten" in result.problem
 
 
@@ -240,13 +235,9 @@ class SnapshotRows:
 def funding_with_snapshots(request, tmp_path):
     from bench.snapshots import envelope_with_history
     from services.funding.application import FundingApplication
-    from tests.support.platform import make_config
+    from tests.support.platform import store_config
 
-    if request.param == "sqlite":
-        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
-    else:
-        config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path, backend="postgres",
-                             postgres_db=request.getfixturevalue("postgres_db"))
+    config = store_config(request, tmp_path)
     app = FundingApplication(env=store_env(config, "funding"))
     envelope_id = envelope_with_history(app, 120)  # snapshots at versions 50 and 100
     yield app, envelope_id, SnapshotRows(app, config)

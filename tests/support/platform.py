@@ -141,6 +141,15 @@ class Platform:
             self.kill(name, signal.SIGTERM if self.processes[name].poll() is None else signal.SIGKILL)
 
 
+def store_config(request, tmp_path: Path) -> dict:
+    """A config for applications built in the test itself, on the store backend that
+    ``request.param`` names ("sqlite", or "postgres" in a fresh database); no broker."""
+    if request.param == "sqlite":
+        return make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
+    return make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path, backend="postgres",
+                       postgres_db=request.getfixturevalue("postgres_db"))
+
+
 def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
                 postgres_db: str | None = None, overrides: dict | None = None) -> dict:
     services = {name: {"http_port": find_free_port()}

@@ -1,0 +1,104 @@
+"""One unit declared in two batches at the same instant, through two registry instances
+on one store: one declaration commits, the other is checked again after it and refused,
+on SQLite and on PostgreSQL. Each instance's check reads its read model, which cannot
+see a declaration not yet committed; the unit's aggregate, written with each base, is
+where the two meet."""
+
+import threading
+from datetime import datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+
+from services.backbone.context import Actor
+from services.backbone.errors import Conflict
+from services.backbone.store import store_env
+from services.registry.application import RegistryApplication
+from services.registry.domain import Base, DeclarationBatch, DeclaringUnit
+from tests.support.fixtures import declaration
+from tests.support.platform import store_config
+
+DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
+APPLICANT = Actor(id=uuid4(), role="applicant", name="中北大学")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def two_instances(request, tmp_path):
+    config = store_config(request, tmp_path)
+    first, second = (RegistryApplication(env=store_env(config, "registry")) for _ in range(2))
+    yield first, second
+    first.close()
+    second.close()
+
+
+def open_batch(app, name: str) -> DeclarationBatch:
+    now = datetime.now(timezone.utc)
+    batch = DeclarationBatch(batch_id=uuid4(), name=name, opens_at=now - timedelta(days=1),
+                             closes_at=now + timedelta(days=30), quota=12, ctx=DRC.context())
+    app.save(batch)
+    return batch
+
+
+def checked_together(apps) -> None:
+    """Holds each instance's first declaration after its check has read the read models,
+    until both have: the moment where, without the unit's aggregate, both passed."""
+    both_checked = threading.Barrier(len(apps), timeout=20)
+    for app in apps:
+        caught_up, calls = app.views.caught_up, []
+
+        def held(*views, caught_up=caught_up, calls=calls):
+            found = caught_up(*views)
+            calls.append(1)
+            if len(calls) == 1:
+                both_checked.wait()
+            return found
+
+        app.views.caught_up = held
+
+
+def declare(app, batch_id, name: str):
+    body = declaration(batch_id, name=name)
+    body["batch_id"] = batch_id
+    try:
+        return app.declare(**body, actor=APPLICANT, ctx=APPLICANT.context())
+    except Conflict as refusal:
+        return refusal
+
+
+def test_one_unit_declared_in_two_batches_at_the_same_instant_is_declared_once(two_instances):
+    first, second = two_instances
+    batches = [open_batch(first, "2017年第一批"), open_batch(first, "2017年第二批")]
+    checked_together([first, second])
+    results = {}
+    threads = [threading.Thread(target=lambda app=app, batch=batch, name=name: results.update(
+                   {batch.id: declare(app, batch.id, name)}))
+               for app, batch, name in ((first, batches[0], "中北大学（朔州校区）"),
+                                        (second, batches[1], "中北大学(朔州校区)"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    declared = [r for r in results.values() if isinstance(r, Base)]
+    refused = [r for r in results.values() if isinstance(r, Conflict)]
+    assert len(declared) == 1 and len(refused) == 1, results
+    assert "not decided yet" in refused[0].fields["name"][0]
+    bases = [e for _, e in first.all_events() if isinstance(e, Base.Declared)]
+    assert [b.originator_id for b in bases] == [declared[0].id]
+    unit = first.repository.get(DeclaringUnit.create_id("中北大学(朔州校区)"))
+    assert unit.declarations == [declared[0].id]
+
+
+def test_a_unit_not_selected_declares_again_and_its_unit_lists_both(two_instances):
+    first, second = two_instances
+    earlier, later = open_batch(first, "2017年第一批"), open_batch(first, "2018年第一批")
+    base = declare(first, earlier.id, "太原理工大学")
+    assert isinstance(base, Base)
+    base.record_adjustment(from_status="declared", to_status="not_selected", reason="未入选",
+                           basis="selection", decision={}, ctx=DRC.context())
+    first.save(base)
+    again = declare(second, later.id, "太原理工大学")
+    assert isinstance(again, Base), again
+    unit = second.repository.get(DeclaringUnit.create_id("太原理工大学"))
+    assert unit.declarations == [base.id, again.id]
+    assert isinstance(declare(first, later.id, "太原理工大学"), Conflict)  # same batch
