@@ -6,8 +6,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import (CONFLICT_RETRIES, ServiceApplication, reacts_to,
-                                           retry_on_conflict)
+from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.audit import describe_event
 from services.backbone.context import Actor, Context
 from services.backbone.errors import Conflict, NotFound, field_error
@@ -35,30 +34,18 @@ class RegistryApplication(ServiceApplication):
 
     # -- commands ----------------------------------------------------------------------
 
+    @retry_on_conflict
     def declare(self, *, name: str, kind: str, region: dict, competent_department: str,
                 batch_id: UUID, contacts: list[dict], actor: Actor, ctx: Context) -> Base:
         """Declares a base in an open batch; the same name twice in a batch is refused,
         and so is a unit declared in another batch and still undecided there, or a base
         already. The batch and the other declarations are read from the read models,
         caught up once (loading the batch's aggregate was a tenth of a declaration's
-        cost); the unit's own aggregate, written with the base, makes two declarations
-        of one unit at the same instant commit one after the other, the second checked
-        again after the first (``DeclaringUnit``)."""
-        for _attempt in range(CONFLICT_RETRIES):
-            base = self._declare_once(name=name, kind=kind, region=region,
-                                      competent_department=competent_department,
-                                      batch_id=batch_id, contacts=contacts, actor=actor, ctx=ctx)
-            if base is not None:
-                return base
-        raise field_error("name", f"{name} is being declared elsewhere at this moment; try again",
-                          Conflict)
-
-    def _declare_once(self, *, name: str, kind: str, region: dict, competent_department: str,
-                      batch_id: UUID, contacts: list[dict], actor: Actor, ctx: Context) -> Base | None:
-        """One attempt: the base, or None when another declaration of the unit
-        committed first (the caller checks again). The unit is read before the read
-        models: a declaration committed after that read collides with this one, and
-        one committed before it is in what the read models then show."""
+        cost). The unit's own aggregate (``DeclaringUnit``), written with the base, makes
+        two declarations of one unit at the same instant collide: the second is run
+        again, and checked after the first. The unit is read before the read models, so
+        a declaration committed after that read collides with this one, and one
+        committed before it is in what the read models then show."""
         unit = self.find(DeclaringUnit.create_id(name), DeclaringUnit)
         calendar, directory = self.views.caught_up(BatchCalendar, BaseDirectory)
         batch = calendar.batches.get(batch_id)
@@ -85,7 +72,7 @@ class RegistryApplication(ServiceApplication):
             if base.id in self.repository:  # its id is derived from (name, batch)
                 raise field_error("name", f"{name} is already declared in batch {batch['name']}",
                                   Conflict) from None
-            return None  # the unit was declared meanwhile, in another batch
+            raise  # the unit was declared meanwhile, in another batch: run again
         return base
 
     @staticmethod
