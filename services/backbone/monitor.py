@@ -8,7 +8,7 @@ what is over: ``sc queues`` exits non-zero when that list is not empty, so cron 
 monitor can alert on it.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import requests
 from kombu import Connection
@@ -36,7 +36,7 @@ def thresholds(config: dict) -> dict:
 class QueueFigures:
     name: str
     kind: str  # inbox | dead_letter | rpc
-    messages: int
+    messages: int | None  # None only until the management API samples the queue
     ready: int | None
     unacked: int | None
     consumers: int | None
@@ -59,32 +59,55 @@ def _platform_queue_names(config: dict) -> list[str]:
 
 
 def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigures]:
-    """Figures from the management HTTP API (raises if it does not answer)."""
+    """Figures from the management HTTP API (raises if it does not answer).
+
+    The API lists a queue as soon as it is declared but gives its depth and consumers
+    only after its next statistics sample (every few seconds): a dead-letter queue
+    declared a moment ago may already hold a letter. Such queues are counted by a
+    passive declare instead of being shown as empty.
+    """
     api = management_api(config)
     response = requests.get(api.url("queues/{vhost}"), timeout=timeout, auth=api.auth)
     response.raise_for_status()
     wanted = set(_platform_queue_names(config))
-    figures = []
-    for queue in response.json():
-        if queue["name"] not in wanted:
-            continue
-        stats = queue.get("message_stats") or {}
-        figures.append(QueueFigures(
-            name=queue["name"], kind=_kind(queue["name"]),
-            messages=queue.get("messages", 0) or 0,
-            ready=queue.get("messages_ready"), unacked=queue.get("messages_unacknowledged"),
-            consumers=queue.get("consumers"),
-            publish_rate=(stats.get("publish_details") or {}).get("rate"),
-            deliver_rate=(stats.get("deliver_get_details") or {}).get("rate"),
-        ))
+    figures = [_from_management(queue) for queue in response.json() if queue["name"] in wanted]
+    unsampled = [queue.name for queue in figures if queue.messages is None or queue.consumers is None]
+    if unsampled:
+        figures = complete_unsampled(figures, queues_from_amqp(config, unsampled))
     return sorted(figures, key=lambda q: q.name)
 
 
-def queues_from_amqp(config: dict) -> list[QueueFigures]:
+def _from_management(queue: dict) -> QueueFigures:
+    stats = queue.get("message_stats") or {}
+    return QueueFigures(
+        name=queue["name"], kind=_kind(queue["name"]), messages=queue.get("messages"),
+        ready=queue.get("messages_ready"), unacked=queue.get("messages_unacknowledged"),
+        consumers=queue.get("consumers"),
+        publish_rate=(stats.get("publish_details") or {}).get("rate"),
+        deliver_rate=(stats.get("deliver_get_details") or {}).get("rate"),
+    )
+
+
+def complete_unsampled(figures: list[QueueFigures], counted: list[QueueFigures]) -> list[QueueFigures]:
+    """The management figures, with the depth and consumers it has not sampled yet taken
+    from ``counted`` (passive declares); a queue gone meanwhile is left out."""
+    by_name = {queue.name: queue for queue in counted}
+    completed = []
+    for queue in figures:
+        if queue.messages is not None and queue.consumers is not None:
+            completed.append(queue)
+        elif queue.name in by_name:
+            count = by_name[queue.name]
+            completed.append(replace(queue, messages=count.messages, ready=count.ready,
+                                     consumers=count.consumers))
+    return completed
+
+
+def queues_from_amqp(config: dict, names: list[str] | None = None) -> list[QueueFigures]:
     """Figures from passive declares: depth and consumers, no rates, no unacked."""
     figures = []
     with Connection(config["broker"]["url"], connect_timeout=5) as connection:
-        for name in _platform_queue_names(config):
+        for name in names or _platform_queue_names(config):
             channel = connection.channel()
             try:
                 _, count, consumers = channel.queue_declare(name, passive=True)

@@ -1,6 +1,6 @@
 """The thresholds of ``ops.thresholds``: what sc queues alerts on, and what it lets be."""
 
-from services.backbone.monitor import DEFAULT_THRESHOLDS, QueueFigures, alerts_for
+from services.backbone.monitor import DEFAULT_THRESHOLDS, QueueFigures, alerts_for, complete_unsampled
 
 THRESHOLDS = {**DEFAULT_THRESHOLDS, "queue_depth": 10, "consumer_lag": 100}
 
@@ -55,3 +55,18 @@ def test_a_relay_failing_longer_than_relay_failing_seconds_alerts():
         "registry: relay failing for 31s, nothing published (ConnectionError: x)"]
     services["registry"]["relay"]["failing_seconds"] = 29.0
     assert alerts_for([], services, THRESHOLDS) == []
+
+
+def test_a_queue_the_management_api_has_not_sampled_yet_is_counted_not_shown_empty():
+    """A dead-letter queue declared a moment ago is listed by the management API without
+    depth or consumers; shown as 0 it would hide a letter from the alert."""
+    sampled = inbox(3)
+    unsampled = QueueFigures(name="sc.funding.from.registry.dlq", kind="dead_letter", messages=None,
+                             ready=None, unacked=None, consumers=None)
+    gone = QueueFigures(name="sc.funding.from.evaluation.dlq", kind="dead_letter", messages=None,
+                        ready=None, unacked=None, consumers=None)
+    counted = QueueFigures(name=unsampled.name, kind="dead_letter", messages=1, ready=1,
+                           unacked=None, consumers=0)
+    completed = complete_unsampled([sampled, unsampled, gone], [counted])
+    assert completed == [sampled, counted]
+    assert alerts_for(completed, {}, THRESHOLDS) == ["sc.funding.from.registry.dlq: 1 dead letter(s)"]
