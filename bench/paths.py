@@ -97,6 +97,15 @@ class _Subscription(Subscription):
         pass
 
 
+def _relay(app, publisher) -> OutboxRelay:
+    """The relay as the service configures it (``relay:`` of the local config)."""
+    from services.backbone.config import load_config
+
+    settings = load_config("local", environ={})["relay"]
+    return OutboxRelay(app, publisher, namespace="bench", batch_size=int(settings["batch_size"]),
+                       save_interval=float(settings["position_save_seconds"]))
+
+
 def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
     """CPU seconds for ``service`` to consume ``events`` BaseDeclared messages, arriving
     ``run`` at a time (1: each handled before the next arrives, as under light load)."""
@@ -109,7 +118,7 @@ def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
                                   rubrics=RUBRICS, ctx=DRC.context()).id
     messages = _messages(events, batch_id)
     subscription = _Subscription(app, "registry")
-    outbox = OutboxRelay(app, _CountingPublisher(), namespace="bench")
+    outbox = _relay(app, _CountingPublisher())
     started = time.process_time()
     for first in range(0, len(messages), run):
         for message in messages[first:first + run]:
@@ -187,7 +196,7 @@ def relay(events: int, directory: Path) -> float:
                              closes_at=now + timedelta(days=30), quota=10, ctx=DRC.context())
     app.save(batch)
     publisher = _CountingPublisher()
-    outbox = OutboxRelay(app, publisher, namespace="bench")
+    outbox = _relay(app, publisher)
     started = time.process_time()
     for number in range(events):
         body = declaration(str(batch.id), number)

@@ -62,6 +62,7 @@ class EventStore(DependencyProvider):
             batch_size=int(relay["batch_size"]),
             poll_interval=float(relay["poll_interval_seconds"]),
             metrics=metrics,
+            save_interval=float(relay.get("position_save_seconds", 0.0)),
         )
         metrics.read_at_scrape(metrics.relay_lag, "relay_lag", self.relay.lag)
         metrics.read_at_scrape(metrics.log_head, "log_head", self.app.head)

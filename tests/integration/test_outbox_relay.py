@@ -11,7 +11,7 @@ from kombu import Connection, Exchange, Queue
 
 from services.backbone.broker import ConfirmedPublisher
 from services.backbone.context import Actor
-from services.backbone.relay import OutboxRelay, RelayPosition
+from services.backbone.relay import OutboxRelay, RelayPosition, RelayState
 from services.backbone.store import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
@@ -134,3 +134,48 @@ def test_publish_all_returns_once_every_message_is_confirmed_and_raises_on_a_ref
         publisher.publish_all([message("stored"), message("full"), message("stored")])
     publisher.publish(**message("stored"))  # a new connection after the refusal
     publisher.close()
+
+
+def test_on_sqlite_a_busy_relay_writes_its_position_at_most_every_interval_and_flushes_when_idle(registry):
+    """Positions handled within the interval are held in memory (what the relay and ops
+    read), the table behind them: a process started now (after a crash) publishes those
+    events again, which consumers skip. ``flush`` (the idle relay's) writes them."""
+    publisher = Publisher()
+    relay = OutboxRelay(registry, publisher, namespace="sc", save_interval=60)
+    batch = open_batch(registry)
+    declare(registry, batch, "山西大学")
+    relay.drain()  # the first position is written at once
+    declare(registry, batch, "太原理工大学")
+    relay.drain()  # within the interval: held
+
+    assert relay.state.read() == RelayPosition(scanned=5, published=5)
+    assert relay.lag() == 0
+    after_a_crash = OutboxRelay(registry, Publisher(), namespace="sc")
+    assert after_a_crash.state.read() == RelayPosition(scanned=3, published=3)
+    assert after_a_crash.lag() == 1
+
+    relay.state.flush()
+    assert OutboxRelay(registry, Publisher(), namespace="sc").state.read() == RelayPosition(5, 5)
+    assert not relay.state.unsaved
+
+
+def test_the_running_relay_records_a_held_position_once_idle_for_the_interval(registry):
+    import threading
+    import time
+
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", poll_interval=30, save_interval=0.2)
+    batch = open_batch(registry)
+    declare(registry, batch, "山西大学")
+    relay.drain()
+    thread = threading.Thread(target=relay.run_forever, daemon=True)
+    thread.start()
+    try:
+        declare(registry, batch, "太原理工大学")  # wakes it: published, position held
+        table = RelayState(registry)
+        deadline = time.monotonic() + 5
+        while table.read() != RelayPosition(5, 5) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert table.read() == RelayPosition(scanned=5, published=5)  # long before the 30 s timer
+    finally:
+        relay.stop()
+        thread.join(timeout=5)
