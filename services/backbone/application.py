@@ -25,6 +25,7 @@ from eventsourcing.utils import get_topic
 
 from services.contracts import ActorRef, IntegrationEvent, new_event
 
+from .collecting import Processing
 from .context import Actor, Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
 from .errors import Conflict
@@ -218,6 +219,13 @@ class ServiceApplication(EventSourcedProjection[UUID]):
                     time.sleep(random.uniform(0, backoff * attempt))
         return False
 
+    def process_event(self, domain_event: IntegrationEvent, tracking: Tracking) -> None:
+        """The library's: the reaction collects, then one commit with the tracking
+        record; collected without its Protocol checks (``collecting.Processing``)."""
+        processing = Processing(tracking=tracking)
+        self.policy(domain_event, processing)
+        self._commit(processing)
+
     def receive_run(self, events: list[IntegrationEvent]) -> None:
         """Applies consecutive new events of one source in one transaction: all their
         effects, and one tracking record, the last event's, commit together. Tracking
@@ -226,20 +234,28 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         event; each reaction sees what the earlier ones changed. Raises if anything
         fails, having written nothing: the caller then applies them one at a time."""
         last = events[-1]
-        processing = ProcessingEvent(tracking=Tracking(last.source, last.position))
+        processing = Processing(tracking=Tracking(last.source, last.position))
         with self.repository.reading_through(processing.aggregates):
             for event in events:
                 self.policy(event, processing)
         self._commit(processing)
 
-    def _commit(self, processing: ProcessingEvent) -> None:
-        """Records what a reaction collected, as ``save`` and ``process_event`` do: the
-        write, then the snapshots its events are due (an envelope whose 50th event a
-        batched or replayed reaction wrote is snapshotted like any other), then the
-        listeners. Every write path outside the library's goes through here."""
+    def save(self, *objs, **kwargs) -> list:
+        """The library's ``save``, collecting without its runtime Protocol checks
+        (``collecting.Processing``)."""
+        processing = Processing()
+        processing.collect_events(*objs, **kwargs)
+        return self._commit(processing)
+
+    def _commit(self, processing: ProcessingEvent) -> list:
+        """Records what a command or a reaction collected, as the library's ``save`` and
+        ``process_event`` do: the write, then the snapshots its events are due (an
+        envelope whose 50th event a batched or replayed reaction wrote is snapshotted
+        like any other), then the listeners. Every write goes through here."""
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
+        return recordings
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
@@ -272,7 +288,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
             source=source, position=position, event_type=event_type,
             message=message, error=error[:4000], attempts=attempts, ctx=ctx,
         )
-        processing = ProcessingEvent(tracking=Tracking(source, position))
+        processing = Processing(tracking=Tracking(source, position))
         processing.collect_events(parked)
         try:
             self._commit(processing)
@@ -289,7 +305,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         parked = self.parked(event.source, event.position)
         if parked is None or parked.state != "parked":
             return False
-        processing = ProcessingEvent()
+        processing = Processing()
         self.policy(event, processing)
         parked.replayed(ctx=ctx)
         processing.collect_events(parked)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from eventsourcing.application import Repository
 
+from .collecting import project_in_order
+
 
 class RunAwareRepository:
     """The library's repository, aware of a run of upstream events being applied in
@@ -35,6 +37,7 @@ class RunAwareRepository:
         return aggregates.get(aggregate_id) if aggregates else None
 
     def get(self, aggregate_id, **kwargs):
+        kwargs.setdefault("projector_func", project_in_order)  # see collecting.py
         if kwargs.get("version") is None:
             changed = self._changed_in_run(aggregate_id)
             if changed is not None:
