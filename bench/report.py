@@ -12,6 +12,8 @@ import requests
 
 from services.backbone.config import PROJECT_ROOT, load_config
 
+from .latency import CAPACITY_RATES
+
 RESULTS = PROJECT_ROOT / "bench" / "results"
 README = PROJECT_ROOT / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -54,6 +56,14 @@ def save(results: dict, name: str) -> Path:
     return path
 
 
+def _capacity(rate: int, top_of_ladder: bool) -> str:
+    """A capacity figure: "≥" when the top of the ladder passed, "<" its first rate when
+    that missed (0 would read as "nothing gets through")."""
+    if rate == 0:
+        return f"< {CAPACITY_RATES[0]} commands/s"
+    return f"{'≥ ' if top_of_ladder else ''}{rate} commands/s"
+
+
 def _yes(met: bool) -> str:
     return "yes" if met else "**no**"
 
@@ -72,8 +82,7 @@ def _rows(results: dict, mode: str) -> list[str]:
                     f"{r['p99_ms']} ms | {lat['ratio']} (p99) | p99 < 100 ms | {_yes(lat['met'])} |")
     if "capacity" in b:
         c = b["capacity"]
-        ours, raw = (f"{'≥ ' if c['trials'][name].get('top_of_ladder') else ''}{c[name]} commands/s"
-                     for name in ("ours", "baseline"))
+        ours, raw = (_capacity(c[name], c["trials"][name].get("top_of_ladder")) for name in ("ours", "baseline"))
         rows.append(f"| highest load with p99 < 100 ms (of {c.get('rates', '10–200/s')}) | {mode} | {ours} "
                     f"| {raw} | {c['ratio']} | 100/s | {_yes(c['met'])} |")
     if "recompute" in b:
