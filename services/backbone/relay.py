@@ -13,10 +13,10 @@ With PostgreSQL, several instances of a service may run: the position row is cla
 with ``FOR UPDATE SKIP LOCKED``, so one relay at a time publishes a given log.
 
 With SQLite (one instance per store), the position is held in memory and written at
-most every ``save_interval`` seconds while the relay is busy, and as soon as it is idle:
-at 100 declarations/s a write (an fsync) after each publication was one of the two
-commits of every declaration, and it held the store's one writer lock that the next
-declaration waited for. A crash loses at most that interval's position, never an event:
+most every ``save_interval`` seconds while the relay is busy, and once it has been idle
+that long: at 100 declarations/s a write (an fsync) after each publication was one of
+the two commits of every declaration, and it held the store's one writer lock that the
+next declaration waited for. A crash loses at most that interval's position, never an event:
 the relay publishes those events again and consumers skip them (their tracking records).
 """
 
