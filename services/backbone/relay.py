@@ -35,6 +35,7 @@ from .topology import events_exchange
 log = logging.getLogger(__name__)
 
 LAG_COUNTED = 2000  # relay lag is counted exactly up to this many positions behind
+POSITION_NOT_RECORDED = "position not recorded"  # how status() reports a failed position write
 
 
 @dataclass
@@ -222,10 +223,17 @@ class OutboxRelay:
         self.publisher.close()
 
     def _flush(self) -> None:
+        """Writes the held position; a failure shows in ``status()`` (ops would otherwise
+        see a healthy relay whose table falls behind, to be republished after a crash)."""
         try:
             self.state.flush()
         except Exception as error:  # the store is down: the next idle turn tries again
+            self.last_error = f"{POSITION_NOT_RECORDED}: {type(error).__name__}: {error}"
+            self.failing_since = self.failing_since or datetime.now(timezone.utc)
             log.warning("relay of %s could not record its position: %s", self.app.name, error)
+        else:
+            if self.last_error and self.last_error.startswith(POSITION_NOT_RECORDED):
+                self.last_error = self.failing_since = None
 
     def drain(self) -> None:
         """Publishes page after page until a page comes back short: the head is reached

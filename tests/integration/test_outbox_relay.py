@@ -179,3 +179,32 @@ def test_the_running_relay_records_a_held_position_once_idle_for_the_interval(re
     finally:
         relay.stop()
         thread.join(timeout=5)
+
+
+def test_a_held_position_the_store_would_not_take_shows_in_the_relays_status(registry, monkeypatch):
+    """The idle flush failing (the store locked or gone) is an error ops must see: the
+    table falls behind, and a crash then would republish everything since."""
+    import sqlite3
+
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", save_interval=60)
+    batch = open_batch(registry)
+    declare(registry, batch, "山西大学")
+    relay.drain()
+    declare(registry, batch, "太原理工大学")
+    relay.drain()  # held
+    assert relay.status()["last_error"] is None
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(relay.state, "_write_row", locked)
+    relay._flush()
+    status = relay.status()
+    assert status["last_error"] == "position not recorded: OperationalError: database is locked"
+    assert status["failing_since"] is not None
+    assert relay.state.unsaved  # tried again on the next idle turn
+
+    monkeypatch.undo()
+    relay._flush()  # the store is back: the error is over
+    assert relay.status()["last_error"] is None and not relay.state.unsaved
+    assert RelayState(registry).read() == RelayPosition(scanned=5, published=5)
