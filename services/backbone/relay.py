@@ -35,7 +35,6 @@ from .topology import events_exchange
 log = logging.getLogger(__name__)
 
 LAG_COUNTED = 2000  # relay lag is counted exactly up to this many positions behind
-POSITION_NOT_RECORDED = "position not recorded"  # how status() reports a failed position write
 
 
 @dataclass
@@ -146,6 +145,7 @@ class OutboxRelay:
         # When the failures going on now began: a relay retrying for ever is running,
         # and yet nothing reaches the broker (readiness and sc queues look at this).
         self.failing_since: datetime | None = None
+        self._position_unrecorded = False  # last_error is a failed write of the position
         self.running = False
         app.on_save(self.wake)
 
@@ -208,6 +208,7 @@ class OutboxRelay:
                 backoff = self.poll_interval
             except Exception as error:  # keep relaying after any failure; never lose position
                 self.last_error = f"{type(error).__name__}: {error}"
+                self._position_unrecorded = False  # last_error is the publication's now
                 self.failing_since = self.failing_since or datetime.now(timezone.utc)
                 log.warning("relay of %s failed, retrying in %.1fs: %s",
                             self.app.name, backoff, self.last_error)
@@ -228,11 +229,13 @@ class OutboxRelay:
         try:
             self.state.flush()
         except Exception as error:  # the store is down: the next idle turn tries again
-            self.last_error = f"{POSITION_NOT_RECORDED}: {type(error).__name__}: {error}"
+            self._position_unrecorded = True
+            self.last_error = f"position not recorded: {type(error).__name__}: {error}"
             self.failing_since = self.failing_since or datetime.now(timezone.utc)
             log.warning("relay of %s could not record its position: %s", self.app.name, error)
         else:
-            if self.last_error and self.last_error.startswith(POSITION_NOT_RECORDED):
+            if self._position_unrecorded:  # clears its own error, not a publication's
+                self._position_unrecorded = False
                 self.last_error = self.failing_since = None
 
     def drain(self) -> None:
