@@ -75,6 +75,10 @@ def main(argv=None) -> None:
     slow = [row for row in rows if row["total"] * 1000 > args.slow_ms]
     print(f"{len(rows)} commands at {args.rate:g}/s: p50 {percentile(totals, 50):.1f}, "
           f"p99 {percentile(totals, 99):.1f} ms; {len(slow)} over {args.slow_ms:g} ms:")
+    for hop in HOPS + ("total",):
+        spent = [row[hop] * 1000 for row in rows]
+        print(f"  {hop:<17} p50 {percentile(spent, 50):6.1f}  p95 {percentile(spent, 95):6.1f}  "
+              f"p99 {percentile(spent, 99):6.1f} ms")
     first = rows[0]["sent"] if rows else 0.0
     for row in slow:
         hops = "  ".join(f"{hop} {row[hop] * 1000:6.1f}" for hop in HOPS)

@@ -10,6 +10,9 @@ recorded with the tracking record) → sender (attempt claimed in the log) → s
 webhook → receiver. Raw: baseline source (append, publish confirmed, answer) → RabbitMQ
 → baseline consumer (append with tracking, ack) → plain webhook POST → receiver; the
 other two baseline consumers run too, as evaluation and funding do for ours.
+
+Each measured run also records the disk's stalls while it ran (``bench.disk``): a
+stall of the disk holds every command in flight, ours and raw alike.
 """
 
 import json
@@ -21,6 +24,7 @@ from contextlib import contextmanager
 
 import requests
 
+from .disk import DiskWatch
 from .harness import Client, Stage, WebhookReceiver, declaration, wait_until
 
 SENDERS = 16
@@ -74,13 +78,14 @@ def _measure(stage: Stage, receiver: WebhookReceiver, headers: dict, batch_id: s
     bodies = [declaration(batch_id, n, run) for n in range(count)]
     for label, load in (("warm-up", warmup), ("measured", bodies)):
         encoded = [(b["name"], json.dumps(b, ensure_ascii=False).encode()) for b in load]
-        planned = offer(stage.ports["registry"], headers, encoded, rate)
-        wait_until(lambda: all(name in receiver.arrivals for name in planned),
-                   timeout=120, interval=0.1, message=f"every webhook ({label})")
+        with DiskWatch(stage.workdir) as disk:
+            planned = offer(stage.ports["registry"], headers, encoded, rate)
+            wait_until(lambda: all(name in receiver.arrivals for name in planned),
+                       timeout=120, interval=0.1, message=f"every webhook ({label})")
     latencies = [(receiver.arrivals[name] - due) * 1000 for name, due in planned.items()]
     return {"requests": count, "rate": rate,
             **{f"p{p}_ms": round(percentile(latencies, p), 1) for p in (50, 95, 99)},
-            "max_ms": round(max(latencies), 1)}
+            "max_ms": round(max(latencies), 1), **disk.summary()}
 
 
 @contextmanager

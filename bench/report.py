@@ -64,6 +64,11 @@ def _capacity(rate: int, top_of_ladder: bool) -> str:
     return f"{'≥ ' if top_of_ladder else ''}{rate} commands/s"
 
 
+def _stalls(run: dict) -> str:
+    """A run's disk stalls (``bench.disk``): the floor the disk set for its p99."""
+    return f"{run['disk_stalls']}, {run['disk_stall_longest_ms']:g} ms"
+
+
 def _yes(met: bool) -> str:
     return "yes" if met else "**no**"
 
@@ -80,6 +85,9 @@ def _rows(results: dict, mode: str) -> list[str]:
         rows.append(f"| latency p50 / p95 / p99, {o['rate']:g}/s × {o['requests'] / o['rate']:g} s | {mode} "
                     f"| {o['p50_ms']} / {o['p95_ms']} / {o['p99_ms']} ms | {r['p50_ms']} / {r['p95_ms']} / "
                     f"{r['p99_ms']} ms | {lat['ratio']} (p99) | p99 < 100 ms | {_yes(lat['met'])} |")
+        if o.get("disk_stalls") is not None and r.get("disk_stalls") is not None:
+            rows.append(f"| disk stalls ≥ 50 ms in those runs: count, longest | {mode} "
+                        f"| {_stalls(o)} | {_stalls(r)} | | | |")
     if "capacity" in b:
         c = b["capacity"]
         ours, raw = (_capacity(c[name], c["trials"][name].get("top_of_ladder")) for name in ("ours", "baseline"))
