@@ -10,6 +10,7 @@ nothing, and a crash before the commit leaves the message to be delivered again.
 
 import logging
 import secrets
+import weakref
 from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Callable
@@ -72,6 +73,10 @@ class NotificationsApplication(ServiceApplication):
         self._written: OrderedDict[UUID, Delivery] = OrderedDict()
         self.destinations = Destinations()
         self.sender = None  # the delivery sender, once the service runs one
+        # (subscription, subject) -> the uncommitted transaction claiming a first attempt
+        # for it: another consumer's transaction (each source has its own) leaves that
+        # key to the sender. Weak: a transaction that failed leaves no reservation.
+        self._claiming: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def ops_details(self) -> dict:
         """The delivery sender's state, with its last error, for /ops/status."""
@@ -93,7 +98,23 @@ class NotificationsApplication(ServiceApplication):
                     self._written[aggregate.id] = aggregate
         while len(self._written) > WRITTEN_KEPT:
             self._written.popitem(last=False)
+        claimed = processing_event.__dict__.get("first_attempts")
+        if claimed:  # committed: the attempts claimed with the deliveries go out now
+            self.sender.accept(claimed)
+            self._release_claims(processing_event)
         return recordings
+
+    def _release_claims(self, processing) -> None:
+        """Once the board shows the deliveries claimed in ``processing`` (as sending:
+        their keys are busy), the keys need no reservation of their own."""
+        try:
+            self.views.caught_up(DeliveryBoard)
+        except Exception:  # the board catches up on the next read; the claims stand
+            log.warning("the delivery board did not catch up after a commit", exc_info=True)
+            return
+        for key in processing.__dict__.get("scheduled_keys", ()):
+            if self._claiming.get(key) is processing:
+                del self._claiming[key]
 
     def _take_written(self, delivery_id: UUID) -> Delivery | None:
         """The delivery as this process last committed it (removed from the cache), or
@@ -251,12 +272,45 @@ class NotificationsApplication(ServiceApplication):
                 continue
             if board.knows(Delivery.create_id(candidate.subscription_id, event.event_id)):
                 continue  # an ops replay of an event applied before: once is enough
-            processing.collect_events(Delivery(
+            delivery = Delivery(
                 subscription_id=candidate.subscription_id, event_id=event.event_id,
                 owner_id=candidate.owner_id, channel=candidate.channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
                 event_type=event.type, envelope=for_viewer(envelope, owner_as_actor(candidate.owner, candidate.filter.base_ids)),
                 title=notice.title,
-                message=notice.text, at=now, ctx=ctx))
+                message=notice.text, at=now, ctx=ctx)
+            self._claim_first_attempt(delivery, board, processing, now, ctx)
+            processing.collect_events(delivery)
+
+    def _claim_first_attempt(self, delivery: Delivery, board: DeliveryBoard,
+                             processing: ProcessingEvent, now: datetime, ctx: Context) -> None:
+        """Claims a new delivery's first attempt in the transaction that schedules it,
+        for this process's sender to send once that has committed (``_record``): the
+        sender claiming it in a transaction of its own was one more commit, and one more
+        wait for the disk, on every notification's way out. The claim is the same
+        ``AttemptStarted`` the sender writes, with the same lease, so a crash after the
+        commit ends as a crash after the sender's claim does: the lease runs out, the
+        attempt is closed as interrupted and tried again.
+
+        Left to the sender, which claims one at a time in order: a delivery that must
+        wait for another of its subscription and base (open on the board, scheduled
+        earlier in this same transaction, or being claimed by another source's
+        consumer), and every delivery while the sender has no room for more (it would
+        otherwise wait with its lease running) or runs not."""
+        sender = self.sender
+        if sender is None or not sender.accepting or delivery.status != "pending":
+            return  # no sender here (tools, tests), or an inbox item, delivered already
+        claims = processing.__dict__.setdefault("first_attempts", [])
+        scheduled = processing.__dict__.setdefault("scheduled_keys", set())
+        key = (delivery.subscription_id, delivery.subject or delivery.id)
+        waits = (key in scheduled or board.has_open(*key)
+                 or self._claiming.get(key, processing) is not processing)
+        scheduled.add(key)
+        if waits or sender.room() - len(claims) <= 0:
+            return
+        subscription = self._get(delivery.subscription_id, Subscription, "subscription")
+        delivery.begin_attempt(now=now, policy=sender.policy, ctx=ctx)
+        claims.append(Dispatch.of(delivery, subscription))
+        self._claiming[key] = processing
 
     def _base_facts(self, base_id: UUID | None, processing: ProcessingEvent) -> BaseFacts | None:
         if base_id is None:

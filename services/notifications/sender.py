@@ -5,7 +5,10 @@ delivery, a re-send) and on a timer (the next retry falling due, other instances
 writes). Each attempt is claimed by writing ``AttemptStarted`` (optimistic concurrency:
 one claimant wins), then sent, then closed by ``Delivered`` or ``AttemptFailed``; what
 falls due together is claimed in one transaction, and what finishes together is closed
-in one. If the process dies in between, the attempt's lease runs out and the next
+in one. A delivery's first attempt is usually claimed by the consumer, in the very
+transaction that schedules the delivery, and handed here once that has committed
+(``accept``): one commit, and one wait for the disk, less on every notification's way
+out. If the process dies in between, the attempt's lease runs out and the next
 sender records it as interrupted and tries again: at least once to the receiver, which
 de-duplicates by the delivery id it is given on every attempt.
 
@@ -16,6 +19,7 @@ events were applied here (each source's log order; across sources, not defined).
 
 import logging
 import threading
+from collections import deque
 from uuid import UUID
 
 import eventlet
@@ -44,6 +48,7 @@ class Sender:
         self.pool = GreenPool(concurrency)
         self.in_flight: set[UUID] = set()  # claimed or being claimed, until recorded
         self.finished: list[Outcome] = []  # attempts over, outcomes not yet recorded
+        self.handed: deque[Dispatch] = deque()  # claimed by the consumer, waiting for room
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self.running = False
@@ -57,6 +62,30 @@ class Sender:
 
     def wake(self, *_recordings) -> None:
         self._wakeup.set()
+
+    @property
+    def accepting(self) -> bool:
+        """Whether attempts claimed elsewhere will be sent: it runs and is not stopping."""
+        return self.running and not self._stopping.is_set()
+
+    def room(self) -> int:
+        """How many more attempts may start now: the pool's free places, less the
+        attempts handed over that wait for one."""
+        return self.pool.free() - len(self.handed)
+
+    def accept(self, dispatches: list[Dispatch]) -> None:
+        """Sends attempts whose claim another step has committed (the consumer's first
+        attempts), at once where the pool has room, else as soon as a place frees:
+        before anything newly due is claimed, and well within the lease (a place frees
+        within one attempt's timeout, which the lease exceeds). Never blocks."""
+        for dispatch in dispatches:
+            self.in_flight.add(dispatch.delivery_id)
+            self.handed.append(dispatch)
+        self._start_handed()
+
+    def _start_handed(self) -> None:
+        while self.handed and self.pool.free() > 0:
+            self.pool.spawn_n(self._attempt, self.handed.popleft())
 
     def stop(self) -> None:
         self._stopping.set()
@@ -89,9 +118,11 @@ class Sender:
         """Claims the due deliveries (as many as the pool has room for) in one go and
         starts an attempt for each; returns how long to sleep before the next one falls
         due."""
+        if not self._stopping.is_set():
+            self._start_handed()
         now = self.app.clock()
         due, upcoming = self.app.due_deliveries(now, exclude=set(self.in_flight))
-        chosen = [] if self._stopping.is_set() else due[:self.pool.free()]
+        chosen = [] if self._stopping.is_set() else due[:max(0, self.room())]
         if chosen:  # what is left waits for a finishing attempt, which wakes the loop
             self.in_flight.update(chosen)
             try:

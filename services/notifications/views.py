@@ -174,7 +174,7 @@ class DeliveryBoard(View):
         an expired lease), and the earliest moment another one falls due."""
         due, upcoming = [], None
         for entries in self.open.values():
-            row = self.rows[entries[0][1]]
+            row = self._current(entries)
             if row["delivery_id"] in exclude:
                 continue
             moment = row["lease_until"] if row["status"] == "sending" else row["due_at"]
@@ -185,6 +185,17 @@ class DeliveryBoard(View):
             elif upcoming is None or moment < upcoming:
                 upcoming = moment
         return [delivery_id for _, delivery_id in sorted(due)], upcoming
+
+    def _current(self, entries: list[tuple[int, UUID]]) -> dict:
+        """The delivery of a key that goes next: the one being attempted, if any, else
+        the first in order. The one attempted is not always the first: a delivery whose
+        first attempt the consumer claimed may have committed just after another
+        source's delivery of the same key, left pending (see
+        ``NotificationsApplication._claim_first_attempt``)."""
+        if len(entries) == 1:
+            return self.rows[entries[0][1]]
+        rows = [self.rows[delivery_id] for _, delivery_id in entries]
+        return next((row for row in rows if row["status"] == "sending"), rows[0])
 
     def select(self, *, owner_id=None, subscription_id=None, status=None, channel=None,
                unread=None) -> list[dict]:
@@ -200,6 +211,11 @@ class DeliveryBoard(View):
 
     def knows(self, delivery_id: UUID) -> bool:
         return delivery_id in self.rows
+
+    def has_open(self, subscription_id: UUID, subject) -> bool:
+        """Whether a delivery of this subscription about ``subject`` (the delivery's own
+        id when it has none) is not final yet: a new one then waits its turn."""
+        return (subscription_id, subject) in self.open
 
     def unread_count(self, owner_id: UUID) -> int:
         return sum(1 for row in self.rows.values()
