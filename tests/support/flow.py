@@ -176,7 +176,10 @@ def converged(platform) -> bool:
     """Every consumer has applied everything its sources published, nothing waits to be
     published, and every notification has been delivered or has finally failed."""
     try:
-        statuses = {s: call(platform, s, "GET", "/ops/status", role="ops").json() for s in SERVICES}
+        answers = {s: call(platform, s, "GET", "/ops/status", role="ops") for s in SERVICES}
+        if any(answer.status_code != 200 for answer in answers.values()):
+            return False  # a 503: its store did not answer in time; ask again
+        statuses = {s: answer.json() for s, answer in answers.items()}
     except (requests.RequestException, ValueError):  # one is still starting
         return False
     for service, status in statuses.items():
