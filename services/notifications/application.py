@@ -106,10 +106,15 @@ class NotificationsApplication(ServiceApplication):
 
     def _release_claims(self, processing) -> None:
         """Once the board shows the deliveries claimed in ``processing`` (as sending:
-        their keys are busy), the keys need no reservation of their own."""
+        their keys are busy), the keys need no reservation of their own. Should the
+        store not answer that read, the reservations last only as long as the
+        transaction object (they are weak), and another source's consumer about the
+        same base, reading the board meanwhile, could claim beside it: two attempts of
+        one key in flight at once, never a lost or repeated delivery. Logged, since the
+        commit itself has succeeded and the message must not be taken for failed."""
         try:
             self.views.caught_up(DeliveryBoard)
-        except Exception:  # the board catches up on the next read; the claims stand
+        except Exception:  # see above: ordering across sources may slip, nothing is lost
             log.warning("the delivery board did not catch up after a commit", exc_info=True)
             return
         for key in processing.__dict__.get("scheduled_keys", ()):

@@ -58,7 +58,8 @@ class Sender:
     def status(self) -> dict:
         """For ops (authenticated): whether it runs and, if its last turn failed, why."""
         return {"running": self.running, "last_error": self.last_error,
-                "in_flight": len(self.in_flight), "sent": self.sent_count}
+                "in_flight": len(self.in_flight), "waiting_for_room": len(self.handed),
+                "sent": self.sent_count}
 
     def wake(self, *_recordings) -> None:
         self._wakeup.set()

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Tracking
 from services.backbone.collecting import Processing
 from services.backbone.context import Actor
 from services.notifications.application import NotificationsApplication
-from services.notifications.domain import Delivery
+from services.notifications.domain import Delivery, Dispatch, Subscription
 from services.notifications.matching import RetryPolicy
 from services.notifications.sender import Sender
 from tests.notifications_support import (
@@ -194,3 +194,25 @@ def test_a_transaction_that_never_commits_leaves_no_reservation_behind(app):
     assert app.receive(event) is True
     (row,) = [r for r in app.list_deliveries(DRC) if r["event_type"] == "BaseAdjusted"]
     assert row["status"] == "sending"
+
+
+def test_an_attempt_handed_over_while_the_pool_is_full_waits_for_a_place_and_shows_in_status(app):
+    sender = running_sender(app, concurrency=1)
+    subscribe(app)
+    registry = Upstream("registry")
+    app.receive(registry.event("BaseDeclared", base_declared(base=SXU), role="applicant"))
+    first = only_delivery(app)
+    second = Delivery(subscription_id=uuid4(), event_id=uuid4(), owner_id=KEJITING.id,
+                      channel="webhook", subject=None, event_type="BaseDeclared", envelope={},
+                      title="", message="", at=app.clock(), ctx=KEJITING.context())
+    subscription = app.repository.get(app.list_deliveries(DRC)[0]["subscription_id"])
+    assert isinstance(subscription, Subscription)
+    second.begin_attempt(now=app.clock(), policy=POLICY, ctx=KEJITING.context())
+    sender.accept([Dispatch.of(second, subscription)])  # the pool's one place is taken
+    assert sender.status()["waiting_for_room"] == 1 and sender.room() == -1
+    sender.pool.waitall()
+    sender.record_finished()
+    sender.dispatch_due()  # a place is free: the waiting attempt goes before anything new
+    sender.pool.waitall()
+    assert [d.delivery_id for d in sender.channels.sent] == [first, second.id]
+    assert sender.status()["waiting_for_room"] == 0
