@@ -102,3 +102,45 @@ def test_a_unit_not_selected_declares_again_and_its_unit_lists_both(two_instance
     unit = second.repository.get(DeclaringUnit.create_id("太原理工大学"))
     assert unit.declarations == [base.id, again.id]
     assert isinstance(declare(first, later.id, "太原理工大学"), Conflict)  # same batch
+
+
+
+def test_a_known_unit_declared_between_the_check_and_the_unit_read_is_refused(two_instances):
+    """The unit is known (its first base was not selected), so the declaration reads
+    its aggregate. Another instance's declaration committing after this one's read
+    models were caught up but before the unit is read is in the unit; the read models,
+    caught up again after that read, show it, and this one is refused."""
+    first, second = two_instances
+    earlier = open_batch(first, "2017年第一批")
+    batches = [open_batch(first, "2018年第一批"), open_batch(first, "2018年第二批")]
+    base = declare(first, earlier.id, "山西大学")
+    base.record_adjustment(from_status="declared", to_status="not_selected", reason="未入选",
+                           basis="selection", decision={}, ctx=DRC.context())
+    first.save(base)
+    results, caught_up = {}, second.views.caught_up
+
+    def then_the_other_declares(*views):
+        found = caught_up(*views)
+        if "first" not in results:
+            results["first"] = declare(first, batches[0].id, "山西大学")
+        return found
+
+    second.views.caught_up = then_the_other_declares
+    results["second"] = declare(second, batches[1].id, "山西大学")
+
+    assert isinstance(results["first"], Base), results
+    assert isinstance(results["second"], Conflict), results
+    assert "not decided yet" in results["second"].fields["name"][0]
+    unit = first.repository.get(DeclaringUnit.create_id("山西大学"))
+    assert unit.declarations == [base.id, results["first"].id]
+
+
+def test_a_new_name_is_declared_without_reading_a_unit_and_a_known_one_reads_it(two_instances):
+    first, _ = two_instances
+    batches = [open_batch(first, "2017年第一批"), open_batch(first, "2018年第一批")]
+    found, find = [], first.find
+    first.find = lambda aggregate_id, cls, *a, **k: found.append(cls) or find(aggregate_id, cls, *a, **k)
+    assert isinstance(declare(first, batches[0].id, "中北大学"), Base)
+    assert DeclaringUnit not in found
+    assert isinstance(declare(first, batches[1].id, "中北大学"), Conflict)  # undecided there
+    assert DeclaringUnit in found
