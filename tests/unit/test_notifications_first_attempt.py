@@ -216,3 +216,24 @@ def test_an_attempt_handed_over_while_the_pool_is_full_waits_for_a_place_and_sho
     sender.pool.waitall()
     assert [d.delivery_id for d in sender.channels.sent] == [first, second.id]
     assert sender.status()["waiting_for_room"] == 0
+
+
+def test_the_board_is_given_the_claims_just_committed_not_read_back(app):
+    """Reading the just-committed events back from the store (and decrypting them) to
+    show the claims on the board was a tenth of the service's time."""
+    running_sender(app)
+    subscribe(app)
+    app.views.catch_up()
+    read_back, select = [], app.recorder.select_notifications
+
+    def counted(*args, **kwargs):
+        page = select(*args, **kwargs)
+        read_back.extend(page)
+        return page
+
+    app.recorder.select_notifications = counted
+    app.receive(Upstream("registry").event("BaseDeclared", base_declared(), role="applicant"))
+    delivery_id = only_delivery(app)
+    assert event_types(app, delivery_id) == ["Scheduled", "AttemptStarted"]
+    assert read_back == []
+    assert app.views.position == app.recorder.max_notification_id()
