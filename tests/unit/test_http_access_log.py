@@ -1,0 +1,21 @@
+"""eventlet's access-log line is built for every request only if its logger keeps it."""
+
+import logging
+import socket
+
+from services.backbone.entrypoints import JsonWebServer
+
+
+def test_the_access_log_line_is_built_only_where_its_logger_would_keep_it():
+    logger = logging.getLogger("nameko.web.server")
+    level = logger.level
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    try:
+        logger.setLevel(logging.WARNING)  # as the services' logging configures it
+        assert JsonWebServer().get_wsgi_server(listening, wsgi_app=None).log_output is False
+        logger.setLevel(logging.INFO)
+        assert JsonWebServer().get_wsgi_server(listening, wsgi_app=None).log_output is True
+    finally:
+        logger.setLevel(level)
+        listening.close()
