@@ -104,7 +104,6 @@ def test_a_unit_not_selected_declares_again_and_its_unit_lists_both(two_instance
     assert isinstance(declare(first, later.id, "太原理工大学"), Conflict)  # same batch
 
 
-
 def test_a_known_unit_declared_between_the_check_and_the_unit_read_is_refused(two_instances):
     """The unit is known (its first base was not selected), so the declaration reads
     its aggregate. Another instance's declaration committing after this one's read
