@@ -10,8 +10,6 @@ which process to look at first; ``python -m bench.paths`` then says what inside 
 
 import argparse
 import json
-import os
-import subprocess
 import time
 import uuid
 
@@ -19,19 +17,7 @@ import requests
 
 from .harness import Stage, WebhookReceiver, declaration, wait_until
 from .latency import offer
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, in seconds."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rabbitmq_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
-    return int(found[0]) if found else None
+from .processes import cpu_totals, stage_pids
 
 
 def measure(rate: float, seconds: float, raw: bool = False) -> dict:
@@ -51,21 +37,18 @@ def measure(rate: float, seconds: float, raw: bool = False) -> dict:
                                     "channel": {"kind": "webhook", "url": receiver.url()}},
                               ).raise_for_status()
                 headers = stage.headers("applicant", name="申报单位")
-            pids = {name.removeprefix("raw-"): process.pid for name, process in stage.processes.items()}
-            pids["rabbitmq"] = rabbitmq_pid()
-            pids["load generator"] = os.getpid()
-            pids = {name: pid for name, pid in pids.items() if pid}
+            pids = stage_pids(stage)
             count = int(rate * seconds)
             bodies = [declaration(batch_id, n, "C") for n in range(count)]
             encoded = [(b["name"], json.dumps(b, ensure_ascii=False).encode()) for b in bodies]
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before = cpu_totals(pids)
             started = time.perf_counter()
             offer(stage.ports["registry"], headers, encoded, rate)
             wait_until(lambda: all(b["name"] in receiver.arrivals for b in bodies),
                        timeout=300, interval=0.1, message="every webhook")
             time.sleep(1)  # the other consumers finish too
             elapsed = time.perf_counter() - started
-            after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            after = cpu_totals(pids)
         finally:
             receiver.close()
     per_command = {name: round((after[name] - before[name]) * 1000 / count, 2) for name in pids}

@@ -12,7 +12,10 @@ webhook â†’ receiver. Raw: baseline source (append, publish confirmed, answer) â
 other two baseline consumers run too, as evaluation and funding do for ours.
 
 Each measured run also records the disk's stalls while it ran (``bench.disk``): a
-stall of the disk holds every command in flight, ours and raw alike.
+stall of the disk holds every command in flight, ours and raw alike; and the CPU one
+command cost all the processes together (``bench.processes``): a slow round of ours
+that cost no more CPU than a fast one, beside a raw round that cost more than usual,
+met a slower host rather than slower code.
 """
 
 import json
@@ -26,6 +29,7 @@ import requests
 
 from .disk import DiskWatch
 from .harness import Client, Stage, WebhookReceiver, declaration, wait_until
+from .processes import cpu_totals, stage_pids
 
 SENDERS = 16
 
@@ -76,16 +80,22 @@ def _measure(stage: Stage, receiver: WebhookReceiver, headers: dict, batch_id: s
     count = int(rate * seconds)
     warmup = [declaration(batch_id, n, f"{run}W") for n in range(int(rate))]
     bodies = [declaration(batch_id, n, run) for n in range(count)]
+    pids = stage_pids(stage)
     for label, load in (("warm-up", warmup), ("measured", bodies)):
         encoded = [(b["name"], json.dumps(b, ensure_ascii=False).encode()) for b in load]
+        before = cpu_totals(pids)
         with DiskWatch(stage.workdir) as disk:
             planned = offer(stage.ports["registry"], headers, encoded, rate)
             wait_until(lambda: all(name in receiver.arrivals for name in planned),
                        timeout=120, interval=0.1, message=f"every webhook ({label})")
+        after = cpu_totals(pids)
     latencies = [(receiver.arrivals[name] - due) * 1000 for name, due in planned.items()]
     return {"requests": count, "rate": rate,
             **{f"p{p}_ms": round(percentile(latencies, p), 1) for p in (50, 95, 99)},
-            "max_ms": round(max(latencies), 1), **disk.summary()}
+            "max_ms": round(max(latencies), 1), **disk.summary(),
+            # Until the last webhook: evaluation's and funding's last few events may
+            # still be in their queues, a few commands' worth at most.
+            "cpu_ms_per_command": round(sum(after[n] - before[n] for n in pids) * 1000 / count, 2)}
 
 
 @contextmanager

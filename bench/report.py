@@ -69,6 +69,13 @@ def _stalls(run: dict) -> str:
     return f"{run['disk_stalls']}, {run['disk_stall_longest_ms']:g} ms"
 
 
+def _round_figures(rounds: list[dict], side: str) -> str:
+    """Each latency round of one side as "p99 ms / CPU ms per command": the table's
+    latency row is the best round, this shows the spread, and whether a slow round cost
+    more CPU (``bench.processes``)."""
+    return "; ".join(f"{one[side]['p99_ms']:g} / {one[side]['cpu_ms_per_command']:g}" for one in rounds)
+
+
 def _yes(met: bool) -> str:
     return "yes" if met else "**no**"
 
@@ -88,6 +95,10 @@ def _rows(results: dict, mode: str) -> list[str]:
         if o.get("disk_stalls") is not None and r.get("disk_stalls") is not None:
             rows.append(f"| disk stalls ≥ 50 ms in those runs: count, longest | {mode} "
                         f"| {_stalls(o)} | {_stalls(r)} | | | |")
+        rounds = lat.get("rounds", [])
+        if rounds and all("cpu_ms_per_command" in run for one in rounds for run in one.values()):
+            rows.append(f"| every latency round: p99 ms / CPU ms per command, all processes | {mode} "
+                        f"| {_round_figures(rounds, 'ours')} | {_round_figures(rounds, 'raw')} | | | |")
     if "capacity" in b:
         c = b["capacity"]
         ours, raw = (_capacity(c[name], c["trials"][name].get("top_of_ladder")) for name in ("ours", "baseline"))
