@@ -28,7 +28,7 @@ from services.contracts import ActorRef, IntegrationEvent, new_event
 from .collecting import Processing
 from .context import Actor, Context, stable_id
 from .deadletters import DeadLetterRecord, ParkedEvent
-from .errors import Conflict
+from .errors import ConcurrentChange
 from .repository import RunAwareRepository
 from .views import View, ViewFollower
 
@@ -81,7 +81,8 @@ def reacts_to(*event_types: str):
 
 def retry_on_conflict(command: Callable) -> Callable:
     """Re-runs a load-change-save command when a concurrent writer got there first
-    (optimistic concurrency); after several losses the client gets 409. An application
+    (optimistic concurrency); after several losses the client gets 409
+    ``concurrent_change`` with ``Retry-After`` (``ConcurrentChange``). An application
     whose aggregates are contended (many writers, one envelope) sets
     ``conflict_attempts`` and ``conflict_backoff_seconds``: a random pause before each
     new attempt spreads the writers out instead of having them collide again at once."""
@@ -95,7 +96,8 @@ def retry_on_conflict(command: Callable) -> Callable:
                 return command(self, *args, **kwargs)
             except IntegrityError:
                 if attempt == attempts:
-                    raise Conflict("The record changed concurrently; please try again.") from None
+                    raise ConcurrentChange("The record changed concurrently each time this was tried; "
+                                           "nothing was written. Send the same request again.") from None
                 if backoff:
                     time.sleep(random.uniform(0, backoff * attempt))
         raise AssertionError("unreachable")

@@ -97,14 +97,14 @@ def as_platform_error(exc: Exception) -> PlatformError | None:
 
 
 def error_response(exc: Exception) -> Response:
-    """Maps an exception to a JSON error (``Retry-After`` on a 503); unexpected ones
-    become an opaque 500."""
+    """Maps an exception to a JSON error (``Retry-After`` on one worth repeating: a 503,
+    a 409 of concurrent writers); unexpected ones become an opaque 500."""
     answer = as_platform_error(exc)
     if answer is None:
         log.exception("unexpected error in HTTP handler", exc_info=exc)
         return json_response(500, PlatformError("Internal error.").to_dict())
     return json_response(answer.status, answer.to_dict(),
-                         headers={"Retry-After": "1"} if answer.status == 503 else None)
+                         headers={"Retry-After": str(answer.retry_after)} if answer.retry_after else None)
 
 
 class JsonWsgiApp(WsgiApp):

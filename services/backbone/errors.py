@@ -11,6 +11,9 @@ class PlatformError(Exception):
 
     status = 500
     code = "internal_error"
+    #: Seconds after which the same request may well succeed (``Retry-After``); None
+    #: when repeating it unchanged would be answered the same.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, fields: dict[str, Any] | None = None):
         super().__init__(message)
@@ -64,6 +67,16 @@ class Conflict(PlatformError):
     code = "conflict"
 
 
+class ConcurrentChange(Conflict):
+    """Other writers changed the same record (a funding envelope, say) each time this
+    request was applied, so nothing was written; sent again, it is applied to what they
+    wrote. No field of the request is at fault, and none is named: the code and
+    ``Retry-After`` tell a client to send it again, which a duplicate's 409 never is."""
+
+    code = "concurrent_change"
+    retry_after = 1
+
+
 class PayloadTooLarge(PlatformError):
     """The request body exceeds ``services.max_body_bytes``; it was not read."""
 
@@ -83,6 +96,7 @@ class Unavailable(PlatformError):
 
     status = 503
     code = "unavailable"
+    retry_after = 1
 
 
 def field_error(field: str, message: str, error: type[PlatformError] = RuleViolation):

@@ -6,8 +6,9 @@ A file is JSON (a list of POST /bases bodies) or CSV with the columns of
 ``CSV_COLUMNS`` (one contact per row, the primary one). Each row ends as ``declared``,
 ``exists`` (a base of that name is already declared in the batch: running the same file
 again declares nothing twice), or ``rejected`` with the fields and reasons the API gave.
-A connection failure or a 5xx is retried; a declaration is idempotent by name and
-batch, so a retry of one that did land answers ``exists``.
+A connection failure, a 5xx and an answer that says when to try again (``Retry-After``:
+the store busy, or writers racing for the same record) are retried; a declaration is
+idempotent by name and batch, so a retry of one that did land answers ``exists``.
 """
 
 import csv
@@ -87,7 +88,8 @@ def _post(session: requests.Session, url: str, body: dict, headers: dict) -> req
     for attempt in range(RETRIES + 1):
         try:
             response = session.post(url, json=body, headers=headers, timeout=30)
-            if response.status_code < 500 or attempt == RETRIES:
+            retry = response.status_code >= 500 or "Retry-After" in response.headers
+            if not retry or attempt == RETRIES:
                 return response
         except requests.ConnectionError:
             if attempt == RETRIES:
