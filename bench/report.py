@@ -64,6 +64,16 @@ def _capacity(rate: int, top_of_ladder: bool) -> str:
     return f"{'≥ ' if top_of_ladder else ''}{rate} commands/s"
 
 
+def _missed(found: dict) -> str:
+    """The disk stalls of the trials at the rate that ended the ladder, if any: a rate
+    missed because the disk stopped says nothing about the CPU it would take."""
+    if found.get("top_of_ladder") or not found.get("trials"):
+        return ""
+    last = found["trials"][-1]["rate"]
+    stalls = [t.get("disk_stalls") or 0 for t in found["trials"] if t["rate"] == last]
+    return f" (missed at {last}/s with {' and '.join(map(str, stalls))} disk stalls)" if any(stalls) else ""
+
+
 def _stalls(run: dict) -> str:
     """A run's disk stalls (``bench.disk``): the floor the disk set for its p99."""
     return f"{run['disk_stalls']}, {run['disk_stall_longest_ms']:g} ms"
@@ -101,7 +111,8 @@ def _rows(results: dict, mode: str) -> list[str]:
                         f"| {_round_figures(rounds, 'ours')} | {_round_figures(rounds, 'raw')} | | | |")
     if "capacity" in b:
         c = b["capacity"]
-        ours, raw = (_capacity(c[name], c["trials"][name].get("top_of_ladder")) for name in ("ours", "baseline"))
+        ours, raw = (_capacity(c[name], c["trials"][name].get("top_of_ladder")) + _missed(c["trials"][name])
+                     for name in ("ours", "baseline"))
         rows.append(f"| highest load with p99 < 100 ms (of {c.get('rates', '10–200/s')}) | {mode} | {ours} "
                     f"| {raw} | {c['ratio']} | 100/s | {_yes(c['met'])} |")
     if "recompute" in b:
