@@ -2,7 +2,7 @@
 
 Latency on two shared cores is decided by how much CPU one command costs every process
 together, and that moves with the host as much as with the code: the raw baseline's
-CPU per command went from 6.0 to 10.4 ms within one session here (2026-12-04), on the
+CPU per command went from 6.0 to 10.6 ms within one session here (2026-12-04), on the
 same code, while a pure-Python loop's time did not follow it. So each latency round
 records its CPU per command, ours and raw's alike: the raw baseline's is the
 calibration, measured on the same kind of work in the same minutes.
@@ -35,5 +35,5 @@ def stage_pids(stage) -> dict[str, int]:
 
 
 def cpu_totals(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named process."""
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
-
