@@ -130,6 +130,15 @@ def _memory_rows(results: dict, mode: str) -> list[str]:
             f"{s['restart_and_queries']['peak_mb']} |" for name, s in m["services"].items()]
 
 
+def _cpus(by_mode: dict[str, dict]) -> str:
+    """The processor, or each mode's when the saved runs were measured on different
+    machines: figures from two kinds of host side by side must say so."""
+    cpus = {mode: r["machine"]["cpu"] for mode, r in by_mode.items()}
+    if len(set(cpus.values())) == 1:
+        return next(iter(cpus.values()))
+    return " / ".join(f"{cpu} ({mode})" for mode, cpu in cpus.items())
+
+
 def render(by_mode: dict[str, dict]) -> str:
     """The README's Benchmarks section body, from the results of each mode run."""
     any_results = next(iter(by_mode.values()))
@@ -142,7 +151,7 @@ def render(by_mode: dict[str, dict]) -> str:
         + "). Every figure is the better of two runs, ours and the raw baseline measured "
         "alternately in the same run (every run is in `bench/results/*.json`).",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
+        f"Machine: {_cpus(by_mode)}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
         f"SQLite {m['sqlite']} (the stores), RabbitMQ {m['rabbitmq']}; shared with other "
         "developers' test runs (load average "
         + ", ".join(f"{mode} {r['machine']['load_average_at_start']:.1f}→"
