@@ -77,6 +77,9 @@ class NotificationsApplication(ServiceApplication):
         # for it: another consumer's transaction (each source has its own) leaves that
         # key to the sender. Weak: a transaction that failed leaves no reservation.
         self._claiming: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        # Committed transactions whose claims the board does not show yet, with the last
+        # position each wrote: they keep their keys reserved until it does.
+        self._unshown: list[tuple[int, ProcessingEvent]] = []
 
     def ops_details(self) -> dict:
         """The delivery sender's state, with its last error, for /ops/status."""
@@ -120,20 +123,33 @@ class NotificationsApplication(ServiceApplication):
         applied, is the log read. Reading the commit back from the store and decrypting
         it, as this did when it ran before the listeners, was an eighth of the service's
         samples at 100 commands/s. Should the store not answer that read, the
-        reservations last only as long as the transaction object (they are weak), and
-        another source's consumer about the same base, reading the board meanwhile,
-        could claim beside it: two attempts of one key in flight at once, never a lost
-        or repeated delivery. Logged, since the commit itself has succeeded and the
+        transaction is held, and its keys with it, until the board has caught up (the
+        next commit's release or the sender's next turn): were they released, another
+        source's consumer about the same base, reading the board meanwhile, could claim
+        beside them, two attempts of one key in flight at once."""
+        position = max((r.notification.id for r in recordings), default=0)
+        self._unshown.append((position, processing))
+        self._release_shown()
+
+    def _release_shown(self) -> None:
+        """Releases the keys of every held transaction the board now shows. Logged, not
+        raised, when the board cannot catch up: the commit itself has succeeded and the
         message must not be taken for failed."""
-        if recordings and self.views.position < max(r.notification.id for r in recordings):
+        if self._unshown and self.views.position < max(p for p, _ in self._unshown):
             try:
                 self.views.caught_up(DeliveryBoard)
-            except Exception:  # see above: ordering across sources may slip, nothing is lost
-                log.warning("the delivery board did not catch up after a commit", exc_info=True)
-                return
-        for key in processing.__dict__.get("scheduled_keys", ()):
-            if self._claiming.get(key) is processing:
-                del self._claiming[key]
+            except Exception:
+                log.warning("the delivery board did not catch up after a commit; %d "
+                            "transactions keep their keys", len(self._unshown), exc_info=True)
+        shown, held = self.views.position, []
+        for position, processing in self._unshown:  # nothing here yields: no lost update
+            if position > shown:
+                held.append((position, processing))
+                continue
+            for key in processing.__dict__.get("scheduled_keys", ()):
+                if self._claiming.get(key) is processing:
+                    del self._claiming[key]
+        self._unshown = held
 
     def _take_written(self, delivery_id: UUID) -> Delivery | None:
         """The delivery as this process last committed it (removed from the cache), or
@@ -347,7 +363,10 @@ class NotificationsApplication(ServiceApplication):
     # -- the sender's steps ---------------------------------------------------------------------
 
     def due_deliveries(self, now: datetime, exclude: set[UUID]) -> tuple[list[UUID], datetime | None]:
-        return self.views[DeliveryBoard].due(now, exclude)
+        board = self.views[DeliveryBoard]
+        if self._unshown:  # the board has caught up: what it shows now is released
+            self._release_shown()
+        return board.due(now, exclude)
 
     def take(self, delivery_ids: list[UUID], policy: RetryPolicy) -> list[Dispatch]:
         """Claims the next attempt of each delivery, all in one transaction, and returns

@@ -2,6 +2,8 @@
 it, and sent by this process's sender once that has committed; in order, and only where
 the sender has room."""
 
+import gc
+import logging
 from datetime import timedelta
 from uuid import uuid4
 
@@ -13,8 +15,9 @@ from services.backbone.collecting import Processing
 from services.backbone.context import Actor
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Dispatch, Subscription
-from services.notifications.matching import RetryPolicy
+from services.notifications.matching import EventFilter, RetryPolicy
 from services.notifications.sender import Sender
+from services.notifications.views import DeliveryBoard
 from tests.notifications_support import (
     SXU, XIAOYI, Upstream, adjusted, base_declared, funding_allocated,
 )
@@ -237,3 +240,54 @@ def test_the_board_is_given_the_claims_just_committed_not_read_back(app):
     assert event_types(app, delivery_id) == ["Scheduled", "AttemptStarted"]
     assert read_back == []
     assert app.views.position == app.recorder.max_notification_id()
+
+
+def test_a_claim_the_board_could_not_show_keeps_its_key_until_it_can(app):
+    """The board's read after a commit fails (the store did not answer): the key stays
+    reserved, though the transaction object is gone, so another source's consumer that
+    read the board before that commit leaves its delivery of the key to the sender; the
+    sender's next turn, the board caught up, releases it."""
+    sender = running_sender(app)
+    subscribe(app, actor=DRC)
+    declared = base_declared()
+    app.receive(Upstream("registry").event("BaseDeclared", declared, role="applicant"))
+    sender.pool.waitall()
+    sender.record_finished()
+    (board,) = [view for view in app.views.views if isinstance(view, DeliveryBoard)]
+
+    claiming = Processing(tracking=Tracking("evaluation", 1))
+    app.policy(Upstream("evaluation").event("BaseAdjusted", adjusted(declared["base_id"])), claiming)
+    (claimed,) = [a for a in claiming.aggregates.values() if isinstance(a, Delivery)]
+    (key,) = claiming.__dict__["scheduled_keys"]
+    earlier = Processing()  # committed, its listeners not run yet: the board waits for it
+    earlier.collect_events(Subscription.subscribe(
+        owner=KEJITING, label="", event_filter=EventFilter.from_dict({}), channel=dict(WEBHOOK),
+        answers_for=set(), ctx=KEJITING.context()))
+    app._record(earlier)
+
+    def unanswered(*view_types):
+        raise OSError("the store did not answer")
+
+    app.views.caught_up = unanswered
+    logging.disable(logging.WARNING)  # a kept log record's traceback would hold the transaction
+    try:
+        app._commit(claiming)
+    finally:
+        logging.disable(logging.NOTSET)
+    del claiming
+    gc.collect()
+    assert not board.has_open(*key), "the board shows the claim: nothing tested"
+    assert key in app._claiming, "released although the board does not show the claim"
+
+    other = Processing(tracking=Tracking("funding", 1))
+    beside = Delivery(subscription_id=claimed.subscription_id, event_id=uuid4(),
+                      owner_id=claimed.owner_id, channel="webhook", subject=claimed.subject,
+                      event_type="FundingAllocated", envelope={}, title="", message="",
+                      at=app.clock(), ctx=DRC.context())
+    app._claim_first_attempt(beside, board, other, app.clock(), DRC.context())
+    assert beside.status == "pending", "claimed beside the attempt in flight"
+
+    del app.views.caught_up  # the store answers again
+    sender.dispatch_due()
+    assert key not in app._claiming and app._unshown == []
+    assert board.has_open(*key)
