@@ -69,6 +69,18 @@ def only_delivery(app):
     return rows[0]["delivery_id"]
 
 
+def a_delivered_declaration(app) -> tuple[Sender, dict]:
+    """A running sender and a base whose declaration the DRC's subscription has had
+    delivered, so that the base's next events find its key free."""
+    sender = running_sender(app)
+    subscribe(app, actor=DRC)
+    declared = base_declared()
+    app.receive(Upstream("registry").event("BaseDeclared", declared, role="applicant"))
+    sender.pool.waitall()
+    sender.record_finished()
+    return sender, declared
+
+
 def test_the_first_attempt_is_claimed_with_the_delivery_and_sent_after_the_commit(app):
     sender = running_sender(app)
     subscribe(app)
@@ -156,12 +168,7 @@ def test_two_sources_about_one_base_never_have_two_attempts_in_flight(app):
     """Each source has its own consumer; their transactions overlap. The one that claims
     first holds the key until the board shows its claim, and the sender does not start
     another delivery of the key while one is being attempted, even one placed before."""
-    sender = running_sender(app)
-    subscribe(app, actor=DRC)
-    declared = base_declared()
-    app.receive(Upstream("registry").event("BaseDeclared", declared, role="applicant"))
-    sender.pool.waitall()
-    sender.record_finished()  # the declaration's delivery is final
+    sender, declared = a_delivered_declaration(app)
 
     claiming = Processing(tracking=Tracking("evaluation", 1))
     app.policy(Upstream("evaluation").event("BaseAdjusted", adjusted(declared["base_id"])), claiming)
@@ -183,12 +190,7 @@ def test_two_sources_about_one_base_never_have_two_attempts_in_flight(app):
 
 
 def test_a_transaction_that_never_commits_leaves_no_reservation_behind(app):
-    sender = running_sender(app)
-    subscribe(app, actor=DRC)
-    declared = base_declared()
-    app.receive(Upstream("registry").event("BaseDeclared", declared, role="applicant"))
-    sender.pool.waitall()
-    sender.record_finished()
+    sender, declared = a_delivered_declaration(app)
     evaluation = Upstream("evaluation")
     event = evaluation.event("BaseAdjusted", adjusted(declared["base_id"]))
     failed = Processing(tracking=Tracking("evaluation", 1))
@@ -247,12 +249,7 @@ def test_a_claim_the_board_could_not_show_keeps_its_key_until_it_can(app):
     reserved, though the transaction object is gone, so another source's consumer that
     read the board before that commit leaves its delivery of the key to the sender; the
     sender's next turn, the board caught up, releases it."""
-    sender = running_sender(app)
-    subscribe(app, actor=DRC)
-    declared = base_declared()
-    app.receive(Upstream("registry").event("BaseDeclared", declared, role="applicant"))
-    sender.pool.waitall()
-    sender.record_finished()
+    sender, declared = a_delivered_declaration(app)
     (board,) = [view for view in app.views.views if isinstance(view, DeliveryBoard)]
 
     claiming = Processing(tracking=Tracking("evaluation", 1))
