@@ -4,6 +4,7 @@ service's log and again in its read models, nothing was set aside on the way (no
 or invalid outcome, no dead letter, no ParkedEvent in any log), every notification was
 delivered, and every read model equals a rebuild from its log."""
 
+import time
 from collections import Counter
 
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -58,14 +59,27 @@ def check_effects_once_everywhere(platform, flow: Flow, client: Declarations, fi
             app.close()
 
 
+def _total(platform, service: str, path: str, **kwargs) -> int:
+    """The ``total`` of a list, asked again while the service answers that it may well
+    succeed then (``Retry-After``: its store was busy, as it may be just after a
+    restart); any other answer fails the test with what it said."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = call(platform, service, "GET", path, params={"limit": 1}, **kwargs)
+        if answer.status_code == 200:
+            return answer.json()["total"]
+        if "Retry-After" not in answer.headers or time.monotonic() > deadline:
+            raise AssertionError(f"{service} {path}: {answer.status_code} {answer.text[:500]}")
+        time.sleep(float(answer.headers["Retry-After"]))
+
+
 def _live_counts(platform, flow: Flow, figures: Figures) -> dict:
     """Counts the running services answer (read models), the webhooks received and the
     dead letters; returns the read models' digests."""
-    figures["registry: bases listed"] = call(platform, "registry", "GET", "/bases", params={"limit": 1}).json()["total"]
-    figures["evaluation: bases listed"] = call(platform, "evaluation", "GET", "/bases",
-                                               params={"limit": 1}).json()["total"]
-    figures["notifications: inbox items"] = call(platform, "notifications", "GET", "/inbox", role="department",
-                                                 scope=flow.subscriber, params={"limit": 1}).json()["total"]
+    figures["registry: bases listed"] = _total(platform, "registry", "/bases")
+    figures["evaluation: bases listed"] = _total(platform, "evaluation", "/bases")
+    figures["notifications: inbox items"] = _total(platform, "notifications", "/inbox", role="department",
+                                                   scope=flow.subscriber)
     figures["notifications: webhook deliveries delivered"] = deliveries(
         platform, subscription_id=flow.webhook, status="delivered")
     received = [request["headers"].get("X-SC-Delivery") for request in flow.receiver.requests]
