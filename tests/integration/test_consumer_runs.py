@@ -7,6 +7,7 @@ import threading
 from types import SimpleNamespace
 from uuid import uuid4
 
+import eventlet
 import pytest
 from eventlet.queue import LightQueue
 from eventsourcing.application import ProcessingEvent
@@ -51,10 +52,15 @@ class Inbox(Subscription):
     def deliver(self, *events) -> None:
         """The events arrive together, then the subscription works until it is idle."""
         for event in events:
-            body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-            self.pending.put(SimpleNamespace(body=body, headers={}, properties={}, channel=True))
+            self.pending.put(as_message(event))
         while self.pending.qsize():
             self._process_next()
+
+
+def as_message(event) -> SimpleNamespace:
+    """The event as the queue consumer hands it over."""
+    body = json.dumps(event.to_message(), ensure_ascii=False).encode()
+    return SimpleNamespace(body=body, headers={}, properties={}, channel=True)
 
 
 def open_app(app_class, tmp_path):
@@ -148,3 +154,25 @@ def test_other_threads_see_only_what_is_committed_while_a_run_is_applied(funding
         other.join()
     seen["after"] = standing.id in funding.repository
     assert seen == {"in the run": True, "elsewhere": False, "after": False}
+
+
+@pytest.mark.parametrize("linger, commits", ((0.0, 2), (0.5, 1)))
+def test_a_message_arriving_within_the_linger_joins_the_first_ones_transaction(funding, linger, commits):
+    """At a steady rate nothing waits when a message is taken; a consumer that lingers
+    applies what arrives meanwhile in the same commit, one that does not commits each."""
+    upstream, base_id = Upstream("registry"), uuid4()
+    declared = upstream.event("BaseDeclared", base_declared(base_id))
+    filed = upstream.event("PlanFiled", plan_filed(base_id))
+    inbox, counted = Inbox(funding, "registry"), count_commits(funding)
+    inbox.settings["linger_seconds"] = {"funding": linger}
+    inbox.pending.put(as_message(declared))
+    eventlet.spawn_after(0.05, inbox.pending.put, as_message(filed))
+
+    inbox._process_next()
+    eventlet.sleep(0.1)
+    while inbox.pending.qsize():
+        inbox._process_next()
+
+    assert len(counted) == commits
+    assert inbox.acked == [declared.position, filed.position]
+    assert funding.repository.get(base_id).filed_plan_version == 1
