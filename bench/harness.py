@@ -26,9 +26,9 @@ from urllib.parse import quote, urlsplit
 import psycopg
 import requests
 
-from services.backbone.auth import issue_token
+from services.backbone.web.tokens import issue_token
 from services.backbone.config import PROJECT_ROOT, load_config
-from services.backbone.store import postgres_dsn
+from services.backbone.eventstore.stores import postgres_dsn
 from tests.support.platform import wait_until
 
 SERVICES = ("registry", "evaluation", "funding", "notifications")

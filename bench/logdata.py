@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from services.backbone.context import Actor
+from services.backbone.kernel.context import Actor
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.registry.domain import Base
 

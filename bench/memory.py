@@ -13,7 +13,7 @@ from uuid import UUID
 
 import requests
 
-from services.backbone.store import store_env
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 
 from .baseline import CONSUMERS

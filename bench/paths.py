@@ -28,12 +28,12 @@ from uuid import uuid4
 
 from eventlet.queue import LightQueue
 
-from services.backbone.consumer import Subscription
-from services.backbone.context import Actor, stable_id
-from services.backbone.crash_guard import CrashGuard
-from services.backbone.metrics import ServiceMetrics
-from services.backbone.relay import OutboxRelay
-from services.backbone.store import store_env
+from services.backbone.messaging.subscription import Subscription
+from services.backbone.kernel.context import Actor, stable_id
+from services.backbone.messaging.crash_guard import CrashGuard
+from services.backbone.ops.metrics import ServiceMetrics
+from services.backbone.messaging.outbox_relay import OutboxRelay
+from services.backbone.eventstore.stores import store_env
 from services.contracts import ActorRef, new_event
 
 from .harness import declaration

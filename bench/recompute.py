@@ -11,8 +11,8 @@ import gc
 import time
 from uuid import uuid4
 
-from services.backbone.store import store_env
-from services.backbone.views import collector_paused
+from services.backbone.eventstore.stores import store_env
+from services.backbone.eventstore.views import collector_paused
 from services.registry.application import RegistryApplication
 
 from .harness import Stage

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
-from services.backbone.context import Actor
+from services.backbone.kernel.context import Actor
 from services.funding.application import FundingApplication
 from services.funding.domain import Envelope
 

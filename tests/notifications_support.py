@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from nameko.testing.utils import find_free_port
 
-from services.backbone.context import stable_id
+from services.backbone.kernel.context import stable_id
 from services.contracts import CATALOG, load_event
 
 SXU = {"name": "山西大学", "kind": "university", "city": "太原市", "county": "小店区",

@@ -12,11 +12,11 @@ import eventlet
 from kombu import Connection
 from nameko.extensions import DependencyProvider, SharedExtension
 
-from .broker import ConfirmedPublisher
-from .metrics import ServiceMetrics
-from .relay import OutboxRelay
-from .store import store_env
-from .topology import declare_topology
+from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.ops.metrics import ServiceMetrics
+from services.backbone.messaging.outbox_relay import OutboxRelay
+from services.backbone.eventstore.stores import store_env
+from services.backbone.messaging.topology import declare_topology
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ def run_service(name: str, config: dict) -> None:
     never exits.)"""
     from nameko.runners import ServiceRunner
 
-    from .broker import nameko_config
+    from services.backbone.messaging.broker import nameko_config
 
     settings = nameko_config(config, name)
     logging.config.dictConfig(settings["LOGGING"])

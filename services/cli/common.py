@@ -12,9 +12,9 @@ def ops_cluster(config, actor: str):
     """An RPC proxy calling as an ops actor (the token signed with the secret)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.backbone.auth import issue_token
-    from services.backbone.broker import nameko_config
-    from services.backbone.context import stable_id
+    from services.backbone.web.tokens import issue_token
+    from services.backbone.messaging.broker import nameko_config
+    from services.backbone.kernel.context import stable_id
 
     token = issue_token(config["auth"]["secret"], role="ops", name=actor,
                         actor_id=stable_id("ops-person", actor))
@@ -31,7 +31,7 @@ def ops_rpc(config, service: str, method: str, actor: str, **kwargs):
 def open_app(config, service: str):
     """The service's application on its store, for tools that read the log directly."""
     from services.backbone.runner import service_class
-    from services.backbone.store import store_env
+    from services.backbone.eventstore.stores import store_env
     from services.backbone.dependencies import EventStore
 
     store = next(v for v in vars(service_class(service)).values() if isinstance(v, EventStore))

@@ -15,8 +15,8 @@ def cmd_verify(args) -> int:
     tail was removed, or that was rewritten links and all, verifies intact: it says so."""
     import json
 
-    from services.backbone.chain import append_anchor, read_anchors, verify
-    from services.backbone.console import Progress
+    from services.backbone.eventstore.hash_chain import append_anchor, read_anchors, verify
+    from services.backbone.ops.terminal import Progress
 
     anchors = read_anchors(args.anchors, args.service) if args.anchors else []
     app = open_app(platform_config(), args.service)
@@ -50,7 +50,7 @@ def cmd_verify(args) -> int:
 def cmd_rebuild(args) -> int:
     """Folds every read model of a service from position 0 and reports what it built;
     with --compare, checks the result against the running service's live views."""
-    from services.backbone.console import Progress
+    from services.backbone.ops.terminal import Progress
 
     config = platform_config()
     app = open_app(config, args.service)
@@ -77,8 +77,8 @@ def cmd_audit(args) -> int:
 
     from marshmallow import ValidationError
 
-    from services.backbone import console
-    from services.backbone.audit import PlatformAuditQuery, collect_all_audit, to_csv
+    from services.backbone.ops import terminal
+    from services.backbone.eventstore.audit import PlatformAuditQuery, collect_all_audit, to_csv
 
     filters = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
                                  "event_type": args.type, "since": args.since,
@@ -88,7 +88,7 @@ def cmd_audit(args) -> int:
     except ValidationError as error:
         print(f"not a valid audit query: {error.messages}", file=sys.stderr)
         return 2
-    with console.Progress("audit entries") as progress:
+    with terminal.Progress("audit entries") as progress:
         report = collect_all_audit(platform_config(), filters, page, progress=progress)
     if args.csv:
         sys.stdout.write(to_csv(report["entries"]))
@@ -99,7 +99,7 @@ def cmd_audit(args) -> int:
                  "who": f"{e['actor']['name']} ({e['actor']['role']})",
                  "base": (e.get("base_id") or "")[:8], "reason": (e.get("reason") or "")[:40]}
                 for e in report["entries"]]
-        print(console.table(rows, ["at", "service", "event", "who", "base", "reason"]))
+        print(terminal.table(rows, ["at", "service", "event", "who", "base", "reason"]))
     if not report["complete"]:
         print("INCOMPLETE, not answering: " + ", ".join(report["missing"]), file=sys.stderr)
         return 1
@@ -112,8 +112,8 @@ def cmd_status(args) -> int:
     from datetime import datetime
     from uuid import UUID
 
-    from services.backbone import console
-    from services.backbone.audit import jsonable
+    from services.backbone.ops import terminal
+    from services.backbone.eventstore.audit import jsonable
 
     moment = datetime.fromisoformat(args.as_of)
     if moment.tzinfo is None:
@@ -123,7 +123,7 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(jsonable(rows), ensure_ascii=False, indent=2))
     else:
-        print(console.table([{**r, "since": r["since"].isoformat()[:19]} for r in rows],
+        print(terminal.table([{**r, "since": r["since"].isoformat()[:19]} for r in rows],
                             ["name", "kind", "status", "since"]))
     return 0
 
@@ -132,8 +132,8 @@ def cmd_recompute(args) -> int:
     """Which bases the whole history would put elsewhere under another policy version."""
     import json
 
-    from services.backbone import console
-    from services.backbone.audit import jsonable
+    from services.backbone.ops import terminal
+    from services.backbone.eventstore.audit import jsonable
 
     result = open_app(platform_config(), "evaluation").recompute(args.policy)
     if args.json:
@@ -141,5 +141,5 @@ def cmd_recompute(args) -> int:
     else:
         print(f"under {result['policy_version']}: {len(result['changed'])} of "
               f"{len(result['bases'])} bases would be in another status")
-        print(console.table(result["changed"], ["name", "status_now", "status_under_policy"]))
+        print(terminal.table(result["changed"], ["name", "status_now", "status_under_policy"]))
     return 0

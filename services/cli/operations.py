@@ -17,7 +17,9 @@ def cmd_queues(args) -> int:
     from amqp.exceptions import AMQPError
     from kombu.exceptions import KombuError
 
-    from services.backbone import console, monitor
+    from services.backbone.ops import terminal
+
+    from services.backbone.ops import monitor
 
     config = platform_config()
     try:
@@ -29,7 +31,7 @@ def cmd_queues(args) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
         print(f"queues (figures from {report['figures_from']}):")
-        print(console.table(report["queues"], ["name", "messages", "ready", "unacked",
+        print(terminal.table(report["queues"], ["name", "messages", "ready", "unacked",
                                                "consumers", "publish_rate", "deliver_rate"]))
         rows = []
         for service, status in report["services"].items():
@@ -44,7 +46,7 @@ def cmd_queues(args) -> int:
                          "relay lag": relay["lag"], "consumer lag": lags})
         if rows:
             print("\nservices:")
-            print(console.table(rows, ["service", "head", "relay", "relay lag", "consumer lag"]))
+            print(terminal.table(rows, ["service", "head", "relay", "relay lag", "consumer lag"]))
         print("\nalerts:" if report["alerts"] else "\nno alerts")
         for alert in report["alerts"]:
             print(f"  ! {alert}")
@@ -54,7 +56,7 @@ def cmd_queues(args) -> int:
 def cmd_dlq(args) -> int:
     import json
 
-    from services.backbone import console
+    from services.backbone.ops import terminal
 
     config = platform_config()
     if args.action == "list":
@@ -62,7 +64,7 @@ def cmd_dlq(args) -> int:
         if args.json:
             print(json.dumps(letters, ensure_ascii=False, indent=2))
         else:
-            print(console.table(letters, ["queue", "message_id", "attempts", "dead_lettered_at", "error"]))
+            print(terminal.table(letters, ["queue", "message_id", "attempts", "dead_lettered_at", "error"]))
         return 0
     if args.action == "show":
         letters = ops_rpc(config, args.service, "dead_letters", args.actor)
@@ -94,7 +96,7 @@ def _replay_all(config, args) -> int:
     replayed are named and the exit status is 1."""
     import json
 
-    from services.backbone.console import Progress
+    from services.backbone.ops.terminal import Progress
 
     if args.action != "replay" or args.message_id:
         print("--all replays every dead letter: use it with replay and without --message-id",
@@ -128,7 +130,7 @@ def _replay_all(config, args) -> int:
 def cmd_broker_definitions(args) -> int:
     import json
 
-    from services.backbone.topology import definitions
+    from services.backbone.messaging.topology import definitions
 
     config = platform_config()
     document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"])
@@ -144,8 +146,8 @@ def cmd_broker_init(args) -> int:
     infra/rabbitmq/definitions.json from, and that file holds the defaults only."""
     import requests
 
-    from services.backbone.broker import management_api
-    from services.backbone.topology import definitions
+    from services.backbone.messaging.broker import management_api
+    from services.backbone.messaging.topology import definitions
 
     config = platform_config()
     api = management_api(config)
@@ -175,8 +177,8 @@ def cmd_import_declarations(args) -> int:
     import json
     from pathlib import Path
 
-    from services.backbone import console
-    from services.backbone.console import Progress
+    from services.backbone.ops import terminal
+    from services.backbone.ops.terminal import Progress
     from services.registry.bulk_import import import_declarations, read_declarations, summary
 
     token = args.token or os.environ.get("SC_TOKEN")
@@ -194,7 +196,7 @@ def cmd_import_declarations(args) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(console.table(
+        print(terminal.table(
             [{"row": r.number, "name": r.name, "outcome": r.outcome,
               "detail": r.base_id or "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in r.errors.items())}
              for r in rows], ["row", "name", "outcome", "detail"]))

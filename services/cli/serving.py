@@ -70,7 +70,7 @@ def cmd_run_all(args) -> int:
 
 
 def cmd_token(args) -> int:
-    from services.backbone.auth import issue_token
+    from services.backbone.web.tokens import issue_token
 
     config = platform_config()
     region = tuple(args.region.split("/", 1)) if args.region else None

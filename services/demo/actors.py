@@ -14,8 +14,8 @@ from uuid import UUID
 
 import requests
 
-from services.backbone.auth import issue_token
-from services.backbone.context import stable_id
+from services.backbone.web.tokens import issue_token
+from services.backbone.kernel.context import stable_id
 
 from .polling import DemoFailed
 

@@ -3,7 +3,7 @@ the broker, so the demo polls the read APIs until they show what it expects."""
 
 from typing import Callable, TypeVar
 
-from services.backbone.waiting import poll
+from services.backbone.ops.polling import poll
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from services.backbone import monitor
+from services.backbone.ops import monitor
 from services.backbone.config import PROJECT_ROOT
 from services.backbone.runner import SERVICE_CLASSES
 from services.registry.fixtures import first_batch

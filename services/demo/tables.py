@@ -1,9 +1,9 @@
 """The final report as a person reads it at a terminal: aligned tables, Chinese labels,
-money with thousands separators (``services.backbone.console`` measures the columns)."""
+money with thousands separators (``services.backbone.ops.terminal`` measures the columns)."""
 
 from decimal import Decimal
 
-from services.backbone.console import table
+from services.backbone.ops.terminal import table
 from services.contracts.vocabulary import STATUSES
 
 KIND_SHORT = {"regional": "区域", "university": "高校院所", "enterprise": "企业"}

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
-from services.backbone.context import SYSTEM_ACTOR, Actor, Context
-from services.backbone.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
+from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 

@@ -12,7 +12,7 @@ from typing import Callable, Mapping, TypeVar
 
 import yaml
 
-from services.backbone.errors import field_error
+from services.backbone.kernel.errors import field_error
 from services.contracts.vocabulary import KINDS
 
 from .policy import AdjustmentPolicy

@@ -20,8 +20,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Actor, Context, stable_id
-from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.backbone.kernel.context import Actor, Context, stable_id
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .metrics import check_metric_values, check_period_begun

@@ -5,7 +5,7 @@ batch's window), every decision on a base (BaseAdjusted), and each closed evalua
 round with its grades. Assignments, score sheets and metrics stay internal.
 """
 
-from services.backbone.application import Publications
+from services.backbone.eventstore.application import Publications
 
 from .domain import Base, Batch, Round
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.backbone.errors import RuleViolation, field_error
+from services.backbone.kernel.errors import RuleViolation, field_error
 from services.contracts.vocabulary import METRICS
 
 from .policy import BEIJING

@@ -7,8 +7,8 @@ Individual score sheets are never shown to applicants: only the mean that decide
 
 from uuid import UUID
 
-from services.backbone.context import Actor
-from services.backbone.errors import Forbidden, NotFound, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Forbidden, NotFound, RuleViolation
 
 from .domain import Base, Round
 from .policy import Graded

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 from uuid import UUID
 
-from services.backbone.errors import Conflict, RuleViolation, field_error
+from services.backbone.kernel.errors import Conflict, RuleViolation, field_error
 
 CENT = Decimal("0.01")
 

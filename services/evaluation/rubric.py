@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from services.backbone.errors import RuleViolation
+from services.backbone.kernel.errors import RuleViolation
 from services.contracts.vocabulary import CONSTRUCTION_TASKS, GRADES, KINDS
 
 HUNDRED = Decimal(100)

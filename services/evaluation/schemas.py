@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.backbone.paging import PageQuery
+from services.backbone.web.paging import PageQuery
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.fields import City, ExactDecimal, Money, Name, Timestamp

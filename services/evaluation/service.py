@@ -12,14 +12,14 @@ from uuid import UUID
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
-from services.backbone.consumer import Subscription
+from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
-from services.backbone.errors import BadRequest
-from services.backbone.audit import jsonable
-from services.backbone.eventlog import PublishedLog
-from services.backbone.ops import OperationsEndpoints
-from services.backbone.paging import paged
+from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.kernel.errors import BadRequest
+from services.backbone.eventstore.audit import jsonable
+from services.backbone.messaging.published_log import PublishedLog
+from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.paging import paged
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue

@@ -7,7 +7,7 @@ ranking, with the same tie-breaks, which is what makes a certification auditable
 from datetime import datetime
 from uuid import UUID
 
-from services.backbone.views import View
+from services.backbone.eventstore.views import View
 from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .domain import Assessment, Base, Batch, Evaluator, Round

@@ -6,10 +6,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
-from services.backbone.audit import describe_event
-from services.backbone.context import Context, stable_id
-from services.backbone.errors import Conflict, NotFound, field_error
+from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.eventstore.audit import describe_event
+from services.backbone.kernel.context import Context, stable_id
+from services.backbone.kernel.errors import Conflict, NotFound, field_error
 
 from .domain import Allocation, Envelope, settle_allocations
 from .eligibility import BaseStanding, ineligible_unknown_base

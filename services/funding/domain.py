@@ -30,8 +30,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Context, stable_id
-from services.backbone.errors import Conflict, NotFound, RuleViolation, field_error
+from services.backbone.kernel.context import Context, stable_id
+from services.backbone.kernel.errors import Conflict, NotFound, RuleViolation, field_error
 from services.contracts.funding import FUND_SOURCES
 from services.contracts.vocabulary import KINDS, STATUSES
 

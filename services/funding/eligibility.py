@@ -19,8 +19,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Context
-from services.backbone.errors import RuleViolation, field_error
+from services.backbone.kernel.context import Context
+from services.backbone.kernel.errors import RuleViolation, field_error
 from services.contracts.vocabulary import KINDS, STATUSES
 
 ELIGIBLE_STATUSES = ("certified", "retained", "recommended_national")

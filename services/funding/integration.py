@@ -6,7 +6,7 @@ recovered. Internal: the standing of bases (a record of other services' events),
 envelope's own bookkeeping (its amounts follow from the published events).
 """
 
-from services.backbone.application import Publications
+from services.backbone.eventstore.application import Publications
 
 from .domain import Allocation, Envelope
 

@@ -3,7 +3,7 @@ decimal string with two places; a JSON float is refused."""
 
 from marshmallow import Schema, fields, post_load, validate
 
-from services.backbone.audit import jsonable
+from services.backbone.eventstore.audit import jsonable
 from services.contracts.common import Strict
 from services.contracts.fields import Money, Name, Timestamp
 from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp

@@ -11,12 +11,12 @@ from uuid import UUID
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from services.backbone.consumer import Subscription
+from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.entrypoints import Caller, http, json_response, read_json, rpc, validated
-from services.backbone.errors import BadRequest
-from services.backbone.eventlog import published_log
-from services.backbone.ops import OperationsEndpoints
+from services.backbone.web.entrypoints import Caller, http, json_response, read_json, rpc, validated
+from services.backbone.kernel.errors import BadRequest
+from services.backbone.messaging.published_log import published_log
+from services.backbone.ops.endpoints import OperationsEndpoints
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
 from .schemas import (

@@ -6,7 +6,7 @@ import io
 from decimal import Decimal
 from uuid import UUID
 
-from services.backbone.views import View
+from services.backbone.eventstore.views import View
 from services.contracts.funding import FUND_SOURCES
 from services.contracts.vocabulary import KINDS
 

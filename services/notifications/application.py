@@ -19,11 +19,11 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import (AwaitingOtherSource, ServiceApplication, reacts_to,
+from services.backbone.eventstore.application import (AwaitingOtherSource, ServiceApplication, reacts_to,
                                            retry_on_conflict)
-from services.backbone.context import SYSTEM_ACTOR, Actor, Context
-from services.backbone.errors import Conflict, Forbidden, NotFound
-from services.backbone.privacy import for_viewer
+from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
+from services.backbone.kernel.errors import Conflict, Forbidden, NotFound
+from services.backbone.kernel.privacy import for_viewer
 from services.contracts import IntegrationEvent
 
 from .destinations import Destinations

@@ -20,7 +20,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from services.backbone.errors import field_error
+from services.backbone.kernel.errors import field_error
 
 
 class DestinationRefused(Exception):

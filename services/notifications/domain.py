@@ -20,8 +20,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Actor, Context, stable_id
-from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.backbone.kernel.context import Actor, Context, stable_id
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 
 from .matching import BaseFacts, EventFilter, RetryPolicy, about_a_base
 

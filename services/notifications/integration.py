@@ -6,6 +6,6 @@ Deliveries and their attempts are this service's own business, read over its API
 as registry/integration.py does, and add their contracts.
 """
 
-from services.backbone.application import Publications
+from services.backbone.eventstore.application import Publications
 
 publications = Publications()

@@ -6,8 +6,8 @@ response that created it (``SubscribeOut``), and never again.
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.backbone.audit import jsonable
-from services.backbone.paging import PageQuery
+from services.backbone.eventstore.audit import jsonable
+from services.backbone.web.paging import PageQuery
 from services.contracts import CATALOG
 from services.contracts.common import Strict
 from services.contracts.fields import City, Timestamp

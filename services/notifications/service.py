@@ -9,13 +9,13 @@ sender.py and channels.py.
 from functools import partial
 from uuid import UUID
 
-from services.backbone.consumer import Subscription
+from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.entrypoints import Caller, http, read_json, rpc, validated
-from services.backbone.eventlog import PublishedLog
-from services.backbone.ops import OperationsEndpoints
-from services.backbone.paging import paged
-from services.backbone.errors import BadRequest
+from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.messaging.published_log import PublishedLog
+from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.paging import paged
+from services.backbone.kernel.errors import BadRequest
 from services.contracts.vocabulary import ROLES
 
 from .application import NotificationsApplication

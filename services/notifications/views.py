@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
-from services.backbone.views import View
+from services.backbone.eventstore.views import View
 
 from .domain import FINAL, Delivery, Subscription
 from .matching import EventFilter

@@ -6,12 +6,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import ServiceApplication, reacts_to, retry_on_conflict
-from services.backbone.audit import describe_event
-from services.backbone.context import Actor, Context
-from services.backbone.errors import Conflict, NotFound, field_error
+from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.eventstore.audit import describe_event
+from services.backbone.kernel.context import Actor, Context
+from services.backbone.kernel.errors import Conflict, NotFound, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES
-from services.backbone.privacy import may_see_contacts
+from services.backbone.kernel.privacy import may_see_contacts
 
 from .domain import Base, DeclarationBatch, DeclaringUnit
 from .integration import publications

@@ -16,9 +16,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.context import Actor, Context, stable_id
-from services.backbone.errors import Conflict, Forbidden, RuleViolation, field_error
-from services.backbone.privacy import may_see_contacts
+from services.backbone.kernel.context import Actor, Context, stable_id
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.backbone.kernel.privacy import may_see_contacts
 from services.contracts.common import check_tasks_cover_kind
 from services.contracts.vocabulary import ACTIVE_STATUSES, STATUSES
 

@@ -4,7 +4,7 @@ Only these reach the broker; drafts and approvals stay internal (their result is
 published when the plan is filed).
 """
 
-from services.backbone.application import Publications
+from services.backbone.eventstore.application import Publications
 
 from .domain import Base
 

@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from services.backbone.audit import jsonable
-from services.backbone.paging import PageQuery
+from services.backbone.eventstore.audit import jsonable
+from services.backbone.web.paging import PageQuery
 from services.contracts.common import (
     ApprovalSchema,
     PlanTaskSchema,

@@ -6,13 +6,13 @@ dump the result. Rules live in domain.py, orchestration in application.py.
 
 from uuid import UUID
 
-from services.backbone.consumer import Subscription
+from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.entrypoints import Caller, http, read_json, rpc, schema, validated
-from services.backbone.eventlog import PublishedLog
-from services.backbone.ops import OperationsEndpoints
-from services.backbone.paging import paged
-from services.backbone.errors import BadRequest
+from services.backbone.web.entrypoints import Caller, http, read_json, rpc, schema, validated
+from services.backbone.messaging.published_log import PublishedLog
+from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.paging import paged
+from services.backbone.kernel.errors import BadRequest
 
 from .application import RegistryApplication
 from .schemas import (

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from services.backbone.views import View
+from services.backbone.eventstore.views import View
 from services.contracts.vocabulary import normalise_city
 
 from .domain import Base, DeclarationBatch, normalize_name

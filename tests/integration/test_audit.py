@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import requests
 
-from services.backbone.audit import audit_entries
-from services.backbone.context import Actor
+from services.backbone.eventstore.audit import audit_entries
+from services.backbone.kernel.context import Actor
 from tests.integration.conftest import open_batch
 from tests.integration.test_registry_plans import Actors, approve, declared_and_certified, put_plan
 from tests.support.fixtures import declaration
@@ -66,8 +66,8 @@ def test_the_platform_audit_is_marked_incomplete_when_a_service_is_down(platform
 def empty_services_but(platform, container_factory, *running):
     """Stand-ins answering the audit with nothing for the services not running, so that
     the audit is complete (the CSV is refused otherwise)."""
-    from services.backbone.entrypoints import rpc
-    from services.backbone.topology import SUBSCRIPTIONS
+    from services.backbone.web.entrypoints import rpc
+    from services.backbone.messaging.topology import SUBSCRIPTIONS
 
     for name in sorted(set(SUBSCRIPTIONS) - set(running)):
         container_factory(type(f"Empty{name}", (), {"name": name, "audit_entries": rpc(lambda self, **q: [])}),

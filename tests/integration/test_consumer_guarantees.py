@@ -9,7 +9,7 @@ import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
+from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from tests.integration.conftest import open_batch
 from tests.support.broker import body_of, fake_source_service, headers_of, queue_messages
 from tests.support.fixtures import declaration

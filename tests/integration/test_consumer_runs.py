@@ -12,11 +12,11 @@ import pytest
 from eventlet.queue import LightQueue
 from eventsourcing.application import ProcessingEvent
 
-from services.backbone.consumer import Subscription
-from services.backbone.context import Actor
-from services.backbone.crash_guard import CrashGuard
-from services.backbone.metrics import ServiceMetrics
-from services.backbone.store import store_env
+from services.backbone.messaging.subscription import Subscription
+from services.backbone.kernel.context import Actor
+from services.backbone.messaging.crash_guard import CrashGuard
+from services.backbone.ops.metrics import ServiceMetrics
+from services.backbone.eventstore.stores import store_env
 from services.contracts import CATALOG
 from services.funding.application import FundingApplication
 from services.funding.eligibility import BaseStanding

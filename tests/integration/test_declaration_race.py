@@ -10,9 +10,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict
-from services.backbone.store import store_env
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import Base, DeclarationBatch, DeclaringUnit
 from tests.support.fixtures import declaration

@@ -10,8 +10,8 @@ import pytest
 import sqlite3
 from uuid import uuid4
 
-from services.backbone.context import Actor
-from services.backbone.store import store_env
+from services.backbone.kernel.context import Actor
+from services.backbone.eventstore.stores import store_env
 from services.notifications.application import NotificationsApplication
 
 KEJITING = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")

@@ -10,8 +10,8 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone.context import stable_id
-from services.backbone.topology import inbox_queue_name
+from services.backbone.kernel.context import stable_id
+from services.backbone.messaging.topology import inbox_queue_name
 from tests.integration.evaluation_support import SHEET, Client, open_batch, scored
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.platform import wait_until

@@ -17,7 +17,7 @@ import pytest
 import requests
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.store import is_postgres
+from services.backbone.eventstore.stores import is_postgres
 from tests.support.funding import FundingUnderTest, allocation_body
 
 RACERS = 30

@@ -178,7 +178,7 @@ def test_an_event_delivered_again_and_again_makes_one_delivery_per_subscription(
 
 
 def _overseer():
-    from services.backbone.context import Actor
+    from services.backbone.kernel.context import Actor
 
     return Actor(id=uuid4(), role="ops")
 

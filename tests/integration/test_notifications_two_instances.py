@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.store import store_env
+from services.backbone.kernel.context import Actor
+from services.backbone.eventstore.stores import store_env
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Outcome
 from services.notifications.matching import RetryPolicy

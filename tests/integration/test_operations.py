@@ -12,12 +12,12 @@ import psycopg
 import pytest
 import requests
 
-from services.backbone import monitor
-from services.backbone.audit import audit_entries, to_csv
+from services.backbone.ops import monitor
+from services.backbone.eventstore.audit import audit_entries, to_csv
 from services.backbone.config import PROJECT_ROOT, merge
-from services.backbone.context import Actor
-from services.backbone.deadletters import DeadLetterRecord
-from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
+from services.backbone.kernel.context import Actor
+from services.backbone.eventstore.parked_events import DeadLetterRecord
+from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.domain import Base
 from tests.integration.conftest import open_batch
 from tests.support.broker import queue_messages
@@ -295,7 +295,7 @@ def test_the_cli_discards_a_dead_letter_and_says_so_in_json(platform, evaluation
 
 
 def test_ops_queues_lists_every_platform_queue_with_the_relay_and_consumer_lags(platform, evaluation_log):
-    from services.backbone.topology import all_queues
+    from services.backbone.messaging.topology import all_queues
 
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)

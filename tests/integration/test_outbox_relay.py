@@ -9,10 +9,10 @@ import pytest
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Queue
 
-from services.backbone.broker import ConfirmedPublisher
-from services.backbone.context import Actor
-from services.backbone.relay import OutboxRelay, RelayPosition, RelayState
-from services.backbone.store import store_env
+from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.kernel.context import Actor
+from services.backbone.messaging.outbox_relay import OutboxRelay, RelayPosition, RelayState
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 from tests.support.fixtures import declaration

@@ -8,7 +8,7 @@ import sys
 import requests
 
 from services.backbone.config import PROJECT_ROOT
-from services.backbone.store import store_env
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from tests.integration.conftest import open_batch
 from tests.integration.test_consumer_guarantees import adjustment, declare, registry_caught_up

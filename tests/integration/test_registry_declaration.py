@@ -2,7 +2,7 @@
 
 import requests
 
-from services.backbone.topology import inbox_queue_name
+from services.backbone.messaging.topology import inbox_queue_name
 from services.contracts import load_event
 from tests.support.broker import UpstreamLog, body_of, headers_of, queue_messages
 from tests.support.fixtures import batch_opened_payload, declaration

@@ -5,7 +5,7 @@ from uuid import UUID
 
 import requests
 
-from services.backbone.topology import inbox_queue_name
+from services.backbone.messaging.topology import inbox_queue_name
 from services.contracts import load_event
 from tests.integration.conftest import open_batch
 from tests.support.broker import body_of, queue_messages

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import requests
 
-from services.backbone.context import Actor
+from services.backbone.kernel.context import Actor
 from services.contracts import load_event
 from services.registry.domain import Base
 from tests.support.broker import UpstreamLog

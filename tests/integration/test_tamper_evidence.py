@@ -9,9 +9,9 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from services.backbone.chain import GENESIS, Anchor, link_hash, verify
-from services.backbone.context import Actor
-from services.backbone.store import store_env
+from services.backbone.eventstore.hash_chain import GENESIS, Anchor, link_hash, verify
+from services.backbone.kernel.context import Actor
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 from tests.support.fixtures import declaration

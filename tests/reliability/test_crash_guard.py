@@ -6,8 +6,8 @@ import signal
 
 import requests
 
-from services.backbone.store import store_env
-from services.backbone.topology import dead_letter_queue_name, inbox_queue_name
+from services.backbone.eventstore.stores import store_env
+from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.application import RegistryApplication
 from tests.support.broker import UpstreamLog, body_of, fake_source_service, headers_of, queue_messages
 from tests.support.fixtures import batch_opened_payload

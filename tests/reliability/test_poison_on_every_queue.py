@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.backbone.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from services.backbone.messaging.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
 from services.contracts import CATALOG
 from tests.support.broker import UpstreamLog, headers_of, queue_messages
 from tests.support.platform import wait_until

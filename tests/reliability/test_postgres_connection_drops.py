@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from services.backbone import failpoints
-from services.backbone.chain import verify
-from services.backbone.deadletters import ParkedEvent
-from services.backbone.store import store_env
+from services.backbone.eventstore.hash_chain import verify
+from services.backbone.eventstore.parked_events import ParkedEvent
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import Base, DeclarationBatch
 from tests.integration.conftest import open_batch

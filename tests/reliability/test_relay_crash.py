@@ -6,8 +6,8 @@ import time
 
 import requests
 
-from services.backbone.store import store_env
-from services.backbone.topology import inbox_queue_name
+from services.backbone.eventstore.stores import store_env
+from services.backbone.messaging.topology import inbox_queue_name
 from services.registry.application import RegistryApplication
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.fixtures import declaration

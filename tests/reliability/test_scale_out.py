@@ -12,7 +12,7 @@ import time
 
 import psycopg
 
-from services.backbone.store import postgres_dsn
+from services.backbone.eventstore.stores import postgres_dsn
 from tests.reliability.conftest import scale
 from tests.support.exactly_once import check_effects_once_everywhere
 from tests.support.flow import ConsumerOutcomes, Declarations, call, prepare

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from kombu import Connection
 
-from services.backbone.topology import inbox_queue_name
+from services.backbone.messaging.topology import inbox_queue_name
 from tests.support.platform import wait_until
 
 INBOX = inbox_queue_name("sc", "evaluation", "registry")

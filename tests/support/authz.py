@@ -5,7 +5,7 @@ import re
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.backbone.entrypoints import AuthorizedRpc, JsonHttp
+from services.backbone.web.entrypoints import AuthorizedRpc, JsonHttp
 from services.backbone.runner import SERVICE_CLASSES, service_class
 from services.contracts.vocabulary import ROLES
 

@@ -12,9 +12,9 @@ from uuid import uuid4
 
 from kombu import Connection, Consumer, Queue
 
-from services.backbone.broker import ConfirmedPublisher
-from services.backbone.context import stable_id
-from services.backbone.topology import declare_topology, events_exchange
+from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.kernel.context import stable_id
+from services.backbone.messaging.topology import declare_topology, events_exchange
 from services.contracts import CATALOG
 
 
@@ -120,7 +120,7 @@ def fake_source_service(upstream: UpstreamLog, store_fails: int = 0):
     counts the calls."""
     from eventsourcing.persistence import OperationalError
 
-    from services.backbone.entrypoints import rpc
+    from services.backbone.web.entrypoints import rpc
 
     class FakeSource:
         name = upstream.source

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import requests
 
-from services.backbone.ops import DeadLetterAction
+from services.backbone.ops.endpoints import DeadLetterAction
 from services.evaluation import schemas as evaluation
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications

@@ -9,9 +9,9 @@ from collections import Counter
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.backbone.deadletters import ParkedEvent
-from services.backbone.store import store_env
-from services.backbone.topology import all_queues
+from services.backbone.eventstore.parked_events import ParkedEvent
+from services.backbone.eventstore.stores import store_env
+from services.backbone.messaging.topology import all_queues
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.domain import Base as EvaluationBase
 from services.funding.application import FundingApplication

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import requests
 
-from services.backbone.topology import inbox_queue_name
+from services.backbone.messaging.topology import inbox_queue_name
 from services.contracts import CATALOG, load_event
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from tests.support.broker import UpstreamLog, body_of, queue_messages

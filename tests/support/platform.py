@@ -12,12 +12,12 @@ from typing import Callable
 import requests
 from nameko.testing.utils import find_free_port, get_extension
 
-from services.backbone.auth import issue_token
-from services.backbone.broker import nameko_config
+from services.backbone.web.tokens import issue_token
+from services.backbone.messaging.broker import nameko_config
 from services.backbone.config import PROJECT_ROOT, load_config, merge
 from services.backbone.dependencies import EventStore
 from services.backbone.runner import service_class
-from services.backbone.waiting import poll
+from services.backbone.ops.polling import poll
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from services.backbone.context import Actor, stable_id
+from services.backbone.kernel.context import Actor, stable_id
 from services.contracts import ActorRef, new_event
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.evaluation.application import EvaluationApplication

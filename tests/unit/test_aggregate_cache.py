@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.store import store_env
+from services.backbone.kernel.context import Actor
+from services.backbone.eventstore.stores import store_env
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 

@@ -1,7 +1,7 @@
 """A page of one service's audit starts after a position of its log and still knows
 which base each event concerns, though the event that named the base came before."""
 
-from services.backbone.audit import audit_entries, merge_entries
+from services.backbone.eventstore.audit import audit_entries, merge_entries
 from tests.unit.evaluation_support import DRC, World
 
 

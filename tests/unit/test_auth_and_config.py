@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.auth import authenticate, issue_token, verify_token
+from services.backbone.web.tokens import authenticate, issue_token, verify_token
 from services.backbone.config import ConfigError, load_config
-from services.backbone.errors import Forbidden, Unauthenticated
+from services.backbone.kernel.errors import Forbidden, Unauthenticated
 
 SECRET = "s" * 32
 
@@ -77,7 +77,7 @@ def test_a_token_accepted_once_is_still_refused_once_it_expires(monkeypatch):
     their expiry."""
     from types import SimpleNamespace
 
-    from services.backbone import auth
+    from services.backbone.web import tokens as auth
 
     token = issue_token(SECRET, role="drc", ttl=timedelta(minutes=5))
     assert verify_token(SECRET, token).role == "drc"
@@ -156,7 +156,7 @@ def test_a_value_its_setting_cannot_take_stops_the_start_naming_the_variable(var
 def test_broker_credentials_of_any_characters_reach_both_urls_encoded():
     from kombu import Connection
 
-    from services.backbone.broker import management_api
+    from services.backbone.messaging.broker import management_api
 
     password = "p@ss/w#rd?&:%"
     config = overridden(SC_BROKER__URL="amqp://rabbitmq:5672/", SC_BROKER__USERNAME="运维 user",

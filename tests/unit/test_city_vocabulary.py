@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from services.contracts import load_event
 from services.contracts.vocabulary import CITIES, normalise_city
-from services.backbone.errors import RuleViolation
+from services.backbone.kernel.errors import RuleViolation
 from services.evaluation.schemas import BasesQuery, EvaluatorRequest
 from services.notifications.schemas import SubscribeRequest
 from services.registry.bulk_import import read_declarations

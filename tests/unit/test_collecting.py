@@ -7,8 +7,8 @@ from uuid import uuid4
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 
-from services.backbone.collecting import Processing, project_in_order
-from services.backbone.context import Actor
+from services.backbone.eventstore.processing import Processing, project_in_order
+from services.backbone.kernel.context import Actor
 from services.notifications.domain import KnownBatch
 
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")

@@ -7,9 +7,9 @@ import json
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.application import retry_on_conflict
-from services.backbone.entrypoints import error_response
-from services.backbone.errors import ConcurrentChange, Conflict, Unavailable
+from services.backbone.eventstore.application import retry_on_conflict
+from services.backbone.web.entrypoints import error_response
+from services.backbone.kernel.errors import ConcurrentChange, Conflict, Unavailable
 from services.registry import bulk_import
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.backbone.topology import SUBSCRIPTIONS, all_queues, definitions
+from services.backbone.messaging.topology import SUBSCRIPTIONS, all_queues, definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_SERVICES = sorted(SUBSCRIPTIONS)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.backbone.errors import Conflict, RuleViolation
+from services.backbone.kernel.errors import Conflict, RuleViolation
 from services.contracts import load_event
 from services.evaluation.catalogue import default_catalogue
 from services.evaluation.policy import (AdjustmentPolicy, Decision, InconsistentHistory,

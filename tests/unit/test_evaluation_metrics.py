@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
 from tests.unit.evaluation_support import DRC, World
 
 FIGURES = {"incubated_enterprises": 42, "jobs_created": 1300, "financing_raised": Decimal("25000000.00"),

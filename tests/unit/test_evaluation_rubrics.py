@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.backbone.errors import RuleViolation
+from services.backbone.kernel.errors import RuleViolation
 from services.contracts.vocabulary import CONSTRUCTION_TASKS, KINDS
 from services.evaluation.catalogue import RUBRICS_DIR, load_catalogue, load_file
 from services.evaluation.policy import AdjustmentPolicy

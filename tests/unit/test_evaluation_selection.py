@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 from marshmallow import ValidationError
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.ranking import Entry, mean_score
 from services.evaluation.views import Scoreboard

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, RuleViolation
 from services.funding.application import FundingApplication
 from tests.support.funding import (
     base_adjusted_payload,

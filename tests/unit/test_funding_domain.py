@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, NotFound, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, NotFound, RuleViolation
 from services.funding.domain import Allocation, Envelope, require_money, settle_allocations
 from services.funding.eligibility import BaseStanding
 

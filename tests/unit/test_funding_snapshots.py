@@ -6,7 +6,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from bench.snapshots import WithoutSnapshots, envelope_with_history
-from services.backbone.context import SYSTEM_ACTOR, Actor
+from services.backbone.kernel.context import SYSTEM_ACTOR, Actor
 from services.funding.application import FundingApplication
 from tests.support.funding import (
     base_adjusted_payload,

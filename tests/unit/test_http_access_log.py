@@ -3,7 +3,7 @@
 import logging
 import socket
 
-from services.backbone.entrypoints import JsonWebServer
+from services.backbone.web.entrypoints import JsonWebServer
 
 
 def test_the_access_log_line_is_built_only_where_its_logger_would_keep_it():

@@ -1,6 +1,6 @@
 """The thresholds of ``ops.thresholds``: what sc queues alerts on, and what it lets be."""
 
-from services.backbone.monitor import DEFAULT_THRESHOLDS, QueueFigures, alerts_for, complete_unsampled
+from services.backbone.ops.monitor import DEFAULT_THRESHOLDS, QueueFigures, alerts_for, complete_unsampled
 
 THRESHOLDS = {**DEFAULT_THRESHOLDS, "queue_depth": 10, "consumer_lag": 100}
 

@@ -7,8 +7,8 @@ from uuid import uuid4
 import pytest
 from eventsourcing.application import ProcessingEvent
 
-from services.backbone.context import Actor
-from services.backbone.errors import Forbidden, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Forbidden, RuleViolation
 from services.notifications.application import BaseNotYetKnown, NotificationsApplication
 from services.notifications.channels import ChannelUnavailable, DeliveryFailed
 from services.notifications.domain import Delivery

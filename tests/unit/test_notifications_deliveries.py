@@ -6,8 +6,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
 from services.notifications.domain import Delivery
 from services.notifications.matching import RetryPolicy
 from services.notifications.views import DeliveryBoard

@@ -11,8 +11,8 @@ import pytest
 
 from eventsourcing.persistence import Tracking
 
-from services.backbone.collecting import Processing
-from services.backbone.context import Actor
+from services.backbone.eventstore.processing import Processing
+from services.backbone.kernel.context import Actor
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Dispatch, Subscription
 from services.notifications.matching import EventFilter, RetryPolicy

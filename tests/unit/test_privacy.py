@@ -5,8 +5,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.privacy import for_viewer
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.privacy import for_viewer
 from tests.notifications_support import XIAOYI, Upstream, adjusted, base_declared
 
 DECLARER = uuid4()

@@ -5,8 +5,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import Conflict, Forbidden, RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
 from services.registry.domain import Base, DeclarationBatch, normalize_name
 
 NOW = datetime(2017, 10, 1, tzinfo=timezone.utc)

@@ -4,8 +4,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
-from services.backbone.context import Actor
-from services.backbone.entrypoints import json_response
+from services.backbone.kernel.context import Actor
+from services.backbone.web.entrypoints import json_response
 from services.registry.domain import Base
 from services.registry.schemas import BaseOut
 

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 from eventsourcing.application import ProcessingEvent
 
-from services.backbone.context import SYSTEM_ACTOR
+from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import KnownBatch
 

@@ -3,7 +3,7 @@ concurrent commands' listeners run out of order, and read the log for what never
 
 from types import SimpleNamespace
 
-from services.backbone.views import View, ViewFollower
+from services.backbone.eventstore.views import View, ViewFollower
 
 
 class Seen(View):

@@ -6,8 +6,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.context import Actor
-from services.backbone.errors import RuleViolation
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import RuleViolation
 from services.notifications.application import NotificationsApplication
 from services.notifications.channels import DeliveryFailed, WebhookChannel
 from services.notifications.destinations import DestinationRefused, Destinations

@@ -8,10 +8,10 @@ from eventsourcing.persistence import ConnectionUnavailableError
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from services.backbone.broker import nameko_config
+from services.backbone.messaging.broker import nameko_config
 from services.backbone.config import load_config
-from services.backbone.errors import Forbidden, NotFound, RuleViolation
-from services.backbone.worker_logs import WorkerErrorFilter
+from services.backbone.kernel.errors import Forbidden, NotFound, RuleViolation
+from services.backbone.ops.worker_logs import WorkerErrorFilter
 
 
 def logged(error: Exception) -> logging.LogRecord | None:
@@ -53,4 +53,4 @@ def test_every_service_process_installs_the_filter():
                                    "registry")["LOGGING"]
     names = logging_config["loggers"]["nameko.containers"]["filters"]
     factories = [logging_config["filters"][name]["()"] for name in names]
-    assert "services.backbone.worker_logs.WorkerErrorFilter" in factories
+    assert "services.backbone.ops.worker_logs.WorkerErrorFilter" in factories

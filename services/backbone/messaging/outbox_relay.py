@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
-from . import failpoints
-from .store import is_postgres, side_table
-from .topology import events_exchange
+from services.backbone import failpoints
+from services.backbone.eventstore.stores import is_postgres, side_table
+from services.backbone.messaging.topology import events_exchange
 
 log = logging.getLogger(__name__)
 

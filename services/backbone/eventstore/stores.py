@@ -14,8 +14,8 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresRecorder
 
-from .chain import RECORDER_TOPICS
-from .config import resolve_path
+from services.backbone.eventstore.hash_chain import RECORDER_TOPICS
+from services.backbone.config import resolve_path
 
 
 def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
@@ -85,7 +85,7 @@ def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:
         directory = resolve_path(store["sqlite_dir"])
         directory.mkdir(parents=True, exist_ok=True)
         return {
-            "PERSISTENCE_MODULE": "services.backbone.green_sqlite:GreenCommitFactory",
+            "PERSISTENCE_MODULE": "services.backbone.eventstore.green_sqlite:GreenCommitFactory",
             "SQLITE_DBNAME": str(directory / f"{service}.sqlite3"),
             "SQLITE_LOCK_TIMEOUT": str(store.get("lock_timeout_seconds", 10)),
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],

@@ -35,7 +35,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessR
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from . import failpoints
+from services.backbone import failpoints
 
 GENESIS = "0" * 64
 CHAIN_TABLE = "log_chain"

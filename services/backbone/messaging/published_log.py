@@ -10,8 +10,8 @@ import logging
 
 from marshmallow import Schema, fields, validate
 
-from .entrypoints import http, rpc, validated
-from .privacy import for_viewer
+from services.backbone.web.entrypoints import http, rpc, validated
+from services.backbone.kernel.privacy import for_viewer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ fault keeps its traceback.
 
 import logging
 
-from .entrypoints import as_platform_error
+from services.backbone.web.entrypoints import as_platform_error
 
 
 class WorkerErrorFilter(logging.Filter):

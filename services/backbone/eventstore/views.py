@@ -25,7 +25,7 @@ class View:
 
     def state(self):
         """The view's content as plain JSON data (to compare a rebuild with the live view)."""
-        from .audit import jsonable
+        from services.backbone.eventstore.audit import jsonable
 
         return jsonable({k: v for k, v in vars(self).items() if not k.startswith("_")})
 

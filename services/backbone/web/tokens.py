@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 
 import jwt
 
-from .context import Actor
-from .errors import Forbidden, Unauthenticated
+from services.backbone.kernel.context import Actor
+from services.backbone.kernel.errors import Forbidden, Unauthenticated
 
 ISSUER = "shuangchuang-platform"
 ALGORITHM = "HS256"

@@ -25,12 +25,12 @@ from eventsourcing.utils import get_topic
 
 from services.contracts import ActorRef, IntegrationEvent, new_event
 
-from .collecting import Processing
-from .context import Actor, Context, stable_id
-from .deadletters import DeadLetterRecord, ParkedEvent
-from .errors import ConcurrentChange
-from .repository import RunAwareRepository
-from .views import View, ViewFollower
+from services.backbone.eventstore.processing import Processing
+from services.backbone.kernel.context import Actor, Context, stable_id
+from services.backbone.eventstore.parked_events import DeadLetterRecord, ParkedEvent
+from services.backbone.kernel.errors import ConcurrentChange
+from services.backbone.eventstore.repository import RunAwareRepository
+from services.backbone.eventstore.views import View, ViewFollower
 
 CONFLICT_RETRIES = 5
 

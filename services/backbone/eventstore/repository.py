@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from eventsourcing.application import Repository
 
-from .collecting import project_in_order
+from services.backbone.eventstore.processing import project_in_order
 
 
 class RunAwareRepository:

@@ -12,17 +12,17 @@ from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from . import monitor
-from .consumer import Subscription
-from .audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
+from services.backbone.ops import monitor
+from services.backbone.messaging.subscription import Subscription
+from services.backbone.eventstore.audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
                     collect_audit, jsonable, to_csv)
-from .chain import Anchor, verify
-from .dependencies import EventStore
-from .dlq import act_on_dead_letter, list_dead_letters
-from .entrypoints import Caller, http, read_json, rpc, validated
-from .errors import NotFound, Unavailable
-from .topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
-from .waiting import PROBE_SECONDS, within
+from services.backbone.eventstore.hash_chain import Anchor, verify
+from services.backbone.dependencies import EventStore
+from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
+from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.kernel.errors import NotFound, Unavailable
+from services.backbone.messaging.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from services.backbone.ops.polling import PROBE_SECONDS, within
 
 log = logging.getLogger(__name__)
 

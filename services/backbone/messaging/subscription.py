@@ -46,13 +46,13 @@ from nameko.messaging import QueueConsumer
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
-from . import failpoints
-from .application import AwaitingOtherSource
-from .broker import ConfirmedPublisher
-from .context import SYSTEM_ACTOR
-from .crash_guard import CrashGuard
-from .source_log import TRANSIENT, SourceLog, SourceUnavailable, Unreadable
-from .topology import dead_letter_exchange, inbox_queue, inbox_queue_name
+from services.backbone import failpoints
+from services.backbone.eventstore.application import AwaitingOtherSource
+from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.kernel.context import SYSTEM_ACTOR
+from services.backbone.messaging.crash_guard import CrashGuard
+from services.backbone.messaging.source_log_client import TRANSIENT, SourceLog, SourceUnavailable, Unreadable
+from services.backbone.messaging.topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class Subscription(DependencyProvider):
         found = getattr(self, "_found_app", None)
         if found is not None:
             return found
-        from .dependencies import EventStore  # the store is set up before subscriptions run
+        from services.backbone.dependencies import EventStore  # the store is set up before subscriptions run
 
         for dependency in self.container.dependencies:
             if isinstance(dependency, EventStore) and getattr(dependency, "app", None) is not None:

@@ -18,7 +18,7 @@ the next process applies (everything before it was committed), and so it is caug
 
 from dataclasses import dataclass
 
-from .store import side_table
+from services.backbone.eventstore.stores import side_table
 
 
 @dataclass

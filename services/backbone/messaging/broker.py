@@ -26,7 +26,7 @@ def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[st
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-            "filters": {"worker_errors": {"()": "services.backbone.worker_logs.WorkerErrorFilter"}},
+            "filters": {"worker_errors": {"()": "services.backbone.ops.worker_logs.WorkerErrorFilter"}},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
             "root": {"level": "INFO", "handlers": ["console"]},
             "loggers": {"nameko.web.server": {"level": "WARNING"},

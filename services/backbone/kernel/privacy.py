@@ -14,7 +14,7 @@ from uuid import UUID
 
 from services.contracts import CATALOG
 
-from .context import Actor
+from services.backbone.kernel.context import Actor
 
 
 def may_see_contacts(viewer: Actor, *, base_id: UUID, region: dict, competent_department: str,

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from kombu import Connection
 
-from .errors import NotFound
+from services.backbone.kernel.errors import NotFound
 
 
 @dataclass

@@ -27,10 +27,10 @@ from werkzeug.wrappers import Request, Response
 
 from services.contracts import ContractViolation
 
-from . import failpoints
-from .auth import authenticate
-from .context import Actor, Context
-from .errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError, Unavailable
+from services.backbone import failpoints
+from services.backbone.web.tokens import authenticate
+from services.backbone.kernel.context import Actor, Context
+from services.backbone.kernel.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError, Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.contracts.vocabulary import ROLES
 
-from .context import Actor, Context
-from .privacy import for_viewer
+from services.backbone.kernel.context import Actor, Context
+from services.backbone.kernel.privacy import for_viewer
 
 REDACTED = "[redacted]"
 
@@ -86,7 +86,7 @@ class AuditQuery(AuditFilters):
 
 def parse_cursor(text: str) -> dict[str, int]:
     """``registry:12,evaluation:40`` as each service's last position given."""
-    from .topology import SUBSCRIPTIONS
+    from services.backbone.messaging.topology import SUBSCRIPTIONS
 
     positions = {}
     for part in filter(None, text.split(",")):
@@ -236,10 +236,10 @@ def collect_audit(config: dict, query: dict, limit: int, authorization: str | No
     may see it; without one (``sc audit``), the reader is ops."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from .auth import issue_token
-    from .broker import nameko_config
-    from .context import stable_id
-    from .topology import SUBSCRIPTIONS
+    from services.backbone.web.tokens import issue_token
+    from services.backbone.messaging.broker import nameko_config
+    from services.backbone.kernel.context import stable_id
+    from services.backbone.messaging.topology import SUBSCRIPTIONS
 
     if authorization is None:
         token = issue_token(config["auth"]["secret"], role="ops", name="sc audit",

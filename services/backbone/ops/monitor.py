@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, replace
 import requests
 from kombu import Connection
 
-from .auth import issue_token
-from .broker import management_api, nameko_config
-from .context import SYSTEM_ACTOR
-from .topology import SUBSCRIPTIONS, all_queues
+from services.backbone.web.tokens import issue_token
+from services.backbone.messaging.broker import management_api, nameko_config
+from services.backbone.kernel.context import SYSTEM_ACTOR
+from services.backbone.messaging.topology import SUBSCRIPTIONS, all_queues
 
 DEFAULT_THRESHOLDS = {
     "queue_depth": 1000,  # messages waiting in an inbox queue

@@ -10,7 +10,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from .context import Context, stable_id
+from services.backbone.kernel.context import Context, stable_id
 
 
 class ParkedEvent(Aggregate):

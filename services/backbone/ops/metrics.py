@@ -10,7 +10,7 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from .waiting import PROBE_SECONDS, within
+from services.backbone.ops.polling import PROBE_SECONDS, within
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 
-from .auth import issue_token
-from .broker import nameko_config
-from .context import SYSTEM_ACTOR
-from .errors import Unavailable
+from services.backbone.web.tokens import issue_token
+from services.backbone.messaging.broker import nameko_config
+from services.backbone.kernel.context import SYSTEM_ACTOR
+from services.backbone.kernel.errors import Unavailable
 
 log = logging.getLogger(__name__)
 

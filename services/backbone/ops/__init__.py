@@ -1,0 +1,1 @@
+"""Observing and running the platform: readiness, metrics, queue monitoring, terminal output."""

@@ -1,0 +1,1 @@
+"""HTTP and RPC entrypoints: tokens, authorisation, JSON errors, paging."""
