@@ -133,7 +133,7 @@ def cmd_broker_definitions(args) -> int:
     from services.backbone.messaging.topology import definitions
 
     config = platform_config()
-    document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"])
+    document = definitions(config.broker.namespace, config.consumer.delivery_limit)
     print(json.dumps(document, ensure_ascii=False, indent=2))
     return 0
 
@@ -151,7 +151,7 @@ def cmd_broker_init(args) -> int:
 
     config = platform_config()
     api = management_api(config)
-    document = definitions(config["broker"]["namespace"], config["consumer"]["delivery_limit"],
+    document = definitions(config.broker.namespace, config.consumer.delivery_limit,
                            vhost=api.vhost)
     document.pop("vhosts")  # imported into the vhost of the URL, which exists
     for attempt in range(30):

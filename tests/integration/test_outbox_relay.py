@@ -12,7 +12,7 @@ from kombu import Connection, Exchange, Queue
 from services.backbone.messaging.broker import ConfirmedPublisher
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.outbox_relay import OutboxRelay, RelayPosition, RelayState
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 from tests.support.fixtures import declaration
@@ -39,7 +39,7 @@ class Publisher:
 
 @pytest.fixture
 def registry(tmp_path):
-    app = RegistryApplication(env=store_env({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
+    app = RegistryApplication(env=store_env_of({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
                                             "registry"))
     yield app
     app.close()

@@ -74,18 +74,19 @@ def test_every_host_the_production_config_names_is_a_compose_service_or_comes_fr
 
 
 def test_notifications_does_not_start_without_a_mail_server_and_a_sender():
-    from services.backbone.config import ConfigError, load_config
+    from services.backbone.config import ConfigError
+    from services.backbone.settings import load_settings
     from services.notifications.channels import Channels
 
     keys = {"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48}
     with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__HOST"):
-        Channels.from_config(load_config("production", environ=keys)["notifications"])
+        Channels.from_config(load_settings("production", environ=keys).notifications)
     with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__SENDER"):
-        Channels.from_config(load_config("production", environ={
-            **keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn"})["notifications"])
-    configured = load_config("production", environ={**keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn",
-                                                    "SC_NOTIFICATIONS__SMTP__SENDER": "noreply@shanxi.gov.cn"})
-    email = Channels.from_config(configured["notifications"]).by_kind["email"]
+        Channels.from_config(load_settings("production", environ={
+            **keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn"}).notifications)
+    configured = load_settings("production", environ={**keys, "SC_NOTIFICATIONS__SMTP__HOST": "mail.shanxi.gov.cn",
+                                                      "SC_NOTIFICATIONS__SMTP__SENDER": "noreply@shanxi.gov.cn"})
+    email = Channels.from_config(configured.notifications).by_kind["email"]
     assert (email.host, email.port) == ("mail.shanxi.gov.cn", 587)
 
 

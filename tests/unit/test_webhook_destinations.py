@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from tests.support.settings import settings_of
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import RuleViolation
 from services.notifications.application import NotificationsApplication
@@ -76,7 +77,7 @@ def test_the_webhook_channel_fails_the_attempt_without_connecting():
 
 def test_the_application_refuses_such_subscriptions_and_changes():
     app = NotificationsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.configure({"webhook": {"allow_private_destinations": False}})
+    app.configure(settings_of({"notifications": {"webhook": {"allow_private_destinations": False}}}).notifications)
     owner = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")
     with pytest.raises(RuleViolation, match="channel.url"):
         app.subscribe(label="", filter={}, channel={"kind": "webhook", "url": "http://127.0.0.1:15672/"},

@@ -11,17 +11,21 @@ from urllib.parse import quote, unquote, urlparse
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer
 
+from services.backbone.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
-def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[str, Any]:
-    """The nameko config of a service process (or of a client, without ``service``)."""
+def nameko_config(config: "dict[str, Any] | Settings", service: str | None = None) -> dict[str, Any]:
+    """The nameko config of a service process (or of a client, without ``service``);
+    the service's code reads its typed ``Settings`` under ``PLATFORM``."""
+    settings = Settings.from_dict(config)
     result = {
-        "AMQP_URI": config["broker"]["url"],
-        "HEARTBEAT": config["broker"].get("heartbeat", 30),
+        "AMQP_URI": settings.broker.url,
+        "HEARTBEAT": settings.broker.heartbeat,
         "SERIALIZER": "json",
-        "max_workers": config["services"].get("max_workers", 10),
-        "PLATFORM": config,
+        "max_workers": settings.services.max_workers,
+        "PLATFORM": settings,
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
@@ -34,9 +38,7 @@ def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[st
         },
     }
     if service:
-        host = config["services"].get("host", "127.0.0.1")
-        port = config["services"][service]["http_port"]
-        result["WEB_SERVER_ADDRESS"] = f"{host}:{port}"
+        result["WEB_SERVER_ADDRESS"] = f"{settings.services.host}:{settings.services.port(service)}"
     return result
 
 
@@ -57,9 +59,10 @@ class ManagementApi:
         return f"{self.base}/api/{path.format(vhost=quote(self.vhost, safe=''))}"
 
 
-def management_api(config: dict[str, Any]) -> ManagementApi:
-    api = urlparse(config["broker"]["management_url"])
-    path = urlparse(config["broker"]["url"]).path
+def management_api(settings: Settings) -> ManagementApi:
+    broker = settings.broker
+    api = urlparse(broker.management_url)
+    path = urlparse(broker.url).path
     return ManagementApi(
         base=f"{api.scheme}://{api.hostname}:{api.port or 15672}",
         auth=(unquote(api.username or "guest"), unquote(api.password or "guest")),

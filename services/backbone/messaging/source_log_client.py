@@ -23,6 +23,7 @@ from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import nameko_config
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.kernel.errors import Unavailable
+from services.backbone.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +53,21 @@ class SourceLog:
 
     page_size = 500
 
-    def __init__(self, platform_config: dict, service: str, source: str):
-        self.config = platform_config
+    def __init__(self, settings: Settings, service: str, source: str):
+        self.settings = settings
         self.service = service
         self.source = source
 
     def page_after(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
         """The entries after position ``after``, the last position the source read for
         them (``scanned``: where to go on from) and its log's head."""
-        token = issue_token(self.config["auth"]["secret"], role="service",
+        token = issue_token(self.settings.auth.secret, role="service",
                             name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
         try:
             with ClusterRpcProxy(
-                nameko_config(self.config),
+                nameko_config(self.settings),
                 context_data={"authorization": f"Bearer {token}"},
-                timeout=float(self.config["broker"].get("rpc_timeout_seconds", 10)),
+                timeout=self.settings.broker.rpc_timeout_seconds,
             ) as cluster:
                 page = getattr(cluster, self.source).events_after(after=after, limit=self.page_size)
         except TRANSIENT as error:

@@ -80,7 +80,7 @@ class InboxQueueConsumer(QueueConsumer):
 
     @property
     def prefetch_count(self):
-        return self.container.config["PLATFORM"]["consumer"].get("prefetch", 50)
+        return self.container.config["PLATFORM"].consumer.prefetch
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -102,17 +102,15 @@ class Subscription(DependencyProvider):
     # -- lifecycle ---------------------------------------------------------------------
 
     def setup(self):
-        config = self.container.config["PLATFORM"]
-        self.platform_config = config
-        self.settings = config["consumer"]
-        namespace = config["broker"]["namespace"]
+        platform = self.container.config["PLATFORM"]
+        self.settings = platform.consumer
+        namespace = platform.broker.namespace
         self.service = self.container.service_name
-        self.queue = inbox_queue(namespace, self.service, self.source,
-                                 self.settings["delivery_limit"])
+        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit)
         self.queue_name = inbox_queue_name(namespace, self.service, self.source)
         self.dead_letter_exchange = dead_letter_exchange(namespace).name
-        self.dead_letters = ConfirmedPublisher(config["broker"]["url"])
-        self.source_log = SourceLog(config, self.service, self.source)
+        self.dead_letters = ConfirmedPublisher(platform.broker.url)
+        self.source_log = SourceLog(platform, self.service, self.source)
         self.pending = LightQueue()
         self.failures: dict[tuple[str, int], int] = {}
         self.outcomes: dict[str, int] = {}
@@ -200,7 +198,7 @@ class Subscription(DependencyProvider):
                 self.guard = CrashGuard(self.app, self.source)
             except TRANSIENT as error:  # the store is not there yet: wait for it
                 log.warning("%s <- %s: store unavailable at start: %r", self.service, self.source, error)
-                eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+                eventlet.sleep(self.settings.retry_backoff_seconds)
         if self.guard is not None and self.guard.found:
             log.warning("%s <- %s: the last process died applying #%s..#%s; applying that "
                         "range one event at a time", self.service, self.source,
@@ -232,7 +230,7 @@ class Subscription(DependencyProvider):
         items = [first]
         if first is None or first is CATCH_UP:
             return items
-        limit = int(self.settings.get("max_run", 50))
+        limit = self.settings.max_run
         until = time.monotonic() + self._linger()
         while len(items) < limit:
             if self.pending.qsize():
@@ -250,7 +248,7 @@ class Subscription(DependencyProvider):
         return items
 
     def _linger(self) -> float:
-        return float((self.settings.get("linger_seconds") or {}).get(self.service, 0))
+        return self.settings.linger_for(self.service)
 
     def _process(self, item) -> None:
         try:
@@ -262,7 +260,7 @@ class Subscription(DependencyProvider):
             log.exception("error in subscription %s <- %s; the message goes back to "
                           "its queue", self.service, self.source)
             if item is not CATCH_UP and self._alive(item):
-                eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+                eventlet.sleep(self.settings.retry_backoff_seconds)
                 self._settle(self.queue_consumer.requeue_message, item)
 
     def _apply_run(self, messages) -> bool:
@@ -321,7 +319,7 @@ class Subscription(DependencyProvider):
             return
         self._seen(event.position)
 
-        backoff = float(self.settings["retry_backoff_seconds"])
+        backoff = self.settings.retry_backoff_seconds
         transient_delay = backoff
         replayed_by_ops = "x-replayed-from" in (message.headers or {})
         while self._running and self._alive(message):
@@ -364,7 +362,7 @@ class Subscription(DependencyProvider):
         self.app.metrics.handler_failures.labels(self.source, "error").inc()
         attempts = self.failures.get(key, delivered_before) + 1
         self.failures[key] = attempts
-        if attempts < int(self.settings["max_attempts"]) and not failure.final:
+        if attempts < self.settings.max_attempts and not failure.final:
             log.warning("%s <- %s#%s failed (attempt %s): %r", self.service, event.source,
                         event.position, attempts, failure.cause)
             eventlet.sleep(backoff * 2 ** (attempts - 1))
@@ -385,7 +383,7 @@ class Subscription(DependencyProvider):
         log.error("%s <- %s#%s dead-lettered after %s attempts: %s", self.service,
                   self.source, position, attempts, error)
         self._publish_dead_letter(message, error, attempts, message_id=message_id)
-        delay = float(self.settings["retry_backoff_seconds"])
+        delay = self.settings.retry_backoff_seconds
         while True:
             try:
                 self.app.park_message(self.source, position, event_type, message, error, attempts,
@@ -402,7 +400,7 @@ class Subscription(DependencyProvider):
 
     def _decode(self, message) -> IntegrationEvent:
         body = message.body
-        limit = int(self.settings.get("max_message_bytes", 262144))
+        limit = self.settings.max_message_bytes
         if len(body) > limit:
             raise ContractViolation({"_message": [f"Message of {len(body)} bytes exceeds {limit}."]})
         try:
@@ -458,7 +456,7 @@ class Subscription(DependencyProvider):
         guarded = self.guard is not None and self.guard.needed(position)
         if guarded:
             deaths = self.guard.deaths(position)
-            if deaths >= int(self.settings["max_attempts"]):
+            if deaths >= self.settings.max_attempts:
                 raise ApplyFailed(event, ProcessDied(f"the process died {deaths} times applying it"),
                                   final=True)
             self.guard.begin(position, position)
