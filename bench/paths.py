@@ -26,6 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventlet.queue import LightQueue
 
 from services.backbone.messaging.subscription import Subscription
@@ -35,6 +36,7 @@ from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
 from services.backbone.settings import Settings, load_settings
+from services.contracts.signing import Signer
 from services.contracts import ActorRef, new_event
 
 from .harness import declaration
@@ -102,7 +104,8 @@ def _relay(app, publisher) -> OutboxRelay:
     """The relay as the service configures it (``relay:`` of the local config)."""
 
     relay = load_settings("local", environ={}).relay
-    return OutboxRelay(app, publisher, namespace="bench", batch_size=relay.batch_size,
+    signer = Signer(app.name, Ed25519PrivateKey.generate())
+    return OutboxRelay(app, publisher, namespace="bench", signer=signer, batch_size=relay.batch_size,
                        save_interval=relay.position_save_seconds)
 
 

@@ -9,11 +9,13 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 import eventlet
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import pytest
 from eventlet.queue import LightQueue
 from eventsourcing.application import ProcessingEvent
 
 from services.backbone.messaging.subscription import Subscription
+from services.contracts.signing import Keyring, Signer
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.ops.metrics import ServiceMetrics
@@ -38,6 +40,8 @@ class Inbox(Subscription):
         self._running, self.pending = True, LightQueue()
         self.acked, self.dead = [], []
         self.guard = CrashGuard(app, source)
+        self.source_user, self.own_user = f"sc-{source}", f"sc-{app.name}"
+        self.keys = SimpleNamespace(keyring=Keyring({source: {SOURCE_KEY.key_id: SOURCE_KEY.private_key.public_key()}}))
 
     app = property(lambda self: self._app)
 
@@ -47,7 +51,7 @@ class Inbox(Subscription):
     def _ack(self, message) -> None:
         self.acked.append(json.loads(message.body)["position"])
 
-    def _publish_dead_letter(self, body, error, attempts, message_id) -> None:
+    def _publish_dead_letter(self, body, error, attempts, message_id, refused=None) -> None:
         self.dead.append(error)
 
     def deliver(self, *events) -> None:
@@ -60,8 +64,12 @@ class Inbox(Subscription):
 
 def as_message(event) -> SimpleNamespace:
     """The event as the queue consumer hands it over."""
-    body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-    return SimpleNamespace(body=body, headers={}, properties={}, channel=True)
+    body = json.dumps(SOURCE_KEY.sign(event.to_message()), ensure_ascii=False).encode()
+    return SimpleNamespace(body=body, headers={}, properties={"user_id": f"sc-{event.source}"},
+                           channel=SimpleNamespace(connection=True))
+
+
+SOURCE_KEY = Signer("registry", Ed25519PrivateKey.generate())  # the source these tests play
 
 
 def open_app(app_class, tmp_path):

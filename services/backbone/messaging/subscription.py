@@ -45,13 +45,17 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.signing import Forged
 
 from services.backbone import failpoints
 from services.backbone.eventstore.application import AwaitingOtherSource
+from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.messaging.broker_users import broker_user
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.messaging.crash_guard import CrashGuard
-from services.backbone.messaging.source_log_client import TRANSIENT, SourceLog, SourceUnavailable, Unreadable
+from services.backbone.messaging.source_log_client import (TRANSIENT, ForgedEntry, SourceLog,
+                                                           SourceUnavailable, Unreadable)
 from services.backbone.messaging.topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,7 @@ class Subscription(DependencyProvider):
     """Consumes one source service's log into this service's application."""
 
     queue_consumer = InboxQueueConsumer()
+    keys = ServiceKeys()
 
     def __init__(self, source: str):
         self.source = source
@@ -106,11 +111,14 @@ class Subscription(DependencyProvider):
         self.settings = platform.consumer
         namespace = platform.broker.namespace
         self.service = self.container.service_name
-        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit)
+        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit,
+                                 declare=False)
         self.queue_name = inbox_queue_name(namespace, self.service, self.source)
         self.dead_letter_exchange = dead_letter_exchange(namespace).name
         self.dead_letters = ConfirmedPublisher(platform.broker.url)
-        self.source_log = SourceLog(platform, self.service, self.source)
+        self.source_user = broker_user(platform, self.source)
+        self.own_user = broker_user(platform, self.service)
+        self.source_log = SourceLog(platform, self.service, self.source, self.keys)
         self.pending = LightQueue()
         self.failures: dict[tuple[str, int], int] = {}
         self.outcomes: dict[str, int] = {}
@@ -312,6 +320,14 @@ class Subscription(DependencyProvider):
         delivered_before = int((message.headers or {}).get("x-delivery-count", 0) or 0)
         try:
             event = self._decode(message)
+        except Forged as forged:  # never applied, and no position moves
+            log.error("%s <- %s: refused a forged message (%s): %s", self.service, self.source,
+                      message.properties.get("message_id"), forged.reason)
+            self._dead_letter_message(message, f"Forged: {forged.reason}", delivered_before + 1,
+                                      refused="forged")
+            self._count("forged")
+            self._ack(message)
+            return
         except ContractViolation as violation:
             self._dead_letter_message(message, f"ContractViolation: {violation}", delivered_before + 1)
             self._count("invalid")
@@ -332,6 +348,8 @@ class Subscription(DependencyProvider):
             except AwaitingOtherSource as waiting:
                 transient_delay = self._wait(event, waiting, transient_delay)
             except TRANSIENT + (SourceUnavailable,) as error:
+                if isinstance(error, ForgedEntry):  # an alert, and still nothing skipped
+                    self._count("forged")
                 self.app.metrics.handler_failures.labels(self.source, "transient").inc()
                 log.warning("%s <- %s#%s: transient failure, retrying in %.1fs: %r",
                             self.service, self.source, event.position, transient_delay, error)
@@ -368,7 +386,7 @@ class Subscription(DependencyProvider):
             eventlet.sleep(backoff * 2 ** (attempts - 1))
             return False
         error = "".join(traceback.format_exception_only(type(failure.cause), failure.cause)).strip()
-        self._park(event.position, event.type, event.to_message(), error, attempts,
+        self._park(event.position, event.type, event.signed or event.to_message(), error, attempts,
                    event.correlation_id, message_id=str(event.event_id))
         self.failures.pop(key, None)
         return True
@@ -399,6 +417,9 @@ class Subscription(DependencyProvider):
         self._count("parked")
 
     def _decode(self, message) -> IntegrationEvent:
+        """The event a message carries, once its sender and its signature are its
+        source's (``Forged`` otherwise) and it satisfies the contract."""
+        self._check_publisher(message)
         body = message.body
         limit = self.settings.max_message_bytes
         if len(body) > limit:
@@ -407,10 +428,20 @@ class Subscription(DependencyProvider):
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise ContractViolation({"_message": [f"Body is not valid JSON: {error}."]}) from None
+        self.keys.keyring.verify(data, self.source)
         event = load_event(data)
         if event.source != self.source:
             raise ContractViolation({"source": [f"Expected events of {self.source}, got {event.source}."]})
         return event
+
+    def _check_publisher(self, message) -> None:
+        """The broker vouches for ``user_id``: the source's user published it, or this
+        service's own user put a dead letter back (a replay, checked by its signature)."""
+        publisher = message.properties.get("user_id")
+        replayed = "x-replayed-from" in (message.headers or {})
+        if publisher != self.source_user and not (replayed and publisher == self.own_user):
+            raise Forged(f"published by broker user {publisher or '(none)'}, not by "
+                         f"{self.source}'s ({self.source_user})")
 
     def _ack(self, message):
         self._settle(self.queue_consumer.ack_message, message)
@@ -511,11 +542,12 @@ class Subscription(DependencyProvider):
 
     # -- dead letters ----------------------------------------------------------------------------
 
-    def _dead_letter_message(self, message, error: str, attempts: int) -> None:
+    def _dead_letter_message(self, message, error: str, attempts: int, refused: str | None = None) -> None:
         self._publish_dead_letter(message.body, error, attempts,
-                                  message_id=message.properties.get("message_id") or "")
+                                  message_id=message.properties.get("message_id") or "", refused=refused)
 
-    def _publish_dead_letter(self, body, error: str, attempts: int, message_id: str) -> None:
+    def _publish_dead_letter(self, body, error: str, attempts: int, message_id: str,
+                             refused: str | None = None) -> None:
         headers = {
             "x-error": error[:4000],
             "x-attempts": attempts,
@@ -523,6 +555,7 @@ class Subscription(DependencyProvider):
             "x-source": self.source,
             "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
             "x-dead-lettered-by": self.service,
+            **({"x-refused": refused} if refused else {}),
         }
         self.dead_letters.publish(
             exchange=self.dead_letter_exchange,
