@@ -89,7 +89,7 @@ class ConsoleApplication(ServiceApplication):
         account = self.account(account_id)
         if account.disable(reason=reason, by=by, ctx=ctx):
             self.save(account)
-        self.sessions.end_all(account.id)
+        self.sessions.end_all(account.id, "disabled")
         return account
 
     @retry_on_conflict
@@ -106,7 +106,7 @@ class ConsoleApplication(ServiceApplication):
         password = one_time_password()
         account.reset_password(password_hash=hash_password(password), ctx=ctx)
         self.save(account)
-        self.sessions.end_all(account.id)
+        self.sessions.end_all(account.id, "password_reset")
         return account, password
 
     @retry_on_conflict

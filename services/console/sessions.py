@@ -47,26 +47,29 @@ class Sessions:
         self.table, self.ph = side_table(
             app, "console_sessions",
             "token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, csrf_token TEXT NOT NULL, "
-            "started_at DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL")
+            "started_at DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL, ended TEXT")
 
     def open(self, account_id: UUID) -> Session:
         now = self.clock()
         session = Session(secrets.token_urlsafe(32), account_id, secrets.token_urlsafe(32), now, now)
-        self._execute(f"INSERT INTO {self.table} VALUES ({', '.join([self.ph] * 5)})",
+        self._execute(f"INSERT INTO {self.table} VALUES ({', '.join([self.ph] * 5)}, NULL)",
                       (digest(session.token), str(account_id), session.csrf_token, now, now))
         return session
 
     def find(self, token: str) -> Session:
         """The open session of a cookie, its idle clock restarted; SessionExpired if it
         has ended (it is removed then)."""
-        row = self._fetch(f"SELECT account_id, csrf_token, started_at, last_seen FROM {self.table} "
+        row = self._fetch(f"SELECT account_id, csrf_token, started_at, last_seen, ended FROM {self.table} "
                           f"WHERE token_hash = {self.ph}", (digest(token),))
         if row is None:
-            raise SessionExpired("no such session")
+            raise SessionExpired("ended")
+        if row["ended"]:  # revoked: said once, to the next click, then forgotten
+            self.end(token)
+            raise SessionExpired(row["ended"])
         now = self.clock()
         if now - row["last_seen"] > self.idle or now - row["started_at"] > self.max_age:
             self.end(token)
-            raise SessionExpired("idle or too old")
+            raise SessionExpired("idle")
         if now - row["last_seen"] > 30:  # one write a click at most every 30 s
             self._execute(f"UPDATE {self.table} SET last_seen = {self.ph} WHERE token_hash = {self.ph}",
                           (now, digest(token)))
@@ -75,13 +78,16 @@ class Sessions:
     def end(self, token: str) -> None:
         self._execute(f"DELETE FROM {self.table} WHERE token_hash = {self.ph}", (digest(token),))
 
-    def end_all(self, account_id: UUID) -> None:
-        """Ends every session of an account (disabled, or its password reset)."""
-        self._execute(f"DELETE FROM {self.table} WHERE account_id = {self.ph}", (str(account_id),))
+    def end_all(self, account_id: UUID, reason: str) -> None:
+        """Ends every session of an account at once (``reason``: disabled, or its
+        password reset), which the next click of each is told."""
+        self._execute(f"UPDATE {self.table} SET ended = {self.ph} WHERE account_id = {self.ph}",
+                      (reason, str(account_id)))
 
     def count(self, account_id: UUID) -> int:
-        row = self._fetch(f"SELECT COUNT(*) AS n FROM {self.table} WHERE account_id = {self.ph}",
-                          (str(account_id),))
+        """The account's open sessions."""
+        row = self._fetch(f"SELECT COUNT(*) AS n FROM {self.table} WHERE account_id = {self.ph} "
+                          f"AND ended IS NULL", (str(account_id),))
         return int(row["n"])
 
     def _execute(self, statement: str, params: tuple) -> None:

@@ -141,8 +141,8 @@ class Console:
             raise NotSignedIn()
         try:
             session = self.app.sessions.find(token)
-        except SessionExpired:
-            raise Expired("ended") from None
+        except SessionExpired as ended:
+            raise Expired(str(ended)) from None
         account = self.app.find(session.account_id, Account)
         if account is None or not account.enabled:
             self.app.sessions.end(token)

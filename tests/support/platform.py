@@ -86,7 +86,7 @@ class Platform:
             "SC_STORE__SQLITE_DIR": self.config["store"]["sqlite_dir"],
             "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
         }
-        for name in ("registry", "evaluation", "funding", "notifications"):
+        for name in ("registry", "evaluation", "funding", "notifications", "console"):
             flat[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(self.config["services"][name]["http_port"])
         env.update(flat)
         env.update(extra or {})
@@ -153,7 +153,7 @@ def store_config(request, tmp_path: Path) -> dict:
 def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
                 postgres_db: str | None = None, overrides: dict | None = None) -> dict:
     services = {name: {"http_port": find_free_port()}
-                for name in ("registry", "evaluation", "funding", "notifications")}
+                for name in ("registry", "evaluation", "funding", "notifications", "console")}
     changes = {
         "broker": {"url": amqp_uri},
         "auth": {"secret": os.urandom(24).hex()},
