@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from services.backbone.dependencies import EventStore
 from services.backbone.kernel.errors import PlatformError
-from services.backbone.web.entrypoints import JsonHttp
+from services.backbone.web.entrypoints import JsonHttp, as_platform_error
 
 from .api import ApiError, ServiceApi
 from .domain import PEOPLE_ROLES, Account
@@ -242,15 +242,16 @@ class ConsolePage(JsonHttp):
             return exc
         if isinstance(exc, ApiError):
             return _api_refusal(exc)
-        if isinstance(exc, PlatformError) and exc.status in (404, 405):
+        exc = as_platform_error(exc)  # werkzeug's 413 of a chunked body, a store not answering...
+        if exc is None:
+            return None
+        if exc.status in (404, 405):
             return PageNotFound(exc.message)
-        if isinstance(exc, PlatformError) and exc.status == 413:
+        if exc.status == 413:
             return TooLarge(str(self.console.settings.max_upload_bytes))
-        if isinstance(exc, PlatformError) and exc.status < 500:
-            refusal = Refused(exc.message)
-            refusal.status = exc.status
-            return refusal
-        return None
+        refusal = Refused(exc.message)
+        refusal.status = exc.status
+        return refusal if exc.status < 500 or exc.status == 503 else None
 
     def error_page(self, request, exc: Exception) -> Response:
         if isinstance(exc, NotSignedIn):
