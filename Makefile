@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint chaos bench demo token venv broker database clean
+.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser clean
 
 venv:
 	@infra/scripts/venv.sh
@@ -14,13 +14,26 @@ broker:
 database:
 	@infra/scripts/ensure-postgres.sh
 
-## run: every service in the foreground, SQLite stores under var/, the local RabbitMQ
-run: venv broker
+frontend:
+	@infra/scripts/frontend.sh
+
+browser:
+	@infra/scripts/ensure-browser.sh
+
+## run: every service and the console in the foreground, SQLite stores under var/, the
+## local RabbitMQ
+run: venv broker frontend
 	$(PY) -m services.cli run-all
 
-## test: the whole suite (unit, integration, e2e, a quick reliability subset)
-test: venv broker database lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+## test: the whole suite (unit, integration, e2e, a quick reliability subset), then the
+## console's browser tests as a pytest call of their own (no eventlet monkey-patching)
+test: venv broker database lint frontend browser
+	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-browser
+
+## test-browser: the console in Debian's chromium (Playwright), screenshots in var/screenshots/
+test-browser: venv broker frontend browser
+	$(PY) -m pytest tests/browser --confcutdir=tests/browser -p no:nameko -o addopts="-p no:cacheprovider" $(BROWSER_ARGS)
 
 ## lint: names that do not exist, imports that are not used, syntax errors (ruff's F and E9)
 lint: venv

@@ -17,6 +17,10 @@ import pytest  # noqa: E402
 
 from tests.support.platform import Platform, make_config  # noqa: E402
 
+# The browser tests run as a pytest call of their own, without this file's eventlet
+# monkey-patching (make test-browser); a plain ``pytest`` leaves them out.
+collect_ignore = ["browser"]
+
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 
 

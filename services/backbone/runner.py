@@ -4,19 +4,23 @@ import gc
 import importlib
 import logging.config
 
+# The programme's services: they publish and consume its events, and answer its audits.
 SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
     "evaluation": "services.evaluation.service:EvaluationService",
     "funding": "services.funding.service:FundingService",
     "notifications": "services.notifications.service:NotificationsService",
 }
+# Every service a process can run: the programme's, and the console (工作台), which
+# serves people through the others' APIs and takes no part in the event flow.
+RUNNABLE = {**SERVICE_CLASSES, "console": "services.console.service:ConsoleService"}
 
 
 def service_class(name: str):
     try:
-        module_name, _, attribute = SERVICE_CLASSES[name].partition(":")
+        module_name, _, attribute = RUNNABLE[name].partition(":")
     except KeyError:
-        raise SystemExit(f"unknown service {name!r}; known: {', '.join(SERVICE_CLASSES)}") from None
+        raise SystemExit(f"unknown service {name!r}; known: {', '.join(RUNNABLE)}") from None
     return getattr(importlib.import_module(module_name), attribute)
 
 

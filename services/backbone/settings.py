@@ -180,6 +180,26 @@ class NotificationsSettings:
 
 
 @dataclass(frozen=True)
+class LockoutSettings:
+    account_failures: int  # failed sign-ins of one account before it is locked
+    address_failures: int  # failed sign-ins from one client address before it is locked
+    window_minutes: float  # failures older than this are forgotten
+    lock_minutes: float  # how long a lock lasts
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    session_idle_minutes: float
+    session_max_hours: float
+    cookie_secure: bool  # Secure cookies: the console is served over HTTPS (production)
+    service_token_minutes: float  # lifetime of the token a page's call to a service carries
+    api_timeout_seconds: float
+    max_upload_bytes: int  # a larger request body gets the oversized-upload page, unread
+    lockout: LockoutSettings
+    api: Mapping[str, str]  # each service's address as the console calls it ("": its own)
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole platform's settings; every process builds them once at start."""
 
@@ -195,6 +215,7 @@ class Settings:
     evaluation: EvaluationSettings
     funding: FundingSettings
     notifications: NotificationsSettings
+    console: ConsoleSettings
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> "Settings":
@@ -209,7 +230,7 @@ class Settings:
         return getattr(self, name, None) if name in _SERVICE_SECTIONS else None
 
 
-_SERVICE_SECTIONS = ("evaluation", "funding", "notifications")
+_SERVICE_SECTIONS = ("evaluation", "funding", "notifications", "console")
 
 
 def load_settings(environment: str | None = None, overrides: Mapping[str, Any] | None = None,

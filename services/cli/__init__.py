@@ -11,6 +11,8 @@
     sc status --as-of D        every base's status of record as it stood at D
     sc recompute --policy P    which bases the whole history puts elsewhere under P
     sc verify registry         walk a service's hash-chained log, name a broken link
+    sc users add --username U --name N --organisation O [--role admin]
+                               a console account; prints its one-time password
                                (--anchors FILE: also against links recorded earlier)
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
@@ -23,6 +25,7 @@ import argparse
 import os
 
 from .history import cmd_audit, cmd_rebuild, cmd_recompute, cmd_status, cmd_verify
+from .people import add_arguments as add_people_arguments
 from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_import_declarations,
                          cmd_keys, cmd_queues)
 from .serving import cmd_demo, cmd_docs_events, cmd_run, cmd_run_all, cmd_token
@@ -129,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
     bulk.set_defaults(fn=cmd_import_declarations)
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)
+
+    add_people_arguments(commands)
     return top
 
 

@@ -147,11 +147,11 @@ def cmd_broker_init(args) -> int:
 
     from services.backbone.messaging.broker_users import vhost_of
     from services.backbone.messaging.provisioning import BrokerRefused, initialise_broker
-    from services.backbone.runner import SERVICE_CLASSES
+    from services.backbone.runner import RUNNABLE
 
     config = platform_config()
     try:
-        initialise_broker(config, SERVICE_CLASSES)
+        initialise_broker(config, RUNNABLE)
     except (BrokerRefused, requests.RequestException) as error:
         print(f"broker-init failed: {error}", file=sys.stderr)
         return 1

@@ -11,6 +11,13 @@ from uuid import UUID
 
 from .common import platform_config
 
+CONSOLE_HELP = """
+The console (工作台): {url}
+  first time: make the first administrator in another terminal, then sign in with the
+  one-time password it prints (and choose your own):
+    .venv/bin/sc users add --username admin --name 管理员 --organisation 省发展改革委
+"""
+
 
 def cmd_run(args) -> int:
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -26,20 +33,21 @@ def cmd_run(args) -> int:
 def cmd_run_all(args) -> int:
     """Starts each service as its own process and stops them all on Ctrl-C / SIGTERM;
     if one exits, the others are stopped too and its exit status is returned."""
-    from services.backbone.runner import SERVICE_CLASSES
+    from services.backbone.runner import RUNNABLE
 
     from services.backbone.messaging.provisioning import initialise_broker
 
     config = platform_config()
-    initialise_broker(config, SERVICE_CLASSES)  # topology and service users, idempotent
-    for name in SERVICE_CLASSES:
+    initialise_broker(config, RUNNABLE)  # topology and service users, idempotent
+    for name in RUNNABLE:
         print(f"  {name:<14} http://{config.services.host}:{config.services.port(name)}")
+    print(CONSOLE_HELP.format(url=f"http://{config.services.host}:{config.services.port('console')}"))
     # Each child in its own session: Ctrl-C reaches this supervisor only, which stops
     # every service once (a service signalled twice would start stopping twice).
     children = {
         name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name],
                                start_new_session=True)
-        for name in SERVICE_CLASSES
+        for name in RUNNABLE
     }
     stopping = 0.0
 

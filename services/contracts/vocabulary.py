@@ -76,6 +76,7 @@ ROLES = {
     "department": "省直相关部门",
     "ops": "运维",
     "service": "平台服务",
+    "admin": "系统管理员",
 }
 
 SERVICES = ("registry", "evaluation", "funding", "notifications")
@@ -104,4 +105,38 @@ GRADES = {
     "good": "良好",
     "qualified": "合格",
     "unqualified": "不合格",
+}
+
+# The console (工作台): the words of its pages, of the services as a person knows them,
+# and of an account's state. Templates take every such word from here.
+CONSOLE_PAGES = {
+    "todo": "待办",
+    "inbox": "通知",
+    "ops": "运维",
+    "accounts": "用户",
+    "password": "修改密码",
+    "sign_in": "登录",
+    "sign_out": "退出",
+}
+
+SERVICE_NAMES = {
+    "registry": "基地登记",
+    "evaluation": "评审评估",
+    "funding": "资金管理",
+    "notifications": "通知推送",
+    "console": "工作台",
+}
+
+ACCOUNT_STATES = {
+    "active": "正常",
+    "must_change_password": "待修改密码",
+    "disabled": "已停用",
+}
+
+DELIVERY_STATUSES = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "delivered": "已送达",
+    "failed": "发送失败",
+    "abandoned": "已放弃",
 }

@@ -32,7 +32,8 @@ from .schemas import (
 )
 from .sender import DeliverySender
 
-SUBSCRIBERS = tuple(role for role in ROLES if role != "service")  # people and offices
+# people and offices; not the console's administrators, who manage accounts only
+SUBSCRIBERS = tuple(role for role in ROLES if role not in ("service", "admin"))
 
 
 class NotificationsService(PublishedLog, OperationsEndpoints):

@@ -17,7 +17,7 @@ from services.backbone.messaging.broker import nameko_config
 from services.backbone.config import PROJECT_ROOT, load_config, merge
 from services.backbone.dependencies import EventStore
 from services.backbone.messaging.provisioning import initialise_broker, remove_users
-from services.backbone.runner import SERVICE_CLASSES, service_class
+from services.backbone.runner import RUNNABLE, service_class
 from services.backbone.settings import Settings
 from services.backbone.ops.polling import poll
 
@@ -34,7 +34,7 @@ class Platform:
     def __init__(self, config: dict, container_factory):
         self.config = config
         self.settings = Settings.from_dict(config)
-        initialise_broker(self.settings, SERVICE_CLASSES)  # as make run and broker-init do
+        initialise_broker(self.settings, RUNNABLE)  # as make run and broker-init do
         self._container_factory = container_factory
         self.containers = {}
         self.processes: dict[str, subprocess.Popen] = {}  # by instance: "registry", "registry#2"
@@ -91,7 +91,7 @@ class Platform:
             "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
             "SC_SIGNING__KEYS_DIR": self.config["signing"]["keys_dir"],
         }
-        for name in ("registry", "evaluation", "funding", "notifications"):
+        for name in ("registry", "evaluation", "funding", "notifications", "console"):
             flat[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(self.config["services"][name]["http_port"])
         env.update(flat)
         env.update(extra or {})
@@ -146,7 +146,7 @@ class Platform:
             self.kill(name, signal.SIGTERM if self.processes[name].poll() is None else signal.SIGKILL)
         for container in self.containers.values():  # before their broker users go
             container.stop()
-        remove_users(self.settings, SERVICE_CLASSES)
+        remove_users(self.settings, RUNNABLE)
 
 
 def store_config(request, tmp_path: Path) -> dict:
@@ -161,7 +161,7 @@ def store_config(request, tmp_path: Path) -> dict:
 def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
                 postgres_db: str | None = None, overrides: dict | None = None) -> dict:
     services = {name: {"http_port": find_free_port()}
-                for name in ("registry", "evaluation", "funding", "notifications")}
+                for name in ("registry", "evaluation", "funding", "notifications", "console")}
     changes = {
         "broker": {"url": amqp_uri},
         "auth": {"secret": os.urandom(24).hex()},

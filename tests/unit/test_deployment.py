@@ -35,6 +35,13 @@ def test_every_service_runs_with_healthcheck_config_by_env_and_dependencies():
         assert service["restart"] == "unless-stopped"
 
 
+def test_the_console_runs_beside_the_services_with_its_own_health_check():
+    console = compose()["services"]["console"]
+    assert console["command"] == ["sc", "run", "console"]
+    assert "8100/ready" in " ".join(console["healthcheck"]["test"]) and console["ports"] == ["8100:8100"]
+    assert console["environment"]["SC_ENV"] == "production"
+
+
 def test_the_broker_has_management_and_both_stores_use_named_volumes():
     document = compose()
     services = document["services"]

@@ -8,6 +8,7 @@ import pytest
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 BACKBONE = SERVICES / "backbone"
 DOMAIN_SERVICES = ("registry", "evaluation", "funding", "notifications")
+ALL_SERVICES = (*DOMAIN_SERVICES, "console")  # the console knows the others by their APIs only
 INFRASTRUCTURE = ("nameko", "kombu", "amqp", "eventlet", "psycopg", "sqlite3", "requests", "werkzeug")
 
 
@@ -27,7 +28,7 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("service", DOMAIN_SERVICES)
+@pytest.mark.parametrize("service", ALL_SERVICES)
 def test_domain_code_imports_only_the_pure_kernel_of_the_backbone(service):
     used = imports_of(SERVICES / service / "domain.py")
     backbone = {name for name in used if name.startswith("services.backbone")}
@@ -48,8 +49,8 @@ def test_contracts_import_nothing_of_ours():
 
 
 def test_no_service_imports_another_service():
-    for service in DOMAIN_SERVICES:
-        others = {f"services.{s}" for s in DOMAIN_SERVICES if s != service}
+    for service in ALL_SERVICES:
+        others = {f"services.{s}" for s in ALL_SERVICES if s != service}
         for path in (SERVICES / service).rglob("*.py"):
             crossing = {n for n in imports_of(path) if any(n == o or n.startswith(o + ".") for o in others)}
             assert not crossing, (str(path.relative_to(SERVICES)), crossing)
@@ -59,3 +60,12 @@ def test_the_backbone_is_grouped_by_layer():
     """A flat folder hides the layers: only wiring stays at the top."""
     top = sorted(p.name for p in BACKBONE.glob("*.py"))
     assert top == ["config.py", "dependencies.py", "failpoints.py", "keys.py", "runner.py", "settings.py"], top
+
+
+def test_the_console_imports_only_contracts_and_the_backbone_of_ours():
+    allowed = ("services.console", "services.contracts", "services.backbone")
+    for path in (SERVICES / "console").rglob("*.py"):
+        if "node_modules" in path.parts:
+            continue
+        ours = {n for n in imports_of(path) if n.startswith("services.") and not n.startswith(allowed)}
+        assert not ours, (str(path.relative_to(SERVICES)), ours)
