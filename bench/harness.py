@@ -30,6 +30,7 @@ import requests
 from services.backbone.web.tokens import issue_token
 from services.backbone.config import PROJECT_ROOT, load_config
 from services.backbone.eventstore.stores import postgres_dsn
+from services.backbone.keys import load_keys
 from services.backbone.messaging.provisioning import initialise_broker, remove_users
 from services.backbone.settings import Settings
 from tests.support.platform import wait_until
@@ -127,7 +128,7 @@ class Stage:
         return load_config("local", environ=env)
 
     def token(self, role: str, **scope) -> str:
-        return issue_token(self.secret, role=role, **scope)
+        return issue_token(load_keys(Settings.from_dict(self.service_config()), "cli").signer, role=role, **scope)
 
     def headers(self, role: str, **scope) -> dict:
         return {"Authorization": f"Bearer {self.token(role, **scope)}",

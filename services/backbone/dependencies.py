@@ -80,14 +80,29 @@ class EventStore(DependencyProvider):
         if self.relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(
                 self.relay.run_forever, identifier="outbox-relay")
+        self._following = True
+        self.container.spawn_managed_thread(self._follow_other_writers, identifier="views-follower")
+
+    def _follow_other_writers(self):
+        """Folds what other instances of this service wrote (a revoked token above all)
+        into the read models once a second, so that a check that must not read the store
+        (a token's) sees it within seconds; a store that does not answer is tried again."""
+        while self._following:
+            eventlet.sleep(1.0)
+            try:
+                self.app.views.catch_up()
+            except Exception as error:  # the store is away: the next turn tries again
+                log.debug("views of %s not caught up: %r", self.app.name, error)
 
     def stop(self):
+        self._following = False
         self.relay.stop()
         if self._relay_thread is not None:
             with eventlet.Timeout(10, False):
                 self._relay_thread.wait()
 
     def kill(self):
+        self._following = False
         self.relay.stop()
 
     def get_dependency(self, worker_ctx):

@@ -107,11 +107,16 @@ def _private_key_from_pem(text: str) -> Ed25519PrivateKey:
 
 
 class ServiceKeys(SharedExtension):
-    """The keys of the service a container runs, loaded once and shared by its relay, its
-    subscriptions and its entrypoints."""
+    """The keys of the service a container runs, loaded once (by whichever extension asks
+    first, in any order of set-up) and shared by its relay, subscriptions and entrypoints."""
 
-    def setup(self):
-        self.keys = load_keys(self.container.config["PLATFORM"], self.container.service_name)
+    _keys: Keys | None = None
+
+    @property
+    def keys(self) -> Keys:
+        if self._keys is None:
+            self._keys = load_keys(self.container.config["PLATFORM"], self.container.service_name)
+        return self._keys
 
     @property
     def signer(self) -> Signer:

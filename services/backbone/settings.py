@@ -56,8 +56,10 @@ class StoreSettings:
 
 @dataclass(frozen=True)
 class AuthSettings:
-    secret: str
-    token_ttl_hours: float
+    secret: str  # local derivations only (broker passwords, the local cipher key); tokens are signed by keys
+    issuers: tuple[str, ...]  # who may sign tokens for people and machines (their public keys: signing)
+    token_ttl_hours: float  # sc token's default
+    max_token_ttl_hours: float  # the longest sc token issues (machines: a department's, a scrape's)
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,29 @@ def platform_config():
     return load_settings()
 
 
+def cli_signer(config):
+    """The key ``sc`` signs tokens with (issuer ``cli``)."""
+    from services.backbone.keys import load_keys
+
+    return load_keys(config, "cli").signer
+
+
+def ops_authorization(config, actor: str) -> str:
+    """A bearer header for one ``sc`` command acting as ops (``actor`` names who runs it)."""
+    from services.backbone.kernel.context import stable_id
+    from services.backbone.web.tokens import bearer_header
+
+    return bearer_header(cli_signer(config), role="ops", name=actor, actor_id=stable_id("ops-person", actor))
+
+
 def ops_cluster(config, actor: str):
-    """An RPC proxy calling as an ops actor (the token signed with the secret)."""
+    """An RPC proxy calling as an ops actor."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.backbone.web.tokens import issue_token
     from services.backbone.messaging.broker import nameko_config
-    from services.backbone.kernel.context import stable_id
 
-    token = issue_token(config.auth.secret, role="ops", name=actor,
-                        actor_id=stable_id("ops-person", actor))
     return ClusterRpcProxy(nameko_config(config), timeout=30,
-                           context_data={"authorization": f"Bearer {token}"})
+                           context_data={"authorization": ops_authorization(config, actor)})
 
 
 def ops_rpc(config, service: str, method: str, actor: str, **kwargs):

@@ -3,7 +3,7 @@ as of a moment, and what another policy version would have decided."""
 
 import sys
 
-from .common import open_app, ops_rpc, platform_config
+from .common import open_app, ops_authorization, ops_rpc, platform_config
 
 
 def cmd_verify(args) -> int:
@@ -89,7 +89,9 @@ def cmd_audit(args) -> int:
         print(f"not a valid audit query: {error.messages}", file=sys.stderr)
         return 2
     with terminal.Progress("audit entries") as progress:
-        report = collect_all_audit(platform_config(), filters, page, progress=progress)
+        config = platform_config()
+        report = collect_all_audit(config, filters, page, ops_authorization(config, "sc audit"),
+                                   progress=progress)
     if args.csv:
         sys.stdout.write(to_csv(report["entries"]))
     elif args.json:

@@ -4,7 +4,7 @@ declarations entered in bulk."""
 import os
 import sys
 
-from .common import ops_cluster, ops_rpc, platform_config, service_url
+from .common import ops_authorization, ops_cluster, ops_rpc, platform_config, service_url
 
 
 def cmd_queues(args) -> int:
@@ -22,7 +22,8 @@ def cmd_queues(args) -> int:
 
     config = platform_config()
     try:
-        report = monitor.platform_report(config, include_services=not args.no_services)
+        report = monitor.platform_report(config, ops_authorization(config, "sc queues"),
+                                         include_services=not args.no_services)
     except (OSError, AMQPError, KombuError) as error:
         print(f"cannot reach the broker: {type(error).__name__}: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ import warnings
 from datetime import timedelta
 from uuid import UUID
 
-from .common import platform_config
+from .common import cli_signer, ops_rpc, platform_config
 
 CONSOLE_HELP = """
 The console (工作台): {url}
@@ -80,19 +80,45 @@ def cmd_run_all(args) -> int:
 
 
 def cmd_token(args) -> int:
+    """Issues a token signed with sc's own key (issuer ``cli``), for at most
+    ``auth.max_token_ttl_hours``; or, with ``revoke``, has every service refuse one."""
     from services.backbone.web.tokens import issue_token
 
     config = platform_config()
+    if args.action == "revoke":
+        return _revoke(config, args)
+    if not args.role:
+        raise SystemExit("sc token: --role is required (e.g. --role drc)")
     region = tuple(args.region.split("/", 1)) if args.region else None
     if region is not None and len(region) != 2:
         raise SystemExit("--region is CITY/COUNTY, e.g. 吕梁市/孝义市")
+    hours = args.ttl_hours or config.auth.token_ttl_hours
+    if hours > config.auth.max_token_ttl_hours:
+        raise SystemExit(f"--ttl-hours: at most {config.auth.max_token_ttl_hours:g} (auth.max_token_ttl_hours)")
     token = issue_token(
-        config.auth.secret, role=args.role, name=args.name or "",
+        cli_signer(config), role=args.role, name=args.name or "",
         actor_id=UUID(args.actor_id) if args.actor_id else None, region=region,
         org=args.org, base_ids=[UUID(b) for b in args.base or []],
-        ttl=timedelta(hours=args.ttl_hours or config.auth.token_ttl_hours),
+        ttl=timedelta(hours=hours),
     )
     print(token)
+    return 0
+
+
+def _revoke(config, args) -> int:
+    """Records the revocation in the registry's log, which every service follows."""
+    from services.backbone.web.tokens import token_id
+
+    if not args.token or not args.reason:
+        raise SystemExit("sc token revoke TOKEN --reason WHY")
+    try:
+        jti, expires_at = token_id(args.token)
+    except ValueError as error:
+        raise SystemExit(f"sc token revoke: {error}") from None
+    result = ops_rpc(config, "registry", "revoke_token", args.actor, jti=str(jti),
+                     expires_at=expires_at.isoformat(), reason=args.reason)
+    print(f"token {jti} revoked ({'recorded' if result['recorded'] else 'already revoked'}); "
+          "every service refuses it within seconds")
     return 0
 
 

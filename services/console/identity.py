@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Callable, Mapping
 
 from services.backbone.web.tokens import issue_token
+from services.contracts.signing import Signer
 
 from .domain import Account, normalise_username
 from .passwords import hash_password, matches
@@ -57,10 +58,10 @@ class PasswordSignIn(IdentityProvider):
         return account if matches(account.password_hash, password) else None
 
 
-def service_token(account: Account, secret: str, ttl: timedelta) -> str:
+def service_token(account: Account, signer: Signer, ttl: timedelta) -> str:
     """The short-lived token a page's call to a service carries for this person: their
-    role and scope as the account has them now. The one place the console mints tokens
-    (to be signed with the console's own issuer key when tokens become asymmetric)."""
+    role and scope as the account has them now, signed with the console's own key
+    (issuer ``console``). The one place the console mints tokens."""
     actor = account.as_actor()
-    return issue_token(secret, role=actor.role, name=actor.name, actor_id=actor.id,
+    return issue_token(signer, role=actor.role, name=actor.name, actor_id=actor.id,
                        region=actor.region, org=actor.org, base_ids=actor.base_ids, ttl=ttl)

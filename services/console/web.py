@@ -111,7 +111,7 @@ class Visit:
     @cached_property
     def api(self) -> ServiceApi:
         ttl = timedelta(minutes=self.console.settings.service_token_minutes)
-        token = service_token(self.account, self.console.secret, ttl)
+        token = service_token(self.account, self.console.signer, ttl)
         return ServiceApi(self.console.urls, token, timeout=self.console.settings.api_timeout_seconds,
                           http=self.console.http, correlation_id=self.correlation_id)
 
@@ -128,7 +128,7 @@ class Console:
         self.app = next(d.app for d in container.dependencies if isinstance(d, EventStore))
         platform = container.config["PLATFORM"]
         self.settings = self.app.settings
-        self.secret = platform.auth.secret
+        self.signer = self.app.signer  # the console's own key: issuer "console"
         self.urls = api_urls(platform)
         self.http = requests.Session()
 

@@ -23,6 +23,7 @@ class ContractSpec:
     description: str = ""
     example: dict = field(default_factory=dict)  # a real payload at the current version
     personal: tuple[str, ...] = ()  # payload fields with personal data, withheld from some readers
+    deliverable: bool = True  # False: for the platform's services only, never to a subscription
 
     @property
     def current_version(self) -> int:
@@ -37,7 +38,7 @@ CATALOG: dict[str, ContractSpec] = {}
 
 
 def contract(event_type: str, *, source: str, version: int = 1, example: dict | None = None,
-             personal: tuple[str, ...] = ()):
+             personal: tuple[str, ...] = (), deliverable: bool = True):
     """Registers a payload schema as version ``version`` of ``event_type``, with an
     example payload (docs/events.md shows it; a test loads it with the schema) and the
     fields that hold personal data (``personal``, at the current version)."""
@@ -53,6 +54,7 @@ def contract(event_type: str, *, source: str, version: int = 1, example: dict | 
             spec.description = (schema_cls.__doc__ or "").strip()
             spec.example = example or spec.example
             spec.personal = tuple(personal)
+            spec.deliverable = deliverable
         return schema_cls
 
     return register

@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .catalog import contract, upcaster
 from .common import ApprovalSchema, ContactSchema, PlanContentSchema, RegionSchema, Strict
-from .fields import Name
+from .fields import Name, Timestamp
 from .vocabulary import KINDS
 
 CONTACT_ROLES = {"primary": "主要联系人", "deputy": "备用联系人"}
@@ -125,3 +125,18 @@ def base_declared_v1_to_v2(payload: dict) -> dict:
     payload = dict(payload)
     payload["contacts"] = [{**payload.pop("contact"), "role": "primary"}]
     return payload
+
+
+@contract("TokenRevoked", source="registry", deliverable=False, example={
+    "jti": "0b7e6f4a-1c2d-4e3f-8a9b-2017c0de0001",
+    "expires_at": "2017-10-01T00:00:00+08:00",
+    "reason": "该令牌随笔记本电脑遗失",
+})
+class TokenRevokedV1(Strict):
+    """A bearer token (by its ``jti``) is no longer accepted by any service; its holder
+    lost it, left, or it was issued in error. For the platform's services only: never
+    delivered to a subscription."""
+
+    jti = fields.UUID(required=True)
+    expires_at = Timestamp(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

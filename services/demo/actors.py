@@ -1,6 +1,6 @@
 """Who acts in the demo, each with a token of its own, and the HTTP calls they make.
 
-Tokens are issued with the platform's secret (``issue_token``), one per actor, carrying
+Tokens are signed with sc's key of the demo's run (``issue_token``), one per actor, carrying
 the scope the services check: a county government its region, a competent department or
 a provincial department its organisation, an evaluator the id the DRC registered it
 under. Actor ids are derived from names, so the same person is the same actor all along
@@ -16,6 +16,7 @@ import requests
 
 from services.backbone.web.tokens import issue_token
 from services.backbone.kernel.context import stable_id
+from services.contracts.signing import Signer
 
 from .polling import DemoFailed
 
@@ -38,14 +39,14 @@ class Person:
 class Cast:
     """Everyone who acts, made on first use and then the same actor every time."""
 
-    secret: str
+    signer: Signer
     people: dict = field(default_factory=dict)
 
     def _person(self, role: str, name: str, actor_id: UUID | None = None, **scope) -> Person:
         key = (role, name, actor_id)
         if key not in self.people:
             actor_id = actor_id or stable_id("demo-actor", role, name)
-            token = issue_token(self.secret, role=role, name=name, actor_id=actor_id,
+            token = issue_token(self.signer, role=role, name=name, actor_id=actor_id,
                                 ttl=timedelta(hours=2), **scope)
             self.people[key] = Person(role, name, token, actor_id)
         return self.people[key]

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlparse, urlunparse
 import requests
 
 from services.backbone.config import PROJECT_ROOT, load_config
+from services.backbone.keys import load_keys
 from services.backbone.messaging.provisioning import initialise_broker
 from services.backbone.runner import SERVICE_CLASSES
 from services.backbone.settings import Settings
@@ -137,6 +138,10 @@ class Launcher:
     def config(self) -> dict:
         """The platform's config as the services read it, for the demo's own tools."""
         return load_config("local", environ=self.environment())
+
+    def signer(self):
+        """sc's key of this run (the cli issuer), which the demo's actors' tokens are signed with."""
+        return load_keys(Settings.from_dict(self.config()), "cli").signer
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

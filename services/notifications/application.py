@@ -24,7 +24,7 @@ from services.backbone.eventstore.application import (AwaitingOtherSource, Servi
 from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.kernel.errors import Conflict, Forbidden, NotFound
 from services.backbone.kernel.privacy import for_viewer
-from services.contracts import IntegrationEvent
+from services.contracts import CATALOG, IntegrationEvent
 
 from .destinations import Destinations
 from .domain import (OVERSEERS, Delivery, Dispatch, KnownBase, KnownBatch, Outcome, Subscription,
@@ -287,7 +287,10 @@ class NotificationsApplication(ServiceApplication):
         self.schedule_deliveries(event, processing)
 
     def schedule_deliveries(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
-        """One delivery per matching subscription, collected with the tracking record."""
+        """One delivery per matching subscription, collected with the tracking record;
+        none for the platform's own events (TokenRevoked)."""
+        if not CATALOG[event.type].deliverable:
+            return
         subject = subject_of(event.payload)
         base_id = subject[1] if subject and subject[0] == "base" else None
         directory, board = self.views.caught_up(SubscriptionDirectory, DeliveryBoard)

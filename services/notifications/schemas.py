@@ -35,7 +35,8 @@ class RegionFilter(Strict):
 class FilterSchema(Strict):
     """Which events: every list empty (or missing) means every event."""
 
-    event_types = fields.List(fields.String(validate=validate.OneOf(sorted(CATALOG))),
+    event_types = fields.List(fields.String(validate=validate.OneOf(
+        sorted(t for t, spec in CATALOG.items() if spec.deliverable))),
                               load_default=list, validate=validate.Length(max=50))
     kinds = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
     regions = fields.List(fields.Nested(RegionFilter), load_default=list,

@@ -5,6 +5,7 @@ published when the plan is filed).
 """
 
 from services.backbone.eventstore.application import Publications
+from services.backbone.eventstore.revocations import Revocation
 
 from .domain import Base
 
@@ -34,3 +35,8 @@ def plan_filed(event: Base.PlanFiled) -> tuple[str, dict]:
         "targets": event.targets,
         "approvals": event.approvals,
     }
+
+
+@publications.maps(Revocation.Revoked)
+def token_revoked(event: Revocation.Revoked) -> tuple[str, dict]:
+    return "TokenRevoked", {"jti": event.jti, "expires_at": event.expires_at, "reason": event.reason}

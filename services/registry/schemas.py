@@ -59,6 +59,15 @@ class ListQuery(PageQuery):
     batch_id = fields.UUID()
 
 
+class RevocationRequest(Strict):
+    """POST /tokens/revocations: the token's ``jti`` and expiry (``sc token revoke`` reads
+    them from the token), and why."""
+
+    jti = fields.UUID(required=True)
+    expires_at = Timestamp(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
 class AsOfQuery(Strict):
     """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]"""
 

@@ -25,6 +25,7 @@ from .schemas import (
     HistoryEntryOut,
     ListQuery,
     PlanRequest,
+    RevocationRequest,
     StatusAsOfOut,
 )
 
@@ -92,6 +93,17 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         call = self.caller
         base = self.app.file_plan(_uuid(base_id), actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
+
+    @http("POST", "/tokens/revocations", roles=("ops",))
+    def http_revoke_token(self, request):
+        return 201, self.revoke_token(**read_json(request))
+
+    @rpc(roles=("ops",))
+    def revoke_token(self, **revocation):
+        """Has every service refuse a token from now on (TokenRevoked; ``sc token revoke``)."""
+        data = validated(schema(RevocationRequest), revocation)
+        recorded = self.app.revoke_token(data["jti"], data["expires_at"], data["reason"], self.caller.context)
+        return {"jti": str(data["jti"]), "recorded": recorded}
 
     # -- queries --------------------------------------------------------------------------
 

@@ -120,7 +120,7 @@ def test_a_forged_event_has_no_effect_anywhere_and_the_genuine_ones_after_it_app
 
     status = requests.get(platform.url("registry", "/ops/status"), headers=platform.headers("ops"), timeout=10).json()
     assert status["consumers"]["evaluation"]["outcomes"]["forged"] == 2
-    report = monitor.platform_report(platform.settings)
+    report = monitor.platform_report(platform.settings, platform.headers("ops")["Authorization"])
     assert any("forged" in alert and alert.startswith("registry") for alert in report["alerts"])
 
     # 3. The genuine events that follow are applied, from the real head on.

@@ -16,7 +16,7 @@ from tests.support.platform import wait_until
 
 
 def waiting_retries(platform, source: str) -> float:
-    text = requests.get(platform.url("notifications", "/metrics")).text
+    text = requests.get(platform.url("notifications", "/metrics"), headers=platform.headers("ops")).text
     found = re.search(rf'sc_handler_failures_total\{{kind="waiting",source="{source}"\}} (\S+)', text)
     return float(found.group(1)) if found else 0.0
 

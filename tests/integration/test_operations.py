@@ -60,7 +60,7 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     assert ready.json()["checks"] == {"store": "ok", "broker": "ok", "relay": "ok"}
 
     def published():
-        text = requests.get(platform.url("registry", "/metrics")).text
+        text = requests.get(platform.url("registry", "/metrics"), headers=platform.headers("ops")).text
         return 'sc_events_published_total{type="BaseDeclared"} 1.0' in text and text
     text = wait_until(published, message="the publication to be counted")
     assert 'sc_events_consumed_total{outcome="applied",source="evaluation"} 1.0' in text
@@ -86,7 +86,7 @@ def test_a_store_outage_is_not_ready_and_metrics_still_answer(pg_platform, postg
         assert ready.json()["checks"]["store"] == "failing"  # public: the why is in the log
         assert ready.json()["checks"]["broker"] == "ok"
 
-        scraped = requests.get(platform.url("registry", "/metrics"), timeout=30)
+        scraped = requests.get(platform.url("registry", "/metrics"), headers=platform.headers("ops"), timeout=30)
         assert scraped.status_code == 200, scraped.text
         assert scraped.elapsed.total_seconds() < 10
         assert "sc_relay_lag NaN" in scraped.text and "sc_log_head NaN" in scraped.text
@@ -96,7 +96,7 @@ def test_a_store_outage_is_not_ready_and_metrics_still_answer(pg_platform, postg
     finally:
         admin.execute(f'ALTER DATABASE "{postgres_db}" ALLOW_CONNECTIONS true')
         admin.close()
-    assert "sc_log_head 0.0" in requests.get(platform.url("registry", "/metrics")).text
+    assert "sc_log_head 0.0" in requests.get(platform.url("registry", "/metrics"), headers=platform.headers("ops")).text
 
 
 def test_a_relay_failing_past_its_threshold_is_not_ready_and_alerts(platform, evaluation_log):
@@ -148,7 +148,7 @@ def test_queue_report_alerts_on_dead_letters_with_and_without_management(platfor
     wait_until(lambda: queue_messages(platform.config, DLQ), message="the dead letter")
 
     def settled():  # the management API refreshes its figures every few seconds
-        report = monitor.platform_report(settings_of(platform.config))
+        report = monitor.platform_report(settings_of(platform.config), platform.headers("ops")["Authorization"])
         figures = {q["name"]: q for q in report["queues"]}
         inbox = figures.get(inbox_queue_name("sc", "registry", "evaluation"), {})
         dlq = figures.get(DLQ, {})
@@ -161,7 +161,7 @@ def test_queue_report_alerts_on_dead_letters_with_and_without_management(platfor
     assert any("evaluation: not answering" in alert for alert in report["alerts"])
 
     without_management = merge(platform.config, {"broker": {"management_url": "http://127.0.0.1:9"}})
-    fallback = monitor.platform_report(settings_of(without_management), include_services=False)
+    fallback = monitor.platform_report(settings_of(without_management), "", include_services=False)
     assert fallback["figures_from"] == "amqp"
     assert {q["name"]: q for q in fallback["queues"]}[DLQ]["messages"] == 1
 

@@ -77,6 +77,10 @@ def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
         "POST /bases/<uuid:base_id>/plan/approvals": Example(
             "county_government", f"/bases/{base_id}/plan/approvals", lambda: {"version": 1},
             registry.ApprovalRequest, county),
+        "POST /tokens/revocations": Example(
+            "ops", "/tokens/revocations",
+            lambda: {"jti": str(uuid4()), "expires_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+                     "reason": "令牌遗失"}, registry.RevocationRequest),
         **_dead_letter_actions("registry"),
     }, {"base_id": base_id, "batch_id": batch["batch_id"]}
 

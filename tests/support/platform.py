@@ -16,6 +16,7 @@ from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import nameko_config
 from services.backbone.config import PROJECT_ROOT, load_config, merge
 from services.backbone.dependencies import EventStore
+from services.backbone.keys import load_keys
 from services.backbone.messaging.provisioning import initialise_broker, remove_users
 from services.backbone.runner import RUNNABLE, service_class
 from services.backbone.settings import Settings
@@ -34,6 +35,7 @@ class Platform:
     def __init__(self, config: dict, container_factory):
         self.config = config
         self.settings = Settings.from_dict(config)
+        self.issuer = load_keys(self.settings, "cli").signer
         initialise_broker(self.settings, RUNNABLE)  # as make run and broker-init do
         self._container_factory = container_factory
         self.containers = {}
@@ -43,7 +45,8 @@ class Platform:
     # -- identity -----------------------------------------------------------------------
 
     def token(self, role: str, **scope) -> str:
-        return issue_token(self.config["auth"]["secret"], role=role, **scope)
+        """A token as ``sc token`` issues it (sc's key of this test)."""
+        return issue_token(self.issuer, role=role, **scope)
 
     def headers(self, role: str, **scope) -> dict:
         return {"Authorization": f"Bearer {self.token(role, **scope)}"}

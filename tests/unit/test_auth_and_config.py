@@ -1,61 +1,11 @@
-"""Tokens name the actor, role and scope and are refused when forged or expired;
-config comes from YAML with every value overridable from the environment."""
-
-import time
-from datetime import datetime, timedelta, timezone
-from uuid import uuid4
+"""Configuration comes from YAML, every value overridable from the environment; tokens are
+in test_tokens.py."""
 
 import pytest
 
-from services.backbone.web.tokens import authenticate, issue_token, verify_token
 from services.backbone.config import ConfigError, load_config
 from tests.support.settings import settings_of
-from services.backbone.kernel.errors import Forbidden, Unauthenticated
 
-SECRET = "s" * 32
-
-
-def test_a_token_carries_role_and_scope():
-    base = uuid4()
-    token = issue_token(SECRET, role="county_government", name="孝义市人民政府",
-                        region=("吕梁市", "孝义市"), base_ids=[base])
-    actor = verify_token(SECRET, token)
-    assert actor.role == "county_government"
-    assert actor.governs({"city": "吕梁市", "county": "孝义市"})
-    assert not actor.governs({"city": "吕梁市", "county": "离石区"})
-    assert actor.speaks_for(base)
-
-
-def test_a_token_signed_with_another_secret_is_refused():
-    token = issue_token("another-secret-of-enough-length!", role="drc")
-    with pytest.raises(Unauthenticated):
-        verify_token(SECRET, token)
-
-
-def test_an_expired_token_is_refused():
-    token = issue_token(SECRET, role="drc", ttl=timedelta(hours=1),
-                        now=datetime.now(timezone.utc) - timedelta(hours=2))
-    with pytest.raises(Unauthenticated, match="expired"):
-        verify_token(SECRET, token)
-
-
-def test_missing_header_and_wrong_scheme_are_unauthenticated():
-    with pytest.raises(Unauthenticated):
-        authenticate(SECRET, None, None)
-    with pytest.raises(Unauthenticated):
-        authenticate(SECRET, "Basic abc", None)
-
-
-def test_a_role_outside_the_allowed_ones_is_forbidden():
-    header = f"Bearer {issue_token(SECRET, role='evaluator')}"
-    with pytest.raises(Forbidden, match="evaluator"):
-        authenticate(SECRET, header, ("drc",))
-    assert authenticate(SECRET, header, ("evaluator",)).role == "evaluator"
-
-
-def test_unknown_roles_cannot_be_issued():
-    with pytest.raises(ValueError):
-        issue_token(SECRET, role="emperor")
 
 
 def test_environment_variables_override_any_value_with_its_type():
@@ -71,21 +21,6 @@ def test_environment_variables_override_any_value_with_its_type():
 def test_outside_local_runs_a_missing_secret_is_an_error():
     with pytest.raises(ConfigError, match="SC_AUTH__SECRET"):
         load_config("test", environ={})
-
-
-def test_a_token_accepted_once_is_still_refused_once_it_expires(monkeypatch):
-    """Verified tokens are remembered (the signature is checked once), but never past
-    their expiry."""
-    from types import SimpleNamespace
-
-    from services.backbone.web import tokens as auth
-
-    token = issue_token(SECRET, role="drc", ttl=timedelta(minutes=5))
-    assert verify_token(SECRET, token).role == "drc"
-    later = time.time() + 301
-    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
-    with pytest.raises(Unauthenticated, match="expired"):
-        verify_token(SECRET, token)
 
 
 def test_production_refuses_to_start_without_its_own_keys():

@@ -8,7 +8,6 @@ import pytest
 from services.backbone.config import ConfigError
 from services.backbone.kernel.context import Context
 from services.backbone.kernel.errors import BadRequest, RuleViolation
-from services.backbone.web.tokens import verify_token
 from services.console.domain import Account, checked_scope
 from services.console.identity import service_token
 from services.console.passwords import check_new_password, hash_password, matches
@@ -53,15 +52,20 @@ def test_an_evaluators_account_is_its_evaluator_to_the_services():
 
 
 def test_the_service_token_carries_the_accounts_role_and_scope_for_minutes():
-    secret = "s" * 32
-    person = account()
-    token = service_token(person, secret, timedelta(minutes=5))
-    actor = verify_token(secret, token)
-    assert (actor.id, actor.role, actor.region) == (person.id, "county_government", ("吕梁市", "孝义市"))
     import jwt
-    claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False},
-                        issuer="shuangchuang-platform")
-    assert claims["exp"] - claims["iat"] == 300
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from services.backbone.web.tokens import TokenVerifier
+    from services.contracts.signing import Keyring, Signer
+
+    console = Signer("console", Ed25519PrivateKey.generate())
+    person = account()
+    token = service_token(person, console, timedelta(minutes=5))
+    verifier = TokenVerifier(Keyring({"console": {console.key_id: console.private_key.public_key()}}), ["console"])
+    actor = verifier.verify(token)
+    assert (actor.id, actor.role, actor.region) == (person.id, "county_government", ("吕梁市", "孝义市"))
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 300 and claims["iss"] == "console"
 
 
 def test_nobody_disables_the_account_they_are_signed_in_with():

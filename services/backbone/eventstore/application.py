@@ -30,6 +30,7 @@ from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.eventstore.parked_events import DeadLetterRecord, ParkedEvent
 from services.backbone.kernel.errors import ConcurrentChange
 from services.backbone.eventstore.repository import RunAwareRepository
+from services.backbone.eventstore.revocations import Revocation, RevokedTokens
 from services.backbone.eventstore.views import View, ViewFollower
 
 CONFLICT_RETRIES = 5
@@ -150,7 +151,8 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
         self._save_listeners: list[Callable[[list], None]] = []
-        self.views = ViewFollower(self, self.construct_views())
+        self._revoked_tokens = RevokedTokens()
+        self.views = ViewFollower(self, [*self.construct_views(), self._revoked_tokens])
         self.on_save(self.views.follow)
 
     # -- infrastructure hooks -------------------------------------------------------
@@ -263,6 +265,29 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         method = self._reactions.get(event.type)
         if method is not None:
             getattr(self, method)(event, processing)
+
+    # -- revoked tokens ---------------------------------------------------------------
+
+    def revoke_token(self, jti: UUID, expires_at, reason: str, ctx: Context) -> bool:
+        """Records a revocation here (the registry, which publishes it); False if known."""
+        if Revocation.create_id(jti) in self.repository:
+            return False
+        self.save(Revocation(jti=jti, expires_at=expires_at, reason=reason, ctx=ctx))
+        return True
+
+    @reacts_to("TokenRevoked")
+    def note_revocation(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
+        """Every consumer of the registry keeps the revocation in its own log."""
+        p = event.payload
+        if Revocation.create_id(p["jti"]) not in self.repository:
+            processing.collect_events(Revocation(jti=p["jti"], expires_at=p["expires_at"],
+                                                 reason=p["reason"], ctx=self.upstream_context(event)))
+
+    def is_revoked(self, jti: UUID) -> bool:
+        """Whether a token was revoked, by this log's own list, never reading the store (a
+        token is checked while the store is down too): this process's writes reach the list
+        at once, another instance's at the next catch-up (``EventStore`` runs one a second)."""
+        return jti in self._revoked_tokens.jtis
 
     def ops_details(self) -> dict:
         """What this service adds to its /ops/status (authenticated): a service with

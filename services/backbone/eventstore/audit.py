@@ -223,7 +223,7 @@ def to_csv(entries: list[dict]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def collect_audit(settings, query: dict, limit: int, authorization: str | None = None,
+def collect_audit(settings, query: dict, limit: int, authorization: str,
                   cursor: dict[str, int] | None = None) -> dict:
     """One page of the audit across services: the first ``limit`` entries after
     ``cursor``. Asks every service over RPC for one more than that past its position in
@@ -233,18 +233,12 @@ def collect_audit(settings, query: dict, limit: int, authorization: str | None =
 
     Each service answers the reader: ``authorization`` is the reader's own bearer header
     (an HTTP caller's), passed on so that every service shows its data as that reader
-    may see it; without one (``sc audit``), the reader is ops."""
+    may see it (``sc audit`` reads as ops)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.backbone.web.tokens import issue_token
     from services.backbone.messaging.broker import nameko_config
-    from services.backbone.kernel.context import stable_id
     from services.backbone.messaging.topology import SUBSCRIPTIONS
 
-    if authorization is None:
-        token = issue_token(settings.auth.secret, role="ops", name="sc audit",
-                            actor_id=stable_id("ops-person", "sc audit"))
-        authorization = f"Bearer {token}"
     positions = dict(cursor or {})
     pages, missing = [], []
     with ClusterRpcProxy(nameko_config(settings), timeout=30,
@@ -263,7 +257,7 @@ def collect_audit(settings, query: dict, limit: int, authorization: str | None =
             "truncated": truncated, "cursor": cursor_text(positions) if truncated else None}
 
 
-def collect_all_audit(settings, query: dict, page: int, authorization: str | None = None,
+def collect_all_audit(settings, query: dict, page: int, authorization: str,
                       cursor: dict[str, int] | None = None, progress=None) -> dict:
     """Every entry, page after page (``page`` entries each), for an export; stops at
     the first page a service did not answer, which it names in ``missing``."""

@@ -20,7 +20,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.contracts import ContractViolation, IntegrationEvent, load_event
 from services.contracts.signing import Forged
 
-from services.backbone.web.tokens import issue_token
+from services.backbone.web.tokens import bearer_header
 from services.backbone.messaging.broker import nameko_config
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.kernel.errors import Unavailable
@@ -68,12 +68,12 @@ class SourceLog:
     def page_after(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
         """The entries after position ``after``, the last position the source read for
         them (``scanned``: where to go on from) and its log's head."""
-        token = issue_token(self.settings.auth.secret, role="service",
-                            name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
+        authorization = bearer_header(self.keys.signer, role="service", name=f"{self.service} consumer",
+                                      actor_id=SYSTEM_ACTOR.id)
         try:
             with ClusterRpcProxy(
                 nameko_config(self.settings),
-                context_data={"authorization": f"Bearer {token}"},
+                context_data={"authorization": authorization},
                 timeout=self.settings.broker.rpc_timeout_seconds,
             ) as cluster:
                 page = getattr(cluster, self.source).events_after(after=after, limit=self.page_size)

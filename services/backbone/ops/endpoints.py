@@ -19,6 +19,8 @@ from services.backbone.eventstore.audit import (AuditQuery, PlatformAuditQuery, 
 from services.backbone.eventstore.hash_chain import Anchor, verify
 from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
+from services.backbone.kernel.context import SYSTEM_ACTOR
+from services.backbone.web.tokens import bearer_header
 from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.kernel.errors import NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
@@ -159,9 +161,11 @@ class OperationsEndpoints:
         ok = all(value == "ok" for value in checks.values())
         return (200 if ok else 503), {"service": self.name, "ready": ok, "checks": checks}
 
-    @http("GET", "/metrics", public=True)
+    @http("GET", "/metrics", roles=("ops", "service"))
     def metrics(self, request):
-        """Prometheus exposition of this service's metrics."""
+        """Prometheus exposition of this service's metrics, for ops only (event volumes and
+        route latencies say what the programme is doing): Prometheus scrapes with a bearer
+        token (infra/prometheus/prometheus.yml)."""
         return Response(self.operations.app.metrics.exposition(),
                         mimetype="text/plain; version=0.0.4")
 
@@ -176,8 +180,11 @@ class OperationsEndpoints:
 
     @http("GET", "/ops/queues", roles=OPS_READERS)
     def http_queues(self, request):
-        """The whole platform's queues, lags and alerts (as ``sc queues --json``)."""
-        return monitor.platform_report(self.operations.settings)
+        """The whole platform's queues, lags and alerts (as ``sc queues --json``); the
+        other services are asked as this one, with a service token it signs itself."""
+        operations = self.operations
+        return monitor.platform_report(operations.settings, bearer_header(
+            operations.app.signer, role="service", name=f"{operations.service} ops", actor_id=SYSTEM_ACTOR.id))
 
     @rpc(roles=OPS_READERS)
     def verify_log(self, anchors=None):

@@ -13,9 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import requests
 from kombu import Connection
 
-from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import management_api, nameko_config
-from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.messaging.topology import SUBSCRIPTIONS, all_queues
 from services.backbone.settings import Settings
 
@@ -123,15 +121,13 @@ def queue_figures(settings: Settings) -> tuple[list[QueueFigures], str]:
         return queues_from_amqp(settings), "amqp"
 
 
-def service_statuses(settings: Settings, timeout: float = 3.0) -> dict[str, dict]:
+def service_statuses(settings: Settings, authorization: str, timeout: float = 3.0) -> dict[str, dict]:
     """Each service's own report (relay and consumers), or why it could not answer."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    token = issue_token(settings.auth.secret, role="ops", name="monitor",
-                        actor_id=SYSTEM_ACTOR.id)
     statuses = {}
     with ClusterRpcProxy(nameko_config(settings), timeout=timeout,
-                         context_data={"authorization": f"Bearer {token}"}) as cluster:
+                         context_data={"authorization": authorization}) as cluster:
         for service in SUBSCRIPTIONS:
             try:
                 statuses[service] = getattr(cluster, service).ops_status()
@@ -140,11 +136,11 @@ def service_statuses(settings: Settings, timeout: float = 3.0) -> dict[str, dict
     return statuses
 
 
-def platform_report(settings: Settings, include_services: bool = True) -> dict:
+def platform_report(settings: Settings, authorization: str, include_services: bool = True) -> dict:
     """Everything ops looks at, with the alerts that the thresholds raise."""
     limits = thresholds(settings)
     queues, via = queue_figures(settings)
-    services = service_statuses(settings) if include_services else {}
+    services = service_statuses(settings, authorization) if include_services else {}
     alerts = alerts_for(queues, services, limits)
     return {"queues": [asdict(q) for q in queues], "figures_from": via,
             "services": services, "thresholds": limits, "alerts": alerts}

@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 from eventlet.event import Event
 from eventsourcing.persistence import InterfaceError, OperationalError
 from marshmallow import Schema, ValidationError
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -28,7 +28,8 @@ from werkzeug.wrappers import Request, Response
 from services.contracts import ContractViolation
 
 from services.backbone import failpoints
-from services.backbone.web.tokens import authenticate
+from services.backbone.keys import ServiceKeys
+from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.kernel.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError, Unavailable
 
@@ -38,8 +39,27 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 ANY_ROLE = None
 
 
-def _secret(container) -> str:
-    return container.config["PLATFORM"].auth.secret
+class Authenticator(SharedExtension):
+    """Checks the bearer tokens of one container's entrypoints: the trusted issuers'
+    public keys, and the revocations kept in the service's own log."""
+
+    keys = ServiceKeys()
+
+    def setup(self):
+        settings = self.container.config["PLATFORM"]
+        self.verifier = TokenVerifier(self.keys.keyring, settings.auth.issuers, revoked=self._revoked)
+
+    def _revoked(self, jti) -> bool:
+        app = getattr(self, "_app", None)
+        if app is None:
+            from services.backbone.dependencies import EventStore  # set up before any worker runs
+
+            app = self._app = next((d.app for d in self.container.dependencies
+                                    if isinstance(d, EventStore) and hasattr(d, "app")), None)
+        return app is not None and app.is_revoked(jti)
+
+    def authenticate(self, header, roles):
+        return self.verifier.authenticate(header, roles)
 
 
 def _max_body_bytes(container) -> int:
@@ -143,6 +163,7 @@ class JsonHttp(HttpRequestHandler):
     """An HTTP route returning JSON, authenticated unless ``public``."""
 
     server = JsonWebServer()
+    authenticator = Authenticator()
 
     def __init__(self, method, url, roles=ANY_ROLE, public=False, **kwargs):
         self.mutating = bool(set(method.upper().split(",")) & MUTATING)
@@ -172,7 +193,7 @@ class JsonHttp(HttpRequestHandler):
         try:
             header = request.headers.get("Authorization")
             if not self.public:
-                authenticate(_secret(self.container), header, self.roles)
+                self.authenticator.authenticate(header, self.roles)
             context_data = {
                 "authorization": header,
                 "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
@@ -203,6 +224,8 @@ class AuthorizedRpc(Rpc):
     """An RPC method callable only with a valid token (in the call's context data,
     key ``authorization``) of one of ``roles``."""
 
+    authenticator = Authenticator()
+
     def __init__(self, roles=ANY_ROLE, **kwargs):
         self.roles = None if roles is None else tuple(roles)
         super().__init__(**kwargs)
@@ -210,7 +233,7 @@ class AuthorizedRpc(Rpc):
     def handle_message(self, body, message):
         context_data = self.unpack_message_headers(message)
         try:
-            authenticate(_secret(self.container), context_data.get("authorization"), self.roles)
+            self.authenticator.authenticate(context_data.get("authorization"), self.roles)
         except PlatformError as exc:
             self.rpc_consumer.handle_result(message, None, (type(exc), exc, None))
             return
@@ -253,11 +276,13 @@ class Call:
 class Caller(DependencyProvider):
     """Gives a worker its authenticated caller (checked again from the token)."""
 
+    authenticator = Authenticator()
+
     def get_dependency(self, worker_ctx):
         header = worker_ctx.data.get("authorization")
         actor = None
         if header:
-            actor = authenticate(_secret(self.container), header, None)
+            actor = self.authenticator.authenticate(header, None)
         try:
             correlation_id = UUID(str(worker_ctx.data.get("correlation_id")))
         except ValueError:
