@@ -201,7 +201,7 @@ def relay(events: int, directory: Path) -> float:
     for number in range(events):
         body = declaration(str(batch.id), number)
         body.pop("batch_id")
-        app.declare(**body, batch_id=batch.id, actor=APPLICANT, ctx=APPLICANT.context())
+        app.declare(**body, batch_id=batch.id, actor=DRC, ctx=DRC.context())
         _run_if_woken(outbox)
     spent = time.process_time() - started
     assert publisher.published == events

@@ -44,6 +44,11 @@ class Platform:
     def headers(self, role: str, **scope) -> dict:
         return {"Authorization": f"Bearer {self.token(role, **scope)}"}
 
+    def applicant(self, unit: str = "山西大学", **scope) -> dict:
+        """Headers of the applicant of ``unit``: its token names the unit as its
+        organisation, in whose name alone it declares."""
+        return self.headers("applicant", **{"name": unit, "org": unit, **scope})
+
     # -- in-process services ------------------------------------------------------------------
 
     def start(self, *names: str):
