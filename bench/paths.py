@@ -140,7 +140,7 @@ def deliver(events: int, directory: Path) -> float:
     from services.notifications.matching import RetryPolicy
 
     app = _app("notifications", directory)
-    app.configure({"webhook": {"allow_private_destinations": True}})
+    app.configure({"webhook": {"private_hosts": ["127.0.0.1:9"]}})
     department = Actor(id=uuid4(), role="department", name="科技厅", org="科技厅")
     app.subscribe(label="基准", filter={"event_types": ["BaseDeclared"]},
                   channel={"kind": "webhook", "url": "http://127.0.0.1:9/hook"},

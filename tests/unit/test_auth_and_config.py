@@ -127,14 +127,14 @@ def test_numbers_booleans_and_lists_take_the_type_of_the_value_they_replace():
     config = overridden(SC_CONSUMER__MAX_ATTEMPTS="0777", SC_RELAY__POLL_INTERVAL_SECONDS="2",
                         SC_NOTIFICATIONS__ATTEMPT_LEASE_SECONDS="1.5",
                         SC_NOTIFICATIONS__WEBHOOK__REQUIRE_HTTPS="yes",
-                        SC_NOTIFICATIONS__WEBHOOK__ALLOW_PRIVATE_DESTINATIONS="False",
+                        SC_NOTIFICATIONS__SMTP__STARTTLS="False",
                         SC_STORE__ENCRYPTED_SERVICES="notifications, registry")
     assert config["consumer"]["max_attempts"] == 777 and type(config["consumer"]["max_attempts"]) is int
     assert config["relay"]["poll_interval_seconds"] == 2.0
     assert type(config["relay"]["poll_interval_seconds"]) is float
     assert config["notifications"]["attempt_lease_seconds"] == 1.5  # whole seconds in the YAML
     assert config["notifications"]["webhook"]["require_https"] is True
-    assert config["notifications"]["webhook"]["allow_private_destinations"] is False
+    assert config["notifications"]["smtp"]["starttls"] is False
     assert config["store"]["encrypted_services"] == ["notifications", "registry"]
     assert overridden(SC_STORE__ENCRYPTED_SERVICES="")["store"]["encrypted_services"] == []
 
