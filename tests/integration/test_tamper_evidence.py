@@ -36,6 +36,14 @@ def filled_log(config) -> RegistryApplication:
     return app
 
 
+def plaintext(config: dict) -> dict:
+    """Stores kept in plain JSON, so that an edit changes what a record says, as one by
+    whoever holds the key would (without it, an edited record no longer decrypts); the
+    chain is over the stored bytes either way."""
+    config["store"]["encrypted_services"] = []
+    return config
+
+
 def relinked(rows):
     previous, links = GENESIS, []
     for position, originator_id, version, topic, state in rows:
@@ -122,7 +130,7 @@ class PostgresRows:
 def log_and_rows(request, tmp_path):
     from tests.support.platform import store_config
 
-    config = store_config(request, tmp_path)
+    config = plaintext(store_config(request, tmp_path))
     rows = SQLiteRows(config) if request.param == "sqlite" else PostgresRows(config)
     app = filled_log(config)
     yield app, rows
@@ -237,7 +245,7 @@ def funding_with_snapshots(request, tmp_path):
     from services.funding.application import FundingApplication
     from tests.support.platform import store_config
 
-    config = store_config(request, tmp_path)
+    config = plaintext(store_config(request, tmp_path))
     app = FundingApplication(env=store_env(config, "funding"))
     envelope_id = envelope_with_history(app, 120)  # snapshots at versions 50 and 100
     yield app, envelope_id, SnapshotRows(app, config)

@@ -1,6 +1,9 @@
 """Tokens name the actor, role and scope and are refused when forged or expired;
 config comes from YAML with every value overridable from the environment."""
 
+import os
+import secrets
+import stat
 import time
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
@@ -8,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from services.backbone.web.tokens import authenticate, issue_token, verify_token
-from services.backbone.config import ConfigError, load_config
+from services.backbone.config import ConfigError, load_config, local_secret
 from services.backbone.kernel.errors import Forbidden, Unauthenticated
 
 SECRET = "s" * 32
@@ -88,13 +91,56 @@ def test_a_token_accepted_once_is_still_refused_once_it_expires(monkeypatch):
 
 
 def test_production_refuses_to_start_without_its_own_keys():
+    secret, key = secrets.token_urlsafe(32), secrets.token_hex(32)
     with pytest.raises(ConfigError, match="SC_AUTH__SECRET"):
         load_config("production", environ={})
     with pytest.raises(ConfigError, match="SC_STORE__CIPHER_KEY"):
-        load_config("production", environ={"SC_AUTH__SECRET": "s" * 48})
-    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48,
-                                                "SC_STORE__CIPHER_KEY": "k" * 48})
-    assert config["store"]["cipher_key"] == "k" * 48
+        load_config("production", environ={"SC_AUTH__SECRET": secret})
+    config = load_config("production", environ={"SC_AUTH__SECRET": secret, "SC_STORE__CIPHER_KEY": key})
+    assert config["store"]["cipher_key"] == key
+
+
+@pytest.mark.parametrize("weak, says", [
+    ("a", "1 characters long"), ("s" * 48, "repeats"), ("abc123" * 8, "repeats"),
+    ("0123456789abcdefghijklmnopqrstu", "31 characters long"),
+    ("password1234" * 3, "repeats")])
+def test_production_takes_only_keys_of_at_least_32_random_bytes(weak, says):
+    """SC_AUTH__SECRET=a was accepted: anyone could sign any token."""
+    strong = secrets.token_urlsafe(32)
+    for variable in ("SC_AUTH__SECRET", "SC_STORE__CIPHER_KEY"):
+        with pytest.raises(ConfigError, match=variable) as refused:
+            load_config("production", environ={"SC_AUTH__SECRET": strong, "SC_STORE__CIPHER_KEY": strong,
+                                               variable: weak})
+        assert says in str(refused.value) and "32 random bytes" in str(refused.value)
+        assert "token_urlsafe" in str(refused.value)
+
+
+def test_a_local_secret_is_made_readable_by_its_owner_only_and_a_readable_one_refused(tmp_path):
+    path = tmp_path / "var" / "secret"
+    made = local_secret(path)
+    assert len(made) >= 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert local_secret(path) == made and [p.name for p in path.parent.iterdir()] == ["secret"]
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"chmod 600 {path}"):
+        local_secret(path)
+
+
+def test_a_local_secret_is_never_on_disk_readable_by_others_even_while_written(tmp_path, monkeypatch):
+    """It was written world-readable, then chmod'ed: a reader in between had it."""
+    seen = []
+    real_link = os.link
+
+    def link(source, target):
+        seen.append(stat.S_IMODE(os.stat(source).st_mode))
+        return real_link(source, target)
+
+    monkeypatch.setattr(os, "link", link)
+    previous = os.umask(0o022)  # the usual one, under which write_text made it 0644
+    try:
+        local_secret(tmp_path / "secret")
+    finally:
+        os.umask(previous)
+    assert seen == [0o600]
 
 
 def test_elsewhere_the_store_key_is_derived_from_the_auth_secret():
