@@ -80,3 +80,14 @@ def test_a_second_registration_of_the_same_person_is_refused_however_typed(world
             world.evaluator(name=name, organisation=organisation)
         assert str(first.id) in caught.value.fields["name"][0]
     world.evaluator(name="Wang Li", organisation="另一评估中心")  # another body: another person
+
+
+def test_batches_and_rounds_named_alike_are_one_name(world):
+    """Uniqueness compares names by key; their ids are derived as before."""
+    world.certified(1)  # opens 2017年第一批
+    with pytest.raises(Conflict):
+        world.open_batch(name="２０１７年第一批")
+    world.now = world.now.replace(year=2018, month=3)
+    world.round(name="2018年上半年ABC评估")
+    with pytest.raises(Conflict):
+        world.round(name="2018年上半年 abc 评估")
