@@ -15,6 +15,7 @@ from decimal import Decimal
 from services.backbone.ops import monitor
 from services.backbone.config import PROJECT_ROOT
 from services.backbone.runner import SERVICE_CLASSES
+from services.contracts.text import comparison_key
 from services.registry.fixtures import first_batch
 
 from .checks import checks
@@ -25,7 +26,7 @@ from .programme import Programme
 from .receiver import WebhookReceiver
 
 MONEY_FIELDS = ("allocated", "disbursed", "cancelled", "recovered")
-ANNEX = {base["name"] for base in first_batch()}  # the policy's twelve
+ANNEX = {comparison_key(base["name"]) for base in first_batch()}  # the policy's twelve, by key
 
 
 def settle(p: Programme, launcher: Launcher) -> None:
@@ -86,7 +87,7 @@ def bases_report(p: Programme) -> list[dict]:
             "region": f"{row['region']['city']}{row['region']['county']}",
             "batch": batch_names.get(row["batch_id"], row["batch_id"]),
             "status": row["status"], "decisions": history.get(row["base_id"], []),
-            "first_batch_annex": row["name"] in ANNEX,
+            "first_batch_annex": comparison_key(row["name"]) in ANNEX,
             "plan_filed_version": row["filed_version"],
             **{key: money.get(key, "0.00") for key in MONEY_FIELDS},
         })
