@@ -1,17 +1,20 @@
 """How names and free text are read where people type them: one policy, for requests.
 
-A name (a base, a unit, a department, a person) is taken in Unicode's compatibility
-form (NFKC: full-width ＡＢＣ is ABC, a full-width bracket an ASCII one, an ideographic
-space a space), with its whitespace collapsed. Characters that do not show or that
+A name or a text (a base, a unit, a person; a reason, a comment) is taken in Unicode's
+compatibility form (NFKC: full-width ＡＢＣ１２ is ABC12, an ideographic space a space),
+except that Chinese punctuation (，：；（）！？ and the other full-width signs) stays as
+written, since that is how Chinese is punctuated ('整改到位，保留资格' is not to become
+'整改到位,保留资格'); whitespace is collapsed. Characters that do not show or that
 steer how text is shown or parsed are refused, with the field named: controls and
 format characters (Unicode Cc and Cf: NUL, zero-width spaces, bidi overrides, the BOM)
 and lone surrogates; a line break only in free text that is meant to have lines (a tab
 is whitespace, collapsed like a space).
 
-Names are compared by ``comparison_key``: normalised, case-folded, without whitespace
-and without the invisible characters that names logged before this policy may carry.
-Every uniqueness rule compares keys, so 'ＡＢＣ科技', 'abc科技' and 'ABC\u200b科技' are
-one unit. Identifiers keep being derived as they always were (they are in tokens and
+Names are compared by ``comparison_key``: NFKC throughout (punctuation included, so
+'启迪（太原）' and '启迪(太原)' are one name), case-folded, without whitespace and
+without the invisible characters that names logged before this policy may carry. Every
+uniqueness rule compares keys, so 'ＡＢＣ科技', 'abc科技' and 'ABC\u200b科技' are one
+unit. Identifiers keep being derived as they always were (they are in tokens and
 logs); keys only decide whether a name is taken.
 
 Events already logged are read as written (``fields.LoggedName``): the policy applies at
@@ -23,6 +26,11 @@ import unicodedata
 from marshmallow import ValidationError, fields, validate
 
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# Full-width punctuation and signs, kept as written: everything of U+FF01..FF60 that is
+# not a letter or a digit, and ￠￡￢￣￤￥￦.
+CHINESE_PUNCTUATION = frozenset(
+    [chr(c) for c in range(0xFF01, 0xFF61) if not chr(c).isalnum()]
+    + [chr(c) for c in range(0xFFE0, 0xFFE7)])
 
 
 class TextRefused(ValueError):
@@ -31,7 +39,7 @@ class TextRefused(ValueError):
 
 def normalise_text(value: str, *, multiline: bool = False) -> str:
     """``value`` as the platform keeps it, or TextRefused."""
-    text = unicodedata.normalize("NFKC", value)
+    text = _compatibility_form(value)
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     for character in text:
@@ -43,6 +51,19 @@ def normalise_text(value: str, *, multiline: bool = False) -> str:
         lines = [" ".join(line.split()) for line in text.split("\n")]
         return "\n".join(lines).strip("\n")
     return " ".join(text.split())
+
+
+def _compatibility_form(value: str) -> str:
+    """NFKC of everything but Chinese punctuation (which combines with nothing, so the
+    runs between its marks are normalised on their own)."""
+    runs, run = [], []
+    for character in value:
+        if character in CHINESE_PUNCTUATION:
+            runs += [unicodedata.normalize("NFKC", "".join(run)), character]
+            run = []
+        else:
+            run.append(character)
+    return "".join(runs) + unicodedata.normalize("NFKC", "".join(run))
 
 
 def _refusal(character: str, multiline: bool) -> str:

@@ -51,7 +51,7 @@ def test_the_demo_exits_0_within_two_minutes_with_every_check_passed(demo):
 
 
 def test_the_twelve_bases_of_the_annex_are_certified_and_filed_their_plans(demo):
-    annex = {comparison_key(base["name"]) for base in first_batch()}  # kept as the text policy reads it
+    annex = {comparison_key(base["name"]) for base in first_batch()}  # as the text policy compares names
     first = {comparison_key(b["name"]): b for b in bases(demo, batch="2017年第一批", first_batch_annex=True)}
     assert set(first) == annex
     assert all("certified" in b["decisions"] and b["plan_filed_version"] == 1 for b in first.values())

@@ -41,6 +41,14 @@ def test_a_line_break_is_refused_in_a_name_and_kept_in_free_text_with_lines():
     assert normalise_text("第一条  措施\r\n第二条\t措施 ", multiline=True) == "第一条 措施\n第二条 措施"
 
 
+def test_chinese_punctuation_stays_as_written_and_compares_as_its_ascii_twin():
+    """NFKC would make '整改到位，保留资格' '整改到位,保留资格': full-width punctuation is
+    how Chinese is written, so only letters, digits and the like are folded."""
+    assert normalise_text("启迪（太原）ＡＢＣ１２　科技：有限公司") == "启迪（太原）ABC12 科技：有限公司"
+    assert normalise_text("基地已申报，重放认定；见附件！", multiline=True) == "基地已申报，重放认定；见附件！"
+    assert comparison_key("启迪（太原）科技园") == comparison_key("启迪(太原)科技园")
+
+
 def test_names_logged_before_the_policy_compare_without_their_invisible_characters():
     assert comparison_key("ABC\u200b科技有限公司\ufeff") == comparison_key("abc 科技有限公司")
     assert comparison_key("山西大学（太原）") == comparison_key("山西大学(太原)")
