@@ -37,9 +37,9 @@ def filled_log(config) -> RegistryApplication:
 
 
 def plaintext(config: dict) -> dict:
-    """Stores kept in plain JSON, so that an edit changes what a record says, as one by
-    whoever holds the key would (without it, an edited record no longer decrypts); the
-    chain is over the stored bytes either way."""
+    """Stores kept in plain JSON, so that an edit of a snapshot changes what it says, as
+    one by whoever holds the key would (without it, an edited record no longer
+    decrypts); the chain is over the stored bytes either way."""
     config["store"]["encrypted_services"] = []
     return config
 
@@ -61,8 +61,7 @@ class SQLiteRows:
             conn.execute(statement, params)
 
     def edit(self, position):
-        self.run("UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), '山西', '陕西') AS BLOB) "
-                 "WHERE rowid = ?", (position,))
+        self.run("UPDATE stored_events SET state = CAST(state || x'00' AS BLOB) WHERE rowid = ?", (position,))
 
     def delete(self, position):
         self.run("DELETE FROM stored_events WHERE rowid = ?", (position,))
@@ -101,8 +100,8 @@ class PostgresRows:
             conn.execute(statement, params)
 
     def edit(self, position):
-        self.run("UPDATE registry.registry_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-                 "'山西', '陕西'), 'UTF8') WHERE notification_id = %s", (position,))
+        self.run("UPDATE registry.registry_events SET state = state || '\\x00'::bytea "
+                 "WHERE notification_id = %s", (position,))
 
     def delete(self, position):
         self.run("DELETE FROM registry.registry_events WHERE notification_id = %s", (position,))
@@ -130,7 +129,7 @@ class PostgresRows:
 def log_and_rows(request, tmp_path):
     from tests.support.platform import store_config
 
-    config = plaintext(store_config(request, tmp_path))
+    config = store_config(request, tmp_path)
     rows = SQLiteRows(config) if request.param == "sqlite" else PostgresRows(config)
     app = filled_log(config)
     yield app, rows

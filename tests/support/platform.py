@@ -90,6 +90,7 @@ class Platform:
             "SC_STORE__BACKEND": self.config["store"]["backend"],
             "SC_STORE__SQLITE_DIR": self.config["store"]["sqlite_dir"],
             "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
+            "SC_STORE__ENCRYPTED_SERVICES": ",".join(self.config["store"]["encrypted_services"]),
         }
         for name in ("registry", "evaluation", "funding", "notifications"):
             flat[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(self.config["services"][name]["http_port"])
