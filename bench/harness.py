@@ -7,6 +7,7 @@ the production-like ``local`` configuration and only the addresses changed. Noth
 run survives it but its numbers.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ import requests
 from services.backbone.web.tokens import issue_token
 from services.backbone.config import PROJECT_ROOT, load_config
 from services.backbone.eventstore.stores import postgres_dsn
+from services.backbone.messaging.provisioning import initialise_broker, remove_users
+from services.backbone.settings import Settings
 from tests.support.platform import wait_until
 
 SERVICES = ("registry", "evaluation", "funding", "notifications")
@@ -82,24 +85,27 @@ class Stage:
         self.workdir = WORK_ROOT / f"{label}-{uuid.uuid4().hex[:8]}"
         self.store_dir = self.workdir / "store"
         self.vhost = Vhost(self.config)
-        self.pg = dict(self.config["store"]["postgres"], dbname=f"sc_bench_{uuid.uuid4().hex[:10]}")
+        self.pg = dataclasses.replace(Settings.from_dict(self.config).store.postgres,
+                                      dbname=f"sc_bench_{uuid.uuid4().hex[:10]}")
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, subprocess.Popen] = {}
 
     def __enter__(self) -> "Stage":
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.vhost.create()
+        initialise_broker(Settings.from_dict(self.service_config()), SERVICES)
         if self.backend == "postgres":
             with psycopg.connect(postgres_dsn(self.pg, "postgres"), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.pg["dbname"]}"')
+                conn.execute(f'CREATE DATABASE "{self.pg.dbname}"')
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        remove_users(Settings.from_dict(self.service_config()), SERVICES)
         self.vhost.delete()
         if self.backend == "postgres":
             with psycopg.connect(postgres_dsn(self.pg, "postgres"), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg["dbname"]}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg.dbname}" WITH (FORCE)')
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- configuration -----------------------------------------------------------------
@@ -109,7 +115,8 @@ class Stage:
         env = dict(os.environ, SC_ENV="local", SC_AUTH__SECRET=self.secret,
                    SC_BROKER__URL=self.vhost.url, SC_STORE__BACKEND=self.backend,
                    SC_STORE__SQLITE_DIR=str(self.store_dir),
-                   SC_STORE__POSTGRES__DBNAME=self.pg["dbname"])
+                   SC_SIGNING__KEYS_DIR=str(self.workdir / "keys"),
+                   SC_STORE__POSTGRES__DBNAME=self.pg.dbname)
         for name, port in self.ports.items():
             env[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(port)
         return env
@@ -171,7 +178,7 @@ class Stage:
 
     def raw_store(self, name: str) -> str:
         if self.backend == "postgres":
-            return f"postgres://{self.pg['dbname']}/raw_{name}"
+            return f"postgres://{self.pg.dbname}/raw_{name}"
         return f"sqlite://{self.store_dir / f'raw-{name}.sqlite3'}"
 
     def start_raw(self, webhook: str | None = None) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 import requests
 
 from services.backbone.eventstore.stores import store_env
+from services.backbone.settings import Settings
 from services.registry.application import RegistryApplication
 
 from .baseline import CONSUMERS
@@ -25,7 +26,7 @@ def _ingest(stage: Stage, bases: int) -> float:
     """Writes the registry's log and waits until every consumer has applied it."""
     batch_id = stage.open_batch()
     stage.stop("registry")
-    app = RegistryApplication(env=store_env(stage.service_config(), "registry"))
+    app = RegistryApplication(env=store_env(Settings.from_dict(stage.service_config()).store, "registry"))
     try:
         write_registry_log(app, bases, UUID(batch_id), lifecycle=False)
         head = app.head()

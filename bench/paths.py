@@ -26,6 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventlet.queue import LightQueue
 
 from services.backbone.messaging.subscription import Subscription
@@ -34,6 +35,8 @@ from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
+from services.backbone.settings import Settings, load_settings
+from services.contracts.signing import Signer
 from services.contracts import ActorRef, new_event
 
 from .harness import declaration
@@ -54,7 +57,7 @@ def _app(name: str, directory: Path):
                          environ={})
     app_class = next(d for d in vars(service_class(name)).values()
                      if hasattr(d, "application_class")).application_class
-    app = app_class(env=store_env(config, name))
+    app = app_class(env=store_env(Settings.from_dict(config).store, name))
     app.metrics = ServiceMetrics(name)
     return app
 
@@ -99,11 +102,11 @@ class _Subscription(Subscription):
 
 def _relay(app, publisher) -> OutboxRelay:
     """The relay as the service configures it (``relay:`` of the local config)."""
-    from services.backbone.config import load_config
 
-    settings = load_config("local", environ={})["relay"]
-    return OutboxRelay(app, publisher, namespace="bench", batch_size=int(settings["batch_size"]),
-                       save_interval=float(settings["position_save_seconds"]))
+    relay = load_settings("local", environ={}).relay
+    signer = Signer(app.name, Ed25519PrivateKey.generate())
+    return OutboxRelay(app, publisher, namespace="bench", signer=signer, batch_size=relay.batch_size,
+                       save_interval=relay.position_save_seconds)
 
 
 def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
@@ -140,7 +143,8 @@ def deliver(events: int, directory: Path) -> float:
     from services.notifications.matching import RetryPolicy
 
     app = _app("notifications", directory)
-    app.configure({"webhook": {"private_hosts": ["127.0.0.1:9"]}})
+    app.configure(load_settings("local", environ={}, overrides={
+        "notifications": {"webhook": {"private_hosts": ["127.0.0.1:9"]}}}).notifications)
     department = Actor(id=uuid4(), role="department", name="科技厅", org="科技厅")
     app.subscribe(label="基准", filter={"event_types": ["BaseDeclared"]},
                   channel={"kind": "webhook", "url": "http://127.0.0.1:9/hook"},

@@ -12,6 +12,7 @@ import time
 from uuid import uuid4
 
 from services.backbone.eventstore.stores import store_env
+from services.backbone.settings import Settings
 from services.backbone.eventstore.views import collector_paused
 from services.registry.application import RegistryApplication
 
@@ -49,7 +50,7 @@ def timed(fn) -> tuple[float, object]:
 
 def run(events: int, backend: str = "sqlite", repeat: int = 2) -> dict:
     with Stage("recompute", backend) as stage:
-        app = RegistryApplication(env=store_env(stage.service_config(), "registry"))
+        app = RegistryApplication(env=store_env(Settings.from_dict(stage.service_config()).store, "registry"))
         try:
             generated, _ = timed(lambda: write_registry_log(app, events, uuid4()))
             head = app.head()

@@ -16,7 +16,8 @@ from services.backbone.messaging.broker import ConfirmedPublisher
 from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
-from services.backbone.messaging.topology import declare_topology
+from services.backbone.keys import ServiceKeys
+from services.backbone.messaging.topology import check_topology
 
 log = logging.getLogger(__name__)
 
@@ -40,33 +41,37 @@ class EventStore(DependencyProvider):
     """Provides the service's ``ServiceApplication`` and runs its outbox relay."""
 
     closer = StoreCloser()
+    keys = ServiceKeys()
 
     def __init__(self, application_class):
         self.application_class = application_class
 
     def setup(self):
-        config = self.container.config["PLATFORM"]
-        broker = config["broker"]
-        with Connection(broker["url"]) as connection:
-            declare_topology(connection, broker["namespace"], config["consumer"]["delivery_limit"])
-        self.app = self.application_class(env=store_env(config, self.application_class.name))
-        self.app.configure(config.get(self.application_class.name) or {})
+        settings = self.container.config["PLATFORM"]
+        broker = settings.broker
+        name = self.application_class.name
+        with Connection(broker.url) as connection:
+            check_topology(connection, broker.namespace, name)
+        self.app = self.application_class(env=store_env(settings.store, name))
+        self.app.configure(settings.service(name))
         self.closer.apps.append(self.app)
         self.app.metrics = metrics = ServiceMetrics(self.application_class.name)
         self.app.on_save(lambda recordings: metrics.events_appended.inc(len(recordings)))
-        relay = config["relay"]
+        relay = settings.relay
+        self.app.signer = self.keys.signer  # the relay and the log's readers sign with it
         self.relay = OutboxRelay(
             self.app,
-            ConfirmedPublisher(broker["url"], heartbeat=0),
-            namespace=broker["namespace"],
-            batch_size=int(relay["batch_size"]),
-            poll_interval=float(relay["poll_interval_seconds"]),
+            ConfirmedPublisher(broker.url, heartbeat=0),
+            namespace=broker.namespace,
+            signer=self.keys.signer,
+            batch_size=relay.batch_size,
+            poll_interval=relay.poll_interval_seconds,
             metrics=metrics,
-            save_interval=float(relay.get("position_save_seconds", 0.0)),
+            save_interval=relay.position_save_seconds,
         )
         metrics.read_at_scrape(metrics.relay_lag, "relay_lag", self.relay.lag)
         metrics.read_at_scrape(metrics.log_head, "log_head", self.app.head)
-        self.relay_enabled = bool(relay.get("enabled", True))
+        self.relay_enabled = relay.enabled
         self.app.relay = self.relay  # health checks and ops tools read its state
 
     def start(self):

@@ -31,12 +31,13 @@ def run_service(name: str, config: dict) -> None:
 
     from services.backbone.messaging.broker import nameko_config
 
-    settings = nameko_config(config, name)
-    logging.config.dictConfig(settings["LOGGING"])
+    nameko = nameko_config(config, name)
+    settings = nameko["PLATFORM"]
+    logging.config.dictConfig(nameko["LOGGING"])
     logging.getLogger(__name__).info(
-        "starting %s (store: %s, broker: %s, http: %s)", name, config["store"]["backend"],
-        config["broker"]["url"].rsplit("@", 1)[-1], settings["WEB_SERVER_ADDRESS"])
-    runner = ServiceRunner(settings)
+        "starting %s (store: %s, broker: %s, http: %s)", name, settings.store.backend,
+        settings.broker.url.rsplit("@", 1)[-1], nameko["WEB_SERVER_ADDRESS"])
+    runner = ServiceRunner(nameko)
     runner.add_service(service_class(name))
     started = _stop_once_on_signal(runner)
     runner.start()

@@ -3,9 +3,10 @@ service's application opened on its store, its URL."""
 
 
 def platform_config():
-    from services.backbone.config import load_config
+    """The platform's settings (``SC_ENV``'s YAML and ``SC_*`` variables), checked."""
+    from services.backbone.settings import load_settings
 
-    return load_config()
+    return load_settings()
 
 
 def ops_cluster(config, actor: str):
@@ -16,7 +17,7 @@ def ops_cluster(config, actor: str):
     from services.backbone.messaging.broker import nameko_config
     from services.backbone.kernel.context import stable_id
 
-    token = issue_token(config["auth"]["secret"], role="ops", name=actor,
+    token = issue_token(config.auth.secret, role="ops", name=actor,
                         actor_id=stable_id("ops-person", actor))
     return ClusterRpcProxy(nameko_config(config), timeout=30,
                            context_data={"authorization": f"Bearer {token}"})
@@ -35,9 +36,8 @@ def open_app(config, service: str):
     from services.backbone.dependencies import EventStore
 
     store = next(v for v in vars(service_class(service)).values() if isinstance(v, EventStore))
-    return store.application_class(env=store_env(config, service))
+    return store.application_class(env=store_env(config.store, service))
 
 
-def service_url(config: dict, service: str) -> str:
-    host = config["services"].get("host", "127.0.0.1")
-    return f"http://{host}:{config['services'][service]['http_port']}"
+def service_url(config, service: str) -> str:
+    return f"http://{config.services.host}:{config.services.port(service)}"

@@ -28,10 +28,12 @@ def cmd_run_all(args) -> int:
     if one exits, the others are stopped too and its exit status is returned."""
     from services.backbone.runner import SERVICE_CLASSES
 
+    from services.backbone.messaging.provisioning import initialise_broker
+
     config = platform_config()
+    initialise_broker(config, SERVICE_CLASSES)  # topology and service users, idempotent
     for name in SERVICE_CLASSES:
-        port = config["services"][name]["http_port"]
-        print(f"  {name:<14} http://{config['services']['host']}:{port}")
+        print(f"  {name:<14} http://{config.services.host}:{config.services.port(name)}")
     # Each child in its own session: Ctrl-C reaches this supervisor only, which stops
     # every service once (a service signalled twice would start stopping twice).
     children = {
@@ -77,10 +79,10 @@ def cmd_token(args) -> int:
     if region is not None and len(region) != 2:
         raise SystemExit("--region is CITY/COUNTY, e.g. 吕梁市/孝义市")
     token = issue_token(
-        config["auth"]["secret"], role=args.role, name=args.name or "",
+        config.auth.secret, role=args.role, name=args.name or "",
         actor_id=UUID(args.actor_id) if args.actor_id else None, region=region,
         org=args.org, base_ids=[UUID(b) for b in args.base or []],
-        ttl=timedelta(hours=args.ttl_hours or config["auth"]["token_ttl_hours"]),
+        ttl=timedelta(hours=args.ttl_hours or config.auth.token_ttl_hours),
     )
     print(token)
     return 0

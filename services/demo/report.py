@@ -15,6 +15,7 @@ from decimal import Decimal
 from services.backbone.ops import monitor
 from services.backbone.config import PROJECT_ROOT
 from services.backbone.runner import SERVICE_CLASSES
+from services.backbone.settings import Settings
 from services.contracts.text import comparison_key
 from services.registry.fixtures import first_batch
 
@@ -32,8 +33,8 @@ ANNEX = {comparison_key(base["name"]) for base in first_batch()}  # the policy's
 def settle(p: Programme, launcher: Launcher) -> None:
     """Waits until every relay has published its log, every consumer has applied
     everything, and notifications has no delivery left to attempt."""
-    config = launcher.config()
-    wait_for(lambda: _all_caught_up(monitor.service_statuses(config)), timeout=30,
+    settings = Settings.from_dict(launcher.config())
+    wait_for(lambda: _all_caught_up(monitor.service_statuses(settings)), timeout=30,
              what="every service to publish and apply all events")
     wait_for(lambda: not _unfinished(p), timeout=30, what="notifications to deliver everything")
     p.step("平台已稳定：各服务日志全部发布并被消费，通知全部投递完毕")
@@ -148,7 +149,7 @@ def queues_report(p: Programme, launcher: Launcher) -> dict:
     """``sc queues`` as ops sees it: queues, dead letters, relay and consumer lags. The
     management API's figures can be seconds old, so each service also lists its
     dead-letter queues' messages itself."""
-    report = monitor.platform_report(launcher.config())
+    report = monitor.platform_report(Settings.from_dict(launcher.config()))
     listed = sum(len(p.api.get(p.cast.ops, service, "/ops/dead-letters")["dead_letters"])
                  for service in SERVICE_CLASSES)
     lags = {}

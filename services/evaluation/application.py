@@ -48,10 +48,10 @@ class EvaluationApplication(Queries, ServiceApplication):
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
 
-    def configure(self, settings: dict) -> None:
+    def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
         closed under another one needs the DRC's reason)."""
-        self.policy_in_force = settings.get("adjustment_policy", self.policy_in_force)
+        self.policy_in_force = settings.adjustment_policy
 
     # -- batches -------------------------------------------------------------------------
 

@@ -45,8 +45,8 @@ class EvaluationSettings(DependencyProvider):
     not at the first batch."""
 
     def setup(self):
-        self.settings = self.container.config["PLATFORM"]["evaluation"]
-        default_catalogue().check_in_force(self.settings["rubrics"], self.settings["adjustment_policy"])
+        self.settings = self.container.config["PLATFORM"].evaluation
+        default_catalogue().check_in_force(self.settings.rubrics, self.settings.adjustment_policy)
 
     def get_dependency(self, worker_ctx):
         return self.settings
@@ -59,7 +59,7 @@ class ConfiguredTimer(Timer):
         super().__init__(interval=3600, **kwargs)
 
     def setup(self):
-        self.interval = float(self.container.config["PLATFORM"]["evaluation"]["deadline_check_seconds"])
+        self.interval = self.container.config["PLATFORM"].evaluation.deadline_check_seconds
 
 
 timer = ConfiguredTimer.decorator
@@ -85,7 +85,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def open_batch(self, **batch):
         """Opens a declaration batch (申报批次) with its window and quota."""
         data = validated(OpenBatchRequest(), batch)
-        opened = self.app.open_batch(**data, rubrics=dict(self.settings["rubrics"]),
+        opened = self.app.open_batch(**data, rubrics=dict(self.settings.rubrics),
                                      ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(opened.id))
 
@@ -216,7 +216,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def rubrics(self):
         """Every rubric version: dimensions, weights, indicators and grade thresholds."""
         return {"rubrics": RubricOut(many=True).dump(self.app.rubrics()),
-                "in_force": dict(self.settings["rubrics"])}
+                "in_force": dict(self.settings.rubrics)}
 
     # -- bases, metrics, decisions -------------------------------------------------------------------
 
@@ -311,7 +311,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def open_round(self, **evaluation):
         """Opens an inspection or third-party round for the bases in good standing."""
         data = validated(OpenRoundRequest(), evaluation)
-        opened = self.app.open_round(**data, rubrics=dict(self.settings["rubrics"]),
+        opened = self.app.open_round(**data, rubrics=dict(self.settings.rubrics),
                                      ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 

@@ -37,11 +37,10 @@ class FundingApplication(ServiceApplication):
     def construct_views(self):
         return [FundingLedger()]
 
-    def configure(self, settings: dict) -> None:
+    def configure(self, settings) -> None:
         """Applies the ``funding`` section of the platform's configuration."""
-        self.conflict_attempts = int(settings.get("conflict_attempts", self.conflict_attempts))
-        self.conflict_backoff_seconds = float(settings.get("conflict_backoff_seconds",
-                                                           self.conflict_backoff_seconds))
+        self.conflict_attempts = settings.conflict_attempts
+        self.conflict_backoff_seconds = settings.conflict_backoff_seconds
 
     # -- commands ----------------------------------------------------------------------
 

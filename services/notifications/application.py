@@ -85,7 +85,7 @@ class NotificationsApplication(ServiceApplication):
         """The delivery sender's state, with its last error, for /ops/status."""
         return {"sender": self.sender.status() if self.sender is not None else None}
 
-    def configure(self, settings: dict) -> None:
+    def configure(self, settings) -> None:
         """Applies the ``notifications`` section: where webhooks may go."""
         self.destinations = Destinations.from_config(settings)
 

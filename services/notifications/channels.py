@@ -266,23 +266,23 @@ class Channels:
         self.by_kind = {"webhook": webhook, "email": email}
 
     @classmethod
-    def from_config(cls, settings: dict) -> "Channels":
+    def from_config(cls, settings) -> "Channels":
         """The channels of the ``notifications`` section. The mail server and the sender
         address have no default in production (there is no server to assume, and a
         sender it does not accept fails every mail): the service does not start without."""
-        smtp = settings["smtp"]
+        smtp = settings.smtp
         for key in ("host", "sender"):
-            if not smtp.get(key):
+            if not getattr(smtp, key):
                 raise ConfigError(f"notifications.smtp.{key} is not set "
                                   f"(set SC_NOTIFICATIONS__SMTP__{key.upper()})")
         return cls(
-            WebhookChannel(timeout=float(settings["webhook"]["timeout_seconds"]),
+            WebhookChannel(timeout=settings.webhook.timeout_seconds,
                            destinations=Destinations.from_config(settings),
-                           ca_certs=settings["webhook"].get("ca_certs") or None),
-            EmailChannel(host=smtp["host"], port=smtp["port"], sender=smtp["sender"],
-                         timeout=float(smtp["timeout_seconds"]),
-                         username=smtp.get("username") or "", password=smtp.get("password") or "",
-                         starttls=bool(smtp.get("starttls")), ca_certs=smtp.get("ca_certs") or None),
+                           ca_certs=settings.webhook.ca_certs or None),
+            EmailChannel(host=smtp.host, port=smtp.port, sender=smtp.sender,
+                         timeout=smtp.timeout_seconds, username=smtp.username,
+                         password=smtp.password, starttls=smtp.starttls,
+                         ca_certs=smtp.ca_certs or None),
         )
 
     @property

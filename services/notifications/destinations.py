@@ -43,10 +43,9 @@ class Destinations:
         self._resolve = resolve
 
     @classmethod
-    def from_config(cls, settings: dict) -> "Destinations":
-        webhook = settings.get("webhook") or {}
-        return cls(private_hosts=webhook.get("private_hosts") or (),
-                   require_https=bool(webhook.get("require_https", False)))
+    def from_config(cls, settings) -> "Destinations":
+        webhook = settings.webhook
+        return cls(private_hosts=webhook.private_hosts, require_https=webhook.require_https)
 
     def check_url(self, url: str, field: str = "channel.url") -> None:
         """At subscription time: the scheme, and a literal address; raises a 422 that

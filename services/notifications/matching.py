@@ -145,20 +145,19 @@ class RetryPolicy:
         return min(self.delay(failures), self.infrastructure_retry)
 
     @classmethod
-    def from_config(cls, settings: dict, deadlines: Iterable[float]) -> "RetryPolicy":
+    def from_config(cls, settings, deadlines: Iterable[float]) -> "RetryPolicy":
         """The policy of the ``notifications`` settings; ``deadlines`` are how long one
         attempt may take on each channel. Refuses, at start-up, a lease that does not
         exceed them."""
         longest = max(deadlines, default=0.0)
-        lease = float(settings.get("attempt_lease_seconds") or 2 * longest + 5)
+        lease = settings.attempt_lease_seconds or 2 * longest + 5
         if lease <= longest:
             raise ValueError(f"notifications.attempt_lease_seconds ({lease}) must exceed the "
                              f"longest deadline of an attempt ({longest})")
         return cls(
-            max_attempts=int(settings["max_attempts"]),
-            backoff=timedelta(seconds=float(settings["backoff_seconds"])),
-            backoff_max=timedelta(seconds=float(settings["backoff_max_seconds"])),
+            max_attempts=settings.max_attempts,
+            backoff=timedelta(seconds=settings.backoff_seconds),
+            backoff_max=timedelta(seconds=settings.backoff_max_seconds),
             lease=timedelta(seconds=lease),
-            infrastructure_retry=timedelta(
-                seconds=float(settings.get("infrastructure_retry_seconds", 30))),
+            infrastructure_retry=timedelta(seconds=settings.infrastructure_retry_seconds),
         )

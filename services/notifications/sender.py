@@ -185,7 +185,7 @@ class DeliverySender(DependencyProvider):
     """Runs the ``Sender`` beside the service's EventStore for as long as it runs."""
 
     def setup(self):
-        settings = self.container.config["PLATFORM"]["notifications"]
+        settings = self.container.config["PLATFORM"].notifications
         channels = Channels.from_config(settings)
         self.settings = settings
         self.channels = channels
@@ -196,8 +196,8 @@ class DeliverySender(DependencyProvider):
     def start(self):
         app = self._store().app
         self.sender = Sender(app, self.channels, self.policy,
-                             poll_interval=float(self.settings["poll_interval_seconds"]),
-                             concurrency=int(self.settings["concurrency"]))
+                             poll_interval=self.settings.poll_interval_seconds,
+                             concurrency=self.settings.concurrency)
         app.on_save(self.sender.wake)
         app.sender = self.sender  # health checks read its state
         self._thread = self.container.spawn_managed_thread(self.sender.run_forever,

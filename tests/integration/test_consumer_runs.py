@@ -2,21 +2,24 @@
 result as one at a time, and one at a time whenever the run cannot be applied whole.
 The subscription's own logic over a real SQLite store, without the broker."""
 
+import dataclasses
 import json
 import threading
 from types import SimpleNamespace
 from uuid import uuid4
 
 import eventlet
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import pytest
 from eventlet.queue import LightQueue
 from eventsourcing.application import ProcessingEvent
 
 from services.backbone.messaging.subscription import Subscription
+from services.contracts.signing import Keyring, Signer
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.ops.metrics import ServiceMetrics
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import settings_of, store_env_of
 from services.contracts import CATALOG
 from services.funding.application import FundingApplication
 from services.funding.eligibility import BaseStanding
@@ -31,12 +34,14 @@ class Inbox(Subscription):
     def __init__(self, app, source: str):
         super().__init__(source)
         self._app, self.service = app, app.name
-        self.settings = {"max_attempts": 2, "retry_backoff_seconds": 0.0,
-                         "max_message_bytes": 262144, "max_run": 50}
+        self.settings = settings_of({"consumer": {"max_attempts": 2, "retry_backoff_seconds": 0.0,
+                                                  "linger_seconds": {}}}).consumer
         self.failures, self.outcomes, self.highest_seen, self.applied = {}, {}, 0, None
         self._running, self.pending = True, LightQueue()
         self.acked, self.dead = [], []
         self.guard = CrashGuard(app, source)
+        self.source_user, self.own_user = f"sc-{source}", f"sc-{app.name}"
+        self.keys = SimpleNamespace(keyring=Keyring({source: {SOURCE_KEY.key_id: SOURCE_KEY.private_key.public_key()}}))
 
     app = property(lambda self: self._app)
 
@@ -46,7 +51,7 @@ class Inbox(Subscription):
     def _ack(self, message) -> None:
         self.acked.append(json.loads(message.body)["position"])
 
-    def _publish_dead_letter(self, body, error, attempts, message_id) -> None:
+    def _publish_dead_letter(self, body, error, attempts, message_id, refused=None) -> None:
         self.dead.append(error)
 
     def deliver(self, *events) -> None:
@@ -59,12 +64,16 @@ class Inbox(Subscription):
 
 def as_message(event) -> SimpleNamespace:
     """The event as the queue consumer hands it over."""
-    body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-    return SimpleNamespace(body=body, headers={}, properties={}, channel=True)
+    body = json.dumps(SOURCE_KEY.sign(event.to_message()), ensure_ascii=False).encode()
+    return SimpleNamespace(body=body, headers={}, properties={"user_id": f"sc-{event.source}"},
+                           channel=SimpleNamespace(connection=True))
+
+
+SOURCE_KEY = Signer("registry", Ed25519PrivateKey.generate())  # the source these tests play
 
 
 def open_app(app_class, tmp_path):
-    app = app_class(env=store_env({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
+    app = app_class(env=store_env_of({"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path)}},
                                   app_class.name))
     app.metrics = ServiceMetrics(app_class.name)
     return app
@@ -164,7 +173,7 @@ def test_a_message_arriving_within_the_linger_joins_the_first_ones_transaction(f
     declared = upstream.event("BaseDeclared", base_declared(base_id))
     filed = upstream.event("PlanFiled", plan_filed(base_id))
     inbox, counted = Inbox(funding, "registry"), count_commits(funding)
-    inbox.settings["linger_seconds"] = {"funding": linger}
+    inbox.settings = dataclasses.replace(inbox.settings, linger_seconds={"funding": linger})
     inbox.pending.put(as_message(declared))
     eventlet.spawn_after(0.05, inbox.pending.put, as_message(filed))
 

@@ -12,7 +12,7 @@ import pytest
 
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import Base, DeclarationBatch, DeclaringUnit
 from tests.support.fixtures import declaration
@@ -25,7 +25,7 @@ DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 @pytest.fixture(params=["sqlite", "postgres"])
 def two_instances(request, tmp_path):
     config = store_config(request, tmp_path)
-    first, second = (RegistryApplication(env=store_env(config, "registry")) for _ in range(2))
+    first, second = (RegistryApplication(env=store_env_of(config, "registry")) for _ in range(2))
     yield first, second
     first.close()
     second.close()

@@ -11,7 +11,7 @@ import sqlite3
 from uuid import uuid4
 
 from services.backbone.kernel.context import Actor
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.notifications.application import NotificationsApplication
 
 KEJITING = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")
@@ -19,7 +19,7 @@ SECRET = "kjt-webhook-secret-" + uuid4().hex
 
 
 def config(tmp_path, encrypted=True, read_plaintext=False):
-    store = {"backend": "sqlite", "sqlite_dir": str(tmp_path)}
+    store = {"backend": "sqlite", "sqlite_dir": str(tmp_path), "encrypted_services": []}
     if encrypted:
         store.update(encrypted_services=["notifications"], cipher_key="test-key-" + "k" * 32,
                      read_plaintext=read_plaintext)
@@ -37,7 +37,7 @@ def raw_states(tmp_path, service="notifications") -> bytes:
 
 
 def test_the_secret_is_not_in_the_file_and_the_service_reads_it(tmp_path):
-    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    app = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     hook = subscribe(app)
     app.close()
 
@@ -45,23 +45,23 @@ def test_the_secret_is_not_in_the_file_and_the_service_reads_it(tmp_path):
     assert states and SECRET.encode() not in states and "科技厅".encode() not in states
     assert b"kjt.example.cn" not in states
 
-    reopened = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    reopened = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     assert reopened.get_subscription(hook.id, KEJITING).channel["secret"] == SECRET
     reopened.close()
 
 
 def test_a_log_written_before_encryption_is_read_only_where_read_plaintext_allows_it(tmp_path):
-    plain = NotificationsApplication(env=store_env(config(tmp_path, encrypted=False), "notifications"))
+    plain = NotificationsApplication(env=store_env_of(config(tmp_path, encrypted=False), "notifications"))
     before = subscribe(plain)
     plain.close()
     assert SECRET.encode() in raw_states(tmp_path)
 
-    refusing = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    refusing = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     with pytest.raises(ValueError, match="not encrypted.*store.read_plaintext"):
         refusing.get_subscription(before.id, KEJITING)
     refusing.close()
 
-    app = NotificationsApplication(env=store_env(config(tmp_path, read_plaintext=True), "notifications"))
+    app = NotificationsApplication(env=store_env_of(config(tmp_path, read_plaintext=True), "notifications"))
     after = subscribe(app, url="https://kjt.example.cn/v2")
     assert app.get_subscription(before.id, KEJITING).channel["secret"] == SECRET
     assert app.get_subscription(after.id, KEJITING).channel["url"] == "https://kjt.example.cn/v2"
@@ -70,13 +70,13 @@ def test_a_log_written_before_encryption_is_read_only_where_read_plaintext_allow
 
 
 def test_another_key_cannot_read_it(tmp_path):
-    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    app = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     hook = subscribe(app)
     app.close()
     other = config(tmp_path)
     other["store"]["cipher_key"] = "another-key-" + "x" * 32
     try:
-        stranger = NotificationsApplication(env=store_env(other, "notifications"))
+        stranger = NotificationsApplication(env=store_env_of(other, "notifications"))
         stranger.get_subscription(hook.id, KEJITING)
     except ValueError as error:
         assert "cipher" in str(error).lower()
@@ -87,13 +87,13 @@ def test_another_key_cannot_read_it(tmp_path):
 def test_a_plaintext_record_forged_into_the_encrypted_log_is_refused(tmp_path):
     """Whoever can write to the database, without the key, inserts the next event of a
     department's subscription in plain JSON, pointing its webhook at their server."""
-    app = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    app = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     hook = subscribe(app)
     forged = app.repository.get(hook.id)
     forged._changed(label="科技厅", filter={}, ctx=KEJITING.context(),
                     channel={"kind": "webhook", "url": "https://attacker.example/hooks", "secret": "x" * 20})
     app.close()
-    writer = NotificationsApplication(env=store_env(config(tmp_path / "elsewhere", encrypted=False),
+    writer = NotificationsApplication(env=store_env_of(config(tmp_path / "elsewhere", encrypted=False),
                                                     "notifications"))
     record = writer.mapper.to_stored_event(forged.collect_events()[0])
     writer.close()
@@ -101,12 +101,12 @@ def test_a_plaintext_record_forged_into_the_encrypted_log_is_refused(tmp_path):
         db.execute("INSERT INTO stored_events VALUES (?, ?, ?, ?)",
                    (record.originator_id.hex, record.originator_version, record.topic, record.state))
 
-    reopened = NotificationsApplication(env=store_env(config(tmp_path), "notifications"))
+    reopened = NotificationsApplication(env=store_env_of(config(tmp_path), "notifications"))
     with pytest.raises(ValueError, match="not encrypted"):
         reopened.get_subscription(hook.id, KEJITING)
     reopened.close()
     # What read_plaintext risks, and why it is for a migration only:
-    migrating = NotificationsApplication(env=store_env(config(tmp_path, read_plaintext=True), "notifications"))
+    migrating = NotificationsApplication(env=store_env_of(config(tmp_path, read_plaintext=True), "notifications"))
     assert migrating.get_subscription(hook.id, KEJITING).channel["url"] == "https://attacker.example/hooks"
     migrating.close()
 
@@ -148,26 +148,26 @@ def test_every_config_encrypts_every_store_that_may_hold_contact_persons():
 def test_the_registrys_contact_phones_are_not_in_its_file_and_a_plaintext_log_migrates(tmp_path):
     from services.registry.application import RegistryApplication
 
-    plain = RegistryApplication(env=store_env(registry_config(tmp_path, encrypted_services=[]), "registry"))
+    plain = RegistryApplication(env=store_env_of(registry_config(tmp_path, encrypted_services=[]), "registry"))
     before = declare_shanda(plain)
     plain.close()
     assert PHONE.encode() in raw_states(tmp_path, "registry")  # as the registry kept it until now
 
-    refusing = RegistryApplication(env=store_env(registry_config(tmp_path), "registry"))
+    refusing = RegistryApplication(env=store_env_of(registry_config(tmp_path), "registry"))
     with pytest.raises(ValueError, match="not encrypted.*store.read_plaintext"):
         refusing.get_base(before.id)
     refusing.close()
-    migrating = RegistryApplication(env=store_env(registry_config(tmp_path, read_plaintext=True), "registry"))
+    migrating = RegistryApplication(env=store_env_of(registry_config(tmp_path, read_plaintext=True), "registry"))
     assert migrating.get_base(before.id).contacts[0]["phone"] == PHONE
     migrating.close()
 
     fresh = tmp_path / "fresh"
-    app = RegistryApplication(env=store_env(registry_config(fresh), "registry"))
+    app = RegistryApplication(env=store_env_of(registry_config(fresh), "registry"))
     after = declare_shanda(app)
     app.close()
     states = raw_states(fresh, "registry")
     assert states and PHONE.encode() not in states and "张三".encode() not in states
-    reopened = RegistryApplication(env=store_env(registry_config(fresh), "registry"))
+    reopened = RegistryApplication(env=store_env_of(registry_config(fresh), "registry"))
     assert reopened.get_base(after.id).contacts[0]["phone"] == PHONE
     reopened.close()
 
@@ -180,13 +180,13 @@ def test_a_sqlite_store_is_made_readable_by_its_owner_only(tmp_path):
 
     previous = os.umask(0o022)  # the usual one, under which SQLite made stores 0644
     try:
-        app = RegistryApplication(env=store_env(registry_config(tmp_path / "store"), "registry"))
+        app = RegistryApplication(env=store_env_of(registry_config(tmp_path / "store"), "registry"))
         declare_shanda(app)
         app.close()
         old = tmp_path / "old"
         old.mkdir()
         (old / "registry.sqlite3").touch(mode=0o644)
-        store_env(registry_config(old), "registry")
+        store_env_of(registry_config(old), "registry")
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "store").stat().st_mode) == 0o700

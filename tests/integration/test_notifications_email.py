@@ -11,6 +11,7 @@ import pytest
 import requests
 from nameko.testing.utils import find_free_port
 
+from tests.support.settings import settings_of
 from services.notifications.channels import Channels, ChannelUnavailable, DeliveryFailed, EmailChannel
 from tests.notifications_support import (MailServer, base_declared, certificates_for, dispatch_to,
                                          funding_allocated)
@@ -158,8 +159,9 @@ def test_starttls_checks_the_mail_servers_certificate(tmp_path):
 def test_a_password_is_never_sent_without_tls():
     with pytest.raises(ValueError, match="starttls"):
         mail_channel(25, username="scjd", password="secret", starttls=False)
-    settings = {"webhook": {"timeout_seconds": 1},
-                "smtp": {"host": "mail.example.gov.cn", "port": 25, "sender": "noreply@example.gov.cn",
-                         "timeout_seconds": 1, "username": "scjd", "password": "secret", "starttls": False}}
+    settings = settings_of({"notifications": {
+        "webhook": {"timeout_seconds": 1},
+        "smtp": {"host": "mail.example.gov.cn", "port": 25, "sender": "noreply@example.gov.cn",
+                 "timeout_seconds": 1, "username": "scjd", "password": "secret", "starttls": False}}})
     with pytest.raises(ValueError, match="in clear"):
-        Channels.from_config(settings)  # as the sender does at start-up
+        Channels.from_config(settings.notifications)  # as the sender does at start-up

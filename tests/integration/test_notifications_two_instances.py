@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.backbone.kernel.context import Actor
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Outcome
 from services.notifications.matching import RetryPolicy
@@ -23,7 +23,7 @@ KEJITING = Actor(id=uuid4(), role="department", name="山西省科学技术厅",
 @pytest.fixture
 def instances(tmp_path):
     config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
-    first, second = (NotificationsApplication(env=store_env(config, "notifications")) for _ in range(2))
+    first, second = (NotificationsApplication(env=store_env_of(config, "notifications")) for _ in range(2))
     yield first, second
     first.close()
     second.close()

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import requests
 
+from tests.support.settings import settings_of
 from services.backbone.ops import monitor
 from services.backbone.eventstore.audit import audit_entries, to_csv
 from services.backbone.config import PROJECT_ROOT, merge
@@ -147,7 +148,7 @@ def test_queue_report_alerts_on_dead_letters_with_and_without_management(platfor
     wait_until(lambda: queue_messages(platform.config, DLQ), message="the dead letter")
 
     def settled():  # the management API refreshes its figures every few seconds
-        report = monitor.platform_report(platform.config)
+        report = monitor.platform_report(settings_of(platform.config))
         figures = {q["name"]: q for q in report["queues"]}
         inbox = figures.get(inbox_queue_name("sc", "registry", "evaluation"), {})
         dlq = figures.get(DLQ, {})
@@ -160,7 +161,7 @@ def test_queue_report_alerts_on_dead_letters_with_and_without_management(platfor
     assert any("evaluation: not answering" in alert for alert in report["alerts"])
 
     without_management = merge(platform.config, {"broker": {"management_url": "http://127.0.0.1:9"}})
-    fallback = monitor.platform_report(without_management, include_services=False)
+    fallback = monitor.platform_report(settings_of(without_management), include_services=False)
     assert fallback["figures_from"] == "amqp"
     assert {q["name"]: q for q in fallback["queues"]}[DLQ]["messages"] == 1
 

@@ -8,7 +8,7 @@ import sys
 import requests
 
 from services.backbone.config import PROJECT_ROOT
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from tests.integration.conftest import open_batch
 from tests.integration.test_consumer_guarantees import adjustment, declare, registry_caught_up
@@ -28,7 +28,7 @@ def busy_registry(platform, evaluation_log):
 def test_a_rebuild_from_position_zero_equals_the_live_read_models(platform, evaluation_log):
     busy_registry(platform, evaluation_log)
     live = platform.app("registry").views.digest()
-    fresh = RegistryApplication(env=store_env(platform.config, "registry"))
+    fresh = RegistryApplication(env=store_env_of(platform.config, "registry"))
     fresh.views.rebuild()
     assert fresh.views.digest() == live
     assert [row["status"] for row in fresh.list_bases()] == ["certified", "not_selected", "declared"]
@@ -96,7 +96,7 @@ def test_the_cli_names_an_edited_snapshot_and_says_the_log_is_intact(tmp_path):
     from tests.support.platform import Platform, make_config
 
     config = plaintext(make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path))
-    app = FundingApplication(env=store_env(config, "funding"))
+    app = FundingApplication(env=store_env_of(config, "funding"))
     envelope_id = envelope_with_history(app, 60)  # one snapshot, at version 50
     rows = SnapshotRows(app, config)
     app.close()

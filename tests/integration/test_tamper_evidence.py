@@ -11,7 +11,7 @@ import pytest
 
 from services.backbone.eventstore.hash_chain import GENESIS, Anchor, link_hash, verify
 from services.backbone.kernel.context import Actor
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 from tests.support.fixtures import declaration
@@ -24,7 +24,7 @@ def filled_log(config) -> RegistryApplication:
     each declaration's unit and base)."""
     from datetime import datetime, timedelta, timezone
 
-    app = RegistryApplication(env=store_env(config, "registry"))
+    app = RegistryApplication(env=store_env_of(config, "registry"))
     now = datetime.now(timezone.utc)
     batch = DeclarationBatch(batch_id=uuid4(), name="2017年第一批", opens_at=now - timedelta(days=1),
                              closes_at=now + timedelta(days=1), quota=12, ctx=DRC.context())
@@ -54,7 +54,7 @@ def relinked(rows):
 
 class SQLiteRows:
     def __init__(self, config):
-        self.path = store_env(config, "registry")["SQLITE_DBNAME"]
+        self.path = store_env_of(config, "registry")["SQLITE_DBNAME"]
 
     def run(self, statement, params=()):
         with sqlite3.connect(self.path) as conn:
@@ -208,7 +208,7 @@ class SnapshotRows:
         self.table = app.snapshots.recorder.events_table_name
         self.backend = config["store"]["backend"]
         if self.backend == "sqlite":
-            self.path = store_env(config, "funding")["SQLITE_DBNAME"]
+            self.path = store_env_of(config, "funding")["SQLITE_DBNAME"]
         else:
             self.dsn = PostgresRows(config).dsn
 
@@ -245,7 +245,7 @@ def funding_with_snapshots(request, tmp_path):
     from tests.support.platform import store_config
 
     config = plaintext(store_config(request, tmp_path))
-    app = FundingApplication(env=store_env(config, "funding"))
+    app = FundingApplication(env=store_env_of(config, "funding"))
     envelope_id = envelope_with_history(app, 120)  # snapshots at versions 50 and 100
     yield app, envelope_id, SnapshotRows(app, config)
     app.close()

@@ -6,7 +6,7 @@ import signal
 
 import requests
 
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.application import RegistryApplication
 from tests.support.broker import UpstreamLog, body_of, fake_source_service, headers_of, queue_messages
@@ -36,7 +36,7 @@ def test_an_event_that_kills_the_consumer_is_parked_after_n_deaths_and_the_next_
     assert f"died {deaths} times" in headers_of(dead[0])["x-error"]
     platform.kill("registry", signal.SIGTERM)
 
-    registry = RegistryApplication(env=store_env(platform.config, "registry"))
+    registry = RegistryApplication(env=store_env_of(platform.config, "registry"))
     parked = registry.parked("evaluation", deadly["position"])
     assert parked is not None and parked.state == "parked"
     assert registry.batches() == []  # never applied

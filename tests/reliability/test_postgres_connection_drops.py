@@ -16,7 +16,7 @@ import requests
 from services.backbone import failpoints
 from services.backbone.eventstore.hash_chain import verify
 from services.backbone.eventstore.parked_events import ParkedEvent
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import Base, DeclarationBatch
 from tests.integration.conftest import open_batch
@@ -59,7 +59,7 @@ def registry_behind_proxy(pg_platform):
 
 def assert_settled(platform, batch_id, names):
     """Whatever happened, the store holds each base exactly once, fully written."""
-    fresh = RegistryApplication(env=store_env(platform.config, "registry"))
+    fresh = RegistryApplication(env=store_env_of(platform.config, "registry"))
     try:
         assert verify(fresh).ok  # every record has its chain link: no half-written insert
         for name in names:
@@ -159,7 +159,7 @@ def test_a_command_whose_commit_answer_is_lost_takes_effect_once_and_its_client_
     drafted = put_plan(platform, base_id, applicant)
     assert proxy.lost == 2, "no COMMIT answer was lost"
     assert drafted.status_code in (200, 503), drafted.text
-    fresh = RegistryApplication(env=store_env(platform.config, "registry"))
+    fresh = RegistryApplication(env=store_env_of(platform.config, "registry"))
     try:
         assert [type(e).__name__ for e in fresh.history(base_id)] == ["Declared", "PlanDrafted"]
     finally:
@@ -192,7 +192,7 @@ def test_a_consumer_that_loses_its_connection_keeps_effects_and_tracking_togethe
     wait_until(lambda: app.last_position("evaluation") >= upstream.position, timeout=30,
                message="the registry to apply every batch")
     assert (failpoints.fired("store.before_commit") if drop == "before" else proxy.lost) == 1, "nothing was dropped"
-    fresh = RegistryApplication(env=store_env(platform.config, "registry"))
+    fresh = RegistryApplication(env=store_env_of(platform.config, "registry"))
     try:
         assert verify(fresh).ok
         assert fresh.last_position("evaluation") == upstream.position

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.backbone.messaging.topology import inbox_queue_name
 from services.registry.application import RegistryApplication
 from tests.support.broker import UpstreamLog, body_of, queue_messages
@@ -49,7 +49,7 @@ def test_killed_after_commit_before_publish_publishes_exactly_once_after_restart
     assert process.wait(timeout=30) == -signal.SIGKILL
     platform.processes.pop("registry")
 
-    registry = RegistryApplication(env=store_env(platform.config, "registry"))
+    registry = RegistryApplication(env=store_env_of(platform.config, "registry"))
     committed = registry.list_bases()
     assert [row["name"] for row in committed] == ["山西大学"]  # committed before the kill
     registry.close()

@@ -12,6 +12,7 @@ import time
 
 import psycopg
 
+from tests.support.settings import settings_of
 from services.backbone.eventstore.stores import postgres_dsn
 from tests.reliability.conftest import scale
 from tests.support.exactly_once import check_effects_once_everywhere
@@ -25,12 +26,12 @@ EVALUATIONS = ("evaluation", "evaluation#2")
 def relay_claim_holder(platform) -> str | None:
     """The registry instance whose relay holds the claim on the log right now: its
     transaction locked the position row (a transaction id) and is still open."""
-    postgres = platform.config["store"]["postgres"]
+    postgres = settings_of(platform.config).store.postgres
     with psycopg.connect(postgres_dsn(postgres), autocommit=True) as conn:
         rows = conn.execute(
             "SELECT application_name FROM pg_stat_activity WHERE datname = %s AND backend_xid IS NOT NULL "
             "AND query ILIKE %s AND application_name = ANY(%s)",
-            (postgres["dbname"], "%outbox_relay%FOR UPDATE%", list(REGISTRIES))).fetchall()
+            (postgres.dbname, "%outbox_relay%FOR UPDATE%", list(REGISTRIES))).fetchall()
     return rows[0][0] if rows else None
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone.eventstore.parked_events import ParkedEvent
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.backbone.messaging.topology import all_queues
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.domain import Base as EvaluationBase
@@ -47,7 +47,7 @@ def check_effects_once_everywhere(platform, flow: Flow, client: Declarations, fi
     figures["consumer outcomes"] = outcomes.by_service()
     figures["duplicates skipped by consumers"] = outcomes.total("duplicate")
     platform.shutdown()
-    apps = {s: APPLICATIONS[s](env=store_env(platform.config, s)) for s in SERVICES}
+    apps = {s: APPLICATIONS[s](env=store_env_of(platform.config, s)) for s in SERVICES}
     try:
         counts = _effects_in_logs(apps, flow, figures)
         _assert_once_everywhere(client, counts, outcomes, figures)

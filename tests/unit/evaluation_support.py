@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from tests.support.settings import settings_of
 from services.backbone.kernel.context import Actor, stable_id
 from services.contracts import ActorRef, new_event
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
@@ -27,7 +28,7 @@ class World:
 
     def __init__(self):
         self.app = EvaluationApplication()
-        self.app.configure({"adjustment_policy": POLICY_IN_FORCE})  # as infra/config/test.yaml
+        self.app.configure(settings_of({"evaluation": {"adjustment_policy": POLICY_IN_FORCE}}).evaluation)
         self.now = NOW
         self.app.clock = lambda: self.now
         self.position = 0

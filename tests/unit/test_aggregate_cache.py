@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.backbone.kernel.context import Actor
-from services.backbone.eventstore.stores import store_env
+from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 
@@ -18,7 +18,7 @@ DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 @pytest.fixture
 def two_instances(tmp_path):
     config = {"store": {"backend": "sqlite", "sqlite_dir": str(tmp_path), "aggregate_cache": 100}}
-    first, second = (RegistryApplication(env=store_env(config, "registry")) for _ in range(2))
+    first, second = (RegistryApplication(env=store_env_of(config, "registry")) for _ in range(2))
     yield first, second
     first.close()
     second.close()

@@ -12,6 +12,7 @@ import pytest
 
 from services.backbone.web.tokens import authenticate, issue_token, verify_token
 from services.backbone.config import ConfigError, load_config, local_secret
+from tests.support.settings import settings_of
 from services.backbone.kernel.errors import Forbidden, Unauthenticated
 
 SECRET = "s" * 32
@@ -210,7 +211,7 @@ def test_broker_credentials_of_any_characters_reach_both_urls_encoded():
                         SC_BROKER__MANAGEMENT_URL="http://old:creds@rabbitmq:15672")
     amqp = Connection(config["broker"]["url"])  # as kombu reads it to connect (it does not, here)
     assert (amqp.hostname, amqp.port, amqp.userid, amqp.password) == ("rabbitmq", 5672, "运维 user", password)
-    api = management_api(config)
+    api = management_api(settings_of(config))
     assert api.base == "http://rabbitmq:15672" and api.auth == ("运维 user", password)
     assert api.vhost == "/"
     with pytest.raises(ConfigError, match="SC_BROKER__USERNAME"):

@@ -1,8 +1,9 @@
 """The thresholds of ``ops.thresholds``: what sc queues alerts on, and what it lets be."""
 
-from services.backbone.ops.monitor import DEFAULT_THRESHOLDS, QueueFigures, alerts_for, complete_unsampled
+from services.backbone.ops.monitor import QueueFigures, alerts_for, complete_unsampled, thresholds
+from tests.support.settings import settings_of
 
-THRESHOLDS = {**DEFAULT_THRESHOLDS, "queue_depth": 10, "consumer_lag": 100}
+THRESHOLDS = {**thresholds(settings_of({})), "queue_depth": 10, "consumer_lag": 100}
 
 
 def inbox(messages: int, consumers: int = 1) -> QueueFigures:

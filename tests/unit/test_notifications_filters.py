@@ -5,6 +5,8 @@ from uuid import uuid4
 
 import pytest
 
+from tests.support.settings import settings_of
+
 from services.notifications.matching import BaseFacts, EventFilter, RetryPolicy, subject_of
 
 SXU = BaseFacts(uuid4(), "山西大学", "university", {"city": "太原市", "county": "小店区"})
@@ -95,19 +97,25 @@ def test_backoff_doubles_after_each_failure_up_to_its_cap():
     assert policy.delay(500) == timedelta(seconds=30)
 
 
+def notifications_settings(**values):
+    """The ``notifications`` settings of the test environment with ``values`` laid over."""
+    return settings_of({"notifications": values}).notifications
+
+
 def test_an_attempt_lease_shorter_than_a_channel_timeout_is_refused():
-    settings = {"max_attempts": 3, "backoff_seconds": 1, "backoff_max_seconds": 10,
-                "attempt_lease_seconds": 5}
+    settings = dict(max_attempts=3, backoff_seconds=1, backoff_max_seconds=10, attempt_lease_seconds=5)
     with pytest.raises(ValueError, match="lease"):
-        RetryPolicy.from_config(settings, deadlines=[10, 2])
-    assert RetryPolicy.from_config({**settings, "attempt_lease_seconds": None}, [10]).lease == timedelta(seconds=25)
+        RetryPolicy.from_config(notifications_settings(**settings), deadlines=[10, 2])
+    unset = notifications_settings(**{**settings, "attempt_lease_seconds": 0})
+    assert RetryPolicy.from_config(unset, [10]).lease == timedelta(seconds=25)
 
 
 def test_failures_of_our_own_side_wait_at_most_the_infrastructure_retry():
-    settings = {"max_attempts": 3, "backoff_seconds": 5, "backoff_max_seconds": 3600,
-                "attempt_lease_seconds": 60}
-    assert RetryPolicy.from_config(settings, [10]).infrastructure_retry == timedelta(seconds=30)
-    policy = RetryPolicy.from_config({**settings, "infrastructure_retry_seconds": 12}, [10])
+    settings = dict(max_attempts=3, backoff_seconds=5, backoff_max_seconds=3600,
+                    attempt_lease_seconds=60, infrastructure_retry_seconds=30)
+    assert RetryPolicy.from_config(notifications_settings(**settings), [10]).infrastructure_retry == \
+        timedelta(seconds=30)
+    policy = RetryPolicy.from_config(notifications_settings(**{**settings, "infrastructure_retry_seconds": 12}), [10])
     assert [policy.infrastructure_delay(n).total_seconds() for n in range(1, 5)] == [5, 10, 12, 12]
     assert policy.delay(4) == timedelta(seconds=40)
 
@@ -117,13 +125,13 @@ def test_the_lease_must_exceed_each_channels_deadline_for_a_whole_attempt():
     timeout in all, so a lease shorter than that would see a slow attempt as dead."""
     from services.notifications.channels import Channels
 
-    settings = {"max_attempts": 3, "backoff_seconds": 1, "backoff_max_seconds": 10,
-                "attempt_lease_seconds": 20, "webhook": {"timeout_seconds": 15},
-                "smtp": {"host": "mail.example.gov.cn", "port": 587, "sender": "noreply@example.gov.cn",
-                         "timeout_seconds": 30, "starttls": True}}
-    deadlines = Channels.from_config(settings).deadlines
+    settings = dict(max_attempts=3, backoff_seconds=1, backoff_max_seconds=10,
+                    attempt_lease_seconds=20, webhook={"timeout_seconds": 15},
+                    smtp={"host": "mail.example.gov.cn", "port": 587, "sender": "noreply@example.gov.cn",
+                          "timeout_seconds": 30, "starttls": True})
+    deadlines = Channels.from_config(notifications_settings(**settings)).deadlines
     assert sorted(deadlines) == [15, 30]
     with pytest.raises(ValueError, match="deadline"):
-        RetryPolicy.from_config(settings, deadlines)
-    assert RetryPolicy.from_config({**settings, "attempt_lease_seconds": 31}, deadlines).lease == \
-        timedelta(seconds=31)
+        RetryPolicy.from_config(notifications_settings(**settings), deadlines)
+    longer = notifications_settings(**{**settings, "attempt_lease_seconds": 31})
+    assert RetryPolicy.from_config(longer, deadlines).lease == timedelta(seconds=31)

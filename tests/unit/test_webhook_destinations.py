@@ -6,7 +6,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.config import load_config
+from services.backbone.settings import load_settings
+from tests.support.settings import settings_of
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import RuleViolation
 from services.notifications.application import NotificationsApplication
@@ -53,7 +54,7 @@ def test_only_the_private_hosts_the_configuration_names_may_be_reached():
     for url in ("http://127.0.0.1:5432/", "http://[::1]:5672/", "http://10.0.0.8:8000/"):
         with pytest.raises(RuleViolation, match="private network"):
             allowed.check_url(url)
-    local = Destinations.from_config(load_config("local", environ={"SC_AUTH__SECRET": "x" * 32})["notifications"])
+    local = Destinations.from_config(load_settings("local", environ={"SC_AUTH__SECRET": "x" * 32}).notifications)
     with pytest.raises(RuleViolation, match="private network"):
         local.check_url("http://127.0.0.1:5432/")
 
@@ -113,7 +114,7 @@ def test_the_webhook_channel_fails_the_attempt_without_connecting():
 
 def test_the_application_refuses_such_subscriptions_and_changes():
     app = NotificationsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.configure({"webhook": {"private_hosts": []}})
+    app.configure(settings_of({"notifications": {"webhook": {"private_hosts": []}}}).notifications)
     owner = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")
     with pytest.raises(RuleViolation, match="channel.url"):
         app.subscribe(label="", filter={}, channel={"kind": "webhook", "url": "http://127.0.0.1:15672/"},

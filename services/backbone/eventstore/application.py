@@ -167,9 +167,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """The read models of this service, folded from its log."""
         return []
 
-    def configure(self, settings: dict) -> None:
-        """Receives the service's own section of the platform config (e.g. ``funding:``)
-        when the service starts; applications that have settings override this."""
+    def configure(self, settings) -> None:
+        """Receives the service's own settings (e.g. ``FundingSettings``, or None) when
+        the service starts; applications that have settings override this."""
 
     def on_save(self, listener: Callable[[list], None]) -> None:
         """Calls ``listener(recordings)`` after every commit (the relay uses it to publish

@@ -225,7 +225,7 @@ def to_csv(entries: list[dict]) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def collect_audit(config: dict, query: dict, limit: int, authorization: str | None = None,
+def collect_audit(settings, query: dict, limit: int, authorization: str | None = None,
                   cursor: dict[str, int] | None = None) -> dict:
     """One page of the audit across services: the first ``limit`` entries after
     ``cursor``. Asks every service over RPC for one more than that past its position in
@@ -244,12 +244,12 @@ def collect_audit(config: dict, query: dict, limit: int, authorization: str | No
     from services.backbone.messaging.topology import SUBSCRIPTIONS
 
     if authorization is None:
-        token = issue_token(config["auth"]["secret"], role="ops", name="sc audit",
+        token = issue_token(settings.auth.secret, role="ops", name="sc audit",
                             actor_id=stable_id("ops-person", "sc audit"))
         authorization = f"Bearer {token}"
     positions = dict(cursor or {})
     pages, missing = [], []
-    with ClusterRpcProxy(nameko_config(config), timeout=30,
+    with ClusterRpcProxy(nameko_config(settings), timeout=30,
                          context_data={"authorization": authorization}) as cluster:
         for service in SUBSCRIPTIONS:
             try:
@@ -265,13 +265,13 @@ def collect_audit(config: dict, query: dict, limit: int, authorization: str | No
             "truncated": truncated, "cursor": cursor_text(positions) if truncated else None}
 
 
-def collect_all_audit(config: dict, query: dict, page: int, authorization: str | None = None,
+def collect_all_audit(settings, query: dict, page: int, authorization: str | None = None,
                       cursor: dict[str, int] | None = None, progress=None) -> dict:
     """Every entry, page after page (``page`` entries each), for an export; stops at
     the first page a service did not answer, which it names in ``missing``."""
     entries = []
     while True:
-        answer = collect_audit(config, query, page, authorization, cursor)
+        answer = collect_audit(settings, query, page, authorization, cursor)
         entries += answer["entries"]
         if progress is not None:
             progress.advance(len(answer["entries"]))

@@ -10,7 +10,6 @@ import os
 import stat
 from base64 import b64encode
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from eventsourcing.cryptography import AESCipher
@@ -19,22 +18,22 @@ from eventsourcing.postgres import PostgresRecorder
 
 from services.backbone.eventstore.hash_chain import RECORDER_TOPICS
 from services.backbone.config import resolve_path
+from services.backbone.settings import PostgresSettings, StoreSettings
 
 
-def store_env(config: dict[str, Any], service: str) -> dict[str, str]:
-    """The eventsourcing environment for ``service`` under ``config``."""
-    return {**_backend_env(config["store"], service), **_cipher_env(config["store"], service),
-            **_cache_env(config["store"])}
+def store_env(store: StoreSettings, service: str) -> dict[str, str]:
+    """The eventsourcing environment for ``service``'s store."""
+    return {**_backend_env(store, service), **_cipher_env(store, service), **_cache_env(store)}
 
 
-def _cache_env(store: dict[str, Any]) -> dict[str, str]:
+def _cache_env(store: StoreSettings) -> dict[str, str]:
     """The library's cache of aggregates (``store.aggregate_cache`` of them, least recently
     used first out; 0 turns it off). A cached aggregate is brought up to date from the
     store on every load (fast-forward: the events after its version, usually none or
     one), and handed out as a copy, so it is never stale and a failed command cannot
     spoil it; without it, a batch with thousands of declarations was folded from its last
     snapshot and up to 49 events for every declaration."""
-    size = int(store.get("aggregate_cache", 1000) or 0)
+    size = store.aggregate_cache
     return {"AGGREGATE_CACHE_MAXSIZE": str(size)} if size > 0 else {}
 
 
@@ -69,51 +68,50 @@ class AtRestCipher(AESCipher):
                 "still be read.") from None
 
 
-def _cipher_env(store: dict[str, Any], service: str) -> dict[str, str]:
+def _cipher_env(store: StoreSettings, service: str) -> dict[str, str]:
     """Encryption at rest for the services in ``store.encrypted_services``: every log
     may hold contact persons (the registry's declarations, a consumer's parked
     BaseDeclared, notifications' copies of events), and the notifications log holds
     webhook secrets (a copy of it must not let anyone sign webhooks as the platform)."""
-    if service not in (store.get("encrypted_services") or ()):
+    if service not in store.encrypted_services:
         return {}
-    if not store.get("cipher_key"):
+    if not store.cipher_key:
         raise ValueError(f"store.cipher_key is needed to encrypt the {service} store")
-    key = hashlib.sha256(str(store["cipher_key"]).encode()).digest()
+    key = hashlib.sha256(store.cipher_key.encode()).digest()
     return {"CIPHER_TOPIC": f"{__name__}:AtRestCipher", "CIPHER_KEY": b64encode(key).decode(),
-            AtRestCipher.READ_PLAINTEXT: "y" if store.get("read_plaintext") else "n"}
+            AtRestCipher.READ_PLAINTEXT: "y" if store.read_plaintext else "n"}
 
 
-def _backend_env(store: dict[str, Any], service: str) -> dict[str, str]:
-    backend = store["backend"]
-    if backend == "sqlite":
-        database = private_sqlite_file(resolve_path(store["sqlite_dir"]) / f"{service}.sqlite3")
+def _backend_env(store: StoreSettings, service: str) -> dict[str, str]:
+    if store.backend == "sqlite":
+        database = private_sqlite_file(resolve_path(store.sqlite_dir) / f"{service}.sqlite3")
         return {
             "PERSISTENCE_MODULE": "services.backbone.eventstore.green_sqlite:GreenCommitFactory",
             "SQLITE_DBNAME": str(database),
-            "SQLITE_LOCK_TIMEOUT": str(store.get("lock_timeout_seconds", 10)),
+            "SQLITE_LOCK_TIMEOUT": str(store.lock_timeout_seconds),
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],
         }
-    if backend == "postgres":
-        pg = store["postgres"]
+    if store.backend == "postgres":
+        pg = store.postgres
         ensure_postgres_schema(pg, service)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(pg["dbname"]),
-            "POSTGRES_HOST": str(pg["host"]),
-            "POSTGRES_PORT": str(pg["port"]),
-            "POSTGRES_USER": str(pg["user"]),
-            "POSTGRES_PASSWORD": str(pg.get("password") or ""),
+            "POSTGRES_DBNAME": pg.dbname,
+            "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port),
+            "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password,
             "POSTGRES_SCHEMA": service,
-            "POSTGRES_POOL_SIZE": str(pg.get("pool_size", 5)),
+            "POSTGRES_POOL_SIZE": str(pg.pool_size),
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_LOCK_TIMEOUT": str(store.get("lock_timeout_seconds", 10)),
+            "POSTGRES_LOCK_TIMEOUT": str(store.lock_timeout_seconds),
             # No pre-ping: a dead connection fails its statement and the library retries on
             # a fresh one (about 0.2 s per dead connection, where pinging took seconds).
             "POSTGRES_PRE_PING": "n",
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["postgres"],
         }
-    raise ValueError(f"store.backend must be sqlite or postgres, not {backend!r}")
+    raise ValueError(f"store.backend must be sqlite or postgres, not {store.backend!r}")
 
 
 def private_sqlite_file(database: Path) -> Path:
@@ -128,14 +126,14 @@ def private_sqlite_file(database: Path) -> Path:
     return database
 
 
-def postgres_dsn(pg: dict[str, Any], dbname: str | None = None) -> str:
+def postgres_dsn(pg: PostgresSettings, dbname: str | None = None) -> str:
     return psycopg.conninfo.make_conninfo(
-        host=pg["host"], port=pg["port"], user=pg["user"],
-        password=pg.get("password") or "", dbname=dbname or pg["dbname"], connect_timeout=5,
+        host=pg.host, port=pg.port, user=pg.user, password=pg.password,
+        dbname=dbname or pg.dbname, connect_timeout=5,
     )
 
 
-def ensure_postgres_schema(pg: dict[str, Any], schema: str) -> None:
+def ensure_postgres_schema(pg: PostgresSettings, schema: str) -> None:
     """Creates the database (if this user may) and the service's schema when missing."""
     try:
         with psycopg.connect(postgres_dsn(pg), autocommit=True) as conn:
@@ -145,7 +143,7 @@ def ensure_postgres_schema(pg: dict[str, Any], schema: str) -> None:
         if "does not exist" not in str(error):
             raise
     with psycopg.connect(postgres_dsn(pg, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{pg["dbname"]}"')
+        conn.execute(f'CREATE DATABASE "{pg.dbname}"')
     with psycopg.connect(postgres_dsn(pg), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 

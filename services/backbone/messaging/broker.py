@@ -11,17 +11,26 @@ from urllib.parse import quote, unquote, urlparse
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer
 
+from services.backbone.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
-def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[str, Any]:
-    """The nameko config of a service process (or of a client, without ``service``)."""
+def nameko_config(config: "dict[str, Any] | Settings", service: str | None = None) -> dict[str, Any]:
+    """The nameko config of a service process, connecting as the service's own broker
+    user (or of a client, without ``service``, as the configured user); the service's
+    code reads its typed ``Settings`` under ``PLATFORM``."""
+    settings = Settings.from_dict(config)
+    if service:
+        from services.backbone.messaging.broker_users import as_service
+
+        settings = as_service(settings, service)
     result = {
-        "AMQP_URI": config["broker"]["url"],
-        "HEARTBEAT": config["broker"].get("heartbeat", 30),
+        "AMQP_URI": settings.broker.url,
+        "HEARTBEAT": settings.broker.heartbeat,
         "SERIALIZER": "json",
-        "max_workers": config["services"].get("max_workers", 10),
-        "PLATFORM": config,
+        "max_workers": settings.services.max_workers,
+        "PLATFORM": settings,
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
@@ -34,9 +43,7 @@ def nameko_config(config: dict[str, Any], service: str | None = None) -> dict[st
         },
     }
     if service:
-        host = config["services"].get("host", "127.0.0.1")
-        port = config["services"][service]["http_port"]
-        result["WEB_SERVER_ADDRESS"] = f"{host}:{port}"
+        result["WEB_SERVER_ADDRESS"] = f"{settings.services.host}:{settings.services.port(service)}"
     return result
 
 
@@ -57,9 +64,10 @@ class ManagementApi:
         return f"{self.base}/api/{path.format(vhost=quote(self.vhost, safe=''))}"
 
 
-def management_api(config: dict[str, Any]) -> ManagementApi:
-    api = urlparse(config["broker"]["management_url"])
-    path = urlparse(config["broker"]["url"]).path
+def management_api(settings: Settings) -> ManagementApi:
+    broker = settings.broker
+    api = urlparse(broker.management_url)
+    path = urlparse(broker.url).path
     return ManagementApi(
         base=f"{api.scheme}://{api.hostname}:{api.port or 15672}",
         auth=(unquote(api.username or "guest"), unquote(api.password or "guest")),
@@ -79,6 +87,7 @@ class ConfirmedPublisher:
 
     def __init__(self, url: str, heartbeat: int = 0, confirm_timeout: float = 30.0):
         self.url = url
+        self.user_id = unquote(urlparse(url).username or "guest")  # checked by the broker
         self.heartbeat = heartbeat
         self.confirm_timeout = confirm_timeout
         self._connection: Connection | None = None
@@ -123,7 +132,7 @@ class ConfirmedPublisher:
         producer = self._ensure()
         try:
             for message in messages:
-                self._send(producer, **message)
+                self._send(producer, user_id=self.user_id, **message)
                 self._sent += 1
                 self._unconfirmed.add(self._sent)
             deadline = time.monotonic() + self.confirm_timeout
@@ -141,7 +150,7 @@ class ConfirmedPublisher:
 
     @staticmethod
     def _send(producer: Producer, *, exchange: Exchange | str, routing_key: str,
-              body: dict | bytes, message_id: str, headers: dict | None = None,
+              body: dict | bytes, message_id: str, user_id: str, headers: dict | None = None,
               correlation_id: str | None = None) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         producer.publish(
@@ -155,6 +164,7 @@ class ConfirmedPublisher:
             correlation_id=correlation_id,
             headers=headers or {},
             timestamp=int(datetime.now(timezone.utc).timestamp()),
+            user_id=user_id,
             retry=False,
         )
 

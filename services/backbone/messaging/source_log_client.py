@@ -18,11 +18,13 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.signing import Forged
 
 from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import nameko_config
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.kernel.errors import Unavailable
+from services.backbone.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError, soc
 
 class SourceUnavailable(Exception):
     """The source's log could not be read over RPC (down, slow, or answering an error)."""
+
+
+class ForgedEntry(SourceUnavailable):
+    """The page holds an entry its source did not sign: nothing of it is applied, and
+    the consumer waits (and alerts) rather than skip past it."""
 
 
 @dataclass
@@ -52,21 +59,22 @@ class SourceLog:
 
     page_size = 500
 
-    def __init__(self, platform_config: dict, service: str, source: str):
-        self.config = platform_config
+    def __init__(self, settings: Settings, service: str, source: str, keys):
+        self.settings = settings
+        self.keys = keys  # whose signatures the entries must carry
         self.service = service
         self.source = source
 
     def page_after(self, after: int) -> tuple[list[IntegrationEvent | Unreadable], int, int]:
         """The entries after position ``after``, the last position the source read for
         them (``scanned``: where to go on from) and its log's head."""
-        token = issue_token(self.config["auth"]["secret"], role="service",
+        token = issue_token(self.settings.auth.secret, role="service",
                             name=f"{self.service} consumer", actor_id=SYSTEM_ACTOR.id)
         try:
             with ClusterRpcProxy(
-                nameko_config(self.config),
+                nameko_config(self.settings),
                 context_data={"authorization": f"Bearer {token}"},
-                timeout=float(self.config["broker"].get("rpc_timeout_seconds", 10)),
+                timeout=self.settings.broker.rpc_timeout_seconds,
             ) as cluster:
                 page = getattr(cluster, self.source).events_after(after=after, limit=self.page_size)
         except TRANSIENT as error:
@@ -79,6 +87,12 @@ class SourceLog:
         return [self._entry(message, after) for message in page["events"]], page["scanned"], page["head"]
 
     def _entry(self, message, after: int) -> IntegrationEvent | Unreadable:
+        try:
+            self.keys.keyring.verify(message, self.source)
+        except Forged as forged:
+            log.error("%s <- %s: an entry of its log after #%s is not signed by it: %s",
+                      self.service, self.source, after, forged.reason)
+            raise ForgedEntry(f"{self.source} log entry after #{after} refused: {forged.reason}") from None
         try:
             return load_event(message)
         except ContractViolation as violation:

@@ -45,13 +45,17 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.signing import Forged
 
 from services.backbone import failpoints
 from services.backbone.eventstore.application import AwaitingOtherSource
+from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.messaging.broker_users import broker_user
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.messaging.crash_guard import CrashGuard
-from services.backbone.messaging.source_log_client import TRANSIENT, SourceLog, SourceUnavailable, Unreadable
+from services.backbone.messaging.source_log_client import (TRANSIENT, ForgedEntry, SourceLog,
+                                                           SourceUnavailable, Unreadable)
 from services.backbone.messaging.topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 log = logging.getLogger(__name__)
@@ -80,7 +84,7 @@ class InboxQueueConsumer(QueueConsumer):
 
     @property
     def prefetch_count(self):
-        return self.container.config["PLATFORM"]["consumer"].get("prefetch", 50)
+        return self.container.config["PLATFORM"].consumer.prefetch
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -95,6 +99,7 @@ class Subscription(DependencyProvider):
     """Consumes one source service's log into this service's application."""
 
     queue_consumer = InboxQueueConsumer()
+    keys = ServiceKeys()
 
     def __init__(self, source: str):
         self.source = source
@@ -102,17 +107,18 @@ class Subscription(DependencyProvider):
     # -- lifecycle ---------------------------------------------------------------------
 
     def setup(self):
-        config = self.container.config["PLATFORM"]
-        self.platform_config = config
-        self.settings = config["consumer"]
-        namespace = config["broker"]["namespace"]
+        platform = self.container.config["PLATFORM"]
+        self.settings = platform.consumer
+        namespace = platform.broker.namespace
         self.service = self.container.service_name
-        self.queue = inbox_queue(namespace, self.service, self.source,
-                                 self.settings["delivery_limit"])
+        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit,
+                                 declare=False)
         self.queue_name = inbox_queue_name(namespace, self.service, self.source)
         self.dead_letter_exchange = dead_letter_exchange(namespace).name
-        self.dead_letters = ConfirmedPublisher(config["broker"]["url"])
-        self.source_log = SourceLog(config, self.service, self.source)
+        self.dead_letters = ConfirmedPublisher(platform.broker.url)
+        self.source_user = broker_user(platform, self.source)
+        self.own_user = broker_user(platform, self.service)
+        self.source_log = SourceLog(platform, self.service, self.source, self.keys)
         self.pending = LightQueue()
         self.failures: dict[tuple[str, int], int] = {}
         self.outcomes: dict[str, int] = {}
@@ -200,7 +206,7 @@ class Subscription(DependencyProvider):
                 self.guard = CrashGuard(self.app, self.source)
             except TRANSIENT as error:  # the store is not there yet: wait for it
                 log.warning("%s <- %s: store unavailable at start: %r", self.service, self.source, error)
-                eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+                eventlet.sleep(self.settings.retry_backoff_seconds)
         if self.guard is not None and self.guard.found:
             log.warning("%s <- %s: the last process died applying #%s..#%s; applying that "
                         "range one event at a time", self.service, self.source,
@@ -232,7 +238,7 @@ class Subscription(DependencyProvider):
         items = [first]
         if first is None or first is CATCH_UP:
             return items
-        limit = int(self.settings.get("max_run", 50))
+        limit = self.settings.max_run
         until = time.monotonic() + self._linger()
         while len(items) < limit:
             if self.pending.qsize():
@@ -250,7 +256,7 @@ class Subscription(DependencyProvider):
         return items
 
     def _linger(self) -> float:
-        return float((self.settings.get("linger_seconds") or {}).get(self.service, 0))
+        return self.settings.linger_for(self.service)
 
     def _process(self, item) -> None:
         try:
@@ -262,7 +268,7 @@ class Subscription(DependencyProvider):
             log.exception("error in subscription %s <- %s; the message goes back to "
                           "its queue", self.service, self.source)
             if item is not CATCH_UP and self._alive(item):
-                eventlet.sleep(float(self.settings["retry_backoff_seconds"]))
+                eventlet.sleep(self.settings.retry_backoff_seconds)
                 self._settle(self.queue_consumer.requeue_message, item)
 
     def _apply_run(self, messages) -> bool:
@@ -314,6 +320,14 @@ class Subscription(DependencyProvider):
         delivered_before = int((message.headers or {}).get("x-delivery-count", 0) or 0)
         try:
             event = self._decode(message)
+        except Forged as forged:  # never applied, and no position moves
+            log.error("%s <- %s: refused a forged message (%s): %s", self.service, self.source,
+                      message.properties.get("message_id"), forged.reason)
+            self._dead_letter_message(message, f"Forged: {forged.reason}", delivered_before + 1,
+                                      refused="forged")
+            self._count("forged")
+            self._ack(message)
+            return
         except ContractViolation as violation:
             self._dead_letter_message(message, f"ContractViolation: {violation}", delivered_before + 1)
             self._count("invalid")
@@ -321,7 +335,7 @@ class Subscription(DependencyProvider):
             return
         self._seen(event.position)
 
-        backoff = float(self.settings["retry_backoff_seconds"])
+        backoff = self.settings.retry_backoff_seconds
         transient_delay = backoff
         replayed_by_ops = "x-replayed-from" in (message.headers or {})
         while self._running and self._alive(message):
@@ -334,6 +348,8 @@ class Subscription(DependencyProvider):
             except AwaitingOtherSource as waiting:
                 transient_delay = self._wait(event, waiting, transient_delay)
             except TRANSIENT + (SourceUnavailable,) as error:
+                if isinstance(error, ForgedEntry):  # an alert, and still nothing skipped
+                    self._count("forged")
                 self.app.metrics.handler_failures.labels(self.source, "transient").inc()
                 log.warning("%s <- %s#%s: transient failure, retrying in %.1fs: %r",
                             self.service, self.source, event.position, transient_delay, error)
@@ -364,13 +380,13 @@ class Subscription(DependencyProvider):
         self.app.metrics.handler_failures.labels(self.source, "error").inc()
         attempts = self.failures.get(key, delivered_before) + 1
         self.failures[key] = attempts
-        if attempts < int(self.settings["max_attempts"]) and not failure.final:
+        if attempts < self.settings.max_attempts and not failure.final:
             log.warning("%s <- %s#%s failed (attempt %s): %r", self.service, event.source,
                         event.position, attempts, failure.cause)
             eventlet.sleep(backoff * 2 ** (attempts - 1))
             return False
         error = "".join(traceback.format_exception_only(type(failure.cause), failure.cause)).strip()
-        self._park(event.position, event.type, event.to_message(), error, attempts,
+        self._park(event.position, event.type, event.signed or event.to_message(), error, attempts,
                    event.correlation_id, message_id=str(event.event_id))
         self.failures.pop(key, None)
         return True
@@ -385,7 +401,7 @@ class Subscription(DependencyProvider):
         log.error("%s <- %s#%s dead-lettered after %s attempts: %s", self.service,
                   self.source, position, attempts, error)
         self._publish_dead_letter(message, error, attempts, message_id=message_id)
-        delay = float(self.settings["retry_backoff_seconds"])
+        delay = self.settings.retry_backoff_seconds
         while True:
             try:
                 self.app.park_message(self.source, position, event_type, message, error, attempts,
@@ -401,18 +417,31 @@ class Subscription(DependencyProvider):
         self._count("parked")
 
     def _decode(self, message) -> IntegrationEvent:
+        """The event a message carries, once its sender and its signature are its
+        source's (``Forged`` otherwise) and it satisfies the contract."""
+        self._check_publisher(message)
         body = message.body
-        limit = int(self.settings.get("max_message_bytes", 262144))
+        limit = self.settings.max_message_bytes
         if len(body) > limit:
             raise ContractViolation({"_message": [f"Message of {len(body)} bytes exceeds {limit}."]})
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise ContractViolation({"_message": [f"Body is not valid JSON: {error}."]}) from None
+        self.keys.keyring.verify(data, self.source)
         event = load_event(data)
         if event.source != self.source:
             raise ContractViolation({"source": [f"Expected events of {self.source}, got {event.source}."]})
         return event
+
+    def _check_publisher(self, message) -> None:
+        """The broker vouches for ``user_id``: the source's user published it, or this
+        service's own user put a dead letter back (a replay, checked by its signature)."""
+        publisher = message.properties.get("user_id")
+        replayed = "x-replayed-from" in (message.headers or {})
+        if publisher != self.source_user and not (replayed and publisher == self.own_user):
+            raise Forged(f"published by broker user {publisher or '(none)'}, not by "
+                         f"{self.source}'s ({self.source_user})")
 
     def _ack(self, message):
         self._settle(self.queue_consumer.ack_message, message)
@@ -458,7 +487,7 @@ class Subscription(DependencyProvider):
         guarded = self.guard is not None and self.guard.needed(position)
         if guarded:
             deaths = self.guard.deaths(position)
-            if deaths >= int(self.settings["max_attempts"]):
+            if deaths >= self.settings.max_attempts:
                 raise ApplyFailed(event, ProcessDied(f"the process died {deaths} times applying it"),
                                   final=True)
             self.guard.begin(position, position)
@@ -513,11 +542,12 @@ class Subscription(DependencyProvider):
 
     # -- dead letters ----------------------------------------------------------------------------
 
-    def _dead_letter_message(self, message, error: str, attempts: int) -> None:
+    def _dead_letter_message(self, message, error: str, attempts: int, refused: str | None = None) -> None:
         self._publish_dead_letter(message.body, error, attempts,
-                                  message_id=message.properties.get("message_id") or "")
+                                  message_id=message.properties.get("message_id") or "", refused=refused)
 
-    def _publish_dead_letter(self, body, error: str, attempts: int, message_id: str) -> None:
+    def _publish_dead_letter(self, body, error: str, attempts: int, message_id: str,
+                             refused: str | None = None) -> None:
         headers = {
             "x-error": error[:4000],
             "x-attempts": attempts,
@@ -525,6 +555,7 @@ class Subscription(DependencyProvider):
             "x-source": self.source,
             "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
             "x-dead-lettered-by": self.service,
+            **({"x-refused": refused} if refused else {}),
         }
         self.dead_letters.publish(
             exchange=self.dead_letter_exchange,

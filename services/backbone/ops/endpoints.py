@@ -21,7 +21,8 @@ from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
 from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.kernel.errors import NotFound, Unavailable
-from services.backbone.messaging.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
+                                                  inbox_queue_name, replay_exchange)
 from services.backbone.ops.polling import PROBE_SECONDS, within
 from services.contracts.fields import Count
 from services.contracts.text import FreeText
@@ -44,7 +45,7 @@ class Operations(DependencyProvider):
 class ServiceOperations:
     def __init__(self, container):
         self.service = container.service_name
-        self.config = container.config["PLATFORM"]
+        self.settings = container.config["PLATFORM"]
         self.app = next(d.app for d in container.dependencies if isinstance(d, EventStore))
         self.subscriptions = [d for d in container.dependencies if isinstance(d, Subscription)]
 
@@ -70,7 +71,7 @@ class ServiceOperations:
             log.warning("%s not ready: the store is failing: %r", self.service, error)
             checks["store"] = "failing"
         try:
-            with Connection(self.config["broker"]["url"], connect_timeout=2) as connection:
+            with Connection(self.settings.broker.url, connect_timeout=2) as connection:
                 connection.ensure_connection(max_retries=1)
             checks["broker"] = "ok"
         except Exception as error:  # same
@@ -88,7 +89,7 @@ class ServiceOperations:
             log.warning("%s not ready: the relay is not running (%s)", self.service, relay.last_error)
             return "stopped"
         failing = relay.failing_for()
-        if failing > monitor.thresholds(self.config)["relay_failing_seconds"]:
+        if failing > self.settings.ops.thresholds.relay_failing_seconds:
             log.warning("%s not ready: the relay has failed for %.0fs (%s)", self.service,
                         failing, relay.last_error)
             return "failing"
@@ -101,15 +102,15 @@ class ServiceOperations:
         loaded = validated(PlatformAuditQuery(), dict(args))
         filters = {key: value for key, value in args.items() if key not in ("limit", "cursor")}
         collect = collect_all_audit if every_page else collect_audit
-        return collect(self.config, filters, loaded["limit"], authorization, loaded["cursor"])
+        return collect(self.settings, filters, loaded["limit"], authorization, loaded["cursor"])
 
     def dead_letter_queues(self) -> list[str]:
-        namespace = self.config["broker"]["namespace"]
+        namespace = self.settings.broker.namespace
         return [dead_letter_queue_name(inbox_queue_name(namespace, self.service, source))
                 for source in SUBSCRIPTIONS.get(self.service, ())]
 
     def dead_letters(self) -> list[dict]:
-        url = self.config["broker"]["url"]
+        url = self.settings.broker.url
         return [letter.summary() for queue in self.dead_letter_queues()
                 for letter in list_dead_letters(url, queue)]
 
@@ -122,8 +123,10 @@ class ServiceOperations:
                 queue=queue, message_id=message_id, error=letter.error, body=letter.body,
                 action="replay" if replay else "discard", reason=reason, ctx=ctx)
 
-        letter = act_on_dead_letter(self.config["broker"]["url"], queue, message_id,
-                                    replay=replay, record=record)
+        letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
+                                    record=record,
+                                    replay_exchange=replay_exchange(self.settings.broker.namespace,
+                                                                    self.service).name)
         return {**letter.summary(), "action": "replayed" if replay else "discarded"}
 
 
@@ -179,7 +182,7 @@ class OperationsEndpoints:
     @http("GET", "/ops/queues", roles=OPS_READERS)
     def http_queues(self, request):
         """The whole platform's queues, lags and alerts (as ``sc queues --json``)."""
-        return monitor.platform_report(self.operations.config)
+        return monitor.platform_report(self.operations.settings)
 
     @rpc(roles=OPS_READERS)
     def verify_log(self, anchors=None):

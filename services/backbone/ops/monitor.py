@@ -3,7 +3,7 @@
 Reads queue figures from RabbitMQ's management API when it answers (depth, ready,
 unacked, consumers, publish/deliver rates) and falls back to AMQP passive declares
 (depth and consumers) when it does not. Asks each service for its relay and consumer
-positions over RPC. Compares everything with ``ops.thresholds`` from config and lists
+positions over RPC. Compares everything with ``ops.thresholds`` and lists
 what is over: ``sc queues`` exits non-zero when that list is not empty, so cron or a
 monitor can alert on it.
 """
@@ -17,19 +17,12 @@ from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import management_api, nameko_config
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.messaging.topology import SUBSCRIPTIONS, all_queues
-
-DEFAULT_THRESHOLDS = {
-    "queue_depth": 1000,  # messages waiting in an inbox queue
-    "dead_letters": 0,  # any dead letter needs a person
-    "relay_lag": 100,  # log positions not yet published
-    "consumer_lag": 100,  # positions of a source not yet applied by a consumer
-    "relay_failing_seconds": 30,  # a relay failing this long publishes nothing: not ready
-}
+from services.backbone.settings import Settings
 
 
-def thresholds(config: dict) -> dict:
-    """``ops.thresholds`` of the config over the defaults."""
-    return {**DEFAULT_THRESHOLDS, **config.get("ops", {}).get("thresholds", {})}
+def thresholds(settings: Settings) -> dict:
+    """``ops.thresholds`` as the report shows them."""
+    return asdict(settings.ops.thresholds)
 
 
 @dataclass
@@ -52,13 +45,12 @@ def _kind(name: str) -> str:
     return "inbox"
 
 
-def _platform_queue_names(config: dict) -> list[str]:
-    namespace = config["broker"]["namespace"]
-    names = [queue.name for queue in all_queues(namespace, config["consumer"]["delivery_limit"])]
+def _platform_queue_names(settings: Settings) -> list[str]:
+    names = [queue.name for queue in all_queues(settings.broker.namespace, settings.consumer.delivery_limit)]
     return names + [f"rpc-{service}" for service in SUBSCRIPTIONS]
 
 
-def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigures]:
+def queues_from_management(settings: Settings, timeout: float = 3.0) -> list[QueueFigures]:
     """Figures from the management HTTP API (raises if it does not answer).
 
     The API lists a queue as soon as it is declared but gives its depth and consumers
@@ -66,14 +58,14 @@ def queues_from_management(config: dict, timeout: float = 3.0) -> list[QueueFigu
     declared a moment ago may already hold a letter. Such queues are counted by a
     passive declare instead of being shown as empty.
     """
-    api = management_api(config)
+    api = management_api(settings)
     response = requests.get(api.url("queues/{vhost}"), timeout=timeout, auth=api.auth)
     response.raise_for_status()
-    wanted = set(_platform_queue_names(config))
+    wanted = set(_platform_queue_names(settings))
     figures = [_from_management(queue) for queue in response.json() if queue["name"] in wanted]
     unsampled = [queue.name for queue in figures if queue.messages is None or queue.consumers is None]
     if unsampled:
-        figures = complete_unsampled(figures, queues_from_amqp(config, unsampled))
+        figures = complete_unsampled(figures, queues_from_amqp(settings, unsampled))
     return sorted(figures, key=lambda q: q.name)
 
 
@@ -103,11 +95,11 @@ def complete_unsampled(figures: list[QueueFigures], counted: list[QueueFigures])
     return completed
 
 
-def queues_from_amqp(config: dict, names: list[str] | None = None) -> list[QueueFigures]:
+def queues_from_amqp(settings: Settings, names: list[str] | None = None) -> list[QueueFigures]:
     """Figures from passive declares: depth and consumers, no rates, no unacked."""
     figures = []
-    with Connection(config["broker"]["url"], connect_timeout=5) as connection:
-        for name in names or _platform_queue_names(config):
+    with Connection(settings.broker.url, connect_timeout=5) as connection:
+        for name in names or _platform_queue_names(settings):
             channel = connection.channel()
             try:
                 _, count, consumers = channel.queue_declare(name, passive=True)
@@ -123,22 +115,22 @@ def queues_from_amqp(config: dict, names: list[str] | None = None) -> list[Queue
     return sorted(figures, key=lambda q: q.name)
 
 
-def queue_figures(config: dict) -> tuple[list[QueueFigures], str]:
+def queue_figures(settings: Settings) -> tuple[list[QueueFigures], str]:
     """The figures and where they came from ("management" or "amqp")."""
     try:
-        return queues_from_management(config), "management"
+        return queues_from_management(settings), "management"
     except (requests.RequestException, ValueError):
-        return queues_from_amqp(config), "amqp"
+        return queues_from_amqp(settings), "amqp"
 
 
-def service_statuses(config: dict, timeout: float = 3.0) -> dict[str, dict]:
+def service_statuses(settings: Settings, timeout: float = 3.0) -> dict[str, dict]:
     """Each service's own report (relay and consumers), or why it could not answer."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    token = issue_token(config["auth"]["secret"], role="ops", name="monitor",
+    token = issue_token(settings.auth.secret, role="ops", name="monitor",
                         actor_id=SYSTEM_ACTOR.id)
     statuses = {}
-    with ClusterRpcProxy(nameko_config(config), timeout=timeout,
+    with ClusterRpcProxy(nameko_config(settings), timeout=timeout,
                          context_data={"authorization": f"Bearer {token}"}) as cluster:
         for service in SUBSCRIPTIONS:
             try:
@@ -148,11 +140,11 @@ def service_statuses(config: dict, timeout: float = 3.0) -> dict[str, dict]:
     return statuses
 
 
-def platform_report(config: dict, include_services: bool = True) -> dict:
+def platform_report(settings: Settings, include_services: bool = True) -> dict:
     """Everything ops looks at, with the alerts that the thresholds raise."""
-    limits = thresholds(config)
-    queues, via = queue_figures(config)
-    services = service_statuses(config) if include_services else {}
+    limits = thresholds(settings)
+    queues, via = queue_figures(settings)
+    services = service_statuses(settings) if include_services else {}
     alerts = alerts_for(queues, services, limits)
     return {"queues": [asdict(q) for q in queues], "figures_from": via,
             "services": services, "thresholds": limits, "alerts": alerts}
@@ -185,4 +177,8 @@ def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> 
             consumer["lag"] = lag
             if lag > thresholds["consumer_lag"]:
                 alerts.append(f"{service}: {lag} positions of {source} not applied yet")
+            forged = consumer.get("outcomes", {}).get("forged", 0)
+            if forged > thresholds["forgeries"]:
+                alerts.append(f"{service}: refused {forged} forged message(s) claiming to come from "
+                              f"{source} (dead-lettered; someone can publish on the broker)")
     return alerts

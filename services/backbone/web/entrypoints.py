@@ -39,11 +39,11 @@ ANY_ROLE = None
 
 
 def _secret(container) -> str:
-    return container.config["PLATFORM"]["auth"]["secret"]
+    return container.config["PLATFORM"].auth.secret
 
 
 def _max_body_bytes(container) -> int:
-    return int(container.config["PLATFORM"]["services"].get("max_body_bytes", 1 << 20))
+    return container.config["PLATFORM"].services.max_body_bytes
 
 
 def _metrics(container):
