@@ -36,7 +36,7 @@ def measure(rate: float, seconds: float, raw: bool = False) -> dict:
                               json={"label": "CPU", "filter": {"event_types": ["BaseDeclared"]},
                                     "channel": {"kind": "webhook", "url": receiver.url()}},
                               ).raise_for_status()
-                headers = stage.headers("applicant", name="申报单位")
+                headers = stage.headers("drc", name="省发展改革委")  # enters every unit's declaration
             pids = stage_pids(stage)
             count = int(rate * seconds)
             bodies = [declaration(batch_id, n, "C") for n in range(count)]

@@ -117,7 +117,7 @@ def platform(backend: str, raw: bool):
                                      json={"label": "基准测试", "filter": {"event_types": ["BaseDeclared"]},
                                            "channel": {"kind": "webhook", "url": receiver.url()}})
             response.raise_for_status()
-            yield stage, receiver, stage.headers("applicant", name="申报单位"), batch_id
+            yield stage, receiver, stage.headers("drc", name="省发展改革委"), batch_id  # for every unit
         finally:
             receiver.close()
 

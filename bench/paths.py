@@ -144,7 +144,7 @@ def deliver(events: int, directory: Path) -> float:
 
     app = _app("notifications", directory)
     app.configure(load_settings("local", environ={}, overrides={
-        "notifications": {"webhook": {"allow_private_destinations": True}}}).notifications)
+        "notifications": {"webhook": {"private_hosts": ["127.0.0.1:9"]}}}).notifications)
     department = Actor(id=uuid4(), role="department", name="科技厅", org="科技厅")
     app.subscribe(label="基准", filter={"event_types": ["BaseDeclared"]},
                   channel={"kind": "webhook", "url": "http://127.0.0.1:9/hook"},
@@ -205,7 +205,7 @@ def relay(events: int, directory: Path) -> float:
     for number in range(events):
         body = declaration(str(batch.id), number)
         body.pop("batch_id")
-        app.declare(**body, batch_id=batch.id, actor=APPLICANT, ctx=APPLICANT.context())
+        app.declare(**body, batch_id=batch.id, actor=DRC, ctx=DRC.context())
         _run_if_woken(outbox)
     spent = time.process_time() - started
     assert publisher.published == events

@@ -14,6 +14,8 @@ import hmac
 import os
 import re
 import secrets
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -23,6 +25,8 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "SC_"
 RESERVED = {"SC_ENV", "SC_CONFIG_DIR", "SC_FAILPOINTS"}
+LOCAL_SECRET = PROJECT_ROOT / "var" / "secret"
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -138,18 +142,56 @@ def _broker_credentials(config: dict) -> None:
 
 
 def _resolve_secret(config: dict) -> str:
-    """The token-signing secret comes from config. A local run with none configured
-    makes a random one, kept in var/secret so that issued tokens stay valid."""
+    """The token-signing secret comes from config; production takes only a strong one.
+    A local run with none configured makes a random one, kept in var/secret so that
+    issued tokens stay valid."""
     secret = str(config.get("auth", {}).get("secret") or "")
     if secret:
+        if config.get("environment") == "production":
+            check_strong("auth.secret", "SC_AUTH__SECRET", secret)
         return secret
     if config.get("environment") != "local":
         raise ConfigError("auth.secret is not set (set SC_AUTH__SECRET)")
-    path = PROJECT_ROOT / "var" / "secret"
+    return local_secret(LOCAL_SECRET)
+
+
+def check_strong(setting: str, variable: str, secret: str) -> None:
+    """At least 32 random bytes' worth of characters, not a short string repeated:
+    'a', or 'abcabc…', signs tokens anyone can guess."""
+    problem = None
+    if len(secret) < MIN_SECRET_LENGTH:
+        problem = f"it is {len(secret)} characters long"
+    elif len(set(secret)) < 10 or any(secret[period:] == secret[:-period]
+                                      for period in range(1, len(secret) // 2 + 1)):
+        problem = "it repeats a few characters"
+    if problem:
+        raise ConfigError(
+            f"{setting} ({variable}) must be at least {MIN_SECRET_LENGTH} random bytes, and {problem}: "
+            "make one with python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+
+
+def local_secret(path: Path) -> str:
+    """The secret a local run keeps in ``path``: made once, readable by its owner only
+    from the moment it exists (written to a 0600 temporary file, then linked into
+    place, so two services starting together use one secret); one others may read is
+    refused, since anyone who reads it can sign any token."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another service made it first: that one is the secret
+        finally:
+            os.unlink(temporary)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path} may be read by others (mode {mode:03o}): anyone who reads it "
+                          f"can sign tokens; run: chmod 600 {path}")
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -158,9 +200,14 @@ def _resolve_cipher_key(config: dict) -> None:
     production it is configured on its own (so that rotating the token secret does not
     lock the logs); elsewhere, when empty, it is derived from the auth secret."""
     store = config.setdefault("store", {})
-    if store.get("cipher_key") or not store.get("encrypted_services"):
+    production = config.get("environment") == "production"
+    if store.get("cipher_key"):
+        if production:
+            check_strong("store.cipher_key", "SC_STORE__CIPHER_KEY", str(store["cipher_key"]))
         return
-    if config.get("environment") == "production":
+    if not store.get("encrypted_services"):
+        return
+    if production:
         raise ConfigError("store.cipher_key is not set (set SC_STORE__CIPHER_KEY)")
     store["cipher_key"] = hmac.new(config["auth"]["secret"].encode(), b"store.cipher_key",
                                    hashlib.sha256).hexdigest()

@@ -151,7 +151,7 @@ class FundingSettings:
 @dataclass(frozen=True)
 class WebhookSettings:
     timeout_seconds: float
-    allow_private_destinations: bool
+    private_hosts: tuple[str, ...]  # the private destinations webhooks may reach: host or host:port
     require_https: bool
     ca_certs: str
 

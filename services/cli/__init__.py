@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="display name of the actor")
     token.add_argument("--actor-id", help="UUID of the actor (default: a new one)")
     token.add_argument("--region", help="CITY/COUNTY, for county governments")
-    token.add_argument("--org", help="department name, for competent departments")
+    token.add_argument("--org", help="the organisation: a competent department's or department's name, "
+                                      "or the unit an applicant declares for")
     token.add_argument("--base", action="append", help="base UUID an applicant answers for")
     token.add_argument("--ttl-hours", type=int)
     token.set_defaults(fn=cmd_token)

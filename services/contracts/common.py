@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import City, ExactDecimal, Name, Timestamp
+from .fields import MAX_MONEY, City, Day, ExactDecimal, LoggedName, Timestamp
+from .text import FreeText, Name
 from .vocabulary import CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
 
 
@@ -18,41 +19,56 @@ class Strict(Schema):
 class RegionSchema(Strict):
     """Where a base is: its city (设区市) and county-level unit (县、市、区)."""
 
-    city = Name(max_length=50)
-    county = Name(max_length=50)
+    city = LoggedName(max_length=50)
+    county = LoggedName(max_length=50)
 
 
 class RegionRequest(Strict):
     """A region as a request gives it: one of Shanxi's cities (see ``City``) and a
-    county-level unit, both without surrounding whitespace."""
+    county-level unit, under the text policy."""
 
     city = City(required=True)
     county = Name(max_length=50)
 
-    @post_load
-    def _stripped(self, data, **kwargs):
-        return {**data, "county": data["county"].strip()}
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{6,19}$", error="Not a valid phone number.")
 
 
 class ContactSchema(Strict):
     """The person answering for a declaration."""
 
-    name = Name(max_length=50)
-    phone = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^\+?[0-9][0-9\- ]{6,19}$", error="Not a valid phone number."),
-    )
+    name = LoggedName(max_length=50)
+    phone = fields.String(required=True, validate=PHONE)
     email = fields.Email(load_default=None, allow_none=True)
+
+
+class ContactRequest(Strict):
+    """A contact person as a request gives it."""
+
+    name = Name(max_length=50)
+    phone = fields.String(required=True, validate=PHONE)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
 
 
 class PlanTaskSchema(Strict):
     """One construction task of the base's kind (section 四) and the measures planned."""
 
     task = fields.String(required=True)
-    measures = Name(max_length=4000)
+    measures = LoggedName(max_length=4000)
     reform_areas = fields.List(
         fields.String(validate=validate.OneOf(REFORM_AREAS)), load_default=list
     )
+
+
+class PlanTaskRequest(Strict):
+    """A construction task of a plan as a request gives it (measures: text with lines)."""
+
+    task = fields.String(required=True, validate=validate.OneOf(
+        sorted({code for tasks in CONSTRUCTION_TASKS.values() for code in tasks})))
+    measures = FreeText(max_length=4000, required=True, blank=False)
+    reform_areas = fields.List(
+        fields.String(validate=validate.OneOf(REFORM_AREAS)), load_default=list,
+        validate=validate.Length(max=len(REFORM_AREAS)))
 
 
 class TargetSchema(Strict):
@@ -61,6 +77,15 @@ class TargetSchema(Strict):
     metric = fields.String(required=True, validate=validate.OneOf(METRICS))
     value = ExactDecimal(required=True, minimum=Decimal(0))
     due = fields.Date(required=True)
+
+
+class TargetRequest(Strict):
+    """A plan's target as a request gives it: a value no consumer chokes on, a due date
+    of this century."""
+
+    metric = fields.String(required=True, validate=validate.OneOf(METRICS))
+    value = ExactDecimal(required=True, minimum=Decimal(0), maximum=MAX_MONEY)
+    due = Day(required=True)
 
 
 class ApprovalSchema(Strict):

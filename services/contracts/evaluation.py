@@ -6,7 +6,7 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 
 from .catalog import contract, upcaster
 from .common import Strict
-from .fields import ExactDecimal, Name, Timestamp
+from .fields import ExactDecimal, LoggedName, Timestamp
 from .vocabulary import GRADES, STATUSES
 
 BASES_OF_DECISION = ("selection", "evaluation", "rectification", "deadline", "review")
@@ -23,7 +23,7 @@ class BatchOpenedV1(Strict):
     """The DRC opened a declaration batch (申报批次) with its window and quota."""
 
     batch_id = fields.UUID(required=True)
-    name = Name()
+    name = LoggedName()
     opens_at = Timestamp(required=True)
     closes_at = Timestamp(required=True)
     quota = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
@@ -64,7 +64,7 @@ class BaseAdjustedV1(Strict):
     base_id = fields.UUID(required=True)
     from_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     to_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = Name(max_length=1000)
+    reason = LoggedName(max_length=1000)
     basis = fields.String(required=True, validate=validate.OneOf(BASES_OF_DECISION))
     batch_id = fields.UUID(load_default=None, allow_none=True)
     round_id = fields.UUID(load_default=None, allow_none=True)
@@ -111,7 +111,7 @@ class RoundClosedV1(Strict):
 
     round_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ROUND_KINDS))
-    name = Name()
+    name = LoggedName()
     period = fields.String(required=True, validate=validate.Regexp(r"^20\d\dH[12]$"))
     policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
     closed_at = Timestamp(required=True)
@@ -125,7 +125,7 @@ class WithdrawnSchema(Strict):
 
     base_id = fields.UUID(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = Name(max_length=500)
+    reason = LoggedName(max_length=500)
 
 
 @contract("RoundClosed", source="evaluation", version=2, example={

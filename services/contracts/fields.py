@@ -2,8 +2,13 @@
 
 Money is yuan as a Decimal with two places, written as a string ("1250000.00"); a JSON
 float is refused outright, because binary floats cannot hold cents exactly.
+
+Requests are held to what every consumer can process (``Moment``, ``Day``, ``Count``):
+a time in year 1 at +14:00 cannot even be converted to UTC, and a count of 4,001 digits
+is no count. Events keep the plain types, so that what was logged before still loads.
 """
 
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation, getcontext
 
 from marshmallow import ValidationError, fields, validate
@@ -87,8 +92,9 @@ class ExactDecimal(fields.Field):
         return None if value is None else str(Decimal(value).quantize(self.exponent))
 
 
-def Name(max_length: int = 100, **kwargs) -> fields.String:
-    """A required, non-blank display name (Chinese names of bases, departments, people)."""
+def LoggedName(max_length: int = 100, **kwargs) -> fields.String:
+    """A required, non-blank name as an event carries it, read as it was logged (a
+    request's names go through ``text.Name`` first)."""
     return fields.String(
         required=kwargs.pop("required", True),
         validate=[validate.Length(min=1, max=max_length), _not_blank],
@@ -117,3 +123,42 @@ class City(fields.String):
 def Timestamp(**kwargs) -> fields.AwareDateTime:
     """An ISO 8601 timestamp that carries its timezone; naive times are rejected."""
     return fields.AwareDateTime(format="iso", **kwargs)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=timezone.utc)
+_AFTER_LAST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+_OUT_OF_RANGE = f"A time from {FIRST_YEAR} to {LAST_YEAR} is expected."
+
+
+class Moment(fields.AwareDateTime):
+    """A request's timestamp: ISO 8601 with its timezone, from 2000 to 2100 in UTC."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValidationError(_OUT_OF_RANGE) from None
+        if not _EARLIEST <= in_utc < _AFTER_LAST:
+            raise ValidationError(_OUT_OF_RANGE)
+        return moment
+
+
+class Day(fields.Date):
+    """A request's calendar date (ISO 8601), from 2000 to 2100."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationError(f"A date from {FIRST_YEAR} to {LAST_YEAR} is expected.")
+        return day
+
+
+def Count(*, maximum: int, minimum: int = 0, **kwargs) -> fields.Integer:
+    """A request's whole number (a JSON integer, not "3" nor 3.0) within its domain."""
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum),
+                          **kwargs)

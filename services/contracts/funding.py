@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .catalog import contract
 from .common import Strict
-from .fields import Money, Name
+from .fields import LoggedName, Money
 from .vocabulary import KINDS
 
 FUND_SOURCES = {
@@ -25,7 +25,7 @@ class TrancheSchema(Strict):
 
     tranche_id = fields.UUID(required=True)
     amount = Money(required=True)
-    milestone = Name(max_length=200)
+    milestone = LoggedName(max_length=200)
 
 
 class KindCapSchema(Strict):
@@ -87,7 +87,7 @@ class BudgetEnvelopeOpenedV1(Strict):
     fiscal year that allocations draw on, with optional caps per kind of base and per base."""
 
     envelope_id = fields.UUID(required=True)
-    name = Name()
+    name = LoggedName()
     fiscal_year = fields.Integer(required=True, strict=True, validate=FISCAL_YEARS)
     fund_source = fields.String(required=True, validate=validate.OneOf(FUND_SOURCES))
     total = Money(required=True)
@@ -108,7 +108,7 @@ class FundingAllocatedV1(AllocationRef, TranchesAddUp):
     """The funding office allocated budget support to a base from an envelope."""
 
     amount = Money(required=True)
-    purpose = Name(max_length=500)
+    purpose = LoggedName(max_length=500)
     tranches = fields.List(fields.Nested(TrancheSchema), required=True,
                            validate=validate.Length(min=1, max=24))
 
@@ -125,7 +125,7 @@ class FundingDisbursedV1(AllocationRef):
 
     tranche_id = fields.UUID(required=True)
     amount = Money(required=True)
-    milestone = Name(max_length=200)
+    milestone = LoggedName(max_length=200)
     reference = fields.String(load_default=None, allow_none=True,
                               validate=validate.Length(max=100))
 
@@ -145,7 +145,7 @@ class FundingCancelledV1(AllocationRef, TranchesAddUp):
     amount = Money(required=True)
     tranches = fields.List(fields.Nested(TrancheSchema), required=True,
                            validate=validate.Length(min=1, max=24))
-    reason = Name(max_length=1000)
+    reason = LoggedName(max_length=1000)
 
 
 @contract("FundingRecoveryDemanded", source="funding", version=1, example={
@@ -158,7 +158,7 @@ class FundingRecoveryDemandedV1(AllocationRef):
     recovered (追回). It returns to the envelope only as it is recovered."""
 
     amount = Money(required=True)
-    reason = Name(max_length=1000)
+    reason = LoggedName(max_length=1000)
 
 
 @contract("FundingRecovered", source="funding", version=1, example={

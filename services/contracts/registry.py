@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .catalog import contract, upcaster
 from .common import ApprovalSchema, ContactSchema, PlanContentSchema, RegionSchema, Strict
-from .fields import Name, Timestamp
+from .fields import LoggedName, Timestamp
 from .vocabulary import KINDS
 
 CONTACT_ROLES = {"primary": "主要联系人", "deputy": "备用联系人"}
@@ -23,10 +23,10 @@ class BaseDeclaredV1(Strict):
     """A region, university/research institute or enterprise declared a base (申报) in a batch."""
 
     base_id = fields.UUID(required=True)
-    name = Name()
+    name = LoggedName()
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     region = fields.Nested(RegionSchema, required=True)
-    competent_department = Name()
+    competent_department = LoggedName()
     batch_id = fields.UUID(required=True)
     contact = fields.Nested(ContactSchema, required=True)
 
@@ -34,10 +34,10 @@ class BaseDeclaredV1(Strict):
 class Declaration(Strict):
     """What a declaration says since version 2 (the API's request adds nothing to it)."""
 
-    name = Name()
+    name = LoggedName()
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     region = fields.Nested(RegionSchema, required=True)
-    competent_department = Name()
+    competent_department = LoggedName()
     batch_id = fields.UUID(required=True)
     contacts = fields.List(fields.Nested(lambda: DeclaredContactSchema()), required=True,
                            validate=validate.Length(min=1, max=5))

@@ -69,7 +69,7 @@ class Cast:
 
     def applicant(self, base_name: str) -> Person:
         """The unit that declares a base and answers for it (示范基地建设单位)."""
-        return self._person("applicant", base_name)
+        return self._person("applicant", base_name, org=base_name)
 
     def county(self, region: dict, name: str) -> Person:
         """The government of the base's county-level unit, scoped to that region."""

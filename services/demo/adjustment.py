@@ -34,14 +34,14 @@ def run_round(p: Programme, spec: tuple, targets: dict, panel: list[tuple]) -> l
     opened = p.api.post(p.drc, "evaluation", "/rounds",
                         {"kind": kind, "name": name, "period": period}, expect=201)
     p.rounds[name] = opened["round_id"]
-    bases = [p.bases[row["name"]] for row in opened["bases"]]
+    bases = [p.base_of(row) for row in opened["bases"]]
     sheets, scorers = score(p, {"round_id": opened["round_id"]}, bases, targets, panel,
                             "对照建设方案和监测数据逐项评估")
     decisions = p.api.post(p.drc, "evaluation", f"/rounds/{opened['round_id']}/closing", {},
                            expect=201)["decisions"]
     p.decisions[name] = decisions
     for decision in decisions:
-        base = p.bases[decision["name"]]
+        base = p.base_of(decision)
         eligible = decision["to_status"] in ("retained", "recommended_national")
         wait_for_registry_status(p, base, decision["to_status"])
         wait_for_funding_status(p, [base], decision["to_status"], eligible)
@@ -60,7 +60,7 @@ def evaluate_2018(p: Programme, bases: list[DeclaredBase]) -> None:
     """The third-party round, then the second tranches of the bases that passed."""
     report_metrics(p, bases)
     decisions = run_round(p, THIRD_PARTY_ROUND, data.THIRD_PARTY_SCORES, data.THIRD_PARTY_PANEL)
-    passed = [p.bases[d["name"]] for d in decisions
+    passed = [p.base_of(d) for d in decisions
               if d["to_status"] in ("retained", "recommended_national")]
     paid = pay_tranche(p, passed, 1, data.SECOND_PAYMENT_REFERENCE)
     held = len(decisions) - len(passed)
@@ -85,7 +85,7 @@ def inspect_and_revoke(p: Programme) -> None:
     decisions = run_round(p, INSPECTION_ROUND, data.INSPECTION_SCORES, data.INSPECTION_PANEL)
     for decision in decisions:
         if decision["to_status"] == "revoked":
-            recover(p, p.bases[decision["name"]])
+            recover(p, p.base_of(decision))
 
 
 def recover(p: Programme, base: DeclaredBase) -> None:

@@ -109,6 +109,7 @@ class Launcher:
         self.directory = DEMO_ROOT / self.run_name
         self.ports = {name: free_port() for name in SERVICE_CLASSES}
         self.smtp_port = free_port()  # the demo's own mail server (mailbox.py)
+        self.receiver_port = free_port()  # the county's webhook receiver (receiver.py)
         self.secret = secrets.token_urlsafe(48)
         broker = urlparse(local["broker"]["url"])
         self.broker_url = urlunparse(broker._replace(path="/" + quote(self.run_name, safe="")))
@@ -130,6 +131,8 @@ class Launcher:
             "SC_NOTIFICATIONS__POLL_INTERVAL_SECONDS": "0.5",
             "SC_NOTIFICATIONS__SMTP__HOST": "127.0.0.1",
             "SC_NOTIFICATIONS__SMTP__PORT": str(self.smtp_port),
+            # the one private destination webhooks may reach: the demo's receiver
+            "SC_NOTIFICATIONS__WEBHOOK__PRIVATE_HOSTS": f"127.0.0.1:{self.receiver_port}",
         }
         for name, port in self.ports.items():
             variables[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(port)

@@ -69,7 +69,7 @@ def _play(launcher: Launcher, mailbox: Mailbox, started: float, progress) -> dic
     programme = Programme(api=api, cast=Cast(launcher.signer()), out=progress, started=started)
     programme.step("服务已就绪：" + "，".join(f"{name} :{port}" for name, port in launcher.ports.items()))
     try:
-        with WebhookReceiver() as receiver:
+        with WebhookReceiver(launcher.receiver_port) as receiver:
             play(programme, receiver)
             settle(programme, launcher)
             return collect(programme, launcher, receiver, mailbox)

@@ -48,6 +48,12 @@ class Programme:
     def in_batch(self, batch: str) -> list[DeclaredBase]:
         return [base for base in self.bases.values() if base.batch == batch]
 
+    def base_of(self, row: dict) -> DeclaredBase:
+        """The base a service's row (a decision, a round's base) is about, by its id: the
+        services keep names as the text policy reads them, the demo's data as the annex
+        writes them."""
+        return next(base for base in self.bases.values() if base.base_id == str(row["base_id"]))
+
     def named(self, names) -> list[DeclaredBase]:
         return [self.bases[name] for name in names]
 

@@ -29,14 +29,14 @@ class WebhookReceiver:
     """An HTTP server on a free local port. Until it is told the subscription's secret
     it answers 503 (the platform retries); then it accepts only signed requests."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.secret: str | None = None
         self.deliveries: dict[str, dict] = {}  # delivery id -> accepted body
         self.requests = 0
         self.rejected = 0
         self.duplicates = 0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -16,6 +16,7 @@ from services.backbone.ops import monitor
 from services.backbone.config import PROJECT_ROOT
 from services.backbone.runner import SERVICE_CLASSES
 from services.backbone.settings import Settings
+from services.contracts.text import comparison_key
 from services.registry.fixtures import first_batch
 
 from .checks import checks
@@ -26,7 +27,7 @@ from .programme import Programme
 from .receiver import WebhookReceiver
 
 MONEY_FIELDS = ("allocated", "disbursed", "cancelled", "recovered")
-ANNEX = {base["name"] for base in first_batch()}  # the policy's twelve
+ANNEX = {comparison_key(base["name"]) for base in first_batch()}  # the policy's twelve, by key
 
 
 def settle(p: Programme, launcher: Launcher) -> None:
@@ -87,7 +88,7 @@ def bases_report(p: Programme) -> list[dict]:
             "region": f"{row['region']['city']}{row['region']['county']}",
             "batch": batch_names.get(row["batch_id"], row["batch_id"]),
             "status": row["status"], "decisions": history.get(row["base_id"], []),
-            "first_batch_annex": row["name"] in ANNEX,
+            "first_batch_annex": comparison_key(row["name"]) in ANNEX,
             "plan_filed_version": row["filed_version"],
             **{key: money.get(key, "0.00") for key in MONEY_FIELDS},
         })

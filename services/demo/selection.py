@@ -42,7 +42,7 @@ def declare(p: Programme, batch: str, declarations: list[dict]) -> None:
         body = data.with_contact(declaration, batch_id, len(p.bases) + index)
         base = p.api.post(applicant, "registry", "/bases", body, expect=201)
         p.bases[declaration["name"]] = DeclaredBase(
-            base_id=base["base_id"], name=base["name"], kind=base["kind"], region=base["region"],
+            base_id=base["base_id"], name=declaration["name"], kind=base["kind"], region=base["region"],
             competent_department=base["competent_department"], batch=batch, applicant=applicant)
     wait_for(lambda: p.api.get(p.drc, "evaluation", "/bases", batch_id=batch_id)["count"]
              == len(declarations), what=f"evaluation to receive the declarations of {batch}")

@@ -50,7 +50,7 @@ def play(p: Programme, receiver: WebhookReceiver) -> None:
     load_rubrics(p)
     subscribe(p, receiver)
     run_batch(p, data.FIRST_BATCH, 12, data.first_batch_declarations())
-    certified = [p.bases[d["name"]] for d in p.decisions[data.FIRST_BATCH]
+    certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH]
                  if d["to_status"] == "certified"]
     file_plans(p, certified)
     allocate_and_pay(p, certified)

@@ -15,6 +15,7 @@ from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
+from .conflicts import conflict_of_interest
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
@@ -56,8 +57,11 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def open_batch(self, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
                    rubrics: dict, ctx: Context) -> Batch:
-        """Opens a declaration batch, scored on the rubrics in force for each kind."""
+        """Opens a declaration batch, scored on the rubrics in force for each kind; a
+        name taken by another batch (compared by key) is refused."""
         self.catalogue.check_rubrics(rubrics)
+        if self.views[Calendar].batch_named(name) is not None:
+            raise field_error("name", f"a batch named {name} already exists", Conflict)
         batch = Batch.open(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
                            rubrics=rubrics, ctx=ctx)
         return self._save_new(batch, "name", f"a batch named {name} already exists")
@@ -74,10 +78,29 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     def register_evaluator(self, *, name: str, organisation: str, region: dict,
                            ctx: Context) -> Evaluator:
-        """Registers an evaluator once (by name and organisation); its id is the actor
-        id its tokens must carry."""
+        """Registers an evaluator once: a person is known by the key of its name and
+        organisation (``evaluator_key``), its id (the actor id its tokens must carry)
+        is derived from them as it always was."""
+        message = f"{name} of {organisation} is already registered"
+        known = self.views[EvaluatorDirectory].registered_as(name, organisation)
+        if known is not None:
+            raise field_error("name", f"{message} (evaluator {known})", Conflict)
         evaluator = Evaluator(name=name, organisation=organisation, region=region, ctx=ctx)
-        return self._save_new(evaluator, "name", f"{name} of {organisation} is already registered")
+        return self._save_new(evaluator, "name", message)
+
+    @retry_on_conflict
+    def declare_conflict(self, evaluator_id: UUID, *, base_id: UUID | None, unit: str | None,
+                         reason: str, actor: Actor, ctx: Context) -> Evaluator:
+        """Records an evaluator's declared conflict of interest with a base or a unit
+        (the evaluator itself, or the DRC for it)."""
+        if actor.role == "evaluator" and actor.id != evaluator_id:
+            raise Forbidden("An evaluator declares its own conflicts of interest.")
+        evaluator = self._get(evaluator_id, Evaluator, "evaluator")
+        if base_id is not None:
+            self._get(base_id, Base, "base", field="base_id")
+        evaluator.declare_conflict(base_id=base_id, unit=unit, reason=reason, ctx=ctx)
+        self.save(evaluator)
+        return evaluator
 
     @retry_on_conflict
     def assign(self, *, base_id: UUID, evaluator_id: UUID, batch_id: UUID | None = None,
@@ -86,8 +109,9 @@ class EvaluationApplication(Queries, ServiceApplication):
         occasion = self._occasion(batch_id, round_id)
         occasion.check_scoring_open()
         evaluator = self._get(evaluator_id, Evaluator, "evaluator", field="evaluator_id")
-        assessment = self._assessment(occasion, base_id, ctx)
-        assessment.assign(evaluator, ctx=ctx)
+        base = self._get(base_id, Base, "base", field="base_id")
+        assessment = self._assessment(occasion, base, ctx)
+        assessment.assign(evaluator, base, ctx=ctx)
         self.save(assessment)
         return assessment
 
@@ -102,6 +126,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         if assessment_id not in self.repository:
             raise Forbidden("An evaluator scores only the bases it is assigned to.")
         assessment = self.repository.get(assessment_id)
+        self._refuse_conflict(actor.id, base_id)
         rubric = self.catalogue.rubric(assessment.rubric_version)
         assessment.score(evaluator_id=actor.id, rubric=rubric, scores=scores, comment=comment, ctx=ctx)
         self.save(assessment)
@@ -156,6 +181,8 @@ class EvaluationApplication(Queries, ServiceApplication):
             raise field_error("kind", f"a round is one of {', '.join(ROUND_KINDS)}")
         check_period_begun(period, self.clock())
         self.catalogue.check_rubrics(rubrics)
+        if self.views[Calendar].round_named(name) is not None:
+            raise field_error("name", f"a round named {name} already exists", Conflict)
         bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],
                   "status": row["status"]} for row in self.views[Standings].in_good_standing()]
         if not bases:
@@ -303,11 +330,19 @@ class EvaluationApplication(Queries, ServiceApplication):
             return self._get(batch_id, Batch, "batch", field="batch_id")
         return self._get(round_id, Round, "round", field="round_id")
 
-    def _assessment(self, occasion: Batch | Round, base_id: UUID, ctx: Context) -> Assessment:
+    def _refuse_conflict(self, evaluator_id: UUID, base_id: UUID) -> None:
+        """An evaluator assigned before its conflict was known (declared since, or a
+        rule added since) does not score the base either."""
+        evaluator, base = self.find(evaluator_id, Evaluator), self.find(base_id, Base)
+        conflict = conflict_of_interest(evaluator, base) if evaluator and base else None
+        if conflict is not None:
+            raise Forbidden(conflict)
+
+    def _assessment(self, occasion: Batch | Round, base: Base, ctx: Context) -> Assessment:
         """The base's assessment on the occasion, opened if need be; refused for a base
         the occasion does not (or no longer) evaluate, even if evaluators were assigned
         to it before (a base revoked since its round opened)."""
-        base = self._get(base_id, Base, "base", field="base_id")
+        base_id = base.id
         if not occasion.evaluates(base):
             what = "batch" if isinstance(occasion, Batch) else "round"
             now = f" ({base.status} now)" if occasion.includes(base) else ""

@@ -22,17 +22,14 @@ from eventsourcing.domain import Aggregate, event
 
 from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.contracts.text import comparison_key
 from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
+from .conflicts import conflict_of_interest, plain_name
 from .metrics import check_metric_values, check_period_begun
 from .policy import (BEIJING, Decision, chinese_date, derive_status, may_follow,
                      open_rectification)
 from .rubric import Rubric
-
-
-def plain_name(name: str) -> str:
-    """Names compare without surrounding or doubled spaces."""
-    return " ".join(name.split())
 
 
 class Evaluator(Aggregate):
@@ -48,6 +45,31 @@ class Evaluator(Aggregate):
         self.name = name
         self.organisation = organisation
         self.region = region
+        self.conflicts: list[dict] = []
+
+    def declare_conflict(self, *, base_id: UUID | None, unit: str | None, reason: str,
+                         ctx: Context) -> None:
+        """The evaluator says it may not judge a base, or any base of a unit, and why."""
+        if (base_id is None) == (unit is None):
+            raise field_error("base_id", "name either a base_id or a unit")
+        if self.declared_conflict(base_id, unit) is not None:
+            raise field_error("base_id" if base_id else "unit",
+                              "this conflict of interest is already declared", Conflict)
+        self._conflict_declared(base_id=base_id, unit=unit, reason=reason, ctx=ctx)
+
+    def declared_conflict(self, base_id: UUID | None, unit: str | None) -> dict | None:
+        """The conflict this evaluator declared with the base, or with its unit."""
+        for conflict in self.conflicts:
+            if base_id is not None and conflict["base_id"] == base_id:
+                return conflict
+            if unit and conflict["unit"] and comparison_key(conflict["unit"]) == comparison_key(unit):
+                return conflict
+        return None
+
+    @event("ConflictDeclared")
+    def _conflict_declared(self, base_id: UUID | None, unit: str | None, reason: str,
+                           ctx: Context) -> None:
+        self.conflicts.append({"base_id": base_id, "unit": unit, "reason": reason})
 
     def shares_region_with(self, region: dict) -> bool:
         """Conflict of interest: same region means the same city (设区市). Counties of
@@ -273,12 +295,11 @@ class Assessment(Aggregate):
         self.evaluators: list[UUID] = []
         self.weighted: dict[UUID, Decimal] = {}
 
-    def assign(self, evaluator: Evaluator, ctx: Context) -> None:
-        """Assigns an evaluator, unless it comes from the base's own city."""
-        if evaluator.shares_region_with(self.region):
-            raise field_error("evaluator_id", f"{evaluator.name} ({evaluator.organisation}) is "
-                                              f"from {self.region['city']}, the base's own city: "
-                                              "conflict of interest")
+    def assign(self, evaluator: Evaluator, base: Base, ctx: Context) -> None:
+        """Assigns an evaluator, unless it has a conflict of interest with the base."""
+        conflict = conflict_of_interest(evaluator, base)
+        if conflict is not None:
+            raise field_error("evaluator_id", conflict)
         if evaluator.id in self.evaluators:
             raise field_error("evaluator_id", f"{evaluator.name} is already assigned", Conflict)
         self._evaluator_assigned(evaluator_id=evaluator.id, ctx=ctx)

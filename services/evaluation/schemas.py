@@ -7,10 +7,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.backbone.web.paging import PageQuery
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import City, ExactDecimal, Money, Name, Timestamp
+from services.contracts.fields import City, Count, ExactDecimal, Moment, Money, Timestamp
+from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
+VERSION = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="A version such as adjustment-2018.1.")
+DIMENSION_CODE = validate.Regexp(r"^[a-z][a-z_]{0,63}$", error="A dimension code such as talent_cultivation.")
 
 
 def Score(**kwargs) -> ExactDecimal:
@@ -19,8 +22,11 @@ def Score(**kwargs) -> ExactDecimal:
     return ExactDecimal(minimum=Decimal(0), maximum=Decimal(100), **kwargs)
 
 
+MAX_COUNT = 10_000_000  # enterprises, jobs, patents or events of one base in half a year
+
+
 def _count():
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    return Count(required=True, maximum=MAX_COUNT)
 
 
 # One field per metric of the vocabulary: counts are whole numbers, financing is yuan.
@@ -35,9 +41,9 @@ class OpenBatchRequest(Strict):
     """POST /batches"""
 
     name = Name()
-    opens_at = Timestamp(required=True)
-    closes_at = Timestamp(required=True)
-    quota = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    opens_at = Moment(required=True)
+    closes_at = Moment(required=True)
+    quota = Count(required=True, minimum=1, maximum=1000)
 
 
 class EvaluatorRequest(Strict):
@@ -49,6 +55,20 @@ class EvaluatorRequest(Strict):
     # outside the province (a national third-party evaluator), which has no stake in any
     # Shanxi city's bases.
     region = fields.Nested(RegionRequest, required=True, allow_none=True)
+
+
+class ConflictRequest(Strict):
+    """POST /evaluators/<id>/conflicts: a base, or a unit (all its bases), the
+    evaluator may not judge, and why."""
+
+    base_id = fields.UUID(load_default=None)
+    unit = Name(max_length=100, required=False, load_default=None)
+    reason = FreeText(max_length=500, required=True, blank=False)
+
+    @validates_schema
+    def _base_or_unit(self, data, **kwargs):
+        if (data.get("base_id") is None) == (data.get("unit") is None):
+            raise ValidationError("Give either base_id or unit.", field_name="base_id")
 
 
 class OccasionRequest(Strict):
@@ -74,11 +94,13 @@ class ScoreRequest(OccasionRequest):
     """POST /scores: one sheet, a score for every dimension of the base's rubric."""
 
     base_id = fields.UUID(required=True)
-    scores = fields.Dict(keys=fields.String(), values=Score(), required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    scores = fields.Dict(keys=fields.String(validate=DIMENSION_CODE), values=Score(), required=True,
+                         validate=validate.Length(max=20))
+    comment = FreeText(max_length=2000)
 
 
-REASON = validate.Length(max=500)
+def Reason() -> FreeText:
+    return FreeText(max_length=500)
 
 
 class CertifyRequest(Strict):
@@ -87,7 +109,7 @@ class CertifyRequest(Strict):
 
     base_ids = fields.List(fields.UUID(), load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=1000))
-    reason = fields.String(load_default="", validate=REASON)
+    reason = Reason()
 
 
 class MetricsRequest(Strict):
@@ -96,7 +118,7 @@ class MetricsRequest(Strict):
     period = fields.String(required=True, validate=PERIOD)
     values = fields.Nested(MetricValues, required=True)
     correction = fields.Boolean(load_default=False)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = FreeText(max_length=1000)
 
 
 class OpenRoundRequest(Strict):
@@ -111,20 +133,20 @@ class CloseRoundRequest(Strict):
     """POST /rounds/<id>/closing: the policy version in force unless named (another
     one needs the reason)."""
 
-    policy_version = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
-    reason = fields.String(load_default="", validate=REASON)
+    policy_version = fields.String(load_default=None, validate=VERSION)
+    reason = Reason()
 
 
 class WhatIfQuery(Strict):
     """GET /rounds/<id>/what-if?policy_version="""
 
-    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    policy_version = fields.String(required=True, validate=VERSION)
 
 
 class RecomputeQuery(Strict):
     """GET /recompute?policy_version="""
 
-    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    policy_version = fields.String(required=True, validate=VERSION)
 
 
 class RecomputedBaseOut(Schema):
@@ -145,7 +167,7 @@ class RecomputeOut(Schema):
 class RectificationRequest(Strict):
     """POST /bases/<id>/rectification"""
 
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = FreeText(max_length=1000)
 
 
 class BasesQuery(PageQuery):
@@ -193,6 +215,13 @@ class BatchOut(Schema):
     certified = fields.List(fields.UUID(), allow_none=True)
 
 
+class ConflictOut(Schema):
+    base_id = fields.UUID(allow_none=True)
+    unit = fields.String(allow_none=True)
+    reason = fields.String()
+    declared_at = Timestamp()
+
+
 class EvaluatorOut(Schema):
     evaluator_id = fields.UUID()
     name = fields.String()
@@ -200,6 +229,7 @@ class EvaluatorOut(Schema):
     region = fields.Nested(RegionSchema, allow_none=True)
     registered_at = Timestamp()
     assignments = fields.Integer()
+    conflicts = fields.List(fields.Nested(ConflictOut))
 
 
 class AssignmentOut(Schema):

@@ -25,6 +25,7 @@ from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
+                      ConflictRequest,
                       DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
                       MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
                       RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
@@ -140,6 +141,20 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         data = validated(EvaluatorRequest(), evaluator)
         registered = self.app.register_evaluator(**data, ctx=self.caller.context)
         return EvaluatorOut().dump(self.app.evaluator(registered.id))
+
+    @http("POST", "/evaluators/<uuid:evaluator_id>/conflicts", roles=("evaluator", "drc"))
+    def http_declare_conflict(self, request, evaluator_id):
+        return 201, self.declare_conflict(str(evaluator_id), **read_json(request))
+
+    @rpc(roles=("evaluator", "drc"))
+    def declare_conflict(self, evaluator_id, **conflict):
+        """Records a conflict of interest an evaluator declares with a base or a unit;
+        it is not assigned to them, nor scores them."""
+        data = validated(ConflictRequest(), conflict)
+        call = self.caller
+        self.app.declare_conflict(_uuid(evaluator_id), **data, actor=call.actor,
+                                  ctx=call.context)
+        return EvaluatorOut().dump(self.app.evaluator(_uuid(evaluator_id)))
 
     @http("GET", "/evaluators", roles=OVERSEERS)
     def http_evaluators(self, request):

@@ -8,8 +8,10 @@ from datetime import datetime
 from uuid import UUID
 
 from services.backbone.eventstore.views import View
+from services.contracts.text import comparison_key
 from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
+from .conflicts import evaluator_key
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .policy import Decision, derive_status, open_rectification
 from .ranking import Entry, rank
@@ -47,11 +49,23 @@ class Calendar(View):
                 closed_at=event.closed_at, policy_version=event.policy_version,
                 policy_reason=getattr(event, "policy_reason", None))
 
+    def batch_named(self, name: str) -> UUID | None:
+        """The batch whose name has this one's comparison key, if any."""
+        return _named(self.batches, name)
+
+    def round_named(self, name: str) -> UUID | None:
+        return _named(self.rounds, name)
+
     def all_batches(self) -> list[dict]:
         return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])
 
     def all_rounds(self) -> list[dict]:
         return sorted((dict(r) for r in self.rounds.values()), key=lambda r: r["opened_at"])
+
+
+def _named(rows: dict[UUID, dict], name: str) -> UUID | None:
+    key = comparison_key(name)
+    return next((row_id for row_id, row in rows.items() if comparison_key(row["name"]) == key), None)
 
 
 class Scoreboard(View):
@@ -179,13 +193,19 @@ class EvaluatorDirectory(View):
         self.evaluators: dict[UUID, dict] = {}
         self.assessments: dict[UUID, dict] = {}
         self.base_names: dict[UUID, str] = {}
+        self.by_key: dict[str, UUID] = {}
 
     def apply(self, event):
         if isinstance(event, Evaluator.Registered):
             self.evaluators[event.originator_id] = {
                 "evaluator_id": event.originator_id, "name": event.name,
                 "organisation": event.organisation, "region": event.region,
-                "registered_at": event.timestamp, "assignments": {}}
+                "registered_at": event.timestamp, "assignments": {}, "conflicts": []}
+            self.by_key.setdefault(evaluator_key(event.name, event.organisation), event.originator_id)
+        elif isinstance(event, Evaluator.ConflictDeclared):
+            self.evaluators[event.originator_id]["conflicts"].append(
+                {"base_id": event.base_id, "unit": event.unit, "reason": event.reason,
+                 "declared_at": event.timestamp})
         elif isinstance(event, Base.DeclarationReceived):
             self.base_names[event.originator_id] = event.name
         elif isinstance(event, Assessment.Opened):
@@ -207,6 +227,10 @@ class EvaluatorDirectory(View):
     def all(self) -> list[dict]:
         return sorted(({**e, "assignments": len(e["assignments"])} for e in self.evaluators.values()),
                       key=lambda e: e["registered_at"])
+
+    def registered_as(self, name: str, organisation: str) -> UUID | None:
+        """The evaluator already registered under this name and organisation's key."""
+        return self.by_key.get(evaluator_key(name, organisation))
 
     def assignments(self, evaluator_id: UUID | None = None) -> list[dict]:
         evaluators = [self.evaluators[evaluator_id]] if evaluator_id in self.evaluators else (

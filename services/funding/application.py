@@ -53,7 +53,8 @@ class FundingApplication(ServiceApplication):
                                  caps_by_base=caps_by_base, ctx=ctx)
         duplicate = field_error("name", f"envelope {envelope.name} of {fiscal_year} "
                                         f"({fund_source}) is already open", Conflict)
-        if envelope.id in self.repository:
+        if envelope.id in self.repository or self.views[FundingLedger].envelope_named(
+                fiscal_year, fund_source, envelope.name) is not None:
             raise duplicate
         try:
             self.save(envelope)

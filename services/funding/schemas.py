@@ -5,7 +5,8 @@ from marshmallow import Schema, fields, post_load, validate
 
 from services.backbone.eventstore.audit import jsonable
 from services.contracts.common import Strict
-from services.contracts.fields import Money, Name, Timestamp
+from services.contracts.fields import Money, Timestamp
+from services.contracts.text import FreeText, Name
 from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp
 from services.contracts.vocabulary import KINDS
 
@@ -27,7 +28,7 @@ class EnvelopeRequest(Strict):
     fiscal_year = fields.Integer(required=True, strict=True, validate=FISCAL_YEARS)
     fund_source = fields.String(required=True, validate=validate.OneOf(FUND_SOURCES))
     total = Money(required=True)
-    name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    name = FreeText(max_length=100, multiline=False, load_default=None)
     caps = fields.Nested(CapsRequest, load_default=lambda: {"by_kind": {}, "by_base": {}})
 
     @post_load
@@ -58,14 +59,14 @@ class DisbursementRequest(Strict):
     """POST /allocations/<id>/tranches/<tranche_id>/disbursement: the milestone met."""
 
     milestone = Name(max_length=200)
-    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    reference = Name(max_length=100, required=False, load_default=None)
 
 
 class RecoveryRequest(Strict):
     """POST /allocations/<id>/recoveries: money recovered from a revoked base."""
 
     amount = Money(required=True)
-    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    reference = Name(max_length=100, required=False, load_default=None)
 
 
 class EnvelopesQuery(Strict):

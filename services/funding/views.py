@@ -8,6 +8,7 @@ from uuid import UUID
 
 from services.backbone.eventstore.views import View
 from services.contracts.funding import FUND_SOURCES
+from services.contracts.text import comparison_key
 from services.contracts.vocabulary import KINDS
 
 from .domain import ZERO, Allocation, Envelope, allocation_status
@@ -43,6 +44,13 @@ class FundingLedger(View):
             "caps_by_base": dict(event.caps_by_base), "opened_at": event.timestamp,
             "allocations": 0, **{amount: ZERO for amount in AMOUNTS},
         }
+
+    def envelope_named(self, fiscal_year: int, fund_source: str, name: str) -> UUID | None:
+        """The envelope of that year and source whose name has this one's key, if any."""
+        key = comparison_key(name)
+        return next((envelope_id for envelope_id, row in self.envelopes.items()
+                     if (row["fiscal_year"], row["fund_source"]) == (fiscal_year, fund_source)
+                     and comparison_key(row["name"]) == key), None)
 
     def _standing_recorded(self, event):
         self.bases[event.originator_id] = {"name": "", "kind": None}

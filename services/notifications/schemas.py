@@ -4,32 +4,33 @@ No response schema has a ``secret`` field: the webhook secret goes out once, in 
 response that created it (``SubscribeOut``), and never again.
 """
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.web.paging import PageQuery
 from services.contracts import CATALOG
 from services.contracts.common import Strict
 from services.contracts.fields import City, Timestamp
+from services.contracts.text import FreeText
 from services.contracts.vocabulary import KINDS
 
 from .domain import CHANNEL_FIELDS, FINAL
 
 CHANNEL_KINDS = tuple(CHANNEL_FIELDS)
 DELIVERY_STATUSES = ("pending", "sending") + FINAL
-SECRET_LENGTH = validate.Length(min=16, max=200)
+SECRET_LENGTH = validate.Regexp(r"^[\x21-\x7e]{16,200}$",
+                                error="16 to 200 printable ASCII characters, without spaces.")
 
 
 class RegionFilter(Strict):
     """A city (设区市, one of Shanxi's 11), or one county-level unit of it."""
 
     city = City(required=True)
-    county = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50))
+    county = FreeText(max_length=50, multiline=False, load_default=None, allow_none=True)
 
     @post_load
-    def _stripped(self, data, **kwargs):
-        county = (data.get("county") or "").strip()
-        return {**data, "county": county or None}
+    def _blank_is_none(self, data, **kwargs):
+        return {**data, "county": data.get("county") or None}
 
 
 class FilterSchema(Strict):
@@ -76,7 +77,7 @@ class ChannelChange(Strict):
 class SubscribeRequest(Strict):
     """POST /subscriptions"""
 
-    label = fields.String(load_default="", validate=validate.Length(max=100))
+    label = FreeText(max_length=100, multiline=False)
     filter = fields.Nested(FilterSchema, load_default=dict)
     channel = fields.Nested(ChannelSchema, required=True)
 
@@ -84,7 +85,7 @@ class SubscribeRequest(Strict):
 class ChangeRequest(Strict):
     """PATCH /subscriptions/<id>: any of label, filter (replaced whole), channel."""
 
-    label = fields.String(validate=validate.Length(max=100))
+    label = FreeText(max_length=100, multiline=False, load_default=missing)
     filter = fields.Nested(FilterSchema)
     channel = fields.Nested(ChannelChange)
 

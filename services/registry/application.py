@@ -10,10 +10,10 @@ from services.backbone.eventstore.application import ServiceApplication, reacts_
 from services.backbone.eventstore.audit import describe_event
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.kernel.errors import Conflict, NotFound, field_error
-from services.contracts.vocabulary import ACTIVE_STATUSES
 from services.backbone.kernel.privacy import may_see_contacts
 
-from .domain import Base, DeclarationBatch, DeclaringUnit
+from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
+                     check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
 from .views import BaseDirectory, BatchCalendar
 
@@ -37,37 +37,32 @@ class RegistryApplication(ServiceApplication):
     @retry_on_conflict
     def declare(self, *, name: str, kind: str, region: dict, competent_department: str,
                 batch_id: UUID, contacts: list[dict], actor: Actor, ctx: Context) -> Base:
-        """Declares a base in an open batch; the same name twice in a batch is refused,
-        and so is a unit declared in another batch and still undecided there, or a base
-        already. The batch and the other declarations are read from the read models
-        (loading the batch's aggregate was a tenth of a declaration's cost). The unit's
-        own aggregate (``DeclaringUnit``), written with the base, makes two declarations
+        """Declares a base in an open batch, for the actor's own unit (the DRC: for
+        any); names are compared by key (``BaseDirectory.named``), and the rules of
+        one declaration per unit are the domain's (``check_not_declared_elsewhere``).
+        The batch and the other declarations are read from the read models (loading
+        the batch's aggregate was a tenth of a declaration's cost). The unit's own
+        aggregate (``DeclaringUnit``), written with the base, makes two declarations
         of one unit at the same instant collide: the second is run again, and checked
         after the first.
 
-        The unit is read only when the caught-up directory knows its name, since it is
-        written with its first base: a name the directory has not seen has no unit, or
+        The unit is read only when the caught-up directory knows its key, since it is
+        written with its first base: a key the directory has not seen has no unit, or
         one committed since, which the new unit collides with. For a new name (most
         declarations) that is one store transaction less (``bench.paths relay``: 4 to 3
-        per declaration). A known name's unit is read before the read models are caught
-        up again, so a declaration committed after that read collides with this one,
-        and one committed before it is in what the read models then show."""
+        per declaration). A known unit is read before the read models are caught up
+        again, so a declaration committed after that read collides with this one, and
+        one committed before it is in what the read models then show."""
+        check_declares_for_itself(actor, name)
         calendar, directory = self.views.caught_up(BatchCalendar, BaseDirectory)
         unit = None
-        if directory.named(name):
-            unit = self.find(DeclaringUnit.create_id(name), DeclaringUnit)
+        if directory.unit(name) is not None:
+            unit = self.find(directory.unit(name), DeclaringUnit)
             calendar, directory = self.views.caught_up(BatchCalendar, BaseDirectory)
-        named = directory.named(name)
-        batch = calendar.batches.get(batch_id)
-        if batch is None:
-            raise field_error("batch_id", f"no declaration batch {batch_id} has been opened")
-        if not DeclarationBatch.admits(closed=batch["closed"], opens_at=batch["opens_at"],
-                                       closes_at=batch["closes_at"], moment=self.clock()):
-            state = "closed" if batch["closed"] else (
-                f"open from {batch['opens_at'].isoformat()} to {batch['closes_at'].isoformat()}")
-            raise field_error("batch_id", f"batch {batch['name']} does not accept declarations "
-                                          f"now ({state})")
-        self._check_not_declared_elsewhere(named, calendar, name, batch_id)
+        batch = self._open_batch_row(calendar, batch_id)
+        check_not_declared_elsewhere(name, batch_id, [
+            EarlierDeclaration(row["batch_id"], calendar.name_of(row["batch_id"]), row["status"])
+            for row in directory.named(name)])
         base = Base(name=name, kind=kind, region=region,
                     competent_department=competent_department, batch_id=batch_id,
                     contacts=contacts, declared_by=actor.id, ctx=ctx)
@@ -82,22 +77,30 @@ class RegistryApplication(ServiceApplication):
             if base.id in self.repository:  # its id is derived from (name, batch)
                 raise field_error("name", f"{name} is already declared in batch {batch['name']}",
                                   Conflict) from None
-            raise  # the unit was declared meanwhile, in another batch: run again
+            raise  # the unit was declared meanwhile: run again
         return base
 
-    @staticmethod
-    def _check_not_declared_elsewhere(named: list[dict], calendar: BatchCalendar,
-                                      name: str, batch_id: UUID) -> None:
-        """A unit that is a demonstration base already (certified, retained, warned,
-        recommended) or whose declaration in another batch is still undecided does not
-        declare again: it would be selected and certified twice, as two bases. Not
-        selected, or revoked, it may try again in a later batch."""
-        for row in named:
-            if row["batch_id"] != batch_id and row["status"] in ("declared",) + ACTIVE_STATUSES:
-                batch = calendar.batches.get(row["batch_id"], {}).get("name", row["batch_id"])
-                state = ("its declaration there is not decided yet" if row["status"] == "declared"
-                         else f"it is a demonstration base ({row['status']})")
-                raise field_error("name", f"{name} was declared in batch {batch} and {state}", Conflict)
+    def _open_batch_row(self, calendar: "BatchCalendar", batch_id: UUID) -> dict:
+        """The read model's row of a batch that accepts declarations now, or why not."""
+        batch = calendar.batches.get(batch_id)
+        if batch is None:
+            raise field_error("batch_id", f"no declaration batch {batch_id} has been opened")
+        if not DeclarationBatch.admits(closed=batch["closed"], opens_at=batch["opens_at"],
+                                       closes_at=batch["closes_at"], moment=self.clock()):
+            state = "closed" if batch["closed"] else (
+                f"open from {batch['opens_at'].isoformat()} to {batch['closes_at'].isoformat()}")
+            raise field_error("batch_id", f"batch {batch['name']} does not accept declarations "
+                                          f"now ({state})")
+        return batch
+
+    @retry_on_conflict
+    def reassign(self, base_id: UUID, *, applicant_id: UUID, reason: str, actor: Actor,
+                 ctx: Context) -> Base:
+        """The DRC hands a declaration to the applicant that answers for its unit."""
+        base = self.get_base(base_id)
+        base.reassign(applicant_id=applicant_id, reason=reason, actor=actor, ctx=ctx)
+        self.save(base)
+        return base
 
     @retry_on_conflict
     def draft_plan(self, base_id: UUID, *, tasks: list[dict], targets: list[dict],

@@ -10,8 +10,9 @@ Each public method checks its rule, then records one event through a private
 ``@event`` method, whose body is the state change only (it also runs on replay).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -20,6 +21,7 @@ from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 from services.contracts.common import check_tasks_cover_kind
+from services.contracts.text import comparison_key
 from services.contracts.vocabulary import ACTIVE_STATUSES, STATUSES
 
 APPROVING_ROLES = ("county_government", "competent_department")
@@ -27,10 +29,51 @@ CLOSED_STATUSES = ("not_selected", "revoked")
 
 
 def normalize_name(name: str) -> str:
-    """Names compare without surrounding or doubled spaces and with full-width
-    brackets read as ASCII, so '山西大学 ' and '山西大学' are one declaration."""
+    """The form of a name a base's id is derived from (with its batch): without
+    surrounding or doubled spaces, full-width brackets read as ASCII. Ids derived so
+    are in tokens and logs and never change; whether a name is taken is decided by
+    ``comparison_key`` instead."""
     table = str.maketrans({"（": "(", "）": ")"})
     return " ".join(name.translate(table).split())
+
+
+def check_declares_for_itself(actor: Actor, name: str) -> None:
+    """An applicant declares only in the name of its own organisation, the one its
+    token names; the DRC may declare for any unit (then reassign the declaration to
+    the unit's applicant). Otherwise one unit could take another's name first."""
+    if actor.role != "applicant":
+        return
+    if not actor.org:
+        raise Forbidden("An applicant's token must name its organisation (org) to declare.")
+    if comparison_key(actor.org) != comparison_key(name):
+        raise Forbidden(f"An applicant declares only in the name of its own organisation "
+                        f"({actor.org}), not {name}.")
+
+
+@dataclass(frozen=True)
+class EarlierDeclaration:
+    """A declaration of the same unit (by comparison key), as the rule below needs it."""
+
+    batch_id: UUID
+    batch_name: str
+    status: str
+
+
+def check_not_declared_elsewhere(name: str, batch_id: UUID,
+                                 earlier: Iterable[EarlierDeclaration]) -> None:
+    """One declaration per unit per batch; and a unit that is a demonstration base
+    already (certified, retained, warned, recommended) or whose declaration in another
+    batch is still undecided does not declare again: it would be selected and certified
+    twice, as two bases. Not selected, or revoked, it may try again in a later batch."""
+    for declaration in earlier:
+        if declaration.batch_id == batch_id:
+            raise field_error("name", f"{name} is already declared in batch "
+                                      f"{declaration.batch_name}", Conflict)
+        if declaration.status in ("declared",) + ACTIVE_STATUSES:
+            state = ("its declaration there is not decided yet" if declaration.status == "declared"
+                     else f"it is a demonstration base ({declaration.status})")
+            raise field_error("name", f"{name} was declared in batch {declaration.batch_name} "
+                                      f"and {state}", Conflict)
 
 
 class Base(Aggregate):
@@ -78,8 +121,25 @@ class Base(Aggregate):
     # -- who may act for this base ---------------------------------------------------------
 
     def is_represented_by(self, actor: Actor) -> bool:
-        """The applicant that declared the base, or one whose token names the base."""
+        """The applicant that declared the base (or the one the DRC handed it to), or
+        one whose token names the base."""
         return actor.represents(self.id, self.declared_by)
+
+    def reassign(self, *, applicant_id: UUID, reason: str, actor: Actor, ctx: Context) -> None:
+        """The DRC hands the declaration to the applicant that answers for the unit (it
+        declared on the unit's behalf, or another unit had declared in its name)."""
+        if actor.role != "drc":
+            raise Forbidden("Only the DRC reassigns a declaration.")
+        if applicant_id == self.declared_by:
+            raise field_error("applicant_id", "the declaration is already that applicant's",
+                              Conflict)
+        self._reassigned(from_applicant=self.declared_by, to_applicant=applicant_id,
+                         reason=reason, ctx=ctx)
+
+    @event("Reassigned")
+    def _reassigned(self, from_applicant: UUID, to_applicant: UUID, reason: str,
+                    ctx: Context) -> None:
+        self.declared_by = to_applicant
 
     # -- status of record --------------------------------------------------------------------
 
@@ -197,18 +257,20 @@ class Base(Aggregate):
 
 
 class DeclaringUnit(Aggregate):
-    """A unit that declares (申报单位), by its name as a batch compares names, and the
-    bases it has declared, oldest first.
+    """A unit that declares (申报单位), by its name's comparison key, and the bases it
+    has declared, oldest first.
 
     It is where two declarations of one unit meet: each records its base here, in the
     transaction that creates the base, so of two at the same instant (in two batches
-    open together, or through two registry instances) one commits and the other
-    collides with it, is checked again against what is now committed, and is refused.
-    The read model that the check reads cannot see a declaration not yet committed."""
+    open together, or through two registry instances, or as 'ABC' and 'abc') one
+    commits and the other collides with it, is checked again against what is now
+    committed, and is refused. The read model that the check reads cannot see a
+    declaration not yet committed. A unit recorded before names were compared by key
+    has an id derived otherwise; the directory finds it by key (``BaseDirectory.unit``)."""
 
     @staticmethod
     def create_id(name: str, **_: Any) -> UUID:
-        return stable_id("declaring-unit", normalize_name(name))
+        return stable_id("declaring-unit-key", comparison_key(name))
 
     @event("FirstDeclared")
     def __init__(self, name: str, declaration: UUID, ctx: Context):

@@ -6,24 +6,37 @@ from services.backbone.eventstore.audit import jsonable
 from services.backbone.web.paging import PageQuery
 from services.contracts.common import (
     ApprovalSchema,
+    ContactRequest,
+    PlanTaskRequest,
     PlanTaskSchema,
     RegionRequest,
     RegionSchema,
     Strict,
+    TargetRequest,
     TargetSchema,
 )
-from services.contracts.fields import City, Timestamp
-from services.contracts.registry import Declaration, DeclaredContactSchema
+from services.contracts.fields import City, Count, Moment, Timestamp
+from services.contracts.registry import CONTACT_ROLES, Declaration, DeclaredContactSchema
+from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, STATUSES
+
+
+class DeclaredContactRequest(ContactRequest):
+    role = fields.String(required=True, validate=validate.OneOf(CONTACT_ROLES))
 
 
 class DeclareRequest(Declaration):
     """POST /bases: the declaration as published (BaseDeclared v2) without its id. A
     client written before 2018 may still send a single ``contact``, taken as primary.
-    The region's city must be one of Shanxi's 11 (the event itself takes any text, so
-    that declarations logged before this rule still load)."""
+    Names and the region go through the text policy and the city must be one of
+    Shanxi's 11 (the event itself takes any text, so that declarations logged before
+    these rules still load)."""
 
+    name = Name()
+    competent_department = Name()
     region = fields.Nested(RegionRequest, required=True)
+    contacts = fields.List(fields.Nested(DeclaredContactRequest), required=True,
+                           validate=validate.Length(min=1, max=5))
 
     @pre_load
     def _single_contact_of_old_clients(self, data, **kwargs):
@@ -37,16 +50,27 @@ class DeclareRequest(Declaration):
 class PlanRequest(Strict):
     """PUT /bases/<id>/plan: a draft, or a revision (a new version)."""
 
-    tasks = fields.List(fields.Nested(PlanTaskSchema), required=True,
+    tasks = fields.List(fields.Nested(PlanTaskRequest), required=True,
                         validate=validate.Length(min=1, max=20))
-    targets = fields.List(fields.Nested(TargetSchema), required=True,
+    targets = fields.List(fields.Nested(TargetRequest), required=True,
                           validate=validate.Length(min=1, max=100))
+
+
+MAX_PLAN_VERSIONS = 1000
 
 
 class ApprovalRequest(Strict):
     """POST /bases/<id>/plan/approvals: approves this version of the plan."""
 
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    version = Count(required=True, minimum=1, maximum=MAX_PLAN_VERSIONS)
+
+
+class ReassignRequest(Strict):
+    """POST /bases/<id>/representative: the DRC hands a declaration to the applicant
+    that answers for the unit, and says why."""
+
+    applicant_id = fields.UUID(required=True)
+    reason = FreeText(max_length=500, required=True, blank=False)
 
 
 class ListQuery(PageQuery):
@@ -54,7 +78,7 @@ class ListQuery(PageQuery):
 
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = City()
-    county = fields.String(validate=validate.Length(min=1, max=50))
+    county = Name(max_length=50, required=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
 
@@ -64,14 +88,14 @@ class RevocationRequest(Strict):
     them from the token), and why."""
 
     jti = fields.UUID(required=True)
-    expires_at = Timestamp(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    expires_at = Moment(required=True)
+    reason = FreeText(max_length=500, required=True, blank=False)
 
 
 class AsOfQuery(Strict):
     """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]"""
 
-    as_of = Timestamp(required=True)
+    as_of = Moment(required=True)
     base_id = fields.UUID(load_default=None)
 
 

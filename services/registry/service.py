@@ -26,6 +26,7 @@ from .schemas import (
     ListQuery,
     PlanRequest,
     RevocationRequest,
+    ReassignRequest,
     StatusAsOfOut,
 )
 
@@ -55,6 +56,18 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         data = validated(schema(DeclareRequest), declaration)
         call = self.caller
         base = self.app.declare(**data, actor=call.actor, ctx=call.context)
+        return schema(BaseOut).dump(base)
+
+    @http("POST", "/bases/<uuid:base_id>/representative", roles=("drc",))
+    def http_reassign(self, request, base_id):
+        return 201, self.reassign(str(base_id), **read_json(request))
+
+    @rpc(roles=("drc",))
+    def reassign(self, base_id, **handover):
+        """Hands a declaration to the applicant that answers for its unit (the DRC)."""
+        data = validated(schema(ReassignRequest), handover)
+        call = self.caller
+        base = self.app.reassign(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
     @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))

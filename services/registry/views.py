@@ -3,25 +3,31 @@
 from uuid import UUID
 
 from services.backbone.eventstore.views import View
+from services.contracts.text import comparison_key
 from services.contracts.vocabulary import normalise_city
 
-from .domain import Base, DeclarationBatch, normalize_name
+from .domain import Base, DeclarationBatch, DeclaringUnit
 
 
 class BaseDirectory(View):
-    """A summary row per base, for lists filtered by kind, region, status and batch."""
+    """A summary row per base, for lists filtered by kind, region, status and batch;
+    and the key index of names: every base, and the declaring unit, of each name's
+    comparison key, whatever form the name was logged in."""
 
     def __init__(self):
-        self.rows: dict[UUID, dict] = {}
-        self.by_name: dict[str, list[UUID]] = {}
+        self.reset()
 
     def reset(self):
-        self.rows = {}
-        self.by_name = {}
+        self.rows: dict[UUID, dict] = {}
+        self.by_key: dict[str, list[UUID]] = {}
+        self.units: dict[str, UUID] = {}
 
     def apply(self, event):
+        if isinstance(event, DeclaringUnit.FirstDeclared):
+            self.units.setdefault(comparison_key(event.name), event.originator_id)
+            return
         if isinstance(event, Base.Declared):
-            self.by_name.setdefault(normalize_name(event.name), []).append(event.originator_id)
+            self.by_key.setdefault(comparison_key(event.name), []).append(event.originator_id)
             self.rows[event.originator_id] = {
                 "base_id": event.originator_id,
                 "name": event.name,
@@ -54,10 +60,13 @@ class BaseDirectory(View):
         row["updated_at"] = event.timestamp
 
     def named(self, name: str) -> list[dict]:
-        """Every base declared under this name, in any batch: names compared as a
-        batch compares them (``normalize_name``), or '山西大学（太原）' declared again
-        in a second batch as '山西大学(太原)' would not be seen as the same unit."""
-        return [dict(self.rows[base_id]) for base_id in self.by_name.get(normalize_name(name), ())]
+        """Every base declared under this name, in any batch, names compared by key:
+        '山西大学（太原）', '山西大学(太原)' and 'ＳＸＵ' / 'sxu' are one unit each."""
+        return [dict(self.rows[base_id]) for base_id in self.by_key.get(comparison_key(name), ())]
+
+    def unit(self, name: str) -> UUID | None:
+        """The id of the declaring unit of this name's key, if it has declared."""
+        return self.units.get(comparison_key(name))
 
     def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
         rows = self.rows.values()
@@ -94,3 +103,6 @@ class BatchCalendar(View):
 
     def all(self) -> list[dict]:
         return sorted((dict(b) for b in self.batches.values()), key=lambda b: b["opens_at"])
+
+    def name_of(self, batch_id: UUID) -> str:
+        return self.batches.get(batch_id, {}).get("name", str(batch_id))

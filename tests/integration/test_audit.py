@@ -122,7 +122,7 @@ def test_contacts_in_the_audit_only_for_those_who_work_with_the_base(platform, e
                         "filter": {"event_types": ["BaseDeclared"]}}).raise_for_status()
     batch_id = open_batch(platform, evaluation_log)
     requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                  headers=platform.headers("applicant")).raise_for_status()
+                  headers=platform.applicant()).raise_for_status()
     notifications = platform.app("notifications")
     wait_until(lambda: any(type(e).__qualname__ == "Delivery.Scheduled" for _, e in notifications.all_events()),
                message="the declaration's delivery")

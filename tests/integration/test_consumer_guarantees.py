@@ -18,7 +18,7 @@ from tests.support.platform import wait_until
 
 def declare(platform, batch_id, **kwargs) -> dict:
     response = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, **kwargs),
-                             headers=platform.headers("applicant"))
+                             headers=platform.headers("drc"))
     assert response.status_code == 201, response.text
     return response.json()
 

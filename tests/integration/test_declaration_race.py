@@ -19,7 +19,7 @@ from tests.support.fixtures import declaration
 from tests.support.platform import store_config
 
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
-APPLICANT = Actor(id=uuid4(), role="applicant", name="中北大学")
+
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -60,7 +60,7 @@ def declare(app, batch_id, name: str):
     body = declaration(batch_id, name=name)
     body["batch_id"] = batch_id
     try:
-        return app.declare(**body, actor=APPLICANT, ctx=APPLICANT.context())
+        return app.declare(**body, actor=DRC, ctx=DRC.context())  # for the unit
     except Conflict as refusal:
         return refusal
 

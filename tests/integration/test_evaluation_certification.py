@@ -21,7 +21,7 @@ def test_a_base_declared_in_the_registry_is_certified_by_evaluation_and_recorded
     batch_id = open_batch(evaluation)
     wait_until(lambda: registry("GET", "/batches")["batches"], message="the registry to learn of the batch")
 
-    applicant = platform.headers("applicant", name="山西大学", actor_id=uuid4())
+    applicant = platform.applicant("山西大学", actor_id=uuid4())
     base = registry("POST", "/bases", declaration(batch_id), headers=applicant, expect=201)
     base_path = f"/bases/{base['base_id']}"
     wait_until(lambda: requests.get(platform.url("evaluation", base_path), headers=evaluation.drc).ok,

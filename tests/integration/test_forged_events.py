@@ -61,7 +61,7 @@ def certified(platform, evaluation_log, container_factory):
     container_factory(fake_source_service(evaluation_log), platform.config_for_clients()).start()
     batch_id = open_batch(platform, evaluation_log)
     answer = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                           headers=platform.headers("applicant"), timeout=10)
+                           headers=platform.applicant(), timeout=10)
     assert answer.status_code == 201, answer.text
     base_id = answer.json()["base_id"]
     evaluation_log.emit("BaseAdjusted", base_adjusted_payload(base_id, "declared", "certified"))

@@ -204,7 +204,7 @@ def test_a_cookie_one_receiver_sets_is_never_sent_with_a_later_webhook():
             pass
 
     server = serve_http(SetsCookies)
-    channel = WebhookChannel(timeout=2, destinations=Destinations(allow_private=True))
+    channel = WebhookChannel(timeout=2, destinations=Destinations(private_hosts=["127.0.0.1"]))
     for path in ("/first-subscription", "/second-subscription"):
         channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}{path}"))
     server.shutdown()
@@ -245,7 +245,7 @@ def test_a_receivers_answer_is_read_only_as_far_as_the_delivery_log_keeps_it():
             pass
 
     server = serve_http(Floods)
-    channel = WebhookChannel(timeout=20, destinations=Destinations(allow_private=True))
+    channel = WebhookChannel(timeout=20, destinations=Destinations(private_hosts=["127.0.0.1"]))
     started = time.monotonic()
     with pytest.raises(DeliveryFailed) as failed:
         channel.send(dispatch_to(f"http://127.0.0.1:{server.server_address[1]}/hook"))
@@ -263,7 +263,7 @@ def test_outside_development_a_webhook_cannot_reach_the_platforms_own_network(pl
     broker's management API or anything else on loopback or a private network: a
     literal address is refused when subscribing, a name that resolves inside is
     refused before each attempt, and nothing arrives."""
-    platform.config["notifications"]["webhook"]["allow_private_destinations"] = False
+    platform.config["notifications"]["webhook"]["private_hosts"] = []
     platform.start("notifications")
     for url in ("http://127.0.0.1:15672/api/overview", "http://169.254.169.254/latest/meta-data/",
                 "http://[::1]:5672/", "http://10.0.0.8/hooks"):

@@ -54,7 +54,7 @@ def test_ready_and_metrics_report_the_service(platform, evaluation_log):
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                  headers=platform.headers("applicant"))
+                  headers=platform.applicant())
     ready = requests.get(platform.url("registry", "/ready"))
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"store": "ok", "broker": "ok", "relay": "ok"}
@@ -113,7 +113,7 @@ def test_a_relay_failing_past_its_threshold_is_not_ready_and_alerts(platform, ev
 
     relay.publisher.publish_all = refuse
     requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                  headers=platform.headers("applicant")).raise_for_status()
+                  headers=platform.applicant()).raise_for_status()
     wait_until(lambda: relay.last_error, message="the relay to fail")
     early = requests.get(platform.url("registry", "/ready"))
     assert early.status_code == 200 and relay.running, "a short failure is retried, not alarmed"
@@ -192,7 +192,7 @@ def test_a_replayed_dead_letter_takes_effect_once_and_is_audited(platform, evalu
     platform.start("registry")
     batch_id, base_id, event = park_an_adjustment_for_a_base_not_yet_declared(platform, evaluation_log)
     requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                  headers=platform.headers("applicant"))  # the cause is gone now
+                  headers=platform.applicant())  # the cause is gone now
     letters = wait_until(lambda: requests.get(platform.url("registry", "/ops/dead-letters"),
                                               headers=platform.headers("ops")).json()["dead_letters"])
     assert letters[0]["message_id"] == event["event_id"] and "NotFound" in letters[0]["error"]
@@ -232,7 +232,7 @@ def test_the_cli_replays_every_dead_letter_with_progress_each_audited(platform, 
                message="three adjustments parked")
     for name in names:  # the cause is gone now
         requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
-                      headers=platform.headers("applicant")).raise_for_status()
+                      headers=platform.applicant(name)).raise_for_status()
     wait_until(lambda: len(queue_messages(platform.config, DLQ)) == 3)
 
     command = [sys.executable, "-m", "services.cli", "dlq", "replay", "--service", "registry",
@@ -301,7 +301,7 @@ def test_ops_queues_lists_every_platform_queue_with_the_relay_and_consumer_lags(
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                  headers=platform.headers("applicant")).raise_for_status()
+                  headers=platform.applicant()).raise_for_status()
     registry = platform.app("registry")
     wait_until(lambda: registry.relay.status()["lag"] == 0, message="the declaration published")
 
@@ -340,7 +340,7 @@ def test_sc_queues_alerts_on_a_deep_queue_past_its_threshold(platform, evaluatio
     batch_id = open_batch(platform, evaluation_log)
     for name in ("山西大学", "太原理工大学"):
         requests.post(platform.url("registry", "/bases"), json=declaration(batch_id, name=name),
-                      headers=platform.headers("applicant")).raise_for_status()
+                      headers=platform.applicant(name)).raise_for_status()
     waiting = inbox_queue_name("sc", "funding", "registry")  # funding is not running
     wait_until(lambda: len(queue_messages(platform.config, waiting)) == 2)
     command = [sys.executable, "-m", "services.cli", "queues", "--json", "--no-services"]

@@ -92,10 +92,10 @@ def test_verify_with_an_anchors_file_catches_a_log_rewritten_links_and_all(platf
 def test_the_cli_names_an_edited_snapshot_and_says_the_log_is_intact(tmp_path):
     from bench.snapshots import envelope_with_history
     from services.funding.application import FundingApplication
-    from tests.integration.test_tamper_evidence import SnapshotRows
+    from tests.integration.test_tamper_evidence import SnapshotRows, plaintext
     from tests.support.platform import Platform, make_config
 
-    config = make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path)
+    config = plaintext(make_config(amqp_uri="amqp://unused/", tmp_path=tmp_path))
     app = FundingApplication(env=store_env_of(config, "funding"))
     envelope_id = envelope_with_history(app, 60)  # one snapshot, at version 50
     rows = SnapshotRows(app, config)

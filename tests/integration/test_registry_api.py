@@ -57,7 +57,7 @@ def test_a_city_not_of_shanxi_is_400_naming_the_field_and_listing_the_cities(pla
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     url = platform.url("registry", "/bases")
-    headers = platform.headers("applicant")
+    headers = platform.applicant()
     refused = requests.post(url, json=declaration(batch_id, city="太原"), headers=headers)
     assert refused.status_code == 400
     message = refused.json()["error"]["fields"]["region"]["city"][0]
@@ -70,11 +70,46 @@ def test_the_same_name_twice_in_a_batch_is_refused(platform, evaluation_log):
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     url = platform.url("registry", "/bases")
-    headers = platform.headers("applicant")
+    headers = platform.applicant()
     assert requests.post(url, json=declaration(batch_id), headers=headers).status_code == 201
     again = requests.post(url, json=declaration(batch_id, name=" 山西大学"), headers=headers)
     assert again.status_code == 409
     assert "name" in again.json()["error"]["fields"]
+
+
+def test_the_variants_of_one_name_the_probe_declared_are_one_unit_or_refused(platform, evaluation_log):
+    """In one batch, every spelling of ABC科技有限公司 after the first: a twin by its
+    comparison key (409), or text carrying what names may not (400 naming the field,
+    a lone surrogate included, which was a 500)."""
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url, drc = platform.url("registry", "/bases"), platform.headers("drc")
+    name = "ABC科技有限公司"
+    assert requests.post(url, json=declaration(batch_id, name=name), headers=drc).status_code == 201
+    twins = ["ＡＢＣ科技有限公司", "abc科技有限公司", "ABC 科技有限公司"]
+    refused = [f"ABC\u200b{name[3:]}", f"\u202e{name}", f"{name}\ufeff", f"{name}\x00",
+               f"{name}\r\nBcc: x@example.cn", f"{name}\ud800"]
+    answers = {variant: requests.post(url, headers={**drc, "Content-Type": "application/json"},
+                                      data=json.dumps(declaration(batch_id, name=variant)))
+               for variant in twins + refused}
+    assert {v: a.status_code for v, a in answers.items()} == {**{v: 409 for v in twins},
+                                                               **{v: 400 for v in refused}}
+    assert all(list(answers[v].json()["error"]["fields"]) == ["name"] for v in twins + refused)
+    assert requests.get(url, headers=drc).json()["count"] == 1
+
+
+def test_another_units_applicant_cannot_take_a_name_first(platform, evaluation_log):
+    """The squatting the probe found: an applicant of another unit declared 山西大学
+    first, and the university was then refused. Now only the university's applicant
+    (its token names it) declares it, or the DRC for it."""
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    squatter = requests.post(url, json=declaration(batch_id), headers=platform.applicant("另一单位"))
+    assert squatter.status_code == 403
+    assert "own organisation" in squatter.json()["error"]["message"]
+    university = requests.post(url, json=declaration(batch_id), headers=platform.applicant("山西大学"))
+    assert university.status_code == 201, university.text
 
 
 def test_a_unit_already_a_base_or_still_undecided_does_not_declare_again_in_another_batch(
@@ -82,7 +117,7 @@ def test_a_unit_already_a_base_or_still_undecided_does_not_declare_again_in_anot
     platform.start("registry")
     first = open_batch(platform, evaluation_log)
     second = open_batch(platform, evaluation_log, name="2018年第二批")
-    url, headers = platform.url("registry", "/bases"), platform.headers("applicant")
+    url, headers = platform.url("registry", "/bases"), platform.headers("drc")  # for each unit
     shanda = requests.post(url, json=declaration(first), headers=headers).json()
     ligong = requests.post(url, json=declaration(first, name="太原理工大学"), headers=headers).json()
 
@@ -113,13 +148,13 @@ def test_declarations_outside_an_open_window_are_refused(platform, evaluation_lo
     future = open_batch(platform, evaluation_log, name="2018年第二批",
                         opens_delta=timedelta(days=10), closes_delta=timedelta(days=40))
     response = requests.post(platform.url("registry", "/bases"), json=declaration(future),
-                             headers=platform.headers("applicant"))
+                             headers=platform.applicant())
     assert response.status_code == 422
     assert "does not accept declarations" in response.json()["error"]["fields"]["batch_id"][0]
 
     unknown = requests.post(platform.url("registry", "/bases"),
                             json=declaration("5b0c7d2e-8f5e-4a8b-9d1e-3c2b1a0f9e8d"),
-                            headers=platform.headers("applicant"))
+                            headers=platform.applicant())
     assert unknown.status_code == 422
 
 
@@ -163,7 +198,7 @@ def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform
     in the base, its history and the event log alike."""
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
-    declarer = platform.headers("applicant")
+    declarer = platform.applicant()
     declared = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
                              headers=declarer)
     base_id = declared.json()["base_id"]
@@ -199,7 +234,7 @@ def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, eva
     platform.start("registry")
     batch_id = open_batch(platform, evaluation_log)
     created = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                            headers=platform.headers("applicant")).json()
+                            headers=platform.applicant()).json()
     response = requests.post(platform.url("registry", f"/bases/{created['base_id']}/plan/approvals"),
                              json={"version": 1, "base_id": None},
                              headers=platform.headers("county_government", region=("太原市", "小店区")))
@@ -207,7 +242,7 @@ def test_a_body_field_that_the_path_already_gives_is_400_naming_it(platform, eva
     assert response.json()["error"]["fields"] == {"base_id": ["Given in the path; not a field of the body."]}
 
     named_self = requests.post(platform.url("registry", "/bases"), json={**declaration(batch_id), "self": 1},
-                               headers=platform.headers("applicant"))
+                               headers=platform.applicant())
     assert named_self.status_code == 400  # reached the method twice as `self`: a 500
     assert named_self.json()["error"]["fields"] == {"self": ["Unknown field."]}
 
@@ -227,7 +262,7 @@ def test_a_body_over_the_size_limit_is_413_unread_declared_or_chunked(platform, 
     batch_id = open_batch(platform, evaluation_log)
     limit = platform.config["services"]["max_body_bytes"]
     oversized = json.dumps({**declaration(batch_id), "padding": "x" * limit}).encode()
-    url, headers = platform.url("registry", "/bases"), {**platform.headers("applicant"),
+    url, headers = platform.url("registry", "/bases"), {**platform.applicant(),
                                                         "Content-Type": "application/json"}
 
     declared = requests.post(url, data=oversized, headers=headers)

@@ -24,7 +24,7 @@ def test_declaration_over_http_publishes_one_valid_base_declared(any_platform):
 
     response = requests.post(platform.url("registry", "/bases"),
                              json=declaration(batch_id),
-                             headers=platform.headers("applicant", name="山西大学"))
+                             headers=platform.applicant("山西大学"))
     assert response.status_code == 201, response.text
     base = response.json()
     assert base["status"] == "declared"

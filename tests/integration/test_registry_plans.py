@@ -29,7 +29,7 @@ class Actors:
         self.applicant_id = applicant_id or uuid4()
 
     def applicant(self):
-        return self.platform.headers("applicant", name="山西大学", actor_id=self.applicant_id)
+        return self.platform.applicant("山西大学", actor_id=self.applicant_id)
 
     def county(self, region=("太原市", "小店区")):
         return self.platform.headers("county_government", name="小店区人民政府", region=region)

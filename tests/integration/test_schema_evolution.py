@@ -22,15 +22,17 @@ V1_CONTACT = {"name": "王老师", "phone": "0351-7010000", "email": None}
 
 def record_as_in_2017(app, name: str, batch_id: UUID) -> UUID:
     """Writes a Declared event into the registry's log in the shape the v1 code stored
-    it: a single ``contact``, no class_version."""
+    it: a single ``contact``, no class_version (encrypted, as the store is now)."""
     base = Base(name=name, kind="university", region={"city": "太原市", "county": "小店区"},
                 competent_department="山西省教育厅", batch_id=batch_id,
                 contacts=[{**V1_CONTACT, "role": "primary"}], declared_by=DRC.id, ctx=DRC.context())
     stored = app.mapper.to_stored_event(base.collect_events()[0])
-    state = json.loads(stored.state)
+    cipher = app.mapper.cipher
+    state = json.loads(cipher.decrypt(stored.state) if cipher else stored.state)
     state.pop("class_version")
     state["contact"] = {k: v for k, v in state.pop("contacts")[0].items() if k != "role"}
-    app.recorder.insert_events([replace(stored, state=json.dumps(state).encode())])
+    written = json.dumps(state).encode()
+    app.recorder.insert_events([replace(stored, state=cipher.encrypt(written) if cipher else written)])
     return base.id
 
 

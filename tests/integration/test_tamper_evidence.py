@@ -36,6 +36,14 @@ def filled_log(config) -> RegistryApplication:
     return app
 
 
+def plaintext(config: dict) -> dict:
+    """Stores kept in plain JSON, so that an edit of a snapshot changes what it says, as
+    one by whoever holds the key would (without it, an edited record no longer
+    decrypts); the chain is over the stored bytes either way."""
+    config["store"]["encrypted_services"] = []
+    return config
+
+
 def relinked(rows):
     previous, links = GENESIS, []
     for position, originator_id, version, topic, state in rows:
@@ -53,8 +61,7 @@ class SQLiteRows:
             conn.execute(statement, params)
 
     def edit(self, position):
-        self.run("UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), '山西', '陕西') AS BLOB) "
-                 "WHERE rowid = ?", (position,))
+        self.run("UPDATE stored_events SET state = CAST(state || x'00' AS BLOB) WHERE rowid = ?", (position,))
 
     def delete(self, position):
         self.run("DELETE FROM stored_events WHERE rowid = ?", (position,))
@@ -93,8 +100,8 @@ class PostgresRows:
             conn.execute(statement, params)
 
     def edit(self, position):
-        self.run("UPDATE registry.registry_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
-                 "'山西', '陕西'), 'UTF8') WHERE notification_id = %s", (position,))
+        self.run("UPDATE registry.registry_events SET state = state || '\\x00'::bytea "
+                 "WHERE notification_id = %s", (position,))
 
     def delete(self, position):
         self.run("DELETE FROM registry.registry_events WHERE notification_id = %s", (position,))
@@ -237,7 +244,7 @@ def funding_with_snapshots(request, tmp_path):
     from services.funding.application import FundingApplication
     from tests.support.platform import store_config
 
-    config = store_config(request, tmp_path)
+    config = plaintext(store_config(request, tmp_path))
     app = FundingApplication(env=store_env_of(config, "funding"))
     envelope_id = envelope_with_history(app, 120)  # snapshots at versions 50 and 100
     yield app, envelope_id, SnapshotRows(app, config)

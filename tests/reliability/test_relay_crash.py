@@ -37,7 +37,7 @@ def open_batch_for_process(platform) -> str:
 def post_declaration(platform, batch_id):
     try:
         return requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
-                             headers=platform.headers("applicant"), timeout=10)
+                             headers=platform.applicant(), timeout=10)
     except requests.ConnectionError:
         return None  # the process died while answering: the commit may still have happened
 

@@ -81,6 +81,9 @@ def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
             "ops", "/tokens/revocations",
             lambda: {"jti": str(uuid4()), "expires_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
                      "reason": "令牌遗失"}, registry.RevocationRequest),
+        "POST /bases/<uuid:base_id>/representative": Example(
+            "drc", f"/bases/{base_id}/representative",
+            lambda: {"applicant_id": str(uuid4()), "reason": "代为申报，移交本单位"}, registry.ReassignRequest),
         **_dead_letter_actions("registry"),
     }, {"base_id": base_id, "batch_id": batch["batch_id"]}
 
@@ -118,6 +121,10 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
     return {
         "POST /batches": Example("drc", "/batches", batch, evaluation.OpenBatchRequest),
         "POST /evaluators": Example("drc", "/evaluators", evaluator, evaluation.EvaluatorRequest),
+        "POST /evaluators/<uuid:evaluator_id>/conflicts": Example(
+            "evaluator", f"/evaluators/{evaluator_id}/conflicts",
+            lambda: {"unit": f"某单位{next(names)}", "reason": "本人在该单位兼职"}, evaluation.ConflictRequest,
+            expert),
         "POST /assignments": Example("drc", "/assignments", lambda: {**occasion, "evaluator_id": evaluator_id},
                                      evaluation.AssignRequest),
         "POST /scores": Example("evaluator", "/scores", lambda: {**occasion, "scores": dict(SHEET), "comment": "良好"},

@@ -51,6 +51,11 @@ class Platform:
     def headers(self, role: str, **scope) -> dict:
         return {"Authorization": f"Bearer {self.token(role, **scope)}"}
 
+    def applicant(self, unit: str = "山西大学", **scope) -> dict:
+        """Headers of the applicant of ``unit``: its token names the unit as its
+        organisation, in whose name alone it declares."""
+        return self.headers("applicant", **{"name": unit, "org": unit, **scope})
+
     # -- in-process services ------------------------------------------------------------------
 
     def start(self, *names: str):
@@ -92,6 +97,7 @@ class Platform:
             "SC_STORE__BACKEND": self.config["store"]["backend"],
             "SC_STORE__SQLITE_DIR": self.config["store"]["sqlite_dir"],
             "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
+            "SC_STORE__ENCRYPTED_SERVICES": ",".join(self.config["store"]["encrypted_services"]),
             "SC_SIGNING__KEYS_DIR": self.config["signing"]["keys_dir"],
         }
         for name in ("registry", "evaluation", "funding", "notifications", "console"):

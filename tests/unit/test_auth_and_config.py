@@ -1,9 +1,13 @@
-"""Configuration comes from YAML, every value overridable from the environment; tokens are
-in test_tokens.py."""
+"""Configuration comes from YAML, every value overridable from the environment; the local
+secret's file; tokens are in test_tokens.py."""
+
+import os
+import secrets
+import stat
 
 import pytest
 
-from services.backbone.config import ConfigError, load_config
+from services.backbone.config import ConfigError, load_config, local_secret
 from tests.support.settings import settings_of
 
 
@@ -24,13 +28,56 @@ def test_outside_local_runs_a_missing_secret_is_an_error():
 
 
 def test_production_refuses_to_start_without_its_own_keys():
+    secret, key = secrets.token_urlsafe(32), secrets.token_hex(32)
     with pytest.raises(ConfigError, match="SC_AUTH__SECRET"):
         load_config("production", environ={})
     with pytest.raises(ConfigError, match="SC_STORE__CIPHER_KEY"):
-        load_config("production", environ={"SC_AUTH__SECRET": "s" * 48})
-    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48,
-                                                "SC_STORE__CIPHER_KEY": "k" * 48})
-    assert config["store"]["cipher_key"] == "k" * 48
+        load_config("production", environ={"SC_AUTH__SECRET": secret})
+    config = load_config("production", environ={"SC_AUTH__SECRET": secret, "SC_STORE__CIPHER_KEY": key})
+    assert config["store"]["cipher_key"] == key
+
+
+@pytest.mark.parametrize("weak, says", [
+    ("a", "1 characters long"), ("s" * 48, "repeats"), ("abc123" * 8, "repeats"),
+    ("0123456789abcdefghijklmnopqrstu", "31 characters long"),
+    ("password1234" * 3, "repeats")])
+def test_production_takes_only_keys_of_at_least_32_random_bytes(weak, says):
+    """SC_AUTH__SECRET=a was accepted: anyone could sign any token."""
+    strong = secrets.token_urlsafe(32)
+    for variable in ("SC_AUTH__SECRET", "SC_STORE__CIPHER_KEY"):
+        with pytest.raises(ConfigError, match=variable) as refused:
+            load_config("production", environ={"SC_AUTH__SECRET": strong, "SC_STORE__CIPHER_KEY": strong,
+                                               variable: weak})
+        assert says in str(refused.value) and "32 random bytes" in str(refused.value)
+        assert "token_urlsafe" in str(refused.value)
+
+
+def test_a_local_secret_is_made_readable_by_its_owner_only_and_a_readable_one_refused(tmp_path):
+    path = tmp_path / "var" / "secret"
+    made = local_secret(path)
+    assert len(made) >= 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert local_secret(path) == made and [p.name for p in path.parent.iterdir()] == ["secret"]
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"chmod 600 {path}"):
+        local_secret(path)
+
+
+def test_a_local_secret_is_never_on_disk_readable_by_others_even_while_written(tmp_path, monkeypatch):
+    """It was written world-readable, then chmod'ed: a reader in between had it."""
+    seen = []
+    real_link = os.link
+
+    def link(source, target):
+        seen.append(stat.S_IMODE(os.stat(source).st_mode))
+        return real_link(source, target)
+
+    monkeypatch.setattr(os, "link", link)
+    previous = os.umask(0o022)  # the usual one, under which write_text made it 0644
+    try:
+        local_secret(tmp_path / "secret")
+    finally:
+        os.umask(previous)
+    assert seen == [0o600]
 
 
 def test_elsewhere_the_store_key_is_derived_from_the_auth_secret():
@@ -63,14 +110,14 @@ def test_numbers_booleans_and_lists_take_the_type_of_the_value_they_replace():
     config = overridden(SC_CONSUMER__MAX_ATTEMPTS="0777", SC_RELAY__POLL_INTERVAL_SECONDS="2",
                         SC_NOTIFICATIONS__ATTEMPT_LEASE_SECONDS="1.5",
                         SC_NOTIFICATIONS__WEBHOOK__REQUIRE_HTTPS="yes",
-                        SC_NOTIFICATIONS__WEBHOOK__ALLOW_PRIVATE_DESTINATIONS="False",
+                        SC_NOTIFICATIONS__SMTP__STARTTLS="False",
                         SC_STORE__ENCRYPTED_SERVICES="notifications, registry")
     assert config["consumer"]["max_attempts"] == 777 and type(config["consumer"]["max_attempts"]) is int
     assert config["relay"]["poll_interval_seconds"] == 2.0
     assert type(config["relay"]["poll_interval_seconds"]) is float
     assert config["notifications"]["attempt_lease_seconds"] == 1.5  # whole seconds in the YAML
     assert config["notifications"]["webhook"]["require_https"] is True
-    assert config["notifications"]["webhook"]["allow_private_destinations"] is False
+    assert config["notifications"]["smtp"]["starttls"] is False
     assert config["store"]["encrypted_services"] == ["notifications", "registry"]
     assert overridden(SC_STORE__ENCRYPTED_SERVICES="")["store"]["encrypted_services"] == []
 

@@ -1,5 +1,6 @@
 """The console's accounts, passwords, words and settings: pure rules, no store."""
 
+import secrets
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -138,7 +139,7 @@ def test_every_environment_configures_the_console():
     from services.backbone.settings import load_settings
     for environment in ("local", "test", "production"):
         settings = load_settings(environment, environ={
-            "SC_AUTH__SECRET": "x" * 48, "SC_STORE__CIPHER_KEY": "k" * 48,
+            "SC_AUTH__SECRET": secrets.token_urlsafe(32), "SC_STORE__CIPHER_KEY": secrets.token_urlsafe(32),
             "SC_NOTIFICATIONS__SMTP__HOST": "h", "SC_NOTIFICATIONS__SMTP__SENDER": "s"})
         assert settings.console.lockout.account_failures > 0 and settings.services.port("console") == 8100
         assert settings.console.cookie_secure is (environment == "production")

@@ -3,6 +3,7 @@ consistent with the code, and a real validator accepts the compose file (the doc
 compose client where one exists, the Compose Specification's JSON schema elsewhere)."""
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from services.backbone.messaging.topology import SUBSCRIPTIONS, all_queues, defi
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_SERVICES = sorted(SUBSCRIPTIONS)
+PRODUCTION_KEYS = {"SC_AUTH__SECRET": secrets.token_urlsafe(32), "SC_STORE__CIPHER_KEY": secrets.token_urlsafe(32)}
 
 
 def compose() -> dict:
@@ -82,7 +84,7 @@ def test_every_host_the_production_config_names_is_a_compose_service_or_comes_fr
     from services.backbone.config import load_config
 
     services = compose()["services"]
-    config = load_config("production", environ={"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48})
+    config = load_config("production", environ=PRODUCTION_KEYS)
     hosts = {urlsplit(config["broker"]["url"]).hostname, urlsplit(config["broker"]["management_url"]).hostname,
              config["store"]["postgres"]["host"]}
     assert hosts <= set(services)
@@ -99,7 +101,7 @@ def test_notifications_does_not_start_without_a_mail_server_and_a_sender():
     from services.backbone.settings import load_settings
     from services.notifications.channels import Channels
 
-    keys = {"SC_AUTH__SECRET": "s" * 48, "SC_STORE__CIPHER_KEY": "k" * 48}
+    keys = PRODUCTION_KEYS
     with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__HOST"):
         Channels.from_config(load_settings("production", environ=keys).notifications)
     with pytest.raises(ConfigError, match="SC_NOTIFICATIONS__SMTP__SENDER"):

@@ -164,6 +164,14 @@ def test_the_same_envelope_cannot_be_opened_twice(app):
     assert list(caught.value.fields) == ["name"]
 
 
+def test_an_envelope_named_as_another_but_for_case_or_width_is_the_same_envelope(app):
+    """Uniqueness compares names by key; the id is derived as before."""
+    open_envelope(app, name="2017年ABC专项")
+    for twin in ("2017年abc专项", "２０１７年ＡＢＣ专项", "2017年 ABC 专项"):
+        with pytest.raises(Conflict):
+            open_envelope(app, name=twin)
+
+
 # -- idempotency and races ------------------------------------------------------------------------
 
 def test_a_retry_with_the_same_key_gets_the_same_allocation_and_allocates_nothing_more(app, upstream):

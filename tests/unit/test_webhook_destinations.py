@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from services.backbone.settings import load_settings
 from tests.support.settings import settings_of
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import RuleViolation
@@ -41,10 +42,46 @@ def test_public_addresses_and_names_may_be_subscribed(url):
     Destinations().check_url(url)
 
 
-def test_development_may_allow_private_destinations():
-    allowed = Destinations(allow_private=True, resolve=resolver("127.0.0.1"))
+def test_only_the_private_hosts_the_configuration_names_may_be_reached():
+    """A webhook to 127.0.0.1:5432 under the local config told its subscriber whether
+    PostgreSQL listens there: a private destination is reached only where named, a
+    host for any port of it, host:port for that port only."""
+    allowed = Destinations(private_hosts=["localhost", "127.0.0.1:8000", "[::1]:9000"],
+                           resolve=resolver("127.0.0.1"))
     allowed.check_url("http://127.0.0.1:8000/hooks")
-    allowed.check_before_sending("http://localhost:8000/hooks")
+    allowed.check_url("http://[::1]:9000/hooks")
+    assert allowed.check_before_sending("http://LOCALHOST:5432/hooks") is None  # a named host: any port
+    for url in ("http://127.0.0.1:5432/", "http://[::1]:5672/", "http://10.0.0.8:8000/"):
+        with pytest.raises(RuleViolation, match="private network"):
+            allowed.check_url(url)
+    local = Destinations.from_config(load_settings("local", environ={"SC_AUTH__SECRET": "x" * 32}).notifications)
+    with pytest.raises(RuleViolation, match="private network"):
+        local.check_url("http://127.0.0.1:5432/")
+
+
+@pytest.mark.parametrize("url, carried", [
+    ("http://[64:ff9b::a00:1]/", "10.0.0.1"),          # NAT64, well-known prefix
+    ("http://[64:ff9b::7f00:1]:5432/", "127.0.0.1"),
+    ("http://[2002:a9fe:a9fe::1]/", "169.254.169.254"),  # 6to4
+    ("http://[2002:c0a8:101::]/", "192.168.1.1"),
+    ("http://[::10.0.0.1]/", "10.0.0.1"),              # IPv4-compatible
+    ("http://[::ffff:0:a00:1]/", "10.0.0.1"),          # IPv4-translated
+])
+def test_an_ipv6_address_carrying_a_private_ipv4_address_is_refused_naming_it(url, carried):
+    with pytest.raises(RuleViolation, match=f"carries {carried}"):
+        Destinations().check_url(url)
+    with pytest.raises(DestinationRefused, match=f"carries {carried}"):
+        Destinations(resolve=resolver(url.split("[")[1].split("]")[0])).check_before_sending(
+            "https://rebound.example.cn/h")
+
+
+def test_teredo_and_local_nat64_are_refused_and_public_embeddings_pass():
+    with pytest.raises(RuleViolation, match="private network"):
+        Destinations().check_url("http://[2001:0:a00:1::]/")  # Teredo, server 10.0.0.1
+    with pytest.raises(RuleViolation, match="local-use NAT64"):
+        Destinations().check_url("http://[64:ff9b:1::5db8:d822]/")
+    Destinations().check_url("http://[64:ff9b::5db8:d822]/")  # NAT64 of 93.184.216.34
+    Destinations().check_url("http://[2002:5db8:d822::1]/")   # 6to4 of 93.184.216.34
 
 
 def test_production_requires_https():
@@ -77,7 +114,7 @@ def test_the_webhook_channel_fails_the_attempt_without_connecting():
 
 def test_the_application_refuses_such_subscriptions_and_changes():
     app = NotificationsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.configure(settings_of({"notifications": {"webhook": {"allow_private_destinations": False}}}).notifications)
+    app.configure(settings_of({"notifications": {"webhook": {"private_hosts": []}}}).notifications)
     owner = Actor(id=uuid4(), role="department", name="山西省科学技术厅", org="山西省科学技术厅")
     with pytest.raises(RuleViolation, match="channel.url"):
         app.subscribe(label="", filter={}, channel={"kind": "webhook", "url": "http://127.0.0.1:15672/"},

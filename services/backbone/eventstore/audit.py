@@ -12,6 +12,7 @@ from uuid import UUID
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.contracts.fields import Moment
 from services.contracts.vocabulary import ROLES
 
 from services.backbone.kernel.context import Actor, Context
@@ -70,9 +71,10 @@ class AuditFilters(Schema):
     base_id = fields.UUID()
     actor_id = fields.UUID()
     role = fields.String(validate=validate.OneOf(ROLES))
-    event_type = fields.String(validate=validate.Length(min=1, max=80))
-    since = fields.AwareDateTime(format="iso")
-    until = fields.AwareDateTime(format="iso")
+    event_type = fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z.]{0,79}$",
+                                                        error="An event type such as BaseDeclared."))
+    since = Moment()
+    until = Moment()
 
 
 class AuditQuery(AuditFilters):

@@ -6,7 +6,10 @@ database, so no service reads another's tables.
 """
 
 import hashlib
+import os
+import stat
 from base64 import b64encode
+from pathlib import Path
 
 import psycopg
 from eventsourcing.cryptography import AESCipher
@@ -66,9 +69,10 @@ class AtRestCipher(AESCipher):
 
 
 def _cipher_env(store: StoreSettings, service: str) -> dict[str, str]:
-    """Encryption at rest for the services in ``store.encrypted_services``: the
-    notifications log holds webhook secrets (a copy of the log must not let anyone sign
-    webhooks as the platform) and copies of events with contact persons in them."""
+    """Encryption at rest for the services in ``store.encrypted_services``: every log
+    may hold contact persons (the registry's declarations, a consumer's parked
+    BaseDeclared, notifications' copies of events), and the notifications log holds
+    webhook secrets (a copy of it must not let anyone sign webhooks as the platform)."""
     if service not in store.encrypted_services:
         return {}
     if not store.cipher_key:
@@ -80,11 +84,10 @@ def _cipher_env(store: StoreSettings, service: str) -> dict[str, str]:
 
 def _backend_env(store: StoreSettings, service: str) -> dict[str, str]:
     if store.backend == "sqlite":
-        directory = resolve_path(store.sqlite_dir)
-        directory.mkdir(parents=True, exist_ok=True)
+        database = private_sqlite_file(resolve_path(store.sqlite_dir) / f"{service}.sqlite3")
         return {
             "PERSISTENCE_MODULE": "services.backbone.eventstore.green_sqlite:GreenCommitFactory",
-            "SQLITE_DBNAME": str(directory / f"{service}.sqlite3"),
+            "SQLITE_DBNAME": str(database),
             "SQLITE_LOCK_TIMEOUT": str(store.lock_timeout_seconds),
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"],
         }
@@ -109,6 +112,18 @@ def _backend_env(store: StoreSettings, service: str) -> dict[str, str]:
             "PROCESS_RECORDER_TOPIC": RECORDER_TOPICS["postgres"],
         }
     raise ValueError(f"store.backend must be sqlite or postgres, not {store.backend!r}")
+
+
+def private_sqlite_file(database: Path) -> Path:
+    """A service's SQLite file, readable by the platform's user only: made 0600 (in a
+    directory made 0700) before SQLite opens it, which would make it 0644 under the
+    usual umask; its journal files take its mode. One made before is narrowed to 0600."""
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm"))):
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+    return database
 
 
 def postgres_dsn(pg: PostgresSettings, dbname: str | None = None) -> str:

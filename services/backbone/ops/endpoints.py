@@ -26,6 +26,8 @@ from services.backbone.kernel.errors import NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)
 from services.backbone.ops.polling import PROBE_SECONDS, within
+from services.contracts.fields import Count
+from services.contracts.text import FreeText
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +132,19 @@ class ServiceOperations:
         return {**letter.summary(), "action": "replayed" if replay else "discarded"}
 
 
+PRINTABLE = validate.Regexp(r"^[\x21-\x7e]{1,255}$", error="1 to 255 printable ASCII characters.")
+
+
 class DeadLetterAction(Schema):
-    queue = fields.String(required=True)
-    message_id = fields.String(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    queue = fields.String(required=True, validate=PRINTABLE)
+    message_id = fields.String(required=True, validate=PRINTABLE)
+    reason = FreeText(max_length=1000)
 
 
 class AnchorIn(Schema):
     """A chain link recorded earlier outside the store: ``{"position": 12, "hash": "…"}``."""
 
-    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    position = Count(required=True, minimum=1, maximum=2 ** 63 - 1)  # a log position: int64
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$",
                                                                  error="64 lowercase hex digits."))
 
