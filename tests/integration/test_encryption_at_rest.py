@@ -135,14 +135,14 @@ def declare_shanda(app):
     return app.declare(**{**declaration(batch.id), "batch_id": batch.id}, actor=drc, ctx=drc.context())
 
 
-def test_every_config_encrypts_every_store_that_may_hold_contact_persons():
+def test_every_config_encrypts_every_store_that_may_hold_contact_persons_or_people():
     from services.backbone.config import load_config
 
     for environment in ("local", "test", "production"):
         config = load_config(environment, environ={"SC_AUTH__SECRET": "x8Kq2" + uuid4().hex,
                                                    "SC_STORE__CIPHER_KEY": "c7Rw1" + uuid4().hex})
         assert set(config["store"]["encrypted_services"]) == {"registry", "evaluation", "funding",
-                                                              "notifications"}, environment
+                                                              "notifications", "console"}, environment
 
 
 def test_the_registrys_contact_phones_are_not_in_its_file_and_a_plaintext_log_migrates(tmp_path):
