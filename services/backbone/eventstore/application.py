@@ -375,7 +375,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def published_after(self, after: int, limit: int) -> tuple[list[IntegrationEvent], int]:
         """The events this service publishes after position ``after``, reading at most
-        ``limit`` log records; also returns the last position read."""
+        ``limit`` log records; also returns the last position read. Past the head there
+        is nothing to read, and nothing to walk back from: answered at once."""
+        if after >= self.head():
+            return [], after
         previous = self.last_published_position(after)
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False

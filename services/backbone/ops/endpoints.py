@@ -12,15 +12,17 @@ from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.contracts.envelope import MAX_POSITION
+
 from services.backbone.ops import monitor
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.eventstore.audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
-                    collect_audit, jsonable, to_csv)
+                    collect_audit, jsonable, parse_position, to_csv)
 from services.backbone.eventstore.hash_chain import Anchor, verify
 from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
-from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
-from services.backbone.kernel.errors import NotFound, Unavailable
+from services.backbone.web.entrypoints import Caller, http, read_json, read_query, rpc, validated
+from services.backbone.kernel.errors import BadRequest, NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)
 from services.backbone.ops.polling import PROBE_SECONDS, within
@@ -137,7 +139,7 @@ class DeadLetterAction(Schema):
 class AnchorIn(Schema):
     """A chain link recorded earlier outside the store: ``{"position": 12, "hash": "…"}``."""
 
-    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION))
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$",
                                                                  error="64 lowercase hex digits."))
 
@@ -192,8 +194,11 @@ class OperationsEndpoints:
         given = []
         for value in request.args.getlist("anchor"):
             position, _, digest = value.partition(":")
-            given.append({"position": int(position) if position.isdigit() else position, "hash": digest})
-        return self.verify_log(given)
+            given.append({"position": parse_position(position) or position, "hash": digest})
+        try:
+            return self.verify_log(given)
+        except BadRequest as error:  # the anchors' errors, by their place in the query
+            raise BadRequest(error.message, fields={"anchor": error.fields}) from None
 
     @rpc(roles=OPS_READERS)
     def views_digest(self):
@@ -212,7 +217,7 @@ class OperationsEndpoints:
         """The audit trail across all services, a page at a time:
         ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
         is not the last says ``truncated`` and links the ``next``."""
-        args = request.args.to_dict()
+        args = read_query(request)
         report = self.operations.platform_audit(args, request.headers["Authorization"])
         if report["truncated"]:
             report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
@@ -221,7 +226,7 @@ class OperationsEndpoints:
     @http("GET", "/ops/audit.csv", roles=AUDITORS)
     def http_audit_csv(self, request):
         """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
-        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"],
+        report = self.operations.platform_audit(read_query(request), request.headers["Authorization"],
                                                 every_page=True)
         if not report["complete"]:
             raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))

@@ -270,8 +270,7 @@ PATH_PARAMS = "sc.path_params"
 
 def read_json(request) -> dict:
     """The request's body as a JSON object; 400 if it is not one, or if it repeats a
-    parameter the URL already gives, or names ``self`` (handlers pass the body on as
-    keyword arguments, and such a field reached the method twice: a TypeError, 500)."""
+    parameter the URL already gives, or names ``self``."""
     limit = request.max_content_length
     try:
         raw = request.get_data()
@@ -285,13 +284,31 @@ def read_json(request) -> dict:
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
-    doubled = [name for name in request.environ.get(PATH_PARAMS, ()) if name in data]
-    if doubled:
-        raise BadRequest("The request is not valid.",
-                         fields={name: ["Given in the path; not a field of the body."] for name in doubled})
-    if "self" in data:
-        raise BadRequest("The request is not valid.", fields={"self": ["Unknown field."]})
+    _refuse_handler_arguments(request, data, "body")
     return data
+
+
+def read_query(request) -> dict:
+    """The query string's parameters, for a handler to take as keyword arguments; 400
+    naming a parameter given more than once (which one is meant would be a guess), or
+    one the path gives or named ``self`` (as for ``read_json``)."""
+    repeated = {name: ["Given more than once."] for name, values in request.args.lists() if len(values) > 1}
+    if repeated:
+        raise BadRequest("The request is not valid.", fields=repeated)
+    query = request.args.to_dict()
+    _refuse_handler_arguments(request, query, "query")
+    return query
+
+
+def _refuse_handler_arguments(request, given: dict, where: str) -> None:
+    """Handlers pass the body or query on as keyword arguments: a parameter the path
+    already gives, or ``self``, reached the method twice (a TypeError, 500)."""
+    doubled = {name: [f"Given in the path; not a parameter of the {where}."]
+               for name in request.environ.get(PATH_PARAMS, ()) if name in given}
+    if "self" in given:
+        doubled["self"] = ["Unknown field."]
+    if doubled:
+        raise BadRequest("The request is not valid.", fields=doubled)
 
 
 @cache
