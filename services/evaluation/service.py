@@ -14,7 +14,8 @@ from nameko.timer import Timer
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, read_json, read_query, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.published_log import PublishedLog

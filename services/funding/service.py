@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, json_response, read_json, read_query, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints

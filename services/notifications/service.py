@@ -11,7 +11,8 @@ from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, read_json, read_query, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged

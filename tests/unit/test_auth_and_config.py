@@ -5,9 +5,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
+import jwt
 import pytest
 
-from services.backbone.web.tokens import authenticate, issue_token, verify_token
+from services.backbone.web.tokens import ALGORITHM, ISSUER, authenticate, issue_token, verify_token
 from services.backbone.config import ConfigError, load_config
 from tests.support.settings import settings_of
 from services.backbone.kernel.errors import Forbidden, Unauthenticated
@@ -51,6 +52,19 @@ def test_a_role_outside_the_allowed_ones_is_forbidden():
     with pytest.raises(Forbidden, match="evaluator"):
         authenticate(SECRET, header, ("drc",))
     assert authenticate(SECRET, header, ("evaluator",)).role == "evaluator"
+
+
+@pytest.mark.parametrize("claim, value", [
+    ("region", "太原市小店区"), ("region", ["太原市"]), ("region", [1, 2]), ("bases", str(uuid4())),
+    ("bases", ["山西大学"]), ("name", 7), ("org", ["山西省科学技术厅"]), ("role", "emperor"), ("sub", "山西大学"),
+])
+def test_a_token_whose_claim_has_the_wrong_shape_is_refused_naming_the_claim(claim, value):
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": str(uuid4()), "role": "county_government", "name": "小店区人民政府",
+              "region": ["太原市", "小店区"], "iat": now, "exp": now + 3600, claim: value}
+    with pytest.raises(Unauthenticated) as refused:
+        verify_token(SECRET, jwt.encode(claims, SECRET, algorithm=ALGORITHM))
+    assert set(refused.value.fields) == {claim} and claim in refused.value.message
 
 
 def test_unknown_roles_cannot_be_issued():

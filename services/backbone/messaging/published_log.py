@@ -12,7 +12,8 @@ from marshmallow import Schema, fields, validate
 
 from services.contracts.envelope import MAX_POSITION
 
-from services.backbone.web.entrypoints import http, read_query, rpc, validated
+from services.backbone.web.entrypoints import http, rpc, validated
+from services.backbone.web.inputs import read_query
 from services.backbone.kernel.privacy import for_viewer
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from services.backbone.eventstore.audit import (AuditQuery, PlatformAuditQuery, 
 from services.backbone.eventstore.hash_chain import Anchor, verify
 from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
-from services.backbone.web.entrypoints import Caller, http, read_json, read_query, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest, NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)

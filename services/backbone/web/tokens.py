@@ -11,6 +11,9 @@ from typing import Iterable
 from uuid import UUID, uuid4
 
 import jwt
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from services.contracts.vocabulary import ROLES
 
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Forbidden, Unauthenticated
@@ -54,6 +57,25 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+class Claims(Schema):
+    """The claims an actor is built from, each of the shape ``issue_token`` gives it: a
+    ``region`` string was read as its first two characters, a ``bases`` string as the
+    ids of its characters."""
+
+    class Meta:
+        unknown = EXCLUDE  # iss, iat, exp: checked by the JWT library
+
+    sub = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    name = fields.String(load_default="")
+    region = fields.List(fields.String(), validate=validate.Length(equal=2), load_default=None)
+    org = fields.String(load_default=None)
+    bases = fields.List(fields.UUID(), load_default=list)
+
+
+CLAIMS = Claims()
+
+
 def verify_token(secret: str, token: str) -> Actor:
     """The actor a token names, or Unauthenticated saying why it is not accepted."""
     actor, expires = _verified(secret, token)
@@ -78,17 +100,14 @@ def _verified(secret: str, token: str) -> tuple[Actor, int]:
     except jwt.InvalidTokenError as error:
         raise Unauthenticated(f"The token is not valid: {error}.") from None
     try:
-        region = claims.get("region")
-        actor = Actor(
-            id=UUID(claims["sub"]),
-            role=claims["role"],
-            name=claims.get("name", ""),
-            region=(region[0], region[1]) if region else None,
-            org=claims.get("org"),
-            base_ids=tuple(UUID(b) for b in claims.get("bases", [])),
-        )
-    except (KeyError, ValueError, TypeError, IndexError) as error:
-        raise Unauthenticated(f"The token's claims are not valid: {error}.") from None
+        loaded = CLAIMS.load(claims)
+    except ValidationError as error:
+        raise Unauthenticated(f"The token's claims are not valid: {', '.join(sorted(error.messages))}.",
+                              fields=error.messages) from None
+    region = loaded["region"]
+    actor = Actor(id=loaded["sub"], role=loaded["role"], name=loaded["name"],
+                  region=(region[0], region[1]) if region else None, org=loaded["org"],
+                  base_ids=tuple(loaded["bases"]))
     return actor, int(claims["exp"])
 
 
