@@ -110,12 +110,13 @@ class ServiceOperations:
         return [dead_letter_queue_name(inbox_queue_name(namespace, self.service, source))
                 for source in SUBSCRIPTIONS.get(self.service, ())]
 
-    def dead_letters(self) -> list[dict]:
+    def dead_letters(self, viewer) -> list[dict]:
+        """Every dead letter of this service, as ``viewer`` may read it."""
         url = self.settings.broker.url
-        return [letter.summary() for queue in self.dead_letter_queues()
+        return [letter.summary(viewer) for queue in self.dead_letter_queues()
                 for letter in list_dead_letters(url, queue)]
 
-    def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx) -> dict:
+    def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx, viewer) -> dict:
         if queue not in self.dead_letter_queues():
             raise NotFound(f"{queue} is not a dead-letter queue of {self.service}.")
 
@@ -128,7 +129,7 @@ class ServiceOperations:
                                     record=record,
                                     replay_exchange=replay_exchange(self.settings.broker.namespace,
                                                                     self.service).name)
-        return {**letter.summary(), "action": "replayed" if replay else "discarded"}
+        return {**letter.summary(viewer), "action": "replayed" if replay else "discarded"}
 
 
 class DeadLetterAction(Schema):
@@ -237,18 +238,18 @@ class OperationsEndpoints:
     @rpc(roles=OPS_READERS)
     def dead_letters(self):
         """Messages in this service's dead-letter queues, with their errors."""
-        return self.operations.dead_letters()
+        return self.operations.dead_letters(self.caller.actor)
 
     @http("GET", "/ops/dead-letters", roles=OPS_READERS)
     def http_dead_letters(self, request):
-        return {"dead_letters": self.operations.dead_letters()}
+        return {"dead_letters": self.operations.dead_letters(self.caller.actor)}
 
     @rpc(roles=OPS)
     def replay_dead_letter(self, **action):
         """Puts a dead letter back into its original queue (audited)."""
         data = validated(DeadLetterAction(), action)
-        return self.operations.act(data["queue"], data["message_id"], replay=True,
-                                   reason=data["reason"], ctx=self.caller.context)
+        return self.operations.act(data["queue"], data["message_id"], replay=True, reason=data["reason"],
+                                   ctx=self.caller.context, viewer=self.caller.actor)
 
     @http("POST", "/ops/dead-letters/replay", roles=OPS)
     def http_replay_dead_letter(self, request):
@@ -258,8 +259,8 @@ class OperationsEndpoints:
     def discard_dead_letter(self, **action):
         """Removes a dead letter for good (audited, with the reason)."""
         data = validated(DeadLetterAction(), action)
-        return self.operations.act(data["queue"], data["message_id"], replay=False,
-                                   reason=data["reason"], ctx=self.caller.context)
+        return self.operations.act(data["queue"], data["message_id"], replay=False, reason=data["reason"],
+                                   ctx=self.caller.context, viewer=self.caller.actor)
 
     @http("POST", "/ops/dead-letters/discard", roles=OPS)
     def http_discard_dead_letter(self, request):
