@@ -26,6 +26,7 @@ def bad_messages(upstream: UpstreamLog, event_type: str, payload: dict, limit: i
     unknown["schema_version"] = 99
     return {
         "not valid JSON": b"\x00\x01 this is not json",
+        "nests too deep": b'{"x": ' + b"[" * 50000 + b"]" * 50000 + b"}",
         "exceeds": json.dumps({"padding": "x" * (limit + 10)}).encode(),
         "Not a valid integer": typed,
         "Unknown version 99": unknown,
@@ -52,9 +53,9 @@ def test_every_consumer_of_a_source_dead_letters_poison_and_keeps_flowing(platfo
         assert app.parked(source, valid["position"]) is None, f"{consumer} parked the valid event"
         dlq = dead_letter_queue_name(inbox_queue_name("sc", consumer, source))
         errors = [headers_of(m)["x-error"] for m in wait_until(
-            lambda: len(queue_messages(platform.config, dlq)) >= 4 and queue_messages(platform.config, dlq),
+            lambda: len(queue_messages(platform.config, dlq)) >= 5 and queue_messages(platform.config, dlq),
             message=f"the poison in {dlq}")]
-        assert len(errors) == 4, errors
+        assert len(errors) == 5, errors
         for reason in bad_messages(upstream, event_type, payload, limit):
             assert any(reason in error for error in errors), (consumer, reason, errors)
     upstream.close()
