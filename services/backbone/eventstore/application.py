@@ -348,7 +348,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         try:
             data = json.loads(body)
             return self.parked(str(data["source"]), int(data["position"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # not an event: nothing parked
             return None
 
     # -- publishing this service's log ------------------------------------------------------
