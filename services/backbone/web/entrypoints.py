@@ -185,11 +185,11 @@ class JsonWebServer(WebServer):
         return JsonWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        """nameko's server, answering in JSON what it refuses unread
-        (``JsonRefusalsProtocol``), which builds eventlet's access-log line (the client's
-        address, the date, the request line) for every request, and hands it to the
-        ``nameko.web.server`` logger; the services' logging keeps that logger at
-        WARNING, so the line went nowhere. Built only if the logger would keep it."""
+        """nameko's server, speaking ``JsonRefusalsProtocol``. It builds eventlet's
+        access-log line (the client's address, the date, the request line) for every
+        request, and hands it to the ``nameko.web.server`` logger; the services' logging
+        keeps that logger at WARNING, so the line went nowhere. Built only if the logger
+        would keep it."""
         server = super().get_wsgi_server(sock, wsgi_app, protocol=JsonRefusalsProtocol, **kwargs)
         server.log_output = logging.getLogger("nameko.web.server").isEnabledFor(logging.INFO)
         return server
