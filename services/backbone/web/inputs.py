@@ -50,7 +50,7 @@ def read_json(request) -> dict:
 
 
 def _parsed(text: str):
-    if nesting(text) > MAX_DEPTH:
+    if nests_too_deep(text):
         raise BadRequest(f"The body nests deeper than {MAX_DEPTH} levels of arrays and objects.")
     try:
         return json.loads(text, object_pairs_hook=_object)
@@ -61,21 +61,21 @@ def _parsed(text: str):
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
 
 
-def nesting(text: str) -> int:
-    """How deep a JSON text nests arrays and objects (brackets inside strings do not
-    count), found without parsing it; the counting stops past ``MAX_DEPTH``."""
-    depth = deepest = 0
+def nests_too_deep(text: str) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``MAX_DEPTH`` (brackets
+    inside strings do not count), found without parsing it."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # most bodies: too few to nest that deep
+        return False
+    depth = 0
     for token in _STRING_OR_BRACKET.finditer(text):
         bracket = token.group()
         if bracket in "[{":
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    break
+            if depth > MAX_DEPTH:
+                return True
         elif bracket in "]}":
             depth -= 1
-    return deepest
+    return False
 
 
 def _object(pairs: list[tuple[str, object]]) -> dict:
