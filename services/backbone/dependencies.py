@@ -15,7 +15,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from services.backbone.messaging.broker import ConfirmedPublisher
 from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
-from services.backbone.eventstore.stores import store_env
+from services.backbone.eventstore.stores import open_application
 from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.topology import check_topology
 
@@ -52,7 +52,7 @@ class EventStore(DependencyProvider):
         name = self.application_class.name
         with Connection(broker.url) as connection:
             check_topology(connection, broker.namespace, name)
-        self.app = self.application_class(env=store_env(settings.store, name))
+        self.app = open_application(self.application_class, settings.store, name)
         self.app.configure(settings.service(name))
         self.closer.apps.append(self.app)
         self.app.metrics = metrics = ServiceMetrics(self.application_class.name)

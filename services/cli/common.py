@@ -43,11 +43,11 @@ def ops_rpc(config, service: str, method: str, actor: str, **kwargs):
 def open_app(config, service: str):
     """The service's application on its store, for tools that read the log directly."""
     from services.backbone.runner import service_class
-    from services.backbone.eventstore.stores import store_env
+    from services.backbone.eventstore.stores import open_application
     from services.backbone.dependencies import EventStore
 
     store = next(v for v in vars(service_class(service)).values() if isinstance(v, EventStore))
-    return store.application_class(env=store_env(config.store, service))
+    return open_application(store.application_class, config.store, service)
 
 
 def service_url(config, service: str) -> str:

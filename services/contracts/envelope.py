@@ -21,6 +21,12 @@ from .catalog import CATALOG
 from .fields import Timestamp
 from .vocabulary import ROLES, SERVICES
 
+# Positions are log notification ids, stored by every consumer as a signed 64-bit
+# integer (tracking, crash guard, parked events): one beyond could be neither applied
+# nor parked, and came back until the broker's delivery limit.
+MAX_POSITION = 2**63 - 1
+POSITIONS = validate.Range(min=1, max=MAX_POSITION)
+
 
 class ContractViolation(ValueError):
     """A message or payload does not satisfy its contract; ``messages`` names each field."""
@@ -78,10 +84,8 @@ class EnvelopeSchema(Schema):
     type = fields.String(required=True, validate=validate.Length(min=1, max=64))
     schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     source = fields.String(required=True, validate=validate.OneOf(SERVICES))
-    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    previous_position = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=validate.Range(min=1)
-    )
+    position = fields.Integer(required=True, strict=True, validate=POSITIONS)
+    previous_position = fields.Integer(required=True, allow_none=True, strict=True, validate=POSITIONS)
     occurred_at = Timestamp(required=True)
     actor = fields.Nested(ActorSchema, required=True)
     correlation_id = fields.UUID(required=True)

@@ -119,14 +119,15 @@ class EvaluationApplication(Queries, ServiceApplication):
     def score(self, *, base_id: UUID, scores: dict, comment: str, actor: Actor,
               batch_id: UUID | None = None, round_id: UUID | None = None,
               ctx: Context) -> Assessment:
-        """Records the calling evaluator's score sheet for a base it is assigned to."""
-        occasion = self._occasion(batch_id, round_id)
-        occasion.check_scoring_open()
-        assessment_id = Assessment.create_id(occasion.id, base_id)
-        if assessment_id not in self.repository:
+        """Records the calling evaluator's score sheet for a base it is assigned to. An
+        evaluator that is not learns nothing of the occasion (whether it exists, whether
+        its scoring is open): the assignment is checked first."""
+        occasion_id = self._occasion_id(batch_id, round_id)
+        assessment = self.find(Assessment.create_id(occasion_id, base_id), Assessment)
+        if assessment is None or actor.id not in assessment.evaluators:
             raise Forbidden("An evaluator scores only the bases it is assigned to.")
-        assessment = self.repository.get(assessment_id)
         self._refuse_conflict(actor.id, base_id)
+        self._occasion(batch_id, round_id).check_scoring_open()
         rubric = self.catalogue.rubric(assessment.rubric_version)
         assessment.score(evaluator_id=actor.id, rubric=rubric, scores=scores, comment=comment, ctx=ctx)
         self.save(assessment)
@@ -323,9 +324,14 @@ class EvaluationApplication(Queries, ServiceApplication):
             raise field_error(field, message, Conflict) from None
         return aggregate
 
-    def _occasion(self, batch_id: UUID | None, round_id: UUID | None) -> Batch | Round:
+    @staticmethod
+    def _occasion_id(batch_id: UUID | None, round_id: UUID | None) -> UUID:
         if (batch_id is None) == (round_id is None):
             raise field_error("batch_id", "name either a batch_id (selection) or a round_id")
+        return batch_id if batch_id is not None else round_id
+
+    def _occasion(self, batch_id: UUID | None, round_id: UUID | None) -> Batch | Round:
+        self._occasion_id(batch_id, round_id)
         if batch_id is not None:
             return self._get(batch_id, Batch, "batch", field="batch_id")
         return self._get(round_id, Round, "round", field="round_id")

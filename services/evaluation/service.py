@@ -14,7 +14,8 @@ from nameko.timer import Timer
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.published_log import PublishedLog
@@ -177,7 +178,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",))
     def http_assignments(self, request):
-        return self.assignments(**request.args.to_dict())
+        return self.assignments(**read_query(request))
 
     @rpc(roles=OVERSEERS + ("evaluator",))
     def assignments(self, **query):
@@ -199,7 +200,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/scores", roles=OVERSEERS + ("evaluator",))
     def http_score_sheets(self, request):
-        return self.score_sheets(**request.args.to_dict())
+        return self.score_sheets(**read_query(request))
 
     @rpc(roles=OVERSEERS + ("evaluator",))
     def score_sheets(self, **query):
@@ -222,7 +223,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/bases", roles=OVERSEERS)
     def http_list_bases(self, request):
-        return self.list_bases(**request.args.to_dict())
+        return self.list_bases(**read_query(request))
 
     @rpc(roles=OVERSEERS)
     def list_bases(self, **filters):
@@ -263,7 +264,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/decisions", roles=SCOPED_READERS)
     def http_decisions(self, request):
-        return self.decisions(**request.args.to_dict())
+        return self.decisions(**read_query(request))
 
     @rpc(roles=SCOPED_READERS)
     def decisions(self, **query):
@@ -347,7 +348,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)
     def http_what_if(self, request, round_id):
-        return self.what_if(str(round_id), **request.args.to_dict())
+        return self.what_if(str(round_id), **read_query(request))
 
     @rpc(roles=OVERSEERS)
     def what_if(self, round_id, **query):
@@ -358,7 +359,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/recompute", roles=OVERSEERS)
     def http_recompute(self, request):
-        return self.recompute(**request.args.to_dict())
+        return self.recompute(**read_query(request))
 
     @rpc(roles=OVERSEERS)
     def recompute(self, **query):

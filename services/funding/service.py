@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, json_response, read_json, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
@@ -64,7 +65,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
 
     @http("GET", "/envelopes", roles=READERS)
     def http_envelopes(self, request):
-        return self.envelopes(**request.args.to_dict())
+        return self.envelopes(**read_query(request))
 
     @rpc(roles=READERS)
     def envelopes(self, **filters):
@@ -159,7 +160,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
 
     @http("GET", "/allocations.csv", roles=READERS)
     def http_export_allocations(self, request):
-        text = self.export_allocations(**request.args.to_dict())
+        text = self.export_allocations(**read_query(request))
         return Response(text.encode("utf-8"), status=200, mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="allocations.csv"'})
 

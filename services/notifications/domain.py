@@ -304,11 +304,12 @@ class Delivery(Aggregate):
         self.due_at = None
 
     def mark_read(self, *, actor: Actor, now: datetime, ctx: Context) -> bool:
-        """The owner read an inbox item; False if it was already read."""
-        if self.channel != "inbox":
-            raise RuleViolation("Only inbox deliveries are read here.")
+        """The owner read an inbox item; False if it was already read. Whose it is comes
+        first: another reader is not told how the delivery was sent."""
         if actor.id != self.owner_id:
             raise Forbidden("Only the inbox's owner marks its items read.")
+        if self.channel != "inbox":
+            raise RuleViolation("Only inbox deliveries are read here.")
         if self.read_at is not None:
             return False
         self._read(at=now, ctx=ctx)

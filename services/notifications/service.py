@@ -11,7 +11,8 @@ from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
@@ -78,7 +79,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/subscriptions")
     def http_list_subscriptions(self, request):
-        return self.list_subscriptions(**request.args.to_dict())
+        return self.list_subscriptions(**read_query(request))
 
     @rpc
     def list_subscriptions(self, **query):
@@ -125,11 +126,11 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/subscriptions/<uuid:subscription_id>/deliveries")
     def http_subscription_deliveries(self, request, subscription_id):
-        return self.list_deliveries(**request.args.to_dict(), subscription_id=str(subscription_id))
+        return self.list_deliveries(**read_query(request), subscription_id=str(subscription_id))
 
     @http("GET", "/deliveries")
     def http_list_deliveries(self, request):
-        return self.list_deliveries(**request.args.to_dict())
+        return self.list_deliveries(**read_query(request))
 
     @rpc
     def list_deliveries(self, **query):
@@ -162,7 +163,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/inbox")
     def http_inbox(self, request):
-        return self.inbox(**request.args.to_dict())
+        return self.inbox(**read_query(request))
 
     @rpc
     def inbox(self, **query):

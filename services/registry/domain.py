@@ -197,13 +197,21 @@ class Base(Aggregate):
     def approve_plan(self, *, version: int, actor: Actor, approved_at: datetime,
                      ctx: Context) -> None:
         """Approval (审议通过) by the county government of the base's region, or by its
-        competent department, of the current plan version."""
+        competent department, of the current plan version. Who may approve is checked
+        first: the plan's state (its version, its approvals) is not told to others."""
+        self._check_approver(actor)
         plan = self.plan
         if plan is None:
             raise RuleViolation("There is no construction plan to approve.")
         if version != plan["version"]:
             raise field_error("version", f"the current plan version is {plan['version']}",
                               Conflict)
+        if actor.role in plan["approvals"]:
+            raise Conflict(f"Version {version} is already approved by the {actor.role}.")
+        self._plan_approved(version=version, capacity=actor.role, approver_id=actor.id,
+                            approver_name=actor.name, approved_at=approved_at, ctx=ctx)
+
+    def _check_approver(self, actor: Actor) -> None:
         if actor.role == "county_government":
             if not actor.governs(self.region):
                 raise Forbidden(f"Only the government of {self.region['city']}"
@@ -214,10 +222,6 @@ class Base(Aggregate):
                                 "competent department.")
         else:
             raise Forbidden("Plans are approved by a county government or competent department.")
-        if actor.role in plan["approvals"]:
-            raise Conflict(f"Version {version} is already approved by the {actor.role}.")
-        self._plan_approved(version=version, capacity=actor.role, approver_id=actor.id,
-                            approver_name=actor.name, approved_at=approved_at, ctx=ctx)
 
     @event("PlanApproved")
     def _plan_approved(self, version: int, capacity: str, approver_id: UUID,

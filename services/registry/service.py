@@ -8,7 +8,8 @@ from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
-from services.backbone.web.entrypoints import Caller, http, read_json, rpc, schema, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, schema, validated
+from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
@@ -122,7 +123,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/bases/status")
     def http_statuses_as_of(self, request):
-        return self.statuses_as_of(**request.args.to_dict())
+        return self.statuses_as_of(**read_query(request))
 
     @rpc
     def statuses_as_of(self, **query):
@@ -147,7 +148,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/bases")
     def http_list_bases(self, request):
-        return self.list_bases(**request.args.to_dict())
+        return self.list_bases(**read_query(request))
 
     @rpc
     def list_bases(self, **filters):

@@ -53,6 +53,8 @@ def published_log(funding) -> list[dict]:
                             headers=headers).json()
         events += page["events"]
         if page["scanned"] >= page["head"]:
+            # each names the one published before it, across pages and unpublished events
+            assert [e["previous_position"] for e in events] == [None] + [e["position"] for e in events[:-1]]
             return events
         after = page["scanned"]
 

@@ -21,7 +21,8 @@ from services.backbone.eventstore.parked_events import DeadLetterRecord
 from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.domain import Base
 from tests.integration.conftest import open_batch
-from tests.support.broker import queue_messages
+from tests.notifications_support import base_declared
+from tests.support.broker import UpstreamLog, queue_messages
 from tests.support.fixtures import declaration
 from tests.support.platform import wait_until
 
@@ -369,3 +370,26 @@ def broker_refusal(request, rabbit_config):
     if request.param == "down":
         return {"SC_BROKER__URL": "amqp://guest:guest@127.0.0.1:1/"}
     return {"SC_BROKER__URL": f"amqp://guest:wrong@127.0.0.1:5672/{rabbit_config['vhost']}"}
+
+
+def test_dead_letters_show_contacts_only_to_readers_the_privacy_rules_show_them_to(platform):
+    platform.start("evaluation")
+    registry_log = UpstreamLog(platform.config, "registry")
+    registry_log.emit("BaseDeclared", base_declared(), role="applicant")  # its batch unknown here: parked
+    invalid = registry_log.envelope("BaseDeclared", {**base_declared(), "colour": "红"}, role="applicant")
+    registry_log.publish(invalid)  # not a valid event: dead-lettered as it came
+    url = platform.url("evaluation", "/ops/dead-letters")
+    letters = wait_until(lambda: len(answer := requests.get(url, headers=platform.headers("ops")).json()
+                                     ["dead_letters"]) == 2 and answer, timeout=30, message="two dead letters")
+    registry_log.close()
+
+    assert "王老师" not in json.dumps(letters, ensure_ascii=False) and "0351-7010000" not in json.dumps(letters)
+    valid, not_an_event = sorted(letters, key=lambda letter: letter["body"] is None)
+    shown = json.loads(valid["body"])
+    assert shown["payload"]["contacts"] is None and shown["payload"]["name"] == "山西大学"
+    assert valid["withheld"] == shown["withheld"] == ["payload.contacts"]
+    assert not_an_event["body"] is None and not_an_event["body_withheld"] is True
+    assert not_an_event["body_bytes"] == len(json.dumps(invalid, ensure_ascii=False).encode())
+    for reader in ("drc", "service"):  # who may see every base's contacts sees both whole
+        whole = requests.get(url, headers=platform.headers(reader)).json()["dead_letters"]
+        assert all("王老师" in letter["body"] for letter in whole), reader

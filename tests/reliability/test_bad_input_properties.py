@@ -97,7 +97,8 @@ def test_the_declaration_endpoint_never_fails_with_500_nor_changes_state(platfor
         assert error["message"] and set(error.get("fields") or {}) == set(errors), (field, how, error, errors)
 
     post()
-    raw = requests.post(url, data=b"\xff\xfe not utf-8 {", headers=headers, timeout=10)
+    raw = requests.post(url, data=b"\xff\xfe not utf-8 {", headers={**headers, "Content-Type": "application/json"},
+                        timeout=10)
     assert raw.status_code == 400
     # nothing else was written: each declaration is its base's event and its unit's
     assert platform.app("registry").head() == head + 2 * len(created)

@@ -12,9 +12,15 @@
   given one twice."""
 
 import inspect
+import re
+import time
+from urllib.parse import quote
 
 import pytest
 import requests
+from marshmallow import Schema
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -131,3 +137,78 @@ def test_no_input_makes_any_endpoint_fail_with_500(platform, service_with_resour
 
     call_every_route()
     assert statuses and any(status >= 400 for status in statuses)
+
+
+# Query values an attacker would try, percent-encoded as they travel: the largest
+# position, one past it, 10**30, negative, empty, very long, NUL, a lone surrogate,
+# exponent notation, an audit cursor and a chain anchor past int64, the ends of time.
+ADVERSARIAL = ["9223372036854775807", "9223372036854775808", "1" + "0" * 30, "-1", "", "x" * 4000, "%00",
+               "%ED%A0%80", "1e3", quote("registry:99999999999999999999"), quote(f"{2**63}:{'a' * 64}"),
+               quote("0001-01-01T00:00:00+14:00"), quote("9999-12-31T23:59:59-14:00")]
+OUT_OF_RANGE = ["9223372036854775808", "1" + "0" * 30, "-1"]  # for an integer: 400 naming it
+WITHOUT_QUERY = ("/metrics", "/health", "/ready", "/ops/queues", "/ops/status")
+
+
+def query_parameters() -> list[str]:
+    """Every parameter a query schema of the platform declares, and ``anchor``."""
+    names, schemas = {"anchor"}, [Schema]
+    while schemas:
+        schema = schemas.pop()
+        schemas += schema.__subclasses__()
+        if schema.__name__.endswith("Query"):
+            names |= set(schema._declared_fields)
+    return sorted(names)
+
+
+def read_routes(service: str) -> list[tuple[str, str, str]]:
+    """(path pattern, role, route) of each GET route of ``service`` taking input; the
+    routes every service shares (the log, ops) are tried on the registry only."""
+    matrix = declared_matrix()
+    shared = set.intersection(*(set(routes["http"]) for routes in matrix.values()))
+    found = []
+    for route, allowed in matrix[service]["http"].items():
+        method, url = route.split(" ", 1)
+        if method != "GET" or url in WITHOUT_QUERY or (route in shared and service != "registry"):
+            continue
+        found.append((url, "ops" if allowed in ("any", "public") else allowed[0], route))
+    return found
+
+
+def test_adversarial_query_values_answer_within_2s_without_500_and_health_answers(platform, service_with_resources):
+    service, _, ids = service_with_resources
+    tried = []
+
+    def get(url, role, query) -> requests.Response:
+        started = time.monotonic()
+        response = requests.get(f"{platform.url(service, concrete_path(url, ids))}?{query}",
+                                headers=platform.headers(role), timeout=10)
+        where = (url, query[:80], response.status_code, response.text[:300])
+        assert time.monotonic() - started < 2, where
+        assert response.status_code != 500, where
+        if response.status_code >= 400:
+            assert "error" in response.json(), where
+        tried.append(where)
+        return response
+
+    for url, role, route in read_routes(service):
+        probe = get(url, role, "&".join(f"{name}={'%01' * 100}" for name in query_parameters()))
+        refused = (probe.json().get("error") or {}).get("fields") or {} if probe.status_code == 400 else {}
+        taken = {name: str(errors) for name, errors in refused.items() if "Unknown field" not in str(errors)}
+        for name in re.findall(r"<(?:\w+:)?(\w+)>", url) + ["self"]:  # handlers take these as arguments
+            assert get(url, role, f"{name}=x").status_code < 500
+        for name, errors in taken.items():
+            for value in ADVERSARIAL:
+                answer = get(url, role, f"{name}={value}")
+                if value in OUT_OF_RANGE and "integer" in errors:
+                    assert answer.status_code == 400 and name in answer.json()["error"]["fields"], (route, name, value)
+            twice = get(url, role, f"{name}=1&{name}=2")
+            assert twice.status_code == 400 and name in twice.json()["error"]["fields"], (route, name)
+    if service == "registry":  # the log over RPC, as consumers read it: the same bounds
+        with ClusterRpcProxy(platform.config_for_clients(), timeout=2,
+                             context_data={"authorization": platform.headers("service")["Authorization"]}) as cluster:
+            assert cluster.registry.events_after(after=2**63 - 1)["events"] == []
+            with pytest.raises(RemoteError) as refused:
+                cluster.registry.events_after(after=2**63)
+            assert refused.value.exc_type == "BadRequest" and "after" in refused.value.value
+    assert requests.get(platform.url(service, "/health"), timeout=2).status_code == 200
+    assert len(tried) > 20, tried

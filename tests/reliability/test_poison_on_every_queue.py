@@ -5,6 +5,7 @@ wrong, and the event after them is applied."""
 import json
 
 import pytest
+import requests
 
 from services.backbone.messaging.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
 from services.contracts import CATALOG
@@ -25,6 +26,7 @@ def bad_messages(upstream: UpstreamLog, event_type: str, payload: dict, limit: i
     unknown["schema_version"] = 99
     return {
         "not valid JSON": b"\x00\x01 this is not json",
+        "nests too deep": b'{"x": ' + b"[" * 50000 + b"]" * 50000 + b"}",
         "exceeds": json.dumps({"padding": "x" * (limit + 10)}).encode(),
         "Not a valid integer": typed,
         "Unknown version 99": unknown,
@@ -51,9 +53,32 @@ def test_every_consumer_of_a_source_dead_letters_poison_and_keeps_flowing(platfo
         assert app.parked(source, valid["position"]) is None, f"{consumer} parked the valid event"
         dlq = dead_letter_queue_name(inbox_queue_name("sc", consumer, source))
         errors = [headers_of(m)["x-error"] for m in wait_until(
-            lambda: len(queue_messages(platform.config, dlq)) >= 4 and queue_messages(platform.config, dlq),
+            lambda: len(queue_messages(platform.config, dlq)) >= 5 and queue_messages(platform.config, dlq),
             message=f"the poison in {dlq}")]
-        assert len(errors) == 4, errors
+        assert len(errors) == 5, errors
         for reason in bad_messages(upstream, event_type, payload, limit):
             assert any(reason in error for error in errors), (consumer, reason, errors)
+    upstream.close()
+
+
+@pytest.mark.parametrize("field", ["position", "previous_position"])
+def test_a_position_beyond_what_a_consumer_stores_is_dead_lettered_once_and_moves_nothing(platform, field):
+    platform.start("registry")
+    upstream = UpstreamLog(platform.config, "evaluation")
+    payload = dict(CATALOG["RoundClosed"].example)
+    valid = upstream.envelope("RoundClosed", payload)  # position 1, published after the poison
+    poison = upstream.envelope("RoundClosed", payload, position=2, previous=None)
+    poison[field] = 10**30
+    upstream.publish(poison)
+    upstream.publish(valid)
+
+    app = platform.app("registry")
+    wait_until(lambda: app.last_position("evaluation") >= 1, message="the event after the poison to apply")
+    dlq = dead_letter_queue_name(inbox_queue_name("sc", "registry", "evaluation"))
+    letters = queue_messages(platform.config, dlq)
+    assert len(letters) == 1, [headers_of(m).get("x-error") for m in letters]
+    assert field in headers_of(letters[0])["x-error"] and headers_of(letters[0])["x-attempts"] == 1
+    assert app.last_position("evaluation") == 1
+    status = requests.get(platform.url("registry", "/ops/status"), headers=platform.headers("ops"), timeout=10).json()
+    assert status["consumers"]["evaluation"]["highest_seen"] == 1, status["consumers"]
     upstream.close()

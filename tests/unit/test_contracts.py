@@ -70,6 +70,13 @@ def test_position_must_be_a_positive_integer_not_a_string():
     assert "position" in violation(envelope(position=0))
 
 
+def test_positions_fit_the_signed_64_bit_integer_every_consumer_stores_them_in():
+    assert load_event(envelope(position=2**63 - 1, previous_position=2**63 - 2)).position == 2**63 - 1
+    assert set(violation(envelope(position=10**30))) == {"position"}
+    assert set(violation(envelope(position=2**63))) == {"position"}
+    assert set(violation(envelope(previous_position=10**30))) == {"previous_position"}
+
+
 def test_not_a_json_object_is_refused():
     assert "_schema" in violation(["a", "list"])
 

@@ -233,6 +233,18 @@ def test_an_evaluator_scores_only_what_it_is_assigned_to(world):
         world.score(mine, evaluator, sheet("university", 91), batch_id=batch_id)
 
 
+def test_an_evaluator_not_assigned_is_refused_whatever_the_state_of_the_occasion(world):
+    batch_id, mine, other, evaluator = world.assigned_pair()
+    world.score(mine, evaluator, sheet("university", 90), batch_id=batch_id)
+    world.app.close_batch(batch_id, ctx=world.ctx())
+    world.app.certify(batch_id, base_ids=[mine], ctx=world.ctx())  # concluded: scoring is over
+    for occasion in ({"batch_id": batch_id}, {"batch_id": uuid4()}, {"round_id": uuid4()}):  # over, none, none
+        with pytest.raises(Forbidden):
+            world.score(other, evaluator, sheet("university", 90), **occasion)
+    with pytest.raises(RuleViolation, match="concluded"):  # the assigned evaluator is told
+        world.score(mine, evaluator, sheet("university", 90), batch_id=batch_id)
+
+
 def test_a_sheet_not_fitting_the_bases_rubric_is_refused(world):
     batch_id = world.open_batch()
     base_id = world.declare(batch_id, name="孝义市", kind="regional", city="吕梁市", county="孝义市")

@@ -153,6 +153,12 @@ def test_only_the_owner_reads_an_inbox_item_and_reading_twice_changes_nothing():
         scheduled().mark_read(actor=OWNER, now=T0, ctx=CTX)
 
 
+def test_a_reader_not_the_owner_is_refused_before_learning_how_a_delivery_was_sent():
+    for channel in ("webhook", "email", "inbox"):
+        with pytest.raises(Forbidden):
+            scheduled(channel=channel).mark_read(actor=OPS, now=T0, ctx=CTX)
+
+
 def board_of(*deliveries: Delivery) -> DeliveryBoard:
     """A board folded from the deliveries' events in the order given (their log order)."""
     board = DeliveryBoard()

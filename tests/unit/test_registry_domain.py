@@ -95,6 +95,20 @@ def test_only_the_bases_own_county_and_department_approve():
             base.approve_plan(version=1, actor=actor, approved_at=NOW, ctx=actor.context())
 
 
+def test_an_approver_out_of_scope_is_refused_before_learning_anything_of_the_plan():
+    elsewhere = Actor(id=uuid4(), role="county_government", region=("太原市", "小店区"))
+    other_department = Actor(id=uuid4(), role="competent_department", org="山西省科学技术厅")
+    without_plan = certified(new_base())
+    revised = approved(certified(new_base()))
+    revised.draft_plan(tasks=TASKS, targets=TARGETS, actor=APPLICANT, ctx=APPLICANT.context())
+    approved_twice = approved(certified(new_base()))
+    for base, version in ((without_plan, 1), (revised, 1), (approved_twice, 1)):  # no plan, stale, done
+        for actor in (elsewhere, other_department):
+            with pytest.raises(Forbidden) as refused:
+                base.approve_plan(version=version, actor=actor, approved_at=NOW, ctx=actor.context())
+            assert "version" not in str(refused.value) and not refused.value.fields
+
+
 def test_only_the_declaring_applicant_drafts_the_plan():
     base = certified(new_base())
     stranger = Actor(id=uuid4(), role="applicant")

@@ -373,7 +373,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         try:
             data = json.loads(body)
             return self.parked(str(data["source"]), int(data["position"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # not an event: nothing parked
             return None
 
     # -- publishing this service's log ------------------------------------------------------
@@ -400,17 +400,23 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def published_after(self, after: int, limit: int) -> tuple[list[IntegrationEvent], int]:
         """The events this service publishes after position ``after``, reading at most
-        ``limit`` log records; also returns the last position read."""
-        previous = self.last_published_position(after)
+        ``limit`` log records; also returns the last position read. The log is walked
+        back for the position the first event follows only when the page has one: past
+        the head, or in a log that publishes nothing (notifications'), that walk was the
+        whole log, whatever ``after`` asked."""
+        if after >= self.head():
+            return [], after
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        events = []
+        events, previous = [], None
         for notification in notifications:
-            event = self.integration_event(notification, previous)
-            if event is not None:
-                events.append(event)
-                previous = notification.id
+            if not self.publications.publishes(notification.topic):
+                continue
+            if not events:
+                previous = self.last_published_position(after)
+            events.append(self.integration_event(notification, previous))
+            previous = notification.id
         return events, (notifications[-1].id if notifications else after)
 
     def last_published_position(self, at_or_before: int) -> int | None:

@@ -13,6 +13,7 @@ from uuid import UUID
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.contracts.fields import Moment
+from services.contracts.envelope import MAX_POSITION
 from services.contracts.vocabulary import ROLES
 
 from services.backbone.kernel.context import Actor, Context
@@ -82,8 +83,16 @@ class AuditQuery(AuditFilters):
     entries, which may be one more than a page (the platform audit asks so, to know
     whether more follow)."""
 
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=MAX_PAGE + 1))
+
+
+def parse_position(text: str) -> int | None:
+    """A log position as a query writes it (ASCII digits, at most ``MAX_POSITION``),
+    or None: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_POSITION))):
+        return None
+    return int(text) if int(text) <= MAX_POSITION else None
 
 
 def parse_cursor(text: str) -> dict[str, int]:
@@ -93,9 +102,9 @@ def parse_cursor(text: str) -> dict[str, int]:
     positions = {}
     for part in filter(None, text.split(",")):
         service, _, position = part.partition(":")
-        if service not in SUBSCRIPTIONS or not position.isdigit():
+        if service not in SUBSCRIPTIONS or parse_position(position) is None:
             raise ValidationError("Not a cursor an audit page gave (service:position,...).")
-        positions[service] = int(position)
+        positions[service] = parse_position(position)
     return positions
 
 

@@ -9,16 +9,40 @@ import hashlib
 import os
 import stat
 from base64 import b64encode
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresRecorder
 
 from services.backbone.eventstore.hash_chain import RECORDER_TOPICS
 from services.backbone.config import resolve_path
 from services.backbone.settings import PostgresSettings, StoreSettings
+
+
+def open_application(application_class: type, store: StoreSettings, service: str):
+    """``application_class`` on ``service``'s store, its tables created if missing. On
+    PostgreSQL, instances of one service starting together take turns creating them:
+    the library's ``CREATE TABLE IF NOT EXISTS`` run at once fails on the catalogue."""
+    env = store_env(store, service)
+    with _creating(store, f"tables {service}"):
+        return application_class(env=env)
+
+
+@contextmanager
+def _creating(store: StoreSettings, what: str):
+    """Holds a lock named ``what`` on a connection of its own, for as long as the block
+    runs (PostgreSQL; elsewhere nothing races)."""
+    if store.backend != "postgres":
+        yield
+        return
+    with psycopg.connect(postgres_dsn(store.postgres), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (what,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (what,))
 
 
 def store_env(store: StoreSettings, service: str) -> dict[str, str]:
@@ -133,18 +157,31 @@ def postgres_dsn(pg: PostgresSettings, dbname: str | None = None) -> str:
     )
 
 
+# Held until the transaction ends, by whoever creates the object it names: the
+# creators of one object take turns, and each but the first finds it there.
+CREATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+
+
 def ensure_postgres_schema(pg: PostgresSettings, schema: str) -> None:
-    """Creates the database (if this user may) and the service's schema when missing."""
+    """Creates the database (if this user may) and the service's schema when missing;
+    instances of a service starting together take turns (``CREATION_LOCK``)."""
     try:
-        with psycopg.connect(postgres_dsn(pg), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            return
+        _create_schema(pg, schema)
+        return
     except psycopg.OperationalError as error:
         if "does not exist" not in str(error):
             raise
-    with psycopg.connect(postgres_dsn(pg, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{pg.dbname}"')
-    with psycopg.connect(postgres_dsn(pg), autocommit=True) as conn:
+    try:
+        with psycopg.connect(postgres_dsn(pg, "postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg.dbname}"')
+    except psycopg.errors.DuplicateDatabase:
+        pass  # another service created it meanwhile
+    _create_schema(pg, schema)
+
+
+def _create_schema(pg: PostgresSettings, schema: str) -> None:
+    with psycopg.connect(postgres_dsn(pg)) as conn, conn.transaction():
+        conn.execute(CREATION_LOCK, (f"schema {schema}",))
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
@@ -155,16 +192,14 @@ def is_postgres(app) -> bool:
 def side_table(app, name: str, columns: str) -> tuple[str, str]:
     """Creates (if need be) a small table of the service's own beside its log, in its
     store (the relay's position, the consumers' crash guard), and returns its qualified
-    name and the backend's parameter placeholder."""
+    name and the backend's parameter placeholder. On PostgreSQL the creation holds a
+    lock named after the table: a service's consumers start together, and concurrent
+    ``CREATE TABLE IF NOT EXISTS`` can fail on the catalogue (the table's row type)."""
     postgres = is_postgres(app)
     datastore = app.recorder.datastore
     table = f'"{datastore.schema}".{name}' if postgres else name
-    try:
-        with datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    except IntegrityError:
-        # PostgreSQL: two creators at once (a service's subscriptions start together)
-        # and IF NOT EXISTS loses the race in the catalogue; the other one created it.
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT 1 FROM {table} WHERE FALSE")
+    with datastore.transaction(commit=True) as cursor:
+        if postgres:
+            cursor.execute(CREATION_LOCK, (f"table {table}",))
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
     return table, ("%s" if postgres else "?")

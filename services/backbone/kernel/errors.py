@@ -84,6 +84,13 @@ class PayloadTooLarge(PlatformError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(PlatformError):
+    """The body is not of a type the route reads (JSON, unless the route says otherwise)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RuleViolation(PlatformError):
     """Well-formed, but a rule of the programme forbids it now (e.g. plan not approved)."""
 

@@ -17,9 +17,14 @@ from services.contracts import CATALOG
 from services.backbone.kernel.context import Actor
 
 
+def sees_every_contact(viewer: Actor) -> bool:
+    """Whether ``viewer`` may see the contacts of every base (the DRC, the services)."""
+    return viewer.role in ("drc", "service")
+
+
 def may_see_contacts(viewer: Actor, *, base_id: UUID, region: dict, competent_department: str,
                      declared_by: UUID | None) -> bool:
-    return (viewer.role in ("drc", "service")
+    return (sees_every_contact(viewer)
             or (viewer.role == "county_government" and viewer.governs(region))
             or (viewer.role == "competent_department" and viewer.org == competent_department)
             or (declared_by is not None and viewer.represents(base_id, declared_by))

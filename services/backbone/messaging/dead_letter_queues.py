@@ -4,14 +4,26 @@ Each replay or discard is recorded in the consuming service's log (``DeadLetterR
 before the message leaves the dead-letter queue, so the audit trail never misses an
 action (at worst it records one that a crash then left undone, and the message is still
 there to act on again).
+
+A dead letter's body is shown by the rules that hold for the event anywhere else
+(``privacy.for_viewer``): one that is a valid event is shown whole, or, to a reader who
+may not see its personal fields, as the event with them withheld. One that is not a
+valid event cannot be judged field by field (it may be a declaration with its contacts
+and one field wrong), so only those who may see every base's contacts (the DRC, the
+services) see it; anyone else is told its size and that it is withheld.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from kombu import Connection
 
+from services.contracts import ContractViolation, load_event
+
+from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import NotFound
+from services.backbone.kernel.privacy import for_viewer, sees_every_contact
 
 
 @dataclass
@@ -25,11 +37,24 @@ class DeadLetter:
     body: bytes = field(repr=False)
     headers: dict = field(repr=False, default_factory=dict)
 
-    def summary(self) -> dict:
+    def summary(self, viewer: Actor) -> dict:
+        """What ``viewer`` is shown of this dead letter (its body by the module's rule)."""
         return {"queue": self.queue, "message_id": self.message_id,
                 "original_queue": self.original_queue, "error": self.error,
                 "attempts": self.attempts, "dead_lettered_at": self.dead_lettered_at,
-                "body": self.body.decode("utf-8", errors="replace")}
+                **self._body_for(viewer)}
+
+    def _body_for(self, viewer: Actor) -> dict:
+        try:
+            message = load_event(json.loads(self.body)).to_message()
+        except (ValueError, RecursionError, ContractViolation):  # not JSON (or nested too deep), not an event
+            if sees_every_contact(viewer):
+                return {"body": self.body.decode("utf-8", errors="replace")}
+            return {"body": None, "body_withheld": True, "body_bytes": len(self.body)}
+        shown = for_viewer(message, viewer)
+        if shown is message:  # nothing withheld: the body as it came
+            return {"body": self.body.decode("utf-8", errors="replace")}
+        return {"body": json.dumps(shown, ensure_ascii=False), "withheld": shown["withheld"]}
 
 
 def _as_dead_letter(queue: str, message) -> DeadLetter:

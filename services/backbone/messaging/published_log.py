@@ -10,7 +10,10 @@ import logging
 
 from marshmallow import Schema, fields, validate
 
+from services.contracts.envelope import MAX_POSITION
+
 from services.backbone.web.entrypoints import http, rpc, validated
+from services.backbone.web.inputs import read_query
 from services.backbone.kernel.privacy import for_viewer
 
 log = logging.getLogger(__name__)
@@ -21,7 +24,7 @@ READERS = ("service", "drc", "department", "ops", "funding_office", "evaluator",
 
 
 class EventsQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
 
@@ -59,7 +62,7 @@ def published_log(readers: tuple[str, ...] = READERS) -> type:
         @http("GET", "/events", roles=readers)
         def get_events(self, request):
             """HTTP form of ``events_after``: ``GET /events?after=N&limit=M``."""
-            query = validated(EventsQuery(), request.args.to_dict())
+            query = validated(EventsQuery(), read_query(request))
             return self._page(query["after"], query["limit"])
 
         @http("GET", "/health", public=True)

@@ -18,6 +18,7 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.envelope import MAX_POSITION
 from services.contracts.signing import Forged
 
 from services.backbone.web.tokens import bearer_header
@@ -97,7 +98,7 @@ class SourceLog:
             return load_event(message)
         except ContractViolation as violation:
             position = message.get("position") if isinstance(message, dict) else None
-            if not isinstance(position, int) or isinstance(position, bool) or position <= after:
+            if not isinstance(position, int) or isinstance(position, bool) or not after < position <= MAX_POSITION:
                 raise SourceUnavailable(f"{self.source} gave an entry without a position "
                                         f"past #{after}: {violation}") from None
             return Unreadable(position, message, f"ContractViolation: {violation}")

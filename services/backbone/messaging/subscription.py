@@ -428,6 +428,8 @@ class Subscription(DependencyProvider):
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise ContractViolation({"_message": [f"Body is not valid JSON: {error}."]}) from None
+        except RecursionError:  # the parser recurses once per level: not an event, never will be
+            raise ContractViolation({"_message": ["Body nests too deep to be read."]}) from None
         self.keys.keyring.verify(data, self.source)
         event = load_event(data)
         if event.source != self.source:

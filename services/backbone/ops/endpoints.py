@@ -12,21 +12,23 @@ from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.contracts.envelope import MAX_POSITION
+
 from services.backbone.ops import monitor
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.eventstore.audit import (AuditQuery, PlatformAuditQuery, audit_entries, collect_all_audit,
-                    collect_audit, jsonable, to_csv)
+                    collect_audit, jsonable, parse_position, to_csv)
 from services.backbone.eventstore.hash_chain import Anchor, verify
 from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.web.tokens import bearer_header
-from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
-from services.backbone.kernel.errors import NotFound, Unavailable
+from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.inputs import read_json, read_query
+from services.backbone.kernel.errors import BadRequest, NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)
 from services.backbone.ops.polling import PROBE_SECONDS, within
-from services.contracts.fields import Count
 from services.contracts.text import FreeText
 
 log = logging.getLogger(__name__)
@@ -111,12 +113,13 @@ class ServiceOperations:
         return [dead_letter_queue_name(inbox_queue_name(namespace, self.service, source))
                 for source in SUBSCRIPTIONS.get(self.service, ())]
 
-    def dead_letters(self) -> list[dict]:
+    def dead_letters(self, viewer) -> list[dict]:
+        """Every dead letter of this service, as ``viewer`` may read it."""
         url = self.settings.broker.url
-        return [letter.summary() for queue in self.dead_letter_queues()
+        return [letter.summary(viewer) for queue in self.dead_letter_queues()
                 for letter in list_dead_letters(url, queue)]
 
-    def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx) -> dict:
+    def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx, viewer) -> dict:
         if queue not in self.dead_letter_queues():
             raise NotFound(f"{queue} is not a dead-letter queue of {self.service}.")
 
@@ -129,7 +132,7 @@ class ServiceOperations:
                                     record=record,
                                     replay_exchange=replay_exchange(self.settings.broker.namespace,
                                                                     self.service).name)
-        return {**letter.summary(), "action": "replayed" if replay else "discarded"}
+        return {**letter.summary(viewer), "action": "replayed" if replay else "discarded"}
 
 
 PRINTABLE = validate.Regexp(r"^[\x21-\x7e]{1,255}$", error="1 to 255 printable ASCII characters.")
@@ -144,7 +147,7 @@ class DeadLetterAction(Schema):
 class AnchorIn(Schema):
     """A chain link recorded earlier outside the store: ``{"position": 12, "hash": "…"}``."""
 
-    position = Count(required=True, minimum=1, maximum=2 ** 63 - 1)  # a log position: int64
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION))
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$",
                                                                  error="64 lowercase hex digits."))
 
@@ -204,8 +207,11 @@ class OperationsEndpoints:
         given = []
         for value in request.args.getlist("anchor"):
             position, _, digest = value.partition(":")
-            given.append({"position": int(position) if position.isdigit() else position, "hash": digest})
-        return self.verify_log(given)
+            given.append({"position": parse_position(position) or position, "hash": digest})
+        try:
+            return self.verify_log(given)
+        except BadRequest as error:  # the anchors' errors, by their place in the query
+            raise BadRequest(error.message, fields={"anchor": error.fields}) from None
 
     @rpc(roles=OPS_READERS)
     def views_digest(self):
@@ -224,7 +230,7 @@ class OperationsEndpoints:
         """The audit trail across all services, a page at a time:
         ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
         is not the last says ``truncated`` and links the ``next``."""
-        args = request.args.to_dict()
+        args = read_query(request)
         report = self.operations.platform_audit(args, request.headers["Authorization"])
         if report["truncated"]:
             report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
@@ -233,7 +239,7 @@ class OperationsEndpoints:
     @http("GET", "/ops/audit.csv", roles=AUDITORS)
     def http_audit_csv(self, request):
         """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
-        report = self.operations.platform_audit(request.args.to_dict(), request.headers["Authorization"],
+        report = self.operations.platform_audit(read_query(request), request.headers["Authorization"],
                                                 every_page=True)
         if not report["complete"]:
             raise Unavailable("Audit incomplete: " + ", ".join(report["missing"]))
@@ -243,18 +249,18 @@ class OperationsEndpoints:
     @rpc(roles=OPS_READERS)
     def dead_letters(self):
         """Messages in this service's dead-letter queues, with their errors."""
-        return self.operations.dead_letters()
+        return self.operations.dead_letters(self.caller.actor)
 
     @http("GET", "/ops/dead-letters", roles=OPS_READERS)
     def http_dead_letters(self, request):
-        return {"dead_letters": self.operations.dead_letters()}
+        return {"dead_letters": self.operations.dead_letters(self.caller.actor)}
 
     @rpc(roles=OPS)
     def replay_dead_letter(self, **action):
         """Puts a dead letter back into its original queue (audited)."""
         data = validated(DeadLetterAction(), action)
-        return self.operations.act(data["queue"], data["message_id"], replay=True,
-                                   reason=data["reason"], ctx=self.caller.context)
+        return self.operations.act(data["queue"], data["message_id"], replay=True, reason=data["reason"],
+                                   ctx=self.caller.context, viewer=self.caller.actor)
 
     @http("POST", "/ops/dead-letters/replay", roles=OPS)
     def http_replay_dead_letter(self, request):
@@ -264,8 +270,8 @@ class OperationsEndpoints:
     def discard_dead_letter(self, **action):
         """Removes a dead letter for good (audited, with the reason)."""
         data = validated(DeadLetterAction(), action)
-        return self.operations.act(data["queue"], data["message_id"], replay=False,
-                                   reason=data["reason"], ctx=self.caller.context)
+        return self.operations.act(data["queue"], data["message_id"], replay=False, reason=data["reason"],
+                                   ctx=self.caller.context, viewer=self.caller.actor)
 
     @http("POST", "/ops/dead-letters/discard", roles=OPS)
     def http_discard_dead_letter(self, request):

@@ -13,15 +13,17 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import cache, partial
+from http import HTTPStatus
 from uuid import UUID, uuid4
 
+from eventlet import wsgi
 from eventlet.event import Event
 from eventsourcing.persistence import InterfaceError, OperationalError
 from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug import exceptions as http_errors
 from werkzeug.wrappers import Request, Response
 
@@ -29,9 +31,11 @@ from services.contracts import ContractViolation
 
 from services.backbone import failpoints
 from services.backbone.keys import ServiceKeys
+from services.backbone.web.inputs import PATH_PARAMS
 from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
-from services.backbone.kernel.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError, Unavailable
+from services.backbone.kernel.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError,
+                                             Unavailable, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
 
@@ -145,32 +149,87 @@ class JsonWsgiApp(WsgiApp):
         return provider.handle_request(request)(environ, start_response)
 
 
+# What eventlet's server answers itself, before any application runs, with an empty
+# body: by its status line, the platform's JSON answer instead.
+EVENTLET_REFUSALS = {
+    b"HTTP/1.0 414 Request URI Too Long": (414, f"The request line is over {wsgi.MAX_REQUEST_LINE} bytes."),
+    b"HTTP/1.0 400 Header Line Too Long": (431, f"A header line is over {wsgi.MAX_HEADER_LINE} bytes (a bearer "
+                                                "token of this platform is far shorter)."),
+    b"HTTP/1.0 400 Headers Too Large": (431, f"The headers are over {wsgi.MAX_TOTAL_HEADER_SIZE} bytes together."),
+    b"HTTP/1.0 400 Bad Request": (400, "The request's Content-Length or Transfer-Encoding is not valid."),
+}
+
+
+def refusal(status: int, message: str) -> bytes:
+    """A whole HTTP answer refusing a request the server could not read, in JSON (the
+    code: the status's name, ``request_header_fields_too_large`` for 431)."""
+    phrase = HTTPStatus(status).phrase
+    code = phrase.lower().replace("-", " ").replace(" ", "_")
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+    head = (f"HTTP/1.0 {status} {phrase}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+class JsonRefusalsProtocol(HttpOnlyProtocol):
+    """nameko's protocol, answering in JSON what the server refuses before any application
+    runs: eventlet's refusals (a 100 KB bearer token is a header line too long) were an
+    empty body, the standard library's (a malformed request line) an HTML page."""
+
+    def setup(self):
+        super().setup()
+        self.wfile = _JsonRefusals(self.wfile)
+
+    def send_error(self, code, message=None, explain=None):
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        self.wfile.write(refusal(code, message or HTTPStatus(code).phrase))
+
+
+class _JsonRefusals:
+    """A connection's output, on which eventlet's canned refusals become JSON ones."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, data):
+        canned = EVENTLET_REFUSALS.get(bytes(data[:40]).split(b"\r\n", 1)[0])
+        return self.file.write(refusal(*canned) if canned else data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
-        """nameko's server, which builds eventlet's access-log line (the client's
-        address, the date, the request line) for every request, and hands it to the
-        ``nameko.web.server`` logger; the services' logging keeps that logger at
-        WARNING, so the line went nowhere. Built only if the logger would keep it."""
-        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        """nameko's server, speaking ``JsonRefusalsProtocol``. It builds eventlet's
+        access-log line (the client's address, the date, the request line) for every
+        request, and hands it to the ``nameko.web.server`` logger; the services' logging
+        keeps that logger at WARNING, so the line went nowhere. Built only if the logger
+        would keep it."""
+        server = super().get_wsgi_server(sock, wsgi_app, protocol=JsonRefusalsProtocol, **kwargs)
         server.log_output = logging.getLogger("nameko.web.server").isEnabledFor(logging.INFO)
         return server
 
 
 class JsonHttp(HttpRequestHandler):
-    """An HTTP route returning JSON, authenticated unless ``public``."""
+    """An HTTP route returning JSON, authenticated unless ``public``. A mutating route
+    reads a body of ``body_types`` (JSON; a route taking file uploads names its own) and
+    refuses any other with 415 before it is read."""
 
     server = JsonWebServer()
     authenticator = Authenticator()
 
-    def __init__(self, method, url, roles=ANY_ROLE, public=False, **kwargs):
+    def __init__(self, method, url, roles=ANY_ROLE, public=False, body_types=("application/json",), **kwargs):
         self.mutating = bool(set(method.upper().split(",")) & MUTATING)
         if not public and roles is ANY_ROLE and self.mutating:
             raise ValueError(f"{method} {url}: a mutating route must declare its roles")
         self.roles = None if roles is None else tuple(roles)
         self.public = public
+        self.body_types = tuple(body_types)
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
@@ -194,6 +253,7 @@ class JsonHttp(HttpRequestHandler):
             header = request.headers.get("Authorization")
             if not self.public:
                 self.authenticator.authenticate(header, self.roles)
+            self._check_body_type(request)
             context_data = {
                 "authorization": header,
                 "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
@@ -212,6 +272,14 @@ class JsonHttp(HttpRequestHandler):
             return self.response_from_result(result)
         except Exception as exc:  # every failure becomes a JSON error response
             return error_response(exc)
+
+    def _check_body_type(self, request) -> None:
+        sent = request.content_length or request.headers.get("Transfer-Encoding")
+        if self.mutating and sent and request.mimetype not in self.body_types:
+            expected = " or ".join(self.body_types)
+            raise UnsupportedMediaType(
+                f"This route reads a body of type {expected}; this one was sent as "
+                f"{request.mimetype or 'no type'}.", fields={"Content-Type": [f"Expected {expected}."]})
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -288,35 +356,6 @@ class Caller(DependencyProvider):
         except ValueError:
             correlation_id = uuid4()
         return Call(actor, correlation_id)
-
-
-PATH_PARAMS = "sc.path_params"
-
-
-def read_json(request) -> dict:
-    """The request's body as a JSON object; 400 if it is not one, or if it repeats a
-    parameter the URL already gives, or names ``self`` (handlers pass the body on as
-    keyword arguments, and such a field reached the method twice: a TypeError, 500)."""
-    limit = request.max_content_length
-    try:
-        raw = request.get_data()
-        if limit is not None and request.content_length is None and len(raw) >= limit:
-            request.stream.read(1)  # raises: a chunked body of the limit or more is refused
-    except http_errors.RequestEntityTooLarge:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.") from None
-    try:
-        data = json.loads(raw.decode("utf-8") or "{}")
-    except ValueError as error:
-        raise BadRequest(f"The body is not valid JSON: {error}.") from None
-    if not isinstance(data, dict):
-        raise BadRequest("The body must be a JSON object.")
-    doubled = [name for name in request.environ.get(PATH_PARAMS, ()) if name in data]
-    if doubled:
-        raise BadRequest("The request is not valid.",
-                         fields={name: ["Given in the path; not a field of the body."] for name in doubled})
-    if "self" in data:
-        raise BadRequest("The request is not valid.", fields={"self": ["Unknown field."]})
-    return data
 
 
 @cache

@@ -14,6 +14,7 @@ from typing import Callable
 from marshmallow import fields, validate
 
 from services.contracts.common import Strict
+from services.contracts.envelope import MAX_POSITION
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
@@ -21,7 +22,7 @@ MAX_LIMIT = 5000
 
 class PageQuery(Strict):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION))
 
 
 def paged(query: dict, fetch: Callable[..., list]) -> tuple[list, dict]:
