@@ -13,7 +13,7 @@ import jwt
 import pytest
 import requests
 
-from services.backbone.web.tokens import ALGORITHM, ISSUER
+from services.backbone.web.tokens import ALGORITHM, AUDIENCE
 
 
 @pytest.fixture
@@ -106,11 +106,11 @@ def test_requests_the_server_cannot_read_are_answered_in_json(evaluation):
 
 
 def test_a_token_whose_claim_has_the_wrong_shape_is_401_naming_the_claim(evaluation):
-    now = int(time.time())
-    claims = {"iss": ISSUER, "sub": str(uuid4()), "role": "drc", "name": "省发展改革委", "iat": now,
-              "exp": now + 3600, "bases": "not a list"}
-    token = jwt.encode(claims, evaluation.config["auth"]["secret"], algorithm=ALGORITHM)
+    now, issuer = int(time.time()), evaluation.issuer
+    claims = {"iss": issuer.name, "aud": AUDIENCE, "sub": str(uuid4()), "jti": str(uuid4()), "role": "drc",
+              "name": "省发展改革委", "iat": now, "exp": now + 3600, "bases": "not a list"}
+    token = jwt.encode(claims, issuer.private_key, algorithm=ALGORITHM, headers={"kid": issuer.key_id})
     answer = requests.get(evaluation.url("evaluation", "/batches"), headers={"Authorization": f"Bearer {token}"},
                           timeout=10)
     assert answer.status_code == 401
-    assert set(answer.json()["error"]["fields"]) == {"bases"}
+    assert "'bases' claim" in answer.json()["error"]["message"]
