@@ -143,10 +143,10 @@ def deliver(events: int, directory: Path) -> float:
     for message in messages:
         consumer.runs.put(message)
         consumer.process_next()
-        due, _ = app.due_deliveries(app.clock(), exclude=set())
-        dispatches = app.take(due, policy)
+        due, _ = app.attempts.due(app.clock(), exclude=set())
+        dispatches = app.attempts.take(due, policy)
         sent += len(dispatches)
-        app.record_outcomes([Outcome(d, delivered=True, detail="HTTP 200") for d in dispatches], policy)
+        app.attempts.record_outcomes([Outcome(d, delivered=True, detail="HTTP 200") for d in dispatches], policy)
     spent = time.process_time() - started
     assert sent == events, sent
     app.close()

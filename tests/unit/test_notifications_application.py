@@ -244,7 +244,7 @@ class FakeChannels:
 def run_sender(app, channels) -> Sender:
     sender = Sender(app, channels, POLICY)
     for _ in range(10):
-        due, _ = app.due_deliveries(app.clock(), exclude=set())
+        due, _ = app.attempts.due(app.clock(), exclude=set())
         for delivery_id in due:
             sender.deliver(delivery_id)
     return sender

@@ -255,9 +255,14 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         envelope whose 50th event a batched or replayed reaction wrote is snapshotted
         like any other), then the listeners. Every write goes through here."""
         recordings = self._record(processing)
+        self._recorded(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def _recorded(self, processing: ProcessingEvent) -> None:
+        """Called as soon as a transaction is written, before its snapshots and save
+        listeners: for a service that keeps what it has just written."""
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
