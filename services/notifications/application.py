@@ -10,8 +10,6 @@ nothing, and a crash before the commit leaves the message to be delivered again.
 
 import logging
 import secrets
-from datetime import datetime, timezone
-from typing import Callable
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
@@ -19,7 +17,7 @@ from eventsourcing.application import ProcessingEvent
 from services.backbone.eventstore.application import (AwaitingOtherSource, ServiceApplication, reacts_to,
                                            retry_on_conflict)
 from services.backbone.kernel.context import Actor, Context
-from services.backbone.kernel.errors import Forbidden, NotFound
+from services.backbone.kernel.errors import Forbidden
 from services.backbone.kernel.privacy import for_viewer
 from services.contracts import IntegrationEvent
 
@@ -37,10 +35,6 @@ from .views import DeliveryBoard, SubscriptionDirectory
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class BaseNotYetKnown(AwaitingOtherSource):
     """An event about a base whose declaration has not reached this service yet (the
     sources' queues are consumed independently: registry's may be behind, after a
@@ -56,7 +50,6 @@ class NotificationsApplication(ServiceApplication):
     name = "notifications"
     publications = publications
     audit_secrets = ("channel.secret",)  # a webhook's signing secret (Subscribed, Changed)
-    clock: Callable[[], datetime] = staticmethod(utc_now)
 
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
@@ -131,7 +124,7 @@ class NotificationsApplication(ServiceApplication):
         return subscription
 
     def get_subscription(self, subscription_id: UUID, actor: Actor) -> Subscription:
-        subscription = self._get(subscription_id, Subscription, "subscription")
+        subscription = self.require(subscription_id, Subscription, "subscription")
         if not subscription.is_visible_to(actor):
             raise Forbidden("This subscription is not yours.")
         return subscription
@@ -158,7 +151,7 @@ class NotificationsApplication(ServiceApplication):
     # -- deliveries ------------------------------------------------------------------------------
 
     def get_delivery(self, delivery_id: UUID, actor: Actor) -> Delivery:
-        delivery = self._get(delivery_id, Delivery, "delivery")
+        delivery = self.require(delivery_id, Delivery, "delivery")
         if delivery.owner_id != actor.id and actor.role not in OVERSEERS:
             raise Forbidden("This delivery is not yours.")
         return delivery
@@ -175,7 +168,7 @@ class NotificationsApplication(ServiceApplication):
     @retry_on_conflict
     def resend(self, delivery_id: UUID, *, actor: Actor, ctx: Context) -> Delivery:
         """Ops sends a finished delivery again, with the same delivery id."""
-        delivery = self._get(delivery_id, Delivery, "delivery")
+        delivery = self.require(delivery_id, Delivery, "delivery")
         delivery.resend(actor=actor, now=self.clock(), ctx=ctx)
         self.save(delivery)
         return delivery
@@ -190,7 +183,7 @@ class NotificationsApplication(ServiceApplication):
 
     @retry_on_conflict
     def mark_read(self, delivery_id: UUID, *, actor: Actor, ctx: Context) -> Delivery:
-        delivery = self._get(delivery_id, Delivery, "delivery")
+        delivery = self.require(delivery_id, Delivery, "delivery")
         if delivery.mark_read(actor=actor, now=self.clock(), ctx=ctx):
             self.save(delivery)
         return delivery
@@ -265,12 +258,6 @@ class NotificationsApplication(ServiceApplication):
         return known.name if known is not None else None
 
     # -- loading ----------------------------------------------------------------------------------
-
-    def _get(self, aggregate_id: UUID, cls: type, what: str):
-        aggregate = self.find(aggregate_id, cls)
-        if aggregate is None:
-            raise NotFound(f"No {what} {aggregate_id}.")
-        return aggregate
 
     def _known(self, cls: type, upstream_id: UUID):
         return self.find(cls.create_id(upstream_id), cls)

@@ -72,7 +72,7 @@ class DeliveryAttempts:
             if delivery is None:
                 continue
             if delivery.subscription_id not in subscriptions:
-                subscriptions[delivery.subscription_id] = self.app._get(
+                subscriptions[delivery.subscription_id] = self.app.require(
                     delivery.subscription_id, Subscription, "subscription")
             if self._advance(delivery, subscriptions[delivery.subscription_id], now, policy):
                 changed.append(delivery)
@@ -112,7 +112,7 @@ class DeliveryAttempts:
         changed = []
         for outcome in outcomes:
             delivery = (self.written.take(outcome.dispatch.delivery_id)
-                        or self.app._get(outcome.dispatch.delivery_id, Delivery, "delivery"))
+                        or self.app.require(outcome.dispatch.delivery_id, Delivery, "delivery"))
             try:
                 self._close(delivery, outcome, policy)
             except Conflict as error:
@@ -132,7 +132,7 @@ class DeliveryAttempts:
 
     @retry_on_conflict
     def _record_one(self, outcome: Outcome, policy: RetryPolicy) -> None:
-        delivery = self.app._get(outcome.dispatch.delivery_id, Delivery, "delivery")
+        delivery = self.app.require(outcome.dispatch.delivery_id, Delivery, "delivery")
         self._close(delivery, outcome, policy)
         self.app.save(delivery)
 

@@ -63,7 +63,7 @@ class FirstAttempts:
         claims.scheduled.add(key)
         if waits or sender.room() - len(claims.dispatches) <= 0:
             return
-        subscription = self.app._get(delivery.subscription_id, Subscription, "subscription")
+        subscription = self.app.require(delivery.subscription_id, Subscription, "subscription")
         delivery.begin_attempt(now=now, policy=sender.policy, ctx=ctx)
         claims.dispatches.append(Dispatch.of(delivery, subscription))
         self._claiming[key] = claims

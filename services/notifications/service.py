@@ -7,7 +7,6 @@ sender.py and channels.py.
 """
 
 from functools import partial
-from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
@@ -15,7 +14,7 @@ from services.backbone.web.entrypoints import Caller, http, read_json, rpc, vali
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
-from services.backbone.kernel.errors import BadRequest
+from services.backbone.kernel.ids import path_id
 from services.contracts.vocabulary import ROLES
 
 from .application import NotificationsApplication
@@ -92,7 +91,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def get_subscription(self, subscription_id):
-        found = self.app.get_subscription(_uuid(subscription_id), self.caller.actor)
+        found = self.app.get_subscription(path_id(subscription_id), self.caller.actor)
         return SubscriptionOut().dump(found)
 
     @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
@@ -104,7 +103,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         """Changes label, filter (replaced whole) or destination; the owner only."""
         data = validated(ChangeRequest(), changes)
         call = self.caller
-        changed = self.app.change_subscription(_uuid(subscription_id), **data,
+        changed = self.app.change_subscription(path_id(subscription_id), **data,
                                                actor=call.actor, ctx=call.context)
         return SubscriptionOut().dump(changed)
 
@@ -116,7 +115,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def cancel_subscription(self, subscription_id):
         """Cancels a subscription (its owner, the DRC or ops)."""
         call = self.caller
-        cancelled = self.app.cancel_subscription(_uuid(subscription_id), actor=call.actor,
+        cancelled = self.app.cancel_subscription(path_id(subscription_id), actor=call.actor,
                                                  ctx=call.context)
         return SubscriptionOut().dump(cancelled)
 
@@ -144,7 +143,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def get_delivery(self, delivery_id):
         """One delivery with every attempt, its outcome and error, and the event."""
-        return DeliveryOut().dump(self.app.get_delivery(_uuid(delivery_id), self.caller.actor))
+        return DeliveryOut().dump(self.app.get_delivery(path_id(delivery_id), self.caller.actor))
 
     @http("POST", "/deliveries/<uuid:delivery_id>/resend", roles=("ops",))
     def http_resend_delivery(self, request, delivery_id):
@@ -154,7 +153,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def resend_delivery(self, delivery_id):
         """Sends a delivered or failed delivery again (same delivery id)."""
         call = self.caller
-        delivery = self.app.resend(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        delivery = self.app.resend(path_id(delivery_id), actor=call.actor, ctx=call.context)
         return DeliveryOut().dump(delivery)
 
     # -- inbox -----------------------------------------------------------------------------------
@@ -187,12 +186,6 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def mark_read(self, delivery_id):
         """Marks an item of the caller's inbox read (again: no change)."""
         call = self.caller
-        delivery = self.app.mark_read(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        delivery = self.app.mark_read(path_id(delivery_id), actor=call.actor, ctx=call.context)
         return DeliveryOut().dump(delivery)
 
-
-def _uuid(value) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise BadRequest("Not a valid id.", fields={"id": ["Not a valid UUID."]}) from None

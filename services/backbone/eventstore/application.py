@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable
 from uuid import UUID
@@ -28,11 +28,15 @@ from services.contracts import ActorRef, IntegrationEvent, new_event
 from services.backbone.eventstore.processing import Processing
 from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.eventstore.parked_events import DeadLetterRecord, ParkedEvent
-from services.backbone.kernel.errors import ConcurrentChange
+from services.backbone.kernel.errors import ConcurrentChange, NotFound, field_error
 from services.backbone.eventstore.repository import RunAwareRepository
 from services.backbone.eventstore.views import View, ViewFollower
 
 CONFLICT_RETRIES = 5
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class AwaitingOtherSource(Exception):
@@ -137,6 +141,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     """One service's log, its published events, its reactions and its read models."""
 
     publications: ClassVar[Publications] = Publications()
+    clock: Callable[[], datetime] = staticmethod(utc_now)  # tests set a fixed one
     _reactions: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -320,15 +325,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         return True
 
     @retry_on_conflict
-    def discard_parked(self, source: str, position: int, reason: str, ctx: Context) -> bool:
-        parked = self.parked(source, position)
-        if parked is None or parked.state != "parked":
-            return False
-        parked.discarded(reason=reason, ctx=ctx)
-        self.save(parked)
-        return True
-
-    @retry_on_conflict
     def record_dead_letter_action(self, *, queue: str, message_id: str, error: str,
                                   body: bytes, action: str, reason: str, ctx: Context) -> None:
         """Audits an ops action on a dead letter; a discarded parked event is marked
@@ -419,6 +415,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         except AggregateNotFoundError:
             return None
         return aggregate if cls is None or isinstance(aggregate, cls) else None
+
+    def require(self, aggregate_id, cls: type, what: str, field: str | None = None):
+        """``find``, or NotFound naming ``what`` (a RuleViolation on the request's
+        ``field`` when the id came in a request's body)."""
+        found = self.find(aggregate_id, cls)
+        if found is not None:
+            return found
+        if field is not None:
+            raise field_error(field, f"there is no {what} {aggregate_id}")
+        raise NotFound(f"No {what} {aggregate_id}.")
 
     # -- history -----------------------------------------------------------------------------
 
