@@ -21,7 +21,7 @@ from services.contracts import CATALOG
 from services.funding.application import FundingApplication
 from services.funding.eligibility import BaseStanding
 from services.registry.application import RegistryApplication
-from tests.notifications_support import Upstream, base_declared, batch_opened
+from tests.support.upstream import Upstream, base_declared, batch_opened
 
 
 class Inbox(Consumer):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from services.notifications.domain import Delivery
-from tests.notifications_support import XIAOYI, adjusted, base_declared
+from tests.support.upstream import XIAOYI, adjusted, base_declared
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 

@@ -12,7 +12,7 @@ from tests.support.settings import store_env_of
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Outcome
 from services.notifications.matching import RetryPolicy
-from tests.notifications_support import Upstream, base_declared
+from tests.support.upstream import Upstream, base_declared
 from tests.support.platform import make_config
 
 POLICY = RetryPolicy(max_attempts=3, backoff=timedelta(0), backoff_max=timedelta(0),

@@ -15,7 +15,7 @@ from services.notifications.domain import Delivery
 from services.notifications.matching import RetryPolicy
 from services.notifications.sender import Sender
 from services.notifications.views import DeliveryBoard, SubscriptionDirectory
-from tests.notifications_support import (
+from tests.support.upstream import (
     XIAOYI, Upstream, adjusted, base_declared, batch_opened, funding_allocated,
 )
 

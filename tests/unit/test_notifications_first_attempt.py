@@ -18,7 +18,7 @@ from services.notifications.domain import Delivery, Dispatch, Subscription
 from services.notifications.matching import EventFilter, RetryPolicy
 from services.notifications.sender import Sender
 from services.notifications.views import DeliveryBoard
-from tests.notifications_support import (
+from tests.support.upstream import (
     SXU, XIAOYI, Upstream, adjusted, base_declared, funding_allocated,
 )
 
