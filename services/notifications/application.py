@@ -36,12 +36,9 @@ log = logging.getLogger(__name__)
 
 
 class BaseNotYetKnown(AwaitingOtherSource):
-    """An event about a base whose declaration has not reached this service yet (the
-    sources' queues are consumed independently: registry's may be behind, after a
-    restart or under a backlog). Raised so that the consumer holds the event and retries
-    it until registry's BaseDeclared has been applied, however long that takes: parked,
-    it would be lost to its subscribers until ops replayed it, and then delivered after
-    later events of the same base."""
+    """An event about a base whose BaseDeclared has not been applied here yet (each
+    source's queue is consumed on its own): held until it has, since parked it would
+    reach subscribers, if ever, after later events of the base."""
 
 
 class NotificationsApplication(ServiceApplication):

@@ -1,6 +1,5 @@
-"""The delivery sender's steps, each one transaction for what goes together: under load
-the sender claims what fell due together and closes what finished together, where a
-commit (an fsync) per claim and per outcome was most of what a delivery cost."""
+"""The delivery sender's steps, each one transaction for what goes together: claims of
+what fell due together, outcomes of what finished together (one commit, not one each)."""
 
 import logging
 from collections import OrderedDict

@@ -26,13 +26,9 @@ class TransactionClaims:
 
 
 class FirstAttempts:
-    """First attempts claimed by uncommitted transactions, and the keys they reserve.
-
-    A key is reserved by the transaction claiming an attempt for it, so that another
-    source's consumer leaves that key to the sender; weakly, so a transaction that
-    failed leaves no reservation. Once committed, it stays reserved until the board
-    shows the claim: released earlier, a consumer reading the board meanwhile could
-    claim beside it, two attempts of one key in flight at once."""
+    """First attempts claimed by transactions, and the keys (subscription, subject) they
+    reserve: weakly while uncommitted (a failed one reserves nothing), then until the
+    board shows the claim, lest another consumer claim beside it (two in flight)."""
 
     def __init__(self, app):
         self.app = app

@@ -40,12 +40,9 @@ def utc_now() -> datetime:
 
 
 class AwaitingOtherSource(Exception):
-    """Raised by a reaction whose precondition comes from another source's log and has
-    not been applied here yet (each source's queue is consumed on its own, so one may
-    be behind another). Not a fault: the consumer holds the event and retries it for as
-    long as this lasts, as it does while a store is unreachable, instead of counting it
-    towards parking; a parked event would be applied, if ever, after later events of
-    its source. Logged and counted as waiting."""
+    """Raised by a reaction whose precondition comes from another source's log, not
+    applied here yet. Not a fault: the consumer holds the event and retries it, never
+    parks it (a parked event would be applied after later ones of its source)."""
 
 
 class ContextAsDict(Transcoding):
@@ -84,12 +81,9 @@ def reacts_to(*event_types: str):
 
 
 def retry_on_conflict(command: Callable) -> Callable:
-    """Re-runs a load-change-save command when a concurrent writer got there first
-    (optimistic concurrency); after several losses the client gets 409
-    ``concurrent_change`` with ``Retry-After`` (``ConcurrentChange``). An application
-    whose aggregates are contended (many writers, one envelope) sets
-    ``conflict_attempts`` and ``conflict_backoff_seconds``: a random pause before each
-    new attempt spreads the writers out instead of having them collide again at once."""
+    """Re-runs a load-change-save command when a concurrent writer got there first;
+    after ``conflict_attempts`` losses, ``ConcurrentChange`` (409 with Retry-After). A
+    random pause of up to ``conflict_backoff_seconds`` spreads contending writers out."""
 
     @wraps(command)
     def run(self, *args, **kwargs):
@@ -198,11 +192,8 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def receive(self, event: IntegrationEvent, *, known_new: bool = False) -> bool:
         """Applies an upstream event exactly once; False when it was already applied.
-
-        ``known_new``: the caller has just read that this position is past the last one
-        applied (the consumer does, before every event), so the first attempt does not
-        read it again; another instance applying it meanwhile still ends in False, by the
-        tracking record's uniqueness at commit."""
+        ``known_new``: the caller has just read that it is new, so the first attempt
+        does not ask again (another instance applying it still collides at commit)."""
         tracking = Tracking(event.source, event.position)
         attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
         backoff = getattr(self, "conflict_backoff_seconds", 0.0)
@@ -234,12 +225,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._commit(processing)
 
     def receive_run(self, events: list[IntegrationEvent]) -> None:
-        """Applies consecutive new events of one source in one transaction: all their
-        effects, and one tracking record, the last event's, commit together. Tracking
-        is a high-water mark (``has_tracking_id`` means "at or past"), so this records
-        exactly what applying them one by one would, with one commit instead of one per
-        event; each reaction sees what the earlier ones changed. Raises if anything
-        fails, having written nothing: the caller then applies them one at a time."""
+        """Applies consecutive new events of one source in one transaction, with the last
+        one's tracking record: tracking is a high-water mark, so this records what one
+        at a time would. Raises, having written nothing, if any reaction fails."""
         last = events[-1]
         processing = Processing(tracking=Tracking(last.source, last.position))
         with self.repository.reading_through(processing.aggregates):

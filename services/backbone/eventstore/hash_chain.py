@@ -96,15 +96,10 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         ).format(self.chain_table))
 
     def insert_events(self, stored_events, **kwargs):
-        """The library retries an insert whose connection was lost. When what was lost
-        is the answer to a COMMIT the server carried out, inserting again collides with
-        that commit: a new aggregate's command was told it conflicted with itself, and
-        a command on an existing one ran again on the state it had just written (one
-        request, two plan versions). So a retry that collides asks whether these very
-        events (or, with none, the tracking record) are stored: then they committed.
-        (The retry itself is the first question: what committed always collides. The
-        answer is asked for until given, since a connection dropped by the server goes
-        with the others of its pool, handed out dead until each is tried.)"""
+        """The library retries an insert whose connection was lost; when what was lost
+        was the answer to a COMMIT that happened, the retry collides with it (one
+        request, two plan versions). So a colliding retry asks whether these very
+        events (or the tracking record) are stored, until answered: then they committed."""
         insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retries
         lost = False  # an attempt lost its connection: it may have committed
         for attempt in range(1, INSERT_ATTEMPTS + 1):

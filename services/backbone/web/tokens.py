@@ -65,9 +65,8 @@ def verify_token(secret: str, token: str) -> Actor:
 @lru_cache(maxsize=4096)
 def _verified(secret: str, token: str) -> tuple[Actor, int]:
     """Checks a token's signature and claims once: a client sends the same token with
-    every request, and checking it again each time was a tenth of the registry's work
-    per declaration. A token that fails is not remembered (it raises); expiry is
-    checked on every use by the caller."""
+    every request. A token that fails is not remembered (it raises); the caller checks
+    expiry on every use."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
