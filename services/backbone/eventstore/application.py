@@ -176,6 +176,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._save_listeners.append(listener)
 
     def _notify(self, recordings) -> None:
+        # The library's hook after a write (pinned in tests/unit/test_library_internals.py).
         # The commit has happened: a listener that fails must not turn it into an error
         # for the caller (the relay's timer still finds what it was not woken for).
         for listener in self._save_listeners:
@@ -219,7 +220,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def process_event(self, domain_event: IntegrationEvent, tracking: Tracking) -> None:
         """The library's: the reaction collects, then one commit with the tracking
-        record; collected without its Protocol checks (``collecting.Processing``)."""
+        record; collected without its Protocol checks (``processing.Processing``)."""
         processing = Processing(tracking=tracking)
         self.policy(domain_event, processing)
         self._commit(processing)
@@ -237,16 +238,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def save(self, *objs, **kwargs) -> list:
         """The library's ``save``, collecting without its runtime Protocol checks
-        (``collecting.Processing``)."""
+        (``processing.Processing``)."""
         processing = Processing()
         processing.collect_events(*objs, **kwargs)
         return self._commit(processing)
 
     def _commit(self, processing: ProcessingEvent) -> list:
         """Records what a command or a reaction collected, as the library's ``save`` and
-        ``process_event`` do: the write, then the snapshots its events are due (an
-        envelope whose 50th event a batched or replayed reaction wrote is snapshotted
-        like any other), then the listeners. Every write goes through here."""
+        ``process_event`` do (the write, the snapshots due, the listeners), with our
+        ``Processing`` (round 6). Every write goes through here."""
+        # Calls the library's _record and _take_snapshots: pinned in tests/unit/test_library_internals.py.
         recordings = self._record(processing)
         self._recorded(processing)
         self._take_snapshots(processing)

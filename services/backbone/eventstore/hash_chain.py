@@ -63,6 +63,9 @@ def _links(previous: str, ids, stored_events) -> list[tuple[int, str]]:
 class ChainedSQLiteRecorder(SQLiteProcessRecorder):
     """SQLite process recorder that also writes the hash chain, in the same transaction."""
 
+    # Overrides the library's _insert_events, the one place inside its transaction
+    # (README: tamper evidence); pinned in tests/unit/test_library_internals.py.
+
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + [
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} "
@@ -87,6 +90,9 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
     """PostgreSQL process recorder that also writes the hash chain, under the same
     table lock and in the same transaction as the events, and that retries an insert
     whose connection was lost only if it did not commit."""
+
+    # Overrides insert_events (calling it without its retry decorator) and
+    # _fetch_ids_after_insert_events; pinned in tests/unit/test_library_internals.py.
 
     def __init__(self, datastore, **kwargs):
         super().__init__(datastore, **kwargs)
