@@ -7,12 +7,10 @@ records the tracking position (source, position) in the same transaction as the 
 it causes. That atomic write is what makes redelivery harmless.
 """
 
-import json
 import logging
 import random
 import time
 from datetime import date, datetime, timezone
-from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable
 from uuid import UUID
 
@@ -21,19 +19,17 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
 from eventsourcing.projection import EventSourcedProjection
-from eventsourcing.utils import get_topic
 
-from services.contracts import ActorRef, IntegrationEvent, new_event
+from services.contracts import IntegrationEvent
 
 from services.backbone.eventstore.processing import Processing
-from services.backbone.kernel.context import Actor, Context, stable_id
-from services.backbone.eventstore.parked_events import DeadLetterRecord, ParkedEvent
-from services.backbone.kernel.errors import ConcurrentChange, NotFound, field_error
+from services.backbone.kernel.context import Actor, Context
+from services.backbone.eventstore.conflicts import CONFLICT_RETRIES, retry_on_conflict
+from services.backbone.eventstore.parked_events import Parking
+from services.backbone.eventstore.publishing import Publications, PublishedEvents
+from services.backbone.kernel.errors import NotFound, field_error
 from services.backbone.eventstore.repository import RunAwareRepository
 from services.backbone.eventstore.views import View, ViewFollower
-
-CONFLICT_RETRIES = 5
-
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -80,58 +76,7 @@ def reacts_to(*event_types: str):
     return mark
 
 
-def retry_on_conflict(command: Callable) -> Callable:
-    """Re-runs a load-change-save command when a concurrent writer got there first;
-    after ``conflict_attempts`` losses, ``ConcurrentChange`` (409 with Retry-After). A
-    random pause of up to ``conflict_backoff_seconds`` spreads contending writers out."""
-
-    @wraps(command)
-    def run(self, *args, **kwargs):
-        attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
-        backoff = getattr(self, "conflict_backoff_seconds", 0.0)
-        for attempt in range(1, attempts + 1):
-            try:
-                return command(self, *args, **kwargs)
-            except IntegrityError:
-                if attempt == attempts:
-                    raise ConcurrentChange("The record changed concurrently each time this was tried; "
-                                           "nothing was written. Send the same request again.") from None
-                if backoff:
-                    time.sleep(random.uniform(0, backoff * attempt))
-        raise AssertionError("unreachable")
-
-    return run
-
-
-class Publications:
-    """Which domain events a service publishes, and as which contract event."""
-
-    def __init__(self) -> None:
-        self._by_topic: dict[str, Callable[[Any], tuple[str, dict]]] = {}
-
-    def maps(self, *event_classes: type) -> Callable:
-        """Registers ``fn(domain_event) -> (contract_type, payload)`` for the classes."""
-
-        def register(fn):
-            for cls in event_classes:
-                self._by_topic[get_topic(cls)] = fn
-            return fn
-
-        return register
-
-    def publishes(self, topic: str) -> bool:
-        return topic in self._by_topic
-
-    def topics(self) -> list[str]:
-        """The topics of the domain events that are published."""
-        return list(self._by_topic)
-
-    def translate(self, domain_event: DomainEventProtocol) -> tuple[str, dict] | None:
-        fn = self._by_topic.get(get_topic(type(domain_event)))
-        return fn(domain_event) if fn else None
-
-
-class ServiceApplication(EventSourcedProjection[UUID]):
+class ServiceApplication(PublishedEvents, Parking, EventSourcedProjection[UUID]):
     """One service's log, its published events, its reactions and its read models."""
 
     publications: ClassVar[Publications] = Publications()
@@ -272,34 +217,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         """Events caused by an upstream event are recorded as done by its actor."""
         return Context(event.actor.id, event.actor.role, event.actor.name, event.correlation_id)
 
-    # -- dead letters -----------------------------------------------------------------
-
-    def park(self, event: IntegrationEvent, error: str, attempts: int, ctx: Context) -> bool:
-        """Sets an event aside, recording its position as handled. False if the
-        position was already handled (applied or parked) meanwhile."""
-        return self.park_message(event.source, event.position, event.type, event.to_message(),
-                                 error, attempts, ctx)
-
-    def park_message(self, source: str, position: int, event_type: str, message: dict,
-                     error: str, attempts: int, ctx: Context) -> bool:
-        """``park`` for a message read from the source's own log that this service
-        cannot read as an event (a version it does not know yet): its position is
-        certain, since the source said so, though its content could not be checked."""
-        parked = ParkedEvent(
-            source=source, position=position, event_type=event_type,
-            message=message, error=error[:4000], attempts=attempts, ctx=ctx,
-        )
-        processing = Processing(tracking=Tracking(source, position))
-        processing.collect_events(parked)
-        try:
-            self._commit(processing)
-        except IntegrityError:
-            return False
-        return True
-
-    def parked(self, source: str, position: int) -> ParkedEvent | None:
-        return self.find(ParkedEvent.create_id(source, position), ParkedEvent)
-
     @retry_on_conflict
     def replay_parked(self, event: IntegrationEvent, ctx: Context) -> bool:
         """Applies a parked event now (ops replayed it); False if it is not parked."""
@@ -312,87 +229,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         processing.collect_events(parked)
         self._commit(processing)
         return True
-
-    @retry_on_conflict
-    def record_dead_letter_action(self, *, queue: str, message_id: str, error: str,
-                                  body: bytes, action: str, reason: str, ctx: Context) -> None:
-        """Audits an ops action on a dead letter; a discarded parked event is marked
-        discarded too, so nobody replays it by mistake later."""
-        record_id = DeadLetterRecord.create_id(queue, message_id)
-        if record_id in self.repository:
-            record = self.repository.get(record_id)
-        else:
-            record = DeadLetterRecord(queue=queue, message_id=message_id, error=error[:4000], ctx=ctx)
-        changed = [record]
-        if action == "replay":
-            record.replayed(ctx=ctx, reason=reason)
-        else:
-            record.discarded(reason=reason, ctx=ctx)
-            parked = self._parked_for(body)
-            if parked is not None and parked.state == "parked":
-                parked.discarded(reason=reason, ctx=ctx)
-                changed.append(parked)
-        self.save(*changed)
-
-    def _parked_for(self, body: bytes) -> ParkedEvent | None:
-        try:
-            data = json.loads(body)
-            return self.parked(str(data["source"]), int(data["position"]))
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    # -- publishing this service's log ------------------------------------------------------
-
-    def integration_event(self, notification, previous_position: int | None) -> IntegrationEvent | None:
-        """The contract event a notification of this log publishes, if any."""
-        if not self.publications.publishes(notification.topic):
-            return None
-        domain_event = self.mapper.to_domain_event(notification)
-        event_type, payload = self.publications.translate(domain_event)
-        ctx: Context = domain_event.ctx
-        return new_event(
-            event_id=stable_id("event", self.name, domain_event.originator_id,
-                               domain_event.originator_version),
-            type=event_type,
-            source=self.name,
-            position=notification.id,
-            previous_position=previous_position,
-            occurred_at=domain_event.timestamp,
-            actor=ActorRef(ctx.actor_id, ctx.role, ctx.name),
-            correlation_id=ctx.correlation_id,
-            payload=payload,
-        )
-
-    def published_after(self, after: int, limit: int) -> tuple[list[IntegrationEvent], int]:
-        """The events this service publishes after position ``after``, reading at most
-        ``limit`` log records; also returns the last position read."""
-        previous = self.last_published_position(after)
-        notifications = self.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        events = []
-        for notification in notifications:
-            event = self.integration_event(notification, previous)
-            if event is not None:
-                events.append(event)
-                previous = notification.id
-        return events, (notifications[-1].id if notifications else after)
-
-    def last_published_position(self, at_or_before: int) -> int | None:
-        """Position of the last published event at or before a position (None if none),
-        found by reading the log backwards in pages."""
-        stop = at_or_before
-        while stop >= 1:
-            start = max(1, stop - 199)
-            page = self.recorder.select_notifications(start=start, limit=200, stop=stop)
-            for notification in reversed(page):
-                if self.publications.publishes(notification.topic):
-                    return notification.id
-            stop = start - 1
-        return None
-
-    def head(self) -> int:
-        return self.recorder.max_notification_id() or 0
 
     # -- loading -----------------------------------------------------------------------------
 
