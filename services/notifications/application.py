@@ -1,5 +1,6 @@
 """The notifications application: subscriptions, the deliveries every upstream event
-causes, the sender's steps, and the queries of owners, the DRC and ops.
+causes, and the queries of owners, the DRC and ops (the sender's steps are in
+attempts.py, first attempts claimed with their deliveries in claims.py).
 
 Every integration event of registry, evaluation and funding passes through ``policy``:
 the facts of bases and batches are noted, then each active subscription whose filter
