@@ -30,6 +30,7 @@ import requests
 from services.backbone.web.tokens import issue_token
 from services.backbone.config import PROJECT_ROOT, load_config
 from services.backbone.eventstore.stores import postgres_dsn
+from services.backbone.messaging.provisioning import initialise_broker, remove_users
 from services.backbone.settings import Settings
 from tests.support.platform import wait_until
 
@@ -92,6 +93,7 @@ class Stage:
     def __enter__(self) -> "Stage":
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.vhost.create()
+        initialise_broker(Settings.from_dict(self.service_config()), SERVICES)
         if self.backend == "postgres":
             with psycopg.connect(postgres_dsn(self.pg, "postgres"), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{self.pg.dbname}"')
@@ -99,6 +101,7 @@ class Stage:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        remove_users(Settings.from_dict(self.service_config()), SERVICES)
         self.vhost.delete()
         if self.backend == "postgres":
             with psycopg.connect(postgres_dsn(self.pg, "postgres"), autocommit=True) as conn:
@@ -112,6 +115,7 @@ class Stage:
         env = dict(os.environ, SC_ENV="local", SC_AUTH__SECRET=self.secret,
                    SC_BROKER__URL=self.vhost.url, SC_STORE__BACKEND=self.backend,
                    SC_STORE__SQLITE_DIR=str(self.store_dir),
+                   SC_SIGNING__KEYS_DIR=str(self.workdir / "keys"),
                    SC_STORE__POSTGRES__DBNAME=self.pg.dbname)
         for name, port in self.ports.items():
             env[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(port)

@@ -26,6 +26,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from services.backbone.messaging.consumer import Consumer
 from services.backbone.messaging.runs import RunCollector
 from services.backbone.kernel.context import Actor, stable_id
@@ -35,9 +37,11 @@ from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
 from services.backbone.settings import Settings, load_settings
 from services.contracts import ActorRef, new_event
+from services.contracts.signing import Keyring, Signer
 
 from .harness import declaration
 
+REGISTRY_KEY = Signer("registry", Ed25519PrivateKey.generate())  # the source the benchmarks play
 APPLICANT = Actor(id=uuid4(), role="applicant", name="申报单位")
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
@@ -71,8 +75,8 @@ def _messages(events: int, batch_id) -> list:
             source="registry", position=number + 2, previous_position=number + 1 if number else None,
             occurred_at=now, actor=ActorRef(APPLICANT.id, APPLICANT.role, APPLICANT.name),
             correlation_id=uuid4(), payload=payload)
-        body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-        messages.append(SimpleNamespace(body=body, headers={}, properties={},
+        body = json.dumps(REGISTRY_KEY.sign(event.to_message()), ensure_ascii=False).encode()
+        messages.append(SimpleNamespace(body=body, headers={}, properties={"user_id": "sc-registry"},
                                         channel=SimpleNamespace(connection=True)))
     return messages
 
@@ -80,8 +84,10 @@ def _messages(events: int, batch_id) -> list:
 def _consumer(app, source: str) -> Consumer:
     """The real consumer, minus nameko: acks go nowhere."""
     settings = load_settings("local", environ={}).consumer
+    keys = SimpleNamespace(keyring=Keyring({source: {REGISTRY_KEY.key_id: REGISTRY_KEY.private_key.public_key()}}))
     consumer = Consumer(app, source, settings, RunCollector(settings.max_run, 0.0), dead_letters=None,
-                        source_log=None, ack=lambda message: None, requeue=None)
+                        source_log=None, keys=keys, users=(f"sc-{source}", f"sc-{app.name}"),
+                        ack=lambda message: None, requeue=None)
     consumer.applier.guard = CrashGuard(app, source)
     return consumer
 
@@ -90,7 +96,8 @@ def _relay(app, publisher) -> OutboxRelay:
     """The relay as the service configures it (``relay:`` of the local config)."""
 
     relay = load_settings("local", environ={}).relay
-    return OutboxRelay(app, publisher, namespace="bench", batch_size=relay.batch_size,
+    signer = Signer(app.name, Ed25519PrivateKey.generate())
+    return OutboxRelay(app, publisher, namespace="bench", signer=signer, batch_size=relay.batch_size,
                        save_interval=relay.position_save_seconds)
 
 

@@ -16,7 +16,8 @@ from services.backbone.messaging.broker import ConfirmedPublisher
 from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
-from services.backbone.messaging.topology import declare_topology
+from services.backbone.keys import ServiceKeys
+from services.backbone.messaging.topology import check_topology
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class EventStore(DependencyProvider):
     """Provides the service's ``ServiceApplication`` and runs its outbox relay."""
 
     closer = StoreCloser()
+    keys = ServiceKeys()
 
     def __init__(self, application_class):
         self.application_class = application_class
@@ -47,19 +49,21 @@ class EventStore(DependencyProvider):
     def setup(self):
         settings = self.container.config["PLATFORM"]
         broker = settings.broker
-        with Connection(broker.url) as connection:
-            declare_topology(connection, broker.namespace, settings.consumer.delivery_limit)
         name = self.application_class.name
+        with Connection(broker.url) as connection:
+            check_topology(connection, broker.namespace, name)
         self.app = self.application_class(env=store_env(settings.store, name))
         self.app.configure(settings.service(name))
         self.closer.apps.append(self.app)
         self.app.metrics = metrics = ServiceMetrics(self.application_class.name)
         self.app.on_save(lambda recordings: metrics.events_appended.inc(len(recordings)))
         relay = settings.relay
+        self.app.signer = self.keys.signer  # the relay and the log's readers sign with it
         self.relay = OutboxRelay(
             self.app,
             ConfirmedPublisher(broker.url, heartbeat=0),
             namespace=broker.namespace,
+            signer=self.keys.signer,
             batch_size=relay.batch_size,
             poll_interval=relay.poll_interval_seconds,
             metrics=metrics,

@@ -23,6 +23,7 @@ class BrokerSettings:
     namespace: str
     heartbeat: int
     rpc_timeout_seconds: float
+    service_passwords: Mapping[str, str]  # for broker-init: each service's broker user
     username: str = ""  # already folded into the URLs by load_config
     password: str = ""
 
@@ -57,6 +58,15 @@ class StoreSettings:
 class AuthSettings:
     secret: str
     token_ttl_hours: float
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """Ed25519 keys: this process's own, and the public keys it trusts (services/backbone/keys.py)."""
+
+    keys_dir: str
+    private_key: str
+    public_keys: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,7 @@ class Thresholds:
     relay_lag: int
     consumer_lag: int
     relay_failing_seconds: float
+    forgeries: int
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ class Settings:
     broker: BrokerSettings
     store: StoreSettings
     auth: AuthSettings
+    signing: SigningSettings
     relay: RelaySettings
     consumer: ConsumerSettings
     services: HttpSettings

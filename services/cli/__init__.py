@@ -14,6 +14,8 @@
                                (--anchors FILE: also against links recorded earlier)
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
+    sc broker-init             the broker's topology and each service's broker user
+    sc keys new                a signing key pair (production: one per service, console, sc)
     sc demo [--json] [--keep]  replay the 2017 programme on fresh services (make demo)
 """
 
@@ -22,7 +24,7 @@ import os
 
 from .history import cmd_audit, cmd_rebuild, cmd_recompute, cmd_status, cmd_verify
 from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_import_declarations,
-                         cmd_queues)
+                         cmd_keys, cmd_queues)
 from .serving import cmd_demo, cmd_docs_events, cmd_run, cmd_run_all, cmd_token
 
 
@@ -105,8 +107,11 @@ def parser() -> argparse.ArgumentParser:
 
     defs = commands.add_parser("broker-definitions", help="print the RabbitMQ definitions")
     defs.set_defaults(fn=cmd_broker_definitions)
-    init = commands.add_parser("broker-init", help="import the definitions into the broker")
+    init = commands.add_parser("broker-init", help="import the topology and the services' broker users")
     init.set_defaults(fn=cmd_broker_init)
+    keys = commands.add_parser("keys", help="a new Ed25519 key pair for a service, the console or sc")
+    keys.add_argument("action", choices=["new"])
+    keys.set_defaults(fn=cmd_keys)
 
     demo = add_demo_arguments(commands.add_parser("demo", help=DEMO_DESCRIPTION,
                                                   description=DEMO_DESCRIPTION))

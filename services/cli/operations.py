@@ -3,7 +3,6 @@ declarations entered in bulk."""
 
 import os
 import sys
-import time
 
 from .common import ops_cluster, ops_rpc, platform_config, service_url
 
@@ -139,36 +138,36 @@ def cmd_broker_definitions(args) -> int:
 
 
 def cmd_broker_init(args) -> int:
-    """Imports the broker definitions through the management API (idempotent), so that
-    exchanges, queues and policies exist before any service starts. They are built from
-    the topology with the running config (namespace, delivery limit, the broker URL's
-    vhost): an installed package (the image) has no checkout to read
-    infra/rabbitmq/definitions.json from, and that file holds the defaults only."""
+    """Imports the platform's topology, and a broker user with its permissions for each
+    service, through the management API (idempotent), before any service starts. Built
+    from the running config (namespace, delivery limit, the broker URL's vhost): an
+    installed package (the image) has no checkout to read infra/rabbitmq/definitions.json
+    from, and that file holds the default topology only, without users."""
     import requests
 
-    from services.backbone.messaging.broker import management_api
-    from services.backbone.messaging.topology import definitions
+    from services.backbone.messaging.broker_users import vhost_of
+    from services.backbone.messaging.provisioning import BrokerRefused, initialise_broker
+    from services.backbone.runner import SERVICE_CLASSES
 
     config = platform_config()
-    api = management_api(config)
-    document = definitions(config.broker.namespace, config.consumer.delivery_limit,
-                           vhost=api.vhost)
-    document.pop("vhosts")  # imported into the vhost of the URL, which exists
-    for attempt in range(30):
-        try:
-            response = requests.post(api.url("definitions/{vhost}"), json=document,
-                                     timeout=10, auth=api.auth)
-            if response.status_code in (401, 403):  # waiting will not change the answer
-                print(f"the management API refused {api.auth[0]!r}: {response.text} (importing "
-                      "definitions needs an administrator)", file=sys.stderr)
-                return 1
-            response.raise_for_status()
-            print(f"broker definitions imported into vhost {api.vhost}")
-            return 0
-        except requests.RequestException as error:
-            print(f"waiting for the management API ({error})", file=sys.stderr)
-            time.sleep(2)
-    return 1
+    try:
+        initialise_broker(config, SERVICE_CLASSES)
+    except (BrokerRefused, requests.RequestException) as error:
+        print(f"broker-init failed: {error}", file=sys.stderr)
+        return 1
+    print(f"broker topology and service users imported into vhost {vhost_of(config)}")
+    return 0
+
+
+def cmd_keys(args) -> int:
+    """Prints a new key pair: the private key for SC_SIGNING__PRIVATE_KEY of the one
+    process it belongs to, the public key for SC_SIGNING__PUBLIC_KEYS__<PARTY> everywhere."""
+    from services.backbone.keys import new_private_key_pair
+
+    private, public = new_private_key_pair()
+    print(f"# private key (SC_SIGNING__PRIVATE_KEY of its own process only):\n{private}")
+    print(f"# public key (SC_SIGNING__PUBLIC_KEYS__<PARTY> of every process):\n{public}")
+    return 0
 
 
 def cmd_import_declarations(args) -> int:

@@ -28,7 +28,10 @@ def cmd_run_all(args) -> int:
     if one exits, the others are stopped too and its exit status is returned."""
     from services.backbone.runner import SERVICE_CLASSES
 
+    from services.backbone.messaging.provisioning import initialise_broker
+
     config = platform_config()
+    initialise_broker(config, SERVICE_CLASSES)  # topology and service users, idempotent
     for name in SERVICE_CLASSES:
         print(f"  {name:<14} http://{config.services.host}:{config.services.port(name)}")
     # Each child in its own session: Ctrl-C reaches this supervisor only, which stops

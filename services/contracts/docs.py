@@ -5,17 +5,23 @@
 
 import json
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from marshmallow import fields
 
 from .catalog import CATALOG
 from .envelope import ActorSchema, EnvelopeSchema
+from .signing import Signer
 from .fields import ExactDecimal
+
+
+EXAMPLE_SIGNER = Signer("evaluation", Ed25519PrivateKey.from_private_bytes(bytes([1]) * 32))
 
 
 def example_message() -> dict:
     """One whole message as a consumer receives it: the envelope around the example
-    payload of BaseAdjusted (the unit tests load it, so it stays valid)."""
-    return {
+    payload of BaseAdjusted (the unit tests load it, so it stays valid), signed with the
+    example key."""
+    return EXAMPLE_SIGNER.sign({
         "event_id": "9b1f0c2e-4d3a-5f6b-8c7d-0e1f2a3b4c5d",
         "type": "BaseAdjusted",
         "schema_version": CATALOG["BaseAdjusted"].current_version,
@@ -26,7 +32,7 @@ def example_message() -> dict:
         "actor": {"id": "7c3d2e1f-0a9b-4c8d-9e7f-6a5b4c3d2e1f", "role": "drc", "name": "省发展改革委"},
         "correlation_id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
         "payload": CATALOG["BaseAdjusted"].example,
-    }
+    })
 
 
 def _field_type(field: fields.Field) -> str:
@@ -74,9 +80,25 @@ def render() -> str:
         "|---|---|---|",
         *_field_rows(ActorSchema),
         "",
+        "## Signatures",
+        "",
+        "Only a source speaks for itself. Its envelopes carry `signature`: `alg` `Ed25519`,",
+        "`key_id` (the first 16 hex digits of the SHA-256 of the key's 32 raw bytes) and",
+        "`value` (base64), the source's signature of the envelope's canonical JSON: every",
+        "member but `signature`, keys sorted, no spaces (`separators=(',', ':')`), UTF-8,",
+        "non-ASCII characters as themselves (the envelope holds no floats). A service signs",
+        "what it publishes and every copy it serves from its log (personal data withheld",
+        "first, where the reader may not see it). On the broker the AMQP property `user_id`",
+        "names the source's broker user, which RabbitMQ checks against the connection.",
+        "Consumers hold the sources' public keys (several during a rotation) and refuse,",
+        "dead-letter and count (`forged`) a message that fails either check; it never moves a",
+        "position. `services/contracts/signing.py` verifies: `Keyring.verify(message, source)`.",
+        "The example below is signed with an example key (seed of 32 bytes 0x01).",
+        "",
         "A whole message, as the broker delivers it (AMQP properties: `message_id` = event id,",
-        "`correlation_id`, `delivery_mode` 2 (persistent), `content_type` application/json;",
-        "headers `source`, `position`, `type`, `schema_version`):",
+        "`correlation_id`, `user_id` = the source's broker user, `delivery_mode` 2",
+        "(persistent), `content_type` application/json; headers `source`, `position`, `type`,",
+        "`schema_version`):",
         "",
         "```json",
         json.dumps(example_message(), ensure_ascii=False, indent=2),

@@ -9,7 +9,7 @@ before it (null for the first). A consumer that has applied less than
 range from the source before going on.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -57,6 +57,17 @@ class ActorSchema(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=100))
 
 
+class SignatureSchema(Schema):
+    """The source's signature of the envelope (``signing.py``): algorithm, key id, value."""
+
+    class Meta:
+        unknown = RAISE
+
+    alg = fields.String(required=True, validate=validate.Equal("Ed25519"))
+    key_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 class EnvelopeSchema(Schema):
     """Fields common to every integration event; ``payload`` is checked per type."""
 
@@ -76,6 +87,7 @@ class EnvelopeSchema(Schema):
     correlation_id = fields.UUID(required=True)
     payload = fields.Dict(required=True, keys=fields.String())
     withheld = fields.List(fields.String(), load_default=list)  # "payload.<field>", see load_event
+    signature = fields.Nested(SignatureSchema, load_default=None)  # checked by consumers (signing.py)
 
 
 @cache
@@ -110,6 +122,9 @@ class IntegrationEvent:
     correlation_id: UUID
     payload: dict[str, Any]
     withheld: tuple[str, ...] = ()  # personal fields left out of this copy (null in payload)
+    # The message as its source signed it (when it was read from one): what a consumer
+    # dead-letters, so that ops can put it back and it is still the source's.
+    signed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def routing_key(self) -> str:
@@ -225,6 +240,7 @@ def load_event(data: Any, *, allow_withheld: bool = False) -> IntegrationEvent:
         correlation_id=envelope["correlation_id"],
         payload=payload,
         withheld=tuple(f"payload.{name}" for name in withheld),
+        signed=data if envelope["signature"] is not None else None,
     )
 
 

@@ -20,7 +20,9 @@ from urllib.parse import quote, urlparse, urlunparse
 import requests
 
 from services.backbone.config import PROJECT_ROOT, load_config
+from services.backbone.messaging.provisioning import initialise_broker
 from services.backbone.runner import SERVICE_CLASSES
+from services.backbone.settings import Settings
 
 from .polling import DemoFailed, wait_for
 
@@ -69,9 +71,12 @@ class ManagementApi:
                    json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
 
     def delete_vhost(self, name: str) -> None:
+        """The vhost, and the services' broker users made for it (named after it)."""
         response = self._call("DELETE", f"/vhosts/{quote(name, safe='')}")
         if response.status_code not in (204, 404):
             response.raise_for_status()
+        for service in SERVICE_CLASSES:
+            self._call("DELETE", f"/users/{quote(f'{name}-sc-{service}', safe='')}")
 
     def vhosts(self) -> list[str]:
         response = self._call("GET", "/vhosts")
@@ -119,6 +124,7 @@ class Launcher:
             "SC_AUTH__SECRET": self.secret,
             "SC_STORE__BACKEND": "sqlite",
             "SC_STORE__SQLITE_DIR": str(self.directory / "store"),
+            "SC_SIGNING__KEYS_DIR": str(self.directory / "keys"),
             # the sender also wakes after every commit; the timer only catches stragglers
             "SC_NOTIFICATIONS__POLL_INTERVAL_SECONDS": "0.5",
             "SC_NOTIFICATIONS__SMTP__HOST": "127.0.0.1",
@@ -143,6 +149,7 @@ class Launcher:
         (self.directory / "logs").mkdir()
         self.management.create_vhost(self.run_name)
         self._vhost_made = True
+        initialise_broker(Settings.from_dict(self.config()), SERVICE_CLASSES)
         environ = {**os.environ, **self.environment(), "PYTHONUNBUFFERED": "1"}
         for name in SERVICE_CLASSES:
             log_file = open(self.directory / "logs" / f"{name}.log", "ab")

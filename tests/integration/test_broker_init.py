@@ -47,6 +47,9 @@ def test_broker_init_from_the_installed_package_uses_the_running_config(platform
                            capture_output=True, text=True, timeout=60)
     assert probe.stdout.startswith(str(installed)), "the test must run the installed copy"
 
+    for queue in queues_of(rabbit_config["vhost"]):  # as an empty vhost: the fixture made them
+        requests.delete(f"{API}/queues/{quote(rabbit_config['vhost'], safe='')}/{quote(queue, safe='')}",
+                        auth=("guest", "guest"), timeout=10).raise_for_status()
     env = installed_environment(installed, platform.environment({"SC_CONSUMER__DELIVERY_LIMIT": "7"}))
     result = subprocess.run([sys.executable, "-m", "services.cli", "broker-init"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

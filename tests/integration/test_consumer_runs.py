@@ -9,10 +9,12 @@ from uuid import uuid4
 
 import eventlet
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import ProcessingEvent
 
 from services.backbone.messaging.consumer import Consumer
 from services.backbone.messaging.runs import RunCollector
+from services.contracts.signing import Keyring, Signer
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.ops.metrics import ServiceMetrics
@@ -32,10 +34,12 @@ class Inbox(Consumer):
         settings = settings_of({"consumer": {"max_attempts": 2, "retry_backoff_seconds": 0.0,
                                              "linger_seconds": {}}}).consumer
         self.acked, self.dead = [], []
-        dead_letters = SimpleNamespace(publish=lambda body, error, attempts, message_id: self.dead.append(error))
+        dead_letters = SimpleNamespace(publish=lambda body, error, attempts, message_id, refused=None:
+                                       self.dead.append(error))
+        keys = SimpleNamespace(keyring=Keyring({source: {SOURCE_KEY.key_id: SOURCE_KEY.private_key.public_key()}}))
         super().__init__(app, source, settings, RunCollector(settings.max_run, linger), dead_letters,
-                         source_log=None, ack=lambda m: self.acked.append(json.loads(m.body)["position"]),
-                         requeue=None)
+                         source_log=None, keys=keys, users=(f"sc-{source}", f"sc-{app.name}"),
+                         ack=lambda m: self.acked.append(json.loads(m.body)["position"]), requeue=None)
         self.applier.guard = CrashGuard(app, source)
 
     def deliver(self, *events) -> None:
@@ -48,8 +52,12 @@ class Inbox(Consumer):
 
 def as_message(event) -> SimpleNamespace:
     """The event as the queue consumer hands it over."""
-    body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-    return SimpleNamespace(body=body, headers={}, properties={}, channel=SimpleNamespace(connection=True))
+    body = json.dumps(SOURCE_KEY.sign(event.to_message()), ensure_ascii=False).encode()
+    return SimpleNamespace(body=body, headers={}, properties={"user_id": f"sc-{event.source}"},
+                           channel=SimpleNamespace(connection=True))
+
+
+SOURCE_KEY = Signer("registry", Ed25519PrivateKey.generate())  # the source these tests play
 
 
 def open_app(app_class, tmp_path):

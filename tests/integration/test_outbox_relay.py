@@ -9,13 +9,18 @@ import pytest
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Queue
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from services.backbone.messaging.broker import ConfirmedPublisher
+from services.contracts.signing import Signer
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.outbox_relay import OutboxRelay, RelayPosition, RelayState
 from tests.support.settings import store_env_of
 from services.registry.application import RegistryApplication
 from services.registry.domain import DeclarationBatch
 from tests.support.fixtures import declaration
+
+SIGNER = Signer("registry", Ed25519PrivateKey.generate())
 
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 
@@ -59,7 +64,7 @@ def declare(app, batch, name: str) -> None:
 
 
 def test_only_a_save_with_something_to_publish_wakes_the_relay(registry):
-    relay = OutboxRelay(registry, Publisher(), namespace="sc")
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER)
     batch = open_batch(registry)  # the registry's own record of a batch: not published
     assert not relay._wakeup.is_set()
 
@@ -68,7 +73,7 @@ def test_only_a_save_with_something_to_publish_wakes_the_relay(registry):
 
 
 def test_internal_events_waiting_for_the_timer_are_not_relay_lag(registry):
-    relay = OutboxRelay(registry, Publisher(), namespace="sc")
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER)
     batch = open_batch(registry)
     assert relay.lag() == 0
 
@@ -81,7 +86,7 @@ def test_internal_events_waiting_for_the_timer_are_not_relay_lag(registry):
 
 def test_a_page_is_published_at_once_and_the_position_recorded_after(registry):
     publisher = Publisher()
-    relay = OutboxRelay(registry, publisher, namespace="sc")
+    relay = OutboxRelay(registry, publisher, namespace="sc", signer=SIGNER)
     batch = open_batch(registry)
     for name in ("山西大学", "太原理工大学", "孝义市"):
         declare(registry, batch, name)
@@ -97,7 +102,7 @@ def test_a_page_is_published_at_once_and_the_position_recorded_after(registry):
 
 def test_a_page_the_broker_did_not_confirm_is_not_recorded_and_goes_again(registry):
     publisher = Publisher(failures=1)
-    relay = OutboxRelay(registry, publisher, namespace="sc")
+    relay = OutboxRelay(registry, publisher, namespace="sc", signer=SIGNER)
     batch = open_batch(registry)
     for name in ("山西大学", "太原理工大学"):
         declare(registry, batch, name)
@@ -141,7 +146,7 @@ def test_on_sqlite_a_busy_relay_writes_its_position_at_most_every_interval_and_f
     read), the table behind them: a process started now (after a crash) publishes those
     events again, which consumers skip. ``flush`` (the idle relay's) writes them."""
     publisher = Publisher()
-    relay = OutboxRelay(registry, publisher, namespace="sc", save_interval=60)
+    relay = OutboxRelay(registry, publisher, namespace="sc", signer=SIGNER, save_interval=60)
     batch = open_batch(registry)
     declare(registry, batch, "山西大学")
     relay.drain()  # the first position is written at once
@@ -150,12 +155,12 @@ def test_on_sqlite_a_busy_relay_writes_its_position_at_most_every_interval_and_f
 
     assert relay.state.read() == RelayPosition(scanned=5, published=5)
     assert relay.lag() == 0
-    after_a_crash = OutboxRelay(registry, Publisher(), namespace="sc")
+    after_a_crash = OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER)
     assert after_a_crash.state.read() == RelayPosition(scanned=3, published=3)
     assert after_a_crash.lag() == 1
 
     relay.state.flush()
-    assert OutboxRelay(registry, Publisher(), namespace="sc").state.read() == RelayPosition(5, 5)
+    assert OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER).state.read() == RelayPosition(5, 5)
     assert not relay.state.unsaved
 
 
@@ -163,7 +168,7 @@ def test_the_running_relay_records_a_held_position_once_idle_for_the_interval(re
     import threading
     import time
 
-    relay = OutboxRelay(registry, Publisher(), namespace="sc", poll_interval=30, save_interval=0.2)
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER, poll_interval=30, save_interval=0.2)
     batch = open_batch(registry)
     declare(registry, batch, "山西大学")
     relay.drain()
@@ -186,7 +191,7 @@ def test_a_held_position_the_store_would_not_take_shows_in_the_relays_status(reg
     table falls behind, and a crash then would republish everything since."""
     import sqlite3
 
-    relay = OutboxRelay(registry, Publisher(), namespace="sc", save_interval=60)
+    relay = OutboxRelay(registry, Publisher(), namespace="sc", signer=SIGNER, save_interval=60)
     batch = open_batch(registry)
     declare(registry, batch, "山西大学")
     relay.drain()

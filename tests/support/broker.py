@@ -12,15 +12,19 @@ from uuid import uuid4
 
 from kombu import Connection, Consumer, Queue
 
+from services.backbone.keys import load_keys
 from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.messaging.broker_users import as_service
 from services.backbone.kernel.context import stable_id
 from services.backbone.messaging.topology import declare_topology, events_exchange
+from services.backbone.settings import Settings
 from services.contracts import CATALOG
 
 
 class UpstreamLog:
     """Plays the part of a source service that has not been built (or is not running):
-    numbers its events and chains ``previous_position`` like a real relay."""
+    numbers its events and chains ``previous_position`` like a real relay, signs them with
+    the source's key of this test run and publishes them as the source's broker user."""
 
     def __init__(self, config: dict, source: str, start: int = 0):
         self.config = config
@@ -28,9 +32,11 @@ class UpstreamLog:
         self.position = start
         self.log: list[dict] = []  # every event of this source, published or not
         self.sent: list[dict] = []
-        self.publisher = ConfirmedPublisher(config["broker"]["url"])
-        declare_topology(self.publisher.connection, config["broker"]["namespace"],
-                         config["consumer"]["delivery_limit"])
+        settings = Settings.from_dict(config)
+        with Connection(settings.broker.url) as admin:  # as broker-init does
+            declare_topology(admin, settings.broker.namespace, settings.consumer.delivery_limit)
+        self.signer = load_keys(settings, source).signer
+        self.publisher = ConfirmedPublisher(as_service(settings, source).broker.url)
 
     def envelope(self, event_type: str, payload: dict, *, role: str = "drc",
                  position: int | None = None, previous: int | None = None,
@@ -50,11 +56,14 @@ class UpstreamLog:
             "correlation_id": str(uuid4()),
             "payload": payload,
         }
+        envelope = self.signer.sign(envelope)
         self.log.append(envelope)
         return envelope
 
     def publish(self, envelope: dict | bytes, routing_key: str | None = None) -> None:
+        """Publishes as the source would: a dict signed (again, if a test changed it)."""
         if isinstance(envelope, dict):
+            envelope = self.signer.sign(envelope)
             self.sent.append(envelope)
             routing_key = routing_key or envelope["type"]
             message_id = envelope["event_id"]
@@ -134,7 +143,8 @@ def fake_source_service(upstream: UpstreamLog, store_fails: int = 0):
             events = sorted((e for e in upstream.log if e["position"] > after),
                             key=lambda e: e["position"])[:limit]
             scanned = events[-1]["position"] if events else after
-            return {"events": events, "scanned": scanned, "head": upstream.position}
+            return {"events": [upstream.signer.sign(e) for e in events],  # signed as served
+                    "scanned": scanned, "head": upstream.position}
 
     return FakeSource
 

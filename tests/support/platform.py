@@ -16,7 +16,9 @@ from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import nameko_config
 from services.backbone.config import PROJECT_ROOT, load_config, merge
 from services.backbone.dependencies import EventStore
-from services.backbone.runner import service_class
+from services.backbone.messaging.provisioning import initialise_broker, remove_users
+from services.backbone.runner import SERVICE_CLASSES, service_class
+from services.backbone.settings import Settings
 from services.backbone.ops.polling import poll
 
 
@@ -31,6 +33,8 @@ class Platform:
 
     def __init__(self, config: dict, container_factory):
         self.config = config
+        self.settings = Settings.from_dict(config)
+        initialise_broker(self.settings, SERVICE_CLASSES)  # as make run and broker-init do
         self._container_factory = container_factory
         self.containers = {}
         self.processes: dict[str, subprocess.Popen] = {}  # by instance: "registry", "registry#2"
@@ -85,6 +89,7 @@ class Platform:
             "SC_STORE__BACKEND": self.config["store"]["backend"],
             "SC_STORE__SQLITE_DIR": self.config["store"]["sqlite_dir"],
             "SC_STORE__POSTGRES__DBNAME": self.config["store"]["postgres"]["dbname"],
+            "SC_SIGNING__KEYS_DIR": self.config["signing"]["keys_dir"],
         }
         for name in ("registry", "evaluation", "funding", "notifications"):
             flat[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(self.config["services"][name]["http_port"])
@@ -139,6 +144,9 @@ class Platform:
     def shutdown(self):
         for name in list(self.processes):
             self.kill(name, signal.SIGTERM if self.processes[name].poll() is None else signal.SIGKILL)
+        for container in self.containers.values():  # before their broker users go
+            container.stop()
+        remove_users(self.settings, SERVICE_CLASSES)
 
 
 def store_config(request, tmp_path: Path) -> dict:
@@ -158,6 +166,7 @@ def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
         "broker": {"url": amqp_uri},
         "auth": {"secret": os.urandom(24).hex()},
         "store": {"backend": backend, "sqlite_dir": str(tmp_path / "store")},
+        "signing": {"keys_dir": str(tmp_path / "keys")},  # key pairs made for this test
         "services": services,
     }
     if postgres_db:

@@ -8,7 +8,7 @@ from services.backbone.settings import Settings
 
 def settings_of(config: dict) -> Settings:
     """A test's config as services see it; a partial one is laid over ``test.yaml``."""
-    if "broker" not in config:
+    if "environment" not in config:
         config = merge(load_config("test", environ={"SC_AUTH__SECRET": "t" * 48}), config)
     return Settings.from_dict(config)
 

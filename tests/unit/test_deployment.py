@@ -48,10 +48,24 @@ def test_the_broker_has_management_and_both_stores_use_named_volumes():
 def test_broker_credentials_are_passed_apart_from_the_urls_which_hold_none():
     """A password with @ / # ? in it would break a URL it is written into; the platform
     puts the credentials into its URLs percent-encoded instead."""
-    env = compose()["services"]["registry"]["environment"]
+    services = compose()["services"]
+    env = services["registry"]["environment"]
     assert "@" not in env["SC_BROKER__URL"] and "@" not in env["SC_BROKER__MANAGEMENT_URL"]
-    assert env["SC_BROKER__USERNAME"].startswith("${RABBITMQ_USER")
-    assert env["SC_BROKER__PASSWORD"].startswith("${RABBITMQ_PASSWORD:?")
+    init = services["broker-init"]["environment"]
+    assert init["SC_BROKER__USERNAME"].startswith("${RABBITMQ_USER")
+    assert init["SC_BROKER__PASSWORD"].startswith("${RABBITMQ_PASSWORD:?")
+
+
+def test_each_service_connects_as_its_own_broker_user_with_its_own_key_and_no_administrator_password():
+    services = compose()["services"]
+    for name in ("registry", "evaluation", "funding", "notifications"):
+        env = services[name]["environment"]
+        assert env["SC_BROKER__USERNAME"] == f"sc-{name}"
+        assert env["SC_BROKER__PASSWORD"].startswith(f"${{BROKER_PASSWORD_{name.upper()}:?")
+        assert env["SC_SIGNING__PRIVATE_KEY"].startswith(f"${{SIGNING_KEY_{name.upper()}:?")
+        assert "RABBITMQ_PASSWORD" not in str(env)
+        others = [o for o in ("registry", "evaluation", "funding", "notifications") if o != name]
+        assert not any(f"SIGNING_KEY_{o.upper()}" in str(env) for o in others)
 
 
 def test_every_host_the_production_config_names_is_a_compose_service_or_comes_from_the_environment():

@@ -58,4 +58,4 @@ def test_no_service_imports_another_service():
 def test_the_backbone_is_grouped_by_layer():
     """A flat folder hides the layers: only wiring stays at the top."""
     top = sorted(p.name for p in BACKBONE.glob("*.py"))
-    assert top == ["config.py", "dependencies.py", "failpoints.py", "runner.py", "settings.py"], top
+    assert top == ["config.py", "dependencies.py", "failpoints.py", "keys.py", "runner.py", "settings.py"], top

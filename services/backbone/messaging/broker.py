@@ -17,9 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def nameko_config(config: "dict[str, Any] | Settings", service: str | None = None) -> dict[str, Any]:
-    """The nameko config of a service process (or of a client, without ``service``);
-    the service's code reads its typed ``Settings`` under ``PLATFORM``."""
+    """The nameko config of a service process, connecting as the service's own broker
+    user (or of a client, without ``service``, as the configured user); the service's
+    code reads its typed ``Settings`` under ``PLATFORM``."""
     settings = Settings.from_dict(config)
+    if service:
+        from services.backbone.messaging.broker_users import as_service
+
+        settings = as_service(settings, service)
     result = {
         "AMQP_URI": settings.broker.url,
         "HEARTBEAT": settings.broker.heartbeat,
@@ -82,6 +87,7 @@ class ConfirmedPublisher:
 
     def __init__(self, url: str, heartbeat: int = 0, confirm_timeout: float = 30.0):
         self.url = url
+        self.user_id = unquote(urlparse(url).username or "guest")  # checked by the broker
         self.heartbeat = heartbeat
         self.confirm_timeout = confirm_timeout
         self._connection: Connection | None = None
@@ -126,7 +132,7 @@ class ConfirmedPublisher:
         producer = self._ensure()
         try:
             for message in messages:
-                self._send(producer, **message)
+                self._send(producer, user_id=self.user_id, **message)
                 self._sent += 1
                 self._unconfirmed.add(self._sent)
             deadline = time.monotonic() + self.confirm_timeout
@@ -144,7 +150,7 @@ class ConfirmedPublisher:
 
     @staticmethod
     def _send(producer: Producer, *, exchange: Exchange | str, routing_key: str,
-              body: dict | bytes, message_id: str, headers: dict | None = None,
+              body: dict | bytes, message_id: str, user_id: str, headers: dict | None = None,
               correlation_id: str | None = None) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         producer.publish(
@@ -158,6 +164,7 @@ class ConfirmedPublisher:
             correlation_id=correlation_id,
             headers=headers or {},
             timestamp=int(datetime.now(timezone.utc).timestamp()),
+            user_id=user_id,
             retry=False,
         )
 

@@ -18,6 +18,7 @@ import eventlet
 from kombu.exceptions import MessageStateError, OperationalError as BrokerError
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.signing import Forged
 
 from services.backbone import failpoints
 from services.backbone.eventstore.application import AwaitingOtherSource
@@ -27,7 +28,8 @@ from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.messaging.gap_filler import GapFiller
 from services.backbone.messaging.parking import DeadLetters, Parker
 from services.backbone.messaging.runs import CATCH_UP, RunCollector, is_marker
-from services.backbone.messaging.source_log_client import TRANSIENT, SourceLog, SourceUnavailable
+from services.backbone.messaging.source_log_client import (TRANSIENT, ForgedEntry, SourceLog,
+                                                           SourceUnavailable)
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,13 @@ def alive(message) -> bool:
 
 
 class Consumer:
-    """Applies the deliveries of ``runs`` to ``app``; ``ack`` and ``requeue`` settle them."""
+    """Applies the deliveries of ``runs`` to ``app``; ``ack`` and ``requeue`` settle them.
+    ``keys.keyring`` holds the source's keys, ``users`` its broker user and this service's."""
 
     def __init__(self, app, source: str, settings, runs: RunCollector, dead_letters: DeadLetters,
-                 source_log: SourceLog | None, ack, requeue):
+                 source_log: SourceLog | None, *, keys, users: tuple[str, str], ack, requeue):
         self.app, self.source, self.settings, self.runs = app, source, settings, runs
+        self.keys, (self.source_user, self.own_user) = keys, users
         self.ack_message, self.requeue_message = ack, requeue
         self.running = True
         self.progress = Progress(app, source)
@@ -122,10 +126,13 @@ class Consumer:
         delivered_before = int((message.headers or {}).get("x-delivery-count", 0) or 0)
         try:
             event = self._decode(message)
+        except Forged as forged:  # never applied, and no position moves
+            log.error("%s <- %s: refused a forged message (%s): %s", self.app.name, self.source,
+                      message.properties.get("message_id"), forged.reason)
+            self._refuse(message, f"Forged: {forged.reason}", delivered_before + 1, "forged", "forged")
+            return
         except ContractViolation as violation:
-            self.parker.reject(message, f"ContractViolation: {violation}", delivered_before + 1)
-            self.progress.count("invalid")
-            self._ack(message)
+            self._refuse(message, f"ContractViolation: {violation}", delivered_before + 1, "invalid")
             return
         self.progress.seen(event.position)
         backoff = transient_delay = self.settings.retry_backoff_seconds
@@ -140,6 +147,8 @@ class Consumer:
             except AwaitingOtherSource as waiting:
                 transient_delay = self._wait(event, "waiting", transient_delay, waiting)
             except TRANSIENT + (SourceUnavailable,) as error:
+                if isinstance(error, ForgedEntry):  # an alert, and still nothing skipped
+                    self.progress.count("forged")
                 transient_delay = self._wait(event, "transient", transient_delay, repr(error))
             except ApplyFailed as failure:
                 earlier = delivered_before if failure.event is event else 0
@@ -147,6 +156,12 @@ class Consumer:
                     self._ack(message)
                     return
         # stopping, or the channel died: the message stays unacked and is redelivered
+
+    def _refuse(self, message, error: str, attempts: int, outcome: str, refused: str | None = None) -> None:
+        """Dead-letters a message that is not a valid event of the source, and acks it."""
+        self.parker.reject(message, error, attempts, refused=refused)
+        self.progress.count(outcome)
+        self._ack(message)
 
     def _wait(self, event: IntegrationEvent, kind: str, delay: float, why) -> float:
         """Holds an event that will succeed later (infrastructure, or what another
@@ -179,6 +194,9 @@ class Consumer:
         return event.position
 
     def _decode(self, message) -> IntegrationEvent:
+        """The event a message carries, once its sender and its signature are its
+        source's (``Forged`` otherwise) and it satisfies the contract."""
+        self._check_publisher(message)
         body = message.body
         limit = self.settings.max_message_bytes
         if len(body) > limit:
@@ -187,10 +205,20 @@ class Consumer:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise ContractViolation({"_message": [f"Body is not valid JSON: {error}."]}) from None
+        self.keys.keyring.verify(data, self.source)
         event = load_event(data)
         if event.source != self.source:
             raise ContractViolation({"source": [f"Expected events of {self.source}, got {event.source}."]})
         return event
+
+    def _check_publisher(self, message) -> None:
+        """The broker vouches for ``user_id``: the source's user published it, or this
+        service's own user put a dead letter back (a replay, checked by its signature)."""
+        publisher = message.properties.get("user_id")
+        replayed = "x-replayed-from" in (message.headers or {})
+        if publisher != self.source_user and not (replayed and publisher == self.own_user):
+            raise Forged(f"published by broker user {publisher or '(none)'}, not by "
+                         f"{self.source}'s ({self.source_user})")
 
     def _ack(self, message) -> None:
         self._settle(self.ack_message, message)

@@ -85,10 +85,10 @@ def list_dead_letters(broker_url: str, queue: str) -> list[DeadLetter]:
 
 
 def act_on_dead_letter(broker_url: str, queue: str, message_id: str, *, replay: bool,
-                       record) -> DeadLetter:
+                       record, replay_exchange: str) -> DeadLetter:
     """Replays (or discards) one dead letter. ``record(letter)`` writes the audit
-    event first; then the message is republished to its original queue (replay) and
-    only then removed from the dead-letter queue."""
+    event first; then the message is republished to its original queue (replay, through
+    the consumer's ``replay_exchange``) and only then removed from the dead-letter queue."""
     with Connection(broker_url, transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
         messages, target = _take_until(channel, queue, message_id)
@@ -98,7 +98,7 @@ def act_on_dead_letter(broker_url: str, queue: str, message_id: str, *, replay: 
             letter = _as_dead_letter(queue, target)
             record(letter)
             if replay:
-                _republish(connection, letter)
+                _republish(connection, letter, replay_exchange)
             channel.basic_ack(target.delivery_tag)
             return letter
         finally:
@@ -108,7 +108,7 @@ def act_on_dead_letter(broker_url: str, queue: str, message_id: str, *, replay: 
             channel.close()
 
 
-def _republish(connection, letter: DeadLetter) -> None:
+def _republish(connection, letter: DeadLetter, exchange: str) -> None:
     if not letter.original_queue:
         raise NotFound(f"{letter.message_id} does not say which queue it came from.")
     # Drop the broker's and our dead-letter bookkeeping (x-delivery-count above all, or
@@ -117,6 +117,7 @@ def _republish(connection, letter: DeadLetter) -> None:
     headers["x-replayed-at"] = datetime.now(timezone.utc).isoformat()
     headers["x-replayed-from"] = letter.queue
     producer = connection.Producer(connection.channel())
-    producer.publish(letter.body, exchange="", routing_key=letter.original_queue,
+    producer.publish(letter.body, exchange=exchange, routing_key=letter.original_queue,
                      delivery_mode=2, content_type="application/json",
-                     content_encoding="utf-8", message_id=letter.message_id, headers=headers)
+                     content_encoding="utf-8", message_id=letter.message_id, headers=headers,
+                     user_id=connection.userid)

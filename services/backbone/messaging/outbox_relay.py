@@ -129,10 +129,11 @@ class Claim:
 class OutboxRelay:
     """Moves committed events from the log to the service's exchange."""
 
-    def __init__(self, app, publisher, namespace: str, batch_size: int = 500,
+    def __init__(self, app, publisher, namespace: str, signer, batch_size: int = 500,
                  poll_interval: float = 1.0, metrics=None, save_interval: float = 0.0):
         self.app = app
         self.publisher = publisher
+        self.signer = signer  # the service's own key: consumers trust only what it signed
         self.exchange = events_exchange(namespace, app.name).name
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -289,7 +290,7 @@ class OutboxRelay:
         return {
             "exchange": self.exchange,
             "routing_key": event.routing_key,
-            "body": event.to_message(),
+            "body": self.signer.sign(event.to_message()),
             "message_id": str(event.event_id),
             "correlation_id": str(event.correlation_id),
             "headers": {

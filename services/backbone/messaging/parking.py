@@ -30,7 +30,8 @@ class DeadLetters:
         self.source = source
         self.service = service
 
-    def publish(self, body, error: str, attempts: int, message_id: str) -> None:
+    def publish(self, body, error: str, attempts: int, message_id: str,
+                refused: str | None = None) -> None:
         headers = {
             "x-error": error[:4000],
             "x-attempts": attempts,
@@ -38,6 +39,7 @@ class DeadLetters:
             "x-source": self.source,
             "x-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
             "x-dead-lettered-by": self.service,
+            **({"x-refused": refused} if refused else {}),
         }
         self.publisher.publish(
             exchange=self.exchange,
@@ -65,10 +67,11 @@ class Parker:
         self.running = running
         self.failures: dict[tuple[str, int], int] = {}
 
-    def reject(self, message, error: str, attempts: int) -> None:
+    def reject(self, message, error: str, attempts: int, refused: str | None = None) -> None:
         """A message that is not a valid event: to the dead-letter queue as it came."""
         self.dead_letters.publish(message.body, error, attempts,
-                                  message_id=message.properties.get("message_id") or "")
+                                  message_id=message.properties.get("message_id") or "",
+                                  refused=refused)
 
     def give_up(self, failure: ApplyFailed, delivered_before: int, backoff: float) -> bool:
         """Counts a failure; after max_attempts (at once for a final one) parks the event
@@ -84,7 +87,7 @@ class Parker:
             eventlet.sleep(backoff * 2 ** (attempts - 1))
             return False
         error = "".join(traceback.format_exception_only(type(failure.cause), failure.cause)).strip()
-        self.park(event.position, event.type, event.to_message(), error, attempts,
+        self.park(event.position, event.type, event.signed or event.to_message(), error, attempts,
                   event.correlation_id, message_id=str(event.event_id))
         self.failures.pop(key, None)
         return True

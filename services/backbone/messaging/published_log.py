@@ -39,11 +39,12 @@ def published_log(readers: tuple[str, ...] = READERS) -> type:
 
         def _page(self, after: int, limit: int) -> dict:
             """A page of the log as the caller may read it (personal data withheld from
-            readers who do not work with the base; services read it whole)."""
+            readers who do not work with the base; services read it whole), each copy
+            signed by this service, as its consumers require."""
             events, scanned = self.app.published_after(after, limit)
-            viewer = self.caller.actor
+            viewer, signer = self.caller.actor, self.app.signer
             return {
-                "events": [for_viewer(event.to_message(), viewer) for event in events],
+                "events": [signer.sign(for_viewer(event.to_message(), viewer)) for event in events],
                 "scanned": scanned,
                 "head": self.app.head(),
             }

@@ -18,6 +18,7 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.contracts import ContractViolation, IntegrationEvent, load_event
+from services.contracts.signing import Forged
 
 from services.backbone.web.tokens import issue_token
 from services.backbone.messaging.broker import nameko_config
@@ -37,6 +38,11 @@ class SourceUnavailable(Exception):
     """The source's log could not be read over RPC (down, slow, or answering an error)."""
 
 
+class ForgedEntry(SourceUnavailable):
+    """The page holds an entry its source did not sign: nothing of it is applied, and
+    the consumer waits (and alerts) rather than skip past it."""
+
+
 @dataclass
 class Unreadable:
     """An entry of the source's own log that this consumer cannot read as an event (a
@@ -53,8 +59,9 @@ class SourceLog:
 
     page_size = 500
 
-    def __init__(self, settings: Settings, service: str, source: str):
+    def __init__(self, settings: Settings, service: str, source: str, keys):
         self.settings = settings
+        self.keys = keys  # whose signatures the entries must carry
         self.service = service
         self.source = source
 
@@ -80,6 +87,12 @@ class SourceLog:
         return [self._entry(message, after) for message in page["events"]], page["scanned"], page["head"]
 
     def _entry(self, message, after: int) -> IntegrationEvent | Unreadable:
+        try:
+            self.keys.keyring.verify(message, self.source)
+        except Forged as forged:
+            log.error("%s <- %s: an entry of its log after #%s is not signed by it: %s",
+                      self.service, self.source, after, forged.reason)
+            raise ForgedEntry(f"{self.source} log entry after #{after} refused: {forged.reason}") from None
         try:
             return load_event(message)
         except ContractViolation as violation:

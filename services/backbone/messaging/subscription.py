@@ -11,7 +11,9 @@ import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
+from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.broker import ConfirmedPublisher
+from services.backbone.messaging.broker_users import broker_user
 from services.backbone.messaging.consumer import Consumer
 from services.backbone.messaging.parking import DeadLetters
 from services.backbone.messaging.runs import CATCH_UP, STOP, RunCollector
@@ -40,6 +42,7 @@ class Subscription(DependencyProvider):
     """Consumes one source service's log into this service's application."""
 
     queue_consumer = InboxQueueConsumer()
+    keys = ServiceKeys()
 
     def __init__(self, source: str):
         self.source = source
@@ -49,19 +52,22 @@ class Subscription(DependencyProvider):
         self.settings = platform.consumer
         namespace = platform.broker.namespace
         self.service = self.container.service_name
-        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit)
+        self.queue = inbox_queue(namespace, self.service, self.source, self.settings.delivery_limit,
+                                 declare=False)
         self.queue_name = inbox_queue_name(namespace, self.service, self.source)
         self.runs = RunCollector(self.settings.max_run, self.settings.linger_for(self.service))
         self.dead_letters = DeadLetters(ConfirmedPublisher(platform.broker.url),
                                         dead_letter_exchange(namespace).name, self.queue_name,
                                         self.source, self.service)
-        self.source_log = SourceLog(platform, self.service, self.source)
+        self.users = (broker_user(platform, self.source), broker_user(platform, self.service))
+        self.source_log = SourceLog(platform, self.service, self.source, self.keys)
         self.consumer: Consumer | None = None
         self.queue_consumer.register_provider(self)
 
     def start(self):
         self.consumer = Consumer(
             self._app(), self.source, self.settings, self.runs, self.dead_letters, self.source_log,
+            keys=self.keys, users=self.users,
             ack=self.queue_consumer.ack_message, requeue=self.queue_consumer.requeue_message)
         self.runs.put(CATCH_UP)
         self._thread = self.container.spawn_managed_thread(self.consumer.run_forever,

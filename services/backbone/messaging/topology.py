@@ -7,11 +7,18 @@ position per source. Consumer queues are quorum queues with a single active cons
 (order survives several instances), a broker-side delivery limit, and a dead-letter
 queue beside them, to which the broker moves messages at least once.
 
-Every service declares the whole topology when it starts, so no event is ever published
-to an exchange without its consumers' queues, even if a consumer has never run yet.
+The topology is declared by an administrator before any service starts (``sc
+broker-init``, ``make run``, the tests' fixtures; ``provisioning.py``), so no event is
+ever published to an exchange without its consumers' queues; a service may declare
+nothing but its RPC queues (``broker_users.py``), and checks at start that its part
+exists. Ops put a dead letter back into its queue through the consumer's own replay
+exchange ``<ns>.<consumer>.replay`` (direct, routing key = the queue's name).
 """
 
-from kombu import Exchange, Queue
+from amqp.exceptions import NotFound
+from kombu import Exchange, Queue, binding
+
+from services.backbone.config import ConfigError
 
 # consumer service -> the services whose logs it consumes
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -26,6 +33,10 @@ def events_exchange(namespace: str, source: str) -> Exchange:
     return Exchange(f"{namespace}.{source}.events", type="topic", durable=True)
 
 
+def replay_exchange(namespace: str, consumer: str) -> Exchange:
+    return Exchange(f"{namespace}.{consumer}.replay", type="direct", durable=True)
+
+
 def dead_letter_exchange(namespace: str) -> Exchange:
     return Exchange(f"{namespace}.dead-letter", type="direct", durable=True)
 
@@ -38,13 +49,17 @@ def dead_letter_queue_name(queue_name: str) -> str:
     return f"{queue_name}.dlq"
 
 
-def inbox_queue(namespace: str, consumer: str, source: str, delivery_limit: int) -> Queue:
+def inbox_queue(namespace: str, consumer: str, source: str, delivery_limit: int,
+                declare: bool = True) -> Queue:
+    """The queue of ``consumer`` for ``source``'s events; a consumer reads it with
+    ``declare=False`` (it may not declare: the administrator has)."""
     name = inbox_queue_name(namespace, consumer, source)
     return Queue(
         name,
-        exchange=events_exchange(namespace, source),
-        routing_key="#",
+        bindings=[binding(events_exchange(namespace, source), routing_key="#"),
+                  binding(replay_exchange(namespace, consumer), routing_key=name)],
         durable=True,
+        no_declare=not declare,
         queue_arguments={
             "x-queue-type": "quorum",
             "x-single-active-consumer": True,
@@ -80,14 +95,42 @@ def all_queues(namespace: str, delivery_limit: int) -> list[Queue]:
     return queues
 
 
+def exchanges(namespace: str) -> list[Exchange]:
+    sources = sorted({s for subs in SUBSCRIPTIONS.values() for s in subs})
+    return ([dead_letter_exchange(namespace)] + [events_exchange(namespace, s) for s in sources]
+            + [replay_exchange(namespace, c) for c in SUBSCRIPTIONS])
+
+
 def declare_topology(connection, namespace: str, delivery_limit: int) -> None:
-    """Declares every exchange, queue and binding of the platform (idempotent)."""
+    """Declares every exchange, queue and binding of the platform (idempotent), as an
+    administrator does."""
     channel = connection.default_channel
-    dead_letter_exchange(namespace)(channel).declare()
-    for source in {s for sources in SUBSCRIPTIONS.values() for s in sources}:
-        events_exchange(namespace, source)(channel).declare()
+    for exchange in exchanges(namespace):
+        exchange(channel).declare()
     for queue in all_queues(namespace, delivery_limit):
         queue(channel).declare()
+
+
+def check_topology(connection, namespace: str, service: str) -> None:
+    """Stops a service's start, saying what to run, when its exchange or queues are
+    missing (passive declares: they need no permission)."""
+    wanted = [(queue.name, "queue") for queue in all_queues(namespace, 1)
+              if queue.name.startswith(f"{namespace}.{service}.from.")]
+    if any(service in sources for sources in SUBSCRIPTIONS.values()):
+        wanted.append((events_exchange(namespace, service).name, "exchange"))
+    for name, kind in wanted:
+        channel = connection.channel()
+        try:
+            if kind == "queue":
+                channel.queue_declare(name, passive=True)
+            else:
+                channel.exchange_declare(name, "topic", passive=True)
+        except NotFound:
+            raise ConfigError(f"the broker has no {kind} {name}: run `sc broker-init` (make run "
+                              "does) before starting the services") from None
+        finally:
+            if channel.is_open:
+                channel.close()
 
 
 # Dead-letter queues are bounded: when one is full the broker refuses further dead
@@ -107,15 +150,13 @@ POLICIES = [
 def definitions(namespace: str, delivery_limit: int, vhost: str = "/") -> dict:
     """The topology as a RabbitMQ definitions document (infra/rabbitmq/definitions.json),
     importable before any service starts."""
-    sources = sorted({s for subs in SUBSCRIPTIONS.values() for s in subs})
-    exchanges = [dead_letter_exchange(namespace)] + [events_exchange(namespace, s) for s in sources]
     queues = all_queues(namespace, delivery_limit)
     return {
         "vhosts": [{"name": vhost}],
         "exchanges": [
             {"name": e.name, "vhost": vhost, "type": e.type, "durable": True,
              "auto_delete": False, "internal": False, "arguments": {}}
-            for e in exchanges
+            for e in exchanges(namespace)
         ],
         "queues": [
             {"name": q.name, "vhost": vhost, "durable": True, "auto_delete": False,
@@ -123,9 +164,9 @@ def definitions(namespace: str, delivery_limit: int, vhost: str = "/") -> dict:
             for q in queues
         ],
         "bindings": [
-            {"source": q.exchange.name, "vhost": vhost, "destination": q.name,
-             "destination_type": "queue", "routing_key": q.routing_key, "arguments": {}}
-            for q in queues
+            {"source": b.exchange.name, "vhost": vhost, "destination": q.name,
+             "destination_type": "queue", "routing_key": b.routing_key, "arguments": {}}
+            for q in queues for b in _bindings(q)
         ],
         "policies": [
             {**policy, "vhost": vhost, "name": policy["name"].format(ns=namespace),
@@ -133,3 +174,11 @@ def definitions(namespace: str, delivery_limit: int, vhost: str = "/") -> dict:
             for policy in POLICIES
         ],
     }
+
+
+def _bindings(queue: Queue) -> list:
+    """A queue's bindings, one binding or several (kombu keeps several as a set: sorted
+    here, so that the document is the same in every process)."""
+    if queue.bindings:
+        return sorted(queue.bindings, key=lambda b: (b.exchange.name, b.routing_key))
+    return [binding(queue.exchange, routing_key=queue.routing_key)]

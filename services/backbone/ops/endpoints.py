@@ -21,7 +21,8 @@ from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
 from services.backbone.web.entrypoints import Caller, http, read_json, rpc, validated
 from services.backbone.kernel.errors import NotFound, Unavailable
-from services.backbone.messaging.topology import SUBSCRIPTIONS, dead_letter_queue_name, inbox_queue_name
+from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
+                                                  inbox_queue_name, replay_exchange)
 from services.backbone.ops.polling import PROBE_SECONDS, within
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,10 @@ class ServiceOperations:
                 queue=queue, message_id=message_id, error=letter.error, body=letter.body,
                 action="replay" if replay else "discard", reason=reason, ctx=ctx)
 
-        letter = act_on_dead_letter(self.settings.broker.url, queue, message_id,
-                                    replay=replay, record=record)
+        letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
+                                    record=record,
+                                    replay_exchange=replay_exchange(self.settings.broker.namespace,
+                                                                    self.service).name)
         return {**letter.summary(), "action": "replayed" if replay else "discarded"}
 
 

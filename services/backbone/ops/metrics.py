@@ -31,7 +31,7 @@ class ServiceMetrics:
             ["type"], registry=r)
         self.events_consumed = Counter(
             "sc_events_consumed", "Upstream events handled, by outcome "
-            "(applied, duplicate, parked, replayed, invalid)", ["source", "outcome"], registry=r)
+            "(applied, duplicate, parked, replayed, invalid, forged: refused as not its source's)", ["source", "outcome"], registry=r)
         self.handler_seconds = Histogram(
             "sc_handler_seconds", "Time to apply one upstream event (including catch-up)",
             ["source"], buckets=LATENCY_BUCKETS, registry=r)

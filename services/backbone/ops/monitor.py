@@ -173,4 +173,8 @@ def alerts_for(queues: list[QueueFigures], services: dict, thresholds: dict) -> 
             consumer["lag"] = lag
             if lag > thresholds["consumer_lag"]:
                 alerts.append(f"{service}: {lag} positions of {source} not applied yet")
+            forged = consumer.get("outcomes", {}).get("forged", 0)
+            if forged > thresholds["forgeries"]:
+                alerts.append(f"{service}: refused {forged} forged message(s) claiming to come from "
+                              f"{source} (dead-lettered; someone can publish on the broker)")
     return alerts
