@@ -6,7 +6,7 @@ is testing; a change of 10 % drowns in that noise. These drive the same code pat
 without the broker or HTTP, and report CPU milliseconds per event:
 
 ``consume``: BaseDeclared envelopes, as the relay publishes them, through a consumer's
-``Subscription._handle`` (decode, validate, gap check, reaction, commit with tracking).
+``Consumer._handle`` (decode, validate, gap check, reaction, commit with tracking).
 ``relay``: declarations saved by the registry application, then published by its
 relay to a publisher that only counts (mapping, validation, confirm bookkeeping, position).
 ``deliver``: as ``consume notifications`` with a webhook subscription to every
@@ -27,20 +27,21 @@ from types import SimpleNamespace
 from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventlet.queue import LightQueue
 
-from services.backbone.messaging.subscription import Subscription
+from services.backbone.messaging.consumer import Consumer
+from services.backbone.messaging.runs import RunCollector
 from services.backbone.kernel.context import Actor, stable_id
 from services.backbone.messaging.crash_guard import CrashGuard
 from services.backbone.ops.metrics import ServiceMetrics
 from services.backbone.messaging.outbox_relay import OutboxRelay
 from services.backbone.eventstore.stores import store_env
 from services.backbone.settings import Settings, load_settings
-from services.contracts.signing import Signer
 from services.contracts import ActorRef, new_event
+from services.contracts.signing import Keyring, Signer
 
 from .harness import declaration
 
+REGISTRY_KEY = Signer("registry", Ed25519PrivateKey.generate())  # the source the benchmarks play
 APPLICANT = Actor(id=uuid4(), role="applicant", name="申报单位")
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 RUBRICS = {"regional": "regional-2017.1", "university": "university-2017.1",
@@ -74,30 +75,21 @@ def _messages(events: int, batch_id) -> list:
             source="registry", position=number + 2, previous_position=number + 1 if number else None,
             occurred_at=now, actor=ActorRef(APPLICANT.id, APPLICANT.role, APPLICANT.name),
             correlation_id=uuid4(), payload=payload)
-        body = json.dumps(event.to_message(), ensure_ascii=False).encode()
-        messages.append(SimpleNamespace(body=body, headers={}, properties={}, channel=True))
+        body = json.dumps(REGISTRY_KEY.sign(event.to_message()), ensure_ascii=False).encode()
+        messages.append(SimpleNamespace(body=body, headers={}, properties={"user_id": "sc-registry"},
+                                        channel=SimpleNamespace(connection=True)))
     return messages
 
 
-class _Subscription(Subscription):
-    """The real subscription logic, minus nameko: acks go nowhere."""
-
-    def __init__(self, app, source: str):
-        super().__init__(source)
-        self._app = app
-        self.settings = {"max_attempts": 5, "retry_backoff_seconds": 0.01, "max_message_bytes": 262144}
-        self.failures, self.outcomes, self.highest_seen, self._running = {}, {}, 0, True
-        self.applied = None
-        self.pending = LightQueue()
-        self.guard = CrashGuard(app, source)
-
-    app = property(lambda self: self._app)
-
-    def _alive(self, message) -> bool:
-        return True
-
-    def _ack(self, message) -> None:
-        pass
+def _consumer(app, source: str) -> Consumer:
+    """The real consumer, minus nameko: acks go nowhere."""
+    settings = load_settings("local", environ={}).consumer
+    keys = SimpleNamespace(keyring=Keyring({source: {REGISTRY_KEY.key_id: REGISTRY_KEY.private_key.public_key()}}))
+    consumer = Consumer(app, source, settings, RunCollector(settings.max_run, 0.0), dead_letters=None,
+                        source_log=None, keys=keys, users=(f"sc-{source}", f"sc-{app.name}"),
+                        ack=lambda message: None, requeue=None)
+    consumer.applier.guard = CrashGuard(app, source)
+    return consumer
 
 
 def _relay(app, publisher) -> OutboxRelay:
@@ -120,14 +112,14 @@ def consume(service: str, events: int, directory: Path, run: int = 1) -> float:
                                   closes_at=now + timedelta(days=30), quota=10,
                                   rubrics=RUBRICS, ctx=DRC.context()).id
     messages = _messages(events, batch_id)
-    subscription = _Subscription(app, "registry")
+    consumer = _consumer(app, "registry")
     outbox = _relay(app, _CountingPublisher())
     started = time.process_time()
     for first in range(0, len(messages), run):
         for message in messages[first:first + run]:
-            subscription.pending.put(message)
-        while subscription.pending.qsize():
-            subscription._process_next()
+            consumer.runs.put(message)
+        while consumer.runs.qsize():
+            consumer.process_next()
         _run_if_woken(outbox)
     outbox.drain()  # the relay's timer
     spent = time.process_time() - started
@@ -152,16 +144,16 @@ def deliver(events: int, directory: Path) -> float:
     policy = RetryPolicy(max_attempts=5, backoff=timedelta(seconds=1),
                          backoff_max=timedelta(minutes=5), lease=timedelta(seconds=30))
     messages = _messages(events, uuid4())
-    subscription = _Subscription(app, "registry")
+    consumer = _consumer(app, "registry")
     sent = 0
     started = time.process_time()
     for message in messages:
-        subscription.pending.put(message)
-        subscription._process_next()
-        due, _ = app.due_deliveries(app.clock(), exclude=set())
-        dispatches = app.take(due, policy)
+        consumer.runs.put(message)
+        consumer.process_next()
+        due, _ = app.attempts.due(app.clock(), exclude=set())
+        dispatches = app.attempts.take(due, policy)
         sent += len(dispatches)
-        app.record_outcomes([Outcome(d, delivered=True, detail="HTTP 200") for d in dispatches], policy)
+        app.attempts.record_outcomes([Outcome(d, delivered=True, detail="HTTP 200") for d in dispatches], policy)
     spent = time.process_time() - started
     assert sent == events, sent
     app.close()

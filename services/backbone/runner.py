@@ -25,12 +25,9 @@ def service_class(name: str):
 
 
 def run_service(name: str, config: dict) -> None:
-    """Runs the service until SIGTERM or Ctrl-C, like ``nameko run``, but stops it once:
-    on the first of those signals, and only after it has finished starting. (``nameko
-    run`` began one more stop per signal, and a stop during start-up: Ctrl-C on ``make
-    run`` sends SIGINT and SIGTERM to every service, a second stop fails inside nameko,
-    a stop during start-up leaves a queue consumer running, and either way the process
-    never exits.)"""
+    """Runs the service until SIGTERM or Ctrl-C, like ``nameko run``, but stops it once,
+    and only after it has started: a second stop, or one during start-up, left the
+    process running for ever (Ctrl-C on ``make run`` sends both signals)."""
     from nameko.runners import ServiceRunner
 
     from services.backbone.messaging.broker import nameko_config
@@ -51,15 +48,10 @@ def run_service(name: str, config: dict) -> None:
 
 
 def _freeze_what_start_up_built() -> None:
-    """Moves every object alive once the service has started (modules, classes, the
-    container, its dependencies) out of the cyclic collector's sight.
-
-    Those objects live as long as the process, yet each full collection scanned them all
-    again: 45 to 65 ms in every service, several times a minute under load, a stall that
-    every command in flight waited for (the quick latency benchmark at 100 commands/s:
-    p99 230 ms without this, 125-140 ms with it, on the same machine). One collection
-    first, so that start-up's garbage is freed rather than frozen. Reference counting
-    still frees frozen objects that are dropped."""
+    """Moves every object alive once the service has started (modules, the container)
+    out of the cyclic collector's sight: they live as long as the process, and scanning
+    them stalled every command in flight. One collection first, so that start-up's
+    garbage is freed rather than frozen."""
     gc.collect()
     gc.freeze()
 

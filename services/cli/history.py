@@ -7,12 +7,9 @@ from .common import open_app, ops_authorization, ops_rpc, platform_config
 
 
 def cmd_verify(args) -> int:
-    """Walks a service's hash-chained log, and checks its snapshots against its events;
-    exit 1 and the position (or the snapshot) if something was changed. With --anchors
-    FILE: also checks the links recorded in FILE by earlier runs, and records this run's
-    head there when all is intact (keep FILE off the database's machine: whoever can
-    rewrite the log must not be able to rewrite the anchors). Without it, a log whose
-    tail was removed, or that was rewritten links and all, verifies intact: it says so."""
+    """Walks a service's hash-chained log and checks its snapshots; exit 1 naming what
+    was changed. --anchors FILE also checks the links earlier runs recorded there and
+    records this head: without it a removed tail is not seen, which it says."""
     import json
 
     from services.backbone.eventstore.hash_chain import append_anchor, read_anchors, verify

@@ -190,12 +190,9 @@ def new_event(
 
 
 def load_event(data: Any, *, allow_withheld: bool = False) -> IntegrationEvent:
-    """Validates a message (as decoded JSON) and returns the event at the current version
-    of its type, upcasting older payloads. Raises ContractViolation naming each field.
-
-    A copy of an event read by a person may have its personal fields withheld (null, and
-    named in ``withheld``); a reader of such copies passes ``allow_withheld``. Services
-    never do: they read events whole, and a withheld copy applied would lose data."""
+    """Validates a message (decoded JSON) and returns the event at its type's current
+    version; ContractViolation names each field. Only a reader of copies meant for
+    people passes ``allow_withheld``: a service applying one would lose data."""
     if not isinstance(data, dict):
         raise ContractViolation({"_schema": ["The message body must be a JSON object."]})
     try:

@@ -2,15 +2,14 @@
 evaluation rounds and the decisions they lead to. Reads are in ``queries.py``."""
 
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
-from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
@@ -25,17 +24,12 @@ from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class EvaluationApplication(Queries, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
     name = "evaluation"
     publications = publications
-    clock: Callable[[], datetime] = staticmethod(utc_now)
     policy_in_force: str | None = None  # evaluation.adjustment_policy (configure)
     # Every declaration is an event of its batch (see Batch.join), and a batch may take
     # tens of thousands: a snapshot every 50 events keeps loading one cheap.
@@ -69,7 +63,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     @retry_on_conflict
     def close_batch(self, batch_id: UUID, ctx: Context) -> Batch:
         """Closes a batch to declarations; the registry learns it from BatchClosed."""
-        batch = self._get(batch_id, Batch, "batch")
+        batch = self.require(batch_id, Batch, "batch")
         batch.close(at=self.clock(), ctx=ctx)
         self.save(batch)
         return batch
@@ -95,9 +89,9 @@ class EvaluationApplication(Queries, ServiceApplication):
         (the evaluator itself, or the DRC for it)."""
         if actor.role == "evaluator" and actor.id != evaluator_id:
             raise Forbidden("An evaluator declares its own conflicts of interest.")
-        evaluator = self._get(evaluator_id, Evaluator, "evaluator")
+        evaluator = self.require(evaluator_id, Evaluator, "evaluator")
         if base_id is not None:
-            self._get(base_id, Base, "base", field="base_id")
+            self.require(base_id, Base, "base", field="base_id")
         evaluator.declare_conflict(base_id=base_id, unit=unit, reason=reason, ctx=ctx)
         self.save(evaluator)
         return evaluator
@@ -108,8 +102,8 @@ class EvaluationApplication(Queries, ServiceApplication):
         """Assigns an evaluator to score a base in a batch (selection) or a round."""
         occasion = self._occasion(batch_id, round_id)
         occasion.check_scoring_open()
-        evaluator = self._get(evaluator_id, Evaluator, "evaluator", field="evaluator_id")
-        base = self._get(base_id, Base, "base", field="base_id")
+        evaluator = self.require(evaluator_id, Evaluator, "evaluator", field="evaluator_id")
+        base = self.require(base_id, Base, "base", field="base_id")
         assessment = self._assessment(occasion, base, ctx)
         assessment.assign(evaluator, base, ctx=ctx)
         self.save(assessment)
@@ -142,7 +136,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         quota; every other declaration of the batch is not selected. A list that passes
         over bases with higher scores needs the DRC's ``reason``, which every decision
         of the certification records."""
-        batch = self._get(batch_id, Batch, "batch")  # before the views: they hold at least its joins
+        batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
         ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
@@ -156,7 +150,7 @@ class EvaluationApplication(Queries, ServiceApplication):
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
             decision = replace(decision, decided_at=self.clock())
-            base = self._get(row["base_id"], Base, "base")
+            base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
         self.save(batch, *bases)
@@ -168,7 +162,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     def report_metrics(self, base_id: UUID, *, period: str, values: dict, correction: bool,
                        note: str, actor: Actor, ctx: Context) -> Base:
         """The applicant's figures for a half-year (or an explicit correction)."""
-        base = self._get(base_id, Base, "base")
+        base = self.require(base_id, Base, "base")
         base.report_metrics(period=period, values=values, correction=correction, note=note,
                             actor=actor, now=self.clock(), ctx=ctx)
         self.save(base)
@@ -200,10 +194,10 @@ class EvaluationApplication(Queries, ServiceApplication):
         What is overdue is revoked first, in the same save, as the timer would have:
         a warned base past its deadline must not be retained by a round that closes
         before the timer has run (the deadline decides, not the timer's schedule)."""
-        evaluation = self._get(round_id, Round, "round")
+        evaluation = self.require(round_id, Round, "round")
         policy, note = self._policy_for_round(policy_version, reason.strip())
         revoked = {base.id: base for base in self._revoke_overdue(ctx)}
-        bases = [revoked.get(base_id) or self._get(base_id, Base, "base")
+        bases = [revoked.get(base_id) or self.require(base_id, Base, "base")
                  for base_id in evaluation.base_ids]
         graded = [base for base in bases if evaluation.evaluates(base)]
         results = self._round_results(evaluation, graded)
@@ -257,7 +251,7 @@ class EvaluationApplication(Queries, ServiceApplication):
     @retry_on_conflict
     def accept_rectification(self, base_id: UUID, *, note: str, ctx: Context) -> dict:
         """The DRC accepts a warned base's rectification (整改验收) before its deadline."""
-        base = self._get(base_id, Base, "base")
+        base = self.require(base_id, Base, "base")
         deadline = base.rectification_deadline
         if base.status != "warned":
             raise RuleViolation(f"{base.name} is {base.status}, not warned: nothing to rectify.")
@@ -284,7 +278,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         (to be saved by the caller, with whatever else it changes)."""
         bases = []
         for row in self.views[Standings].overdue(self.clock()):
-            base = self._get(row["base_id"], Base, "base")
+            base = self.require(row["base_id"], Base, "base")
             policy = self.catalogue.policy(base.decisions[-1].policy_version)
             base.adjust(policy.missed(base.rectification_deadline), ctx=ctx)
             bases.append(base)
@@ -300,7 +294,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         payload = event.payload
         if payload["base_id"] in self.repository:
             return
-        batch = self._get(payload["batch_id"], Batch, "batch")
+        batch = self.require(payload["batch_id"], Batch, "batch")
         base = Base(base_id=payload["base_id"], name=payload["name"], kind=payload["kind"],
                     region=payload["region"], competent_department=payload["competent_department"],
                     batch_id=batch.id, declared_by=event.actor.id, ctx=self.upstream_context(event))
@@ -333,8 +327,8 @@ class EvaluationApplication(Queries, ServiceApplication):
     def _occasion(self, batch_id: UUID | None, round_id: UUID | None) -> Batch | Round:
         self._occasion_id(batch_id, round_id)
         if batch_id is not None:
-            return self._get(batch_id, Batch, "batch", field="batch_id")
-        return self._get(round_id, Round, "round", field="round_id")
+            return self.require(batch_id, Batch, "batch", field="batch_id")
+        return self.require(round_id, Round, "round", field="round_id")
 
     def _refuse_conflict(self, evaluator_id: UUID, base_id: UUID) -> None:
         """An evaluator assigned before its conflict was known (declared since, or a
@@ -359,14 +353,6 @@ class EvaluationApplication(Queries, ServiceApplication):
         return Assessment(occasion_id=occasion.id, occasion=occasion.occasion, base_id=base.id,
                           region=base.region, rubric_version=occasion.rubrics[base.kind], ctx=ctx)
 
-    def _get(self, aggregate_id: UUID, cls: type, what: str, field: str | None = None):
-        """The aggregate of that class, or NotFound (RuleViolation on a request field)."""
-        found = self.find(aggregate_id, cls)
-        if found is not None:
-            return found
-        if field is not None:
-            raise field_error(field, f"there is no {what} {aggregate_id}")
-        raise NotFound(f"No {what} {aggregate_id}.")
 
 
 def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int,

@@ -112,7 +112,7 @@ class Queries:
     def what_if(self, round_id: UUID, policy_version: str) -> dict:
         """The decisions another policy version would have taken on a closed round,
         from the same statuses and grades. Writes nothing."""
-        evaluation = self._get(round_id, Round, "round")
+        evaluation = self.require(round_id, Round, "round")
         if not evaluation.closed:
             raise RuleViolation(f"Round {evaluation.name} is not closed: it has no decisions yet.")
         policy = self.catalogue.policy(policy_version)
@@ -157,7 +157,7 @@ class Queries:
             raise NotFound(f"No base {base_id}.")
         if actor.role in OVERSEERS:
             return row
-        if self._get(base_id, Base, "base").is_represented_by(actor):
+        if self.require(base_id, Base, "base").is_represented_by(actor):
             return row
         if actor.role == "evaluator" and self.views[EvaluatorDirectory].assigned_to(actor.id, base_id):
             return row

@@ -7,7 +7,6 @@ orchestration in application.py; who may read what in queries.py.
 
 import logging
 from functools import partial
-from uuid import UUID
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
@@ -16,7 +15,7 @@ from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.web.entrypoints import Caller, http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
-from services.backbone.kernel.errors import BadRequest
+from services.backbone.kernel.ids import path_id
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
@@ -97,8 +96,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=DRC)
     def close_batch(self, batch_id):
         """Closes a batch to declarations."""
-        self.app.close_batch(_uuid(batch_id), ctx=self.caller.context)
-        return BatchOut().dump(self.app.batch(_uuid(batch_id)))
+        self.app.close_batch(path_id(batch_id), ctx=self.caller.context)
+        return BatchOut().dump(self.app.batch(path_id(batch_id)))
 
     @http("GET", "/batches", roles=OVERSEERS)
     def http_batches(self, request):
@@ -116,7 +115,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=OVERSEERS)
     def ranking(self, batch_id):
         """The batch's ranking, folded from the log (ties broken the same way every time)."""
-        return RankingOut().dump(self.app.ranking(_uuid(batch_id)))
+        return RankingOut().dump(self.app.ranking(path_id(batch_id)))
 
     @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC)
     def http_certify(self, request, batch_id):
@@ -126,7 +125,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def certify(self, batch_id, **choice):
         """Certifies (认定) bases within the quota; the others are not selected."""
         data = validated(CertifyRequest(), choice)
-        decisions = self.app.certify(_uuid(batch_id), base_ids=data["base_ids"],
+        decisions = self.app.certify(path_id(batch_id), base_ids=data["base_ids"],
                                      reason=data["reason"], ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
@@ -153,9 +152,9 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         it is not assigned to them, nor scores them."""
         data = validated(ConflictRequest(), conflict)
         call = self.caller
-        self.app.declare_conflict(_uuid(evaluator_id), **data, actor=call.actor,
+        self.app.declare_conflict(path_id(evaluator_id, "evaluator_id"), **data, actor=call.actor,
                                   ctx=call.context)
-        return EvaluatorOut().dump(self.app.evaluator(_uuid(evaluator_id)))
+        return EvaluatorOut().dump(self.app.evaluator(path_id(evaluator_id, "evaluator_id")))
 
     @http("GET", "/evaluators", roles=OVERSEERS)
     def http_evaluators(self, request):
@@ -238,7 +237,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=SCOPED_READERS)
     def get_base(self, base_id):
         """A base: status, decisions, metrics, scores (applicants: their own base)."""
-        return BaseOut().dump(self.app.get_base(_uuid(base_id), self.caller.actor))
+        return BaseOut().dump(self.app.get_base(path_id(base_id), self.caller.actor))
 
     @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",))
     def http_report_metrics(self, request, base_id):
@@ -249,8 +248,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """The base's metrics for a half-year, or an explicit correction of them."""
         data = validated(MetricsRequest(), report)
         call = self.caller
-        self.app.report_metrics(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
-        return BaseOut().dump(self.app.get_base(_uuid(base_id), call.actor))
+        self.app.report_metrics(path_id(base_id), **data, actor=call.actor, ctx=call.context)
+        return BaseOut().dump(self.app.get_base(path_id(base_id), call.actor))
 
     @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
     def http_base_metrics(self, request, base_id):
@@ -259,7 +258,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=SCOPED_READERS)
     def base_metrics(self, base_id):
         """A base's metrics per period, with every revision (applicants: their own)."""
-        rows = self.app.base_metrics(_uuid(base_id), self.caller.actor)
+        rows = self.app.base_metrics(path_id(base_id), self.caller.actor)
         return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
 
     @http("GET", "/decisions", roles=SCOPED_READERS)
@@ -281,7 +280,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def accept_rectification(self, base_id, **acceptance):
         """Accepts a warned base's rectification (整改验收) before its deadline."""
         data = validated(RectificationRequest(), acceptance)
-        decision = self.app.accept_rectification(_uuid(base_id), note=data["note"],
+        decision = self.app.accept_rectification(path_id(base_id), note=data["note"],
                                                  ctx=self.caller.context)
         return DecisionOut().dump(decision)
 
@@ -332,7 +331,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     @rpc(roles=OVERSEERS)
     def round(self, round_id):
         """A round with each base's status, scores, grade and metrics of the period."""
-        return RoundOut().dump(self.app.round(_uuid(round_id)))
+        return RoundOut().dump(self.app.round(path_id(round_id)))
 
     @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC)
     def http_close_round(self, request, round_id):
@@ -342,7 +341,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def close_round(self, round_id, **closing):
         """Grades every base of the round and decides on each under the policy."""
         data = validated(CloseRoundRequest(), closing)
-        decisions = self.app.close_round(_uuid(round_id), policy_version=data["policy_version"],
+        decisions = self.app.close_round(path_id(round_id), policy_version=data["policy_version"],
                                          reason=data["reason"], ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
@@ -354,7 +353,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def what_if(self, round_id, **query):
         """What another policy version would have decided on a closed round; writes nothing."""
         data = validated(WhatIfQuery(), query)
-        return WhatIfOut().dump(self.app.what_if(_uuid(round_id), data["policy_version"]))
+        return WhatIfOut().dump(self.app.what_if(path_id(round_id), data["policy_version"]))
 
 
     @http("GET", "/recompute", roles=OVERSEERS)
@@ -372,9 +371,3 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
             row["decisions_under_policy"] = jsonable(row["decisions_under_policy"])
         return out
 
-
-def _uuid(value) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise BadRequest("Not a valid id.", fields={"id": ["Not a valid UUID."]}) from None

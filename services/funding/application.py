@@ -72,16 +72,16 @@ class FundingApplication(ServiceApplication):
         request = dict(base_id=base_id, envelope_id=envelope_id, amount=amount,
                        purpose=purpose, tranches=tranches)
         allocation_id = Allocation.create_id(idempotency_key, ctx)
-        existing = self._get(Allocation, allocation_id)
+        existing = self.find(allocation_id, Allocation)
         if existing is not None:
             if not existing.is_same_request(**request):
                 raise field_error(IDEMPOTENCY_FIELD, "this key was already used for a different "
                                                      f"allocation ({existing.id})", Conflict)
             return existing, False
-        envelope = self._get(Envelope, envelope_id)
+        envelope = self.find(envelope_id, Envelope)
         if envelope is None:
             raise field_error("envelope_id", f"no budget envelope {envelope_id}")
-        standing = self._get(BaseStanding, base_id)
+        standing = self.find(base_id, BaseStanding)
         if standing is None:
             raise ineligible_unknown_base(base_id)
         standing.record_allocation(allocation_id=allocation_id, ctx=ctx)  # eligible?
@@ -99,7 +99,7 @@ class FundingApplication(ServiceApplication):
         """Records the payment (拨付) of a tranche whose milestone is met, to a base that
         may be paid by funding's record of it (also noted there, see record_payment)."""
         allocation = self.allocation(allocation_id)
-        standing = self._get(BaseStanding, allocation.base_id)
+        standing = self.find(allocation.base_id, BaseStanding)
         # The tranche's own rules first (paid, cancelled, held, milestone): they say
         # most precisely why not; then the base's standing.
         allocation.disburse(tranche_id=tranche_id, milestone=milestone, reference=reference,
@@ -160,13 +160,10 @@ class FundingApplication(ServiceApplication):
 
     def _standing_for(self, event) -> BaseStanding:
         base_id = event.payload["base_id"]
-        standing = self._get(BaseStanding, base_id)
+        standing = self.find(base_id, BaseStanding)
         return standing or BaseStanding(base_id=base_id, ctx=self.upstream_context(event))
 
     # -- queries ------------------------------------------------------------------------------
-
-    def _get(self, aggregate_class, aggregate_id: UUID):
-        return self.find(aggregate_id, aggregate_class)
 
     def base_of(self, event) -> UUID | None:
         """The base an event concerns (audit queries by base): a standing's events are
@@ -176,16 +173,10 @@ class FundingApplication(ServiceApplication):
         return getattr(event, "base_id", None) or getattr(event, "ref", {}).get("base_id")
 
     def envelope(self, envelope_id: UUID) -> Envelope:
-        envelope = self._get(Envelope, envelope_id)
-        if envelope is None:
-            raise NotFound(f"No budget envelope {envelope_id}.")
-        return envelope
+        return self.require(envelope_id, Envelope, "budget envelope")
 
     def allocation(self, allocation_id: UUID) -> Allocation:
-        allocation = self._get(Allocation, allocation_id)
-        if allocation is None:
-            raise NotFound(f"No allocation {allocation_id}.")
-        return allocation
+        return self.require(allocation_id, Allocation, "allocation")
 
     def envelope_summary(self, envelope_id: UUID) -> dict:
         """Total, allocated, disbursed, cancelled, recovered and remaining."""
@@ -199,7 +190,7 @@ class FundingApplication(ServiceApplication):
 
     def base_funding(self, base_id: UUID) -> dict:
         """A base's standing, its allocations, and every funding event about it."""
-        standing = self._get(BaseStanding, base_id)
+        standing = self.find(base_id, BaseStanding)
         if standing is None:
             raise NotFound(f"Funding knows nothing of base {base_id}.")
         allocations = [self.allocation(i) for i in standing.allocation_ids]

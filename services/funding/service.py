@@ -6,7 +6,6 @@ application.py. Only the funding office changes anything; the DRC, departments a
 read, the log of funding's events included (not every reader of other services' logs).
 """
 
-from uuid import UUID
 
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -16,6 +15,7 @@ from services.backbone.dependencies import EventStore
 from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
+from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
 
@@ -80,7 +80,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     @rpc(roles=READERS)
     def envelope(self, envelope_id):
         """Total, allocated, disbursed, cancelled, recovered and remaining."""
-        return EnvelopeOut().dump(self.app.envelope_summary(_uuid(envelope_id, "envelope_id")))
+        return EnvelopeOut().dump(self.app.envelope_summary(path_id(envelope_id, "envelope_id")))
 
     # -- allocations --------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     @rpc(roles=READERS)
     def allocation(self, allocation_id):
         """One allocation with its tranches."""
-        return AllocationOut().dump(self.app.allocation(_uuid(allocation_id, "allocation_id")))
+        return AllocationOut().dump(self.app.allocation(path_id(allocation_id, "allocation_id")))
 
     @http("POST", "/allocations/<uuid:allocation_id>/tranches/<uuid:tranche_id>/disbursement",
           roles=OFFICE)
@@ -122,8 +122,8 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     def disburse(self, allocation_id, tranche_id, **disbursement):
         """Records the payment (拨付) of a tranche, stating the milestone it waited for."""
         data = validated(DisbursementRequest(), disbursement)
-        allocation = self.app.disburse(_uuid(allocation_id, "allocation_id"),
-                                       tranche_id=_uuid(tranche_id, "tranche_id"), **data,
+        allocation = self.app.disburse(path_id(allocation_id, "allocation_id"),
+                                       tranche_id=path_id(tranche_id, "tranche_id"), **data,
                                        ctx=self.caller.context)
         return AllocationOut().dump(allocation)
 
@@ -143,7 +143,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
         # The body stays one dict: a field named like the header's argument is an
         # unknown field (400), not a second value for it.
         data = validated(RecoveryRequest(), recovery)
-        allocation = self.app.record_recovery(_uuid(allocation_id, "allocation_id"), **data,
+        allocation = self.app.record_recovery(path_id(allocation_id, "allocation_id"), **data,
                                               recovery_key=key, ctx=self.caller.context)
         return AllocationOut().dump(allocation)
 
@@ -156,7 +156,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     @rpc(roles=READERS)
     def base_funding(self, base_id):
         """A base's eligibility, allocations and funding history."""
-        return BaseFundingOut().dump(self.app.base_funding(_uuid(base_id, "base_id")))
+        return BaseFundingOut().dump(self.app.base_funding(path_id(base_id, "base_id")))
 
     @http("GET", "/allocations.csv", roles=READERS)
     def http_export_allocations(self, request):
@@ -169,12 +169,6 @@ class FundingService(published_log(READERS), OperationsEndpoints):
         """Allocations as CSV for the finance department (UTF-8 with BOM, for Excel)."""
         return self.app.export_csv(**validated(ExportQuery(), filters))
 
-
-def _uuid(value, field: str) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise BadRequest("Not a valid id.", fields={field: ["Not a valid UUID."]}) from None
 
 
 def _idempotency_key(value) -> str:

@@ -169,13 +169,9 @@ def read_bounded(response, limit: int = KEPT_BYTES) -> bytes:
 
 
 class EmailChannel:
-    """Plain-text mail with the event as a JSON attachment, through the configured SMTP
-    server. Message-ID is derived from the delivery id, so a resent mail is recognisable.
-
-    With ``starttls`` the server's certificate is checked against ``ca_certs`` (default:
-    the system's authorities) and the host name: without a check, whoever sits between
-    us and the server reads the mail, and the password. A password is never sent
-    without TLS: a username without ``starttls`` is refused at start-up."""
+    """Plain-text mail with the event as a JSON attachment, Message-ID from the delivery
+    id. With ``starttls`` the server's certificate and host name are checked (against
+    ``ca_certs``), and a password is never sent without TLS (refused at start-up)."""
 
     def __init__(self, *, host: str, port: int, sender: str, timeout: float,
                  username: str = "", password: str = "", starttls: bool = False,
@@ -231,13 +227,9 @@ class EmailChannel:
         return f"accepted by {self.host}:{self.port}"
 
     def _whose(self, error: Exception) -> Exception:
-        """Whose failure an SMTP error is. The receiver's (counted, retried with backoff
-        up to max_attempts) when the server refused the recipient, now (4xx) or for good
-        (5xx), or refused this message for good at DATA: retried for ever, a mailbox
-        that stays full would hold up every later mail about the base. Ours (retried
-        for as long as it lasts, never failing the delivery) for everything else: the
-        server unreachable, closing (421), refusing our sender or our login (530 at
-        MAIL FROM), or unable to take the message now."""
+        """Whose failure an SMTP error is: the receiver's (counted) when the recipient was
+        refused, or this message refused for good at DATA, lest a full mailbox hold up
+        every later mail; ours (retried while it lasts) for everything else."""
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             refusals = "; ".join(f"{address}: {code} {_text(reply)}"
                                  for address, (code, reply) in error.recipients.items())

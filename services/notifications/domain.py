@@ -228,11 +228,8 @@ class Delivery(Aggregate):
     def fail(self, *, number: int, now: datetime, error: str, counted: bool,
              policy: RetryPolicy, ctx: Context) -> None:
         """Records a failed attempt and when to try again. Only ``counted`` failures (the
-        receiver's: an error status, a refused address) use up the attempts, and only
-        they lengthen the receiver's backoff; our own infrastructure being down (no SMTP
-        server) is retried for as long as it lasts, never waiting longer than the
-        policy's ``infrastructure_retry``, so that mail goes soon after the server is
-        back however long it was away."""
+        receiver's) use up attempts and lengthen its backoff; ours are retried while
+        they last, at most ``infrastructure_retry`` apart."""
         self._check_current(number)
         earlier = self.attempts[self.cycle_start:number - 1]
         if counted:

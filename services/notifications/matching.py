@@ -118,16 +118,10 @@ def subject_of(payload: dict) -> tuple[str, UUID] | None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long a delivery is retried.
-
-    ``backoff`` doubles after each failure up to ``backoff_max``; ``max_attempts`` failures
-    that are the receiver's fault make the delivery failed. Failures of our own
-    infrastructure double too, but only up to ``infrastructure_retry``: they end when
-    the server is back, and each mail should go soon after, not an hour later because
-    the outage was long. ``lease`` is how long an
-    attempt may run before another sender may assume the first one died; it must exceed
-    every channel's deadline for a whole attempt, or a slow attempt still running would
-    be taken for a dead one and sent again beside it."""
+    """How often and how long a delivery is retried: ``backoff`` doubling up to
+    ``backoff_max``, ``max_attempts`` of the receiver's failures; ours only up to
+    ``infrastructure_retry``, to go soon after an outage. ``lease`` must exceed every
+    channel's deadline, or a slow attempt would be taken for dead and sent again."""
 
     max_attempts: int
     backoff: timedelta

@@ -122,12 +122,12 @@ class Sender:
         if not self._stopping.is_set():
             self._start_handed()
         now = self.app.clock()
-        due, upcoming = self.app.due_deliveries(now, exclude=set(self.in_flight))
+        due, upcoming = self.app.attempts.due(now, exclude=set(self.in_flight))
         chosen = [] if self._stopping.is_set() else due[:max(0, self.room())]
         if chosen:  # what is left waits for a finishing attempt, which wakes the loop
             self.in_flight.update(chosen)
             try:
-                dispatches = self.app.take(chosen, self.policy)
+                dispatches = self.app.attempts.take(chosen, self.policy)
             finally:
                 self.in_flight.difference_update(chosen)
             for dispatch in dispatches:
@@ -145,7 +145,7 @@ class Sender:
             return
         outcomes, self.finished = self.finished, []
         try:
-            self.app.record_outcomes(outcomes, self.policy)
+            self.app.attempts.record_outcomes(outcomes, self.policy)
         finally:
             self.in_flight.difference_update(o.dispatch.delivery_id for o in outcomes)
 
@@ -177,8 +177,8 @@ class Sender:
     def deliver(self, delivery_id: UUID) -> None:
         """One attempt of one delivery, start to end, in the caller's thread: claim,
         send, record the outcome."""
-        for dispatch in self.app.take([delivery_id], self.policy):
-            self.app.record_outcomes([self.send(dispatch)], self.policy)
+        for dispatch in self.app.attempts.take([delivery_id], self.policy):
+            self.app.attempts.record_outcomes([self.send(dispatch)], self.policy)
 
 
 class DeliverySender(DependencyProvider):

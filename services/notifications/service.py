@@ -7,7 +7,6 @@ sender.py and channels.py.
 """
 
 from functools import partial
-from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
@@ -16,7 +15,7 @@ from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
-from services.backbone.kernel.errors import BadRequest
+from services.backbone.kernel.ids import path_id
 from services.contracts.vocabulary import ROLES
 
 from .application import NotificationsApplication
@@ -94,7 +93,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def get_subscription(self, subscription_id):
-        found = self.app.get_subscription(_uuid(subscription_id), self.caller.actor)
+        found = self.app.get_subscription(path_id(subscription_id), self.caller.actor)
         return SubscriptionOut().dump(found)
 
     @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
@@ -106,7 +105,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         """Changes label, filter (replaced whole) or destination; the owner only."""
         data = validated(ChangeRequest(), changes)
         call = self.caller
-        changed = self.app.change_subscription(_uuid(subscription_id), **data,
+        changed = self.app.change_subscription(path_id(subscription_id), **data,
                                                actor=call.actor, ctx=call.context)
         return SubscriptionOut().dump(changed)
 
@@ -118,7 +117,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def cancel_subscription(self, subscription_id):
         """Cancels a subscription (its owner, the DRC or ops)."""
         call = self.caller
-        cancelled = self.app.cancel_subscription(_uuid(subscription_id), actor=call.actor,
+        cancelled = self.app.cancel_subscription(path_id(subscription_id), actor=call.actor,
                                                  ctx=call.context)
         return SubscriptionOut().dump(cancelled)
 
@@ -146,7 +145,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def get_delivery(self, delivery_id):
         """One delivery with every attempt, its outcome and error, and the event."""
-        return DeliveryOut().dump(self.app.get_delivery(_uuid(delivery_id), self.caller.actor))
+        return DeliveryOut().dump(self.app.get_delivery(path_id(delivery_id), self.caller.actor))
 
     @http("POST", "/deliveries/<uuid:delivery_id>/resend", roles=("ops",))
     def http_resend_delivery(self, request, delivery_id):
@@ -156,7 +155,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def resend_delivery(self, delivery_id):
         """Sends a delivered or failed delivery again (same delivery id)."""
         call = self.caller
-        delivery = self.app.resend(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        delivery = self.app.resend(path_id(delivery_id), actor=call.actor, ctx=call.context)
         return DeliveryOut().dump(delivery)
 
     # -- inbox -----------------------------------------------------------------------------------
@@ -189,12 +188,6 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def mark_read(self, delivery_id):
         """Marks an item of the caller's inbox read (again: no change)."""
         call = self.caller
-        delivery = self.app.mark_read(_uuid(delivery_id), actor=call.actor, ctx=call.context)
+        delivery = self.app.mark_read(path_id(delivery_id), actor=call.actor, ctx=call.context)
         return DeliveryOut().dump(delivery)
 
-
-def _uuid(value) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise BadRequest("Not a valid id.", fields={"id": ["Not a valid UUID."]}) from None

@@ -191,7 +191,7 @@ class DeliveryBoard(View):
         the first in order. The one attempted is not always the first: a delivery whose
         first attempt the consumer claimed may have committed just after another
         source's delivery of the same key, left pending (see
-        ``NotificationsApplication._claim_first_attempt``)."""
+        ``FirstAttempts.claim``)."""
         if len(entries) == 1:
             return self.rows[entries[0][1]]
         rows = [self.rows[delivery_id] for _, delivery_id in entries]

@@ -1,7 +1,6 @@
 """The registry application: declarations, plans, the status of record, and queries."""
 
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -18,16 +17,11 @@ from .integration import publications
 from .views import BaseDirectory, BatchCalendar
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class RegistryApplication(ServiceApplication):
     """Bases: declaration, construction plans with approvals and filing, status of record."""
 
     name = "registry"
     publications = publications
-    clock: Callable[[], datetime] = staticmethod(utc_now)
 
     def construct_views(self):
         return [BaseDirectory(), BatchCalendar()]

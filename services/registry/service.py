@@ -4,7 +4,6 @@ Thin by design: load and validate the request, call the application with the cal
 dump the result. Rules live in domain.py, orchestration in application.py.
 """
 
-from uuid import UUID
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
@@ -13,7 +12,7 @@ from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
-from services.backbone.kernel.errors import BadRequest
+from services.backbone.kernel.ids import path_id
 
 from .application import RegistryApplication
 from .schemas import (
@@ -68,7 +67,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         """Hands a declaration to the applicant that answers for its unit (the DRC)."""
         data = validated(schema(ReassignRequest), handover)
         call = self.caller
-        base = self.app.reassign(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
+        base = self.app.reassign(path_id(base_id, "base_id"), **data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
     @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))
@@ -80,7 +79,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         """Drafts or revises the construction plan (建设方案) of a base."""
         data = validated(schema(PlanRequest), plan)
         call = self.caller
-        base = self.app.draft_plan(_uuid(base_id), **data, actor=call.actor, ctx=call.context)
+        base = self.app.draft_plan(path_id(base_id, "base_id"), **data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
     @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS)
@@ -93,7 +92,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         competent department."""
         data = validated(schema(ApprovalRequest), approval)
         call = self.caller
-        base = self.app.approve_plan(_uuid(base_id), version=data["version"],
+        base = self.app.approve_plan(path_id(base_id, "base_id"), version=data["version"],
                                      actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
@@ -105,7 +104,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     def file_plan(self, base_id):
         """Files (备案) the approved plan of a certified base with the DRC."""
         call = self.caller
-        base = self.app.file_plan(_uuid(base_id), actor=call.actor, ctx=call.context)
+        base = self.app.file_plan(path_id(base_id, "base_id"), actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
     @http("POST", "/tokens/revocations", roles=("ops",))
@@ -140,7 +139,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     def get_base(self, base_id):
         """One base with its plan and its adjustments; ``contacts`` is null for a caller
         who may not see them (``Base.shows_contacts_to``)."""
-        base = self.app.get_base(_uuid(base_id))
+        base = self.app.get_base(path_id(base_id, "base_id"))
         out = schema(BaseOut).dump(base)
         if not base.shows_contacts_to(self.caller.actor):
             out["contacts"] = None
@@ -165,7 +164,7 @@ class RegistryService(PublishedLog, OperationsEndpoints):
     def base_history(self, base_id):
         """Every event of a base: what happened, when, who, why (its contacts withheld
         as in ``get_base``)."""
-        base = self.app.get_base(_uuid(base_id))
+        base = self.app.get_base(path_id(base_id, "base_id"))
         history = schema(HistoryEntryOut, many=True).dump(self.app.base_history(base.id))
         if not base.shows_contacts_to(self.caller.actor):
             for entry in history:
@@ -183,10 +182,4 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         """Declaration batches, as the registry knows them from evaluation."""
         return {"batches": schema(BatchOut, many=True).dump(self.app.batches())}
 
-
-def _uuid(value) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise BadRequest("Not a valid id.", fields={"base_id": ["Not a valid UUID."]}) from None
 

@@ -2,19 +2,18 @@
 result as one at a time, and one at a time whenever the run cannot be applied whole.
 The subscription's own logic over a real SQLite store, without the broker."""
 
-import dataclasses
 import json
 import threading
 from types import SimpleNamespace
 from uuid import uuid4
 
 import eventlet
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import pytest
-from eventlet.queue import LightQueue
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import ProcessingEvent
 
-from services.backbone.messaging.subscription import Subscription
+from services.backbone.messaging.consumer import Consumer
+from services.backbone.messaging.runs import RunCollector
 from services.contracts.signing import Keyring, Signer
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.crash_guard import CrashGuard
@@ -24,42 +23,31 @@ from services.contracts import CATALOG
 from services.funding.application import FundingApplication
 from services.funding.eligibility import BaseStanding
 from services.registry.application import RegistryApplication
-from tests.notifications_support import Upstream, base_declared, batch_opened
+from tests.support.upstream import Upstream, base_declared, batch_opened
 
 
-class Inbox(Subscription):
-    """A subscription without nameko: messages are handed to it, acks and dead letters
-    are noted."""
+class Inbox(Consumer):
+    """A consumer without nameko: messages are handed to it, acks and dead letters are
+    noted."""
 
-    def __init__(self, app, source: str):
-        super().__init__(source)
-        self._app, self.service = app, app.name
-        self.settings = settings_of({"consumer": {"max_attempts": 2, "retry_backoff_seconds": 0.0,
-                                                  "linger_seconds": {}}}).consumer
-        self.failures, self.outcomes, self.highest_seen, self.applied = {}, {}, 0, None
-        self._running, self.pending = True, LightQueue()
+    def __init__(self, app, source: str, linger: float = 0.0):
+        settings = settings_of({"consumer": {"max_attempts": 2, "retry_backoff_seconds": 0.0,
+                                             "linger_seconds": {}}}).consumer
         self.acked, self.dead = [], []
-        self.guard = CrashGuard(app, source)
-        self.source_user, self.own_user = f"sc-{source}", f"sc-{app.name}"
-        self.keys = SimpleNamespace(keyring=Keyring({source: {SOURCE_KEY.key_id: SOURCE_KEY.private_key.public_key()}}))
-
-    app = property(lambda self: self._app)
-
-    def _alive(self, message) -> bool:
-        return True
-
-    def _ack(self, message) -> None:
-        self.acked.append(json.loads(message.body)["position"])
-
-    def _publish_dead_letter(self, body, error, attempts, message_id, refused=None) -> None:
-        self.dead.append(error)
+        dead_letters = SimpleNamespace(publish=lambda body, error, attempts, message_id, refused=None:
+                                       self.dead.append(error))
+        keys = SimpleNamespace(keyring=Keyring({source: {SOURCE_KEY.key_id: SOURCE_KEY.private_key.public_key()}}))
+        super().__init__(app, source, settings, RunCollector(settings.max_run, linger), dead_letters,
+                         source_log=None, keys=keys, users=(f"sc-{source}", f"sc-{app.name}"),
+                         ack=lambda m: self.acked.append(json.loads(m.body)["position"]), requeue=None)
+        self.applier.guard = CrashGuard(app, source)
 
     def deliver(self, *events) -> None:
-        """The events arrive together, then the subscription works until it is idle."""
+        """The events arrive together, then the consumer works until it is idle."""
         for event in events:
-            self.pending.put(as_message(event))
-        while self.pending.qsize():
-            self._process_next()
+            self.runs.put(as_message(event))
+        while self.runs.qsize():
+            self.process_next()
 
 
 def as_message(event) -> SimpleNamespace:
@@ -146,7 +134,7 @@ def test_a_redelivered_message_in_a_run_is_skipped_and_the_others_applied(fundin
 
     inbox.deliver(first, second)
 
-    assert inbox.outcomes == {"applied": 2, "duplicate": 1}
+    assert inbox.progress.outcomes == {"applied": 2, "duplicate": 1}
     assert funding.last_position("registry") == second.position
 
 
@@ -172,15 +160,14 @@ def test_a_message_arriving_within_the_linger_joins_the_first_ones_transaction(f
     upstream, base_id = Upstream("registry"), uuid4()
     declared = upstream.event("BaseDeclared", base_declared(base_id))
     filed = upstream.event("PlanFiled", plan_filed(base_id))
-    inbox, counted = Inbox(funding, "registry"), count_commits(funding)
-    inbox.settings = dataclasses.replace(inbox.settings, linger_seconds={"funding": linger})
-    inbox.pending.put(as_message(declared))
-    eventlet.spawn_after(0.05, inbox.pending.put, as_message(filed))
+    inbox, counted = Inbox(funding, "registry", linger=linger), count_commits(funding)
+    inbox.runs.put(as_message(declared))
+    eventlet.spawn_after(0.05, inbox.runs.put, as_message(filed))
 
-    inbox._process_next()
+    inbox.process_next()
     eventlet.sleep(0.1)
-    while inbox.pending.qsize():
-        inbox._process_next()
+    while inbox.runs.qsize():
+        inbox.process_next()
 
     assert len(counted) == commits
     assert inbox.acked == [declared.position, filed.position]

@@ -12,7 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.backbone.kernel.context import stable_id
 from services.backbone.messaging.topology import inbox_queue_name
-from tests.integration.evaluation_support import SHEET, Client, open_batch, scored
+from tests.support.evaluation_http import SHEET, Client, open_batch, scored
 from tests.support.broker import UpstreamLog, body_of, queue_messages
 from tests.support.platform import wait_until
 

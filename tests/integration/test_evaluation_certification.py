@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import requests
 
-from tests.integration.evaluation_support import Client, open_batch, scored
+from tests.support.evaluation_http import Client, open_batch, scored
 from tests.support.fixtures import declaration
 from tests.support.platform import wait_until
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from services.notifications.domain import Delivery
-from tests.notifications_support import XIAOYI, adjusted, base_declared
+from tests.support.upstream import XIAOYI, adjusted, base_declared
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 
@@ -201,7 +201,7 @@ def test_public_health_says_only_that_the_sender_fails_and_ops_status_says_why(p
     def unreachable(*args, **kwargs):
         raise OperationalError(reason)
 
-    app.due_deliveries = unreachable  # the sender's every turn now fails on the store
+    app.attempts.due = unreachable  # the sender's every turn now fails on the store
     health_url = platform.url("notifications", "/health")
     health = wait_until(lambda: (r := requests.get(health_url)).json()["checks"]["sender"] == "failing" and r,
                         message="the sender to fail")

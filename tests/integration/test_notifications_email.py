@@ -13,8 +13,8 @@ from nameko.testing.utils import find_free_port
 
 from tests.support.settings import settings_of
 from services.notifications.channels import Channels, ChannelUnavailable, DeliveryFailed, EmailChannel
-from tests.notifications_support import (MailServer, base_declared, certificates_for, dispatch_to,
-                                         funding_allocated)
+from tests.support.upstream import base_declared, funding_allocated
+from tests.support.receivers import MailServer, certificates_for, dispatch_to
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 

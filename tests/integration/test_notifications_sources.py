@@ -10,7 +10,7 @@ import requests
 
 from services.backbone.kernel.context import Actor
 from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
-from tests.notifications_support import adjusted, base_declared
+from tests.support.upstream import adjusted, base_declared
 from tests.support.broker import UpstreamLog, queue_messages
 from tests.support.platform import wait_until
 

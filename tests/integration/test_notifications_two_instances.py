@@ -12,7 +12,7 @@ from tests.support.settings import store_env_of
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery, Outcome
 from services.notifications.matching import RetryPolicy
-from tests.notifications_support import Upstream, base_declared
+from tests.support.upstream import Upstream, base_declared
 from tests.support.platform import make_config
 
 POLICY = RetryPolicy(max_attempts=3, backoff=timedelta(0), backoff_max=timedelta(0),
@@ -35,13 +35,13 @@ def test_a_delivery_the_other_instance_sent_meanwhile_is_not_claimed_again(insta
                     channel={"kind": "webhook", "url": "https://kjt.example.cn/hooks", "secret": "s" * 20},
                     actor=KEJITING, ctx=KEJITING.context())
     assert first.receive(Upstream("registry").event("BaseDeclared", base_declared(), role="applicant"))
-    (delivery_id,), _ = first.due_deliveries(first.clock(), exclude=set())  # first holds it as written
+    (delivery_id,), _ = first.attempts.due(first.clock(), exclude=set())  # first holds it as written
 
-    (dispatch,) = second.take([delivery_id], POLICY)  # the other instance claims it and sends
-    second.record_outcomes([Outcome(dispatch, delivered=True, detail="HTTP 200")], POLICY)
+    (dispatch,) = second.attempts.take([delivery_id], POLICY)  # the other instance claims it and sends
+    second.attempts.record_outcomes([Outcome(dispatch, delivered=True, detail="HTTP 200")], POLICY)
 
-    assert first.take([delivery_id], POLICY) == []  # its stale copy is refused at commit
-    assert first.take([delivery_id], POLICY) == []  # the next turn reads the log: delivered
+    assert first.attempts.take([delivery_id], POLICY) == []  # its stale copy is refused at commit
+    assert first.attempts.take([delivery_id], POLICY) == []  # the next turn reads the log: delivered
     history = [type(event).__name__ for event in first.history(delivery_id)]
     assert history == ["Scheduled", "AttemptStarted", "Delivered"]
     assert first.get_delivery(delivery_id, KEJITING).status == "delivered"
@@ -53,13 +53,13 @@ def test_a_delivery_scheduled_here_is_claimed_without_reading_it_back(instances)
                     channel={"kind": "webhook", "url": "https://kjt.example.cn/hooks", "secret": "s" * 20},
                     actor=KEJITING, ctx=KEJITING.context())
     first.receive(Upstream("registry").event("BaseDeclared", base_declared(), role="applicant"))
-    (delivery_id,), _ = first.due_deliveries(first.clock(), exclude=set())
+    (delivery_id,), _ = first.attempts.due(first.clock(), exclude=set())
 
     reads = []
     original = first.repository.get
     first.repository.get = lambda aggregate_id, **kw: reads.append(aggregate_id) or original(aggregate_id, **kw)
-    (dispatch,) = first.take([delivery_id], POLICY)
-    first.record_outcomes([Outcome(dispatch, delivered=True, detail="HTTP 200")], POLICY)
+    (dispatch,) = first.attempts.take([delivery_id], POLICY)
+    first.attempts.record_outcomes([Outcome(dispatch, delivered=True, detail="HTTP 200")], POLICY)
     assert delivery_id not in reads
     assert [type(e).__name__ for e in first.history(delivery_id)] == ["Scheduled", "AttemptStarted", "Delivered"]
     assert isinstance(first.find(delivery_id), Delivery)

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from services.notifications.destinations import Destinations
-from tests.notifications_support import (WebhookReceiver, adjusted, base_declared, dispatch_to,
-                                         serve_http)
+from tests.support.upstream import adjusted, base_declared
+from tests.support.receivers import WebhookReceiver, dispatch_to, serve_http
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 

@@ -21,7 +21,7 @@ from services.backbone.eventstore.parked_events import DeadLetterRecord
 from services.backbone.messaging.topology import dead_letter_queue_name, inbox_queue_name
 from services.registry.domain import Base
 from tests.integration.conftest import open_batch
-from tests.notifications_support import base_declared
+from tests.support.upstream import base_declared
 from tests.support.broker import UpstreamLog, queue_messages
 from tests.support.fixtures import declaration
 from tests.support.platform import wait_until

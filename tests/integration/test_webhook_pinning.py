@@ -20,7 +20,7 @@ import pytest
 from services.notifications.channels import DeliveryFailed, WebhookChannel
 from services.notifications.destinations import Destinations
 from services.notifications.domain import Dispatch
-from tests.notifications_support import certificates_for
+from tests.support.receivers import certificates_for
 
 SECRET = "s" * 32
 

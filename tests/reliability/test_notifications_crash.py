@@ -6,7 +6,8 @@ import signal
 
 import requests
 
-from tests.notifications_support import WebhookReceiver, base_declared
+from tests.support.upstream import base_declared
+from tests.support.receivers import WebhookReceiver
 from tests.support.broker import UpstreamLog
 from tests.support.platform import wait_until
 

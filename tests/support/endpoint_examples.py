@@ -16,9 +16,9 @@ from services.evaluation import schemas as evaluation
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications
 from services.registry import schemas as registry
-from tests.integration.evaluation_support import SHEET
+from tests.support.evaluation_http import SHEET
 from tests.integration.test_registry_plans import TARGETS, TASKS
-from tests.notifications_support import base_declared
+from tests.support.upstream import base_declared
 from tests.support.broker import UpstreamLog
 from tests.support.fixtures import batch_opened_payload, declaration
 from tests.support.funding import (allocation_body, base_adjusted_payload, base_declared_payload,

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import requests
 
-from tests.notifications_support import WebhookReceiver
+from tests.support.receivers import WebhookReceiver
 from tests.support.fixtures import declaration
 from tests.support.platform import wait_until
 

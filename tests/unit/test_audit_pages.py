@@ -2,7 +2,7 @@
 which base each event concerns, though the event that named the base came before."""
 
 from services.backbone.eventstore.audit import audit_entries, merge_entries
-from tests.unit.evaluation_support import DRC, World
+from tests.support.evaluation_world import DRC, World
 
 
 def test_a_page_names_the_base_of_events_whose_aggregate_named_it_on_an_earlier_page():

@@ -17,7 +17,7 @@ from services.notifications.schemas import SubscribeRequest
 from services.registry.bulk_import import read_declarations
 from services.registry.schemas import DeclareRequest, ListQuery
 from tests.support.fixtures import declaration
-from tests.unit.evaluation_support import World
+from tests.support.evaluation_world import World
 
 SHANXI = ["太原市", "大同市", "朔州市", "忻州市", "阳泉市", "吕梁市", "晋中市", "长治市",
           "晋城市", "临汾市", "运城市"]

@@ -5,7 +5,7 @@ from uuid import uuid4
 import pytest
 
 from services.backbone.eventstore.parked_events import DeadLetterRecord
-from tests.unit.evaluation_support import DRC, World
+from tests.support.evaluation_world import DRC, World
 
 BODIES = {"not JSON": b"\x00\x01", "nested too deep": b'{"x": ' + b"[" * 50000 + b"]" * 50000 + b"}",
           "a position past int64": b'{"source": "registry", "position": 100000000000000000000000000000}'}

@@ -10,7 +10,7 @@ from services.contracts import load_event
 from services.evaluation.catalogue import default_catalogue
 from services.evaluation.policy import (AdjustmentPolicy, Decision, InconsistentHistory,
                                         derive_status)
-from tests.unit.evaluation_support import DRC, World
+from tests.support.evaluation_world import DRC, World
 
 SPRING_2018 = datetime(2018, 3, 1, 10, 0, tzinfo=timezone.utc)
 

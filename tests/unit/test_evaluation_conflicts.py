@@ -9,7 +9,7 @@ import pytest
 
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
-from tests.unit.evaluation_support import World, sheet
+from tests.support.evaluation_world import World, sheet
 
 
 @pytest.fixture

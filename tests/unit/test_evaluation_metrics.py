@@ -9,7 +9,7 @@ import pytest
 
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
-from tests.unit.evaluation_support import DRC, World
+from tests.support.evaluation_world import DRC, World
 
 FIGURES = {"incubated_enterprises": 42, "jobs_created": 1300, "financing_raised": Decimal("25000000.00"),
            "patents": 35, "events_held": 12}

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.unit.evaluation_support import World
+from tests.support.evaluation_world import World
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation
 from services.evaluation.application import EvaluationApplication
 from services.evaluation.ranking import Entry, mean_score
 from services.evaluation.views import Scoreboard
-from tests.unit.evaluation_support import RUBRICS, World, sheet
+from tests.support.evaluation_world import RUBRICS, World, sheet
 
 
 @pytest.fixture

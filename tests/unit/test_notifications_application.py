@@ -15,7 +15,7 @@ from services.notifications.domain import Delivery
 from services.notifications.matching import RetryPolicy
 from services.notifications.sender import Sender
 from services.notifications.views import DeliveryBoard, SubscriptionDirectory
-from tests.notifications_support import (
+from tests.support.upstream import (
     XIAOYI, Upstream, adjusted, base_declared, batch_opened, funding_allocated,
 )
 
@@ -244,7 +244,7 @@ class FakeChannels:
 def run_sender(app, channels) -> Sender:
     sender = Sender(app, channels, POLICY)
     for _ in range(10):
-        due, _ = app.due_deliveries(app.clock(), exclude=set())
+        due, _ = app.attempts.due(app.clock(), exclude=set())
         for delivery_id in due:
             sender.deliver(delivery_id)
     return sender

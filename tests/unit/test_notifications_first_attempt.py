@@ -18,7 +18,7 @@ from services.notifications.domain import Delivery, Dispatch, Subscription
 from services.notifications.matching import EventFilter, RetryPolicy
 from services.notifications.sender import Sender
 from services.notifications.views import DeliveryBoard
-from tests.notifications_support import (
+from tests.support.upstream import (
     SXU, XIAOYI, Upstream, adjusted, base_declared, funding_allocated,
 )
 
@@ -255,7 +255,7 @@ def test_a_claim_the_board_could_not_show_keeps_its_key_until_it_can(app):
     claiming = Processing(tracking=Tracking("evaluation", 1))
     app.policy(Upstream("evaluation").event("BaseAdjusted", adjusted(declared["base_id"])), claiming)
     (claimed,) = [a for a in claiming.aggregates.values() if isinstance(a, Delivery)]
-    (key,) = claiming.__dict__["scheduled_keys"]
+    (key,) = app.first_attempts.scheduled_in(claiming)
     earlier = Processing()  # committed, its listeners not run yet: the board waits for it
     earlier.collect_events(Subscription.subscribe(
         owner=KEJITING, label="", event_filter=EventFilter.from_dict({}), channel=dict(WEBHOOK),
@@ -274,17 +274,17 @@ def test_a_claim_the_board_could_not_show_keeps_its_key_until_it_can(app):
     del claiming
     gc.collect()
     assert not board.has_open(*key), "the board shows the claim: nothing tested"
-    assert key in app._claiming, "released although the board does not show the claim"
+    assert app.first_attempts.reserved(key), "released although the board does not show the claim"
 
     other = Processing(tracking=Tracking("funding", 1))
     beside = Delivery(subscription_id=claimed.subscription_id, event_id=uuid4(),
                       owner_id=claimed.owner_id, channel="webhook", subject=claimed.subject,
                       event_type="FundingAllocated", envelope={}, title="", message="",
                       at=app.clock(), ctx=DRC.context())
-    app._claim_first_attempt(beside, board, other, app.clock(), DRC.context())
+    app.first_attempts.claim(beside, board, other, app.clock(), DRC.context())
     assert beside.status == "pending", "claimed beside the attempt in flight"
 
     del app.views.caught_up  # the store answers again
     sender.dispatch_due()
-    assert key not in app._claiming and app._unshown == []
+    assert not app.first_attempts.reserved(key) and not app.first_attempts.holding
     assert board.has_open(*key)

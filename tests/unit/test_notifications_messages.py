@@ -8,7 +8,7 @@ import pytest
 from services.contracts import CATALOG
 from services.notifications.matching import BaseFacts
 from services.notifications.messages import TEMPLATES, Names, compose, yuan
-from tests.notifications_support import (
+from tests.support.upstream import (
     XIAOYI, Upstream, adjusted, base_declared, batch_opened, funding_allocated,
 )
 

@@ -7,7 +7,7 @@ import pytest
 
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.privacy import for_viewer
-from tests.notifications_support import XIAOYI, Upstream, adjusted, base_declared
+from tests.support.upstream import XIAOYI, Upstream, adjusted, base_declared
 
 DECLARER = uuid4()
 

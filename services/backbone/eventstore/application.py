@@ -7,12 +7,10 @@ records the tracking position (source, position) in the same transaction as the 
 it causes. That atomic write is what makes redelivery harmless.
 """
 
-import json
 import logging
 import random
 import time
-from datetime import date
-from functools import wraps
+from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 from uuid import UUID
 
@@ -21,28 +19,28 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
 from eventsourcing.projection import EventSourcedProjection
-from eventsourcing.utils import get_topic
 
-from services.contracts import ActorRef, IntegrationEvent, new_event
+from services.contracts import IntegrationEvent
 
 from services.backbone.eventstore.processing import Processing
-from services.backbone.kernel.context import Actor, Context, stable_id
-from services.backbone.eventstore.parked_events import DeadLetterRecord, ParkedEvent
-from services.backbone.kernel.errors import ConcurrentChange
+from services.backbone.kernel.context import Actor, Context
+from services.backbone.eventstore.conflicts import CONFLICT_RETRIES, retry_on_conflict
+from services.backbone.eventstore.parked_events import Parking
+from services.backbone.eventstore.publishing import Publications, PublishedEvents
+from services.backbone.kernel.errors import NotFound, field_error
+from services.backbone.eventstore.reactions import reacts_to  # noqa: F401 (the services' import)
 from services.backbone.eventstore.repository import RunAwareRepository
-from services.backbone.eventstore.revocations import Revocation, RevokedTokens
+from services.backbone.eventstore.revocations import TokenRevocations
 from services.backbone.eventstore.views import View, ViewFollower
 
-CONFLICT_RETRIES = 5
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class AwaitingOtherSource(Exception):
-    """Raised by a reaction whose precondition comes from another source's log and has
-    not been applied here yet (each source's queue is consumed on its own, so one may
-    be behind another). Not a fault: the consumer holds the event and retries it for as
-    long as this lasts, as it does while a store is unreachable, instead of counting it
-    towards parking; a parked event would be applied, if ever, after later events of
-    its source. Logged and counted as waiting."""
+    """Raised by a reaction whose precondition comes from another source's log, not
+    applied here yet. Not a fault: the consumer holds the event and retries it, never
+    parks it (a parked event would be applied after later ones of its source)."""
 
 
 class ContextAsDict(Transcoding):
@@ -67,77 +65,11 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-def reacts_to(*event_types: str):
-    """Marks an application method as the reaction to upstream integration events.
-
-    The method receives the event and a ``ProcessingEvent``; it must collect the
-    aggregates it changes with ``processing.collect_events(...)`` and never save."""
-
-    def mark(method):
-        method._reacts_to = event_types
-        return method
-
-    return mark
-
-
-def retry_on_conflict(command: Callable) -> Callable:
-    """Re-runs a load-change-save command when a concurrent writer got there first
-    (optimistic concurrency); after several losses the client gets 409
-    ``concurrent_change`` with ``Retry-After`` (``ConcurrentChange``). An application
-    whose aggregates are contended (many writers, one envelope) sets
-    ``conflict_attempts`` and ``conflict_backoff_seconds``: a random pause before each
-    new attempt spreads the writers out instead of having them collide again at once."""
-
-    @wraps(command)
-    def run(self, *args, **kwargs):
-        attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
-        backoff = getattr(self, "conflict_backoff_seconds", 0.0)
-        for attempt in range(1, attempts + 1):
-            try:
-                return command(self, *args, **kwargs)
-            except IntegrityError:
-                if attempt == attempts:
-                    raise ConcurrentChange("The record changed concurrently each time this was tried; "
-                                           "nothing was written. Send the same request again.") from None
-                if backoff:
-                    time.sleep(random.uniform(0, backoff * attempt))
-        raise AssertionError("unreachable")
-
-    return run
-
-
-class Publications:
-    """Which domain events a service publishes, and as which contract event."""
-
-    def __init__(self) -> None:
-        self._by_topic: dict[str, Callable[[Any], tuple[str, dict]]] = {}
-
-    def maps(self, *event_classes: type) -> Callable:
-        """Registers ``fn(domain_event) -> (contract_type, payload)`` for the classes."""
-
-        def register(fn):
-            for cls in event_classes:
-                self._by_topic[get_topic(cls)] = fn
-            return fn
-
-        return register
-
-    def publishes(self, topic: str) -> bool:
-        return topic in self._by_topic
-
-    def topics(self) -> list[str]:
-        """The topics of the domain events that are published."""
-        return list(self._by_topic)
-
-    def translate(self, domain_event: DomainEventProtocol) -> tuple[str, dict] | None:
-        fn = self._by_topic.get(get_topic(type(domain_event)))
-        return fn(domain_event) if fn else None
-
-
-class ServiceApplication(EventSourcedProjection[UUID]):
+class ServiceApplication(PublishedEvents, Parking, TokenRevocations, EventSourcedProjection[UUID]):
     """One service's log, its published events, its reactions and its read models."""
 
     publications: ClassVar[Publications] = Publications()
+    clock: Callable[[], datetime] = staticmethod(utc_now)  # tests set a fixed one
     _reactions: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -151,8 +83,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
         self._save_listeners: list[Callable[[list], None]] = []
-        self._revoked_tokens = RevokedTokens()
-        self.views = ViewFollower(self, [*self.construct_views(), self._revoked_tokens])
+        self.views = ViewFollower(self, [*self.construct_views(), self.revoked_tokens])
         self.on_save(self.views.follow)
 
     # -- infrastructure hooks -------------------------------------------------------
@@ -179,6 +110,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._save_listeners.append(listener)
 
     def _notify(self, recordings) -> None:
+        # The library's hook after a write (pinned in tests/unit/test_library_internals.py).
         # The commit has happened: a listener that fails must not turn it into an error
         # for the caller (the relay's timer still finds what it was not woken for).
         for listener in self._save_listeners:
@@ -195,11 +127,8 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def receive(self, event: IntegrationEvent, *, known_new: bool = False) -> bool:
         """Applies an upstream event exactly once; False when it was already applied.
-
-        ``known_new``: the caller has just read that this position is past the last one
-        applied (the consumer does, before every event), so the first attempt does not
-        read it again; another instance applying it meanwhile still ends in False, by the
-        tracking record's uniqueness at commit."""
+        ``known_new``: the caller has just read that it is new, so the first attempt
+        does not ask again (another instance applying it still collides at commit)."""
         tracking = Tracking(event.source, event.position)
         attempts = getattr(self, "conflict_attempts", CONFLICT_RETRIES)
         backoff = getattr(self, "conflict_backoff_seconds", 0.0)
@@ -225,18 +154,15 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def process_event(self, domain_event: IntegrationEvent, tracking: Tracking) -> None:
         """The library's: the reaction collects, then one commit with the tracking
-        record; collected without its Protocol checks (``collecting.Processing``)."""
+        record; collected without its Protocol checks (``processing.Processing``)."""
         processing = Processing(tracking=tracking)
         self.policy(domain_event, processing)
         self._commit(processing)
 
     def receive_run(self, events: list[IntegrationEvent]) -> None:
-        """Applies consecutive new events of one source in one transaction: all their
-        effects, and one tracking record, the last event's, commit together. Tracking
-        is a high-water mark (``has_tracking_id`` means "at or past"), so this records
-        exactly what applying them one by one would, with one commit instead of one per
-        event; each reaction sees what the earlier ones changed. Raises if anything
-        fails, having written nothing: the caller then applies them one at a time."""
+        """Applies consecutive new events of one source in one transaction, with the last
+        one's tracking record: tracking is a high-water mark, so this records what one
+        at a time would. Raises, having written nothing, if any reaction fails."""
         last = events[-1]
         processing = Processing(tracking=Tracking(last.source, last.position))
         with self.repository.reading_through(processing.aggregates):
@@ -246,48 +172,30 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def save(self, *objs, **kwargs) -> list:
         """The library's ``save``, collecting without its runtime Protocol checks
-        (``collecting.Processing``)."""
+        (``processing.Processing``)."""
         processing = Processing()
         processing.collect_events(*objs, **kwargs)
         return self._commit(processing)
 
     def _commit(self, processing: ProcessingEvent) -> list:
         """Records what a command or a reaction collected, as the library's ``save`` and
-        ``process_event`` do: the write, then the snapshots its events are due (an
-        envelope whose 50th event a batched or replayed reaction wrote is snapshotted
-        like any other), then the listeners. Every write goes through here."""
+        ``process_event`` do (the write, the snapshots due, the listeners), with our
+        ``Processing`` (round 6). Every write goes through here."""
+        # Calls the library's _record and _take_snapshots: pinned in tests/unit/test_library_internals.py.
         recordings = self._record(processing)
+        self._recorded(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def _recorded(self, processing: ProcessingEvent) -> None:
+        """Called as soon as a transaction is written, before its snapshots and save
+        listeners: for a service that keeps what it has just written."""
 
     def policy(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         method = self._reactions.get(event.type)
         if method is not None:
             getattr(self, method)(event, processing)
-
-    # -- revoked tokens ---------------------------------------------------------------
-
-    def revoke_token(self, jti: UUID, expires_at, reason: str, ctx: Context) -> bool:
-        """Records a revocation here (the registry, which publishes it); False if known."""
-        if Revocation.create_id(jti) in self.repository:
-            return False
-        self.save(Revocation(jti=jti, expires_at=expires_at, reason=reason, ctx=ctx))
-        return True
-
-    @reacts_to("TokenRevoked")
-    def note_revocation(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
-        """Every consumer of the registry keeps the revocation in its own log."""
-        p = event.payload
-        if Revocation.create_id(p["jti"]) not in self.repository:
-            processing.collect_events(Revocation(jti=p["jti"], expires_at=p["expires_at"],
-                                                 reason=p["reason"], ctx=self.upstream_context(event)))
-
-    def is_revoked(self, jti: UUID) -> bool:
-        """Whether a token was revoked, by this log's own list, never reading the store (a
-        token is checked while the store is down too): this process's writes reach the list
-        at once, another instance's at the next catch-up (``EventStore`` runs one a second)."""
-        return jti in self._revoked_tokens.jtis
 
     def ops_details(self) -> dict:
         """What this service adds to its /ops/status (authenticated): a service with
@@ -297,34 +205,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def upstream_context(self, event: IntegrationEvent) -> Context:
         """Events caused by an upstream event are recorded as done by its actor."""
         return Context(event.actor.id, event.actor.role, event.actor.name, event.correlation_id)
-
-    # -- dead letters -----------------------------------------------------------------
-
-    def park(self, event: IntegrationEvent, error: str, attempts: int, ctx: Context) -> bool:
-        """Sets an event aside, recording its position as handled. False if the
-        position was already handled (applied or parked) meanwhile."""
-        return self.park_message(event.source, event.position, event.type, event.to_message(),
-                                 error, attempts, ctx)
-
-    def park_message(self, source: str, position: int, event_type: str, message: dict,
-                     error: str, attempts: int, ctx: Context) -> bool:
-        """``park`` for a message read from the source's own log that this service
-        cannot read as an event (a version it does not know yet): its position is
-        certain, since the source said so, though its content could not be checked."""
-        parked = ParkedEvent(
-            source=source, position=position, event_type=event_type,
-            message=message, error=error[:4000], attempts=attempts, ctx=ctx,
-        )
-        processing = Processing(tracking=Tracking(source, position))
-        processing.collect_events(parked)
-        try:
-            self._commit(processing)
-        except IntegrityError:
-            return False
-        return True
-
-    def parked(self, source: str, position: int) -> ParkedEvent | None:
-        return self.find(ParkedEvent.create_id(source, position), ParkedEvent)
 
     @retry_on_conflict
     def replay_parked(self, event: IntegrationEvent, ctx: Context) -> bool:
@@ -339,102 +219,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._commit(processing)
         return True
 
-    @retry_on_conflict
-    def discard_parked(self, source: str, position: int, reason: str, ctx: Context) -> bool:
-        parked = self.parked(source, position)
-        if parked is None or parked.state != "parked":
-            return False
-        parked.discarded(reason=reason, ctx=ctx)
-        self.save(parked)
-        return True
-
-    @retry_on_conflict
-    def record_dead_letter_action(self, *, queue: str, message_id: str, error: str,
-                                  body: bytes, action: str, reason: str, ctx: Context) -> None:
-        """Audits an ops action on a dead letter; a discarded parked event is marked
-        discarded too, so nobody replays it by mistake later."""
-        record_id = DeadLetterRecord.create_id(queue, message_id)
-        if record_id in self.repository:
-            record = self.repository.get(record_id)
-        else:
-            record = DeadLetterRecord(queue=queue, message_id=message_id, error=error[:4000], ctx=ctx)
-        changed = [record]
-        if action == "replay":
-            record.replayed(ctx=ctx, reason=reason)
-        else:
-            record.discarded(reason=reason, ctx=ctx)
-            parked = self._parked_for(body)
-            if parked is not None and parked.state == "parked":
-                parked.discarded(reason=reason, ctx=ctx)
-                changed.append(parked)
-        self.save(*changed)
-
-    def _parked_for(self, body: bytes) -> ParkedEvent | None:
-        try:
-            data = json.loads(body)
-            return self.parked(str(data["source"]), int(data["position"]))
-        except (ValueError, KeyError, TypeError, RecursionError):  # not an event: nothing parked
-            return None
-
-    # -- publishing this service's log ------------------------------------------------------
-
-    def integration_event(self, notification, previous_position: int | None) -> IntegrationEvent | None:
-        """The contract event a notification of this log publishes, if any."""
-        if not self.publications.publishes(notification.topic):
-            return None
-        domain_event = self.mapper.to_domain_event(notification)
-        event_type, payload = self.publications.translate(domain_event)
-        ctx: Context = domain_event.ctx
-        return new_event(
-            event_id=stable_id("event", self.name, domain_event.originator_id,
-                               domain_event.originator_version),
-            type=event_type,
-            source=self.name,
-            position=notification.id,
-            previous_position=previous_position,
-            occurred_at=domain_event.timestamp,
-            actor=ActorRef(ctx.actor_id, ctx.role, ctx.name),
-            correlation_id=ctx.correlation_id,
-            payload=payload,
-        )
-
-    def published_after(self, after: int, limit: int) -> tuple[list[IntegrationEvent], int]:
-        """The events this service publishes after position ``after``, reading at most
-        ``limit`` log records; also returns the last position read. The log is walked
-        back for the position the first event follows only when the page has one: past
-        the head, or in a log that publishes nothing (notifications'), that walk was the
-        whole log, whatever ``after`` asked."""
-        if after >= self.head():
-            return [], after
-        notifications = self.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        events, previous = [], None
-        for notification in notifications:
-            if not self.publications.publishes(notification.topic):
-                continue
-            if not events:
-                previous = self.last_published_position(after)
-            events.append(self.integration_event(notification, previous))
-            previous = notification.id
-        return events, (notifications[-1].id if notifications else after)
-
-    def last_published_position(self, at_or_before: int) -> int | None:
-        """Position of the last published event at or before a position (None if none),
-        found by reading the log backwards in pages."""
-        stop = at_or_before
-        while stop >= 1:
-            start = max(1, stop - 199)
-            page = self.recorder.select_notifications(start=start, limit=200, stop=stop)
-            for notification in reversed(page):
-                if self.publications.publishes(notification.topic):
-                    return notification.id
-            stop = start - 1
-        return None
-
-    def head(self) -> int:
-        return self.recorder.max_notification_id() or 0
-
     # -- loading -----------------------------------------------------------------------------
 
     def find(self, aggregate_id, cls: type | None = None):
@@ -445,6 +229,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         except AggregateNotFoundError:
             return None
         return aggregate if cls is None or isinstance(aggregate, cls) else None
+
+    def require(self, aggregate_id, cls: type, what: str, field: str | None = None):
+        """``find``, or NotFound naming ``what`` (a RuleViolation on the request's
+        ``field`` when the id came in a request's body)."""
+        found = self.find(aggregate_id, cls)
+        if found is not None:
+            return found
+        if field is not None:
+            raise field_error(field, f"there is no {what} {aggregate_id}")
+        raise NotFound(f"No {what} {aggregate_id}.")
 
     # -- history -----------------------------------------------------------------------------
 

@@ -140,11 +140,8 @@ def _matches(entry: dict, query: dict) -> bool:
 
 def audit_data(app, event, viewer: Actor) -> tuple[dict, list[str]]:
     """An event's data as ``viewer`` may read it in the audit trail, and what was
-    withheld from it. Secrets that the application names (``audit_secrets``: a webhook's
-    signing secret would let a reader sign webhooks as the platform) are "[redacted]"
-    for every reader. Personal data follows privacy.py's rule, as everywhere else: in
-    the application's own events (``personal_fields``) and in the copies of contract
-    events that events hold (a parked message, a delivery's envelope)."""
+    withheld: the application's ``audit_secrets`` are "[redacted]" for everyone, and
+    personal data follows privacy.py's rule, in its own events and in copies they hold."""
     data = {key: value for key, value in vars(event).items() if key not in _ENVELOPE_ATTRIBUTES}
     for path in app.audit_secrets:
         data = _redacted(data, path.split("."))
@@ -236,15 +233,10 @@ def to_csv(entries: list[dict]) -> str:
 
 def collect_audit(settings, query: dict, limit: int, authorization: str,
                   cursor: dict[str, int] | None = None) -> dict:
-    """One page of the audit across services: the first ``limit`` entries after
-    ``cursor``. Asks every service over RPC for one more than that past its position in
-    the cursor, and merges them; ``truncated`` says there are more, and ``cursor`` is
-    where to ask for them. A service that does not answer is named in ``missing``:
-    ``complete`` is true only when every service answered and nothing was left out.
-
-    Each service answers the reader: ``authorization`` is the reader's own bearer header
-    (an HTTP caller's), passed on so that every service shows its data as that reader
-    may see it (``sc audit`` reads as ops)."""
+    """One page of the audit across services, the first ``limit`` entries after
+    ``cursor``, merged; a service that does not answer is named in ``missing``, and
+    ``complete`` is true only when nothing was left out. ``authorization`` (the
+    reader's own bearer header) is passed on, so each shows what they may see."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.backbone.messaging.broker import nameko_config

@@ -1,19 +1,17 @@
 """SQLite for a service process: the commit waits for the disk off the eventlet hub.
 
-A SQLite commit returns after the fsync of its write-ahead log. Under load on a shared
-disk that took about 4 ms, and a service is one eventlet hub: every other green thread
-(HTTP requests being parsed, the relay publishing, a consumer decoding) waited with
-it; py-spy put 43 % of the registry's time at 100 declarations/s in ``commit``. Here
-the commit runs in one of eventlet's real threads (``tpool``; sqlite3 lets go of the
-GIL while it waits), so the hub goes on with the others.
-
-Nothing about durability changes: the caller still resumes only after the commit has
-returned, and the library's writer lock still lets one transaction at a time write.
+A service is one eventlet hub, and a commit's fsync held every green thread with it
+(docs/benchmark-rounds.md, round 2). Here the commit runs in eventlet's thread pool;
+the caller still resumes only after it has returned, so durability is unchanged.
 Outside eventlet (the CLI's tools, plain scripts) the commit is the library's own.
 """
 
 from eventlet import patcher, tpool
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
+
+
+# Overrides SQLiteConnection.commit and SQLiteConnectionPool._create_connection and
+# replaces SQLiteFactory's pool: kept for round 2; pinned in tests/unit/test_library_internals.py.
 
 
 class GreenCommitConnection(SQLiteConnection):

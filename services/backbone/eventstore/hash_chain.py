@@ -63,6 +63,9 @@ def _links(previous: str, ids, stored_events) -> list[tuple[int, str]]:
 class ChainedSQLiteRecorder(SQLiteProcessRecorder):
     """SQLite process recorder that also writes the hash chain, in the same transaction."""
 
+    # Overrides the library's _insert_events, the one place inside its transaction
+    # (README: tamper evidence); pinned in tests/unit/test_library_internals.py.
+
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + [
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} "
@@ -88,6 +91,9 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
     table lock and in the same transaction as the events, and that retries an insert
     whose connection was lost only if it did not commit."""
 
+    # Overrides insert_events (calling it without its retry decorator) and
+    # _fetch_ids_after_insert_events; pinned in tests/unit/test_library_internals.py.
+
     def __init__(self, datastore, **kwargs):
         super().__init__(datastore, **kwargs)
         self.chain_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(CHAIN_TABLE))
@@ -96,15 +102,10 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
         ).format(self.chain_table))
 
     def insert_events(self, stored_events, **kwargs):
-        """The library retries an insert whose connection was lost. When what was lost
-        is the answer to a COMMIT the server carried out, inserting again collides with
-        that commit: a new aggregate's command was told it conflicted with itself, and
-        a command on an existing one ran again on the state it had just written (one
-        request, two plan versions). So a retry that collides asks whether these very
-        events (or, with none, the tracking record) are stored: then they committed.
-        (The retry itself is the first question: what committed always collides. The
-        answer is asked for until given, since a connection dropped by the server goes
-        with the others of its pool, handed out dead until each is tried.)"""
+        """The library retries an insert whose connection was lost; when what was lost
+        was the answer to a COMMIT that happened, the retry collides with it (one
+        request, two plan versions). So a colliding retry asks whether these very
+        events (or the tracking record) are stored, until answered: then they committed."""
         insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retries
         lost = False  # an attempt lost its connection: it may have committed
         for attempt in range(1, INSERT_ATTEMPTS + 1):

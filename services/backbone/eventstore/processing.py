@@ -1,12 +1,9 @@
 """Collecting and replaying an aggregate's events without runtime Protocol checks.
 
-The library asks ``isinstance(obj, DomainEventProtocol)`` of every object it is given to
-save, and asserts ``isinstance(event, CanMutateProtocol)`` of every event it replays.
-Both are ``runtime_checkable`` Protocols: on Python 3.11 each check walks the
-protocol's attributes afresh, and py-spy under the latency benchmark's load put these
-checks at 2 to 5 % of every service's CPU. Our aggregates all derive from the library's
-``BaseAggregate`` and our events from its event classes, so a plain class check gives
-the same answer; anything else still goes the library's way.
+The library checks every object it saves and every event it replays against
+``runtime_checkable`` Protocols, which are slow (docs/benchmark-rounds.md, round 6).
+Our aggregates derive from its ``BaseAggregate``, so a class check gives the same
+answer; anything else still goes the library's way.
 """
 
 from typing import Iterable
@@ -18,6 +15,9 @@ from eventsourcing.domain import BaseAggregate
 class Processing(ProcessingEvent):
     """A ``ProcessingEvent`` whose ``collect_events`` takes aggregates of the library's
     base class directly: their pending events, and the aggregate by its id."""
+
+    # Overrides the library's collect_events and fills its events and aggregates: kept
+    # for round 6; pinned in tests/unit/test_library_internals.py.
 
     def collect_events(self, *objs, **kwargs) -> None:
         others = []
@@ -32,9 +32,8 @@ class Processing(ProcessingEvent):
 
 
 def project_in_order(aggregate, domain_events: Iterable):
-    """The library's ``project_aggregate`` without its per-event Protocol assertion:
-    each event's ``mutate`` applied in turn (an object without one fails here as
-    loudly, with AttributeError)."""
+    """The library's ``project_aggregate`` without its per-event Protocol assertion
+    (round 6; pinned in tests/unit/test_library_internals.py)."""
     for domain_event in domain_events:
         aggregate = domain_event.mutate(aggregate)
     return aggregate

@@ -15,10 +15,11 @@ from services.backbone.eventstore.processing import project_in_order
 
 class RunAwareRepository:
     """The library's repository, aware of a run of upstream events being applied in
-    this (green) thread (``ServiceApplication.receive_run``): an aggregate that an
-    earlier event of the run changed is returned as it now is, not as last committed,
-    exactly as if that event had been committed first. Other threads (commands) see
-    only what is committed."""
+    this (green) thread: an aggregate that an earlier event of the run changed is
+    returned as it now is; other threads see only what is committed."""
+
+    # Wraps the library's Repository (get's keywords, event_store.recorder; the rest by
+    # __getattr__): needed by receive_run and round 5; pinned in tests/unit/test_library_internals.py.
 
     def __init__(self, repository: Repository):
         self._repository = repository
@@ -37,7 +38,7 @@ class RunAwareRepository:
         return aggregates.get(aggregate_id) if aggregates else None
 
     def get(self, aggregate_id, **kwargs):
-        kwargs.setdefault("projector_func", project_in_order)  # see collecting.py
+        kwargs.setdefault("projector_func", project_in_order)  # see processing.py
         if kwargs.get("version") is None:
             changed = self._changed_in_run(aggregate_id)
             if changed is not None:
@@ -45,10 +46,8 @@ class RunAwareRepository:
         return self._repository.get(aggregate_id, **kwargs)
 
     def __contains__(self, aggregate_id) -> bool:
-        """Whether the aggregate exists: one indexed read of its first stored event.
-        The library's answer loads it (its snapshot, then every event after, decoded),
-        and every consumer asks this of each BaseDeclared (have I seen this base?);
-        an aggregate's events are never deleted, so its first one is as good an answer."""
+        """Whether the aggregate exists: one read of its first stored event, where the
+        library's answer loads and decodes it (round 5); events are never deleted."""
         if self._changed_in_run(aggregate_id) is not None:
             return True
         return bool(self._repository.event_store.recorder.select_events(aggregate_id, limit=1))

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.backbone.eventstore.reactions import reacts_to
 from services.backbone.eventstore.views import View
 from services.backbone.kernel.context import Context, stable_id
 
@@ -42,3 +43,34 @@ class RevokedTokens(View):
     def apply(self, domain_event) -> None:
         if isinstance(domain_event, Revocation.Revoked):
             self.jtis.add(domain_event.jti)
+
+
+class TokenRevocations:
+    """The part of a service's application that records and checks revoked tokens."""
+
+    @property
+    def revoked_tokens(self) -> RevokedTokens:
+        if "_revoked_tokens" not in vars(self):
+            self._revoked_tokens = RevokedTokens()
+        return self._revoked_tokens
+
+    def revoke_token(self, jti: UUID, expires_at: datetime, reason: str, ctx: Context) -> bool:
+        """Records a revocation here (the registry, which publishes it); False if known."""
+        if Revocation.create_id(jti) in self.repository:
+            return False
+        self.save(Revocation(jti=jti, expires_at=expires_at, reason=reason, ctx=ctx))
+        return True
+
+    @reacts_to("TokenRevoked")
+    def note_revocation(self, event, processing) -> None:
+        """Every consumer of the registry keeps the revocation in its own log."""
+        p = event.payload
+        if Revocation.create_id(p["jti"]) not in self.repository:
+            processing.collect_events(Revocation(jti=p["jti"], expires_at=p["expires_at"],
+                                                 reason=p["reason"], ctx=self.upstream_context(event)))
+
+    def is_revoked(self, jti: UUID) -> bool:
+        """Whether a token was revoked, by this log's own list, never reading the store (a
+        token is checked while the store is down too): this process's writes reach the list
+        at once, another instance's at the next catch-up (``EventStore`` runs one a second)."""
+        return jti in self.revoked_tokens.jtis

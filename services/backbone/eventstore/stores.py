@@ -51,24 +51,17 @@ def store_env(store: StoreSettings, service: str) -> dict[str, str]:
 
 
 def _cache_env(store: StoreSettings) -> dict[str, str]:
-    """The library's cache of aggregates (``store.aggregate_cache`` of them, least recently
-    used first out; 0 turns it off). A cached aggregate is brought up to date from the
-    store on every load (fast-forward: the events after its version, usually none or
-    one), and handed out as a copy, so it is never stale and a failed command cannot
-    spoil it; without it, a batch with thousands of declarations was folded from its last
-    snapshot and up to 49 events for every declaration."""
+    """The library's cache of ``store.aggregate_cache`` aggregates (0: none), brought up
+    to date from the store on every load and handed out as a copy: never stale, never
+    spoilt by a failed command, and a large aggregate is not folded again each time."""
     size = store.aggregate_cache
     return {"AGGREGATE_CACHE_MAXSIZE": str(size)} if size > 0 else {}
 
 
 class AtRestCipher(AESCipher):
     """AES-256-GCM of every stored event and snapshot (the library's cipher). A record
-    that does not decrypt is refused, plain JSON included: whoever can write to the
-    database without having the key could otherwise insert a plaintext record, say a
-    Subscription.Changed pointing a department's webhook at their own server, and the
-    service would act on it. Only where ``store.read_plaintext`` allows it, while a log
-    written before the store was encrypted must still be read, is a JSON object taken
-    as it is."""
+    that does not decrypt is refused, plain JSON included, or whoever can write to the
+    database could insert one; only ``store.read_plaintext`` (a migration) accepts it."""
 
     READ_PLAINTEXT = "CIPHER_READ_PLAINTEXT"
 

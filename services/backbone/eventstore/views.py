@@ -45,12 +45,9 @@ class ViewFollower:
 
     def catch_up(self, progress=None) -> int:
         """Applies every event committed since the last call; returns the position.
-
-        The log is read without holding the views' lock: a read waits for the store's
-        writer of the moment (SQLite's readers wait for its writer), and a writer, once
-        committed, applies its own events here under that lock, so reading under it made
-        every read and every write wait in turn (a declaration checking its batch cut
-        the registry's throughput by a fifth). What was applied meanwhile is skipped."""
+        The log is read outside the views' lock, which writers take to apply their own
+        events, so reads and writes do not wait in turn; what was applied meanwhile is
+        skipped."""
         if not self.views:
             return self.position
         with collector_paused():  # for the whole fold, not page by page: see collector_paused
@@ -78,17 +75,9 @@ class ViewFollower:
                 progress.advance(len(page))
 
     def follow(self, recordings) -> None:
-        """Applies events just committed by this process without reading them back.
-
-        Decoding the log again was most of what a busy service spent on its reads: the
-        sender, for one, asks its board what is due after every commit. The recordings
-        carry the domain events as saved, and are applied as they are once every
-        position before them has been. Concurrent commands commit in one order and their
-        listeners may run in another: a commit that arrives ahead of an earlier one waits
-        here for it (up to ``ahead_limit`` of them) rather than being read back. A
-        position that never arrives (another writer's, or a sequence that skipped it) is
-        left to ``catch_up``, which reads the log, applies every position once either
-        way, and takes what waits here instead of decoding it again."""
+        """Applies events just committed by this process without reading them back, in
+        log order: one that arrives ahead of an earlier commit waits here (up to
+        ``ahead_limit``); a position that never arrives is left to ``catch_up``."""
         if not self.views or not recordings:
             return
         with self._lock:
@@ -149,13 +138,9 @@ class ViewFollower:
 
 @contextmanager
 def collector_paused():
-    """Python's cyclic garbage collector off while events are folded into the views.
-
-    A fold allocates objects by the million and keeps them (the views' rows), so every
-    full collection during a rebuild scanned everything built so far, for nothing: a
-    fold makes no cycles to reclaim. That was a fifth of a rebuild's time (a service's
-    first query folds its whole log too). Reference counting still frees what is dropped;
-    the collector resumes as it was afterwards."""
+    """Python's cyclic garbage collector off while events are folded into the views: a
+    fold keeps what it allocates and makes no cycles, so a collection would only scan
+    everything built so far. Reference counting still frees what is dropped."""
     enabled = gc.isenabled()
     gc.disable()
     try:

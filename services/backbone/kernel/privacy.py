@@ -15,6 +15,7 @@ from uuid import UUID
 from services.contracts import CATALOG
 
 from services.backbone.kernel.context import Actor
+from services.backbone.kernel.ids import as_uuid
 
 
 def sees_every_contact(viewer: Actor) -> bool:
@@ -43,19 +44,12 @@ def for_viewer(message: dict, viewer: Actor) -> dict:
         return message
     actor = message.get("actor") or {}
     declared_by = actor.get("id") if actor.get("role") == "applicant" else None
-    if may_see_contacts(viewer, base_id=_uuid(payload.get("base_id")), region=payload.get("region") or {},
+    if may_see_contacts(viewer, base_id=as_uuid(payload.get("base_id")), region=payload.get("region") or {},
                         competent_department=payload.get("competent_department"),
-                        declared_by=_uuid(declared_by)):
+                        declared_by=as_uuid(declared_by)):
         return message
     redacted = copy.deepcopy(message)
     for name in fields:
         redacted["payload"][name] = None
     redacted["withheld"] = [f"payload.{name}" for name in fields]
     return redacted
-
-
-def _uuid(value) -> UUID | None:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except (TypeError, ValueError):
-        return None

@@ -49,13 +49,9 @@ def _platform_queue_names(settings: Settings) -> list[str]:
 
 
 def queues_from_management(settings: Settings, timeout: float = 3.0) -> list[QueueFigures]:
-    """Figures from the management HTTP API (raises if it does not answer).
-
-    The API lists a queue as soon as it is declared but gives its depth and consumers
-    only after its next statistics sample (every few seconds): a dead-letter queue
-    declared a moment ago may already hold a letter. Such queues are counted by a
-    passive declare instead of being shown as empty.
-    """
+    """Figures from the management HTTP API (raises if it does not answer). A queue
+    declared since its last statistics sample has no figures yet: it is counted by a
+    passive declare rather than shown as empty (it may already hold a dead letter)."""
     api = management_api(settings)
     response = requests.get(api.url("queues/{vhost}"), timeout=timeout, auth=api.auth)
     response.raise_for_status()

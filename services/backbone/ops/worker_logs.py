@@ -1,12 +1,9 @@
 """What nameko logs about a worker that raised, sorted into what ops should read.
 
-nameko logs every exception a worker raises with its traceback at ERROR, so each 403,
-404 or 422 a client caused (already answered as JSON, and counted in the HTTP metrics
-by status) was an ERROR in the service's log, and formatting the traceback cost more
-than answering. Installed on the ``nameko.containers`` logger, this filter drops
-those, turns a store that did not answer (answered 503, retried by the client) into
-one WARNING line without the traceback, and leaves every other error as it is: a real
-fault keeps its traceback.
+nameko logs every exception a worker raises at ERROR with its traceback, a client's
+403, 404 or 422 included (answered, and counted in the HTTP metrics). This filter on
+``nameko.containers`` drops those, makes a store that did not answer (503) one WARNING
+line, and leaves every other error, traceback and all.
 """
 
 import logging
