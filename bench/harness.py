@@ -117,6 +117,7 @@ class Stage:
                    SC_BROKER__URL=self.vhost.url, SC_STORE__BACKEND=self.backend,
                    SC_STORE__SQLITE_DIR=str(self.store_dir),
                    SC_SIGNING__KEYS_DIR=str(self.workdir / "keys"),
+                   SC_NOTIFICATIONS__WEBHOOK__PRIVATE_HOSTS="127.0.0.1",  # the bench's receiver
                    SC_STORE__POSTGRES__DBNAME=self.pg.dbname)
         for name, port in self.ports.items():
             env[f"SC_SERVICES__{name.upper()}__HTTP_PORT"] = str(port)
