@@ -50,7 +50,7 @@ demo: venv broker
 	@$(PY) -m services.demo $(ARGS)
 
 ## bench: the benchmarks against their raw baselines (BENCH_ARGS=--quick for small sizes);
-## writes bench/results/latest.json and the README's Benchmarks table
+## writes bench/results/latest.json and the table of docs/benchmarks.md
 bench: venv broker database
 	$(PY) -m bench $(BENCH_ARGS)
 
