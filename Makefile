@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser clean
+.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser promtool clean
 
 venv:
 	@infra/scripts/venv.sh
@@ -20,14 +20,18 @@ frontend:
 browser:
 	@infra/scripts/ensure-browser.sh
 
+promtool:
+	@infra/scripts/ensure-promtool.sh
+
 ## run: every service and the console in the foreground, SQLite stores under var/, the
 ## local RabbitMQ
 run: venv broker frontend
 	$(PY) -m services.cli run-all
 
 ## test: the whole suite (unit, integration, e2e, a quick reliability subset), then the
-## console's browser tests as a pytest call of their own (no eventlet monkey-patching)
-test: venv broker database lint frontend browser
+## console's browser tests as a pytest call of their own (no eventlet monkey-patching);
+## promtool checks the metrics, alerting rules and scrape config (tests/unit/test_monitoring.py)
+test: venv broker database lint frontend browser promtool
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-browser
 
