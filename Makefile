@@ -58,7 +58,10 @@ demo: venv broker
 bench: venv broker database
 	$(PY) -m bench $(BENCH_ARGS)
 
-## token ROLE=drc NAME=...: print a bearer token for the local platform
+## token ROLE=drc NAME=...: print a bearer token for the local platform; a scoped role needs
+## its scope in ARGS (refused without it), e.g. ROLE=county_government ARGS="--region
+## 太原市/小店区"; ROLE=applicant or a department ARGS="--org 山西大学"; ROLE=evaluator
+## ARGS="--evaluator-id ID" (all listed by .venv/bin/sc token --help)
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)
 

@@ -50,7 +50,10 @@ def parser() -> argparse.ArgumentParser:
     from services.demo.options import DESCRIPTION as DEMO_DESCRIPTION
     from services.demo.options import add_arguments as add_demo_arguments
 
-    top = argparse.ArgumentParser(prog="sc", description="双创示范基地 platform")
+    top = argparse.ArgumentParser(
+        prog="sc", description="双创示范基地 platform", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  sc token --role drc --name 省发展改革委\n  sc queues\n"
+               "every command's --help ends with examples of it: sc token --help")
     commands = top.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run one service in the foreground")
