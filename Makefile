@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser promtool clean
+.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser tools clean
 
 venv:
 	@infra/scripts/venv.sh
@@ -20,8 +20,8 @@ frontend:
 browser:
 	@infra/scripts/ensure-browser.sh
 
-promtool:
-	@infra/scripts/ensure-promtool.sh
+tools:
+	@infra/scripts/ensure-tools.sh
 
 ## run: every service and the console in the foreground, SQLite stores under var/, the
 ## local RabbitMQ
@@ -30,8 +30,8 @@ run: venv broker frontend
 
 ## test: the whole suite (unit, integration, e2e, a quick reliability subset), then the
 ## console's browser tests as a pytest call of their own (no eventlet monkey-patching);
-## promtool checks the metrics, alerting rules and scrape config (tests/unit/test_monitoring.py)
-test: venv broker database lint frontend browser promtool
+## tools: promtool (metrics, alerting rules, scrape config), curl and jq (the README's tour)
+test: venv broker database lint frontend browser tools
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-browser
 

@@ -1,5 +1,5 @@
 """promtool (Debian's prometheus package), which checks the metrics, rules and config
-of the monitoring; infra/scripts/ensure-promtool.sh installs it (make test runs it)."""
+of the monitoring; infra/scripts/ensure-tools.sh installs it (make test runs it)."""
 
 import shutil
 import subprocess
@@ -12,6 +12,6 @@ def promtool(*arguments: str, stdin: str | None = None, cwd=None) -> subprocess.
     unchecked rule file would pass for a checked one."""
     binary = shutil.which("promtool")
     if binary is None:
-        pytest.fail("promtool is missing: infra/scripts/ensure-promtool.sh installs it (make test does)")
+        pytest.fail("promtool is missing: infra/scripts/ensure-tools.sh installs it (make test does)")
     return subprocess.run([binary, *arguments], input=stdin, capture_output=True, text=True,
                           timeout=60, cwd=cwd)
