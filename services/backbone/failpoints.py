@@ -14,7 +14,9 @@ The points: ``store.before_commit`` (events and chain written, not committed),
 ``relay.before_publish`` / ``relay.after_publish`` (a page committed / published, its
 position not recorded), ``consumer.after_commit`` (an upstream event's effects and
 tracking committed, the message not acked), ``http.after_commit`` (a mutating request
-handled, its answer not sent), ``notifications.before_send`` / ``notifications.after_send``.
+handled, its answer not sent), ``notifications.before_send`` / ``notifications.after_send``,
+``notifications.before_backfill_commit`` (a backfill step's deliveries and positions
+collected, not committed).
 """
 
 import os

@@ -179,6 +179,8 @@ class NotificationsSettings:
     attempt_lease_seconds: float
     webhook: WebhookSettings
     smtp: SmtpSettings
+    backfill_rate_per_second: float = 20.0  # a backfill's pace unless its request asks less
+    backfill_max_rate_per_second: float = 100.0  # the most a backfill request may ask for
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from services.backbone.kernel.errors import Forbidden
 from services.backbone.kernel.privacy import for_viewer
 from services.contracts import CATALOG, IntegrationEvent
 
+from . import backfill_state
 from .attempts import DeliveryAttempts
+from .backfill_commands import BackfillCommands
 from .claims import FirstAttempts
 from .destinations import Destinations
 from .domain import (OVERSEERS, Delivery, KnownBase, KnownBatch, Subscription,
@@ -42,7 +44,7 @@ class BaseNotYetKnown(AwaitingOtherSource):
     reach subscribers, if ever, after later events of the base."""
 
 
-class NotificationsApplication(ServiceApplication):
+class NotificationsApplication(BackfillCommands, ServiceApplication):
     """Subscriptions of departments, counties and bases; deliveries of every event."""
 
     name = "notifications"
@@ -55,14 +57,18 @@ class NotificationsApplication(ServiceApplication):
         self.attempts = DeliveryAttempts(self)  # the sender's steps
         self.destinations = Destinations()
         self.sender = None  # the delivery sender, once the service runs one
+        self.backfiller = None  # the backfill runner, once the service runs one
 
     def ops_details(self) -> dict:
-        """The delivery sender's state, with its last error, for /ops/status."""
-        return {"sender": self.sender.status() if self.sender is not None else None}
+        """The delivery sender's and backfill runner's state, with their last errors,
+        for /ops/status."""
+        return {"sender": self.sender.status() if self.sender is not None else None,
+                "backfills": self.backfiller.status() if self.backfiller is not None else None}
 
     def configure(self, settings) -> None:
         """Applies the ``notifications`` section: where webhooks may go."""
         self.destinations = Destinations.from_config(settings)
+        self.configure_backfills(settings)
 
     def construct_views(self):
         return [SubscriptionDirectory(), DeliveryBoard()]
@@ -85,8 +91,9 @@ class NotificationsApplication(ServiceApplication):
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe(self, *, label: str, filter: dict, channel: dict, actor: Actor,
-                  ctx: Context) -> Subscription:
-        """Opens a subscription owned by the caller; a webhook without a secret gets one."""
+                  ctx: Context, backfill: dict | None = None) -> Subscription:
+        """Opens a subscription owned by the caller; a webhook without a secret gets one.
+        ``backfill`` (``from``, ``rate``) starts it with the events before it."""
         if channel.get("url"):
             self.destinations.check_url(channel["url"])
         if channel["kind"] == "webhook" and not channel.get("secret"):
@@ -95,6 +102,8 @@ class NotificationsApplication(ServiceApplication):
         subscription = Subscription.subscribe(
             owner=actor, label=label, event_filter=event_filter, channel=channel,
             answers_for=self._answered_by(actor, event_filter), ctx=ctx)
+        if backfill is not None:
+            self.begin_backfill(subscription, backfill, actor, ctx)
         self.save(subscription)
         return subscription
 
@@ -214,36 +223,48 @@ class NotificationsApplication(ServiceApplication):
 
     def schedule_deliveries(self, event: IntegrationEvent, processing: ProcessingEvent) -> None:
         """One delivery per matching subscription, collected with the tracking record;
-        none for the platform's own events (TokenRevoked)."""
+        none for the platform's own events (TokenRevoked), nor for a subscription whose
+        backfill has yet to reach this event (it delivers it then, in order)."""
         if not CATALOG[event.type].deliverable:
             return
+        directory, board = self.views.caught_up(SubscriptionDirectory, DeliveryBoard)
+        candidates = [s for s in directory.active()
+                      if not backfill_state.defers(s.backfill, event.source, event.position)]
+        now, ctx = self.clock(), self.upstream_context(event)
+        for delivery in self.new_deliveries(event, candidates, board, processing, now):
+            self.first_attempts.claim(delivery, board, processing, now, ctx)
+            processing.collect_events(delivery)
+
+    def new_deliveries(self, event: IntegrationEvent, candidates: list, board: DeliveryBoard,
+                       processing: ProcessingEvent, now) -> list[Delivery]:
+        """The deliveries of ``event`` to those of ``candidates`` whose filter passes and
+        that have none of it yet (live or backfilled: one per subscription and event)."""
         subject = subject_of(event.payload)
         base_id = subject[1] if subject and subject[0] == "base" else None
-        directory, board = self.views.caught_up(SubscriptionDirectory, DeliveryBoard)
-        candidates = [s for s in directory.active() if s.filter.may_match(event.type, base_id)]
+        candidates = [s for s in candidates if s.filter.may_match(event.type, base_id)]
         if not candidates:
-            return
+            return []
         base = self._base_facts(base_id, processing)
         if base_id is not None and base is None:
             raise BaseNotYetKnown(f"{event.type} #{event.position} is about base {base_id}, "
                                   "whose BaseDeclared has not been applied here yet")
         notice = compose(event.type, event.source, event.payload,
                          Names(base=base, batch=self._batch_name(subject, processing)))
-        envelope, ctx, now = event.to_message(), self.upstream_context(event), self.clock()
+        envelope, ctx = event.to_message(), self.upstream_context(event)
+        deliveries = []
         for candidate in candidates:
             if not candidate.filter.matches(event.type, base_id, base) or \
                     not may_hear_of(candidate.owner, event.type, base_id):
                 continue
             if board.knows(Delivery.create_id(candidate.subscription_id, event.event_id)):
                 continue  # an ops replay of an event applied before: once is enough
-            delivery = Delivery(
+            deliveries.append(Delivery(
                 subscription_id=candidate.subscription_id, event_id=event.event_id,
                 owner_id=candidate.owner_id, channel=candidate.channel, subject=f"{subject[0]}:{subject[1]}" if subject else None,
                 event_type=event.type, envelope=for_viewer(envelope, owner_as_actor(candidate.owner, candidate.filter.base_ids)),
                 title=notice.title,
-                message=notice.text, at=now, ctx=ctx)
-            self.first_attempts.claim(delivery, board, processing, now, ctx)
-            processing.collect_events(delivery)
+                message=notice.text, at=now, ctx=ctx))
+        return deliveries
 
     def _base_facts(self, base_id: UUID | None, processing: ProcessingEvent) -> BaseFacts | None:
         if base_id is None:

@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 
+from . import backfill_state
 from .matching import BaseFacts, EventFilter, RetryPolicy, about_a_base
 
 OVERSEERS = ("drc", "ops")  # see every subscription and delivery
@@ -53,6 +54,8 @@ def owner_as_actor(owner: dict, filter_base_ids=()) -> Actor:
 
 class Subscription(Aggregate):
     """One actor's standing request to be told of the events that pass its filter."""
+
+    backfill: dict | None = None  # the last backfill (``backfill_state``), if any
 
     @classmethod
     def subscribe(cls, *, owner: Actor, label: str, event_filter: EventFilter, channel: dict,
@@ -123,6 +126,55 @@ class Subscription(Aggregate):
     @event("Cancelled")
     def _cancelled(self, ctx: Context) -> None:
         self.active = False
+
+    # -- backfill: the events before the subscription (backfill_state.py) -------------------
+
+    def start_backfill(self, *, actor: Actor, since: datetime | None, rate: float,
+                       start: dict[str, int], at: datetime, ctx: Context) -> None:
+        """Delivers the history (since ``since``; all of it if None) at ``rate`` events
+        a second. One backfill at a time: a second would race the first over the same
+        deferred events."""
+        if not self.is_visible_to(actor):
+            raise Forbidden("Only the owner, the DRC or ops backfill a subscription.")
+        if not self.active:
+            raise RuleViolation("The subscription is cancelled.")
+        if backfill_state.is_open(self.backfill):
+            raise Conflict("A backfill of this subscription is under way; cancel it first.")
+        self._backfill_started(since=since, rate=rate, start=start, at=at, ctx=ctx)
+
+    @event("BackfillStarted")
+    def _backfill_started(self, since: datetime | None, rate: float, start: dict,
+                          at: datetime, ctx: Context) -> None:
+        self.backfill = backfill_state.started(since, rate, start, at)
+
+    def advance_backfill(self, *, positions: dict[str, int], delivered: int,
+                         ctx: Context) -> None:
+        self._backfill_advanced(positions=positions, delivered=delivered, ctx=ctx)
+
+    @event("BackfillAdvanced")
+    def _backfill_advanced(self, positions: dict, delivered: int, ctx: Context) -> None:
+        self.backfill = backfill_state.advanced(self.backfill, positions, delivered)
+
+    def backfill_caught_up(self, *, source: str, at: datetime, ctx: Context) -> None:
+        """The backfill has read ``source`` up to what the live path applied (checked
+        while it applies nothing of that source); the last source completes it."""
+        self._backfill_caught_up(source=source, at=at, ctx=ctx)
+
+    @event("BackfillCaughtUp")
+    def _backfill_caught_up(self, source: str, at: datetime, ctx: Context) -> None:
+        self.backfill = backfill_state.caught_up(self.backfill, source, at)
+
+    def cancel_backfill(self, *, actor: Actor, at: datetime, ctx: Context) -> None:
+        """Stops delivering the history; what followed the subscription still comes."""
+        if not self.is_visible_to(actor):
+            raise Forbidden("Only the owner, the DRC or ops cancel a backfill.")
+        if self.backfill is None or self.backfill["status"] != backfill_state.RUNNING:
+            raise Conflict("No backfill of this subscription is running.")
+        self._backfill_cancelled(at=at, ctx=ctx)
+
+    @event("BackfillCancelled")
+    def _backfill_cancelled(self, at: datetime, ctx: Context) -> None:
+        self.backfill = backfill_state.cancelled(self.backfill, at)
 
 
 def may_hear_of(owner: dict, event_type: str, base_id: UUID | None) -> bool:

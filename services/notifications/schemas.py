@@ -74,12 +74,37 @@ class ChannelChange(Strict):
     address = fields.Email(validate=validate.Length(max=254))
 
 
+class BackfillFrom(fields.Field):
+    """``"beginning"`` (None: every event of the logs), or a moment with its time zone."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "beginning":
+            return None
+        if not isinstance(value, str):
+            raise ValidationError('"beginning", or a date and time with its zone.')
+        try:
+            return fields.AwareDateTime()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError('"beginning", or a date and time with its zone '
+                                  '(2017-03-01T00:00:00+08:00).') from None
+
+
+class BackfillRequest(Strict):
+    """``backfill`` of POST /subscriptions, and POST /subscriptions/<id>/backfill: the
+    events before the subscription, from ``from``, at ``rate`` events a second at most
+    (the configured pace when absent; never above notifications.backfill_max_rate_per_second)."""
+
+    since = BackfillFrom(data_key="from", required=True)
+    rate = fields.Float(validate=validate.Range(min=0.1, max=10000), allow_nan=False)
+
+
 class SubscribeRequest(Strict):
     """POST /subscriptions"""
 
     label = FreeText(max_length=100, multiline=False)
     filter = fields.Nested(FilterSchema, load_default=dict)
     channel = fields.Nested(ChannelSchema, required=True)
+    backfill = fields.Nested(BackfillRequest)
 
 
 class ChangeRequest(Strict):
@@ -129,15 +154,42 @@ class PublicChannelOut(Schema):
     address = fields.String()
 
 
+class BackfillOut(Schema):
+    """A backfill's progress: per source, the position reached, the position where the
+    live events begin for the subscription, and whether the live path has taken over."""
+
+    status = fields.String()
+    from_ = fields.Method("_from", data_key="from")
+    rate = fields.Float()
+    delivered = fields.Integer()
+    sources = fields.Method("_sources")
+    started_at = Timestamp()
+    cancelled_at = Timestamp(allow_none=True)
+    finished_at = Timestamp(allow_none=True)
+
+    def _from(self, state):
+        return "beginning" if state["since"] is None else state["since"].isoformat()
+
+    def _sources(self, state):
+        return {source: {"position": state["positions"][source], "live_from": start,
+                         "caught_up": source in state["caught_up"]}
+                for source, start in state["start"].items()}
+
+
 class _SubscriptionFields(Schema):
     label = fields.String()
     owner = fields.Nested(OwnerOut)
     filter = fields.Method("_filter")
     channel = fields.Nested(PublicChannelOut)
+    backfill = fields.Method("_backfill")
 
     def _filter(self, subscription):
         data = subscription["filter"] if isinstance(subscription, dict) else subscription.filter
         return jsonable(data)
+
+    def _backfill(self, subscription):
+        state = subscription.get("backfill") if isinstance(subscription, dict) else subscription.backfill
+        return None if state is None else BackfillOut().dump(state)
 
 
 class SubscriptionOut(_SubscriptionFields):

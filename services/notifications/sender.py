@@ -24,10 +24,10 @@ from uuid import UUID
 
 import eventlet
 from eventlet.greenpool import GreenPool
-from nameko.extensions import DependencyProvider
 
 from services.backbone import failpoints
-from services.backbone.dependencies import EventStore
+
+from .background import BackgroundLoop
 
 from .channels import ChannelUnavailable, Channels, DeliveryFailed
 from .domain import Dispatch, Outcome
@@ -181,44 +181,23 @@ class Sender:
             self.app.attempts.record_outcomes([self.send(dispatch)], self.policy)
 
 
-class DeliverySender(DependencyProvider):
+class DeliverySender(BackgroundLoop):
     """Runs the ``Sender`` beside the service's EventStore for as long as it runs."""
 
+    identifier = "delivery-sender"
+    stop_timeout = 15
+
     def setup(self):
+        super().setup()
         settings = self.container.config["PLATFORM"].notifications
         channels = Channels.from_config(settings)
         self.settings = settings
         self.channels = channels
         self.policy = RetryPolicy.from_config(settings, channels.deadlines)
-        self.sender = None
-        self._thread = None
 
-    def start(self):
-        app = self._store().app
-        self.sender = Sender(app, self.channels, self.policy,
-                             poll_interval=self.settings.poll_interval_seconds,
-                             concurrency=self.settings.concurrency)
-        app.on_save(self.sender.wake)
-        app.sender = self.sender  # health checks read its state
-        self._thread = self.container.spawn_managed_thread(self.sender.run_forever,
-                                                           identifier="delivery-sender")
-
-    def stop(self):
-        if self.sender is not None:
-            self.sender.stop()
-        if self._thread is not None:
-            with eventlet.Timeout(15, False):
-                self._thread.wait()
-
-    def kill(self):
-        if self.sender is not None:
-            self.sender.stop()
-
-    def get_dependency(self, worker_ctx):
-        return self.sender
-
-    def _store(self) -> EventStore:
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, EventStore):
-                return dependency
-        raise RuntimeError(f"{self.container.service_name} has a DeliverySender but no EventStore")
+    def build(self, app) -> Sender:
+        sender = Sender(app, self.channels, self.policy,
+                        poll_interval=self.settings.poll_interval_seconds,
+                        concurrency=self.settings.concurrency)
+        app.sender = sender  # health checks read its state
+        return sender

@@ -19,7 +19,9 @@ from services.backbone.kernel.ids import path_id
 from services.contracts.vocabulary import ROLES
 
 from .application import NotificationsApplication
+from .backfill import BackfillRunner
 from .schemas import (
+    BackfillRequest,
     ChangeRequest,
     DeliveryOut,
     DeliveryQuery,
@@ -44,6 +46,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     app = EventStore(NotificationsApplication)
     caller = Caller()
     sender = DeliverySender()
+    backfills = BackfillRunner()
     registry_events = Subscription("registry")
     evaluation_events = Subscription("evaluation")
     funding_events = Subscription("funding")
@@ -57,6 +60,9 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         sender = self.sender
         running = sender is not None and sender.running
         body["checks"]["sender"] = ("failing" if sender.last_error else "running") if running else "stopped"
+        backfills = self.backfills
+        running = backfills is not None and backfills.running
+        body["checks"]["backfills"] = ("failing" if backfills.last_error else "running") if running else "stopped"
         return status, body
 
     # -- subscriptions ------------------------------------------------------------------------
@@ -119,6 +125,34 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         call = self.caller
         cancelled = self.app.cancel_subscription(path_id(subscription_id), actor=call.actor,
                                                  ctx=call.context)
+        return SubscriptionOut().dump(cancelled)
+
+    # -- backfill: the events before the subscription ---------------------------------------
+
+    @http("POST", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS)
+    def http_start_backfill(self, request, subscription_id):
+        return 202, self.start_backfill(str(subscription_id), **read_json(request))
+
+    @rpc(roles=SUBSCRIBERS)
+    def start_backfill(self, subscription_id, **backfill):
+        """Delivers the events before the subscription (``from``: "beginning" or a
+        date), paced; its progress is the subscription's ``backfill``."""
+        data = validated(BackfillRequest(), backfill)
+        call = self.caller
+        started = self.app.start_backfill(path_id(subscription_id), data, actor=call.actor,
+                                          ctx=call.context)
+        return SubscriptionOut().dump(started)
+
+    @http("DELETE", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS)
+    def http_cancel_backfill(self, request, subscription_id):
+        return self.cancel_backfill(str(subscription_id))
+
+    @rpc(roles=SUBSCRIBERS)
+    def cancel_backfill(self, subscription_id):
+        """Stops the history (owner, DRC or ops); the live events it held back still come."""
+        call = self.caller
+        cancelled = self.app.cancel_backfill(path_id(subscription_id), actor=call.actor,
+                                             ctx=call.context)
         return SubscriptionOut().dump(cancelled)
 
     # -- deliveries -------------------------------------------------------------------------------

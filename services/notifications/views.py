@@ -18,6 +18,7 @@ from uuid import UUID
 
 from services.backbone.eventstore.views import View
 
+from . import backfill_state
 from .domain import FINAL, Delivery, Subscription
 from .matching import EventFilter
 
@@ -35,6 +36,7 @@ class ActiveSubscription(NamedTuple):
     channel: str
     filter: EventFilter
     owner: dict  # who, in which capacity, with which scope (``domain.owner_of``)
+    backfill: dict | None = None  # its backfill (``backfill_state``), if any
 
 
 class SubscriptionDirectory(View):
@@ -53,6 +55,7 @@ class SubscriptionDirectory(View):
                 "owner": event.owner, "filter": event.filter,
                 "channel": public_channel(event.channel), "status": "active",
                 "created_at": event.timestamp, "updated_at": event.timestamp,
+                "backfill": None,
             }
             return
         row = self.rows.get(event.originator_id)
@@ -62,6 +65,15 @@ class SubscriptionDirectory(View):
             row.update(label=event.label, filter=event.filter, channel=public_channel(event.channel))
         elif isinstance(event, Subscription.Cancelled):
             row["status"] = "cancelled"
+        elif isinstance(event, Subscription.BackfillStarted):
+            row["backfill"] = backfill_state.started(event.since, event.rate, event.start, event.at)
+        elif isinstance(event, Subscription.BackfillAdvanced):
+            row["backfill"] = backfill_state.advanced(row["backfill"], event.positions, event.delivered)
+            return  # progress, not a change of the subscription
+        elif isinstance(event, Subscription.BackfillCaughtUp):
+            row["backfill"] = backfill_state.caught_up(row["backfill"], event.source, event.at)
+        elif isinstance(event, Subscription.BackfillCancelled):
+            row["backfill"] = backfill_state.cancelled(row["backfill"], event.at)
         else:
             return
         row["updated_at"] = event.timestamp
@@ -69,8 +81,13 @@ class SubscriptionDirectory(View):
     def active(self) -> list[ActiveSubscription]:
         return [ActiveSubscription(row["subscription_id"], row["owner"]["actor_id"],
                                    row["channel"]["kind"], EventFilter.from_dict(row["filter"]),
-                                   row["owner"])
+                                   row["owner"], row["backfill"])
                 for row in self.rows.values() if row["status"] == "active"]
+
+    def backfilling(self) -> list[UUID]:
+        """Active subscriptions whose backfill has work left, oldest first."""
+        return [row["subscription_id"] for row in self.select(status="active")
+                if backfill_state.is_open(row["backfill"])]
 
     def select(self, *, owner_id: UUID | None = None, status: str | None = None) -> list[dict]:
         rows = [dict(row) for row in self.rows.values()

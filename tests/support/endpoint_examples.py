@@ -197,6 +197,10 @@ def notifications_examples(platform, upstreams) -> tuple[dict[str, Example], dic
             "department", f"/subscriptions/{subscription_id}",
             lambda: {"label": "科技厅 v2", "filter": {"kinds": ["regional"]}, "channel": {"secret": "t" * 20}},
             notifications.ChangeRequest, department),
+        "POST /subscriptions/<uuid:subscription_id>/backfill": Example(
+            "department", f"/subscriptions/{subscription_id}/backfill",
+            lambda: {"from": "2017-03-01T00:00:00+08:00", "rate": 5},
+            notifications.BackfillRequest, department),
         **_dead_letter_actions("notifications"),
     }, {"subscription_id": subscription_id}
 
@@ -204,6 +208,7 @@ def notifications_examples(platform, upstreams) -> tuple[dict[str, Example], dic
 # Mutating routes that read no body: only their path and their caller matter.
 WITHOUT_BODY = {"POST /bases/<uuid:base_id>/plan/filing", "POST /batches/<uuid:batch_id>/closing",
                 "POST /rectifications/overdue", "DELETE /subscriptions/<uuid:subscription_id>",
+                "DELETE /subscriptions/<uuid:subscription_id>/backfill",
                 "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read"}
 EXAMPLES = {"registry": registry_examples, "evaluation": evaluation_examples,
             "funding": funding_examples, "notifications": notifications_examples}
