@@ -55,6 +55,10 @@ class Backfiller:
         self.poll_interval = poll_interval
         self.buffers: dict[UUID, dict[str, "SourceBuffer"]] = {}
         self.next_step: dict[UUID, float] = {}  # monotonic time each may step again
+        # Each step's subscription as last committed, not read again: its log grows by a
+        # BackfillAdvanced a step. A change by anyone else fails the next commit, which
+        # reads it afresh.
+        self.held: dict[UUID, Subscription] = {}
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self.running = False
@@ -84,6 +88,7 @@ class Backfiller:
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("backfill failed, retrying in %.1fs: %s", self.poll_interval, self.last_error)
                 self.buffers.clear()
+                self.held.clear()
                 pause = self.poll_interval
             if pause > 0:
                 self._wakeup.wait(pause)
@@ -98,7 +103,7 @@ class Backfiller:
         open_ids = directory.backfilling()
         for gone in set(self.next_step) - set(open_ids):
             self.next_step.pop(gone, None)
-            self.buffers.pop(gone, None)
+            self.forget(gone)
         pause = self.poll_interval
         for subscription_id in open_ids:
             if self._stopping.is_set():
@@ -115,7 +120,7 @@ class Backfiller:
         """Handles the next events of one backfill; returns how long it waits before its
         next step (the time its deliveries took at its rate; the poll interval when it
         waits for the live path to apply more)."""
-        subscription = self.app.find(subscription_id, Subscription)
+        subscription = self.held.get(subscription_id) or self.app.find(subscription_id, Subscription)
         state = subscription.backfill if subscription is not None else None
         if subscription is None or not subscription.active or not backfill_state.is_open(state):
             return self.poll_interval
@@ -163,15 +168,22 @@ class Backfiller:
         try:
             self.app._commit(processing)
         except IntegrityError:  # changed or cancelled meanwhile: read again next step
-            self.buffers.pop(subscription.id, None)
+            self.forget(subscription.id)
             return 0.0
+        self.held[subscription.id] = subscription
         for source, position in positions.items():
             buffers[source].position = position
         return len(deliveries) / state["rate"]
 
+    def forget(self, subscription_id: UUID) -> None:
+        """Drops what is held of a backfill; the next step reads it from the log."""
+        self.buffers.pop(subscription_id, None)
+        self.held.pop(subscription_id, None)
+
     def catch_up(self, subscription_id: UUID, source: str) -> None:
         """Hands ``source`` over to the live path, if the backfill has read all that the
         live path applied: checked and committed while no live event of it is applied."""
+        self.held.pop(subscription_id, None)
         with self.app.backfill_gate(source):
             subscription = self.app.find(subscription_id, Subscription)
             state = subscription.backfill
