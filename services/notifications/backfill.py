@@ -63,6 +63,7 @@ class Backfiller:
         self._stopping = threading.Event()
         self.running = False
         self.last_error: str | None = None
+        self.failures = 0  # steps that failed in the current turn
 
     def wake(self, *_recordings) -> None:
         self._wakeup.set()
@@ -82,8 +83,10 @@ class Backfiller:
         while not self._stopping.is_set():
             self._wakeup.clear()
             try:
+                self.failures = 0
                 pause = self.turn()
-                self.last_error = None
+                if not self.failures:  # every step of this turn went through
+                    self.last_error = None
             except Exception as error:  # keep going; nothing is lost, positions are in the log
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("backfill failed, retrying in %.1fs: %s", self.poll_interval, self.last_error)
@@ -111,10 +114,23 @@ class Backfiller:
             now = time.monotonic()
             ready_at = self.next_step.get(subscription_id, now)
             if ready_at <= now:  # counted from the commit: a slow read must not make up time
-                wait = self.step(subscription_id)
+                wait = self._step_alone(subscription_id)
                 ready_at = self.next_step[subscription_id] = time.monotonic() + wait
             pause = min(pause, max(0.0, ready_at - time.monotonic()))
         return pause
+
+    def _step_alone(self, subscription_id: UUID) -> float:
+        """A step whose failure (a source down, an event about a base notifications has
+        not heard of yet) holds back that backfill only, until the poll interval passes."""
+        try:
+            return self.step(subscription_id)
+        except Exception as error:  # nothing is lost: its positions are in the log
+            self.failures += 1
+            self.last_error = f"{subscription_id}: {type(error).__name__}: {error}"
+            log.warning("backfill of subscription %s failed, retrying in %.1fs: %s",
+                        subscription_id, self.poll_interval, error)
+            self.forget(subscription_id)
+            return self.poll_interval
 
     def step(self, subscription_id: UUID) -> float:
         """Handles the next events of one backfill; returns how long it waits before its

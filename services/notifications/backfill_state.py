@@ -15,7 +15,7 @@ backfilled subscription gets its events in the same order as a live one, and eac
   skipped), committed with the deliveries it scheduled.
 - ``caught_up``: sources whose log the backfill has read up to what the live consumer
   had applied, checked while no live event of that source is being applied; from then
-  on the live path delivers that source's events after ``positions``.
+  on the live path delivers that source's events, which all come after ``positions``.
 """
 
 from datetime import datetime
@@ -55,11 +55,14 @@ def is_open(state: dict | None) -> bool:
 
 
 def defers(state: dict | None, source: str, position: int) -> bool:
-    """Whether the live path leaves this event to the backfill: its source is not
-    caught up yet (the backfill will reach it), or the backfill handled it already."""
+    """Whether the live path leaves this event to the backfill: its source is not caught
+    up yet and the backfill has not passed it, so will reach it. (A live event is always
+    past what the backfill read, which stops at what the live path applied; one it has
+    passed is an event ops replay from parking, which the live path delivers unless the
+    subscription has it already.)"""
     if state is None or source not in state["start"]:
         return False
-    return source not in state["caught_up"] or position <= state["positions"][source]
+    return source not in state["caught_up"] and position > state["positions"][source]
 
 
 def wants(state: dict, event: IntegrationEvent) -> bool:

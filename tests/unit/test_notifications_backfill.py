@@ -11,6 +11,7 @@ from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict, Forbidden
 from services.notifications import backfill_state
 from services.notifications.application import NotificationsApplication
+from services.backbone.messaging.source_log_client import SourceUnavailable
 from services.notifications.backfill import Backfiller
 from tests.support.upstream import XIAOYI, Upstream, base_declared
 
@@ -112,7 +113,28 @@ def test_cancelled_the_history_is_skipped_and_the_present_is_not():
     cancelled = backfill_state.cancelled(state, datetime.now(timezone.utc))
     assert not backfill_state.wants(cancelled, old) and backfill_state.wants(cancelled, new)
     assert backfill_state.defers(state, "registry", new.position)
+    passed = backfill_state.advanced(state, {"registry": new.position}, 1)
+    assert not backfill_state.defers(passed, "registry", old.position)  # replayed by ops: live's
     handed_over = backfill_state.caught_up(state, "registry", datetime.now(timezone.utc))
     assert handed_over["status"] == "completed"
     assert not backfill_state.defers(handed_over, "registry", new.position)
-    assert backfill_state.defers(handed_over, "registry", 0)  # the backfill's already
+
+
+def test_a_source_down_holds_its_backfill_back_and_nothing_is_lost(app):
+    registry, log = Upstream("registry"), []
+    live(app, registry, log, 4)
+    subscription = app.subscribe(label="", filter={}, channel=INBOX, actor=KEJITING, ctx=KEJITING.context(),
+                                 backfill={"since": None, "rate": 5})  # a step of one
+    source = PublishedLog(log, page=2)
+    backfiller = Backfiller(app, {"registry": source, "evaluation": PublishedLog([]),
+                                  "funding": PublishedLog([])}, poll_interval=0.5)
+    for _ in range(3):  # the empty sources hand over, one delivery is made
+        backfiller.step(subscription.id)
+    down = source.page_after
+    source.page_after = lambda after: (_ for _ in ()).throw(SourceUnavailable("registry is down"))
+    backfiller.buffers.clear()  # what was read before is gone with the process, say
+    assert backfiller._step_alone(subscription.id) == 0.5
+    assert "registry is down" in backfiller.last_error
+    source.page_after = down
+    run(backfiller, subscription.id)
+    assert delivered(app, subscription.id) == [e.event_id for e in log]
