@@ -22,7 +22,6 @@ from services.backbone.kernel.errors import Forbidden
 from services.backbone.kernel.privacy import for_viewer
 from services.contracts import CATALOG, IntegrationEvent
 
-from . import backfill_state
 from .attempts import DeliveryAttempts
 from .backfill_commands import BackfillCommands
 from .claims import FirstAttempts
@@ -102,9 +101,8 @@ class NotificationsApplication(BackfillCommands, ServiceApplication):
         subscription = Subscription.subscribe(
             owner=actor, label=label, event_filter=event_filter, channel=channel,
             answers_for=self._answered_by(actor, event_filter), ctx=ctx)
-        if backfill is not None:
-            self.begin_backfill(subscription, backfill, actor, ctx)
-        self.save(subscription)
+        fences = [] if backfill is None else self.begin_backfill(subscription, backfill, actor, ctx)
+        self.save(subscription, *fences)
         return subscription
 
     @retry_on_conflict
@@ -229,7 +227,7 @@ class NotificationsApplication(BackfillCommands, ServiceApplication):
             return
         directory, board = self.views.caught_up(SubscriptionDirectory, DeliveryBoard)
         candidates = [s for s in directory.active()
-                      if not backfill_state.defers(s.backfill, event.source, event.position)]
+                      if not self.held_for_backfill(s, event, processing)]
         now, ctx = self.clock(), self.upstream_context(event)
         for delivery in self.new_deliveries(event, candidates, board, processing, now):
             self.first_attempts.claim(delivery, board, processing, now, ctx)

@@ -35,7 +35,7 @@ from services.contracts import CATALOG
 from . import backfill_state
 from .background import BackgroundLoop
 from .backfill_commands import SOURCES
-from .domain import Subscription
+from .domain import BackfillFence, Subscription
 from .views import DeliveryBoard, SubscriptionDirectory
 
 log = logging.getLogger(__name__)
@@ -197,20 +197,26 @@ class Backfiller:
         self.held.pop(subscription_id, None)
 
     def catch_up(self, subscription_id: UUID, source: str) -> None:
-        """Hands ``source`` over to the live path, if the backfill has read all that the
-        live path applied: checked and committed while no live event of it is applied."""
+        """Hands ``source`` over to the live path if the backfill has read all that the
+        live path applied. The fence is read before what was applied: a live event
+        left to the backfill after that read is written on the fence too, so one of
+        the two commits is refused (``BackfillFence``)."""
         self.held.pop(subscription_id, None)
-        with self.app.backfill_gate(source):
-            subscription = self.app.find(subscription_id, Subscription)
-            state = subscription.backfill
-            if source in state["caught_up"] or state["positions"][source] < self.app.last_position(source):
-                return
-            subscription.backfill_caught_up(source=source, at=self.app.clock(),
-                                            ctx=SYSTEM_ACTOR.context())
-            try:
-                self.app.save(subscription)
-            except IntegrityError:
-                return  # changed meanwhile: checked again next step
+        subscription = self.app.find(subscription_id, Subscription)
+        state = subscription.backfill
+        fence = self.app.find(BackfillFence.create_id(subscription_id, source, state["number"]),
+                              BackfillFence)
+        position = state["positions"][source]
+        if source in state["caught_up"] or position < self.app.last_position(source):
+            return
+        ctx = SYSTEM_ACTOR.context()
+        fence.hand_over(position=position, ctx=ctx)
+        subscription.backfill_caught_up(source=source, at=self.app.clock(), ctx=ctx)
+        failpoints.hit("notifications.before_backfill_handover")
+        try:
+            self.app.save(subscription, fence)
+        except IntegrityError:
+            return  # a live event was left to it meanwhile: read on, and try again
         self.buffers.get(subscription_id, {}).pop(source, None)
 
 

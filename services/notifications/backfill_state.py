@@ -14,8 +14,10 @@ backfilled subscription gets its events in the same order as a live one, and eac
 - ``positions``: how far the backfill has handled each source's log (delivered or
   skipped), committed with the deliveries it scheduled.
 - ``caught_up``: sources whose log the backfill has read up to what the live consumer
-  had applied, checked while no live event of that source is being applied; from then
-  on the live path delivers that source's events, which all come after ``positions``.
+  had applied, handed over on the source's ``BackfillFence`` (which the live path
+  writes too whenever it leaves an event to the backfill, so that the two cannot both
+  decide on a stale reading); from then on the live path delivers that source's events,
+  which all come after ``positions``.
 """
 
 from datetime import datetime
@@ -25,8 +27,8 @@ from services.contracts import IntegrationEvent
 RUNNING, CANCELLED, COMPLETED = "running", "cancelled", "completed"
 
 
-def started(since: datetime | None, rate: float, start: dict, at: datetime) -> dict:
-    return {"since": since, "rate": rate, "start": dict(start),
+def started(since: datetime | None, rate: float, start: dict, at: datetime, number: int) -> dict:
+    return {"number": number, "since": since, "rate": rate, "start": dict(start),
             "positions": {source: 0 for source in start}, "caught_up": [],
             "status": RUNNING, "delivered": 0, "started_at": at, "cancelled_at": None,
             "finished_at": None}

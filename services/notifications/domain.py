@@ -130,22 +130,25 @@ class Subscription(Aggregate):
     # -- backfill: the events before the subscription (backfill_state.py) -------------------
 
     def start_backfill(self, *, actor: Actor, since: datetime | None, rate: float,
-                       start: dict[str, int], at: datetime, ctx: Context) -> None:
+                       start: dict[str, int], at: datetime, ctx: Context) -> list:
         """Delivers the history (since ``since``; all of it if None) at ``rate`` events
-        a second. One backfill at a time: a second would race the first over the same
-        deferred events."""
+        a second; returns the new fence of each source, to be saved with it. One
+        backfill at a time: a second would race the first over the same deferred events."""
         if not self.is_visible_to(actor):
             raise Forbidden("Only the owner, the DRC or ops backfill a subscription.")
         if not self.active:
             raise RuleViolation("The subscription is cancelled.")
         if backfill_state.is_open(self.backfill):
             raise Conflict("A backfill of this subscription is under way; cancel it first.")
-        self._backfill_started(since=since, rate=rate, start=start, at=at, ctx=ctx)
+        number = self.backfill["number"] + 1 if self.backfill else 1
+        self._backfill_started(since=since, rate=rate, start=start, at=at, ctx=ctx, number=number)
+        return [BackfillFence(subscription_id=self.id, source=source, number=number, ctx=ctx)
+                for source in start]
 
     @event("BackfillStarted")
     def _backfill_started(self, since: datetime | None, rate: float, start: dict,
-                          at: datetime, ctx: Context) -> None:
-        self.backfill = backfill_state.started(since, rate, start, at)
+                          at: datetime, ctx: Context, number: int) -> None:
+        self.backfill = backfill_state.started(since, rate, start, at, number)
 
     def advance_backfill(self, *, positions: dict[str, int], delivered: int,
                          ctx: Context) -> None:
@@ -156,8 +159,8 @@ class Subscription(Aggregate):
         self.backfill = backfill_state.advanced(self.backfill, positions, delivered)
 
     def backfill_caught_up(self, *, source: str, at: datetime, ctx: Context) -> None:
-        """The backfill has read ``source`` up to what the live path applied (checked
-        while it applies nothing of that source); the last source completes it."""
+        """The backfill has read ``source`` up to what the live path applied (committed
+        with the source's ``BackfillFence``); the last source completes it."""
         self._backfill_caught_up(source=source, at=at, ctx=ctx)
 
     @event("BackfillCaughtUp")
@@ -175,6 +178,43 @@ class Subscription(Aggregate):
     @event("BackfillCancelled")
     def _backfill_cancelled(self, at: datetime, ctx: Context) -> None:
         self.backfill = backfill_state.cancelled(self.backfill, at)
+
+
+class BackfillFence(Aggregate):
+    """Where the live path and a backfill meet for one source: the live path records
+    each event it leaves to the backfill here, and the backfill records here that it
+    hands the source over. Both write the same aggregate, so when they decide at once,
+    on what the other had not committed yet, one of the two commits is refused and
+    decides again: a live event is never left to a backfill that has just handed over,
+    whichever process applies it."""
+
+    @staticmethod
+    def create_id(subscription_id: UUID, source: str, number: int, **_: Any) -> UUID:
+        return stable_id("backfill-fence", subscription_id, source, number)
+
+    @event("Opened")
+    def __init__(self, subscription_id: UUID, source: str, number: int, ctx: Context):
+        self.subscription_id = subscription_id
+        self.source = source
+        self.handed_over = False
+
+    def defer(self, *, position: int, ctx: Context) -> None:
+        if self.handed_over:
+            raise Conflict(f"{self.source} is handed over to the live path.")
+        self._deferred(position=position, ctx=ctx)
+
+    @event("Deferred")
+    def _deferred(self, position: int, ctx: Context) -> None:
+        pass  # the write is the point: it refuses a hand-over decided without this event
+
+    def hand_over(self, *, position: int, ctx: Context) -> None:
+        if self.handed_over:
+            raise Conflict(f"{self.source} is handed over already.")
+        self._handed_over(position=position, ctx=ctx)
+
+    @event("HandedOver")
+    def _handed_over(self, position: int, ctx: Context) -> None:
+        self.handed_over = True
 
 
 def may_hear_of(owner: dict, event_type: str, base_id: UUID | None) -> bool:

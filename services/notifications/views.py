@@ -66,7 +66,8 @@ class SubscriptionDirectory(View):
         elif isinstance(event, Subscription.Cancelled):
             row["status"] = "cancelled"
         elif isinstance(event, Subscription.BackfillStarted):
-            row["backfill"] = backfill_state.started(event.since, event.rate, event.start, event.at)
+            row["backfill"] = backfill_state.started(event.since, event.rate, event.start, event.at,
+                                                     event.number)
         elif isinstance(event, Subscription.BackfillAdvanced):
             row["backfill"] = backfill_state.advanced(row["backfill"], event.positions, event.delivered)
             return  # progress, not a change of the subscription

@@ -7,6 +7,10 @@ from uuid import uuid4
 
 import pytest
 
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from services.backbone import failpoints
+from services.backbone.eventstore.processing import Processing
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict, Forbidden
 from services.notifications import backfill_state
@@ -107,7 +111,7 @@ def test_cancelled_the_history_is_skipped_and_the_present_is_not():
     registry = Upstream("registry")
     old, new = (registry.event("BaseDeclared", base_declared(), role="applicant") for _ in range(2))
     since = old.occurred_at + timedelta(microseconds=1)
-    state = backfill_state.started(None, 10.0, {"registry": old.position}, datetime.now(timezone.utc))
+    state = backfill_state.started(None, 10.0, {"registry": old.position}, datetime.now(timezone.utc), 1)
     assert backfill_state.wants(state, old) and backfill_state.wants(state, new)
     assert not backfill_state.wants({**state, "since": since}, old)
     cancelled = backfill_state.cancelled(state, datetime.now(timezone.utc))
@@ -136,5 +140,58 @@ def test_a_source_down_holds_its_backfill_back_and_nothing_is_lost(app):
     assert backfiller._step_alone(subscription.id) == 0.5
     assert "registry is down" in backfiller.last_error
     source.page_after = down
+    run(backfiller, subscription.id)
+    assert delivered(app, subscription.id) == [e.event_id for e in log]
+
+
+def sources(log):
+    return {"registry": PublishedLog(log), "evaluation": PublishedLog([]), "funding": PublishedLog([])}
+
+
+def backfilled_up_to_the_hand_over(app):
+    """A backfill that has read all three events applied before it and is about to hand
+    registry over (evaluation and funding, empty, are handed over already)."""
+    registry, log = Upstream("registry"), []
+    live(app, registry, log, 3)
+    subscription = app.subscribe(label="", filter={}, channel=INBOX, actor=KEJITING, ctx=KEJITING.context(),
+                                 backfill={"since": None, "rate": 100})
+    backfiller = Backfiller(app, sources(log))
+    for _ in range(3):
+        backfiller.step(subscription.id)
+    state = app.get_subscription(subscription.id, OPS).backfill
+    assert state["positions"]["registry"] == 3 and state["caught_up"] == ["evaluation", "funding"]
+    return registry, log, subscription, backfiller
+
+
+def test_a_live_event_left_to_a_backfill_that_hands_over_meanwhile_is_applied_again(app):
+    registry, log, subscription, backfiller = backfilled_up_to_the_hand_over(app)
+    event = registry.event("BaseDeclared", base_declared(base=XIAOYI), role="applicant")
+    log.append(event)
+    processing = Processing(tracking=Tracking("registry", event.position))
+    app.policy(event, processing)  # leaves it to the backfill, as the directory says...
+    backfiller.step(subscription.id)  # ...which hands over before that commits
+    assert "registry" in app.get_subscription(subscription.id, OPS).backfill["caught_up"]
+    with pytest.raises(IntegrityError):
+        app._commit(processing)  # refused: the fence moved on
+    assert app.receive(event)  # applied again, it is delivered live
+    assert delivered(app, subscription.id) == [e.event_id for e in log]
+
+
+def test_a_hand_over_decided_while_a_live_event_is_left_to_it_is_refused(app, monkeypatch):
+    registry, log, subscription, backfiller = backfilled_up_to_the_hand_over(app)
+    event = registry.event("BaseDeclared", base_declared(base=XIAOYI), role="applicant")
+    log.append(event)
+    real_hit = failpoints.hit
+
+    def live_event_commits_first(name):
+        if name == "notifications.before_backfill_handover":
+            monkeypatch.setattr(failpoints, "hit", real_hit)
+            assert app.receive(event)  # committed between the hand-over's reads and its write
+        return real_hit(name)
+
+    monkeypatch.setattr(failpoints, "hit", live_event_commits_first)
+    backfiller.step(subscription.id)
+    assert "registry" not in app.get_subscription(subscription.id, OPS).backfill["caught_up"]
+    assert delivered(app, subscription.id) == [e.event_id for e in log[:3]]  # left to the backfill
     run(backfiller, subscription.id)
     assert delivered(app, subscription.id) == [e.event_id for e in log]
