@@ -13,6 +13,7 @@ from services.backbone.kernel.errors import field_error
 
 from . import backfill_state
 from .domain import BackfillFence, Subscription
+from .matching import subject_of
 
 SOURCES = ("registry", "evaluation", "funding")  # the logs notifications consumes
 
@@ -38,6 +39,9 @@ class BackfillCommands:
         state = candidate.backfill
         if not backfill_state.defers(state, event.source, event.position):
             return False
+        subject = subject_of(event.payload)
+        if not candidate.filter.may_match(event.type, subject[1] if subject and subject[0] == "base" else None):
+            return False  # not for this subscription anyway: nothing to hold, nor to write
         fence_id = BackfillFence.create_id(candidate.subscription_id, event.source, state["number"])
         fence = processing.aggregates.get(fence_id) or self.require(fence_id, BackfillFence, "fence")
         if fence.handed_over:
