@@ -188,8 +188,17 @@ class _SubscriptionFields(Schema):
         return jsonable(data)
 
     def _backfill(self, subscription):
-        state = subscription.get("backfill") if isinstance(subscription, dict) else subscription.backfill
-        return None if state is None else BackfillOut().dump(state)
+        """Its last backfill's progress; one left open by cancelling the subscription
+        itself is shown cancelled, since nothing will step it again."""
+        if isinstance(subscription, dict):
+            state, active = subscription.get("backfill"), subscription["status"] == "active"
+        else:
+            state, active = subscription.backfill, subscription.active
+        if state is None:
+            return None
+        if not active and state["finished_at"] is None:
+            state = {**state, "status": "cancelled"}
+        return BackfillOut().dump(state)
 
 
 class SubscriptionOut(_SubscriptionFields):

@@ -151,3 +151,8 @@ def test_a_backfill_asks_for_a_known_start_and_a_bounded_rate(platform, registry
     finished(platform, sid)
     ids = [str(r["event_id"]) for r in delivered_in_order(platform, sid)]
     assert len(ids) == len(set(ids)) == 20
+
+    again = requests.post(backfill_url, json={"from": "beginning", "rate": 1}, headers=headers)
+    assert again.status_code == 202, again.text
+    requests.delete(platform.url("notifications", f"/subscriptions/{sid}"), headers=headers)
+    assert backfill_of(platform, sid)["status"] == "cancelled"  # with its subscription
