@@ -1,0 +1,9 @@
+"""Attached documents (申报书, 建设方案, 批复, 评估报告, 整改报告, 拨付凭证): what every
+service needs to take them in, keep them and hand them out.
+
+``content``: a document's type judged by its bytes; ``store``: the bytes kept by their
+SHA-256 (files under ``var/`` or a PostgreSQL table) and checked on every read;
+``upload``: the upload route and how its body is read; ``records``: what the log
+records of a document (its name, type, size, hash, who attached it, to what). Each
+service records and serves the documents of its own aggregates.
+"""
