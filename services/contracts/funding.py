@@ -21,7 +21,10 @@ FISCAL_YEARS = validate.Range(min=2017, max=2100)
 
 
 class TrancheSchema(Strict):
-    """A part of an allocation, paid when its milestone is met."""
+    """A part of an allocation, paid when its milestone is reached and the tranches
+    before it are paid. ``milestone`` is a code of ``vocabulary.MILESTONES``
+    (``plan_filed`` 建设方案备案, ``evaluation_passed`` 评估合格); allocations made before
+    the codes carry the free text they were made with."""
 
     tranche_id = fields.UUID(required=True)
     amount = Money(required=True)
@@ -100,8 +103,8 @@ class BudgetEnvelopeOpenedV1(Strict):
     "amount": "3000000.00",
     "purpose": "省级双创示范基地建设补助",
     "tranches": [
-        {"tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a", "amount": "2000000.00", "milestone": "建设方案备案"},
-        {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "2018年第三方评估合格"},
+        {"tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a", "amount": "2000000.00", "milestone": "plan_filed"},
+        {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "evaluation_passed"},
     ],
 })
 class FundingAllocatedV1(AllocationRef, TranchesAddUp):
@@ -117,7 +120,7 @@ class FundingAllocatedV1(AllocationRef, TranchesAddUp):
     **EXAMPLE_REF,
     "tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
     "amount": "2000000.00",
-    "milestone": "建设方案备案",
+    "milestone": "plan_filed",
     "reference": "晋财拨〔2017〕118号",
 })
 class FundingDisbursedV1(AllocationRef):

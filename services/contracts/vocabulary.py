@@ -114,6 +114,14 @@ DOCUMENT_KINDS = {
     "supplementary": "补充材料",
 }
 
+# The named steps a tranche of funding waits for (拨付节点): funding pays a tranche only
+# once its step is reached, by what it has recorded of the base, and only after the
+# tranches before it. Allocations logged before these codes hold free text, read as is.
+MILESTONES = {
+    "plan_filed": "建设方案备案",
+    "evaluation_passed": "评估合格",  # an evaluation round, or an accepted rectification, kept the base
+}
+
 GRADES = {
     "excellent": "优秀",
     "good": "良好",

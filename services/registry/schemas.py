@@ -114,6 +114,7 @@ class PlanOut(Schema):
     tasks = fields.List(fields.Nested(PlanTaskSchema))
     targets = fields.List(fields.Nested(TargetSchema))
     approvals = fields.Method("_approvals")
+    returned = fields.Function(lambda plan: jsonable(plan.get("returned")))
 
     def _approvals(self, plan):
         return ApprovalSchema(many=True).dump(list(plan["approvals"].values()))
@@ -144,8 +145,10 @@ class BaseOut(Schema):
     declared_at = Timestamp(attribute="created_on")
     updated_at = Timestamp(attribute="modified_on")
     plan = fields.Nested(PlanOut, allow_none=True)
+    plans = fields.List(fields.Nested(PlanOut))  # every version: each round of review is kept
     filed_version = fields.Integer(allow_none=True)
     adjustments = fields.List(fields.Nested(AdjustmentOut))
+    declaration_returns = fields.Function(lambda base: jsonable(base.declaration_returns))
 
 
 class BaseRowOut(Schema):
@@ -190,3 +193,45 @@ class HistoryEntryOut(Schema):
     def _data(self, entry):
         return jsonable(entry["data"])
 
+
+
+class PlanReturnRequest(Strict):
+    """POST /bases/<id>/plan/returns: sends this version back for revision, with why."""
+
+    version = Count(required=True, minimum=1, maximum=MAX_PLAN_VERSIONS)
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class DeclarationReturnRequest(Strict):
+    """POST /bases/<id>/declaration/returns: the DRC returns it for completion (退回补正)."""
+
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class ResubmissionRequest(Strict):
+    """POST /bases/<id>/declaration/resubmissions: the applicant's completed declaration."""
+
+    note = FreeText(max_length=2000, load_default="", multiline=True)
+
+
+class AttachmentFields(Strict):
+    """The form fields of POST /bases/<id>/documents beside ``file`` and ``kind``: what
+    the document is attached to (a plan or approval names its version)."""
+
+    attached_to = fields.String(required=True, validate=validate.OneOf(("declaration", "plan", "approval")))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_PLAN_VERSIONS),
+                             load_default=None)  # a form's fields are text: "2" is 2
+
+
+class DocumentOut(Schema):
+    """A document's record (its bytes: GET /bases/<id>/documents/<document_id>)."""
+
+    document_id = fields.UUID()
+    attached_to = fields.Dict()
+    kind = fields.String()
+    name = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    attached_by = fields.Function(lambda document: jsonable(document["attached_by"]))
+    attached_at = Timestamp()

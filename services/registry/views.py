@@ -48,6 +48,7 @@ class BaseDirectory(View):
             return
         if isinstance(event, Base.StatusRecorded):
             row["status"] = event.to_status
+            row["status_since"] = event.timestamp
         elif isinstance(event, Base.PlanDrafted):
             row["plan_version"] = event.version
             row["plan_approvals"] = []

@@ -51,8 +51,8 @@ class DocumentStore(DependencyProvider):
     """Gives workers the service's document store (``store.open_documents``), opened
     beside the service's event store, with its cipher, and its upload limit."""
 
-    def setup(self):
-        from services.backbone.dependencies import EventStore  # its app is built in its setup
+    def start(self):  # every dependency is set up by now, the event store's app too
+        from services.backbone.dependencies import EventStore
 
         settings = self.container.config["PLATFORM"]
         app = next(d.app for d in self.container.dependencies if isinstance(d, EventStore))
