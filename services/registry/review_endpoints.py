@@ -6,8 +6,10 @@ from services.backbone.kernel.ids import path_id
 from services.backbone.web.entrypoints import http, rpc, schema, validated
 from services.backbone.web.inputs import read_json
 
-from .schemas import (AttachmentFields, BaseOut, DeclarationReturnRequest, DocumentOut,
-                      PlanReturnRequest, ResubmissionRequest)
+from services.backbone.documents.schemas import DocumentOut
+
+from .schemas import (AttachmentFields, BaseOut, DeclarationReturnRequest, PlanReturnRequest,
+                      ResubmissionRequest)
 
 PLAN_RETURNERS = ("county_government", "competent_department", "drc")
 ATTACHERS = ("applicant", "drc", "county_government", "competent_department")

@@ -222,16 +222,3 @@ class AttachmentFields(Strict):
     version = fields.Integer(validate=validate.Range(min=1, max=MAX_PLAN_VERSIONS),
                              load_default=None)  # a form's fields are text: "2" is 2
 
-
-class DocumentOut(Schema):
-    """A document's record (its bytes: GET /bases/<id>/documents/<document_id>)."""
-
-    document_id = fields.UUID()
-    attached_to = fields.Dict()
-    kind = fields.String()
-    name = fields.String()
-    media_type = fields.String()
-    size = fields.Integer()
-    sha256 = fields.String()
-    attached_by = fields.Function(lambda document: jsonable(document["attached_by"]))
-    attached_at = Timestamp()
