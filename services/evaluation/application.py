@@ -15,6 +15,7 @@ from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
 from .conflicts import conflict_of_interest
+from .documents import DocumentsOfBases
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
@@ -24,7 +25,7 @@ from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(Queries, ServiceApplication):
+class EvaluationApplication(Queries, DocumentsOfBases, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 

@@ -8,7 +8,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.eventstore.audit import describe_event
-from services.backbone.documents.records import Upload, document_record
+from services.backbone.kernel.documents import Upload, document_record
 from services.backbone.kernel.context import Context, stable_id
 from services.backbone.kernel.errors import Conflict, NotFound, field_error
 

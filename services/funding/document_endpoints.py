@@ -3,7 +3,7 @@ office to a paid tranche. Mixed into ``FundingService``."""
 
 from marshmallow import fields
 
-from services.backbone.documents.records import find_document
+from services.backbone.kernel.documents import find_document
 from services.backbone.documents.schemas import DocumentOut
 from services.backbone.documents.upload import DocumentStore, download, read_upload, upload
 from services.backbone.web.entrypoints import http, schema

@@ -30,6 +30,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.backbone.kernel.documents import attached_before
 from services.backbone.kernel.context import Context, stable_id
 from services.backbone.kernel.errors import Conflict, NotFound, RuleViolation, field_error
 from services.contracts.funding import FUND_SOURCES
@@ -292,15 +293,15 @@ class Allocation(Aggregate):
         tranche["reference"] = reference
 
     def attach_document(self, *, document: dict, ctx: Context) -> dict:
-        """Attaches a payment's document (its voucher, ``documents.records``) to a paid
+        """Attaches a payment's document (its voucher, ``kernel.documents``) to a paid
         tranche; the same document again answers the first record."""
         tranche = self.tranche(document["attached_to"]["tranche_id"])
         if tranche["state"] != "disbursed":
             raise field_error("tranche_id", f"tranche {tranche['tranche_id']} is not paid: a payment's "
                                             "documents are attached once it is")
-        for kept in self.documents:
-            if kept["document_id"] == document["document_id"]:
-                return kept
+        earlier = attached_before(self.documents, document)
+        if earlier is not None:
+            return earlier
         self._document_attached(ref=self.ref, document=document, ctx=ctx)
         return document
 

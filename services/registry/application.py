@@ -8,7 +8,7 @@ from eventsourcing.persistence import IntegrityError
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.eventstore.audit import describe_event
 from services.backbone.kernel.context import Actor, Context
-from services.backbone.documents.records import Upload, document_record, find_document
+from services.backbone.kernel.documents import Upload, document_record, find_document
 from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.backbone.kernel.documents import attached_before
 from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.backbone.kernel.privacy import may_see_contacts
@@ -361,13 +362,13 @@ class Base(Aggregate):
     def attach_document(self, *, attached_to: dict, document: dict, actor: Actor,
                         ctx: Context) -> dict:
         """Attaches a document kept in the document store (``document``: its record,
-        ``documents.records``) to the declaration, a plan version or an approval, by
+        ``kernel.documents``) to the declaration, a plan version or an approval, by
         whoever answers for that thing. The same document again is answered with the
         first record."""
         check_may_attach(self, attached_to, actor)
-        for kept in self.documents:
-            if kept["document_id"] == document["document_id"]:
-                return kept
+        earlier = attached_before(self.documents, document)
+        if earlier is not None:
+            return earlier
         self._document_attached(document=document, ctx=ctx)
         return document
 

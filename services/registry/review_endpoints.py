@@ -1,7 +1,8 @@
 """The registry's entrypoints of review: returns of a plan or a declaration, and the
 documents of a base. Mixed into ``RegistryService`` (thin, as its own entrypoints)."""
 
-from services.backbone.documents.upload import DocumentStore, download, read_upload, upload
+from services.backbone.documents.routes import documents_of_bases
+from services.backbone.documents.upload import read_upload, upload
 from services.backbone.kernel.ids import path_id
 from services.backbone.web.entrypoints import http, rpc, schema, validated
 from services.backbone.web.inputs import read_json
@@ -17,10 +18,8 @@ ATTACHERS = ("applicant", "drc", "county_government", "competent_department")
 DOCUMENT_READERS = ATTACHERS + ("department", "evaluator", "service")
 
 
-class ReviewEndpoints:
+class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
     """Mixin for ``RegistryService``: it has ``app`` and ``caller``."""
-
-    documents = DocumentStore()
 
     @http("POST", "/bases/<uuid:base_id>/plan/returns", roles=PLAN_RETURNERS)
     def http_return_plan(self, request, base_id):
@@ -74,15 +73,3 @@ class ReviewEndpoints:
         document = self.app.attach_document(base_id, attached_to=attached_to, upload=sent,
                                             actor=call.actor, ctx=call.context)
         return 201, schema(DocumentOut).dump(document)
-
-    @http("GET", "/bases/<uuid:base_id>/documents", roles=DOCUMENT_READERS)
-    def http_documents(self, request, base_id):
-        """The records of a base's documents, for those who may see them."""
-        documents = self.app.documents(base_id, self.caller.actor)
-        return {"base_id": str(base_id), "documents": schema(DocumentOut, many=True).dump(documents)}
-
-    @http("GET", "/bases/<uuid:base_id>/documents/<uuid:document_id>", roles=DOCUMENT_READERS)
-    def http_download_document(self, request, base_id, document_id):
-        """A document's bytes, checked against its SHA-256 first."""
-        document = self.app.document(base_id, document_id, self.caller.actor)
-        return download(document, self.documents.get(document["sha256"]))

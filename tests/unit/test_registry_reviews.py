@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.backbone.documents.records import Upload, document_record
+from services.backbone.kernel.documents import Upload, document_record
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import BadRequest, Conflict, Forbidden, RuleViolation
 from services.registry.domain import EarlierDeclaration, check_not_declared_elsewhere

@@ -3,7 +3,8 @@ service needs to take them in, keep them and hand them out.
 
 ``content``: a document's type judged by its bytes; ``store``: the bytes kept by their
 SHA-256 (files under ``var/`` or a PostgreSQL table) and checked on every read;
-``upload``: the upload route and how its body is read; ``records``: what the log
-records of a document (its name, type, size, hash, who attached it, to what). Each
+``upload``: the upload route and how its body is read; ``routes``: the read routes of
+documents hanging off bases; ``schemas``: a record as the API returns it. What the log
+records of a document is pure and lives in ``kernel.documents``, for domain code. Each
 service records and serves the documents of its own aggregates.
 """

@@ -18,7 +18,7 @@ from werkzeug import exceptions as http_errors
 from werkzeug.wrappers import Response
 
 from services.backbone.documents.content import media_type_of
-from services.backbone.documents.records import Upload
+from services.backbone.kernel.documents import Upload
 from services.backbone.documents.store import open_documents
 from services.backbone.kernel.errors import BadRequest, PayloadTooLarge
 from services.backbone.web.entrypoints import JsonHttp, validated

@@ -52,3 +52,8 @@ def find_document(documents: list[dict], document_id: UUID) -> dict:
         if document["document_id"] == document_id:
             return document
     raise NotFound(f"No document {document_id} here.")
+
+
+def attached_before(documents: list[dict], document: dict) -> dict | None:
+    """The record of ``document`` if it is attached already (a retry), else None."""
+    return next((kept for kept in documents if kept["document_id"] == document["document_id"]), None)
