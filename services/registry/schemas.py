@@ -165,6 +165,8 @@ class BaseRowOut(Schema):
     updated_at = Timestamp()
     plan_version = fields.Integer(allow_none=True)
     plan_approvals = fields.List(fields.String())
+    plan_returned = fields.Boolean(load_default=False)  # the current version waits for its revision
+    declaration_returned = fields.Boolean(load_default=False)  # returned for completion, not resubmitted
     filed_version = fields.Integer(allow_none=True)
 
 

@@ -80,6 +80,8 @@ def test_a_returned_plan_is_revised_and_approved_anew_and_the_approvers_are_told
     assert approve(platform, base_id, actors.county(), version=2).status_code == 201
     base = requests.get(platform.url("registry", f"/bases/{base_id}"), headers=actors.applicant()).json()
     assert [bool(plan["returned"]) for plan in base["plans"]] == [True, False]
+    rows = requests.get(platform.url("registry", "/bases"), headers=actors.county()).json()["bases"]
+    assert [(row["plan_version"], row["plan_returned"]) for row in rows] == [(2, False)]
 
     app = platform.app("registry")
 

@@ -141,3 +141,18 @@ def test_a_revoked_unit_waits_the_period_of_the_policy_in_force_before_declaring
     before_any_policy = datetime(2017, 12, 1, tzinfo=timezone.utc)
     check_not_declared_elsewhere("孝义市", uuid4(), [revoked(1, before_any_policy)],
                                  moment=before_any_policy)
+
+
+def test_the_directory_shows_what_waits_for_a_revision_or_a_completion():
+    from services.registry.views import BaseDirectory
+
+    base = returned_by(drafted(certified(new_base())), COUNTY)
+    directory = BaseDirectory()
+    for event in base.collect_events():
+        directory.apply(event)
+    assert directory.rows[base.id]["plan_returned"] is True
+    declared = new_base()
+    declared.return_declaration(comments="缺申报书", batch_open=True, actor=DRC, ctx=DRC.context())
+    for event in declared.collect_events():
+        directory.apply(event)
+    assert directory.rows[declared.id]["declaration_returned"] is True
