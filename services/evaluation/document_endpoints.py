@@ -31,10 +31,15 @@ class EvaluationDocumentEndpoints(documents_of_bases(DOCUMENT_READERS)):
     @upload("POST", "/bases/<uuid:base_id>/documents", roles=ATTACHERS)
     def http_attach_document(self, request, base_id):
         """Attaches an evaluation report, a rectification report or a decision's document."""
-        sent = read_upload(request, self.documents, schema(EvaluationAttachment))
-        attached_to = {key: value for key, value in sent.fields.items() if value is not None}
-        attached_to["on"] = attached_to.pop("attached_to")
         call = self.caller
-        document = self.app.attach_document(base_id, attached_to=attached_to, upload=sent,
+
+        def target(form: dict) -> dict:
+            attached_to = {key: value for key, value in form.items() if value is not None}
+            attached_to["on"] = attached_to.pop("attached_to")
+            return attached_to
+
+        sent = read_upload(request, self.documents, schema(EvaluationAttachment), lambda form: self.app.check_attachment(
+            base_id, attached_to=target(form), actor=call.actor))
+        document = self.app.attach_document(base_id, attached_to=target(sent.fields), upload=sent,
                                             actor=call.actor, ctx=call.context)
         return 201, schema(DocumentOut).dump(document)

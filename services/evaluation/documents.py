@@ -86,11 +86,7 @@ class DocumentsOfBases:
     @retry_on_conflict
     def attach_document(self, base_id: UUID, *, attached_to: dict, upload: Upload, actor: Actor,
                         ctx: Context) -> dict:
-        base = self._documented_base(base_id)
-        occasion = attached_to.get("occasion_id")
-        assessment = (self.find(Assessment.create_id(occasion, base.id), Assessment)
-                      if occasion is not None else None)
-        check_may_attach(base, attached_to, actor, assessment)
+        base = self.check_attachment(base_id, attached_to=attached_to, actor=actor)
         kept = (self.find(BaseDocuments.create_id(base.id), BaseDocuments)
                 or BaseDocuments(base_id=base.id, ctx=ctx))
         record = document_record(owner_id=base.id, attached_to=attached_to, upload=upload,
@@ -98,6 +94,15 @@ class DocumentsOfBases:
         document = kept.attach(record, ctx)
         self.save(kept)
         return document
+
+    def check_attachment(self, base_id: UUID, *, attached_to: dict, actor: Actor) -> Base:
+        """Whether ``actor`` may attach a document there (before its bytes are kept)."""
+        base = self._documented_base(base_id)
+        occasion = attached_to.get("occasion_id")
+        assessment = (self.find(Assessment.create_id(occasion, base.id), Assessment)
+                      if occasion is not None else None)
+        check_may_attach(base, attached_to, actor, assessment)
+        return base
 
     def documents(self, base_id: UUID, viewer: Actor) -> list[dict]:
         base = self._documented_base(base_id)

@@ -28,7 +28,8 @@ class PaymentDocumentEndpoints:
     @upload("POST", "/allocations/<uuid:allocation_id>/documents", roles=("funding_office",))
     def http_attach_document(self, request, allocation_id):
         """Attaches a document (multipart: file, kind, tranche_id) to a paid tranche."""
-        sent = read_upload(request, self.documents, schema(PaymentFields))
+        sent = read_upload(request, self.documents, schema(PaymentFields), lambda form: self.app.allocation(
+            allocation_id).check_attachable(form["tranche_id"]))
         document = self.app.attach_document(allocation_id, tranche_id=sent.fields["tranche_id"],
                                             upload=sent, ctx=self.caller.context)
         return 201, schema(DocumentOut).dump(document)

@@ -295,15 +295,18 @@ class Allocation(Aggregate):
     def attach_document(self, *, document: dict, ctx: Context) -> dict:
         """Attaches a payment's document (its voucher, ``kernel.documents``) to a paid
         tranche; the same document again answers the first record."""
-        tranche = self.tranche(document["attached_to"]["tranche_id"])
-        if tranche["state"] != "disbursed":
-            raise field_error("tranche_id", f"tranche {tranche['tranche_id']} is not paid: a payment's "
-                                            "documents are attached once it is")
+        self.check_attachable(document["attached_to"]["tranche_id"])
         earlier = attached_before(self.documents, document)
         if earlier is not None:
             return earlier
         self._document_attached(ref=self.ref, document=document, ctx=ctx)
         return document
+
+    def check_attachable(self, tranche_id: UUID) -> None:
+        """A payment's documents are attached to a paid tranche."""
+        if self.tranche(tranche_id)["state"] != "disbursed":
+            raise field_error("tranche_id", f"tranche {tranche_id} is not paid: a payment's "
+                                            "documents are attached once it is")
 
     @event("DocumentAttached")
     def _document_attached(self, ref: dict, document: dict, ctx: Context) -> None:

@@ -15,6 +15,7 @@ from services.backbone.kernel.privacy import may_see_contacts
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
+from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
 
@@ -154,6 +155,10 @@ class RegistryApplication(ServiceApplication):
         return batch is not None and DeclarationBatch.admits(
             closed=batch["closed"], opens_at=batch["opens_at"], closes_at=batch["closes_at"],
             moment=self.clock())
+
+    def check_attachment(self, base_id: UUID, *, attached_to: dict, actor: Actor) -> None:
+        """Whether ``actor`` may attach a document there, before its bytes are kept."""
+        check_may_attach(self.get_base(base_id), attached_to, actor)
 
     @retry_on_conflict
     def attach_document(self, base_id: UUID, *, attached_to: dict, upload: Upload,

@@ -65,11 +65,13 @@ class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
     def http_attach_document(self, request, base_id):
         """Attaches a document (multipart: file, kind, attached_to, version) to the
         declaration, a plan version or an approval; 201 with its record."""
-        sent = read_upload(request, self.documents, schema(AttachmentFields))
-        attached_to = {"on": sent.fields["attached_to"]}
-        if sent.fields["version"] is not None:
-            attached_to["version"] = sent.fields["version"]
         call = self.caller
-        document = self.app.attach_document(base_id, attached_to=attached_to, upload=sent,
+
+        def target(form: dict) -> dict:
+            return {"on": form["attached_to"], **({"version": form["version"]} if form["version"] else {})}
+
+        sent = read_upload(request, self.documents, schema(AttachmentFields), lambda form: self.app.check_attachment(
+            base_id, attached_to=target(form), actor=call.actor))
+        document = self.app.attach_document(base_id, attached_to=target(sent.fields), upload=sent,
                                             actor=call.actor, ctx=call.context)
         return 201, schema(DocumentOut).dump(document)

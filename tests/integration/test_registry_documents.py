@@ -2,6 +2,7 @@
 judged by their bytes, downloads only for who may see the base and only as kept; a plan
 returned by its county government is revised and approved anew, and both are published."""
 
+from hashlib import sha256
 from pathlib import Path
 
 import requests
@@ -35,6 +36,10 @@ def test_documents_are_attached_by_upload_and_served_only_as_kept(platform, eval
     assert refused.status_code == 415 and "file" in refused.json()["error"]["fields"]
     no_kind = upload(platform, base_id, actors.applicant(), samples.PDF, kind="")
     assert no_kind.status_code == 400 and "kind" in no_kind.json()["error"]["fields"]
+    elsewhere = upload(platform, base_id, actors.county(region=("太原市", "迎泽区")), samples.PNG)
+    assert elsewhere.status_code == 403
+    store = Path(platform.config["documents"]["files_dir"]) / "registry"
+    assert not (store / sha256(samples.PNG).hexdigest()).exists()  # refused: nothing kept
     as_json = requests.post(platform.url("registry", f"/bases/{base_id}/documents"), json={},
                             headers=actors.applicant())
     assert as_json.status_code == 415
@@ -49,7 +54,7 @@ def test_documents_are_attached_by_upload_and_served_only_as_kept(platform, eval
     for outsider in (platform.headers("funding_office"), actors.county(region=("太原市", "迎泽区"))):
         assert requests.get(platform.url("registry", path), headers=outsider).status_code == 403
 
-    kept = Path(platform.config["documents"]["files_dir"]) / "registry" / document["sha256"]
+    kept = store / document["sha256"]
     kept.write_bytes(kept.read_bytes()[:-1] + b"X")
     tampered = requests.get(platform.url("registry", path), headers=actors.applicant())
     assert tampered.status_code == 500

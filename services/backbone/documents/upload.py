@@ -63,11 +63,12 @@ class DocumentStore(DependencyProvider):
         return self.documents
 
 
-def read_upload(request, documents, fields_schema) -> Upload:
+def read_upload(request, documents, fields_schema, admit) -> Upload:
     """Keeps the uploaded document in ``documents`` and returns what to record of it,
-    with the form's other fields loaded by ``fields_schema`` (before anything is kept);
-    400 naming a missing or unreadable field, 413 over the limit, 415 for bytes of a
-    type not accepted."""
+    with the form's other fields loaded by ``fields_schema``; 400 naming a missing or
+    unreadable field, 413 over the limit, 415 for bytes of a type not accepted. Nothing
+    is kept before ``admit(fields)`` has passed: whoever may not attach to that thing
+    (a 403, a 422) leaves no bytes behind."""
     limit = documents.max_upload_bytes
     try:
         files, form = request.files, request.form
@@ -87,6 +88,7 @@ def read_upload(request, documents, fields_schema) -> Upload:
         raise BadRequest("The request is not valid.", fields={"file": ["The document is empty."]})
     name = document_name(parts[0].filename)
     media_type = media_type_of(data)
+    admit(other)
     upload = Upload(name=name, media_type=media_type, size=len(data), sha256="", kind=kind,
                     fields=other)
     return replace(upload, sha256=documents.put(data))
