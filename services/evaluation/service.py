@@ -74,7 +74,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared
+    registry_events = Subscription("registry")  # BaseDeclared, DeclarationReturned, DeclarationResubmitted
 
     # -- batches and selection -----------------------------------------------------------
 
