@@ -16,6 +16,7 @@
                                (--anchors FILE: also against links recorded earlier)
     sc rebuild registry        fold its read models again from position 0 (--compare)
     sc docs-events             print docs/events.md from the contracts
+    sc docs-asyncapi           print docs/asyncapi.json (AsyncAPI 3.0) from the contracts
     sc broker-init             the broker's topology and each service's broker user
     sc keys new                a signing key pair (production: one per service, console, sc)
     sc demo [--json] [--keep]  replay the 2017 programme on fresh services (make demo)
@@ -28,7 +29,7 @@ from .history import cmd_audit, cmd_rebuild, cmd_recompute, cmd_status, cmd_veri
 from .people import add_arguments as add_people_arguments
 from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_import_declarations,
                          cmd_keys, cmd_queues)
-from .serving import cmd_demo, cmd_docs_events, cmd_run, cmd_run_all, cmd_token
+from .serving import cmd_demo, cmd_docs_asyncapi, cmd_docs_events, cmd_run, cmd_run_all, cmd_token
 
 
 def parser() -> argparse.ArgumentParser:
@@ -137,6 +138,9 @@ def parser() -> argparse.ArgumentParser:
     bulk.set_defaults(fn=cmd_import_declarations)
     docs = commands.add_parser("docs-events", help="print docs/events.md from the contracts")
     docs.set_defaults(fn=cmd_docs_events)
+    asyncapi = commands.add_parser("docs-asyncapi",
+                                   help="print docs/asyncapi.json (AsyncAPI 3.0) from the contracts")
+    asyncapi.set_defaults(fn=cmd_docs_asyncapi)
 
     add_people_arguments(commands)
     return top

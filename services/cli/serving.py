@@ -131,6 +131,15 @@ def cmd_docs_events(args) -> int:
     return 0
 
 
+def cmd_docs_asyncapi(args) -> int:
+    from services import contracts
+    from services.contracts.asyncapi import render
+
+    assert contracts.CATALOG
+    print(render(), end="")
+    return 0
+
+
 def cmd_demo(args) -> int:
     """The demo starts its own services, vhost and stores: no config needed."""
     from services.demo.main import run
