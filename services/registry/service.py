@@ -19,6 +19,7 @@ from .schemas import (
     ApprovalRequest,
     AsOfQuery,
     BaseOut,
+    BatchesQuery,
     BaseRowOut,
     BatchOut,
     DeclareRequest,
@@ -151,7 +152,8 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def list_bases(self, **filters):
-        """Bases filtered by kind, city, county, status and batch_id, a page at a time."""
+        """Bases searched by name and filtered by kind, city, county, competent department,
+        status and batch_id, sorted, a page at a time."""
         query = validated(schema(ListQuery), filters)
         rows, page = paged(query, self.app.list_bases)
         return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
@@ -175,11 +177,12 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/batches")
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc
-    def batches(self):
-        """Declaration batches, as the registry knows them from evaluation."""
-        return {"batches": schema(BatchOut, many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Declaration batches, as the registry knows them from evaluation, a page at a time."""
+        rows, page = paged(validated(schema(BatchesQuery), query), self.app.batches)
+        return {"batches": schema(BatchOut, many=True).dump(rows), **page}
 
 

@@ -68,13 +68,16 @@ class BaseDirectory(View):
         """The id of the declaring unit of this name's key, if it has declared."""
         return self.units.get(comparison_key(name))
 
-    def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
+    def select(self, *, kind=None, city=None, county=None, competent_department=None, status=None,
+               batch_id=None) -> list[dict]:
         rows = self.rows.values()
+        department = competent_department and comparison_key(competent_department)
         matches = [
             dict(row) for row in rows
             if (kind is None or row["kind"] == kind)
             and (city is None or normalise_city(row["region"]["city"]) == city)
             and (county is None or row["region"]["county"] == county)
+            and (department is None or comparison_key(row["competent_department"]) == department)
             and (status is None or row["status"] == status)
             and (batch_id is None or row["batch_id"] == batch_id)
         ]
