@@ -25,6 +25,8 @@
 import argparse
 import os
 
+from .common import api_named
+
 from .history import cmd_audit, cmd_rebuild, cmd_recompute, cmd_status, cmd_verify
 from .people import add_arguments as add_people_arguments
 from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_import_declarations,
@@ -58,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--region", help="CITY/COUNTY, for county governments")
     token.add_argument("--org", help="the organisation: a competent department's or department's name, "
                                       "or the unit an applicant declares for")
-    token.add_argument("--base", action="append", help="base UUID an applicant answers for")
+    api_named(token, "--base-id", "--base", action="append", help="base UUID an applicant answers for")
     token.add_argument("--ttl-hours", type=int)
     token.set_defaults(fn=cmd_token)
 
@@ -80,20 +82,23 @@ def parser() -> argparse.ArgumentParser:
     dlq.set_defaults(fn=cmd_dlq)
 
     audit = commands.add_parser("audit", help="who did what, when, why, across all services")
-    audit.add_argument("--base", help="base id")
-    audit.add_argument("--actor", help="actor id")
+    api_named(audit, "--base-id", "--base", help="base id")
+    api_named(audit, "--actor-id", "--actor", help="actor id")
     audit.add_argument("--role")
-    audit.add_argument("--type", help="event type, e.g. PlanApproved or Base.PlanApproved")
-    audit.add_argument("--since", help="ISO time with zone, e.g. 2017-09-01T00:00:00+08:00")
-    audit.add_argument("--until")
+    api_named(audit, "--event-type", "--type", help="event type, e.g. PlanApproved or Base.PlanApproved")
+    audit.add_argument("--since", help="a date (from 00:00 Beijing time) or an ISO time with "
+                                       "zone, e.g. 2017-09-01T00:00:00+08:00")
+    audit.add_argument("--until", help="a date (through that whole day, Beijing time) or an ISO "
+                                       "time with zone")
     audit.add_argument("--limit", type=int, help="entries per request (all are fetched; default 1000)")
     audit.add_argument("--csv", action="store_true")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(fn=cmd_audit)
 
     status = commands.add_parser("status", help="statuses of record as of a moment")
-    status.add_argument("--as-of", required=True, help="ISO time with zone")
-    status.add_argument("--base", help="one base id")
+    status.add_argument("--as-of", required=True,
+                        help="ISO time with zone, or a date: the end of that day, Beijing time")
+    api_named(status, "--base-id", "--base", help="one base id")
     status.add_argument("--json", action="store_true")
     status.set_defaults(fn=cmd_status)
 
@@ -131,7 +136,7 @@ def parser() -> argparse.ArgumentParser:
     bulk.add_argument("file", help="JSON list of POST /bases bodies, or CSV with columns "
                                    "name,kind,city,county,competent_department,contact_name,"
                                    "contact_phone,contact_email")
-    bulk.add_argument("--batch", required=True, help="the declaration batch's id")
+    api_named(bulk, "--batch-id", "--batch", help="the declaration batch's id")
     bulk.add_argument("--token", help="bearer token (drc or applicant); default $SC_TOKEN")
     bulk.add_argument("--url", help="the registry's base URL (default: from the config)")
     bulk.add_argument("--json", action="store_true")

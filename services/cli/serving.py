@@ -98,7 +98,7 @@ def cmd_token(args) -> int:
     token = issue_token(
         cli_signer(config), role=args.role, name=args.name or "",
         actor_id=UUID(args.actor_id) if args.actor_id else None, region=region,
-        org=args.org, base_ids=[UUID(b) for b in args.base or []],
+        org=args.org, base_ids=[UUID(b) for b in args.base_id or []],
         ttl=timedelta(hours=hours),
     )
     print(token)
