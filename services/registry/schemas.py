@@ -91,6 +91,15 @@ class ListQuery(PageQuery):
     batch_id = fields.UUID()
 
 
+class UnitsQuery(PageQuery):
+    """GET /units?q=&sort=&limit=&offset= (``q``: part of the unit's name)"""
+
+    SORTABLE = sortable("name", "declarations", "first_declared_at", "last_declared_at")
+    SEARCHED = ("name",)
+
+    q = SearchText()
+
+
 class BatchesQuery(PageQuery):
     """GET /batches?sort=&limit=&offset="""
 
@@ -179,6 +188,17 @@ class BaseRowOut(Schema):
     plan_version = fields.Integer(allow_none=True)
     plan_approvals = fields.List(fields.String())
     filed_version = fields.Integer(allow_none=True)
+
+
+class UnitOut(Schema):
+    """A declaring unit (申报单位): its name, how often it declared, its latest base."""
+
+    unit_id = fields.UUID()
+    name = fields.String()
+    declarations = fields.Integer()
+    latest_base_id = fields.UUID()
+    first_declared_at = Timestamp()
+    last_declared_at = Timestamp()
 
 
 class BatchOut(Schema):

@@ -29,6 +29,8 @@ from .schemas import (
     RevocationRequest,
     ReassignRequest,
     StatusAsOfOut,
+    UnitOut,
+    UnitsQuery,
 )
 
 DECLARERS = ("applicant", "drc")
@@ -157,6 +159,17 @@ class RegistryService(PublishedLog, OperationsEndpoints):
         query = validated(schema(ListQuery), filters)
         rows, page = paged(query, self.app.list_bases)
         return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
+
+    @http("GET", "/units")
+    def http_list_units(self, request):
+        return self.list_units(**read_query(request))
+
+    @rpc
+    def list_units(self, **query):
+        """Declaring units (申报单位), searched by name, a page at a time: a unit's name
+        as people look it up, e.g. to declare a conflict of interest with it."""
+        rows, page = paged(validated(schema(UnitsQuery), query), self.app.units)
+        return {"units": schema(UnitOut, many=True).dump(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>/history")
     def http_base_history(self, request, base_id):

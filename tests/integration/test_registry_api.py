@@ -226,6 +226,25 @@ def test_bases_are_searched_by_part_of_their_name_filtered_by_department_and_sor
     assert "name、kind、status" in refused.json()["error"]["fields"]["sort"][0]
 
 
+def test_declaring_units_are_listed_and_searched_by_part_of_their_name(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    headers = platform.headers("drc")
+    declared = {}
+    for name in ("启迪(太原)科技园", "山西大学"):
+        response = requests.post(platform.url("registry", "/bases"), headers=headers,
+                                 json=declaration(batch_id, name=name))
+        declared[name] = response.json()["base_id"]
+    url = platform.url("registry", "/units")
+    found = requests.get(url, params={"q": "启迪（太原）"}, headers=platform.headers("evaluator")).json()
+    assert [(u["name"], u["declarations"], u["latest_base_id"]) for u in found["units"]] == \
+        [("启迪(太原)科技园", 1, declared["启迪(太原)科技园"])]
+    assert re.search(r"[+-]\d\d:\d\d$", found["units"][0]["first_declared_at"])
+    newest = requests.get(url, params={"sort": "-first_declared_at", "limit": 1}, headers=headers).json()
+    assert [u["name"] for u in newest["units"]] == ["山西大学"] and newest["total"] == 2
+    assert requests.get(url, params={"sort": "unit_id"}, headers=headers).status_code == 400
+
+
 def test_batches_are_paged_and_sorted_like_every_list(platform, evaluation_log):
     platform.start("registry")
     first = open_batch(platform, evaluation_log, name="2017年第一批")

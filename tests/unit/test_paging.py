@@ -75,7 +75,7 @@ def test_every_list_query_of_every_service_takes_limit_offset_and_sort():
                if inspect.isclass(cls) and name.endswith("Query") and "limit" in cls().fields
                and cls.__module__ == module.__name__]
     assert {q.__name__ for q in queries} >= {
-        "ListQuery", "BatchesQuery", "BasesQuery", "EvaluatorsQuery", "RoundsQuery",
+        "ListQuery", "UnitsQuery", "BatchesQuery", "BasesQuery", "EvaluatorsQuery", "RoundsQuery",
         "EnvelopesQuery", "SubscriptionQuery", "DeliveryQuery", "InboxQuery"}
     for query in queries:
         assert issubclass(query, PageQuery) and query.SORTABLE, query.__name__
@@ -83,6 +83,7 @@ def test_every_list_query_of_every_service_takes_limit_offset_and_sort():
         assert query().load({"limit": "2", "sort": f"-{first}"})["limit"] == 2
 
 
-@pytest.mark.parametrize("query", [registry.ListQuery, evaluation.BasesQuery, evaluation.EvaluatorsQuery])
+@pytest.mark.parametrize("query", [registry.ListQuery, registry.UnitsQuery, evaluation.BasesQuery,
+                                   evaluation.EvaluatorsQuery])
 def test_bases_units_and_evaluators_are_searched_by_name(query):
     assert "q" in query().fields and "name" in query.SEARCHED
