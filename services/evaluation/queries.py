@@ -84,8 +84,8 @@ class Queries:
             self._readable_base(base_id, actor)
         return self.views[Standings].decisions(base_id=base_id, batch_id=batch_id, round_id=round_id)
 
-    def rounds(self) -> list[dict]:
-        return self.views[Calendar].all_rounds()
+    def rounds(self, kind: str | None = None) -> list[dict]:
+        return [row for row in self.views[Calendar].all_rounds() if kind is None or row["kind"] == kind]
 
     def round(self, round_id: UUID) -> dict:
         """A round with each base: its status, scores, grade and metrics of the period."""

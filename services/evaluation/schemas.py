@@ -4,10 +4,11 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.backbone.web.paging import PageQuery
+from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import City, Count, ExactDecimal, Moment, Money, Timestamp
+from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, ExactDecimal, Moment, Money,
+                                       Timestamp)
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
@@ -41,8 +42,8 @@ class OpenBatchRequest(Strict):
     """POST /batches"""
 
     name = Name()
-    opens_at = Moment(required=True)
-    closes_at = Moment(required=True)
+    opens_at = Moment(required=True, day=DAY_STARTS)  # a date: 00:00 Beijing time that day
+    closes_at = Moment(required=True, day=DAY_ENDS)  # a date: open through the whole day
     quota = Count(required=True, minimum=1, maximum=1000)
 
 
@@ -171,16 +172,25 @@ class RectificationRequest(Strict):
 
 
 class BasesQuery(PageQuery):
-    """GET /bases?status=&batch_id=&kind=&city=&limit=&offset="""
+    """GET /bases?q=&status=&batch_id=&kind=&city=&county=&competent_department=&sort=&limit=&offset="""
 
+    SORTABLE = sortable("name", "kind", "status", "competent_department", "declared_at",
+                        "rectification_deadline", city="region.city", county="region.county")
+    SEARCHED = ("name",)
+
+    q = SearchText()
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = City()
+    county = Name(max_length=50, required=False)
+    competent_department = Name(required=False)
 
 
 class DecisionsQuery(PageQuery):
-    """GET /decisions?base_id=&batch_id=&round_id=&limit=&offset="""
+    """GET /decisions?base_id=&batch_id=&round_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("decided_at", "name", "to_status")
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
@@ -188,7 +198,9 @@ class DecisionsQuery(PageQuery):
 
 
 class SheetsQuery(PageQuery):
-    """GET /scores?base_id=&batch_id=&round_id=&limit=&offset="""
+    """GET /scores?base_id=&batch_id=&round_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("assigned_at", "scored_at", "base_name", "weighted")
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
@@ -196,9 +208,35 @@ class SheetsQuery(PageQuery):
 
 
 class AssignmentsQuery(PageQuery):
-    """GET /assignments?evaluator_id=&limit=&offset="""
+    """GET /assignments?evaluator_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("assigned_at", "scored_at", "base_name")
 
     evaluator_id = fields.UUID()
+
+
+class BatchesQuery(PageQuery):
+    """GET /batches?sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "opens_at", "closes_at", "quota", "closed_at")
+
+
+class EvaluatorsQuery(PageQuery):
+    """GET /evaluators?q=&sort=&limit=&offset= (``q``: part of the evaluator's name or
+    of its organisation's, the unit it works for)"""
+
+    SORTABLE = sortable("name", "organisation", "registered_at", "assignments", city="region.city")
+    SEARCHED = ("name", "organisation")
+
+    q = SearchText()
+
+
+class RoundsQuery(PageQuery):
+    """GET /rounds?kind=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "kind", "period", "opened_at", "closed_at")
+
+    kind = fields.String(validate=validate.OneOf(ROUND_KINDS))
 
 
 # -- responses ---------------------------------------------------------------------------------

@@ -25,13 +25,13 @@ from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
-                      BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
+                      BaseRowOut, BasesQuery, BatchesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
-                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
+                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest, EvaluatorsQuery,
                       MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
                       RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
                       ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery,
-                      RecomputeOut, RecomputeQuery)
+                      RecomputeOut, RecomputeQuery, RoundsQuery)
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,13 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
 
     @http("GET", "/batches", roles=OVERSEERS)
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def batches(self):
-        """Every declaration batch."""
-        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Every declaration batch, a page at a time."""
+        rows, page = paged(validated(BatchesQuery(), query), self.app.batches)
+        return {"batches": BatchOut(many=True).dump(rows), **page}
 
     @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS)
     def http_ranking(self, request, batch_id):
@@ -159,12 +160,13 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
 
     @http("GET", "/evaluators", roles=OVERSEERS)
     def http_evaluators(self, request):
-        return self.evaluators()
+        return self.evaluators(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def evaluators(self):
-        """Every registered evaluator."""
-        return {"evaluators": EvaluatorOut(many=True).dump(self.app.evaluators())}
+    def evaluators(self, **query):
+        """Registered evaluators, searched by name or organisation, a page at a time."""
+        rows, page = paged(validated(EvaluatorsQuery(), query), self.app.evaluators)
+        return {"evaluators": EvaluatorOut(many=True).dump(rows), **page}
 
     @http("POST", "/assignments", roles=DRC)
     def http_assign(self, request):
@@ -318,12 +320,13 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
 
     @http("GET", "/rounds", roles=OVERSEERS)
     def http_rounds(self, request):
-        return self.rounds()
+        return self.rounds(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def rounds(self):
-        """Every evaluation round."""
-        return {"rounds": RoundRowOut(many=True).dump(self.app.rounds())}
+    def rounds(self, **query):
+        """Evaluation rounds, by kind, a page at a time."""
+        rows, page = paged(validated(RoundsQuery(), query), self.app.rounds)
+        return {"rounds": RoundRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS)
     def http_round(self, request, round_id):

@@ -18,6 +18,7 @@ from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.paging import paged
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
 from .document_endpoints import PaymentDocumentEndpoints
@@ -71,8 +72,8 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
     @rpc(roles=READERS)
     def envelopes(self, **filters):
         """Envelopes with their summaries, by fiscal year and fund source."""
-        rows = self.app.envelope_summaries(**validated(EnvelopesQuery(), filters))
-        return {"envelopes": EnvelopeOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(EnvelopesQuery(), filters), self.app.envelope_summaries)
+        return {"envelopes": EnvelopeOut(many=True).dump(rows), **page}
 
     @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS)
     def http_envelope(self, request, envelope_id):
