@@ -21,6 +21,7 @@ from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
 
+from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
@@ -65,7 +66,7 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints):
+class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -73,7 +74,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared
+    registry_events = Subscription("registry")  # BaseDeclared, PlanFiled
 
     # -- batches and selection -----------------------------------------------------------
 
@@ -311,8 +312,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def open_round(self, **evaluation):
         """Opens an inspection or third-party round for the bases in good standing."""
         data = validated(OpenRoundRequest(), evaluation)
-        opened = self.app.open_round(**data, rubrics=dict(self.settings.rubrics),
-                                     ctx=self.caller.context)
+        rubrics = {**self.settings.rubrics, **data.pop("rubrics")}
+        opened = self.app.open_round(**data, rubrics=rubrics, ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
     @http("GET", "/rounds", roles=OVERSEERS)
