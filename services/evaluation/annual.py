@@ -62,9 +62,14 @@ class AnnualReporting(Aggregate):
         self.targets: list[dict] = []
         self.reports: dict[int, list[dict]] = {}
 
-    @event("PlanTargetsRecorded")
-    def record_plan(self, plan_version: int, targets: list[dict], ctx: Context) -> None:
+    def record_plan(self, *, plan_version: int, targets: list[dict], ctx: Context) -> None:
         """The targets of the plan version the registry filed (the latest one counts)."""
+        self._plan_recorded(base_id=self.base_id, plan_version=plan_version, targets=targets,
+                            ctx=ctx)
+
+    @event("PlanTargetsRecorded")
+    def _plan_recorded(self, base_id: UUID, plan_version: int, targets: list[dict],
+                       ctx: Context) -> None:
         self.plan_version = plan_version
         self.targets = targets
 

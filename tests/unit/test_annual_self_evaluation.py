@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from services.backbone.kernel.context import stable_id
 from services.backbone.kernel.errors import Forbidden, RuleViolation
 from services.contracts import ActorRef, load_event, new_event
 from services.contracts.vocabulary import ANNUAL_INDICATORS, CONSTRUCTION_TASKS
@@ -179,3 +180,15 @@ def test_a_round_on_the_figures_rubric_adds_the_points_of_the_latest_report(worl
     world.app.close_round(round_id, policy_version="adjustment-2018.1", ctx=world.ctx())
     [grade] = world.app.repository.get(round_id).grades
     assert (grade["score"], grade["grade"]) == (Decimal("87.60"), "good")
+
+
+def test_a_plan_may_set_targets_for_every_annual_indicator_and_records_them_by_base(world, certified):
+    from services.registry.schemas import PlanRequest
+
+    plan = PlanRequest().load({"tasks": [{"task": "talent_cultivation", "measures": "措施"}],
+                               "targets": [{"metric": "technology_transfers", "value": "20",
+                                            "due": "2018-12-31"}]})
+    assert plan["targets"][0]["value"] == Decimal("20.00")
+    history = world.app.history(stable_id("annual-reporting", certified))
+    assert [type(e).__name__ for e in history] == ["Opened", "PlanTargetsRecorded"]
+    assert all(world.app.base_of(e) == certified for e in history)  # the audit finds them by base
