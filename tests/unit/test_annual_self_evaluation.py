@@ -192,3 +192,15 @@ def test_a_plan_may_set_targets_for_every_annual_indicator_and_records_them_by_b
     history = world.app.history(stable_id("annual-reporting", certified))
     assert [type(e).__name__ for e in history] == ["Opened", "PlanTargetsRecorded"]
     assert all(world.app.base_of(e) == certified for e in history)  # the audit finds them by base
+
+
+def test_a_rubric_scoring_figures_is_never_in_force_and_a_round_names_only_known_ones(world):
+    with pytest.raises(RubricError, match="declarations do not have"):
+        default_catalogue().check_in_force({**RUBRICS, "university": "university-2026.1"},
+                                           "adjustment-2018.1")
+    world.certified(1)
+    world.now += timedelta(days=250)
+    with pytest.raises(RuleViolation) as refused:
+        world.app.open_round(kind="inspection", name="督促检查", period="2018H1",
+                             rubrics={**RUBRICS, "university": "regional-2017.1"}, ctx=world.ctx())
+    assert "rubrics" in refused.value.fields

@@ -174,6 +174,9 @@ def test_a_target_of_an_annual_indicator_needs_plan_filed_version_2():
     with pytest.raises(ValidationError) as caught:
         PlanFiledV1().load(transfers)  # version 1 consumers know half-yearly metrics only
     assert "targets" in caught.value.messages
+    old = {**transfers, "targets": [{"metric": "patents", "value": "120.00", "due": "2018-12-31"}]}
+    upcast = load_event(envelope(type="PlanFiled", source="registry", schema_version=1, payload=old))
+    assert upcast.schema_version == 2 and upcast.payload["targets"][0]["metric"] == "patents"
 
 
 def test_an_event_round_trips_through_its_message_form():
