@@ -24,6 +24,7 @@ from services.backbone.web.paging import paged
 from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
+from .document_endpoints import EvaluationDocumentEndpoints
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
@@ -66,7 +67,8 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints):
+class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
+                        EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -74,7 +76,8 @@ class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared, PlanFiled
+    # BaseDeclared, DeclarationReturned, DeclarationResubmitted, PlanFiled
+    registry_events = Subscription("registry")
 
     # -- batches and selection -----------------------------------------------------------
 
