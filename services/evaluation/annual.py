@@ -100,18 +100,25 @@ class AnnualReporting(Aggregate):
             "documents": documents, "plan_version": plan_version, "comparison": comparison,
             "submitted_at": submitted_at})
 
-    def latest(self, up_to_year: int | None = None) -> dict | None:
-        """The latest version of the latest year reported (no later than ``up_to_year``)."""
-        years = [y for y in self.reports if up_to_year is None or y <= up_to_year]
-        return self.reports[max(years)][-1] if years else None
+    def latest(self, up_to_year: int | None = None, as_of: datetime | None = None) -> dict | None:
+        """The report of the latest year reported no later than ``up_to_year``, as it
+        stood at ``as_of`` (None: now), compared with the targets known now."""
+        years = [y for y in self.reports if (up_to_year is None or y <= up_to_year)
+                 and self._versions(y, as_of)]
+        return self.current(max(years), as_of) if years else None
 
-    def current(self, year: int) -> dict | None:
-        """The version in force of ``year``'s report, compared with the targets known
-        now (a plan filed after the report was sent holds it to its targets too)."""
-        versions = self.reports.get(year)
+    def current(self, year: int, as_of: datetime | None = None) -> dict | None:
+        """The version in force of ``year``'s report (at ``as_of``: what a closed round
+        was graded on, whatever was revised since), compared with the targets known now
+        (a plan filed after the report was sent holds it to its targets too)."""
+        versions = self._versions(year, as_of)
         if not versions:
             return None
         report = versions[-1]
         return {**report, "plan_version": self.plan_version,
                 "comparison": compare(report["figures"], self.targets, year),
                 "versions": len(versions)}
+
+    def _versions(self, year: int, as_of: datetime | None) -> list[dict]:
+        return [report for report in self.reports.get(year, ())
+                if as_of is None or report["submitted_at"] <= as_of]

@@ -1,6 +1,7 @@
 """The annual self-evaluations in the evaluation application: submitting them, the
 plan targets they are held to (from the registry's PlanFiled), and reading them."""
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -47,12 +48,12 @@ class AnnualReports:
         return [{"base_id": base_id, **reporting.current(year)}
                 for year in sorted(reporting.reports, reverse=True)]
 
-    def annual_report_for(self, base_id: UUID, up_to_year: int | None = None) -> dict | None:
-        """The latest report of a year no later than ``up_to_year``, as it stands now
-        (what a round of that year's period scores and shows)."""
+    def annual_report_for(self, base_id: UUID, up_to_year: int | None = None,
+                          as_of: datetime | None = None) -> dict | None:
+        """The latest report of a year no later than ``up_to_year``, as it stood at
+        ``as_of`` (None: now): what a round of that year's period scores and shows."""
         reporting = self.find(AnnualReporting.create_id(base_id), AnnualReporting)
-        report = reporting.latest(up_to_year) if reporting is not None else None
-        return reporting.current(report["year"]) if report is not None else None
+        return reporting.latest(up_to_year, as_of) if reporting is not None else None
 
     def _reporting(self, base_id: UUID, ctx: Context) -> AnnualReporting:
         found = self.find(AnnualReporting.create_id(base_id), AnnualReporting)
@@ -72,8 +73,10 @@ class RoundFigures:
     def figures_in_round(self, evaluation, base_id: UUID, rubric_version: str,
                          experts: Decimal | None) -> dict:
         """The report shown beside the rubric, the quantitative points it earns, and the
-        total (experts' mean plus those points; None until the experts have scored)."""
-        report = self.annual_report_for(base_id, period_year(evaluation.period))
+        total (experts' mean plus those points; None until the experts have scored). A
+        closed round shows the report as it stood when it closed: what it was graded on."""
+        report = self.annual_report_for(base_id, period_year(evaluation.period),
+                                        as_of=evaluation.closed_at)
         rubric = self.catalogue.rubric(rubric_version)
         points, rows = rubric.score_figures(report["figures"] if report else None)
         return {"annual_report": report,

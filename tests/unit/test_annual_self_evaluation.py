@@ -181,6 +181,12 @@ def test_a_round_on_the_figures_rubric_adds_the_points_of_the_latest_report(worl
     [grade] = world.app.repository.get(round_id).grades
     assert (grade["score"], grade["grade"]) == (Decimal("87.60"), "good")
 
+    world.now += timedelta(minutes=1)  # still before 31 March: 2017 may be revised
+    submit(world, certified, figures={**FIGURES, "jobs_created": 500})
+    [shown] = world.app.round(round_id)["bases"]
+    assert (shown["annual_report"]["version"], shown["total"]) == (1, Decimal("87.60"))
+    assert world.app.annual_reports(certified, world.applicants[certified])[0]["version"] == 2
+
 
 def test_a_plan_may_set_targets_for_every_annual_indicator_and_records_them_by_base(world, certified):
     from services.registry.schemas import PlanRequest
