@@ -72,6 +72,11 @@ def test_a_report_is_held_to_the_filed_plan_and_a_round_scores_its_figures(platf
     assert [(e.type, e.payload["year"]) for e in published if e.type == "AnnualReportSubmitted"] == [
         ("AnnualReportSubmitted", year)]
 
+    rubrics = {r["version"]: r for r in client("GET", "/rubrics")["rubrics"]}
+    assert rubrics["university-2026.1"]["quantitative"][0] == {
+        "indicator": "jobs_created", "name": "带动就业人数", "weight": "10", "zero_at": "0",
+        "full_at": "500"}
+    assert rubrics["university-2017.1"]["quantitative"] == []
     body = {"kind": "third_party", "name": f"{year}年第三方评估", "period": f"{year}H1",
             "rubrics": {"university": "university-2026.1"}}
     round_id = client("POST", "/rounds", body, expect=201)["round_id"]
