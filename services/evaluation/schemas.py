@@ -12,6 +12,8 @@ from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, ExactD
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
 
+from .annual_schemas import AnnualReportOut, QuantitativeIndicatorOut, QuantitativeOut
+
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
 VERSION = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="A version such as adjustment-2018.1.")
 DIMENSION_CODE = validate.Regexp(r"^[a-z][a-z_]{0,63}$", error="A dimension code such as talent_cultivation.")
@@ -123,11 +125,14 @@ class MetricsRequest(Strict):
 
 
 class OpenRoundRequest(Strict):
-    """POST /rounds"""
+    """POST /rounds: ``rubrics`` names, for some kinds, another rubric version than the
+    one in force (e.g. one scoring the annual figures)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(ROUND_KINDS))
     name = Name()
     period = fields.String(required=True, validate=PERIOD)
+    rubrics = fields.Dict(keys=fields.String(validate=validate.OneOf(KINDS)),
+                          values=fields.String(validate=VERSION), load_default=dict)
 
 
 class CloseRoundRequest(Strict):
@@ -380,6 +385,7 @@ class BaseOut(BaseRowOut):
     decisions = fields.List(fields.Nested(DecisionOut))
     metrics = fields.List(fields.Nested(MetricsOut))
     assessments = fields.List(fields.Nested(AssessmentSummaryOut))
+    annual_report = fields.Nested(AnnualReportOut, allow_none=True)  # its latest year
 
 
 class RoundRowOut(Schema):
@@ -400,6 +406,9 @@ class RoundBaseOut(ScoredBaseOut):
     withdrawn = fields.String(allow_none=True)  # why a base revoked meanwhile was not graded
     metrics = fields.Nested(MetricValues, allow_none=True)
     metrics_revisions = fields.Integer()
+    annual_report = fields.Nested(AnnualReportOut, allow_none=True)  # of the round's year or before
+    quantitative = fields.Nested(QuantitativeOut, allow_none=True)  # rubrics scoring figures
+    total = fields.Decimal(as_string=True, allow_none=True)  # experts' mean + quantitative points
 
 
 class RoundOut(RoundRowOut):
@@ -444,3 +453,4 @@ class RubricOut(Schema):
     title = fields.String()
     thresholds = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
     dimensions = fields.List(fields.Nested(DimensionOut))
+    quantitative = fields.List(fields.Nested(QuantitativeIndicatorOut))

@@ -21,6 +21,7 @@ from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
 
+from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
@@ -66,7 +67,8 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEndpoints):
+class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
+                        EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -74,7 +76,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared, DeclarationReturned, DeclarationResubmitted
+    # BaseDeclared, DeclarationReturned, DeclarationResubmitted, PlanFiled
+    registry_events = Subscription("registry")
 
     # -- batches and selection -----------------------------------------------------------
 
@@ -314,8 +317,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
     def open_round(self, **evaluation):
         """Opens an inspection or third-party round for the bases in good standing."""
         data = validated(OpenRoundRequest(), evaluation)
-        opened = self.app.open_round(**data, rubrics=dict(self.settings.rubrics),
-                                     ctx=self.caller.context)
+        rubrics = {**self.settings.rubrics, **data.pop("rubrics")}
+        opened = self.app.open_round(**data, rubrics=rubrics, ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
     @http("GET", "/rounds", roles=OVERSEERS)
