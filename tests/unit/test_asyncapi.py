@@ -82,8 +82,9 @@ def test_a_signed_message_as_the_broker_carries_it_passes_the_schema():
 
 def test_money_is_a_decimal_string_and_a_float_or_a_missing_cent_is_refused():
     doc = document()
-    validator = message_validator(doc, "FundingAllocated", 1)
-    message = deepcopy(doc["components"]["messages"]["FundingAllocatedV1"]["examples"][0]["payload"])
+    version = CATALOG["FundingAllocated"].current_version
+    validator = message_validator(doc, "FundingAllocated", version)
+    message = deepcopy(doc["components"]["messages"][f"FundingAllocatedV{version}"]["examples"][0]["payload"])
     assert validator.is_valid(message)
     for amount in (1800000.0, "1800000", 1800000):
         message["payload"]["amount"] = amount
