@@ -20,11 +20,12 @@ from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
+from .records import DecisionsOfRecord, Record, decided
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(Queries, ServiceApplication):
+class EvaluationApplication(DecisionsOfRecord, Queries, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -131,11 +132,12 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     @retry_on_conflict
     def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
-                reason: str = "") -> list[dict]:
+                reason: str = "", record: Record = Record()) -> list[dict]:
         """Certifies the chosen bases (by default the top of the ranking) within the
         quota; every other declaration of the batch is not selected. A list that passes
         over bases with higher scores needs the DRC's ``reason``, which every decision
-        of the certification records."""
+        of the certification records; ``record``: its date and document, if given."""
+        record.check_not_ahead(self.clock())
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
@@ -149,7 +151,7 @@ class EvaluationApplication(Queries, ServiceApplication):
         for row in ranking:
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
-            decision = replace(decision, decided_at=self.clock())
+            decision = record.stamp(decision, self.clock())
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -187,13 +189,15 @@ class EvaluationApplication(Queries, ServiceApplication):
 
     @retry_on_conflict
     def close_round(self, round_id: UUID, *, ctx: Context, policy_version: str | None = None,
-                    reason: str = "") -> list[dict]:
+                    reason: str = "", record: Record = Record()) -> list[dict]:
         """Grades every base of the round and decides on each under the policy (the one
         in force unless the DRC names another, and says why).
 
         What is overdue is revoked first, in the same save, as the timer would have:
         a warned base past its deadline must not be retained by a round that closes
-        before the timer has run (the deadline decides, not the timer's schedule)."""
+        before the timer has run (the deadline decides, not the timer's schedule).
+        Deadlines count from the decisions' effective date (``record``), not the clock."""
+        record.check_not_ahead(self.clock())
         evaluation = self.require(round_id, Round, "round")
         policy, note = self._policy_for_round(policy_version, reason.strip())
         revoked = {base.id: base for base in self._revoke_overdue(ctx)}
@@ -201,7 +205,7 @@ class EvaluationApplication(Queries, ServiceApplication):
                  for base_id in evaluation.base_ids]
         graded = [base for base in bases if evaluation.evaluates(base)]
         results = self._round_results(evaluation, graded)
-        now = self.clock()
+        now = record.moment(self.clock())
         evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
                          withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
                          policy_version=policy.version, policy_reason=reason.strip(), at=now,
@@ -210,7 +214,8 @@ class EvaluationApplication(Queries, ServiceApplication):
             decision = policy.evaluate(base.status, results[base.id], now,
                                        opened_status=evaluation.status_at_opening(base.id),
                                        deadline=base.rectification_deadline)
-            base.adjust(replace(decision, reason=decision.reason + note), ctx=ctx)
+            decision = record.stamp(decision, self.clock())
+            base.adjust(replace(decision, reason=decision.reason + note, decided_at=now), ctx=ctx)
         self.save(evaluation, *revoked.values(), *graded)
         return [decided(base, ctx) for base in [*revoked.values(), *graded]]
 
@@ -376,13 +381,6 @@ def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int,
     return Decision(from_status="declared", to_status="certified" if certified else "not_selected",
                     reason=reason, basis="selection", batch_id=batch.id, score=row["score"],
                     rubric_version=row["rubric_version"])
-
-
-def decided(base: Base, ctx: Context) -> dict:
-    """The decision just taken on a base, in the form the decisions view gives it."""
-    decision = base.decisions[-1]
-    return {**decision.as_dict(), "base_id": base.id, "name": base.name,
-            "decided_at": decision.decided_at or base.modified_on, "decided_by": ctx.as_dict()}
 
 
 def withdrawn_row(base: Base) -> dict:

@@ -8,6 +8,8 @@ round with its grades. Assignments, score sheets and metrics stay internal.
 from services.backbone.eventstore.application import Publications
 
 from .domain import Base, Batch, Round
+from .effective import effective_day
+from .policy import BEIJING
 
 publications = Publications()
 
@@ -43,6 +45,12 @@ def base_adjusted(event: Base.Adjusted) -> tuple[str, dict]:
         "rubric_version": event.rubric_version,
         "policy_version": event.policy_version,
         "rectification_deadline": event.rectification_deadline,
+        # decisions logged before effective dates: effective the day they were taken
+        "effective_on": effective_day(event) or event.timestamp.astimezone(BEIJING).date(),
+        "entered_at": event.timestamp,
+        "document_number": getattr(event, "document_number", None),
+        "document": getattr(event, "document", None),
+        "status_after": getattr(event, "status_after", None) or event.to_status,
     }
 
 
