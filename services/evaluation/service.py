@@ -23,6 +23,8 @@ from services.backbone.web.paging import paged
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
+from .record_endpoints import DecisionsOfRecordEndpoints
+from .records import Record
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
@@ -65,7 +67,7 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints):
+class EvaluationService(DecisionsOfRecordEndpoints, PublishedLog, OperationsEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -126,7 +128,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Certifies (认定) bases within the quota; the others are not selected."""
         data = validated(CertifyRequest(), choice)
         decisions = self.app.certify(path_id(batch_id), base_ids=data["base_ids"],
-                                     reason=data["reason"], ctx=self.caller.context)
+                                     reason=data["reason"], record=Record.of(data),
+                                     ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     # -- evaluators, assignments, scores -------------------------------------------------------
@@ -342,7 +345,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Grades every base of the round and decides on each under the policy."""
         data = validated(CloseRoundRequest(), closing)
         decisions = self.app.close_round(path_id(round_id), policy_version=data["policy_version"],
-                                         reason=data["reason"], ctx=self.caller.context)
+                                         reason=data["reason"], record=Record.of(data),
+                                         ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)
