@@ -109,3 +109,26 @@ def run_batch(p: Programme, batch: str, quota: int, declarations: list[dict]) ->
     p.step(f"{batch}：{scorers} 位评审专家（回避本市）提交评分表 {sheets} 份")
     certified, not_selected = close_and_certify(p, batch)
     p.step(f"{batch}：申报截止，评选认定 {certified} 个，未入选 {not_selected} 个，基地名录已记录")
+
+
+def record_batch(p: Programme, batch: str, quota: int, declarations: list[dict],
+                 annex: list[str], decision: dict, document: dict) -> None:
+    """A batch decided by government document outside the platform (the first batch,
+    2017-09-07): declared, closed, and its certification entered by the DRC from the
+    document, with its date and 文号, without scores."""
+    open_batch(p, batch, quota)
+    declare(p, batch, declarations)
+    p.step(f"{batch}：批次开放（名额 {quota} 个），申报 {len(declarations)} 个基地")
+    batch_id = p.batches[batch]
+    p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/closing", expect=201)
+    body = {**decision, "document": document,
+            "base_ids": [p.bases[name].base_id for name in annex]}
+    decisions = p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/certification-of-record",
+                           body, expect=201)["decisions"]
+    p.decisions[batch] = decisions
+    expected = {d["base_id"]: d["to_status"] for d in decisions}
+    wait_for(lambda: _recorded(p, batch_id, expected),
+             what=f"the registry to record the certification of {batch}")
+    certified = sum(status == "certified" for status in expected.values())
+    p.step(f"{batch}：按{decision['document_number']}（{decision['effective_on']}）录入认定 "
+           f"{certified} 个，未入选 {len(expected) - certified} 个，生效日期为文件日期")

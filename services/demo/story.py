@@ -8,7 +8,7 @@ from .adjustment import evaluate_2018, inspect_and_revoke, rectify
 from .construction import allocate_and_pay, file_plans
 from .programme import Programme
 from .receiver import WebhookReceiver
-from .selection import load_rubrics, run_batch
+from .selection import load_rubrics, record_batch, run_batch
 
 FUNDING_EVENTS = ["BudgetEnvelopeOpened", "FundingAllocated", "FundingDisbursed",
                   "FundingCancelled", "FundingRecoveryDemanded", "FundingRecovered"]
@@ -49,7 +49,9 @@ def play(p: Programme, receiver: WebhookReceiver) -> None:
     """The whole programme, 2017 to 2018."""
     load_rubrics(p)
     subscribe(p, receiver)
-    run_batch(p, data.FIRST_BATCH, 12, data.first_batch_declarations())
+    annex = [base["name"] for base in data.first_batch()]
+    record_batch(p, data.FIRST_BATCH, 12, data.first_batch_declarations(), annex,
+                 data.FIRST_BATCH_DECISION, data.first_batch_document())
     certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH]
                  if d["to_status"] == "certified"]
     file_plans(p, certified)
