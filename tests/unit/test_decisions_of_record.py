@@ -186,3 +186,15 @@ def test_a_version_1_decision_is_read_as_the_last_word_effective_when_published(
     assert event.schema_version == 2
     assert event.payload["status_after"] == event.payload["to_status"]
     assert event.payload["effective_on"] is None and event.payload["document"] is None
+
+
+def test_recomputing_under_another_policy_keeps_decisions_of_record(world):
+    _, bases, _ = first_batch(world)
+    world.app.record_decision(bases[0], to_status="warned", reason="督促检查发现问题",
+                              record=adjustment(date(2018, 12, 1)), ctx=world.ctx())
+    world.app.record_decision(bases[0], to_status="revoked", reason="弄虚作假",
+                              record=adjustment(date(2018, 6, 1), "晋发改创新发〔2018〕7号"),
+                              ctx=world.ctx())
+    rows = {r["base_id"]: r for r in world.app.recompute("adjustment-2019.1")["bases"]}
+    assert rows[bases[0]]["status_now"] == "revoked"
+    assert rows[bases[1]]["status_under_policy"] == "certified"
