@@ -11,6 +11,8 @@ from .fields import ExactDecimal, LoggedName, Timestamp
 from .vocabulary import GRADES, STATUSES
 
 BASES_OF_DECISION = ("selection", "evaluation", "rectification", "deadline", "review")
+# version 2: "record" (entered from a government document), "notice" (stood after 公示)
+BASES_OF_DECISION_V2 = BASES_OF_DECISION + ("record", "notice")
 
 
 @contract("BatchOpened", source="evaluation", version=1, example={
@@ -98,7 +100,8 @@ class BaseAdjustedV1(Strict):
 class BaseAdjustedV2(BaseAdjustedV1):
     """A decision on a base, with the date it takes effect and, once published, its
     document number (文号) and document (by sha256); ``basis`` ``record`` is a decision
-    taken outside the platform and entered by the DRC (no scores).
+    taken outside the platform and entered by the DRC (no scores); ``notice`` one that
+    stood after its public notice (公示).
 
     Version 2 (2026): ``effective_on`` (a Beijing date; deadlines count from it),
     ``entered_at`` (when it was typed in), ``document_number`` and ``document`` (both
@@ -108,7 +111,7 @@ class BaseAdjustedV2(BaseAdjustedV1):
     consumer keeping the status of record takes ``status_after``. Version 1 events are
     read with no dates, no document, and ``status_after`` equal to ``to_status``."""
 
-    basis = fields.String(required=True, validate=validate.OneOf(BASES_OF_DECISION + ("record",)))
+    basis = fields.String(required=True, validate=validate.OneOf(BASES_OF_DECISION_V2))
     effective_on = fields.Date(load_default=None, allow_none=True)
     entered_at = Timestamp(load_default=None, allow_none=True)
     document_number = DocumentNumber(load_default=None, allow_none=True)

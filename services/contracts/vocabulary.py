@@ -79,6 +79,11 @@ ROLES = {
     "admin": "系统管理员",
 }
 
+# Who may appear as the actor of an event: every role a token may carry, and the public
+# (公众), which signs in nowhere and acts once only: lodging an objection to a public
+# notice (公示). No token carries it.
+ACTOR_ROLES = {**ROLES, "public": "公众"}
+
 SERVICES = ("registry", "evaluation", "funding", "notifications")
 
 # Performance metrics a base reports per period; they feed evaluation.

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.eventstore.deadlines import DeadlineSchedule
 from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
@@ -19,13 +20,14 @@ from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
+from .notice_desk import NoticeBoard, NoticeDesk
 from .queries import Queries
 from .records import DecisionsOfRecord, Record, decided
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(DecisionsOfRecord, Queries, ServiceApplication):
+class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -41,7 +43,8 @@ class EvaluationApplication(DecisionsOfRecord, Queries, ServiceApplication):
         self.catalogue: Catalogue = default_catalogue()
 
     def construct_views(self):
-        return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
+        return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
+                DeadlineSchedule()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
@@ -137,11 +140,19 @@ class EvaluationApplication(DecisionsOfRecord, Queries, ServiceApplication):
         quota; every other declaration of the batch is not selected. A list that passes
         over bases with higher scores needs the DRC's ``reason``, which every decision
         of the certification records; ``record``: its date and document, if given."""
+        batch, bases = self.certification(batch_id, base_ids=base_ids, ctx=ctx, reason=reason,
+                                          record=record)
+        self.save(batch, *bases)
+        return [decided(base, ctx) for base in bases]
+
+    def certification(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
+                      reason: str = "", record: Record = Record(),
+                      basis: str = "selection") -> tuple[Batch, list[Base]]:
+        """The batch concluded and its bases decided, for the caller to save (a
+        certification, or a notice concluding)."""
         record.check_not_ahead(self.clock())
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
-        awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
-                                                                          status="declared")}
-        ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
+        ranking = self.awaiting_ranking(batch_id)
         chosen = choose_certified(ranking, batch.quota, base_ids)
         skipped = passed_over(ranking, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
@@ -151,12 +162,17 @@ class EvaluationApplication(DecisionsOfRecord, Queries, ServiceApplication):
         for row in ranking:
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
-            decision = record.stamp(decision, self.clock())
+            decision = record.stamp(replace(decision, basis=basis), self.clock())
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
-        self.save(batch, *bases)
-        return [decided(base, ctx) for base in bases]
+        return batch, bases
+
+    def awaiting_ranking(self, batch_id: UUID) -> list[dict]:
+        """The ranking of the batch's declarations still awaiting selection."""
+        awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
+                                                                          status="declared")}
+        return [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
 
     # -- metrics -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ round with its grades. Assignments, score sheets and metrics stay internal.
 from services.backbone.eventstore.application import Publications
 
 from .domain import Base, Batch, Round
+from .notices import Notice
 from .effective import effective_day
 from .policy import BEIJING
 
@@ -66,4 +67,43 @@ def round_closed(event: Round.Closed) -> tuple[str, dict]:
         "closed_at": event.closed_at,
         "grades": event.grades,
         "withdrawn": getattr(event, "withdrawn", None) or [],  # none in rounds closed before
+    }
+
+
+# -- public notice (公示): each step, for departments to follow; no objector's name or contact
+
+@publications.maps(Notice.Published)
+def notice_published(event: Notice.Published) -> tuple[str, dict]:
+    return "NoticePublished", {
+        "notice_id": event.originator_id, "title": event.title, "purpose": event.purpose,
+        "batch_id": event.batch_id, "entries": event.entries, "starts_on": event.starts_on,
+        "working_days": event.working_days, "ends_at": event.ends_at,
+        "calendar_version": event.calendar_version, "contact": event.contact,
+    }
+
+
+@publications.maps(Notice.ObjectionLodged)
+def objection_lodged(event: Notice.ObjectionLodged) -> tuple[str, dict]:
+    return "ObjectionLodged", {
+        "notice_id": event.originator_id, "objection_id": event.objection_id,
+        "base_id": event.base_id, "text": event.text, "documents": event.documents,
+        "lodged_at": event.lodged_at,
+    }
+
+
+@publications.maps(Notice.ObjectionAnswered)
+def objection_answered(event: Notice.ObjectionAnswered) -> tuple[str, dict]:
+    return "ObjectionAnswered", {
+        "notice_id": event.originator_id, "objection_id": event.objection_id,
+        "base_id": event.base_id, "upheld": event.upheld, "reasons": event.reasons,
+        "answered_at": event.answered_at,
+    }
+
+
+@publications.maps(Notice.Concluded)
+def notice_concluded(event: Notice.Concluded) -> tuple[str, dict]:
+    notice_facts = {"purpose": event.purpose, "batch_id": event.batch_id}
+    return "NoticeConcluded", {
+        "notice_id": event.originator_id, **notice_facts, "standing": event.standing,
+        "withdrawn": event.withdrawn, "concluded_at": event.concluded_at,
     }

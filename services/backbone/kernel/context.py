@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from services.contracts.vocabulary import ROLES
+from services.contracts.vocabulary import ACTOR_ROLES
 
 # Fixed namespace for the platform's name-derived identifiers (uuid5).
 PLATFORM_NAMESPACE = UUID("6f1c1a52-6a0f-4d3e-9a55-2c1b7e0d2017")
@@ -35,7 +35,7 @@ class Actor:
     base_ids: tuple[UUID, ...] = field(default_factory=tuple)
 
     def __post_init__(self):
-        if self.role not in ROLES:
+        if self.role not in ACTOR_ROLES:
             raise ValueError(f"unknown role {self.role!r}")
 
     def context(self, correlation_id: UUID | None = None) -> "Context":
