@@ -52,3 +52,4 @@ def test_every_year_of_the_data_has_its_make_up_days_on_weekends():
     assert set(range(2017, 2027)) <= set(calendar.holidays)
     for days in calendar.workdays.values():
         assert all(day.weekday() >= 5 for day in days)
+

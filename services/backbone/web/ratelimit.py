@@ -23,6 +23,11 @@ class SlidingWindowLimit:
         self._calls: dict[str, deque] = {}
         self._lock = threading.Lock()
 
+    def reset(self) -> None:
+        """Forgets every caller (tests start from a clean window)."""
+        with self._lock:
+            self._calls.clear()
+
     def check(self, key: str) -> None:
         """Counts a call of ``key``, or refuses it (429) when its window is full."""
         now = self.clock()
