@@ -41,8 +41,9 @@ def selection_checks(bases: list[dict]) -> list[tuple]:
         ("动态调整：推荐国家级、警示、撤销", {"recommended_national", "warned", "revoked"} <= ever
          and statuses["revoked"] == 1 and statuses["recommended_national"] >= 1,
          "，".join(f"{STATUSES[status]} {n}" for status, n in statuses.most_common())),
-        ("第二批评选认定", len(second) == len(data.SECOND_BATCH_DECLARATIONS)
-         and second_certified == data.SECOND_BATCH_QUOTA, f"{second_certified}/{len(second)} 认定"),
+        # one proposed base is withdrawn by the upheld objection of its public notice
+        ("第二批经公示认定", len(second) == len(data.SECOND_BATCH_DECLARATIONS)
+         and second_certified == data.SECOND_BATCH_QUOTA - 1, f"{second_certified}/{len(second)} 认定"),
     ]
 
 

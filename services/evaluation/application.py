@@ -2,12 +2,13 @@
 evaluation rounds and the decisions they lead to. Reads are in ``queries.py``."""
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.eventstore.application import (ServiceApplication, reacts_to,
+                                                      retry_on_conflict, utc_now)
 from services.backbone.eventstore.deadlines import DeadlineSchedule
 from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
@@ -50,6 +51,9 @@ class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceAppli
         """The ``evaluation`` section: which adjustment policy is in force (a round
         closed under another one needs the DRC's reason)."""
         self.policy_in_force = settings.adjustment_policy
+        if settings.clock_offset_days:  # the demo's replay: see EvaluationSettings
+            offset = timedelta(days=settings.clock_offset_days)
+            self.clock = lambda: utc_now() + offset
 
     # -- batches -------------------------------------------------------------------------
 
