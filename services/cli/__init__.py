@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=sorted(ROLES))
     token.add_argument("--name", help="display name of the actor")
     token.add_argument("--actor-id", help="UUID of the actor (default: a new one)")
-    token.add_argument("--region", help="CITY/COUNTY, for county governments")
+    token.add_argument("--region", help="CITY/COUNTY for county governments, CITY for city governments")
     token.add_argument("--org", help="the organisation: a competent department's or department's name, "
                                       "or the unit an applicant declares for")
     token.add_argument("--base", action="append", help="base UUID an applicant answers for")

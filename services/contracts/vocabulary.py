@@ -69,6 +69,7 @@ ACTIVE_STATUSES = ("certified", "retained", "warned", "recommended_national")
 ROLES = {
     "drc": "省发展改革委",
     "county_government": "县（市、区）人民政府",
+    "city_government": "设区市人民政府",
     "competent_department": "主管部门",
     "applicant": "示范基地建设单位",
     "evaluator": "评审专家 / 第三方评估机构",

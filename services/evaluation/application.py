@@ -23,12 +23,14 @@ from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .notice_desk import NoticeBoard, NoticeDesk
 from .queries import Queries
+from .recommendation import CityRecommendations, Recommendations
 from .records import DecisionsOfRecord, Record, decided
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceApplication):
+class EvaluationApplication(NoticeDesk, CityRecommendations, DecisionsOfRecord, Queries,
+                            ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -45,7 +47,7 @@ class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceAppli
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
-                DeadlineSchedule()]
+                DeadlineSchedule(), Recommendations()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
@@ -58,14 +60,14 @@ class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceAppli
     # -- batches -------------------------------------------------------------------------
 
     def open_batch(self, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-                   rubrics: dict, ctx: Context) -> Batch:
+                   rubrics: dict, ctx: Context, city_recommendation: bool = False) -> Batch:
         """Opens a declaration batch, scored on the rubrics in force for each kind; a
         name taken by another batch (compared by key) is refused."""
         self.catalogue.check_rubrics(rubrics)
         if self.views[Calendar].batch_named(name) is not None:
             raise field_error("name", f"a batch named {name} already exists", Conflict)
         batch = Batch.open(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
-                           rubrics=rubrics, ctx=ctx)
+                           rubrics=rubrics, ctx=ctx, city_recommendation=city_recommendation)
         return self._save_new(batch, "name", f"a batch named {name} already exists")
 
     @retry_on_conflict
@@ -156,11 +158,12 @@ class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceAppli
         certification, or a notice concluding)."""
         record.check_not_ahead(self.clock())
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
-        ranking = self.awaiting_ranking(batch_id)
+        ranking, unrecommended = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
         chosen = choose_certified(ranking, batch.quota, base_ids)
         skipped = passed_over(ranking, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
-                       not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
+                       not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen]
+                       + list(unrecommended))
         scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
@@ -169,6 +172,12 @@ class EvaluationApplication(NoticeDesk, DecisionsOfRecord, Queries, ServiceAppli
             decision = record.stamp(replace(decision, basis=basis), self.clock())
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
+            bases.append(base)
+        for base_id, why in unrecommended.items():
+            decision = Decision(from_status="declared", to_status="not_selected", basis=basis,
+                                reason=f"{batch.name}：{why}", batch_id=batch.id)
+            base = self.require(base_id, Base, "base")
+            base.adjust(record.stamp(decision, self.clock()), ctx=ctx)
             bases.append(base)
         return batch, bases
 

@@ -94,7 +94,8 @@ class Batch(Aggregate):
 
     @event("Opened")
     def __init__(self, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-                 rubrics: dict, ctx: Context):
+                 rubrics: dict, ctx: Context, city_recommendation: bool = False):
+        self.city_recommendation = city_recommendation  # cities recommend before selection
         self.name = name
         self.opens_at = opens_at
         self.closes_at = closes_at
@@ -108,7 +109,7 @@ class Batch(Aggregate):
 
     @classmethod
     def open(cls, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-             rubrics: dict, ctx: Context) -> "Batch":
+             rubrics: dict, ctx: Context, city_recommendation: bool = False) -> "Batch":
         """Opens a batch; the window must be timezone-aware and ordered."""
         for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
             if moment.tzinfo is None or moment.utcoffset() is None:
@@ -118,7 +119,7 @@ class Batch(Aggregate):
         if not 1 <= quota <= 1000:
             raise field_error("quota", "the quota is between 1 and 1000")
         return cls(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
-                   rubrics=rubrics, ctx=ctx)
+                   rubrics=rubrics, ctx=ctx, city_recommendation=city_recommendation)
 
     @property
     def concluded(self) -> bool:

@@ -68,5 +68,5 @@ class DecisionsOfRecordEndpoints:
     def statuses_on(self, **query):
         """Every base's status (or one's) on a Beijing date, by effective dates."""
         data = validated(StatusOnQuery(), query)
-        rows = self.app.statuses_on(data["day"], data["base_id"])
-        return {"day": data["day"].isoformat(), "bases": StatusOnOut(many=True).dump(rows)}
+        rows = self.app.statuses_on(data["as_of"], data["base_id"])
+        return {"as_of": data["as_of"].isoformat(), "bases": StatusOnOut(many=True).dump(rows)}

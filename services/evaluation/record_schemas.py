@@ -36,9 +36,10 @@ class DecisionOfRecordRequest(DecisionOfRecord):
 
 
 class StatusOnQuery(Strict):
-    """GET /bases/status-on?day=2018-01-01[&base_id=]"""
+    """GET /bases/status-on?as_of=2018-01-01[&base_id=]: a Beijing date (the registry's
+    ``as_of`` is a moment; here decisions count by their effective date)."""
 
-    day = Day(required=True)
+    as_of = Day(required=True)
     base_id = fields.UUID(load_default=None)
 
 

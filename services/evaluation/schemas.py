@@ -45,6 +45,8 @@ class OpenBatchRequest(Strict):
     opens_at = Moment(required=True)
     closes_at = Moment(required=True)
     quota = Count(required=True, minimum=1, maximum=1000)
+    # cities (设区市) recommend their declarations before the DRC selects
+    city_recommendation = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
 class EvaluatorRequest(Strict):
@@ -216,6 +218,7 @@ class BatchOut(Schema):
     closed = fields.Boolean()
     closed_at = Timestamp(allow_none=True)
     certified = fields.List(fields.UUID(), allow_none=True)
+    city_recommendation = fields.Boolean()
 
 
 class ConflictOut(Schema):

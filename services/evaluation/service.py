@@ -24,6 +24,7 @@ from services.backbone.web.paging import paged
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .notice_endpoints import PublicNoticeEndpoints
+from .recommendation_endpoints import CityRecommendationEndpoints
 from .record_endpoints import DecisionsOfRecordEndpoints
 from .records import Record
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
@@ -68,8 +69,8 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints, PublishedLog,
-                        OperationsEndpoints):
+class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
+                        CityRecommendationEndpoints, PublishedLog, OperationsEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"

@@ -33,7 +33,8 @@ class Calendar(View):
             self.batches[event.originator_id] = {
                 "batch_id": event.originator_id, "name": event.name, "opens_at": event.opens_at,
                 "closes_at": event.closes_at, "quota": event.quota, "rubrics": event.rubrics,
-                "closed": False, "closed_at": None, "certified": None}
+                "closed": False, "closed_at": None, "certified": None,
+                "city_recommendation": getattr(event, "city_recommendation", False)}
         elif isinstance(event, Batch.Closed):
             self.batches[event.originator_id].update(closed=True,
                                                      closed_at=getattr(event, "closed_at", None))

@@ -13,6 +13,7 @@ import requests
 
 from services.backbone.ops.endpoints import DeadLetterAction
 from services.evaluation import notice_schemas, record_schemas, schemas as evaluation
+from services.evaluation.recommendation_endpoints import RecommendationRequest
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications
 from services.registry import schemas as registry
@@ -142,6 +143,10 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
         "POST /batches/<uuid:batch_id>/certification-of-record": Example(
             "drc", f"/batches/{batch_id}/certification-of-record", lambda: {**document, "base_ids": [base_id]},
             record_schemas.CertificationOfRecordRequest),
+        "POST /batches/<uuid:batch_id>/city-recommendation": Example(
+            "city_government", f"/batches/{batch_id}/city-recommendation",
+            lambda: {"recommended": [base_id], "not_recommended": []},
+            RecommendationRequest, {"name": "太原市人民政府", "region": ("太原市",)}),
         "POST /bases/<uuid:base_id>/decision-of-record": Example(
             "drc", f"/bases/{base_id}/decision-of-record",
             lambda: {**document, "to_status": "retained", "reason": "保留"}, record_schemas.DecisionOfRecordRequest),

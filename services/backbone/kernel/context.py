@@ -23,14 +23,15 @@ def stable_id(*parts: Any) -> UUID:
 class Actor:
     """An authenticated caller: role, and scope where the role has one.
 
-    county_government: ``region`` (city, county). competent_department: ``org`` (the
-    department's name). applicant: ``base_ids`` it answers for. department: ``org``.
+    county_government: ``region`` (city, county). city_government: ``region`` (city,).
+    competent_department: ``org`` (the department's name). applicant: ``base_ids`` it
+    answers for. department: ``org``.
     """
 
     id: UUID
     role: str
     name: str = ""
-    region: tuple[str, str] | None = None
+    region: tuple[str, ...] | None = None  # (city, county); a city government: (city,)
     org: str | None = None
     base_ids: tuple[UUID, ...] = field(default_factory=tuple)
 
@@ -50,6 +51,11 @@ class Actor:
 
     def governs(self, region: dict[str, str]) -> bool:
         return self.region is not None and self.region == (region["city"], region["county"])
+
+    @property
+    def city(self) -> str | None:
+        """The city (设区市) a city government's token names: its scope, the city alone."""
+        return self.region[0] if self.role == "city_government" and self.region else None
 
 
 SYSTEM_ACTOR = Actor(id=stable_id("actor", "platform"), role="service", name="平台")
