@@ -22,6 +22,7 @@ from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .notice_desk import NoticeBoard, NoticeDesk
+from .opinions import DepartmentOpinions, OpinionBook
 from .queries import Queries
 from .recommendation import CityRecommendations, Recommendations
 from .records import DecisionsOfRecord, Record, decided
@@ -29,8 +30,8 @@ from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(NoticeDesk, CityRecommendations, DecisionsOfRecord, Queries,
-                            ServiceApplication):
+class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions, DecisionsOfRecord,
+                            Queries, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -47,7 +48,7 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DecisionsOfRecord, 
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
-                DeadlineSchedule(), Recommendations()]
+                DeadlineSchedule(), Recommendations(), OpinionBook()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
@@ -159,6 +160,7 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DecisionsOfRecord, 
         record.check_not_ahead(self.clock())
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         ranking, unrecommended = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
+        consulted = self.opinions_note(batch)  # the departments' opinions, recorded with each decision
         chosen = choose_certified(ranking, batch.quota, base_ids)
         skipped = passed_over(ranking, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
@@ -169,6 +171,8 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DecisionsOfRecord, 
         for row in ranking:
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
+            if consulted:
+                decision = replace(decision, reason=f"{decision.reason}；{consulted}"[:1000])
             decision = record.stamp(replace(decision, basis=basis), self.clock())
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)

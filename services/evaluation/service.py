@@ -24,6 +24,7 @@ from services.backbone.web.paging import paged
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .notice_endpoints import PublicNoticeEndpoints
+from .opinion_endpoints import DepartmentOpinionEndpoints
 from .recommendation_endpoints import CityRecommendationEndpoints
 from .record_endpoints import DecisionsOfRecordEndpoints
 from .records import Record
@@ -70,7 +71,8 @@ timer = ConfiguredTimer.decorator
 
 
 class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
-                        CityRecommendationEndpoints, PublishedLog, OperationsEndpoints):
+                        CityRecommendationEndpoints, DepartmentOpinionEndpoints, PublishedLog,
+                        OperationsEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"

@@ -13,6 +13,7 @@ import requests
 
 from services.backbone.ops.endpoints import DeadLetterAction
 from services.evaluation import notice_schemas, record_schemas, schemas as evaluation
+from services.evaluation.opinion_endpoints import OpinionRequest, OpinionRequestRequest
 from services.evaluation.recommendation_endpoints import RecommendationRequest
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications
@@ -147,6 +148,12 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
             "city_government", f"/batches/{batch_id}/city-recommendation",
             lambda: {"recommended": [base_id], "not_recommended": []},
             RecommendationRequest, {"name": "太原市人民政府", "region": ("太原市",)}),
+        "POST /batches/<uuid:batch_id>/opinion-requests": Example(
+            "drc", f"/batches/{batch_id}/opinion-requests",
+            lambda: {"departments": [f"山西省教育厅{next(names)}"]}, OpinionRequestRequest),
+        "POST /batches/<uuid:batch_id>/opinions": Example(
+            "department", f"/batches/{batch_id}/opinions", lambda: {"opinion": "agree", "comments": ""},
+            OpinionRequest, {"name": "山西省教育厅", "org": "山西省教育厅"}),
         "POST /bases/<uuid:base_id>/decision-of-record": Example(
             "drc", f"/bases/{base_id}/decision-of-record",
             lambda: {**document, "to_status": "retained", "reason": "保留"}, record_schemas.DecisionOfRecordRequest),

@@ -78,7 +78,8 @@ def test_the_read_models_have_a_digest_and_a_rebuild_has_the_same_one(world):
     world.app.views.rebuild()
     assert world.app.views.digest() == live
     assert set(live["views"]) == {"Calendar", "Scoreboard", "Standings", "EvaluatorDirectory",
-                                  "NoticeBoard", "DeadlineSchedule", "Recommendations", "RevokedTokens"}
+                                  "NoticeBoard", "DeadlineSchedule", "Recommendations", "OpinionBook",
+                                  "RevokedTokens"}
 
 
 def certify(world, batch_id, base_ids=None):
