@@ -147,6 +147,9 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions,
         quota; every other declaration of the batch is not selected. A list that passes
         over bases with higher scores needs the DRC's ``reason``, which every decision
         of the certification records; ``record``: its date and document, if given."""
+        if self.notice_pending_for(batch_id):
+            raise Conflict("This batch's list is under public notice: it is certified when the "
+                           "notice concludes.")
         batch, bases = self.certification(batch_id, base_ids=base_ids, ctx=ctx, reason=reason,
                                           record=record)
         self.save(batch, *bases)

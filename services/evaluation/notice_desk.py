@@ -89,7 +89,11 @@ class NoticeDesk(DeadlineClock):
             batch = self.require(batch_id, Batch, "batch", field="batch_id")
             if not batch.closed or batch.concluded:
                 raise RuleViolation(f"Batch {batch.name} must be closed and not yet certified.")
-            ranking = {row["base_id"]: row for row in self.awaiting_ranking(batch_id)}
+            if self.notice_pending_for(batch_id):
+                raise Conflict(f"A notice of batch {batch.name} is already running.")
+            kept, _ = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
+            self.opinions_note(batch)  # the departments asked have answered: the list is final
+            ranking = {row["base_id"]: row for row in kept}
             choose_certified(list(ranking.values()), batch.quota, base_ids)
             return [{"base_id": b, "name": ranking[b]["name"], "to_status": to_status,
                      "reason": f"{batch.name}综合评分 {ranking[b]['score']}，列第 {ranking[b]['rank']} 名，拟认定"}
@@ -178,6 +182,11 @@ class NoticeDesk(DeadlineClock):
                       for o in notice.objections.values()]
         return {**public_view(notice), "objections": objections,
                 "concluded_at": notice.concluded_at, "withdrawn": notice.withdrawn}
+
+    def notice_pending_for(self, batch_id: UUID) -> bool:
+        """Whether a certification notice of the batch has not concluded yet (the batch
+        is then certified by its conclusion, not directly)."""
+        return any(n.batch_id == batch_id and n.concluded_at is None for n in self._notices())
 
     def _notices(self) -> list[Notice]:
         return [self.repository.get(notice_id) for notice_id in self.views[NoticeBoard].notice_ids]

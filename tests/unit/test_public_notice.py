@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from services.backbone.eventstore.deadlines import Deadline
-from services.backbone.kernel.errors import RuleViolation
+from services.backbone.kernel.errors import Conflict, RuleViolation
 from services.evaluation.notices import Notice
 from tests.support.evaluation_world import World
 
@@ -165,3 +165,10 @@ def test_a_deadline_survives_a_restart_of_the_application(world):
     world.now = datetime(2018, 11, 12, 9, 0, tzinfo=BEIJING)
     assert world.app.fire_due_deadlines() == [f"notice:{notice.id}"]
     assert isinstance(world.app.repository.get(notice.id), Notice)
+
+
+def test_a_batch_under_notice_is_certified_by_its_conclusion_not_directly(world):
+    batch_id, bases = scored_batch(world)
+    published(world, batch_id, bases[:2])
+    with pytest.raises(Conflict):
+        world.app.certify(batch_id, base_ids=None, ctx=world.ctx())
