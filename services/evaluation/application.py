@@ -16,7 +16,9 @@ from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
 from .catalogue import Catalogue, default_catalogue
+from .completeness import INCOMPLETE_REASON, DeclarationCompleteness, check_chosen_complete
 from .conflicts import conflict_of_interest
+from .documents import DocumentsOfBases
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
@@ -31,7 +33,7 @@ from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
 class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions, DecisionsOfRecord,
-                            Queries, ServiceApplication):
+                            Queries, DocumentsOfBases, DeclarationCompleteness, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -164,8 +166,11 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions,
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
         ranking, unrecommended = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
         consulted = self.opinions_note(batch)  # the departments' opinions, recorded with each decision
-        chosen = choose_certified(ranking, batch.quota, base_ids)
-        skipped = passed_over(ranking, chosen, reason)
+        incomplete = self.incomplete_declarations(row["base_id"] for row in ranking)
+        check_chosen_complete(base_ids, incomplete)
+        complete = [row for row in ranking if row["base_id"] not in incomplete]
+        chosen = choose_certified(complete, batch.quota, base_ids)
+        skipped = passed_over(complete, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
                        not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen]
                        + list(unrecommended))
@@ -174,6 +179,8 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions,
         for row in ranking:
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
+            if row["base_id"] in incomplete:
+                decision = replace(decision, reason=INCOMPLETE_REASON.format(batch=batch.name))
             if consulted:
                 decision = replace(decision, reason=f"{decision.reason}；{consulted}"[:1000])
             decision = record.stamp(replace(decision, basis=basis), self.clock())

@@ -17,6 +17,7 @@ from services.backbone.kernel.context import Context
 from services.backbone.kernel.errors import Conflict, NotFound, RuleViolation, field_error
 from services.contracts.vocabulary import ACTIVE_STATUSES
 
+from .completeness import check_chosen_complete
 from .domain import Base, Batch
 from .notices import PROPOSED, Notice
 from .policy import BEIJING, Decision
@@ -93,7 +94,9 @@ class NoticeDesk(DeadlineClock):
                 raise Conflict(f"A notice of batch {batch.name} is already running.")
             kept, _ = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
             self.opinions_note(batch)  # the departments asked have answered: the list is final
-            ranking = {row["base_id"]: row for row in kept}
+            incomplete = self.incomplete_declarations(row["base_id"] for row in kept)
+            check_chosen_complete(base_ids, incomplete)  # none returned for completion (退回补正)
+            ranking = {row["base_id"]: row for row in kept if row["base_id"] not in incomplete}
             choose_certified(list(ranking.values()), batch.quota, base_ids)
             return [{"base_id": b, "name": ranking[b]["name"], "to_status": to_status,
                      "reason": f"{batch.name}综合评分 {ranking[b]['score']}，列第 {ranking[b]['rank']} 名，拟认定"}

@@ -23,6 +23,7 @@ from services.backbone.web.paging import paged
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
+from .document_endpoints import EvaluationDocumentEndpoints
 from .notice_endpoints import PublicNoticeEndpoints
 from .opinion_endpoints import DepartmentOpinionEndpoints
 from .recommendation_endpoints import CityRecommendationEndpoints
@@ -72,7 +73,7 @@ timer = ConfiguredTimer.decorator
 
 class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                         CityRecommendationEndpoints, DepartmentOpinionEndpoints, PublishedLog,
-                        OperationsEndpoints):
+                        OperationsEndpoints, EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -80,7 +81,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared
+    registry_events = Subscription("registry")  # BaseDeclared, DeclarationReturned, DeclarationResubmitted
 
     # -- batches and selection -----------------------------------------------------------
 
