@@ -11,8 +11,9 @@ import re
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from .catalog import contract
 from .common import Strict
-from .fields import Day
+from .fields import Day, Timestamp
 from .text import Name
 
 # Loose on purpose: issuer prefix (晋政办发, 晋发改创新发, 发改办高技 …), the year in
@@ -56,3 +57,21 @@ def check_published(data: dict) -> None:
     if document and not number:
         raise ValidationError("A published decision cites its document number (文号).",
                               field_name="document_number")
+
+
+@contract("DecisionPublished", source="evaluation", version=1, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01", "number": 1,
+    "document_number": "晋发改创新发〔2018〕12号",
+    "document": {"sha256": "e3b0c44298fc1c149afbf4c8996fb924" * 2, "name": "认定决定.pdf"},
+    "published_at": "2018-11-20T10:00:00+08:00",
+})
+class DecisionPublishedV1(Strict):
+    """A decision taken as proposed (its BaseAdjusted without a 文号) was published: its
+    document number and document. ``number`` is its place among the base's decisions,
+    counted from 1 in the order the BaseAdjusted events of the base were published."""
+
+    base_id = fields.UUID(required=True)
+    number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    document_number = DocumentNumber(required=True)
+    document = fields.Nested(DocumentRefSchema, required=True)
+    published_at = Timestamp(required=True)

@@ -13,6 +13,7 @@ Each public method checks its rule, then records one event through a private ``@
 method, whose body is the state change only (it also runs on replay).
 """
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -256,6 +257,24 @@ class Base(Aggregate):
             rubric_version=rubric_version, policy_version=policy_version,
             rectification_deadline=rectification_deadline, decided_at=decided_at,
             effective_on=effective_on, document_number=document_number, document=document))
+
+    def publish_decision(self, *, number: int, document_number: str, document: dict,
+                         ctx: Context) -> Decision:
+        """Publishes a decision taken as proposed (without its 文号): its document number
+        and document, once. ``number`` counts the base's decisions from 1, as recorded."""
+        if not 1 <= number <= len(self.decisions):
+            raise field_error("number", f"{self.name} has {len(self.decisions)} decisions")
+        if self.decisions[number - 1].document_number is not None:
+            raise field_error("number", "this decision is already published", Conflict)
+        self._decision_published(number=number, document_number=document_number,
+                                 document=document, ctx=ctx)
+        return self.decisions[number - 1]
+
+    @event("DecisionPublished")
+    def _decision_published(self, number: int, document_number: str, document: dict,
+                            ctx: Context) -> None:
+        self.decisions[number - 1] = replace(self.decisions[number - 1],
+                                             document_number=document_number, document=document)
 
     # -- metrics ---------------------------------------------------------------------------------
 

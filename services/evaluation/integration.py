@@ -107,3 +107,12 @@ def notice_concluded(event: Notice.Concluded) -> tuple[str, dict]:
         "notice_id": event.originator_id, **notice_facts, "standing": event.standing,
         "withdrawn": event.withdrawn, "concluded_at": event.concluded_at,
     }
+
+
+@publications.maps(Base.DecisionPublished)
+def decision_published(event: Base.DecisionPublished) -> tuple[str, dict]:
+    return "DecisionPublished", {
+        "base_id": event.originator_id, "number": event.number,
+        "document_number": event.document_number, "document": event.document,
+        "published_at": event.timestamp,
+    }

@@ -8,10 +8,11 @@ so the service class stays the thin list of everyday routes.
 
 from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
+from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 
 from .record_schemas import (CertificationOfRecordRequest, DecisionOfRecordRequest,
-                             StatusOnOut, StatusOnQuery, TimelineEntryOut)
+                             PublicationRequest, StatusOnOut, StatusOnQuery, TimelineEntryOut)
 from .schemas import DecisionOut
 from .records import Record
 
@@ -49,6 +50,21 @@ class DecisionsOfRecordEndpoints:
             record=Record.of(data), rectification_deadline=data["rectification_deadline"],
             ctx=self.caller.context)
         return DecisionOut().dump(recorded)
+
+    @http("POST", "/bases/<uuid:base_id>/decisions/<int:number>/publication", roles=DRC)
+    def http_publish_decision(self, request, base_id, number):
+        return 201, self.publish_decision(str(base_id), number, **read_json(request))
+
+    @rpc(roles=DRC)
+    def publish_decision(self, base_id, number, **publication):
+        """Gives a decision taken as proposed its 文号 and document (the n-th, from 1)."""
+        data = validated(PublicationRequest(), publication)
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise BadRequest("number: a whole number", fields={"number": ["A whole number."]})
+        published = self.app.publish_decision(path_id(base_id), number=number, **data,
+                                              ctx=self.caller.context)
+        return {"base_id": str(base_id), "number": number,
+                "document_number": published["document_number"], "document": published["document"]}
 
     @http("GET", "/bases/<uuid:base_id>/timeline", roles=SCOPED_READERS)
     def http_timeline(self, request, base_id):

@@ -35,6 +35,14 @@ class DecisionOfRecordRequest(DecisionOfRecord):
     rectification_deadline = Day(load_default=None, allow_none=True)
 
 
+class PublicationRequest(Strict):
+    """POST /bases/<id>/decisions/<number>/publication: the 文号 and document of a
+    decision taken as proposed."""
+
+    document_number = DocumentNumber(required=True)
+    document = fields.Nested(DocumentRefSchema, required=True)
+
+
 class StatusOnQuery(Strict):
     """GET /bases/status-on?as_of=2018-01-01[&base_id=]: a Beijing date (the registry's
     ``as_of`` is a moment; here decisions count by their effective date)."""

@@ -144,6 +144,16 @@ class DecisionsOfRecord:
         days = self.catalogue.policy(self.policy_in_force).rectification_days
         return end_of_day_after(record.moment(self.clock()), days)
 
+    def publish_decision(self, base_id: UUID, *, number: int, document_number: str,
+                         document: dict, ctx: Context) -> dict:
+        """Gives a decision taken as proposed its 文号 and document, once published;
+        ``number`` is its place among the base's decisions as recorded (from 1)."""
+        base = self.require(base_id, Base, "base")
+        decision = base.publish_decision(number=number, document_number=document_number,
+                                         document=document, ctx=ctx)
+        self.save(base)
+        return {**decision.as_dict(), "base_id": base.id, "name": base.name, "number": number}
+
     # -- reads -----------------------------------------------------------------------------
 
     def timeline(self, base_id: UUID, actor: Actor) -> list[dict]:

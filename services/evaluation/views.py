@@ -4,6 +4,7 @@ Rankings are a view, not a stored table: folding the same log always gives the s
 ranking, with the same tie-breaks, which is what makes a certification auditable.
 """
 
+from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
@@ -147,6 +148,13 @@ class Standings(View):
                                      "entered_at": event.timestamp,
                                      "effective_on": effective_day(decision) or _day(event.timestamp),
                                      "decided_by": event.ctx.as_dict()})
+        elif isinstance(event, Base.DecisionPublished):
+            row = self.rows[event.originator_id]
+            index = event.number - 1
+            row["history"][index] = replace(row["history"][index], document_number=event.document_number,
+                                            document=event.document)
+            row["decisions"][index] = {**row["decisions"][index], "document_number": event.document_number,
+                                       "document": event.document, "published_at": event.timestamp}
         elif isinstance(event, Base.MetricsReported):
             self.rows[event.originator_id]["reports"].setdefault(event.period, []).append({
                 "period": event.period, "values": event.values, "correction": event.correction,

@@ -201,7 +201,13 @@ def notice_concluded(p: dict, names: Names) -> Notice:
     return Notice("公示结束", text)
 
 
+def decision_published(p: dict, names: Names) -> Notice:
+    return Notice("决定印发", f"对 {names.of_base(p['base_id'])} 的第 {p['number']} 项决定已印发，"
+                              f"文号 {p['document_number']}")
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
+    "DecisionPublished": decision_published,
     "NoticePublished": notice_published,
     "ObjectionLodged": objection_lodged,
     "ObjectionAnswered": objection_answered,

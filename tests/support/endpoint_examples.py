@@ -163,6 +163,10 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
         "POST /batches/<uuid:batch_id>/opinions": Example(
             "department", f"/batches/{batch_id}/opinions", lambda: {"opinion": "agree", "comments": ""},
             OpinionRequest, {"name": "山西省教育厅", "org": "山西省教育厅"}),
+        "POST /bases/<uuid:base_id>/decisions/<int:number>/publication": Example(
+            "drc", f"/bases/{base_id}/decisions/1/publication",
+            lambda: {"document_number": document["document_number"], "document": document["document"]},
+            record_schemas.PublicationRequest),
         "POST /bases/<uuid:base_id>/decision-of-record": Example(
             "drc", f"/bases/{base_id}/decision-of-record",
             lambda: {**document, "to_status": "retained", "reason": "保留"}, record_schemas.DecisionOfRecordRequest),

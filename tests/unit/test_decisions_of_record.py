@@ -198,3 +198,23 @@ def test_recomputing_under_another_policy_keeps_decisions_of_record(world):
     rows = {r["base_id"]: r for r in world.app.recompute("adjustment-2019.1")["bases"]}
     assert rows[bases[0]]["status_now"] == "revoked"
     assert rows[bases[1]]["status_under_policy"] == "certified"
+
+
+def test_a_decision_taken_as_proposed_is_published_later_with_its_number_and_document(world):
+    head = world.app.head()
+    _, bases = world.certified(count=1)
+    assert world.app.repository.get(bases[0]).decisions[0].document_number is None  # proposed
+    published = world.app.publish_decision(bases[0], number=1, document_number="晋发改创新发〔2018〕12号",
+                                           document=DOCUMENT, ctx=world.ctx())
+    assert published["document_number"] == "晋发改创新发〔2018〕12号"
+    (shown,) = world.app.timeline(bases[0], DRC)
+    assert shown["document"] == DOCUMENT and shown["in_effect"]
+    with pytest.raises(Conflict):  # once
+        world.app.publish_decision(bases[0], number=1, document_number="晋发改创新发〔2018〕13号",
+                                   document=DOCUMENT, ctx=world.ctx())
+    with pytest.raises(RuleViolation):
+        world.app.publish_decision(bases[0], number=2, document_number="晋发改创新发〔2018〕13号",
+                                   document=DOCUMENT, ctx=world.ctx())
+    events, _ = world.app.published_after(head, 100)
+    (notice,) = [load_event(e.to_message()) for e in events if e.type == "DecisionPublished"]
+    assert notice.payload["number"] == 1 and notice.payload["document"] == DOCUMENT
