@@ -140,6 +140,9 @@ class EvaluationSettings:
     rubrics: Mapping[str, str]
     adjustment_policy: str
     deadline_check_seconds: float
+    # The demo's replay only: the service's clock runs this many days ahead, so that a
+    # notice's period can end within the run (and its deadline fire after a restart).
+    clock_offset_days: float = 0.0
 
 
 @dataclass(frozen=True)

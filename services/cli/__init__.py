@@ -73,7 +73,8 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=sorted(ROLES))
     token.add_argument("--name", help="display name of the actor")
     token.add_argument("--actor-id", help="UUID of the actor (default: a new one)")
-    token.add_argument("--region", help="county_government (required): CITY/COUNTY, e.g. 太原市/小店区")
+    token.add_argument("--region", help="county_government (required): CITY/COUNTY, e.g. 太原市/小店区; "
+                                        "city_government (required): CITY, e.g. 吕梁市")
     token.add_argument("--org", help="competent_department, department (required): its name; "
                                       "applicant (required): the unit it declares for")
     token.add_argument("--evaluator-id", help="evaluator (required): its id from POST /evaluators")

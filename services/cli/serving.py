@@ -89,7 +89,7 @@ def cmd_token(args) -> int:
     if not args.role:
         raise SystemExit("sc token: --role is required (e.g. --role drc); sc token --help lists the scopes")
     try:
-        region = token_scope.region_of(args.region)
+        region = token_scope.region_of(args.region, args.role)
         token_scope.check(args.role, region=region, org=args.org,
                           evaluator_id=args.evaluator_id or args.actor_id)
         actor_id = token_scope.actor_id_of(args.role, args.actor_id, args.evaluator_id)

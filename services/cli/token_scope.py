@@ -11,6 +11,7 @@ from services.contracts.vocabulary import CITIES
 # role -> (the option that gives its scope, what it is)
 REQUIRED = {
     "county_government": ("--region", "CITY/COUNTY of the county government, e.g. 太原市/小店区"),
+    "city_government": ("--region", "the CITY of the city government alone, e.g. 吕梁市"),
     "competent_department": ("--org", "the competent department's name, e.g. 省教育厅"),
     "department": ("--org", "the department's name, e.g. 省科技厅"),
     "applicant": ("--org", "the unit it declares for, e.g. 山西大学"),
@@ -23,11 +24,18 @@ class ScopeMissing(ValueError):
     which option to give."""
 
 
-def region_of(value: str | None) -> tuple[str, str] | None:
-    """``CITY/COUNTY`` as the token's region claim; the city one of Shanxi's 11."""
+def region_of(value: str | None, role: str | None = None) -> tuple[str, ...] | None:
+    """``CITY/COUNTY`` as the token's region claim (a city government's: ``CITY``
+    alone); the city one of Shanxi's 11."""
     if value is None:
         return None
     city, _, county = (part.strip() for part in value.partition("/"))
+    if role == "city_government":
+        if county:
+            raise ScopeMissing("--region of a city government is its CITY alone, e.g. 吕梁市")
+        if city not in CITIES:
+            raise ScopeMissing(f"--region: {city} is not one of Shanxi's cities ({' '.join(CITIES)})")
+        return (city,)
     if not county:
         raise ScopeMissing("--region is CITY/COUNTY, e.g. 吕梁市/孝义市")
     if city not in CITIES:

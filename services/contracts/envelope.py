@@ -19,7 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .catalog import CATALOG
 from .fields import Timestamp
-from .vocabulary import ROLES, SERVICES
+from .vocabulary import ACTOR_ROLES, SERVICES
 
 # Positions are log notification ids, stored by every consumer as a signed 64-bit
 # integer (tracking, crash guard, parked events): one beyond could be neither applied
@@ -59,7 +59,7 @@ class ActorSchema(Schema):
         unknown = RAISE
 
     id = fields.UUID(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = fields.String(required=True, validate=validate.OneOf(ACTOR_ROLES))
     name = fields.String(load_default="", validate=validate.Length(max=100))
 
 

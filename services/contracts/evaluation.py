@@ -2,14 +2,17 @@
 
 from decimal import Decimal
 
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import fields, post_load, validate, validates_schema, ValidationError
 
 from .catalog import contract, upcaster
 from .common import Strict
+from .decisions import DocumentNumber, DocumentRefSchema, check_published
 from .fields import ExactDecimal, LoggedName, Timestamp
 from .vocabulary import GRADES, STATUSES
 
 BASES_OF_DECISION = ("selection", "evaluation", "rectification", "deadline", "review")
+# version 2: "record" (entered from a government document), "notice" (stood after 公示)
+BASES_OF_DECISION_V2 = BASES_OF_DECISION + ("record", "notice")
 
 
 @contract("BatchOpened", source="evaluation", version=1, example={
@@ -73,6 +76,64 @@ class BaseAdjustedV1(Strict):
     rubric_version = fields.String(load_default=None, allow_none=True)
     policy_version = fields.String(load_default=None, allow_none=True)
     rectification_deadline = Timestamp(load_default=None, allow_none=True)
+
+
+@contract("BaseAdjusted", source="evaluation", version=2, example={
+    "base_id": "3a6f6f0e-2b8e-5b43-9d0a-6c1f1d2e9b01",
+    "from_status": "declared",
+    "to_status": "certified",
+    "reason": "经山西省人民政府办公厅文件认定为首批省级双创示范基地",
+    "basis": "record",
+    "batch_id": "9d3e7c52-1f0a-4c7b-8e21-2017a0000001",
+    "round_id": None,
+    "score": None,
+    "grade": None,
+    "rubric_version": None,
+    "policy_version": None,
+    "rectification_deadline": None,
+    "effective_on": "2017-09-07",
+    "entered_at": "2026-12-08T09:30:00+08:00",
+    "document_number": "晋政办发〔2017〕105号",
+    "document": {"sha256": "5d41402abc4b2a76b9719d911017c592" * 2, "name": "首批省级双创示范基地名单.pdf"},
+    "status_after": "certified",
+})
+class BaseAdjustedV2(BaseAdjustedV1):
+    """A decision on a base, with the date it takes effect and, once published, its
+    document number (文号) and document (by sha256); ``basis`` ``record`` is a decision
+    taken outside the platform and entered by the DRC (no scores); ``notice`` one that
+    stood after its public notice (公示).
+
+    Version 2 (2026): ``effective_on`` (a Beijing date; deadlines count from it),
+    ``entered_at`` (when it was typed in), ``document_number`` and ``document`` (both
+    or neither), and ``status_after``: the base's status once this decision is placed
+    in order of effective date. It differs from ``to_status`` when the decision is
+    dated before decisions already recorded and they no longer apply after it; a
+    consumer keeping the status of record takes ``status_after``. Version 1 events are
+    read with no dates, no document, and ``status_after`` equal to ``to_status``."""
+
+    basis = fields.String(required=True, validate=validate.OneOf(BASES_OF_DECISION_V2))
+    effective_on = fields.Date(load_default=None, allow_none=True)
+    entered_at = Timestamp(load_default=None, allow_none=True)
+    document_number = DocumentNumber(load_default=None, allow_none=True)
+    document = fields.Nested(DocumentRefSchema, load_default=None, allow_none=True)
+    status_after = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.OneOf(STATUSES))
+
+    @validates_schema
+    def _published_with_both(self, data, **kwargs):
+        check_published(data)
+
+    @post_load
+    def _last_word_unless_said(self, data, **kwargs):
+        """A decision that says nothing of what follows it is the last word."""
+        return {**data, "status_after": data.get("status_after") or data["to_status"]}
+
+
+@upcaster("BaseAdjusted", from_version=1)
+def base_adjusted_v1_to_v2(payload: dict) -> dict:
+    """A version 1 decision took effect when it was published, and was the last word."""
+    return {**payload, "effective_on": None, "entered_at": None, "document_number": None,
+            "document": None, "status_after": payload["to_status"]}
 
 
 ROUND_KINDS = {

@@ -69,6 +69,7 @@ ACTIVE_STATUSES = ("certified", "retained", "warned", "recommended_national")
 ROLES = {
     "drc": "省发展改革委",
     "county_government": "县（市、区）人民政府",
+    "city_government": "设区市人民政府",
     "competent_department": "主管部门",
     "applicant": "示范基地建设单位",
     "evaluator": "评审专家 / 第三方评估机构",
@@ -78,6 +79,11 @@ ROLES = {
     "service": "平台服务",
     "admin": "系统管理员",
 }
+
+# Who may appear as the actor of an event: every role a token may carry, and the public
+# (公众), which signs in nowhere and acts once only: lodging an objection to a public
+# notice (公示). No token carries it.
+ACTOR_ROLES = {**ROLES, "public": "公众"}
 
 SERVICES = ("registry", "evaluation", "funding", "notifications")
 

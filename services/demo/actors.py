@@ -32,7 +32,7 @@ class Person:
 
     @property
     def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
 
 @dataclass
@@ -54,6 +54,11 @@ class Cast:
     @property
     def drc(self) -> Person:
         return self._person("drc", "山西省发展和改革委员会")
+
+    @property
+    def public(self) -> Person:
+        """A member of the public: no token (the public notice and its objections)."""
+        return Person("public", "公众", "", stable_id("demo-actor", "public"))
 
     @property
     def ops(self) -> Person:

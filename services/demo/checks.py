@@ -25,20 +25,25 @@ def selection_checks(bases: list[dict]) -> list[tuple]:
     others = [b for b in bases if b["batch"] == data.FIRST_BATCH and not b["first_batch_annex"]]
     second = [b for b in bases if b["batch"] == data.SECOND_BATCH]
     certified = sum("certified" in b["decisions"] for b in annex)
+    of_record = sum((b["certification"] or {}).get("effective_on") == data.FIRST_BATCH_DECISION["effective_on"]
+                    and b["certification"]["document_number"] == data.FIRST_BATCH_DECISION["document_number"]
+                    for b in annex)
     filed = sum(bool(b["plan_filed_version"]) for b in annex)
     statuses = Counter(b["status"] for b in bases)
     ever = {status for b in bases for status in b["decisions"]}
     second_certified = sum(b["status"] == "certified" for b in second)
     return [
         ("第一批 12 个基地全部认定", len(annex) == 12 and certified == 12, f"{certified}/{len(annex)}"),
+        ("第一批认定生效于 2017-09-07 政府文件", of_record == 12, f"{of_record}/12 附文号"),
         ("第一批其余申报未入选", len(others) == len(data.FIRST_BATCH_OTHERS)
          and all(b["status"] == "not_selected" for b in others), f"{len(others)} 个未入选"),
         ("12 个基地建设方案已备案", filed == 12, f"{filed}/12"),
         ("动态调整：推荐国家级、警示、撤销", {"recommended_national", "warned", "revoked"} <= ever
          and statuses["revoked"] == 1 and statuses["recommended_national"] >= 1,
          "，".join(f"{STATUSES[status]} {n}" for status, n in statuses.most_common())),
-        ("第二批评选认定", len(second) == len(data.SECOND_BATCH_DECLARATIONS)
-         and second_certified == data.SECOND_BATCH_QUOTA, f"{second_certified}/{len(second)} 认定"),
+        # one proposed base is withdrawn by the upheld objection of its public notice
+        ("第二批经公示认定", len(second) == len(data.SECOND_BATCH_DECLARATIONS)
+         and second_certified == data.SECOND_BATCH_QUOTA - 1, f"{second_certified}/{len(second)} 认定"),
     ]
 
 

@@ -9,14 +9,36 @@ the twelve rank above the others; in 2018 a few bases excel, two fail and one of
 fails again.
 """
 
+import hashlib
 from decimal import Decimal
 
+from services.backbone.config import PROJECT_ROOT
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.registry.fixtures import first_batch
 
 FIRST_BATCH = "2017年第一批"
+# The first batch was decided by the provincial government office's document of
+# 2017-09-07 (the seed, docs/seed/), entered as a decision of record: its date, its
+# document by sha256. The seed does not print its 文号: 105 stands in for the number.
+FIRST_BATCH_DOCUMENT = PROJECT_ROOT / "docs" / "seed" / "shanxi-2017-demonstration-bases.txt"
+FIRST_BATCH_DECISION = {"effective_on": "2017-09-07", "document_number": "晋政办发〔2017〕105号",
+                        "reason": "山西省人民政府办公厅关于建设省级双创示范基地的实施意见附件：首批名单（12个）"}
+
+
+def first_batch_document() -> dict:
+    """The reference of the first batch's document: the sha256 of its bytes, its name."""
+    digest = hashlib.sha256(FIRST_BATCH_DOCUMENT.read_bytes()).hexdigest()
+    return {"sha256": digest, "name": "山西省人民政府办公厅关于建设省级双创示范基地的实施意见.txt"}
 SECOND_BATCH = "2018年第二批"
 SECOND_BATCH_QUOTA = 3
+NOTICE_CONTACT = "省发展改革委创新和高技术发展处 0351-3046000"
+# (position on the proposed list, objector, objection, upheld, the DRC's reasons)
+NOTICE_OBJECTIONS = [
+    (0, {"name": "赵先生", "contact": "0356-2020000"}, "该单位申报的孵化企业数包含已注销企业。",
+     False, "经核查，申报数据按统计口径填报，已注销企业未计入，异议不成立。"),
+    (2, {"name": "钱女士", "contact": "qian@example.cn"}, "该单位众创空间场地已于今年转作他用，不具备建设条件。",
+     True, "经实地核查，场地确已转作他用，异议成立，该单位撤出认定名单。"),
+]
 
 AREA_CODES = {"太原市": "0351", "大同市": "0352", "阳泉市": "0353", "晋中市": "0354",
               "长治市": "0355", "晋城市": "0356", "临汾市": "0357", "吕梁市": "0358",

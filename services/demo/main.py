@@ -66,7 +66,8 @@ def _play(launcher: Launcher, mailbox: Mailbox, started: float, progress) -> dic
     """The story on the launched platform, then the report once everything settled."""
     api = Api({name: launcher.url(name) for name in launcher.ports},
               on_error=launcher.check_running)
-    programme = Programme(api=api, cast=Cast(launcher.signer()), out=progress, started=started)
+    programme = Programme(api=api, cast=Cast(launcher.signer()), out=progress, started=started,
+                          restart=launcher.restart)
     programme.step("服务已就绪：" + "，".join(f"{name} :{port}" for name, port in launcher.ports.items()))
     try:
         with WebhookReceiver(launcher.receiver_port) as receiver:

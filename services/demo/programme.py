@@ -4,7 +4,7 @@ rounds and money it created, and the progress lines it prints."""
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Callable, TextIO
 
 from .actors import Api, Cast, Person
 
@@ -39,6 +39,7 @@ class Programme:
     allocations: dict[str, dict] = field(default_factory=dict)  # base name -> allocation
     rounds: dict[str, str] = field(default_factory=dict)  # name -> round id
     decisions: dict[str, list[dict]] = field(default_factory=dict)  # occasion -> decisions
+    restart: Callable[..., None] = lambda name, **extra: None  # the launcher's: a service again
 
     def step(self, text: str) -> None:
         """One progress line: elapsed time, the step, its counts, HTTP calls so far."""

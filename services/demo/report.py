@@ -78,8 +78,12 @@ def bases_report(p: Programme) -> list[dict]:
     funding's money."""
     batch_names = {batch_id: name for name, batch_id in p.batches.items()}
     history: dict[str, list[str]] = {}
+    certified: dict[str, dict] = {}  # the date and 文号 of a base's certification
     for decision in p.api.get(p.drc, "evaluation", "/decisions")["decisions"]:
         history.setdefault(decision["base_id"], []).append(decision["to_status"])
+        if decision["to_status"] == "certified":
+            certified[decision["base_id"]] = {"effective_on": decision["effective_on"],
+                                              "document_number": decision["document_number"]}
     rows = []
     for row in p.api.get(p.drc, "registry", "/bases")["bases"]:
         money = _money_of(p, row["base_id"]) if row["filed_version"] else {}
@@ -88,6 +92,7 @@ def bases_report(p: Programme) -> list[dict]:
             "region": f"{row['region']['city']}{row['region']['county']}",
             "batch": batch_names.get(row["batch_id"], row["batch_id"]),
             "status": row["status"], "decisions": history.get(row["base_id"], []),
+            "certification": certified.get(row["base_id"]),
             "first_batch_annex": comparison_key(row["name"]) in ANNEX,
             "plan_filed_version": row["filed_version"],
             **{key: money.get(key, "0.00") for key in MONEY_FIELDS},

@@ -1,7 +1,8 @@
-"""Selection and certification (评选认定) of one declaration batch, and the scoring that
-evaluation rounds share with it: the DRC opens the batch, applicants declare, the DRC
-registers and assigns evaluators from other cities, they score against the rubrics, the
-DRC closes the batch and certifies the top of the ranking within the quota."""
+"""Declaration batches and the scoring that selection and evaluation rounds share: the
+DRC opens a batch, applicants declare, the DRC registers and assigns evaluators from
+other cities, they score against the rubrics. A batch decided by government document
+outside the platform is entered as such (``record_batch``); one selected here goes
+through public notice (``notice.py``)."""
 
 from datetime import datetime, timedelta
 
@@ -78,34 +79,29 @@ def score(p: Programme, occasion: dict, bases: list[DeclaredBase], targets: dict
     return sheets, len(scorers)
 
 
-def close_and_certify(p: Programme, batch: str) -> tuple[int, int]:
-    """Closes the batch, certifies by the ranking, and waits until the registry has
-    recorded every decision. Returns (certified, not selected)."""
-    batch_id = p.batches[batch]
-    p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/closing", expect=201)
-    decisions = p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/certification", {},
-                           expect=201)["decisions"]
-    p.decisions[batch] = decisions
-    expected = {d["base_id"]: d["to_status"] for d in decisions}
-    wait_for(lambda: _recorded(p, batch_id, expected),
-             what=f"the registry to record the certification of {batch}")
-    certified = sum(status == "certified" for status in expected.values())
-    return certified, len(expected) - certified
-
-
-def _recorded(p: Programme, batch_id: str, expected: dict) -> bool:
+def recorded(p: Programme, batch_id: str, expected: dict) -> bool:
     rows = p.api.get(p.drc, "registry", "/bases", batch_id=batch_id)["bases"]
     return {row["base_id"]: row["status"] for row in rows} == expected
 
 
-def run_batch(p: Programme, batch: str, quota: int, declarations: list[dict]) -> None:
-    """A whole batch, from opening to certification, with a progress line per step."""
+def record_batch(p: Programme, batch: str, quota: int, declarations: list[dict],
+                 annex: list[str], decision: dict, document: dict) -> None:
+    """A batch decided by government document outside the platform (the first batch,
+    2017-09-07): declared, closed, and its certification entered by the DRC from the
+    document, with its date and 文号, without scores."""
     open_batch(p, batch, quota)
     declare(p, batch, declarations)
     p.step(f"{batch}：批次开放（名额 {quota} 个），申报 {len(declarations)} 个基地")
-    sheets, scorers = score(p, {"batch_id": p.batches[batch]}, p.in_batch(batch),
-                            data.SELECTION_SCORES, data.SELECTION_PANEL,
-                            "材料齐全，建设基础与方案可行性经专家评审")
-    p.step(f"{batch}：{scorers} 位评审专家（回避本市）提交评分表 {sheets} 份")
-    certified, not_selected = close_and_certify(p, batch)
-    p.step(f"{batch}：申报截止，评选认定 {certified} 个，未入选 {not_selected} 个，基地名录已记录")
+    batch_id = p.batches[batch]
+    p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/closing", expect=201)
+    body = {**decision, "document": document,
+            "base_ids": [p.bases[name].base_id for name in annex]}
+    decisions = p.api.post(p.drc, "evaluation", f"/batches/{batch_id}/certification-of-record",
+                           body, expect=201)["decisions"]
+    p.decisions[batch] = decisions
+    expected = {d["base_id"]: d["to_status"] for d in decisions}
+    wait_for(lambda: recorded(p, batch_id, expected),
+             what=f"the registry to record the certification of {batch}")
+    certified = sum(status == "certified" for status in expected.values())
+    p.step(f"{batch}：按{decision['document_number']}（{decision['effective_on']}）录入认定 "
+           f"{certified} 个，未入选 {len(expected) - certified} 个，生效日期为文件日期")

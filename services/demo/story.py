@@ -8,7 +8,8 @@ from .adjustment import evaluate_2018, inspect_and_revoke, rectify
 from .construction import allocate_and_pay, file_plans
 from .programme import Programme
 from .receiver import WebhookReceiver
-from .selection import load_rubrics, run_batch
+from .notice import run_batch_with_notice
+from .selection import load_rubrics, record_batch
 
 FUNDING_EVENTS = ["BudgetEnvelopeOpened", "FundingAllocated", "FundingDisbursed",
                   "FundingCancelled", "FundingRecoveryDemanded", "FundingRecovered"]
@@ -49,7 +50,9 @@ def play(p: Programme, receiver: WebhookReceiver) -> None:
     """The whole programme, 2017 to 2018."""
     load_rubrics(p)
     subscribe(p, receiver)
-    run_batch(p, data.FIRST_BATCH, 12, data.first_batch_declarations())
+    annex = [base["name"] for base in data.first_batch()]
+    record_batch(p, data.FIRST_BATCH, 12, data.first_batch_declarations(), annex,
+                 data.FIRST_BATCH_DECISION, data.first_batch_document())
     certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH]
                  if d["to_status"] == "certified"]
     file_plans(p, certified)
@@ -57,4 +60,4 @@ def play(p: Programme, receiver: WebhookReceiver) -> None:
     evaluate_2018(p, certified)
     rectify(p)
     inspect_and_revoke(p)
-    run_batch(p, data.SECOND_BATCH, data.SECOND_BATCH_QUOTA, data.SECOND_BATCH_DECLARATIONS)
+    run_batch_with_notice(p, data.SECOND_BATCH, data.SECOND_BATCH_QUOTA, data.SECOND_BATCH_DECLARATIONS)

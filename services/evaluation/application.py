@@ -2,12 +2,14 @@
 evaluation rounds and the decisions they lead to. Reads are in ``queries.py``."""
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
+from services.backbone.eventstore.application import (ServiceApplication, reacts_to,
+                                                      retry_on_conflict, utc_now)
+from services.backbone.eventstore.deadlines import DeadlineSchedule
 from services.backbone.kernel.context import SYSTEM_ACTOR, Actor, Context
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.contracts.evaluation import ROUND_KINDS
@@ -22,13 +24,18 @@ from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
+from .notice_desk import NoticeBoard, NoticeDesk
+from .opinions import DepartmentOpinions, OpinionBook
 from .queries import Queries
+from .recommendation import CityRecommendations, Recommendations
+from .records import DecisionsOfRecord, Record, decided
 from .rubric import RubricError
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBases,
+class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions, DecisionsOfRecord,
+                            AnnualReports, RoundFigures, Queries, DocumentsOfBases,
                             DeclarationCompleteness, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
@@ -45,24 +52,28 @@ class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBas
         self.catalogue: Catalogue = default_catalogue()
 
     def construct_views(self):
-        return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory()]
+        return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
+                DeadlineSchedule(), Recommendations(), OpinionBook()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
         closed under another one needs the DRC's reason)."""
         self.policy_in_force = settings.adjustment_policy
+        if settings.clock_offset_days:  # the demo's replay: see EvaluationSettings
+            offset = timedelta(days=settings.clock_offset_days)
+            self.clock = lambda: utc_now() + offset
 
     # -- batches -------------------------------------------------------------------------
 
     def open_batch(self, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-                   rubrics: dict, ctx: Context) -> Batch:
+                   rubrics: dict, ctx: Context, city_recommendation: bool = False) -> Batch:
         """Opens a declaration batch, scored on the rubrics in force for each kind; a
         name taken by another batch (compared by key) is refused."""
         self.catalogue.check_rubrics(rubrics)
         if self.views[Calendar].batch_named(name) is not None:
             raise field_error("name", f"a batch named {name} already exists", Conflict)
         batch = Batch.open(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
-                           rubrics=rubrics, ctx=ctx)
+                           rubrics=rubrics, ctx=ctx, city_recommendation=city_recommendation)
         return self._save_new(batch, "name", f"a batch named {name} already exists")
 
     @retry_on_conflict
@@ -136,35 +147,62 @@ class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBas
 
     @retry_on_conflict
     def certify(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
-                reason: str = "") -> list[dict]:
+                reason: str = "", record: Record = Record()) -> list[dict]:
         """Certifies the chosen bases (by default the top of the ranking) within the
         quota; every other declaration of the batch is not selected. A list that passes
         over bases with higher scores needs the DRC's ``reason``, which every decision
-        of the certification records."""
+        of the certification records; ``record``: its date and document, if given."""
+        if self.notice_pending_for(batch_id):
+            raise Conflict("This batch's list is under public notice: it is certified when the "
+                           "notice concludes.")
+        batch, bases = self.certification(batch_id, base_ids=base_ids, ctx=ctx, reason=reason,
+                                          record=record)
+        self.save(batch, *bases)
+        return [decided(base, ctx) for base in bases]
+
+    def certification(self, batch_id: UUID, *, base_ids: list[UUID] | None, ctx: Context,
+                      reason: str = "", record: Record = Record(),
+                      basis: str = "selection") -> tuple[Batch, list[Base]]:
+        """The batch concluded and its bases decided, for the caller to save (a
+        certification, or a notice concluding)."""
+        record.check_not_ahead(self.clock())
         batch = self.require(batch_id, Batch, "batch")  # before the views: they hold at least its joins
-        awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
-                                                                          status="declared")}
-        ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
+        ranking, unrecommended = self.recommended_ranking(batch, self.awaiting_ranking(batch_id))
+        consulted = self.opinions_note(batch)  # the departments' opinions, recorded with each decision
         incomplete = self.incomplete_declarations(row["base_id"] for row in ranking)
         check_chosen_complete(base_ids, incomplete)
         complete = [row for row in ranking if row["base_id"] not in incomplete]
         chosen = choose_certified(complete, batch.quota, base_ids)
         skipped = passed_over(complete, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
-                       not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
+                       not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen]
+                       + list(unrecommended))
         scored = sum(row["rank"] is not None for row in ranking)
         bases = []
         for row in ranking:
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
-            decision = replace(decision, decided_at=self.clock())
             if row["base_id"] in incomplete:
                 decision = replace(decision, reason=INCOMPLETE_REASON.format(batch=batch.name))
+            if consulted:
+                decision = replace(decision, reason=f"{decision.reason}；{consulted}"[:1000])
+            decision = record.stamp(replace(decision, basis=basis), self.clock())
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
-        self.save(batch, *bases)
-        return [decided(base, ctx) for base in bases]
+        for base_id, why in unrecommended.items():
+            decision = Decision(from_status="declared", to_status="not_selected", basis=basis,
+                                reason=f"{batch.name}：{why}", batch_id=batch.id)
+            base = self.require(base_id, Base, "base")
+            base.adjust(record.stamp(decision, self.clock()), ctx=ctx)
+            bases.append(base)
+        return batch, bases
+
+    def awaiting_ranking(self, batch_id: UUID) -> list[dict]:
+        """The ranking of the batch's declarations still awaiting selection."""
+        awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
+                                                                          status="declared")}
+        return [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
 
     # -- metrics -------------------------------------------------------------------------------
 
@@ -200,13 +238,15 @@ class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBas
 
     @retry_on_conflict
     def close_round(self, round_id: UUID, *, ctx: Context, policy_version: str | None = None,
-                    reason: str = "") -> list[dict]:
+                    reason: str = "", record: Record = Record()) -> list[dict]:
         """Grades every base of the round and decides on each under the policy (the one
         in force unless the DRC names another, and says why).
 
         What is overdue is revoked first, in the same save, as the timer would have:
         a warned base past its deadline must not be retained by a round that closes
-        before the timer has run (the deadline decides, not the timer's schedule)."""
+        before the timer has run (the deadline decides, not the timer's schedule).
+        Deadlines count from the decisions' effective date (``record``), not the clock."""
+        record.check_not_ahead(self.clock())
         evaluation = self.require(round_id, Round, "round")
         policy, note = self._policy_for_round(policy_version, reason.strip())
         revoked = {base.id: base for base in self._revoke_overdue(ctx)}
@@ -214,7 +254,7 @@ class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBas
                  for base_id in evaluation.base_ids]
         graded = [base for base in bases if evaluation.evaluates(base)]
         results = self._round_results(evaluation, graded)
-        now = self.clock()
+        now = record.moment(self.clock())
         evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
                          withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
                          policy_version=policy.version, policy_reason=reason.strip(), at=now,
@@ -223,7 +263,8 @@ class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBas
             decision = policy.evaluate(base.status, results[base.id], now,
                                        opened_status=evaluation.status_at_opening(base.id),
                                        deadline=base.rectification_deadline)
-            base.adjust(replace(decision, reason=decision.reason + note), ctx=ctx)
+            decision = record.stamp(decision, self.clock())
+            base.adjust(replace(decision, reason=decision.reason + note, decided_at=now), ctx=ctx)
         self.save(evaluation, *revoked.values(), *graded)
         return [decided(base, ctx) for base in [*revoked.values(), *graded]]
 
@@ -390,13 +431,6 @@ def selection_decision(batch: Batch, row: dict, *, certified: bool, scored: int,
     return Decision(from_status="declared", to_status="certified" if certified else "not_selected",
                     reason=reason, basis="selection", batch_id=batch.id, score=row["score"],
                     rubric_version=row["rubric_version"])
-
-
-def decided(base: Base, ctx: Context) -> dict:
-    """The decision just taken on a base, in the form the decisions view gives it."""
-    decision = base.decisions[-1]
-    return {**decision.as_dict(), "base_id": base.id, "name": base.name,
-            "decided_at": decision.decided_at or base.modified_on, "decided_by": ctx.as_dict()}
 
 
 def withdrawn_row(base: Base) -> dict:

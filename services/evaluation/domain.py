@@ -7,13 +7,14 @@ to a base's ``Assessment`` on an occasion (its selection in a batch, or an evalu
 ``Round``) and score it against the rubric of its kind; the DRC certifies the top of the
 batch; rounds grade the bases in good standing, and an adjustment policy turns grades
 into decisions. Every decision is an event of the ``Base``; its status is derived from
-them (``policy.derive_status``).
+them in order of effective date (``effective.status_in_effect``).
 
 Each public method checks its rule, then records one event through a private ``@event``
 method, whose body is the state change only (it also runs on replay).
 """
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,9 @@ from services.contracts.text import comparison_key
 from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .conflicts import conflict_of_interest, plain_name
+from .effective import deadline_in_effect, status_before, status_in_effect
 from .metrics import check_metric_values, check_period_begun
-from .policy import (BEIJING, Decision, chinese_date, derive_status, may_follow,
-                     open_rectification)
+from .policy import BEIJING, Decision, chinese_date, may_follow
 from .rubric import Rubric
 
 
@@ -94,7 +95,8 @@ class Batch(Aggregate):
 
     @event("Opened")
     def __init__(self, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-                 rubrics: dict, ctx: Context):
+                 rubrics: dict, ctx: Context, city_recommendation: bool = False):
+        self.city_recommendation = city_recommendation  # cities recommend before selection
         self.name = name
         self.opens_at = opens_at
         self.closes_at = closes_at
@@ -108,7 +110,7 @@ class Batch(Aggregate):
 
     @classmethod
     def open(cls, *, name: str, opens_at: datetime, closes_at: datetime, quota: int,
-             rubrics: dict, ctx: Context) -> "Batch":
+             rubrics: dict, ctx: Context, city_recommendation: bool = False) -> "Batch":
         """Opens a batch; the window must be timezone-aware and ordered."""
         for field, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
             if moment.tzinfo is None or moment.utcoffset() is None:
@@ -118,7 +120,7 @@ class Batch(Aggregate):
         if not 1 <= quota <= 1000:
             raise field_error("quota", "the quota is between 1 and 1000")
         return cls(name=name, opens_at=opens_at, closes_at=closes_at, quota=quota,
-                   rubrics=rubrics, ctx=ctx)
+                   rubrics=rubrics, ctx=ctx, city_recommendation=city_recommendation)
 
     @property
     def concluded(self) -> bool:
@@ -215,11 +217,12 @@ class Base(Aggregate):
 
     @property
     def status(self) -> str:
-        return derive_status(self.decisions)
+        """What the decisions lead to in order of effective date (``effective.py``)."""
+        return status_in_effect(self.decisions)
 
     @property
     def rectification_deadline(self) -> datetime | None:
-        return open_rectification(self.decisions)
+        return deadline_in_effect(self.decisions)
 
     def is_represented_by(self, actor: Actor) -> bool:
         """The applicant that declared the base, or one whose token names the base."""
@@ -228,23 +231,50 @@ class Base(Aggregate):
     # -- decisions ---------------------------------------------------------------------------
 
     def adjust(self, decision: Decision, ctx: Context) -> None:
-        """Records a decision; it must start from the status the base is in now."""
-        if decision.from_status != self.status or not may_follow(self.status, decision.to_status):
-            raise Conflict(f"{self.name} is {self.status}; a decision {decision.from_status} -> "
+        """Records a decision; it must start from the status the base is in on its
+        effective date (now, for a decision not dated before others)."""
+        before = status_before(self.decisions, decision)
+        if decision.from_status != before or not may_follow(before, decision.to_status):
+            when = f" on {decision.effective_on}" if decision.effective_on else ""
+            raise Conflict(f"{self.name} is {before}{when}; a decision {decision.from_status} -> "
                            f"{decision.to_status} does not apply.")
-        self._adjusted(**decision.as_dict(), ctx=ctx)
+        after = status_in_effect([*self.decisions, decision])
+        self._adjusted(**decision.as_dict(), status_after=after, ctx=ctx)
 
     @event("Adjusted")
     def _adjusted(self, from_status: str, to_status: str, reason: str, basis: str,
                   batch_id: UUID | None, round_id: UUID | None, score: Decimal | None,
                   grade: str | None, rubric_version: str | None, policy_version: str | None,
                   rectification_deadline: datetime | None, ctx: Context,
-                  decided_at: datetime | None = None) -> None:
+                  decided_at: datetime | None = None, effective_on: date | None = None,
+                  document_number: str | None = None, document: dict | None = None,
+                  status_after: str | None = None) -> None:
+        # effective_on, document_number, document, status_after: absent from decisions
+        # recorded before 2026 (None: effective when decided, unpublished, the last word)
         self.decisions.append(Decision(
             from_status=from_status, to_status=to_status, reason=reason, basis=basis,
             batch_id=batch_id, round_id=round_id, score=score, grade=grade,
             rubric_version=rubric_version, policy_version=policy_version,
-            rectification_deadline=rectification_deadline, decided_at=decided_at))
+            rectification_deadline=rectification_deadline, decided_at=decided_at,
+            effective_on=effective_on, document_number=document_number, document=document))
+
+    def publish_decision(self, *, number: int, document_number: str, document: dict,
+                         ctx: Context) -> Decision:
+        """Publishes a decision taken as proposed (without its 文号): its document number
+        and document, once. ``number`` counts the base's decisions from 1, as recorded."""
+        if not 1 <= number <= len(self.decisions):
+            raise field_error("number", f"{self.name} has {len(self.decisions)} decisions")
+        if self.decisions[number - 1].document_number is not None:
+            raise field_error("number", "this decision is already published", Conflict)
+        self._decision_published(number=number, document_number=document_number,
+                                 document=document, ctx=ctx)
+        return self.decisions[number - 1]
+
+    @event("DecisionPublished")
+    def _decision_published(self, number: int, document_number: str, document: dict,
+                            ctx: Context) -> None:
+        self.decisions[number - 1] = replace(self.decisions[number - 1],
+                                             document_number=document_number, document=document)
 
     # -- metrics ---------------------------------------------------------------------------------
 

@@ -10,6 +10,9 @@ from services.backbone.eventstore.application import Publications
 
 from .annual import AnnualReporting
 from .domain import Base, Batch, Round
+from .notices import Notice
+from .effective import effective_day
+from .policy import BEIJING
 
 publications = Publications()
 
@@ -45,6 +48,12 @@ def base_adjusted(event: Base.Adjusted) -> tuple[str, dict]:
         "rubric_version": event.rubric_version,
         "policy_version": event.policy_version,
         "rectification_deadline": event.rectification_deadline,
+        # decisions logged before effective dates: effective the day they were taken
+        "effective_on": effective_day(event) or event.timestamp.astimezone(BEIJING).date(),
+        "entered_at": event.timestamp,
+        "document_number": getattr(event, "document_number", None),
+        "document": getattr(event, "document", None),
+        "status_after": getattr(event, "status_after", None) or event.to_status,
     }
 
 
@@ -76,4 +85,52 @@ def annual_report_submitted(event: AnnualReporting.Submitted) -> tuple[str, dict
         "figures": event.figures,
         "comparison": event.comparison,
         "documents": event.documents,
+    }
+
+
+# -- public notice (公示): each step, for departments to follow; no objector's name or contact
+
+@publications.maps(Notice.Published)
+def notice_published(event: Notice.Published) -> tuple[str, dict]:
+    return "NoticePublished", {
+        "notice_id": event.originator_id, "title": event.title, "purpose": event.purpose,
+        "batch_id": event.batch_id, "entries": event.entries, "starts_on": event.starts_on,
+        "working_days": event.working_days, "ends_at": event.ends_at,
+        "calendar_version": event.calendar_version, "contact": event.contact,
+    }
+
+
+@publications.maps(Notice.ObjectionLodged)
+def objection_lodged(event: Notice.ObjectionLodged) -> tuple[str, dict]:
+    return "ObjectionLodged", {
+        "notice_id": event.originator_id, "objection_id": event.objection_id,
+        "base_id": event.base_id, "text": event.text, "documents": event.documents,
+        "lodged_at": event.lodged_at,
+    }
+
+
+@publications.maps(Notice.ObjectionAnswered)
+def objection_answered(event: Notice.ObjectionAnswered) -> tuple[str, dict]:
+    return "ObjectionAnswered", {
+        "notice_id": event.originator_id, "objection_id": event.objection_id,
+        "base_id": event.base_id, "upheld": event.upheld, "reasons": event.reasons,
+        "answered_at": event.answered_at,
+    }
+
+
+@publications.maps(Notice.Concluded)
+def notice_concluded(event: Notice.Concluded) -> tuple[str, dict]:
+    notice_facts = {"purpose": event.purpose, "batch_id": event.batch_id}
+    return "NoticeConcluded", {
+        "notice_id": event.originator_id, **notice_facts, "standing": event.standing,
+        "withdrawn": event.withdrawn, "concluded_at": event.concluded_at,
+    }
+
+
+@publications.maps(Base.DecisionPublished)
+def decision_published(event: Base.DecisionPublished) -> tuple[str, dict]:
+    return "DecisionPublished", {
+        "base_id": event.originator_id, "number": event.number,
+        "document_number": event.document_number, "document": event.document,
+        "published_at": event.timestamp,
     }

@@ -13,7 +13,7 @@ question the log can answer (``what_if``) without rewriting history.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 from uuid import UUID
@@ -69,7 +69,10 @@ class Decision:
     rubric_version: str | None = None
     policy_version: str | None = None
     rectification_deadline: datetime | None = None
-    decided_at: datetime | None = None  # when it took effect, on the service's clock
+    decided_at: datetime | None = None  # when it was taken, on the service's clock
+    effective_on: date | None = None  # the date it takes effect (its document's date)
+    document_number: str | None = None  # 文号, once published
+    document: dict | None = None  # {"sha256", "name"} of the published document
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,8 @@
 Walks evaluation's log in order and decides again, under policy P, everything a policy
 decides: each closed round's grades, each accepted rectification (which only counts if
 the base is warned under P and within P's deadline) and each deadline (P's deadline,
-passed without acceptance). Selection is not a policy matter and is kept as recorded.
+passed without acceptance). Selection, and decisions entered from government documents, are not a policy matter
+and are kept as recorded.
 The result says, for every base, the status of record and the status P leads to.
 
 What cannot be replayed is named rather than invented: a base that P keeps in good
@@ -19,7 +20,8 @@ from uuid import UUID
 from services.contracts.vocabulary import ACTIVE_STATUSES
 
 from .domain import Base, Round
-from .policy import AdjustmentPolicy, Decision, Graded, derive_status
+from .effective import status_in_effect
+from .policy import AdjustmentPolicy, Decision, Graded
 
 
 @dataclass
@@ -35,11 +37,11 @@ class Replay:
 
     @property
     def status_now(self) -> str:
-        return derive_status(self.recorded)
+        return status_in_effect(self.recorded)  # in order of effective date, as of record
 
     @property
     def status_under_policy(self) -> str:
-        return derive_status(self.decided)
+        return status_in_effect(self.decided)
 
     def decide(self, decision: Decision) -> None:
         self.decided.append(decision)
@@ -88,8 +90,8 @@ def moment(event) -> datetime | None:
 def _recorded(replay: Replay, event, policy: AdjustmentPolicy) -> None:
     decision = Decision(**{k: getattr(event, k, None) for k in Decision.__dataclass_fields__})
     replay.recorded.append(decision)
-    if decision.basis == "selection":
-        replay.decide(decision)  # not a policy matter
+    if decision.basis in ("selection", "record"):
+        replay.decide(decision)  # not a policy matter: selection, or a government document
     elif decision.basis == "rectification" and replay.status_under_policy == "warned" \
             and replay.deadline is not None and (moment(event) or event.timestamp) <= replay.deadline:
         replay.decide(policy.rectified(replay.deadline, note="", at=moment(event) or event.timestamp))

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import RegionRequest, RegionSchema, Strict
+from services.contracts.decisions import DecisionOfRecord
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, ExactDecimal, Moment, Money,
                                        Timestamp)
@@ -47,6 +48,8 @@ class OpenBatchRequest(Strict):
     opens_at = Moment(required=True, day=DAY_STARTS)  # a date: 00:00 Beijing time that day
     closes_at = Moment(required=True, day=DAY_ENDS)  # a date: open through the whole day
     quota = Count(required=True, minimum=1, maximum=1000)
+    # cities (设区市) recommend their declarations before the DRC selects
+    city_recommendation = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
 
 class EvaluatorRequest(Strict):
@@ -106,9 +109,10 @@ def Reason() -> FreeText:
     return FreeText(max_length=500)
 
 
-class CertifyRequest(Strict):
+class CertifyRequest(DecisionOfRecord):
     """POST /batches/<id>/certification: the bases to certify, or none for the top; a
-    list that passes over higher-scored bases needs the reason."""
+    list that passes over higher-scored bases needs the reason. With its effective date
+    (default: today) and, once published, its 文号 and document."""
 
     base_ids = fields.List(fields.UUID(), load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=1000))
@@ -135,9 +139,10 @@ class OpenRoundRequest(Strict):
                           values=fields.String(validate=VERSION), load_default=dict)
 
 
-class CloseRoundRequest(Strict):
+class CloseRoundRequest(DecisionOfRecord):
     """POST /rounds/<id>/closing: the policy version in force unless named (another
-    one needs the reason)."""
+    one needs the reason). Its decisions' effective date (deadlines count from it) and,
+    once published, 文号 and document."""
 
     policy_version = fields.String(load_default=None, validate=VERSION)
     reason = Reason()
@@ -256,6 +261,7 @@ class BatchOut(Schema):
     closed = fields.Boolean()
     closed_at = Timestamp(allow_none=True)
     certified = fields.List(fields.UUID(), allow_none=True)
+    city_recommendation = fields.Boolean()
 
 
 class ConflictOut(Schema):
@@ -347,6 +353,10 @@ class DecisionOut(Schema):
     rectification_deadline = Timestamp(allow_none=True)
     decided_at = Timestamp()
     decided_by = fields.Dict()
+    effective_on = fields.Date(allow_none=True)  # when it takes effect (a Beijing date)
+    entered_at = Timestamp(allow_none=True)  # when it was entered
+    document_number = fields.String(allow_none=True)
+    document = fields.Dict(allow_none=True)
 
 
 class BaseRowOut(Schema):

@@ -25,6 +25,11 @@ from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
+from .notice_endpoints import PublicNoticeEndpoints
+from .opinion_endpoints import DepartmentOpinionEndpoints
+from .recommendation_endpoints import CityRecommendationEndpoints
+from .record_endpoints import DecisionsOfRecordEndpoints
+from .records import Record
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
@@ -67,7 +72,9 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
+class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
+                        CityRecommendationEndpoints, DepartmentOpinionEndpoints,
+                        AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
                         EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
@@ -131,7 +138,8 @@ class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints
         """Certifies (认定) bases within the quota; the others are not selected."""
         data = validated(CertifyRequest(), choice)
         decisions = self.app.certify(path_id(batch_id), base_ids=data["base_ids"],
-                                     reason=data["reason"], ctx=self.caller.context)
+                                     reason=data["reason"], record=Record.of(data),
+                                     ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     # -- evaluators, assignments, scores -------------------------------------------------------
@@ -349,7 +357,8 @@ class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints
         """Grades every base of the round and decides on each under the policy."""
         data = validated(CloseRoundRequest(), closing)
         decisions = self.app.close_round(path_id(round_id), policy_version=data["policy_version"],
-                                         reason=data["reason"], ctx=self.caller.context)
+                                         reason=data["reason"], record=Record.of(data),
+                                         ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
     @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)

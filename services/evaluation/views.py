@@ -4,7 +4,8 @@ Rankings are a view, not a stored table: folding the same log always gives the s
 ranking, with the same tie-breaks, which is what makes a certification auditable.
 """
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from uuid import UUID
 
 from services.backbone.eventstore.views import View
@@ -13,7 +14,8 @@ from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .conflicts import evaluator_key
 from .domain import Assessment, Base, Batch, Evaluator, Round
-from .policy import Decision, derive_status, open_rectification
+from .effective import deadline_in_effect, effective_day, place, status_in_effect
+from .policy import BEIJING, Decision, open_rectification
 from .ranking import Entry, rank
 
 
@@ -32,7 +34,8 @@ class Calendar(View):
             self.batches[event.originator_id] = {
                 "batch_id": event.originator_id, "name": event.name, "opens_at": event.opens_at,
                 "closes_at": event.closes_at, "quota": event.quota, "rubrics": event.rubrics,
-                "closed": False, "closed_at": None, "certified": None}
+                "closed": False, "closed_at": None, "certified": None,
+                "city_recommendation": getattr(event, "city_recommendation", False)}
         elif isinstance(event, Batch.Closed):
             self.batches[event.originator_id].update(closed=True,
                                                      closed_at=getattr(event, "closed_at", None))
@@ -61,6 +64,10 @@ class Calendar(View):
 
     def all_rounds(self) -> list[dict]:
         return sorted((dict(r) for r in self.rounds.values()), key=lambda r: r["opened_at"])
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()
 
 
 def _named(rows: dict[UUID, dict], name: str) -> UUID | None:
@@ -138,7 +145,16 @@ class Standings(View):
             row["history"].append(decision)
             row["decisions"].append({**decision.as_dict(), "base_id": row["base_id"],
                                      "name": row["name"], "decided_at": event.timestamp,
+                                     "entered_at": event.timestamp,
+                                     "effective_on": effective_day(decision) or _day(event.timestamp),
                                      "decided_by": event.ctx.as_dict()})
+        elif isinstance(event, Base.DecisionPublished):
+            row = self.rows[event.originator_id]
+            index = event.number - 1
+            row["history"][index] = replace(row["history"][index], document_number=event.document_number,
+                                            document=event.document)
+            row["decisions"][index] = {**row["decisions"][index], "document_number": event.document_number,
+                                       "document": event.document, "published_at": event.timestamp}
         elif isinstance(event, Base.MetricsReported):
             self.rows[event.originator_id]["reports"].setdefault(event.period, []).append({
                 "period": event.period, "values": event.values, "correction": event.correction,
@@ -149,8 +165,28 @@ class Standings(View):
         row = self.rows.get(base_id)
         if row is None:
             return None
-        return {**row, "status": derive_status(row["history"]),
-                "rectification_deadline": open_rectification(row["history"])}
+        return {**row, "status": status_in_effect(row["history"]),
+                "rectification_deadline": deadline_in_effect(row["history"])}
+
+    def status_on(self, base_id: UUID, day: date) -> str | None:
+        """The base's status on a Beijing date, from the decisions effective by then
+        (None: neither declared nor decided by then)."""
+        row = self.rows.get(base_id)
+        if row is None:
+            return None
+        status = status_in_effect(row["history"], on=day)
+        if status == "declared" and _day(row["declared_at"]) > day:
+            return None  # neither declared nor decided by then (a base of record may be entered late)
+        return status
+
+    def timeline(self, base_id: UUID) -> list[dict]:
+        """A base's decisions in order of effective date, each with the status it found
+        there and whether it still applies (one dated after a decision entered later
+        may no longer)."""
+        row = self.rows[base_id]
+        return [{**row["decisions"][placed.position], "status_before": placed.status_before,
+                 "in_effect": placed.applies}
+                for placed in place(row["history"])]
 
     def select(self, *, status=None, batch_id=None, kind=None, city=None, county=None,
                competent_department=None) -> list[dict]:
@@ -181,10 +217,10 @@ class Standings(View):
     def decisions(self, *, base_id=None, batch_id=None, round_id=None) -> list[dict]:
         rows = [self.rows[base_id]] if base_id in self.rows else (
             [] if base_id else self.rows.values())
-        return sorted((d for row in rows for d in row["decisions"]
+        return sorted((d for row in rows for d in self.timeline(row["base_id"])
                        if (batch_id is None or d["batch_id"] == batch_id)
                        and (round_id is None or d["round_id"] == round_id)),
-                      key=lambda d: d["decided_at"])
+                      key=lambda d: (d["effective_on"], d["entered_at"]))
 
 
 class EvaluatorDirectory(View):

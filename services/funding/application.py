@@ -162,7 +162,7 @@ class FundingApplication(ServiceApplication):
         payload, ctx = event.payload, self.upstream_context(event)
         standing = self._standing_for(event)
         if not standing.record_status(from_status=payload["from_status"],
-                                      to_status=payload["to_status"], reason=payload["reason"],
+                                      to_status=payload["status_after"], reason=payload["reason"],
                                       position=event.position, ctx=ctx):
             processing.collect_events(standing)
             return

@@ -184,7 +184,46 @@ def annual_report_submitted(p: dict, names: Names) -> Notice:
     return Notice("年度自评", text)
 
 
+PURPOSES = {"certification": "拟认定", "revocation": "拟撤销", "national_recommendation": "拟推荐国家级"}
+
+
+def notice_published(p: dict, names: Names) -> Notice:
+    listed = "、".join(entry["name"] for entry in p["entries"][:20])
+    more = f"等 {len(p['entries'])} 个" if len(p["entries"]) > 20 else f"共 {len(p['entries'])} 个"
+    return Notice("公示", f"《{p['title']}》公示（{PURPOSES.get(p['purpose'], p['purpose'])}）："
+                          f"{listed}，{more}；公示期 {p['starts_on']} 至 {day(p['ends_at'])}"
+                          f"（{p['working_days']} 个工作日），异议联系：{p['contact']}")
+
+
+def objection_lodged(p: dict, names: Names) -> Notice:
+    return Notice("公示异议", f"公示期间收到对 {names.of_base(p['base_id'])} 的异议"
+                              f"（附材料 {len(p['documents'])} 份），省发展改革委将核查答复")
+
+
+def objection_answered(p: dict, names: Names) -> Notice:
+    outcome = "异议成立，该基地撤出公示名单" if p["upheld"] else "异议不成立"
+    return Notice("异议答复", f"对 {names.of_base(p['base_id'])} 的公示异议已答复：{outcome}。"
+                              f"理由：{p['reasons']}")
+
+
+def notice_concluded(p: dict, names: Names) -> Notice:
+    text = f"公示期满，{len(p['standing'])} 个基地{PURPOSES.get(p['purpose'], '').removeprefix('拟')}决定生效"
+    if p["withdrawn"]:
+        text += f"，{len(p['withdrawn'])} 个基地因异议成立撤出名单"
+    return Notice("公示结束", text)
+
+
+def decision_published(p: dict, names: Names) -> Notice:
+    return Notice("决定印发", f"对 {names.of_base(p['base_id'])} 的第 {p['number']} 项决定已印发，"
+                              f"文号 {p['document_number']}")
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
+    "DecisionPublished": decision_published,
+    "NoticePublished": notice_published,
+    "ObjectionLodged": objection_lodged,
+    "ObjectionAnswered": objection_answered,
+    "NoticeConcluded": notice_concluded,
     "BaseDeclared": base_declared,
     "PlanFiled": plan_filed,
     "PlanSubmitted": plan_submitted,

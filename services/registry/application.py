@@ -1,6 +1,6 @@
 """The registry application: declarations, plans, the status of record, and queries."""
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -190,10 +190,13 @@ class RegistryApplication(ServiceApplication):
         base = self.get_base(payload["base_id"])
         decision = {key: payload[key] for key in
                     ("batch_id", "round_id", "score", "grade", "rubric_version",
-                     "policy_version", "rectification_deadline")
+                     "policy_version", "rectification_deadline", "effective_on",
+                     "document_number", "document")
                     if payload.get(key) is not None}
         decision["source_position"] = event.position
-        base.record_adjustment(from_status=payload["from_status"], to_status=payload["to_status"],
+        if payload["status_after"] != payload["to_status"]:  # dated before decisions recorded
+            decision["decided_to_status"] = payload["to_status"]
+        base.record_adjustment(from_status=payload["from_status"], to_status=payload["status_after"],
                                reason=payload["reason"], basis=payload["basis"],
                                decision=decision, ctx=self.upstream_context(event))
         processing.collect_events(base)
@@ -258,22 +261,48 @@ class RegistryApplication(ServiceApplication):
         rows: dict[UUID, dict] = {}
         events = (self.history(base_id) if base_id is not None
                   else (event for _, event in self.all_events()))
+        declared, decisions = {}, []
         for event in events:
-            if event.timestamp > moment:
-                continue
             if isinstance(event, Base.Declared):
-                rows[event.originator_id] = {
-                    "base_id": event.originator_id, "name": event.name, "kind": event.kind,
-                    "region": event.region, "batch_id": event.batch_id,
-                    "status": "declared", "since": event.timestamp}
-            elif isinstance(event, Base.StatusRecorded) and event.originator_id in rows:
-                rows[event.originator_id].update(status=event.to_status, since=event.timestamp)
+                declared[event.originator_id] = event
+            elif isinstance(event, Base.StatusRecorded):
+                decisions.append(event)
+        # a decision counts from its effective date (the first batch: 2017-09-07, whenever
+        # entered); ties and decisions without one in the order recorded
+        decisions.sort(key=effective_moment)
+        for event in declared.values():
+            if event.timestamp <= moment:
+                rows[event.originator_id] = self._as_of_row(event, "declared", event.timestamp)
+        for event in decisions:
+            if effective_moment(event) > moment or event.originator_id not in declared:
+                continue
+            status = event.decision.get("decided_to_status", event.to_status)
+            row = rows.get(event.originator_id) or self._as_of_row(
+                declared[event.originator_id], status, effective_moment(event))
+            rows[event.originator_id] = {**row, "status": status, "since": effective_moment(event)}
         if base_id is not None and base_id not in rows:
             raise NotFound(f"Base {base_id} had not been declared at {moment.isoformat()}.")
         return sorted(rows.values(), key=lambda row: row["name"])
+
+    @staticmethod
+    def _as_of_row(declared, status: str, since: datetime) -> dict:
+        return {"base_id": declared.originator_id, "name": declared.name, "kind": declared.kind,
+                "region": declared.region, "batch_id": declared.batch_id, "status": status,
+                "since": since}
 
     def base_history(self, base_id: UUID) -> list[dict]:
         """Every recorded event of a base: what, when, who, why."""
         self.get_base(base_id)
         return [describe_event(event) for event in self.history(base_id)]
 
+
+
+def effective_moment(event) -> datetime:
+    """When a recorded decision counts from: 00:00 Beijing time of its effective date,
+    or, for one published before effective dates, when it was recorded."""
+    day = event.decision.get("effective_on")
+    if day is None:
+        return event.timestamp
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return datetime.combine(day, time(0, 0), timezone(timedelta(hours=8)))

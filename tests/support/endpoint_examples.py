@@ -14,7 +14,9 @@ import requests
 from services.backbone.ops.endpoints import DeadLetterAction
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.evaluation import annual_schemas
-from services.evaluation import schemas as evaluation
+from services.evaluation import notice_schemas, record_schemas, schemas as evaluation
+from services.evaluation.opinion_endpoints import OpinionRequest, OpinionRequestRequest
+from services.evaluation.recommendation_endpoints import RecommendationRequest
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications
 from services.registry import schemas as registry
@@ -135,7 +137,48 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
                 "narratives": {task: "年度完成情况" for task in CONSTRUCTION_TASKS["university"]},
                 "figures": {**values, "incubators": 1, "makerspaces": 2, "technology_transfers": 3},
                 "documents": [{"sha256": "ab" * 32, "name": "自评报告.pdf"}]}
+
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    document = {"effective_on": today, "document_number": "晋发改创新发〔2018〕7号",
+                "document": {"sha256": "ab" * 32, "name": "决定.pdf"}}
+
+    def notice():
+        return {"title": f"拟撤销名单公示{next(names)}", "purpose": "revocation", "base_ids": [base_id],
+                "working_days": 5, "contact": "省发展改革委 0351-3046000"}
+
+    def objection():
+        return {"base_id": base_id, "objector": {"name": "王某", "contact": "0351-1234567"},
+                "text": "该基地材料不实", "documents": [{"sha256": "cd" * 32, "name": "证据.pdf"}]}
+
+    notice_id = _post(platform, "evaluation", "/notices", notice())["notice_id"]
+    objection_id = _post(platform, "evaluation", f"/notices/{notice_id}/objections", objection())["objection_id"]
     return {
+        "POST /notices": Example("drc", "/notices", notice, notice_schemas.PublishNoticeRequest),
+        "POST /notices/<uuid:notice_id>/objections": Example(
+            "drc", f"/notices/{notice_id}/objections", objection, notice_schemas.ObjectionRequest),
+        "POST /notices/<uuid:notice_id>/objections/<uuid:objection_id>/answer": Example(
+            "drc", f"/notices/{notice_id}/objections/{objection_id}/answer",
+            lambda: {"upheld": False, "reasons": "经核查不成立"}, notice_schemas.AnswerRequest),
+        "POST /batches/<uuid:batch_id>/certification-of-record": Example(
+            "drc", f"/batches/{batch_id}/certification-of-record", lambda: {**document, "base_ids": [base_id]},
+            record_schemas.CertificationOfRecordRequest),
+        "POST /batches/<uuid:batch_id>/city-recommendation": Example(
+            "city_government", f"/batches/{batch_id}/city-recommendation",
+            lambda: {"recommended": [base_id], "not_recommended": []},
+            RecommendationRequest, {"name": "太原市人民政府", "region": ("太原市",)}),
+        "POST /batches/<uuid:batch_id>/opinion-requests": Example(
+            "drc", f"/batches/{batch_id}/opinion-requests",
+            lambda: {"departments": [f"山西省教育厅{next(names)}"]}, OpinionRequestRequest),
+        "POST /batches/<uuid:batch_id>/opinions": Example(
+            "department", f"/batches/{batch_id}/opinions", lambda: {"opinion": "agree", "comments": ""},
+            OpinionRequest, {"name": "山西省教育厅", "org": "山西省教育厅"}),
+        "POST /bases/<uuid:base_id>/decisions/<int:number>/publication": Example(
+            "drc", f"/bases/{base_id}/decisions/1/publication",
+            lambda: {"document_number": document["document_number"], "document": document["document"]},
+            record_schemas.PublicationRequest),
+        "POST /bases/<uuid:base_id>/decision-of-record": Example(
+            "drc", f"/bases/{base_id}/decision-of-record",
+            lambda: {**document, "to_status": "retained", "reason": "保留"}, record_schemas.DecisionOfRecordRequest),
         "POST /batches": Example("drc", "/batches", batch, evaluation.OpenBatchRequest),
         "POST /evaluators": Example("drc", "/evaluators", evaluator, evaluation.EvaluatorRequest),
         "POST /evaluators/<uuid:evaluator_id>/conflicts": Example(

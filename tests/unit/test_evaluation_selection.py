@@ -77,7 +77,9 @@ def test_the_read_models_have_a_digest_and_a_rebuild_has_the_same_one(world):
     live = world.app.views.digest()
     world.app.views.rebuild()
     assert world.app.views.digest() == live
-    assert set(live["views"]) == {"Calendar", "Scoreboard", "Standings", "EvaluatorDirectory", "RevokedTokens"}
+    assert set(live["views"]) == {"Calendar", "Scoreboard", "Standings", "EvaluatorDirectory",
+                                  "NoticeBoard", "DeadlineSchedule", "Recommendations", "OpinionBook",
+                                  "RevokedTokens"}
 
 
 def certify(world, batch_id, base_ids=None):

@@ -14,7 +14,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.contracts.fields import DAY_ENDS, DAY_STARTS, Moment
 from services.contracts.envelope import MAX_POSITION
-from services.contracts.vocabulary import ROLES
+from services.contracts.vocabulary import ACTOR_ROLES
 
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.kernel.privacy import for_viewer
@@ -71,7 +71,7 @@ class AuditFilters(Schema):
 
     base_id = fields.UUID()
     actor_id = fields.UUID()
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.String(validate=validate.OneOf(ACTOR_ROLES))  # the public objects too
     event_type = fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z.]{0,79}$",
                                                         error="An event type such as BaseDeclared."))
     since = Moment(day=DAY_STARTS)  # a date: from 00:00 Beijing time

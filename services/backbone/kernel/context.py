@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from services.contracts.vocabulary import ROLES
+from services.contracts.vocabulary import ACTOR_ROLES
 
 # Fixed namespace for the platform's name-derived identifiers (uuid5).
 PLATFORM_NAMESPACE = UUID("6f1c1a52-6a0f-4d3e-9a55-2c1b7e0d2017")
@@ -23,19 +23,20 @@ def stable_id(*parts: Any) -> UUID:
 class Actor:
     """An authenticated caller: role, and scope where the role has one.
 
-    county_government: ``region`` (city, county). competent_department: ``org`` (the
-    department's name). applicant: ``base_ids`` it answers for. department: ``org``.
+    county_government: ``region`` (city, county). city_government: ``region`` (city,).
+    competent_department: ``org`` (the department's name). applicant: ``base_ids`` it
+    answers for. department: ``org``.
     """
 
     id: UUID
     role: str
     name: str = ""
-    region: tuple[str, str] | None = None
+    region: tuple[str, ...] | None = None  # (city, county); a city government: (city,)
     org: str | None = None
     base_ids: tuple[UUID, ...] = field(default_factory=tuple)
 
     def __post_init__(self):
-        if self.role not in ROLES:
+        if self.role not in ACTOR_ROLES:
             raise ValueError(f"unknown role {self.role!r}")
 
     def context(self, correlation_id: UUID | None = None) -> "Context":
@@ -50,6 +51,11 @@ class Actor:
 
     def governs(self, region: dict[str, str]) -> bool:
         return self.region is not None and self.region == (region["city"], region["county"])
+
+    @property
+    def city(self) -> str | None:
+        """The city (设区市) a city government's token names: its scope, the city alone."""
+        return self.region[0] if self.role == "city_government" and self.region else None
 
 
 SYSTEM_ACTOR = Actor(id=stable_id("actor", "platform"), role="service", name="平台")

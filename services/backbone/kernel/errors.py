@@ -91,6 +91,15 @@ class UnsupportedMediaType(PlatformError):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(PlatformError):
+    """This caller sent more than its share of an unauthenticated write (an objection
+    to a public notice) in the window; ``Retry-After`` says when it may again."""
+
+    status = 429
+    code = "too_many_requests"
+    retry_after = 600
+
+
 class RuleViolation(PlatformError):
     """Well-formed, but a rule of the programme forbids it now (e.g. plan not approved)."""
 

@@ -27,7 +27,7 @@ MAX_TOKEN_BYTES = 8192  # a token is a few hundred bytes; a larger one is refuse
 
 
 def issue_token(signer: Signer, *, role: str, name: str = "", actor_id: UUID | None = None,
-                region: tuple[str, str] | None = None, org: str | None = None,
+                region: tuple[str, ...] | None = None, org: str | None = None,
                 base_ids: Iterable[UUID] = (), ttl: timedelta = timedelta(hours=1),
                 now: datetime | None = None) -> str:
     """Signs a token for an actor as ``signer``; the role is checked by building the Actor."""
@@ -138,9 +138,10 @@ def actor_of(claims: dict) -> Actor:
     if not isinstance(claims.get("name", ""), str):
         raise wrong("name", "text")
     region = claims.get("region")
-    if region is not None and not (isinstance(region, list) and len(region) == 2
+    parts = 1 if claims["role"] == "city_government" else 2  # a city government: its city alone
+    if region is not None and not (isinstance(region, list) and len(region) == parts
                                    and all(isinstance(part, str) and part for part in region)):
-        raise wrong("region", "a list of a city and a county")
+        raise wrong("region", "a list of the city alone" if parts == 1 else "a list of a city and a county")
     org = claims.get("org")
     if org is not None and not isinstance(org, str):
         raise wrong("org", "text")

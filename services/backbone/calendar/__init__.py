@@ -1,0 +1,1 @@
+"""Working days in mainland China, from versioned data (``workdays.yaml``)."""
