@@ -8,11 +8,13 @@ orchestration in application.py; who may read what in queries.py.
 import logging
 from functools import partial
 
+from marshmallow import fields
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
+from services.backbone.web.answers import listing
 from services.backbone.web.entrypoints import Caller, http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.ids import path_id
@@ -33,6 +35,18 @@ from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequ
                       RecomputeOut, RecomputeQuery)
 
 log = logging.getLogger(__name__)
+
+# The answers that wrap rows, named for the OpenAPI document.
+Batches = listing("Batches", "batches", BatchOut)
+Decisions = listing("Decisions", "decisions", DecisionOut)
+DecisionsPage = listing("DecisionsPage", "decisions", DecisionOut, paged=True)
+Evaluators = listing("Evaluators", "evaluators", EvaluatorOut)
+Assignments = listing("Assignments", "assignments", AssignmentOut, paged=True)
+Sheets = listing("Sheets", "sheets", SheetOut, paged=True)
+BasesPage = listing("BasesPage", "bases", BaseRowOut, paged=True)
+BaseMetrics = listing("BaseMetrics", "metrics", MetricsOut, base_id=fields.UUID(required=True))
+Rounds = listing("Rounds", "rounds", RoundRowOut)
+Rubrics = listing("Rubrics", "rubrics", RubricOut, in_force=fields.Dict(keys=fields.String(), values=fields.String()))
 
 DRC = ("drc",)
 OVERSEERS = ("drc", "department", "ops")
@@ -77,7 +91,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     # -- batches and selection -----------------------------------------------------------
 
-    @http("POST", "/batches", roles=DRC)
+    @http("POST", "/batches", roles=DRC, body=OpenBatchRequest, response=BatchOut)
     def http_open_batch(self, request):
         return 201, self.open_batch(**read_json(request))
 
@@ -89,7 +103,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                                      ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(opened.id))
 
-    @http("POST", "/batches/<uuid:batch_id>/closing", roles=DRC)
+    @http("POST", "/batches/<uuid:batch_id>/closing", roles=DRC, response=BatchOut)
     def http_close_batch(self, request, batch_id):
         return 201, self.close_batch(str(batch_id))
 
@@ -99,7 +113,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         self.app.close_batch(path_id(batch_id), ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(path_id(batch_id)))
 
-    @http("GET", "/batches", roles=OVERSEERS)
+    @http("GET", "/batches", roles=OVERSEERS, response=Batches)
     def http_batches(self, request):
         return self.batches()
 
@@ -108,7 +122,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Every declaration batch."""
         return {"batches": BatchOut(many=True).dump(self.app.batches())}
 
-    @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS)
+    @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS, response=RankingOut)
     def http_ranking(self, request, batch_id):
         return self.ranking(str(batch_id))
 
@@ -117,7 +131,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """The batch's ranking, folded from the log (ties broken the same way every time)."""
         return RankingOut().dump(self.app.ranking(path_id(batch_id)))
 
-    @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC)
+    @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC, body=CertifyRequest, response=Decisions)
     def http_certify(self, request, batch_id):
         return 201, self.certify(str(batch_id), **read_json(request))
 
@@ -131,7 +145,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     # -- evaluators, assignments, scores -------------------------------------------------------
 
-    @http("POST", "/evaluators", roles=DRC)
+    @http("POST", "/evaluators", roles=DRC, body=EvaluatorRequest, response=EvaluatorOut)
     def http_register_evaluator(self, request):
         return 201, self.register_evaluator(**read_json(request))
 
@@ -142,7 +156,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         registered = self.app.register_evaluator(**data, ctx=self.caller.context)
         return EvaluatorOut().dump(self.app.evaluator(registered.id))
 
-    @http("POST", "/evaluators/<uuid:evaluator_id>/conflicts", roles=("evaluator", "drc"))
+    @http("POST", "/evaluators/<uuid:evaluator_id>/conflicts", roles=("evaluator", "drc"), body=ConflictRequest,
+           response=EvaluatorOut)
     def http_declare_conflict(self, request, evaluator_id):
         return 201, self.declare_conflict(str(evaluator_id), **read_json(request))
 
@@ -156,7 +171,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                                   ctx=call.context)
         return EvaluatorOut().dump(self.app.evaluator(path_id(evaluator_id, "evaluator_id")))
 
-    @http("GET", "/evaluators", roles=OVERSEERS)
+    @http("GET", "/evaluators", roles=OVERSEERS, response=Evaluators)
     def http_evaluators(self, request):
         return self.evaluators()
 
@@ -165,7 +180,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Every registered evaluator."""
         return {"evaluators": EvaluatorOut(many=True).dump(self.app.evaluators())}
 
-    @http("POST", "/assignments", roles=DRC)
+    @http("POST", "/assignments", roles=DRC, body=AssignRequest, response=AssessmentOut)
     def http_assign(self, request):
         return 201, self.assign_evaluator(**read_json(request))
 
@@ -175,7 +190,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         data = validated(AssignRequest(), assignment)
         return AssessmentOut().dump(self.app.assign(**data, ctx=self.caller.context))
 
-    @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",))
+    @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",), query=AssignmentsQuery, response=Assignments)
     def http_assignments(self, request):
         return self.assignments(**read_query(request))
 
@@ -186,7 +201,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                            partial(self.app.assignments, self.caller.actor))
         return {"assignments": AssignmentOut(many=True).dump(rows), **page}
 
-    @http("POST", "/scores", roles=("evaluator",))
+    @http("POST", "/scores", roles=("evaluator",), body=ScoreRequest, response=AssessmentOut)
     def http_score(self, request):
         return 201, self.submit_scores(**read_json(request))
 
@@ -197,7 +212,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         call = self.caller
         return AssessmentOut().dump(self.app.score(**data, actor=call.actor, ctx=call.context))
 
-    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",))
+    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",), query=SheetsQuery, response=Sheets)
     def http_score_sheets(self, request):
         return self.score_sheets(**read_query(request))
 
@@ -208,7 +223,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                            partial(self.app.score_sheets, self.caller.actor))
         return {"sheets": SheetOut(many=True).dump(rows), **page}
 
-    @http("GET", "/rubrics")
+    @http("GET", "/rubrics", response=Rubrics)
     def http_rubrics(self, request):
         return self.rubrics()
 
@@ -220,7 +235,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     # -- bases, metrics, decisions -------------------------------------------------------------------
 
-    @http("GET", "/bases", roles=OVERSEERS)
+    @http("GET", "/bases", roles=OVERSEERS, query=BasesQuery, response=BasesPage)
     def http_list_bases(self, request):
         return self.list_bases(**read_query(request))
 
@@ -230,7 +245,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         rows, page = paged(validated(BasesQuery(), filters), self.app.list_bases)
         return {"bases": BaseRowOut(many=True).dump(rows), **page}
 
-    @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS)
+    @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS, response=BaseOut)
     def http_get_base(self, request, base_id):
         return self.get_base(str(base_id))
 
@@ -239,7 +254,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """A base: status, decisions, metrics, scores (applicants: their own base)."""
         return BaseOut().dump(self.app.get_base(path_id(base_id), self.caller.actor))
 
-    @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",))
+    @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",), body=MetricsRequest, response=BaseOut)
     def http_report_metrics(self, request, base_id):
         return 201, self.report_metrics(str(base_id), **read_json(request))
 
@@ -251,7 +266,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         self.app.report_metrics(path_id(base_id), **data, actor=call.actor, ctx=call.context)
         return BaseOut().dump(self.app.get_base(path_id(base_id), call.actor))
 
-    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
+    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS, response=BaseMetrics)
     def http_base_metrics(self, request, base_id):
         return self.base_metrics(str(base_id))
 
@@ -261,7 +276,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         rows = self.app.base_metrics(path_id(base_id), self.caller.actor)
         return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
 
-    @http("GET", "/decisions", roles=SCOPED_READERS)
+    @http("GET", "/decisions", roles=SCOPED_READERS, query=DecisionsQuery, response=DecisionsPage)
     def http_decisions(self, request):
         return self.decisions(**read_query(request))
 
@@ -272,7 +287,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                            partial(self.app.decisions, self.caller.actor))
         return {"decisions": DecisionOut(many=True).dump(rows), **page}
 
-    @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
+    @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC, body=RectificationRequest,
+           response=DecisionOut)
     def http_accept_rectification(self, request, base_id):
         return 201, self.accept_rectification(str(base_id), **read_json(request))
 
@@ -284,7 +300,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                                                  ctx=self.caller.context)
         return DecisionOut().dump(decision)
 
-    @http("POST", "/rectifications/overdue", roles=DRC)
+    @http("POST", "/rectifications/overdue", roles=DRC, response=Decisions)
     def http_revoke_overdue(self, request):
         return 201, self.revoke_overdue()
 
@@ -303,7 +319,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     # -- evaluation rounds ------------------------------------------------------------------------------
 
-    @http("POST", "/rounds", roles=DRC)
+    @http("POST", "/rounds", roles=DRC, body=OpenRoundRequest, response=RoundOut)
     def http_open_round(self, request):
         return 201, self.open_round(**read_json(request))
 
@@ -315,7 +331,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                                      ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
-    @http("GET", "/rounds", roles=OVERSEERS)
+    @http("GET", "/rounds", roles=OVERSEERS, response=Rounds)
     def http_rounds(self, request):
         return self.rounds()
 
@@ -324,7 +340,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """Every evaluation round."""
         return {"rounds": RoundRowOut(many=True).dump(self.app.rounds())}
 
-    @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS)
+    @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS, response=RoundOut)
     def http_round(self, request, round_id):
         return self.round(str(round_id))
 
@@ -333,7 +349,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         """A round with each base's status, scores, grade and metrics of the period."""
         return RoundOut().dump(self.app.round(path_id(round_id)))
 
-    @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC)
+    @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC, body=CloseRoundRequest, response=Decisions)
     def http_close_round(self, request, round_id):
         return 201, self.close_round(str(round_id), **read_json(request))
 
@@ -345,7 +361,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
                                          reason=data["reason"], ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
-    @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)
+    @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS, query=WhatIfQuery, response=WhatIfOut)
     def http_what_if(self, request, round_id):
         return self.what_if(str(round_id), **read_query(request))
 
@@ -356,7 +372,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
         return WhatIfOut().dump(self.app.what_if(path_id(round_id), data["policy_version"]))
 
 
-    @http("GET", "/recompute", roles=OVERSEERS)
+    @http("GET", "/recompute", roles=OVERSEERS, query=RecomputeQuery, response=RecomputeOut)
     def http_recompute(self, request):
         return self.recompute(**read_query(request))
 

@@ -107,7 +107,7 @@ def test_another_units_applicant_cannot_take_a_name_first(platform, evaluation_l
     url = platform.url("registry", "/bases")
     squatter = requests.post(url, json=declaration(batch_id), headers=platform.applicant("另一单位"))
     assert squatter.status_code == 403
-    assert "own organisation" in squatter.json()["error"]["message"]
+    assert "own organisation" in squatter.json()["error"]["detail"]
     university = requests.post(url, json=declaration(batch_id), headers=platform.applicant("山西大学"))
     assert university.status_code == 201, university.text
 

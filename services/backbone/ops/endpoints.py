@@ -23,8 +23,10 @@ from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.web.tokens import bearer_header
-from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.answers import OpenApiDocument, Ready, Report, answer
+from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
+from services.backbone.web.openapi import document_of
 from services.backbone.kernel.errors import BadRequest, NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)
@@ -152,6 +154,11 @@ class AnchorIn(Schema):
                                                                  error="64 lowercase hex digits."))
 
 
+VerifyQuery = answer("VerifyQuery", anchor=fields.String(
+    metadata={"description": "<position>:<hash>，可重复给出"}))
+DeadLetters = answer("DeadLetters", dead_letters=fields.List(fields.Dict(), required=True))
+
+
 def _anchors(given) -> list[Anchor]:
     return [Anchor(**item) for item in validated(AnchorIn(many=True), list(given or []))]
 
@@ -162,14 +169,20 @@ class OperationsEndpoints:
     operations = Operations()
     caller = Caller()
 
-    @http("GET", "/ready", public=True)
+    @http("GET", "/ready", public=True, response=Ready)
     def ready(self, request):
         """Readiness: store reachable, broker reachable, relay running."""
         checks = self.operations.readiness()
         ok = all(value == "ok" for value in checks.values())
         return (200 if ok else 503), {"service": self.name, "ready": ok, "checks": checks}
 
-    @http("GET", "/metrics", roles=("ops", "service"))
+    @http("GET", "/openapi.json", public=True, response=OpenApiDocument)
+    def openapi(self, request):
+        """This service's OpenAPI 3.1 document, built from its routes' declarations
+        (public: it says what the API is, nothing of the programme's data)."""
+        return json_response(200, document_of(self.name), headers={"Access-Control-Allow-Origin": "*"})
+
+    @http("GET", "/metrics", roles=("ops", "service"), produces="text/plain")
     def metrics(self, request):
         """Prometheus exposition of this service's metrics, for ops only (event volumes and
         route latencies say what the programme is doing): Prometheus scrapes with a bearer
@@ -182,11 +195,11 @@ class OperationsEndpoints:
         """Head of the log, relay position and lag, each subscription's position."""
         return self.operations.status()
 
-    @http("GET", "/ops/status", roles=OPS_READERS)
+    @http("GET", "/ops/status", roles=OPS_READERS, response=Report)
     def http_ops_status(self, request):
         return self.operations.status()
 
-    @http("GET", "/ops/queues", roles=OPS_READERS)
+    @http("GET", "/ops/queues", roles=OPS_READERS, response=Report)
     def http_queues(self, request):
         """The whole platform's queues, lags and alerts (as ``sc queues --json``); the
         other services are asked as this one, with a service token it signs itself."""
@@ -201,7 +214,7 @@ class OperationsEndpoints:
         earlier outside the store)."""
         return verify(self.operations.app, anchors=_anchors(anchors)).as_dict()
 
-    @http("GET", "/ops/verify", roles=OPS_READERS)
+    @http("GET", "/ops/verify", roles=OPS_READERS, query=VerifyQuery, response=Report)
     def http_verify_log(self, request):
         """``?anchor=<position>:<hash>``, as often as there are anchors."""
         given = []
@@ -225,7 +238,7 @@ class OperationsEndpoints:
         loaded = validated(AuditQuery(), query)
         return jsonable(audit_entries(self.operations.app, loaded, self.caller.actor))
 
-    @http("GET", "/ops/audit", roles=AUDITORS)
+    @http("GET", "/ops/audit", roles=AUDITORS, query=PlatformAuditQuery, response=Report)
     def http_audit(self, request):
         """The audit trail across all services, a page at a time:
         ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
@@ -236,7 +249,8 @@ class OperationsEndpoints:
             report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
         return report
 
-    @http("GET", "/ops/audit.csv", roles=AUDITORS)
+    @http("GET", "/ops/audit.csv", roles=AUDITORS, query=PlatformAuditQuery,
+           produces="text/csv")
     def http_audit_csv(self, request):
         """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
         report = self.operations.platform_audit(read_query(request), request.headers["Authorization"],
@@ -251,7 +265,7 @@ class OperationsEndpoints:
         """Messages in this service's dead-letter queues, with their errors."""
         return self.operations.dead_letters(self.caller.actor)
 
-    @http("GET", "/ops/dead-letters", roles=OPS_READERS)
+    @http("GET", "/ops/dead-letters", roles=OPS_READERS, response=DeadLetters)
     def http_dead_letters(self, request):
         return {"dead_letters": self.operations.dead_letters(self.caller.actor)}
 
@@ -262,7 +276,7 @@ class OperationsEndpoints:
         return self.operations.act(data["queue"], data["message_id"], replay=True, reason=data["reason"],
                                    ctx=self.caller.context, viewer=self.caller.actor)
 
-    @http("POST", "/ops/dead-letters/replay", roles=OPS)
+    @http("POST", "/ops/dead-letters/replay", roles=OPS, body=DeadLetterAction, response=Report, status=200)
     def http_replay_dead_letter(self, request):
         return self.replay_dead_letter(**read_json(request))
 
@@ -273,6 +287,6 @@ class OperationsEndpoints:
         return self.operations.act(data["queue"], data["message_id"], replay=False, reason=data["reason"],
                                    ctx=self.caller.context, viewer=self.caller.actor)
 
-    @http("POST", "/ops/dead-letters/discard", roles=OPS)
+    @http("POST", "/ops/dead-letters/discard", roles=OPS, body=DeadLetterAction, response=Report, status=200)
     def http_discard_dead_letter(self, request):
         return self.discard_dead_letter(**read_json(request))

@@ -1,0 +1,99 @@
+"""The OpenAPI documents are built from the routes' own declarations: a route that
+exists and is not in its service's document (or did not declare what it answers), or a
+path in the document that no route serves, fails here by name; so does a route whose
+roles in the document are not the reviewed authorization matrix's."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.backbone.runner import SERVICE_CLASSES, service_class
+from services.backbone.web.openapi import build_document, http_routes, openapi_path
+
+MATRIX = yaml.safe_load(Path(__file__).parents[1].joinpath(
+    "reliability", "authorization_matrix.yaml").read_text(encoding="utf-8"))
+SERVICES = sorted(SERVICE_CLASSES)
+
+
+@pytest.fixture(scope="module", params=SERVICES)
+def service(request):
+    cls = service_class(request.param)
+    return request.param, cls, build_document(cls)
+
+
+def _operations(document) -> set[str]:
+    return {f"{method.upper()} {path}" for path, item in document["paths"].items()
+            for method in item if method in ("get", "post", "put", "patch", "delete")}
+
+
+def test_every_route_is_in_the_document_and_nothing_else(service):
+    name, cls, document = service
+    served = {f"{method} {openapi_path(entrypoint.url)}" for method, entrypoint, _ in http_routes(cls)}
+    documented = _operations(document)
+    assert not served - documented, f"{name}: routes the document lacks: {sorted(served - documented)}"
+    assert not documented - served, f"{name}: paths no route serves: {sorted(documented - served)}"
+    assert len(served) > 15
+
+
+def test_every_route_declares_what_it_answers(service):
+    name, cls, _ = service
+    undeclared = [f"{method} {entrypoint.url} ({handler.__name__})"
+                  for method, entrypoint, handler in http_routes(cls) if not entrypoint.doc.declared]
+    assert not undeclared, (f"{name}: declare response= (and query=/body=) on the @http decorator of: "
+                            + ", ".join(undeclared))
+
+
+def test_the_roles_in_the_document_are_the_reviewed_matrix(service):
+    name, _, document = service
+    reviewed = {route: roles for route, roles in MATRIX[name]["http"].items()}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            route = next(r for r in reviewed if r.split(" ")[0] == method.upper()
+                         and openapi_path(r.split(" ", 1)[1]) == path)
+            assert operation["x-roles"] == reviewed[route], (name, route)
+            assert (operation["security"] == []) == (reviewed[route] == "public"), (name, route)
+
+
+def test_every_error_answer_is_the_one_error_schema(service):
+    _, _, document = service
+    for status, response in document["components"]["responses"].items():
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, status
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) >= 400:
+                    assert "$ref" in response or response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (method, status)
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def _property(document, schema: str, name: str) -> dict:
+    return document["components"]["schemas"][schema]["properties"][name]
+
+
+def test_money_is_a_decimal_string_and_choices_are_enums():
+    funding = build_document(service_class("funding"))
+    amount = _property(funding, "AllocationRequest", "amount")
+    assert amount["type"] == "string" and amount["pattern"].startswith("^\\d")
+    assert _property(funding, "EnvelopeOut", "total")["type"] == "string"
+    registry = build_document(service_class("registry"))
+    query = next(p for p in registry["paths"]["/bases"]["get"]["parameters"] if p["name"] == "kind")
+    assert set(query["schema"]["enum"]) == {"regional", "university", "enterprise"}
+    city = next(p for p in registry["paths"]["/bases"]["get"]["parameters"] if p["name"] == "city")
+    assert "太原市" in city["schema"]["enum"] and len(city["schema"]["enum"]) == 11
+
+
+def test_a_request_body_and_its_answer_are_the_schemas_the_route_loads_and_dumps():
+    registry = build_document(service_class("registry"))
+    declare = registry["paths"]["/bases"]["post"]
+    assert declare["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DeclareRequest"}
+    assert declare["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BaseOut"}
+    assert registry["components"]["schemas"]["DeclareRequest"]["additionalProperties"] is False
+    assert registry["openapi"] == "3.1.0"
