@@ -12,7 +12,7 @@ from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from marshmallow import Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.backbone.kernel import errors
@@ -52,13 +52,16 @@ def openapi_path(url: str) -> str:
 def _decimal_string(converter, field, **kwargs) -> dict:
     """Money and exact quantities are decimal strings on the wire (apispec would say
     ``number`` for a Decimal, inviting the floats the platform refuses)."""
+    text = ["string", "null"] if field.allow_none else "string"
     if isinstance(field, Money):
         top = f"{MAX_MONEY}.00"
-        return {"type": "string", "pattern": r"^\d{1,13}(\.\d{1,2})?$", "examples": ["1250000.00"],
+        return {"type": text, "pattern": r"^\d{1,13}(\.\d{1,2})?$", "examples": ["1250000.00"],
                 "description": f"元，十进制字符串，最多两位小数，不超过 {top}（不接受浮点数）"}
     if isinstance(field, ExactDecimal):
-        return {"type": "string", "pattern": rf"^-?\d+(\.\d{{1,{field.places}}})?$",
+        return {"type": text, "pattern": rf"^-?\d+(\.\d{{1,{field.places}}})?$",
                 "description": f"十进制字符串，最多 {field.places} 位小数（不接受浮点数）"}
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": text, "pattern": r"^-?\d+(\.\d+)?$", "description": "十进制字符串"}
     if isinstance(field, City):
         return {"enum": list(CITIES)}
     return {}
