@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the console's pinned front-end packages (htmx, ECharts) with `npm ci` from
+# Installs the console's pinned front-end packages (htmx, ECharts, Swagger UI) with `npm ci` from
 # services/console/package-lock.json, when node_modules is missing or older than the
 # lock file. No build step: the console serves the packages' own files under /static/.
 # Installs npm with apt when it is missing. Safe to run again and again.
