@@ -88,7 +88,7 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     # -- allocations --------------------------------------------------------------------
 
     @http("POST", "/allocations", roles=OFFICE, body=AllocationRequest, response=AllocationOut,
-           headers=(IDEMPOTENCY_FIELD,))
+           headers=(IDEMPOTENCY_FIELD,), also=(200,))  # 200: a replay of the same Idempotency-Key
     def http_allocate(self, request):
         body, created = self._allocate(request.headers.get(IDEMPOTENCY_FIELD), read_json(request))
         if created:

@@ -3,8 +3,11 @@ console shows the four at /api with the pinned Swagger UI, from documents that a
 services' own; an error answers the one error body the documents describe."""
 
 import requests
+import schemathesis
 
 from services.backbone.runner import SERVICE_CLASSES
+from tests.integration.conftest import open_batch
+from tests.support.fixtures import declaration
 
 
 def test_a_service_serves_its_document_without_a_token(platform):
@@ -44,3 +47,21 @@ def test_the_console_shows_the_four_documents_at_one_address(platform):
     shown = requests.get(platform.url("console", "/api/funding/openapi.json"), timeout=30).json()
     assert shown == requests.get(platform.url("funding", "/openapi.json"), timeout=30).json()
     assert requests.get(platform.url("console", "/api/nothing/openapi.json"), timeout=30).status_code == 404
+
+
+def test_a_base_whose_contacts_are_withheld_still_answers_as_documented(platform, evaluation_log):
+    """A reader who may not see a base's contacts gets ``contacts: null``: the document
+    says so (it did not, until schemathesis' kind of check was run on such an answer)."""
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    declared = requests.post(platform.url("registry", "/bases"), json=declaration(batch_id),
+                             headers=platform.applicant(), timeout=30)
+    assert declared.status_code == 201, declared.text
+    schema = schemathesis.openapi.from_dict(requests.get(platform.url("registry", "/openapi.json"), timeout=30).json())
+    operation = schema.find_operation_by_label("GET /bases/{base_id}")
+    for headers in (platform.applicant(), platform.applicant("太原理工大学")):
+        answer = requests.get(platform.url("registry", f"/bases/{declared.json()['base_id']}"), headers=headers,
+                              timeout=30)
+        assert answer.status_code == 200
+        operation.validate_response(answer)
+    assert answer.json()["contacts"] is None  # the other unit's applicant

@@ -11,7 +11,7 @@ import pytest
 import requests
 import schemathesis
 from schemathesis import GenerationMode
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
@@ -20,6 +20,7 @@ from services.backbone.runner import SERVICE_CLASSES
 from tests.reliability.conftest import FULL
 
 EXAMPLES = 60 if FULL else 4
+SCENARIOS, STEPS = (40, 12) if FULL else (6, 6)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # The platform-wide ops views ask every other service, which these runs do not start.
 PLATFORM_WIDE = ("/ops/queues", "/ops/audit", "/ops/audit.csv")
@@ -27,7 +28,10 @@ PREFERRED = ("drc", "ops", "funding_office", "evaluator", "department")
 
 
 def _headers(platform, operation) -> dict:
-    roles = operation.definition.raw.get("x-roles")
+    return _headers_for(platform, operation.definition.raw.get("x-roles"))
+
+
+def _headers_for(platform, roles) -> dict:
     if roles == "public":
         return {}
     if roles == "any":
@@ -67,3 +71,28 @@ def test_every_answer_conforms_to_the_served_document(platform, service):
     answered = [status for calls in statuses.values() for status in calls]
     assert len([calls for calls in statuses.values() if calls]) >= 15
     assert 400 in answered and any(200 <= status < 300 for status in answered), statuses
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_CLASSES))
+def test_sequences_that_follow_the_documents_links_conform(platform, service):
+    """Stateful: what one call made (a batch, a round, an envelope, a subscription)
+    is what the next calls act on, by the links each answer declares."""
+    platform.start(service)
+    schema = schemathesis.openapi.from_dict(requests.get(platform.url(service, "/openapi.json"), timeout=30).json())
+    roles = {(operation.method.upper(), operation.path): operation.definition.raw.get("x-roles")
+             for operation in (result.ok() for result in schema.get_all_operations())}
+    steps: list[tuple[str, int]] = []
+
+    class Machine(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": platform.url(service), "timeout": 30,
+                    "headers": _headers_for(platform, roles[(case.method.upper(), case.operation.path)])}
+
+        def validate_response(self, response, case, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+            steps.append((f"{case.method.upper()} {case.operation.path}", response.status_code))
+
+    Machine.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
+                                  database=None, derandomize=True, suppress_health_check=list(HealthCheck),
+                                  phases=[Phase.generate]))
+    assert steps, "no scenario ran"

@@ -24,6 +24,7 @@ class RouteDoc:
     produces: str = "application/json"
     summary: str | None = None
     headers: tuple[str, ...] = ()  # required request headers (an Idempotency-Key)
+    also: tuple[int, ...] = ()  # other statuses of success with the same answer (a replay's 200)
 
     @property
     def declared(self) -> bool:

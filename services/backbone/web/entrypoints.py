@@ -228,10 +228,10 @@ class JsonHttp(HttpRequestHandler):
 
     def __init__(self, method, url, roles=ANY_ROLE, public=False, body_types=("application/json",), *,
                  query=None, body=None, response=None, status=None, produces="application/json",
-                 summary=None, headers=(), **kwargs):
+                 summary=None, headers=(), also=(), **kwargs):
         self.mutating = bool(set(method.upper().split(",")) & MUTATING)
         self.doc = RouteDoc(query, body, response, status or (201 if method.upper() == "POST" else 200),
-                            produces, summary, tuple(headers))
+                            produces, summary, tuple(headers), tuple(also))
         if not public and roles is ANY_ROLE and self.mutating:
             raise ValueError(f"{method} {url}: a mutating route must declare its roles")
         self.roles = None if roles is None else tuple(roles)

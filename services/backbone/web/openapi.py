@@ -95,7 +95,34 @@ def build_document(service_cls, title: str | None = None, version: str = "1") ->
         paths.setdefault(entrypoint.url, {})[method.lower()] = _operation(method, entrypoint, handler)
     for url, operations in paths.items():
         spec.path(path=openapi_path(url), operations=operations, parameters=_path_parameters(url))
-    return spec.to_dict()
+    return with_links(spec.to_dict())
+
+
+def with_links(document: dict) -> dict:
+    """Adds OpenAPI links from each answer that carries an id (``base_id``: a uuid at
+    the top of its body) to every operation whose path takes that id, so that a client,
+    and schemathesis' stateful runs, can follow what one call made to the next calls."""
+    schemas = document["components"]["schemas"]
+    takers: dict[str, list[str]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in _operations_of(item):
+            for name in re.findall(r"{(\w+)}", path):
+                takers.setdefault(name, []).append(operation["operationId"])
+    for item in document["paths"].values():
+        for method, operation in _operations_of(item):
+            for status, answer in operation["responses"].items():
+                ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+                properties = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+                links = {target: {"operationId": target, "parameters": {name: f"$response.body#/{name}"}}
+                         for name, prop in properties.items() if prop.get("format") == "uuid"
+                         for target in takers.get(name, ()) if target != operation["operationId"]}
+                if links and status.startswith("2"):
+                    answer["links"] = links
+    return document
+
+
+def _operations_of(item: dict):
+    return [(method, operation) for method, operation in item.items() if method != "parameters"]
 
 
 def _described(service_cls, handler):
@@ -148,7 +175,7 @@ def _responses(method: str, entrypoint) -> dict:
             success["content"] = {doc.produces: {"schema": _instance(doc.response)}}
         else:
             success["content"] = {doc.produces: {"schema": {"type": "string"}}}
-    answers = {str(doc.status): success}
+    answers = {str(status): success for status in (doc.status, *doc.also)}
     statuses = [400, 404, 503]
     if not entrypoint.public:
         statuses += [401, 403]
