@@ -22,7 +22,7 @@ ERROR_MESSAGES_ZH = {
     "rule_violation": "不符合办理规则",
     "unavailable": "服务暂时无法响应，请稍后重试",
     "internal_error": "系统内部错误，请联系运维人员",
-    "uri_too_long": "请求地址过长",
+    "request_uri_too_long": "请求地址过长",
     "request_header_fields_too_large": "请求头过大",
 }
 
