@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from services.backbone.dependencies import EventStore
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.answers import Health
 from services.backbone.web.entrypoints import http
 
 from .api_reference import ApiReference
@@ -44,7 +45,7 @@ class ConsoleService(ApiReference, OperationsEndpoints):
 
     app = EventStore(ConsoleApplication)
 
-    @http("GET", "/health", public=True)
+    @http("GET", "/health", public=True, response=Health)
     def health(self, request):
         """Alive, and its store answers (public: says only ok or failing)."""
         try:

@@ -225,6 +225,7 @@ class JsonHttp(HttpRequestHandler):
 
     server = JsonWebServer()
     authenticator = Authenticator()
+    documented = True  # in the service's OpenAPI document
 
     def __init__(self, method, url, roles=ANY_ROLE, public=False, body_types=("application/json",), *,
                  query=None, body=None, response=None, status=None, produces="application/json",
