@@ -40,6 +40,10 @@ Subscriptions = listing("Subscriptions", "subscriptions", SubscriptionRowOut, co
 Deliveries = listing("Deliveries", "deliveries", DeliveryRowOut, paged=True)
 Inbox = listing("Inbox", "items", DeliveryRowOut, paged=True, unread=fields.Integer(required=True))
 Unread = answer("UnreadCount", unread=fields.Integer(required=True))
+# A new webhook subscription's answer, the only one that carries its secret.
+Subscribed = type("Subscribed", (SubscriptionOut,), {"channel": fields.Nested(
+    answer("ChannelWithSecret", kind=fields.String(), url=fields.String(), address=fields.String(),
+           secret=fields.String()))})
 # the path names the subscription: the query gives the rest of a deliveries' filter
 SubscriptionDeliveriesQuery = DeliveryQuery(exclude=("subscription_id",))
 
@@ -72,7 +76,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    @http("POST", "/subscriptions", roles=SUBSCRIBERS, body=SubscribeRequest, response=SubscriptionOut)
+    @http("POST", "/subscriptions", roles=SUBSCRIBERS, body=SubscribeRequest, response=Subscribed)
     def http_subscribe(self, request):
         return 201, self.subscribe(**read_json(request))
 
