@@ -94,7 +94,9 @@ def error_body(code: str, detail: str, fields_: dict | None = None) -> dict[str,
     if fields_:
         body["fields"] = fields_
         body["errors"] = [field_error(path, reason, fallback) for path, reason in _flattened(fields_)]
-        body["message"] = f"{zh}：" + "；".join(f"{e['field']} {e['message']}" for e in body["errors"][:5])
+        named = [f"{e['field']} {e['message']}" for e in body["errors"][:5] if e["message"] != zh]
+        if named:
+            body["message"] = f"{zh}：" + "；".join(named)
     return {"error": body}
 
 
