@@ -102,7 +102,8 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         rows = self.app.list_subscriptions(self.caller.actor, **data)
         return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), "count": len(rows)}
 
-    @http("GET", "/subscriptions/<uuid:subscription_id>", response=SubscriptionOut)
+    @http("GET", "/subscriptions/<uuid:subscription_id>", response=SubscriptionOut,
+           summary="One subscription, as its owner (or ops) may read it; never with its secret.")
     def http_get_subscription(self, request, subscription_id):
         return self.get_subscription(str(subscription_id))
 
@@ -189,7 +190,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         return {"items": DeliveryRowOut(many=True).dump(rows), **page,
                 "unread": self.app.unread_count(actor)}
 
-    @http("GET", "/inbox/unread-count", response=Unread)
+    @http("GET", "/inbox/unread-count", response=Unread, summary="How many items of the caller's inbox are unread.")
     def http_unread_count(self, request):
         return self.unread_count()
 

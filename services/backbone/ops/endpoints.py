@@ -195,7 +195,8 @@ class OperationsEndpoints:
         """Head of the log, relay position and lag, each subscription's position."""
         return self.operations.status()
 
-    @http("GET", "/ops/status", roles=OPS_READERS, response=Report)
+    @http("GET", "/ops/status", roles=OPS_READERS, response=Report,
+           summary="Head of the log, relay position and lag, each subscription's position.")
     def http_ops_status(self, request):
         return self.operations.status()
 
@@ -216,7 +217,8 @@ class OperationsEndpoints:
 
     @http("GET", "/ops/verify", roles=OPS_READERS, query=VerifyQuery, response=Report)
     def http_verify_log(self, request):
-        """``?anchor=<position>:<hash>``, as often as there are anchors."""
+        """Walks this service's hash-chained log (``verify_log``); ``?anchor=<position>:<hash>``,
+        as often as there are anchors recorded earlier outside the store."""
         given = []
         for value in request.args.getlist("anchor"):
             position, _, digest = value.partition(":")
@@ -265,7 +267,8 @@ class OperationsEndpoints:
         """Messages in this service's dead-letter queues, with their errors."""
         return self.operations.dead_letters(self.caller.actor)
 
-    @http("GET", "/ops/dead-letters", roles=OPS_READERS, response=DeadLetters)
+    @http("GET", "/ops/dead-letters", roles=OPS_READERS, response=DeadLetters,
+           summary="Messages in this service's dead-letter queues, with their errors.")
     def http_dead_letters(self, request):
         return {"dead_letters": self.operations.dead_letters(self.caller.actor)}
 

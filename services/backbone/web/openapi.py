@@ -127,11 +127,12 @@ def _operations_of(item: dict):
 
 
 def _described(service_cls, handler):
-    """The handler, or the RPC method an HTTP handler stands for (``http_declare``:
-    ``declare``) when only that one says what it does."""
-    if inspect.getdoc(handler):
-        return handler
-    return getattr(service_cls, handler.__name__.removeprefix("http_"), handler)
+    """The handler, or the RPC method an HTTP handler stands for (``http_allocate``:
+    ``allocate``) or hands the request to (``http_assign``: ``self.assign_evaluator``),
+    when only that one says what it does."""
+    names = [handler.__name__.removeprefix("http_"), *re.findall(r"self\.(\w+)\(", inspect.getsource(handler))]
+    described = [getattr(service_cls, name, None) for name in names]
+    return next((method for method in [handler, *described] if inspect.getdoc(method)), handler)
 
 
 def _error_description(status: int) -> str:
