@@ -3,12 +3,15 @@ exists and is not in its service's document (or did not declare what it answers)
 path in the document that no route serves, fails here by name; so does a route whose
 roles in the document are not the reviewed authorization matrix's."""
 
+import inspect
+import re
 from pathlib import Path
 
 import pytest
 import schemathesis
 import yaml
 
+from services.backbone.ops.endpoints import ServiceOperations
 from services.backbone.runner import RUNNABLE, SERVICE_CLASSES, service_class
 from services.backbone.web.openapi import build_document, http_routes, openapi_path
 
@@ -111,3 +114,34 @@ def test_each_document_is_valid_openapi_3_1(runnable):
     """Against OpenAPI 3.1's own schema (the copy schemathesis ships)."""
     name, _, document = runnable
     schemathesis.openapi.from_dict(document).validate()  # raises, naming the fault
+
+
+# loaded by a handler's dependency (self.operations), which the scan does not follow
+LOADED_BY_DEPENDENCIES = {"PlatformAuditQuery"}
+
+
+def _body_of(function) -> str:
+    source = inspect.getsource(function)
+    return source[source.index("def "):]  # not its decorator, which names the declared schemas
+
+
+def _loaded_with(cls, handler) -> str:
+    """The source of a handler and of the methods it hands the request to."""
+    source = _body_of(handler)
+    called = [getattr(cls, name, None) for name in re.findall(r"self\.(\w+)\(", source)]
+    return source + "".join(_body_of(method) for method in called if inspect.isfunction(method))
+
+
+def test_a_declared_query_or_body_is_the_schema_the_handler_loads(runnable):
+    """No second copy: the schema a route declares is the one its handler (or the RPC
+    method it calls) validates with, by name."""
+    name, cls, _ = runnable
+    assert all(name in _body_of(ServiceOperations.platform_audit) for name in LOADED_BY_DEPENDENCIES)
+    drifted = []
+    for method, entrypoint, handler in http_routes(cls):
+        for declared in (entrypoint.doc.query, entrypoint.doc.body):
+            if declared is not None:
+                schema_cls = declared if inspect.isclass(declared) else type(declared)
+                if schema_cls.__name__ not in LOADED_BY_DEPENDENCIES | {*re.findall(r"\w+", _loaded_with(cls, handler))}:
+                    drifted.append(f"{method} {entrypoint.url}: {schema_cls.__name__}")
+    assert not drifted, f"{name}: declared schemas the handlers do not load: {drifted}"

@@ -154,8 +154,14 @@ class AnchorIn(Schema):
                                                                  error="64 lowercase hex digits."))
 
 
-VerifyQuery = answer("VerifyQuery", anchor=fields.String(
-    metadata={"description": "<position>:<hash>，可重复给出"}))
+class VerifyQuery(Schema):
+    """GET /ops/verify?anchor=<position>:<hash>&anchor=…: links recorded earlier."""
+
+    anchor = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                         metadata={"description": "<position>:<hash>，可重复给出"})
+
+
+
 DeadLetters = answer("DeadLetters", dead_letters=fields.List(fields.Dict(), required=True))
 
 
@@ -220,7 +226,7 @@ class OperationsEndpoints:
         """Walks this service's hash-chained log (``verify_log``); ``?anchor=<position>:<hash>``,
         as often as there are anchors recorded earlier outside the store."""
         given = []
-        for value in request.args.getlist("anchor"):
+        for value in validated(VerifyQuery(), {"anchor": request.args.getlist("anchor")})["anchor"]:
             position, _, digest = value.partition(":")
             given.append({"position": parse_position(position) or position, "hash": digest})
         try:
