@@ -11,7 +11,10 @@ import pytest
 import schemathesis
 import yaml
 
+from marshmallow import Schema, fields
+
 from services.backbone.ops.endpoints import ServiceOperations
+from services.backbone.web import answers
 from services.backbone.runner import RUNNABLE, SERVICE_CLASSES, service_class
 from services.backbone.web.openapi import build_document, http_routes, openapi_path
 
@@ -145,3 +148,31 @@ def test_a_declared_query_or_body_is_the_schema_the_handler_loads(runnable):
                 if schema_cls.__name__ not in LOADED_BY_DEPENDENCIES | {*re.findall(r"\w+", _loaded_with(cls, handler))}:
                     drifted.append(f"{method} {entrypoint.url}: {schema_cls.__name__}")
     assert not drifted, f"{name}: declared schemas the handlers do not load: {drifted}"
+
+
+def _dumped_by(schema) -> set[str]:
+    """The schema classes an answer is dumped with: its own and those it extends, or
+    (an answer made by web/answers.py wraps rows) those of the rows it nests."""
+    cls = schema if inspect.isclass(schema) else type(schema)
+    nested = {type(getattr(field, "inner", field).schema).__name__ for field in cls().fields.values()
+              if isinstance(getattr(field, "inner", field), fields.Nested)}
+    return {base.__name__ for base in cls.__mro__ if issubclass(base, Schema) and base is not Schema} | nested
+
+
+def _built_by_hand(schema) -> bool:
+    """An answer of web/answers.py that nests no schema: the handler builds it as a dict
+    (health, a report, a count), which only the running service's answers can check
+    (test_openapi_conformance.py)."""
+    cls = schema if inspect.isclass(schema) else type(schema)
+    return cls.__module__ == answers.__name__ and _dumped_by(cls) == {cls.__name__}
+
+
+def test_a_declared_answer_is_the_schema_the_handler_dumps_with(runnable):
+    name, cls, _ = runnable
+    drifted = []
+    for method, entrypoint, handler in http_routes(cls):
+        response = entrypoint.doc.response
+        if response is not None and not _built_by_hand(response):
+            if not _dumped_by(response) & {*re.findall(r"\w+", _loaded_with(cls, handler))}:
+                drifted.append(f"{method} {entrypoint.url}: {sorted(_dumped_by(response))}")
+    assert not drifted, f"{name}: declared answers the handlers do not dump with: {drifted}"

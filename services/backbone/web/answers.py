@@ -8,7 +8,7 @@ def answer(name: str, *, more: bool = False, **shape: fields.Field) -> type[Sche
     """A named answer schema of ``shape`` (its name is the document's component name);
     ``more``: the answer may carry members beyond these (a report whose parts vary)."""
     meta = type("Meta", (), {"unknown": INCLUDE if more else EXCLUDE})
-    return type(name, (Schema,), {**shape, "Meta": meta})
+    return type(name, (Schema,), {**shape, "Meta": meta, "__module__": __name__})
 
 
 def listing(name: str, key: str, row: type[Schema], *, paged: bool = False, **extra: fields.Field) -> type[Schema]:
