@@ -3,7 +3,7 @@
 
     sc run registry            run one service in the foreground
     sc run-all                 run every service, one process each (make run)
-    sc token --role drc ...    issue a bearer token signed with the configured secret
+    sc token --role drc ...    a bearer token signed with sc's key (--help: each role's scope)
     sc queues [--json]         queue depths, dead letters, relay and consumer lags
     sc dlq list|show|replay|discard --service S ...   dead letters, each action audited
     sc dlq replay --service S --all   every dead letter back into its queue, with progress
@@ -22,8 +22,11 @@
 """
 
 import argparse
+import logging
 import os
+import warnings
 
+from .examples import EXAMPLES
 from .history import cmd_audit, cmd_rebuild, cmd_recompute, cmd_status, cmd_verify
 from .people import add_arguments as add_people_arguments
 from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_import_declarations,
@@ -31,12 +34,26 @@ from .operations import (cmd_broker_definitions, cmd_broker_init, cmd_dlq, cmd_i
 from .serving import cmd_demo, cmd_docs_events, cmd_run, cmd_run_all, cmd_token
 
 
+def quiet_libraries() -> None:
+    """Before anything imports eventlet (nameko does): its deprecation notice, a block of
+    eight lines on stderr at every call, says nothing a person at the terminal can act
+    on (the platform's move off eventlet is tracked, not theirs to make); and py-amqp's
+    warning about a frame arriving on a channel it is closing, which every passive
+    declare of a missing queue causes in ``sc queues``, is not a problem either."""
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    logging.getLogger("amqp").addFilter(
+        lambda record: "during closing channel" not in record.getMessage())
+
+
 def parser() -> argparse.ArgumentParser:
     from services.contracts.vocabulary import ROLES
     from services.demo.options import DESCRIPTION as DEMO_DESCRIPTION
     from services.demo.options import add_arguments as add_demo_arguments
 
-    top = argparse.ArgumentParser(prog="sc", description="双创示范基地 platform")
+    top = argparse.ArgumentParser(
+        prog="sc", description="双创示范基地 platform", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  sc token --role drc --name 省发展改革委\n  sc queues\n"
+               "every command's --help ends with examples of it: sc token --help")
     commands = top.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run one service in the foreground")
@@ -54,11 +71,13 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=sorted(ROLES))
     token.add_argument("--name", help="display name of the actor")
     token.add_argument("--actor-id", help="UUID of the actor (default: a new one)")
-    token.add_argument("--region", help="CITY/COUNTY, for county governments")
-    token.add_argument("--org", help="the organisation: a competent department's or department's name, "
-                                      "or the unit an applicant declares for")
-    token.add_argument("--base", action="append", help="base UUID an applicant answers for")
-    token.add_argument("--ttl-hours", type=int)
+    token.add_argument("--region", help="county_government (required): CITY/COUNTY, e.g. 太原市/小店区")
+    token.add_argument("--org", help="competent_department, department (required): its name; "
+                                      "applicant (required): the unit it declares for")
+    token.add_argument("--evaluator-id", help="evaluator (required): its id from POST /evaluators")
+    token.add_argument("--base", action="append", help="applicant: a base UUID it answers for (repeatable)")
+    token.add_argument("--ttl-hours", type=int, help="hours it lasts (default auth.token_ttl_hours, "
+                                                     "at most auth.max_token_ttl_hours)")
     token.set_defaults(fn=cmd_token)
 
     queues = commands.add_parser("queues", help="queue depths, dead letters, lags; exit 1 on alerts")
@@ -139,10 +158,14 @@ def parser() -> argparse.ArgumentParser:
     docs.set_defaults(fn=cmd_docs_events)
 
     add_people_arguments(commands)
+    for name, command in commands.choices.items():
+        command.epilog = EXAMPLES[name]
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return top
 
 
 def main(argv=None) -> int:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    quiet_libraries()
     args = parser().parse_args(argv)
     return args.fn(args)

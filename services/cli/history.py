@@ -4,6 +4,7 @@ as of a moment, and what another policy version would have decided."""
 import sys
 
 from .common import open_app, ops_authorization, ops_rpc, platform_config
+from .times import beijing
 
 
 def cmd_verify(args) -> int:
@@ -94,11 +95,12 @@ def cmd_audit(args) -> int:
     elif args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        rows = [{"at": e["at"][:19], "service": e["service"], "event": e["event"],
+        rows = [{"at": beijing(e["at"]), "service": e["service"], "event": e["event"],
                  "who": f"{e['actor']['name']} ({e['actor']['role']})",
                  "base": (e.get("base_id") or "")[:8], "reason": (e.get("reason") or "")[:40]}
                 for e in report["entries"]]
-        print(terminal.table(rows, ["at", "service", "event", "who", "base", "reason"]))
+        print(terminal.table(rows, ["at", "service", "event", "who", "base", "reason"],
+                             {"at": "at (北京时间)"}))
     if not report["complete"]:
         print("INCOMPLETE, not answering: " + ", ".join(report["missing"]), file=sys.stderr)
         return 1
@@ -122,8 +124,8 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(jsonable(rows), ensure_ascii=False, indent=2))
     else:
-        print(terminal.table([{**r, "since": r["since"].isoformat()[:19]} for r in rows],
-                            ["name", "kind", "status", "since"]))
+        print(terminal.table([{**r, "since": beijing(r["since"])} for r in rows],
+                            ["name", "kind", "status", "since"], {"since": "since (北京时间)"}))
     return 0
 
 

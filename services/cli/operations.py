@@ -5,6 +5,7 @@ import os
 import sys
 
 from .common import ops_authorization, ops_cluster, ops_rpc, platform_config, service_url
+from .times import beijing
 
 
 def cmd_queues(args) -> int:
@@ -64,7 +65,9 @@ def cmd_dlq(args) -> int:
         if args.json:
             print(json.dumps(letters, ensure_ascii=False, indent=2))
         else:
-            print(terminal.table(letters, ["queue", "message_id", "attempts", "dead_lettered_at", "error"]))
+            rows = [{**letter, "dead_lettered_at": beijing(letter["dead_lettered_at"])} for letter in letters]
+            print(terminal.table(rows, ["queue", "message_id", "attempts", "dead_lettered_at", "error"],
+                                 {"dead_lettered_at": "dead-lettered (北京时间)"}))
         return 0
     if args.action == "show":
         letters = ops_rpc(config, args.service, "dead_letters", args.actor)

@@ -2,7 +2,6 @@
 administrator (or any account) and prints its one-time password."""
 
 import sys
-import warnings
 
 from .common import open_app, platform_config
 
@@ -11,7 +10,6 @@ def cmd_users_add(args) -> int:
     from services.backbone.kernel.context import Context, stable_id
     from services.backbone.kernel.errors import PlatformError
 
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     config = platform_config()
     app = open_app(config, "console")
     app.configure(config.console)

@@ -100,6 +100,28 @@ REFORM_AREAS = {
     "open_sharing": "加强协同创新和开放共享",
 }
 
+# What an attached document is (its bytes say only what format it is in).
+DOCUMENT_KINDS = {
+    "declaration_form": "申报书",
+    "construction_plan": "建设方案",
+    "approval_letter": "批复文件",
+    "return_letter": "退回意见",
+    "evaluation_report": "评估报告",
+    "self_evaluation_report": "自评报告",
+    "rectification_report": "整改报告",
+    "decision_document": "决定文件",
+    "payment_voucher": "拨付凭证",
+    "supplementary": "补充材料",
+}
+
+# The named steps a tranche of funding waits for (拨付节点): funding pays a tranche only
+# once its step is reached, by what it has recorded of the base, and only after the
+# tranches before it. Allocations logged before these codes hold free text, read as is.
+MILESTONES = {
+    "plan_filed": "建设方案备案",
+    "evaluation_passed": "评估合格",  # an evaluation round, or an accepted rectification, kept the base
+}
+
 GRADES = {
     "excellent": "优秀",
     "good": "良好",

@@ -25,6 +25,7 @@ from services.backbone.web.paging import paged
 
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
+from .document_endpoints import EvaluationDocumentEndpoints
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
                       BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
@@ -79,7 +80,7 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints):
+class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -87,7 +88,7 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared
+    registry_events = Subscription("registry")  # BaseDeclared, DeclarationReturned, DeclarationResubmitted
 
     # -- batches and selection -----------------------------------------------------------
 

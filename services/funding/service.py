@@ -21,6 +21,7 @@ from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
+from .document_endpoints import PaymentDocumentEndpoints
 from .schemas import (
     IDEMPOTENCY_KEY,
     AllocationOut,
@@ -40,7 +41,7 @@ OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
 
 
-class FundingService(published_log(READERS), OperationsEndpoints):
+class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumentEndpoints):
     """Budget envelopes, allocations to eligible bases, payments, cancellation, recovery."""
 
     name = "funding"

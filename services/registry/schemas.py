@@ -114,6 +114,7 @@ class PlanOut(Schema):
     tasks = fields.List(fields.Nested(PlanTaskSchema))
     targets = fields.List(fields.Nested(TargetSchema))
     approvals = fields.Method("_approvals")
+    returned = fields.Function(lambda plan: jsonable(plan.get("returned")))
 
     def _approvals(self, plan):
         return ApprovalSchema(many=True).dump(list(plan["approvals"].values()))
@@ -144,8 +145,10 @@ class BaseOut(Schema):
     declared_at = Timestamp(attribute="created_on")
     updated_at = Timestamp(attribute="modified_on")
     plan = fields.Nested(PlanOut, allow_none=True)
+    plans = fields.List(fields.Nested(PlanOut))  # every version: each round of review is kept
     filed_version = fields.Integer(allow_none=True)
     adjustments = fields.List(fields.Nested(AdjustmentOut))
+    declaration_returns = fields.Function(lambda base: jsonable(base.declaration_returns))
 
 
 class BaseRowOut(Schema):
@@ -162,6 +165,8 @@ class BaseRowOut(Schema):
     updated_at = Timestamp()
     plan_version = fields.Integer(allow_none=True)
     plan_approvals = fields.List(fields.String())
+    plan_returned = fields.Boolean(load_default=False)  # the current version waits for its revision
+    declaration_returned = fields.Boolean(load_default=False)  # returned for completion, not resubmitted
     filed_version = fields.Integer(allow_none=True)
 
 
@@ -189,4 +194,33 @@ class HistoryEntryOut(Schema):
 
     def _data(self, entry):
         return jsonable(entry["data"])
+
+
+
+class PlanReturnRequest(Strict):
+    """POST /bases/<id>/plan/returns: sends this version back for revision, with why."""
+
+    version = Count(required=True, minimum=1, maximum=MAX_PLAN_VERSIONS)
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class DeclarationReturnRequest(Strict):
+    """POST /bases/<id>/declaration/returns: the DRC returns it for completion (退回补正)."""
+
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class ResubmissionRequest(Strict):
+    """POST /bases/<id>/declaration/resubmissions: the applicant's completed declaration."""
+
+    note = FreeText(max_length=2000, load_default="", multiline=True)
+
+
+class AttachmentFields(Strict):
+    """The form fields of POST /bases/<id>/documents beside ``file`` and ``kind``: what
+    the document is attached to (a plan or approval names its version)."""
+
+    attached_to = fields.String(required=True, validate=validate.OneOf(("declaration", "plan", "approval")))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_PLAN_VERSIONS),
+                             load_default=None)  # a form's fields are text: "2" is 2
 

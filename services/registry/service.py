@@ -18,6 +18,7 @@ from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 
 from .application import RegistryApplication
+from .review_endpoints import ReviewEndpoints
 from .schemas import (
     ApprovalRequest,
     AsOfQuery,
@@ -45,7 +46,7 @@ APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
 
 
-class RegistryService(PublishedLog, OperationsEndpoints):
+class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
     """Bases and their construction plans; the status of record of every base."""
 
     name = "registry"

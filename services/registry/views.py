@@ -40,6 +40,8 @@ class BaseDirectory(View):
                 "updated_at": event.timestamp,
                 "plan_version": None,
                 "plan_approvals": [],
+                "plan_returned": False,
+                "declaration_returned": False,
                 "filed_version": None,
             }
             return
@@ -48,9 +50,15 @@ class BaseDirectory(View):
             return
         if isinstance(event, Base.StatusRecorded):
             row["status"] = event.to_status
+            row["status_since"] = event.timestamp
         elif isinstance(event, Base.PlanDrafted):
             row["plan_version"] = event.version
             row["plan_approvals"] = []
+            row["plan_returned"] = False
+        elif isinstance(event, Base.PlanReturned):
+            row["plan_returned"] = True
+        elif isinstance(event, (Base.DeclarationReturned, Base.DeclarationResubmitted)):
+            row["declaration_returned"] = isinstance(event, Base.DeclarationReturned)
         elif isinstance(event, Base.PlanApproved):
             row["plan_approvals"] = sorted(set(row["plan_approvals"]) | {event.capacity})
         elif isinstance(event, Base.PlanFiled):

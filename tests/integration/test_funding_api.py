@@ -144,7 +144,7 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
     envelope_id = funding.open_envelope()["envelope_id"]
     allocation = funding.allocate(base_id, envelope_id, amount="300.00", tranches=[
         {"amount": "200.00", "milestone": "建设方案备案"},
-        {"amount": "100.00", "milestone": "第三方评估合格"}]).json()
+        {"amount": "100.00", "milestone": "评估合格"}]).json()
     tranche = allocation["tranches"][0]["tranche_id"]
     path = f"/allocations/{allocation['allocation_id']}/tranches/{tranche}/disbursement"
 
@@ -152,7 +152,7 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
         return requests.post(funding.url(tranche_path), headers=funding.office(),
                              json={"milestone": milestone, "reference": "晋财拨〔2017〕118号"})
 
-    wrong = disburse("第三方评估合格")
+    wrong = disburse("评估合格")
     assert wrong.status_code == 422 and list(wrong.json()["error"]["fields"]) == ["milestone"]
     assert disburse("建设方案备案").status_code == 201
     assert disburse("建设方案备案").status_code == 409

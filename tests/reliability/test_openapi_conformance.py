@@ -121,6 +121,6 @@ def test_sequences_that_follow_the_documents_links_conform(platform, service):
             steps.append((f"{case.method.upper()} {case.operation.path}", response.status_code))
 
     Machine.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
-                                  database=None, derandomize=True, suppress_health_check=list(HealthCheck),
+                                  database=None, suppress_health_check=list(HealthCheck),
                                   phases=[Phase.generate]))
     assert steps, "no scenario ran"

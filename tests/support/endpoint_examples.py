@@ -81,6 +81,15 @@ def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
             "ops", "/tokens/revocations",
             lambda: {"jti": str(uuid4()), "expires_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
                      "reason": "令牌遗失"}, registry.RevocationRequest),
+        "POST /bases/<uuid:base_id>/plan/returns": Example(
+            "county_government", f"/bases/{base_id}/plan/returns",
+            lambda: {"version": 1, "comments": "孵化目标偏低，请修改"}, registry.PlanReturnRequest, county),
+        "POST /bases/<uuid:base_id>/declaration/returns": Example(
+            "drc", f"/bases/{base_id}/declaration/returns", lambda: {"comments": "缺少盖章的申报书"},
+            registry.DeclarationReturnRequest),
+        "POST /bases/<uuid:base_id>/declaration/resubmissions": Example(
+            "applicant", f"/bases/{base_id}/declaration/resubmissions", lambda: {"note": "已补充"},
+            registry.ResubmissionRequest, applicant),
         "POST /bases/<uuid:base_id>/representative": Example(
             "drc", f"/bases/{base_id}/representative",
             lambda: {"applicant_id": str(uuid4()), "reason": "代为申报，移交本单位"}, registry.ReassignRequest),
@@ -204,6 +213,8 @@ def notifications_examples(platform, upstreams) -> tuple[dict[str, Example], dic
 # Mutating routes that read no body: only their path and their caller matter.
 WITHOUT_BODY = {"POST /bases/<uuid:base_id>/plan/filing", "POST /batches/<uuid:batch_id>/closing",
                 "POST /rectifications/overdue", "DELETE /subscriptions/<uuid:subscription_id>",
-                "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read"}
+                "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read",
+                # uploads read multipart, not JSON (tests/integration/test_*_documents.py)
+                "POST /bases/<uuid:base_id>/documents", "POST /allocations/<uuid:allocation_id>/documents"}
 EXAMPLES = {"registry": registry_examples, "evaluation": evaluation_examples,
             "funding": funding_examples, "notifications": notifications_examples}

@@ -243,3 +243,20 @@ def test_a_declaration_needs_exactly_one_primary_contact():
     with pytest.raises(ValidationError) as caught:
         BaseDeclaredV2().load(payload)
     assert "contacts" in caught.value.messages
+
+
+def test_v1_funding_events_are_read_with_the_words_of_a_step_as_its_code_and_other_text_as_written():
+    from services.contracts import CATALOG
+
+    example = CATALOG["FundingAllocated"].example
+    first, second = example["tranches"]
+    v1 = {"event_id": str(uuid4()), "type": "FundingAllocated", "schema_version": 1,
+          "source": "funding", "position": 3, "previous_position": 2,
+          "occurred_at": "2017-11-01T09:00:00+08:00",
+          "actor": {"id": str(uuid4()), "role": "funding_office", "name": "资金管理处"},
+          "correlation_id": str(uuid4()),
+          "payload": {**example, "tranches": [{**first, "milestone": "建设方案备案"},
+                                              {**second, "milestone": "2018年第三方评估合格"}]}}
+    event = load_event(v1)
+    assert event.schema_version == 2
+    assert [t["milestone"] for t in event.payload["tranches"]] == ["plan_filed", "2018年第三方评估合格"]

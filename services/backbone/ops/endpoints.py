@@ -5,9 +5,12 @@ A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
 """
 
 import logging
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
+from kombu.exceptions import OperationalError
 from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
@@ -118,8 +121,9 @@ class ServiceOperations:
     def dead_letters(self, viewer) -> list[dict]:
         """Every dead letter of this service, as ``viewer`` may read it."""
         url = self.settings.broker.url
-        return [letter.summary(viewer) for queue in self.dead_letter_queues()
-                for letter in list_dead_letters(url, queue)]
+        with broker_answering():
+            return [letter.summary(viewer) for queue in self.dead_letter_queues()
+                    for letter in list_dead_letters(url, queue)]
 
     def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx, viewer) -> dict:
         if queue not in self.dead_letter_queues():
@@ -130,10 +134,11 @@ class ServiceOperations:
                 queue=queue, message_id=message_id, error=letter.error, body=letter.body,
                 action="replay" if replay else "discard", reason=reason, ctx=ctx)
 
-        letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
-                                    record=record,
-                                    replay_exchange=replay_exchange(self.settings.broker.namespace,
-                                                                    self.service).name)
+        with broker_answering():
+            letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
+                                        record=record,
+                                        replay_exchange=replay_exchange(self.settings.broker.namespace,
+                                                                        self.service).name)
         return {**letter.summary(viewer), "action": "replayed" if replay else "discarded"}
 
 
@@ -161,8 +166,16 @@ class VerifyQuery(Schema):
                          metadata={"description": "<position>:<hash>，可重复给出"})
 
 
-
 DeadLetters = answer("DeadLetters", dead_letters=fields.List(fields.Dict(), required=True))
+
+
+@contextmanager
+def broker_answering():
+    """An unreachable broker is a 503 to try again, not a 500 with a traceback in the log."""
+    try:
+        yield
+    except (OSError, OperationalError, AmqpConnectionError) as error:
+        raise Unavailable(f"The broker does not answer ({type(error).__name__}); try again later.") from error
 
 
 def _anchors(given) -> list[Anchor]:
@@ -211,8 +224,10 @@ class OperationsEndpoints:
         """The whole platform's queues, lags and alerts (as ``sc queues --json``); the
         other services are asked as this one, with a service token it signs itself."""
         operations = self.operations
-        return monitor.platform_report(operations.settings, bearer_header(
-            operations.app.signer, role="service", name=f"{operations.service} ops", actor_id=SYSTEM_ACTOR.id))
+        with broker_answering():
+            return monitor.platform_report(operations.settings, bearer_header(
+                operations.app.signer, role="service", name=f"{operations.service} ops",
+                actor_id=SYSTEM_ACTOR.id))
 
     @rpc(roles=OPS_READERS)
     def verify_log(self, anchors=None):

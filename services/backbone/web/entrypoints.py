@@ -240,6 +240,11 @@ class JsonHttp(HttpRequestHandler):
         self.body_types = tuple(body_types)
         super().__init__(method, url, **kwargs)
 
+    def body_limit(self) -> int:
+        """The largest body this route reads (``services.max_body_bytes``; an upload
+        route has its own, ``documents.UploadHttp``)."""
+        return _max_body_bytes(self.container)
+
     def handle_request(self, request):
         started = time.monotonic()
         response = self._respond(request)
@@ -255,7 +260,7 @@ class JsonHttp(HttpRequestHandler):
         # or as soon as reading passes the limit (a chunked one): memory stays bounded.
         # eventlet's server ends the input stream itself, chunked or not; saying so lets
         # werkzeug read a chunked body (without it, one read as empty: a baffling 400).
-        request.max_content_length = _max_body_bytes(self.container)
+        request.max_content_length = self.body_limit()
         request.environ.setdefault("wsgi.input_terminated", True)
         try:
             header = request.headers.get("Authorization")

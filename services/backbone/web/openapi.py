@@ -163,8 +163,10 @@ def _operation(method: str, entrypoint, handler) -> dict:
     if parameters:
         operation["parameters"] = parameters
     if doc.body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": _instance(doc.body)}}}
+        media_type = entrypoint.body_types[0]
+        operation["requestBody"] = {"required": True, "content": {media_type: {"schema": _instance(doc.body)}}}
+        if media_type == "multipart/form-data":  # the fields its schema loads, and the file itself
+            operation["requestBody"]["description"] = "表单字段如下，另附文件字段 file（文件本身）"
     operation["responses"] = _responses(entrypoint)
     return operation
 
