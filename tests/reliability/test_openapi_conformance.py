@@ -8,6 +8,7 @@ Bounded for ``make test`` (a few examples per operation); SC_CHAOS=full runs man
 """
 
 import re
+from uuid import uuid4
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ import schemathesis
 from schemathesis import GenerationMode
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
@@ -111,18 +113,34 @@ def test_sequences_that_follow_the_documents_links_conform(platform, service):
     roles = {(operation.method.upper(), operation.path): operation.definition.raw.get("x-roles")
              for operation in (result.ok() for result in schema.get_all_operations())}
     steps: list[tuple[str, int]] = []
+    failures: list[str] = []
 
     class Machine(schema.as_state_machine()):
         def get_call_kwargs(self, case):
-            return {"base_url": platform.url(service), "timeout": 30,
-                    "headers": _headers_for(platform, roles[(case.method.upper(), case.operation.path)])}
+            """A token of a role the operation allows, and a new Idempotency-Key for each
+            call as a client gives a new request (a key generated twice would replay the
+            first answer, and the same steps would then fill other bundles)."""
+            headers = _headers_for(platform, roles[(case.method.upper(), case.operation.path)])
+            if case.headers and "Idempotency-Key" in case.headers:
+                headers["Idempotency-Key"] = str(uuid4())
+            return {"base_url": platform.url(service), "timeout": 30, "headers": headers}
 
         def validate_response(self, response, case, **kwargs):
-            case.validate_response(response, checks=CHECKS)
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as failure:
+                failures.append(f"{case.method.upper()} {case.path} {response.status_code}: {failure}")
+                raise
             steps.append((f"{case.method.upper()} {case.operation.path}", response.status_code))
 
-    Machine.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
-                                  database=None, derandomize=not FULL, suppress_health_check=list(HealthCheck),
-                                  phases=[Phase.generate]))
+    try:
+        Machine.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
+                                      database=None, derandomize=not FULL,
+                                      suppress_health_check=list(HealthCheck), phases=[Phase.generate]))
+    except FlakyStrategyDefinition:
+        # The live service's state (what earlier scenarios made) makes a sequence Hypothesis
+        # replays from a known prefix take other steps; every step that ran was checked.
+        pass
+    assert not failures, failures[0]
     assert steps, "no scenario ran"
     assert not [step for step, _ in steps if step.split(" ", 1)[1] in PLATFORM_WIDE]
