@@ -10,7 +10,7 @@ EXAMPLES = {
         "  county_government     --region CITY/COUNTY (the city one of Shanxi's 11 设区市)\n"
         "  competent_department  --org DEPARTMENT (the department's name)\n"
         "  department            --org DEPARTMENT\n"
-        "  applicant             --org UNIT (the unit it declares for) [--base ID ...]\n"
+        "  applicant             --org UNIT (the unit it declares for) [--base-id ID ...]\n"
         "  evaluator             --evaluator-id ID (as POST /evaluators returned it)\n"
         "  drc, funding_office, ops, service: none\n"
         "examples:\n"
@@ -23,9 +23,10 @@ EXAMPLES = {
     "dlq": ("examples:\n  sc dlq list --service funding\n"
             "  sc dlq replay --service funding --queue sc.funding.from.registry.dlq --message-id M "
             "--reason 已修复\n  sc dlq replay --service funding --all --reason 事故处理完毕"),
-    "audit": ("examples:\n  sc audit --base 3f2b... --since 2017-09-01T00:00:00+08:00\n"
-              "  sc audit --type PlanApproved --csv > approvals.csv"),
-    "status": "example:\n  sc status --as-of 2018-07-01T00:00:00+08:00",
+    "audit": ("examples:\n  sc audit --base-id 3f2b... --since 2017-09-01 --until 2017-09-30\n"
+              "  sc audit --event-type PlanApproved --csv > approvals.csv"),
+    "status": ("examples:\n  sc status --as-of 2018-07-01T00:00:00+08:00\n"
+               "  sc status --as-of 2018-06-30   # a date: the end of that day, Beijing time"),
     "recompute": "example:\n  sc recompute --policy adjustment-2019.1   # writes nothing",
     "verify": "example:\n  sc verify registry --anchors /srv/anchors/registry.jsonl   # from cron",
     "rebuild": "example:\n  sc rebuild evaluation --compare",
@@ -34,8 +35,9 @@ EXAMPLES = {
     "keys": "example:\n  sc keys new   # one pair per service, the console and sc",
     "demo": "example:\n  sc demo --json | jq .checks   # what make demo runs",
     "import-declarations": ("example:\n  SC_TOKEN=$(sc token --role drc --name 省发展改革委) "
-                            "sc import-declarations 申报.csv --batch BATCH_ID"),
+                            "sc import-declarations 申报.csv --batch-id BATCH_ID"),
     "docs-events": "example:\n  sc docs-events > docs/events.md",
+    "docs-asyncapi": "example:\n  sc docs-asyncapi > docs/asyncapi.json",
     "users": ("example:\n  sc users add --username admin --name 管理员 --organisation 省发展改革委\n"
               "  (prints a one-time password, changed at the first sign-in)"),
 }

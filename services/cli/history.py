@@ -78,8 +78,8 @@ def cmd_audit(args) -> int:
     from services.backbone.ops import terminal
     from services.backbone.eventstore.audit import PlatformAuditQuery, collect_all_audit, to_csv
 
-    filters = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
-                                 "event_type": args.type, "since": args.since,
+    filters = {k: v for k, v in {"base_id": args.base_id, "actor_id": args.actor_id, "role": args.role,
+                                 "event_type": args.event_type, "since": args.since,
                                  "until": args.until}.items() if v is not None}
     try:
         page = PlatformAuditQuery().load({**filters, **({"limit": args.limit} if args.limit else {})})["limit"]
@@ -110,17 +110,19 @@ def cmd_audit(args) -> int:
 def cmd_status(args) -> int:
     """Statuses of record as they stood at a moment (the registry's history, folded)."""
     import json
-    from datetime import datetime
-    from uuid import UUID
+
+    from marshmallow import ValidationError
 
     from services.backbone.ops import terminal
     from services.backbone.eventstore.audit import jsonable
+    from services.registry.schemas import AsOfQuery
 
-    moment = datetime.fromisoformat(args.as_of)
-    if moment.tzinfo is None:
-        raise SystemExit("--as-of needs a timezone, e.g. 2018-07-01T00:00:00+08:00")
+    try:  # read as GET /bases/status reads it: a date is the end of that day
+        query = AsOfQuery().load({"as_of": args.as_of, "base_id": args.base_id})
+    except ValidationError as error:
+        raise SystemExit(f"not a valid status query: {error.messages}") from None
     app = open_app(platform_config(), "registry")
-    rows = app.statuses_as_of(moment, UUID(args.base) if args.base else None)
+    rows = app.statuses_as_of(query["as_of"], query["base_id"])
     if args.json:
         print(json.dumps(jsonable(rows), ensure_ascii=False, indent=2))
     else:

@@ -184,6 +184,8 @@ def cmd_import_declarations(args) -> int:
     from services.backbone.ops.terminal import Progress
     from services.registry.bulk_import import import_declarations, read_declarations, summary
 
+    if not args.batch_id:
+        raise SystemExit("the batch is needed: --batch-id ID")
     token = args.token or os.environ.get("SC_TOKEN")
     if not token:
         raise SystemExit("a token is needed (--token or SC_TOKEN; `sc token --role drc` issues one)")
@@ -191,7 +193,7 @@ def cmd_import_declarations(args) -> int:
     bodies = read_declarations(Path(args.file))
     try:
         with Progress(f"importing {args.file}", len(bodies)) as progress:
-            rows = import_declarations(bodies, registry_url=url, token=token, batch_id=args.batch,
+            rows = import_declarations(bodies, registry_url=url, token=token, batch_id=args.batch_id,
                                        advance=progress.advance)
     except PermissionError as refused:
         raise SystemExit(str(refused)) from None

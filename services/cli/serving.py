@@ -100,7 +100,7 @@ def cmd_token(args) -> int:
         raise SystemExit(f"--ttl-hours: at most {config.auth.max_token_ttl_hours:g} (auth.max_token_ttl_hours)")
     token = issue_token(
         cli_signer(config), role=args.role, name=args.name or "", actor_id=actor_id, region=region,
-        org=args.org, base_ids=[UUID(b) for b in args.base or []],
+        org=args.org, base_ids=[UUID(b) for b in args.base_id or []],
         ttl=timedelta(hours=hours),
     )
     print(token)
@@ -127,6 +127,15 @@ def _revoke(config, args) -> int:
 def cmd_docs_events(args) -> int:
     from services import contracts
     from services.contracts.docs import render
+
+    assert contracts.CATALOG
+    print(render(), end="")
+    return 0
+
+
+def cmd_docs_asyncapi(args) -> int:
+    from services import contracts
+    from services.contracts.asyncapi import render
 
     assert contracts.CATALOG
     print(render(), end="")

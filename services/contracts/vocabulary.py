@@ -90,6 +90,21 @@ METRICS = {
     "events_held": "双创活动场次",
 }
 
+# What a base's annual self-evaluation (年度自评) counts, and what a plan's targets may
+# name: the half-yearly metrics above and the other figures the construction tasks of
+# section 四 speak of (incubators and makerspaces, technology transfer). Money is yuan.
+ANNUAL_INDICATORS = {
+    "incubators": "孵化器数",
+    "makerspaces": "众创空间数",
+    "incubated_enterprises": "孵化企业数",
+    "jobs_created": "带动就业人数",
+    "patents": "专利数",
+    "technology_transfers": "科技成果转化项数",
+    "financing_raised": "融资额（元）",
+    "events_held": "双创活动场次",
+}
+MONEY_INDICATORS = ("financing_raised",)
+
 # Section 三: the six reform areas, used as tags on plans, metrics and notifications.
 REFORM_AREAS = {
     "market_space": "拓宽市场主体发展空间",

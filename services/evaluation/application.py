@@ -13,6 +13,7 @@ from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, 
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
+from .annual_reports import AnnualReports, RoundFigures
 from .catalogue import Catalogue, default_catalogue
 from .completeness import INCOMPLETE_REASON, DeclarationCompleteness, check_chosen_complete
 from .conflicts import conflict_of_interest
@@ -22,11 +23,13 @@ from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
+from .rubric import RubricError
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(Queries, DocumentsOfBases, DeclarationCompleteness, ServiceApplication):
+class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBases,
+                            DeclarationCompleteness, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -182,7 +185,10 @@ class EvaluationApplication(Queries, DocumentsOfBases, DeclarationCompleteness, 
         if kind not in ROUND_KINDS:
             raise field_error("kind", f"a round is one of {', '.join(ROUND_KINDS)}")
         check_period_begun(period, self.clock())
-        self.catalogue.check_rubrics(rubrics)
+        try:
+            self.catalogue.check_rubrics(rubrics)
+        except RubricError as error:  # a version the DRC named for this round
+            raise field_error("rubrics", str(error)) from None
         if self.views[Calendar].round_named(name) is not None:
             raise field_error("name", f"a round named {name} already exists", Conflict)
         bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],
@@ -246,8 +252,9 @@ class EvaluationApplication(Queries, DocumentsOfBases, DeclarationCompleteness, 
                 unscored.append(base.name)
                 continue
             rubric = self.catalogue.rubric(entry.rubric_version)
+            score = self.figures_in_round(evaluation, base.id, rubric.version, entry.score)["total"]
             results[base.id] = Graded(round_id=evaluation.id, round_name=evaluation.name,
-                                      score=entry.score, grade=rubric.grade(entry.score),
+                                      score=score, grade=rubric.grade(score),
                                       rubric_version=rubric.version)
         if unscored:
             raise RuleViolation(f"Every base of round {evaluation.name} must be scored by all its "

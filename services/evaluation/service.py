@@ -23,30 +23,31 @@ from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.web.paging import paged
 
+from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
-                      BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
+                      BaseRowOut, BasesQuery, BatchesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
-                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
+                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest, EvaluatorsQuery,
                       MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
                       RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
                       ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery,
-                      RecomputeOut, RecomputeQuery)
+                      RecomputeOut, RecomputeQuery, RoundsQuery)
 
 log = logging.getLogger(__name__)
 
 # The answers that wrap rows, named for the OpenAPI document.
-Batches = listing("Batches", "batches", BatchOut)
+Batches = listing("Batches", "batches", BatchOut, paged=True)
 Decisions = listing("Decisions", "decisions", DecisionOut)
 DecisionsPage = listing("DecisionsPage", "decisions", DecisionOut, paged=True)
-Evaluators = listing("Evaluators", "evaluators", EvaluatorOut)
+Evaluators = listing("Evaluators", "evaluators", EvaluatorOut, paged=True)
 Assignments = listing("Assignments", "assignments", AssignmentOut, paged=True)
 Sheets = listing("Sheets", "sheets", SheetOut, paged=True)
 BasesPage = listing("BasesPage", "bases", BaseRowOut, paged=True)
 BaseMetrics = listing("BaseMetrics", "metrics", MetricsOut, base_id=fields.UUID(required=True))
-Rounds = listing("Rounds", "rounds", RoundRowOut)
+Rounds = listing("Rounds", "rounds", RoundRowOut, paged=True)
 Rubrics = listing("Rubrics", "rubrics", RubricOut, in_force=fields.Dict(keys=fields.String(), values=fields.String()))
 
 DRC = ("drc",)
@@ -80,7 +81,8 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEndpoints):
+class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
+                        EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -88,7 +90,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared, DeclarationReturned, DeclarationResubmitted
+    # BaseDeclared, DeclarationReturned, DeclarationResubmitted, PlanFiled
+    registry_events = Subscription("registry")
 
     # -- batches and selection -----------------------------------------------------------
 
@@ -114,14 +117,15 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
         self.app.close_batch(path_id(batch_id), ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(path_id(batch_id)))
 
-    @http("GET", "/batches", roles=OVERSEERS, response=Batches)
+    @http("GET", "/batches", roles=OVERSEERS, query=BatchesQuery, response=Batches)
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def batches(self):
-        """Every declaration batch."""
-        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Every declaration batch, a page at a time."""
+        rows, page = paged(validated(BatchesQuery(), query), self.app.batches)
+        return {"batches": BatchOut(many=True).dump(rows), **page}
 
     @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS, response=RankingOut)
     def http_ranking(self, request, batch_id):
@@ -172,14 +176,15 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
                                   ctx=call.context)
         return EvaluatorOut().dump(self.app.evaluator(path_id(evaluator_id, "evaluator_id")))
 
-    @http("GET", "/evaluators", roles=OVERSEERS, response=Evaluators)
+    @http("GET", "/evaluators", roles=OVERSEERS, query=EvaluatorsQuery, response=Evaluators)
     def http_evaluators(self, request):
-        return self.evaluators()
+        return self.evaluators(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def evaluators(self):
-        """Every registered evaluator."""
-        return {"evaluators": EvaluatorOut(many=True).dump(self.app.evaluators())}
+    def evaluators(self, **query):
+        """Registered evaluators, searched by name or organisation, a page at a time."""
+        rows, page = paged(validated(EvaluatorsQuery(), query), self.app.evaluators)
+        return {"evaluators": EvaluatorOut(many=True).dump(rows), **page}
 
     @http("POST", "/assignments", roles=DRC, body=AssignRequest, response=AssessmentOut)
     def http_assign(self, request):
@@ -328,18 +333,19 @@ class EvaluationService(PublishedLog, OperationsEndpoints, EvaluationDocumentEnd
     def open_round(self, **evaluation):
         """Opens an inspection or third-party round for the bases in good standing."""
         data = validated(OpenRoundRequest(), evaluation)
-        opened = self.app.open_round(**data, rubrics=dict(self.settings.rubrics),
-                                     ctx=self.caller.context)
+        rubrics = {**self.settings.rubrics, **data.pop("rubrics")}
+        opened = self.app.open_round(**data, rubrics=rubrics, ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
-    @http("GET", "/rounds", roles=OVERSEERS, response=Rounds)
+    @http("GET", "/rounds", roles=OVERSEERS, query=RoundsQuery, response=Rounds)
     def http_rounds(self, request):
-        return self.rounds()
+        return self.rounds(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def rounds(self):
-        """Every evaluation round."""
-        return {"rounds": RoundRowOut(many=True).dump(self.app.rounds())}
+    def rounds(self, **query):
+        """Evaluation rounds, by kind, a page at a time."""
+        rows, page = paged(validated(RoundsQuery(), query), self.app.rounds)
+        return {"rounds": RoundRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS, response=RoundOut)
     def http_round(self, request, round_id):

@@ -4,6 +4,7 @@ decimal string with two places; a JSON float is refused."""
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.backbone.eventstore.audit import jsonable
+from services.backbone.web.paging import PageQuery, sortable
 from services.contracts.common import Strict
 from services.contracts.fields import Money, Timestamp
 from services.contracts.text import FreeText, Name
@@ -79,8 +80,11 @@ class RecoveryRequest(Strict):
     reference = Name(max_length=100, required=False, load_default=None)
 
 
-class EnvelopesQuery(Strict):
-    """GET /envelopes?fiscal_year=&fund_source="""
+class EnvelopesQuery(PageQuery):
+    """GET /envelopes?fiscal_year=&fund_source=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "fiscal_year", "fund_source", "total", "allocated", "remaining",
+                        "opened_at")
 
     fiscal_year = fields.Integer(validate=FISCAL_YEARS)
     fund_source = fields.String(validate=validate.OneOf(FUND_SOURCES))

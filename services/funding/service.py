@@ -7,7 +7,7 @@ read, the log of funding's events included (not every reader of other services' 
 """
 
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from services.backbone.messaging.subscription import Subscription
@@ -19,6 +19,7 @@ from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.paging import paged
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
 from .document_endpoints import PaymentDocumentEndpoints
@@ -35,7 +36,7 @@ from .schemas import (
     RecoveryRequest,
 )
 
-Envelopes = listing("Envelopes", "envelopes", EnvelopeOut, count=fields.Integer(required=True))
+Envelopes = listing("Envelopes", "envelopes", EnvelopeOut, paged=True)
 
 OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
@@ -74,8 +75,8 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
     @rpc(roles=READERS)
     def envelopes(self, **filters):
         """Envelopes with their summaries, by fiscal year and fund source."""
-        rows = self.app.envelope_summaries(**validated(EnvelopesQuery(), filters))
-        return {"envelopes": EnvelopeOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(EnvelopesQuery(), filters), self.app.envelope_summaries)
+        return {"envelopes": EnvelopeOut(many=True).dump(rows), **page}
 
     @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS, response=EnvelopeOut)
     def http_envelope(self, request, envelope_id):

@@ -172,6 +172,18 @@ def round_closed(p: dict, names: Names) -> Notice:
     return Notice("评估结果", text)
 
 
+def annual_report_submitted(p: dict, names: Names) -> Notice:
+    revision = f"（第 {p['version']} 版，替换此前版本）" if p["version"] > 1 else ""
+    text = f"{names.of_base(p['base_id'])} 提交了 {p['year']} 年度自评报告{revision}"
+    compared = [row["status"] for row in p["comparison"] if row["status"] != "no_target"]
+    if compared:
+        text += (f"；对照建设方案年度目标 {len(compared)} 项：达到 {compared.count('met')} 项，"
+                 f"未达到 {compared.count('short')} 项")
+    else:
+        text += "；建设方案未设本年度目标"
+    return Notice("年度自评", text)
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "BaseDeclared": base_declared,
     "PlanFiled": plan_filed,
@@ -189,6 +201,7 @@ TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "FundingRecoveryDemanded": recovery_demanded,
     "FundingRecovered": funding_recovered,
     "RoundClosed": round_closed,
+    "AnnualReportSubmitted": annual_report_submitted,
 }
 
 

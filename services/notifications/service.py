@@ -36,7 +36,7 @@ from .schemas import (
 from .sender import DeliverySender
 
 # The answers that wrap rows, named for the OpenAPI document.
-Subscriptions = listing("Subscriptions", "subscriptions", SubscriptionRowOut, count=fields.Integer(required=True))
+Subscriptions = listing("Subscriptions", "subscriptions", SubscriptionRowOut, paged=True)
 Deliveries = listing("Deliveries", "deliveries", DeliveryRowOut, paged=True)
 Inbox = listing("Inbox", "items", DeliveryRowOut, paged=True, unread=fields.Integer(required=True))
 Unread = answer("UnreadCount", unread=fields.Integer(required=True))
@@ -98,9 +98,9 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def list_subscriptions(self, **query):
         """The caller's subscriptions (the DRC and ops: everyone's, or one owner's)."""
-        data = validated(SubscriptionQuery(), query)
-        rows = self.app.list_subscriptions(self.caller.actor, **data)
-        return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(SubscriptionQuery(), query),
+                           partial(self.app.list_subscriptions, self.caller.actor))
+        return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/subscriptions/<uuid:subscription_id>", response=SubscriptionOut,
            summary="One subscription, as its owner (or ops) may read it; never with its secret.")

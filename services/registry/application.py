@@ -237,6 +237,9 @@ class RegistryApplication(ServiceApplication):
     def list_bases(self, **filters) -> list[dict]:
         return self.views[BaseDirectory].select(**filters)
 
+    def units(self) -> list[dict]:
+        return self.views[BaseDirectory].all_units()
+
     def batches(self) -> list[dict]:
         return self.views[BatchCalendar].all()
 

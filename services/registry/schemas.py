@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.backbone.eventstore.audit import jsonable
-from services.backbone.web.paging import PageQuery
+from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import (
     ApprovalSchema,
     ContactRequest,
@@ -15,7 +15,7 @@ from services.contracts.common import (
     TargetRequest,
     TargetSchema,
 )
-from services.contracts.fields import City, Count, Moment, Timestamp
+from services.contracts.fields import DAY_ENDS, City, Count, Moment, Timestamp
 from services.contracts.registry import CONTACT_ROLES, Declaration, DeclaredContactSchema
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, STATUSES
@@ -74,13 +74,36 @@ class ReassignRequest(Strict):
 
 
 class ListQuery(PageQuery):
-    """GET /bases?kind=&city=&county=&status=&batch_id=&limit=&offset="""
+    """GET /bases?q=&kind=&city=&county=&competent_department=&status=&batch_id=&sort=&limit=&offset=
+    (``q``: part of the base's, that is its unit's, name; ``competent_department``: the
+    whole name, compared by key)"""
 
+    SORTABLE = sortable("name", "kind", "status", "competent_department", "declared_at",
+                        "updated_at", city="region.city", county="region.county")
+    SEARCHED = ("name",)
+
+    q = SearchText()
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = City()
     county = Name(max_length=50, required=False)
+    competent_department = Name(required=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
+
+
+class UnitsQuery(PageQuery):
+    """GET /units?q=&sort=&limit=&offset= (``q``: part of the unit's name)"""
+
+    SORTABLE = sortable("name", "declarations", "first_declared_at", "last_declared_at")
+    SEARCHED = ("name",)
+
+    q = SearchText()
+
+
+class BatchesQuery(PageQuery):
+    """GET /batches?sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "opens_at", "closes_at", "quota")
 
 
 class RevocationRequest(Strict):
@@ -93,9 +116,11 @@ class RevocationRequest(Strict):
 
 
 class AsOfQuery(Strict):
-    """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]"""
+    """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]; a date
+    (``as_of=2018-06-30``) is the end of that day, Beijing time: the day's decisions
+    included."""
 
-    as_of = Moment(required=True)
+    as_of = Moment(required=True, day=DAY_ENDS)
     base_id = fields.UUID(load_default=None)
 
 
@@ -168,6 +193,17 @@ class BaseRowOut(Schema):
     plan_returned = fields.Boolean(load_default=False)  # the current version waits for its revision
     declaration_returned = fields.Boolean(load_default=False)  # returned for completion, not resubmitted
     filed_version = fields.Integer(allow_none=True)
+
+
+class UnitOut(Schema):
+    """A declaring unit (申报单位): its name, how often it declared, its latest base."""
+
+    unit_id = fields.UUID()
+    name = fields.String()
+    declarations = fields.Integer()
+    latest_base_id = fields.UUID()
+    first_declared_at = Timestamp()
+    last_declared_at = Timestamp()
 
 
 class BatchOut(Schema):

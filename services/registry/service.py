@@ -23,6 +23,7 @@ from .schemas import (
     ApprovalRequest,
     AsOfQuery,
     BaseOut,
+    BatchesQuery,
     BaseRowOut,
     BatchOut,
     DeclareRequest,
@@ -32,11 +33,14 @@ from .schemas import (
     RevocationRequest,
     ReassignRequest,
     StatusAsOfOut,
+    UnitOut,
+    UnitsQuery,
 )
 
 # The answers that wrap rows, named for the OpenAPI document.
 BasesPage = listing("BasesPage", "bases", BaseRowOut, paged=True)
-BatchesOut = listing("Batches", "batches", BatchOut)
+BatchesOut = listing("Batches", "batches", BatchOut, paged=True)
+UnitsPage = listing("UnitsPage", "units", UnitOut, paged=True)
 HistoryOut = listing("BaseHistory", "history", HistoryEntryOut, base_id=fields.UUID(required=True))
 StatusesAsOfOut = listing("StatusesAsOf", "bases", StatusAsOfOut, as_of=fields.String(required=True))
 RevocationOut = answer("RevocationRecorded", jti=fields.UUID(required=True), recorded=fields.Boolean(required=True))
@@ -162,10 +166,22 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
 
     @rpc
     def list_bases(self, **filters):
-        """Bases filtered by kind, city, county, status and batch_id, a page at a time."""
+        """Bases searched by name and filtered by kind, city, county, competent department,
+        status and batch_id, sorted, a page at a time."""
         query = validated(schema(ListQuery), filters)
         rows, page = paged(query, self.app.list_bases)
         return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
+
+    @http("GET", "/units", query=UnitsQuery, response=UnitsPage)
+    def http_list_units(self, request):
+        return self.list_units(**read_query(request))
+
+    @rpc
+    def list_units(self, **query):
+        """Declaring units (申报单位), searched by name, a page at a time: a unit's name
+        as people look it up, e.g. to declare a conflict of interest with it."""
+        rows, page = paged(validated(schema(UnitsQuery), query), self.app.units)
+        return {"units": schema(UnitOut, many=True).dump(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>/history", response=HistoryOut)
     def http_base_history(self, request, base_id):
@@ -184,13 +200,14 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
                         entry["data"][key] = None
         return {"base_id": str(base_id), "history": history}
 
-    @http("GET", "/batches", response=BatchesOut)
+    @http("GET", "/batches", query=BatchesQuery, response=BatchesOut)
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc
-    def batches(self):
-        """Declaration batches, as the registry knows them from evaluation."""
-        return {"batches": schema(BatchOut, many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Declaration batches, as the registry knows them from evaluation, a page at a time."""
+        rows, page = paged(validated(schema(BatchesQuery), query), self.app.batches)
+        return {"batches": schema(BatchOut, many=True).dump(rows), **page}
 
 

@@ -155,14 +155,28 @@ def test_a_score_in_a_decision_or_a_grade_is_an_exact_decimal_never_a_float():
 
 
 def test_a_filed_plan_carries_one_county_and_one_competent_department_approval():
-    from services.contracts.registry import PlanFiledV1
+    from services.contracts.registry import PlanFiledV2
 
     county, department = plan_filed()["approvals"]
     for approvals in ([county, county], [department, department], [county, department, department]):
         with pytest.raises(ValidationError) as caught:
-            PlanFiledV1().load(plan_filed(approvals=approvals))
+            PlanFiledV2().load(plan_filed(approvals=approvals))
         assert "county government" in caught.value.messages["approvals"][0]
-    assert len(PlanFiledV1().load(plan_filed())["approvals"]) == 2
+    assert len(PlanFiledV2().load(plan_filed())["approvals"]) == 2
+
+
+def test_a_target_of_an_annual_indicator_needs_plan_filed_version_2():
+    from services.contracts.registry import PlanFiledV1, PlanFiledV2
+
+    transfers = plan_filed()
+    assert any(t["metric"] == "technology_transfers" for t in transfers["targets"])
+    assert PlanFiledV2().load(transfers)["plan_version"] == 1
+    with pytest.raises(ValidationError) as caught:
+        PlanFiledV1().load(transfers)  # version 1 consumers know half-yearly metrics only
+    assert "targets" in caught.value.messages
+    old = {**transfers, "targets": [{"metric": "patents", "value": "120.00", "due": "2018-12-31"}]}
+    upcast = load_event(envelope(type="PlanFiled", source="registry", schema_version=1, payload=old))
+    assert upcast.schema_version == 2 and upcast.payload["targets"][0]["metric"] == "patents"
 
 
 def test_an_event_round_trips_through_its_message_form():

@@ -31,6 +31,7 @@ from services.contracts import ContractViolation
 
 from services.backbone import failpoints
 from services.backbone.keys import ServiceKeys
+from services.backbone.messaging.queue_consumers import PromptRpcConsumer
 from services.backbone.web.declared import RouteDoc
 from services.backbone.web.error_body import error_body
 from services.backbone.web.inputs import PATH_PARAMS
@@ -306,6 +307,7 @@ class AuthorizedRpc(Rpc):
     key ``authorization``) of one of ``roles``."""
 
     authenticator = Authenticator()
+    rpc_consumer = PromptRpcConsumer()
 
     def __init__(self, roles=ANY_ROLE, **kwargs):
         self.roles = None if roles is None else tuple(roles)
