@@ -176,3 +176,18 @@ def test_a_declared_answer_is_the_schema_the_handler_dumps_with(runnable):
             if not _dumped_by(response) & {*re.findall(r"\w+", _loaded_with(cls, handler))}:
                 drifted.append(f"{method} {entrypoint.url}: {sorted(_dumped_by(response))}")
     assert not drifted, f"{name}: declared answers the handlers do not dump with: {drifted}"
+
+
+def test_a_schema_the_handler_loads_is_declared(runnable):
+    """The reverse: a query or body schema a handler (or the RPC method it calls) loads
+    is on its decorator, so a parameter added to a handler is in the document too."""
+    name, cls, _ = runnable
+    undeclared = []
+    for method, entrypoint, handler in http_routes(cls):
+        source = _loaded_with(cls, handler)
+        loaded = set(re.findall(r"validated\((?:schema\()?(\w+)", source))
+        declared = {(item if inspect.isclass(item) else type(item)).__name__
+                    for item in (entrypoint.doc.query, entrypoint.doc.body) if item is not None}
+        if loaded - declared:
+            undeclared.append(f"{method} {entrypoint.url}: {sorted(loaded - declared)}")
+    assert not undeclared, f"{name}: schemas loaded but not declared as query= or body=: {undeclared}"
