@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned node packages with `npm ci` from each folder's package-lock.json,
 # when its node_modules is missing or older than the lock file: the console's front-end
-# packages (htmx, ECharts; no build step, served under /static/), and the AsyncAPI
+# packages (htmx, ECharts, Swagger UI; no build step, served under /static/), and the AsyncAPI
 # project's parser that the tests validate docs/asyncapi.json with (infra/asyncapi/).
 # Installs npm with apt when it is missing. Safe to run again and again.
 set -euo pipefail

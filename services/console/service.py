@@ -14,8 +14,10 @@ from werkzeug.wrappers import Response
 
 from services.backbone.dependencies import EventStore
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.web.answers import Health
 from services.backbone.web.entrypoints import http
 
+from .api_reference import ApiReference
 from .application import ConsoleApplication
 from .navigation import PAGE_ROLES
 from .pages import accounts, inbox, ops, signing, todo
@@ -29,18 +31,21 @@ STATIC_FILES = {
     "vendor/htmx.min.js": VENDOR / "htmx.org" / "dist" / "htmx.min.js",
     "vendor/echarts.min.js": VENDOR / "echarts" / "dist" / "echarts.min.js",
     "vendor/shanxi.json": VENDOR / "echarts" / "map" / "json" / "province" / "shanxi.json",
+    "api-reference.js": HERE / "static" / "api-reference.js",
+    **{f"vendor/{name}": VENDOR / "swagger-ui-dist" / name
+       for name in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js")},
 }
 ADMIN = PAGE_ROLES["accounts"]
 
 
-class ConsoleService(OperationsEndpoints):
+class ConsoleService(ApiReference, OperationsEndpoints):
     """Sign-in, the shell, and the pages of each role."""
 
     name = "console"
 
     app = EventStore(ConsoleApplication)
 
-    @http("GET", "/health", public=True)
+    @http("GET", "/health", public=True, response=Health)
     def health(self, request):
         """Alive, and its store answers (public: says only ok or failing)."""
         try:

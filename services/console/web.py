@@ -174,6 +174,8 @@ class Console:
 class ConsolePage(JsonHttp):
     """An HTML page of the console (``public``: served without a session)."""
 
+    documented = False  # a page for people, not an operation of the JSON API
+
     def __init__(self, method, url, roles=PEOPLE_ROLES, public=False, before_password_change=False,
                  bare=False, **kwargs):
         super().__init__(method, url, roles=roles, public=True, **kwargs)

@@ -2,19 +2,25 @@
 applicant submits or revises its base's report; overseers, the base's applicant and its
 evaluators read them beside the filed plan's targets."""
 
+from marshmallow import fields
+
 from services.backbone.kernel.ids import path_id
+from services.backbone.web.answers import listing
 from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_json
 
 from .annual_schemas import AnnualReportOut, AnnualReportRequest
 
+# The answer of the reports' list, named for the OpenAPI document.
+AnnualReports = listing("AnnualReports", "annual_reports", AnnualReportOut, base_id=fields.UUID(required=True))
 READERS = ("drc", "department", "ops", "evaluator", "applicant")  # the last two: their own
 
 
 class AnnualReportEndpoints:
     """Mixin of the evaluation service (its ``app`` and ``caller``)."""
 
-    @http("POST", "/bases/<uuid:base_id>/annual-reports", roles=("applicant",))
+    @http("POST", "/bases/<uuid:base_id>/annual-reports", roles=("applicant",), body=AnnualReportRequest,
+           response=AnnualReportOut)
     def http_submit_annual_report(self, request, base_id):
         return 201, self.submit_annual_report(str(base_id), **read_json(request))
 
@@ -27,7 +33,7 @@ class AnnualReportEndpoints:
                                                   actor=call.actor, ctx=call.context)
         return AnnualReportOut().dump(submitted)
 
-    @http("GET", "/bases/<uuid:base_id>/annual-reports", roles=READERS)
+    @http("GET", "/bases/<uuid:base_id>/annual-reports", roles=READERS, response=AnnualReports)
     def http_annual_reports(self, request, base_id):
         return self.annual_reports(str(base_id))
 

@@ -28,7 +28,8 @@ class EvaluationAttachment(Strict):
 class EvaluationDocumentEndpoints(documents_of_bases(DOCUMENT_READERS)):
     """Mixin for ``EvaluationService``: it has ``app`` and ``caller``."""
 
-    @upload("POST", "/bases/<uuid:base_id>/documents", roles=ATTACHERS)
+    @upload("POST", "/bases/<uuid:base_id>/documents", roles=ATTACHERS, body=EvaluationAttachment,
+             response=DocumentOut)
     def http_attach_document(self, request, base_id):
         """Attaches an evaluation report, a rectification report or a decision's document."""
         call = self.caller

@@ -8,11 +8,13 @@ orchestration in application.py; who may read what in queries.py.
 import logging
 from functools import partial
 
+from marshmallow import fields
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
+from services.backbone.web.answers import listing
 from services.backbone.web.entrypoints import Caller, http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.ids import path_id
@@ -40,6 +42,18 @@ from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequ
                       RecomputeOut, RecomputeQuery, RoundsQuery)
 
 log = logging.getLogger(__name__)
+
+# The answers that wrap rows, named for the OpenAPI document.
+Batches = listing("Batches", "batches", BatchOut, paged=True)
+Decisions = listing("Decisions", "decisions", DecisionOut)
+DecisionsPage = listing("DecisionsPage", "decisions", DecisionOut, paged=True)
+Evaluators = listing("Evaluators", "evaluators", EvaluatorOut, paged=True)
+Assignments = listing("Assignments", "assignments", AssignmentOut, paged=True)
+Sheets = listing("Sheets", "sheets", SheetOut, paged=True)
+BasesPage = listing("BasesPage", "bases", BaseRowOut, paged=True)
+BaseMetrics = listing("BaseMetrics", "metrics", MetricsOut, base_id=fields.UUID(required=True))
+Rounds = listing("Rounds", "rounds", RoundRowOut, paged=True)
+Rubrics = listing("Rubrics", "rubrics", RubricOut, in_force=fields.Dict(keys=fields.String(), values=fields.String()))
 
 DRC = ("drc",)
 OVERSEERS = ("drc", "department", "ops")
@@ -88,7 +102,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
 
     # -- batches and selection -----------------------------------------------------------
 
-    @http("POST", "/batches", roles=DRC)
+    @http("POST", "/batches", roles=DRC, body=OpenBatchRequest, response=BatchOut)
     def http_open_batch(self, request):
         return 201, self.open_batch(**read_json(request))
 
@@ -100,7 +114,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                                      ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(opened.id))
 
-    @http("POST", "/batches/<uuid:batch_id>/closing", roles=DRC)
+    @http("POST", "/batches/<uuid:batch_id>/closing", roles=DRC, response=BatchOut)
     def http_close_batch(self, request, batch_id):
         return 201, self.close_batch(str(batch_id))
 
@@ -110,7 +124,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         self.app.close_batch(path_id(batch_id), ctx=self.caller.context)
         return BatchOut().dump(self.app.batch(path_id(batch_id)))
 
-    @http("GET", "/batches", roles=OVERSEERS)
+    @http("GET", "/batches", roles=OVERSEERS, query=BatchesQuery, response=Batches)
     def http_batches(self, request):
         return self.batches(**read_query(request))
 
@@ -120,7 +134,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         rows, page = paged(validated(BatchesQuery(), query), self.app.batches)
         return {"batches": BatchOut(many=True).dump(rows), **page}
 
-    @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS)
+    @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS, response=RankingOut)
     def http_ranking(self, request, batch_id):
         return self.ranking(str(batch_id))
 
@@ -129,7 +143,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         """The batch's ranking, folded from the log (ties broken the same way every time)."""
         return RankingOut().dump(self.app.ranking(path_id(batch_id)))
 
-    @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC)
+    @http("POST", "/batches/<uuid:batch_id>/certification", roles=DRC, body=CertifyRequest, response=Decisions)
     def http_certify(self, request, batch_id):
         return 201, self.certify(str(batch_id), **read_json(request))
 
@@ -144,7 +158,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
 
     # -- evaluators, assignments, scores -------------------------------------------------------
 
-    @http("POST", "/evaluators", roles=DRC)
+    @http("POST", "/evaluators", roles=DRC, body=EvaluatorRequest, response=EvaluatorOut)
     def http_register_evaluator(self, request):
         return 201, self.register_evaluator(**read_json(request))
 
@@ -155,7 +169,8 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         registered = self.app.register_evaluator(**data, ctx=self.caller.context)
         return EvaluatorOut().dump(self.app.evaluator(registered.id))
 
-    @http("POST", "/evaluators/<uuid:evaluator_id>/conflicts", roles=("evaluator", "drc"))
+    @http("POST", "/evaluators/<uuid:evaluator_id>/conflicts", roles=("evaluator", "drc"), body=ConflictRequest,
+           response=EvaluatorOut)
     def http_declare_conflict(self, request, evaluator_id):
         return 201, self.declare_conflict(str(evaluator_id), **read_json(request))
 
@@ -169,7 +184,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                                   ctx=call.context)
         return EvaluatorOut().dump(self.app.evaluator(path_id(evaluator_id, "evaluator_id")))
 
-    @http("GET", "/evaluators", roles=OVERSEERS)
+    @http("GET", "/evaluators", roles=OVERSEERS, query=EvaluatorsQuery, response=Evaluators)
     def http_evaluators(self, request):
         return self.evaluators(**read_query(request))
 
@@ -179,7 +194,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         rows, page = paged(validated(EvaluatorsQuery(), query), self.app.evaluators)
         return {"evaluators": EvaluatorOut(many=True).dump(rows), **page}
 
-    @http("POST", "/assignments", roles=DRC)
+    @http("POST", "/assignments", roles=DRC, body=AssignRequest, response=AssessmentOut)
     def http_assign(self, request):
         return 201, self.assign_evaluator(**read_json(request))
 
@@ -189,7 +204,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         data = validated(AssignRequest(), assignment)
         return AssessmentOut().dump(self.app.assign(**data, ctx=self.caller.context))
 
-    @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",))
+    @http("GET", "/assignments", roles=OVERSEERS + ("evaluator",), query=AssignmentsQuery, response=Assignments)
     def http_assignments(self, request):
         return self.assignments(**read_query(request))
 
@@ -200,7 +215,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                            partial(self.app.assignments, self.caller.actor))
         return {"assignments": AssignmentOut(many=True).dump(rows), **page}
 
-    @http("POST", "/scores", roles=("evaluator",))
+    @http("POST", "/scores", roles=("evaluator",), body=ScoreRequest, response=AssessmentOut)
     def http_score(self, request):
         return 201, self.submit_scores(**read_json(request))
 
@@ -211,7 +226,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         call = self.caller
         return AssessmentOut().dump(self.app.score(**data, actor=call.actor, ctx=call.context))
 
-    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",))
+    @http("GET", "/scores", roles=OVERSEERS + ("evaluator",), query=SheetsQuery, response=Sheets)
     def http_score_sheets(self, request):
         return self.score_sheets(**read_query(request))
 
@@ -222,7 +237,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                            partial(self.app.score_sheets, self.caller.actor))
         return {"sheets": SheetOut(many=True).dump(rows), **page}
 
-    @http("GET", "/rubrics")
+    @http("GET", "/rubrics", response=Rubrics)
     def http_rubrics(self, request):
         return self.rubrics()
 
@@ -234,7 +249,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
 
     # -- bases, metrics, decisions -------------------------------------------------------------------
 
-    @http("GET", "/bases", roles=OVERSEERS)
+    @http("GET", "/bases", roles=OVERSEERS, query=BasesQuery, response=BasesPage)
     def http_list_bases(self, request):
         return self.list_bases(**read_query(request))
 
@@ -244,7 +259,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         rows, page = paged(validated(BasesQuery(), filters), self.app.list_bases)
         return {"bases": BaseRowOut(many=True).dump(rows), **page}
 
-    @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS)
+    @http("GET", "/bases/<uuid:base_id>", roles=SCOPED_READERS, response=BaseOut)
     def http_get_base(self, request, base_id):
         return self.get_base(str(base_id))
 
@@ -253,7 +268,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         """A base: status, decisions, metrics, scores (applicants: their own base)."""
         return BaseOut().dump(self.app.get_base(path_id(base_id), self.caller.actor))
 
-    @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",))
+    @http("POST", "/bases/<uuid:base_id>/metrics", roles=("applicant",), body=MetricsRequest, response=BaseOut)
     def http_report_metrics(self, request, base_id):
         return 201, self.report_metrics(str(base_id), **read_json(request))
 
@@ -265,7 +280,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         self.app.report_metrics(path_id(base_id), **data, actor=call.actor, ctx=call.context)
         return BaseOut().dump(self.app.get_base(path_id(base_id), call.actor))
 
-    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS)
+    @http("GET", "/bases/<uuid:base_id>/metrics", roles=SCOPED_READERS, response=BaseMetrics)
     def http_base_metrics(self, request, base_id):
         return self.base_metrics(str(base_id))
 
@@ -275,7 +290,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         rows = self.app.base_metrics(path_id(base_id), self.caller.actor)
         return {"base_id": str(base_id), "metrics": MetricsOut(many=True).dump(rows)}
 
-    @http("GET", "/decisions", roles=SCOPED_READERS)
+    @http("GET", "/decisions", roles=SCOPED_READERS, query=DecisionsQuery, response=DecisionsPage)
     def http_decisions(self, request):
         return self.decisions(**read_query(request))
 
@@ -286,7 +301,8 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                            partial(self.app.decisions, self.caller.actor))
         return {"decisions": DecisionOut(many=True).dump(rows), **page}
 
-    @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC)
+    @http("POST", "/bases/<uuid:base_id>/rectification", roles=DRC, body=RectificationRequest,
+           response=DecisionOut)
     def http_accept_rectification(self, request, base_id):
         return 201, self.accept_rectification(str(base_id), **read_json(request))
 
@@ -298,7 +314,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                                                  ctx=self.caller.context)
         return DecisionOut().dump(decision)
 
-    @http("POST", "/rectifications/overdue", roles=DRC)
+    @http("POST", "/rectifications/overdue", roles=DRC, response=Decisions)
     def http_revoke_overdue(self, request):
         return 201, self.revoke_overdue()
 
@@ -317,7 +333,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
 
     # -- evaluation rounds ------------------------------------------------------------------------------
 
-    @http("POST", "/rounds", roles=DRC)
+    @http("POST", "/rounds", roles=DRC, body=OpenRoundRequest, response=RoundOut)
     def http_open_round(self, request):
         return 201, self.open_round(**read_json(request))
 
@@ -329,7 +345,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         opened = self.app.open_round(**data, rubrics=rubrics, ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
-    @http("GET", "/rounds", roles=OVERSEERS)
+    @http("GET", "/rounds", roles=OVERSEERS, query=RoundsQuery, response=Rounds)
     def http_rounds(self, request):
         return self.rounds(**read_query(request))
 
@@ -339,7 +355,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         rows, page = paged(validated(RoundsQuery(), query), self.app.rounds)
         return {"rounds": RoundRowOut(many=True).dump(rows), **page}
 
-    @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS)
+    @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS, response=RoundOut)
     def http_round(self, request, round_id):
         return self.round(str(round_id))
 
@@ -348,7 +364,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         """A round with each base's status, scores, grade and metrics of the period."""
         return RoundOut().dump(self.app.round(path_id(round_id)))
 
-    @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC)
+    @http("POST", "/rounds/<uuid:round_id>/closing", roles=DRC, body=CloseRoundRequest, response=Decisions)
     def http_close_round(self, request, round_id):
         return 201, self.close_round(str(round_id), **read_json(request))
 
@@ -361,7 +377,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                                          ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
-    @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS)
+    @http("GET", "/rounds/<uuid:round_id>/what-if", roles=OVERSEERS, query=WhatIfQuery, response=WhatIfOut)
     def http_what_if(self, request, round_id):
         return self.what_if(str(round_id), **read_query(request))
 
@@ -372,7 +388,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         return WhatIfOut().dump(self.app.what_if(path_id(round_id), data["policy_version"]))
 
 
-    @http("GET", "/recompute", roles=OVERSEERS)
+    @http("GET", "/recompute", roles=OVERSEERS, query=RecomputeQuery, response=RecomputeOut)
     def http_recompute(self, request):
         return self.recompute(**read_query(request))
 

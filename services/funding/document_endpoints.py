@@ -4,7 +4,7 @@ office to a paid tranche. Mixed into ``FundingService``."""
 from marshmallow import fields
 
 from services.backbone.kernel.documents import find_document
-from services.backbone.documents.schemas import DocumentOut
+from services.backbone.documents.schemas import ANY_MEDIA_TYPE, AllocationDocuments, DocumentOut
 from services.backbone.documents.upload import DocumentStore, download, read_upload, upload
 from services.backbone.web.entrypoints import http, schema
 from services.contracts.common import Strict
@@ -25,7 +25,8 @@ class PaymentDocumentEndpoints:
 
     documents = DocumentStore()
 
-    @upload("POST", "/allocations/<uuid:allocation_id>/documents", roles=("funding_office",))
+    @upload("POST", "/allocations/<uuid:allocation_id>/documents", roles=("funding_office",), body=PaymentFields,
+             response=DocumentOut)
     def http_attach_document(self, request, allocation_id):
         """Attaches a document (multipart: file, kind, tranche_id) to a paid tranche."""
         sent = read_upload(request, self.documents, schema(PaymentFields), lambda form: self.app.allocation(
@@ -34,14 +35,16 @@ class PaymentDocumentEndpoints:
                                             upload=sent, ctx=self.caller.context)
         return 201, schema(DocumentOut).dump(document)
 
-    @http("GET", "/allocations/<uuid:allocation_id>/documents", roles=DOCUMENT_READERS)
+    @http("GET", "/allocations/<uuid:allocation_id>/documents", roles=DOCUMENT_READERS,
+           response=AllocationDocuments)
     def http_documents(self, request, allocation_id):
         """The records of an allocation's payment documents."""
         documents = self.app.allocation(allocation_id).documents
         return {"allocation_id": str(allocation_id),
                 "documents": schema(DocumentOut, many=True).dump(documents)}
 
-    @http("GET", "/allocations/<uuid:allocation_id>/documents/<uuid:document_id>", roles=DOCUMENT_READERS)
+    @http("GET", "/allocations/<uuid:allocation_id>/documents/<uuid:document_id>", roles=DOCUMENT_READERS,
+           produces=ANY_MEDIA_TYPE)
     def http_download_document(self, request, allocation_id, document_id):
         """A payment document's bytes, checked against its SHA-256 first."""
         document = find_document(self.app.allocation(allocation_id).documents, document_id)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
+from services.backbone.web.answers import listing
 from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
@@ -35,6 +36,8 @@ from .schemas import (
     RecoveryRequest,
 )
 
+Envelopes = listing("Envelopes", "envelopes", EnvelopeOut, paged=True)
+
 OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
 
@@ -51,7 +54,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
 
     # -- envelopes ----------------------------------------------------------------------
 
-    @http("POST", "/envelopes", roles=OFFICE)
+    @http("POST", "/envelopes", roles=OFFICE, body=EnvelopeRequest, response=EnvelopeOut)
     def http_open_envelope(self, request):
         return 201, self.open_envelope(**read_json(request))
 
@@ -65,7 +68,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
                                           ctx=self.caller.context)
         return EnvelopeOut().dump(self.app.envelope_summary(envelope.id))
 
-    @http("GET", "/envelopes", roles=READERS)
+    @http("GET", "/envelopes", roles=READERS, query=EnvelopesQuery, response=Envelopes)
     def http_envelopes(self, request):
         return self.envelopes(**read_query(request))
 
@@ -75,7 +78,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         rows, page = paged(validated(EnvelopesQuery(), filters), self.app.envelope_summaries)
         return {"envelopes": EnvelopeOut(many=True).dump(rows), **page}
 
-    @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS)
+    @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS, response=EnvelopeOut)
     def http_envelope(self, request, envelope_id):
         return self.envelope(str(envelope_id))
 
@@ -86,7 +89,8 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
 
     # -- allocations --------------------------------------------------------------------
 
-    @http("POST", "/allocations", roles=OFFICE)
+    @http("POST", "/allocations", roles=OFFICE, body=AllocationRequest, response=AllocationOut,
+           headers=(IDEMPOTENCY_FIELD,), also=(200,))  # 200: a replay of the same Idempotency-Key
     def http_allocate(self, request):
         body, created = self._allocate(request.headers.get(IDEMPOTENCY_FIELD), read_json(request))
         if created:
@@ -106,7 +110,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
                                             ctx=self.caller.context)
         return AllocationOut().dump(result), created
 
-    @http("GET", "/allocations/<uuid:allocation_id>", roles=READERS)
+    @http("GET", "/allocations/<uuid:allocation_id>", roles=READERS, response=AllocationOut)
     def http_allocation(self, request, allocation_id):
         return self.allocation(str(allocation_id))
 
@@ -116,7 +120,8 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         return AllocationOut().dump(self.app.allocation(path_id(allocation_id, "allocation_id")))
 
     @http("POST", "/allocations/<uuid:allocation_id>/tranches/<uuid:tranche_id>/disbursement",
-          roles=OFFICE)
+          roles=OFFICE, body=DisbursementRequest,
+           response=AllocationOut)
     def http_disburse(self, request, allocation_id, tranche_id):
         return 201, self.disburse(str(allocation_id), str(tranche_id), **read_json(request))
 
@@ -129,7 +134,8 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
                                        ctx=self.caller.context)
         return AllocationOut().dump(allocation)
 
-    @http("POST", "/allocations/<uuid:allocation_id>/recoveries", roles=OFFICE)
+    @http("POST", "/allocations/<uuid:allocation_id>/recoveries", roles=OFFICE, body=RecoveryRequest,
+           response=AllocationOut, headers=(IDEMPOTENCY_FIELD,))
     def http_record_recovery(self, request, allocation_id):
         return 201, self._record_recovery(str(allocation_id), request.headers.get(IDEMPOTENCY_FIELD),
                                           read_json(request))
@@ -151,7 +157,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
 
     # -- bases and the finance department ---------------------------------------------------
 
-    @http("GET", "/bases/<uuid:base_id>/funding", roles=READERS)
+    @http("GET", "/bases/<uuid:base_id>/funding", roles=READERS, response=BaseFundingOut)
     def http_base_funding(self, request, base_id):
         return self.base_funding(str(base_id))
 
@@ -160,7 +166,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         """A base's eligibility, allocations and funding history."""
         return BaseFundingOut().dump(self.app.base_funding(path_id(base_id, "base_id")))
 
-    @http("GET", "/allocations.csv", roles=READERS)
+    @http("GET", "/allocations.csv", roles=READERS, query=ExportQuery, produces="text/csv")
     def http_export_allocations(self, request):
         text = self.export_allocations(**read_query(request))
         return Response(text.encode("utf-8"), status=200, mimetype="text/csv",

@@ -8,8 +8,11 @@ sender.py and channels.py.
 
 from functools import partial
 
+from marshmallow import fields
+
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
+from services.backbone.web.answers import Health, answer, listing
 from services.backbone.web.entrypoints import Caller, http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
@@ -34,6 +37,18 @@ from .schemas import (
 )
 from .sender import DeliverySender
 
+# The answers that wrap rows, named for the OpenAPI document.
+Subscriptions = listing("Subscriptions", "subscriptions", SubscriptionRowOut, paged=True)
+Deliveries = listing("Deliveries", "deliveries", DeliveryRowOut, paged=True)
+Inbox = listing("Inbox", "items", DeliveryRowOut, paged=True, unread=fields.Integer(required=True))
+Unread = answer("UnreadCount", unread=fields.Integer(required=True))
+# A new webhook subscription's answer, the only one that carries its secret.
+Subscribed = type("Subscribed", (SubscriptionOut,), {"channel": fields.Nested(
+    answer("ChannelWithSecret", kind=fields.String(), url=fields.String(), address=fields.String(),
+           secret=fields.String()))})
+# the path names the subscription: the query gives the rest of a deliveries' filter
+SubscriptionDeliveriesQuery = DeliveryQuery(exclude=("subscription_id",))
+
 # people and offices; not the console's administrators, who manage accounts only
 SUBSCRIBERS = tuple(role for role in ROLES if role not in ("service", "admin"))
 
@@ -51,7 +66,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     evaluation_events = Subscription("evaluation")
     funding_events = Subscription("funding")
 
-    @http("GET", "/health", public=True)
+    @http("GET", "/health", public=True, response=Health)
     def health(self, request):
         """Liveness and readiness: the store answers, the relay and the sender run.
         Public: whether the sender fails, not why (its error names database hosts and
@@ -67,7 +82,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    @http("POST", "/subscriptions", roles=SUBSCRIBERS)
+    @http("POST", "/subscriptions", roles=SUBSCRIBERS, body=SubscribeRequest, response=Subscribed)
     def http_subscribe(self, request):
         return 201, self.subscribe(**read_json(request))
 
@@ -82,7 +97,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
             out["channel"]["secret"] = created.channel["secret"]
         return out
 
-    @http("GET", "/subscriptions")
+    @http("GET", "/subscriptions", query=SubscriptionQuery, response=Subscriptions)
     def http_list_subscriptions(self, request):
         return self.list_subscriptions(**read_query(request))
 
@@ -93,7 +108,8 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
                            partial(self.app.list_subscriptions, self.caller.actor))
         return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), **page}
 
-    @http("GET", "/subscriptions/<uuid:subscription_id>")
+    @http("GET", "/subscriptions/<uuid:subscription_id>", response=SubscriptionOut,
+           summary="One subscription, as its owner (or ops) may read it; never with its secret.")
     def http_get_subscription(self, request, subscription_id):
         return self.get_subscription(str(subscription_id))
 
@@ -102,7 +118,8 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         found = self.app.get_subscription(path_id(subscription_id), self.caller.actor)
         return SubscriptionOut().dump(found)
 
-    @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
+    @http("PATCH", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS, body=ChangeRequest,
+           response=SubscriptionOut)
     def http_change_subscription(self, request, subscription_id):
         return self.change_subscription(str(subscription_id), **read_json(request))
 
@@ -115,7 +132,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
                                                actor=call.actor, ctx=call.context)
         return SubscriptionOut().dump(changed)
 
-    @http("DELETE", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS)
+    @http("DELETE", "/subscriptions/<uuid:subscription_id>", roles=SUBSCRIBERS, response=SubscriptionOut)
     def http_cancel_subscription(self, request, subscription_id):
         return self.cancel_subscription(str(subscription_id))
 
@@ -157,11 +174,12 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- deliveries -------------------------------------------------------------------------------
 
-    @http("GET", "/subscriptions/<uuid:subscription_id>/deliveries")
+    @http("GET", "/subscriptions/<uuid:subscription_id>/deliveries", query=SubscriptionDeliveriesQuery,
+           response=Deliveries)
     def http_subscription_deliveries(self, request, subscription_id):
         return self.list_deliveries(**read_query(request), subscription_id=str(subscription_id))
 
-    @http("GET", "/deliveries")
+    @http("GET", "/deliveries", query=DeliveryQuery, response=Deliveries)
     def http_list_deliveries(self, request):
         return self.list_deliveries(**read_query(request))
 
@@ -172,7 +190,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
                            partial(self.app.list_deliveries, self.caller.actor))
         return {"deliveries": DeliveryRowOut(many=True).dump(rows), **page}
 
-    @http("GET", "/deliveries/<uuid:delivery_id>")
+    @http("GET", "/deliveries/<uuid:delivery_id>", response=DeliveryOut)
     def http_get_delivery(self, request, delivery_id):
         return self.get_delivery(str(delivery_id))
 
@@ -181,7 +199,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         """One delivery with every attempt, its outcome and error, and the event."""
         return DeliveryOut().dump(self.app.get_delivery(path_id(delivery_id), self.caller.actor))
 
-    @http("POST", "/deliveries/<uuid:delivery_id>/resend", roles=("ops",))
+    @http("POST", "/deliveries/<uuid:delivery_id>/resend", roles=("ops",), response=DeliveryOut, status=202)
     def http_resend_delivery(self, request, delivery_id):
         return 202, self.resend_delivery(str(delivery_id))
 
@@ -194,7 +212,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- inbox -----------------------------------------------------------------------------------
 
-    @http("GET", "/inbox")
+    @http("GET", "/inbox", query=InboxQuery, response=Inbox)
     def http_inbox(self, request):
         return self.inbox(**read_query(request))
 
@@ -206,7 +224,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         return {"items": DeliveryRowOut(many=True).dump(rows), **page,
                 "unread": self.app.unread_count(actor)}
 
-    @http("GET", "/inbox/unread-count")
+    @http("GET", "/inbox/unread-count", response=Unread, summary="How many items of the caller's inbox are unread.")
     def http_unread_count(self, request):
         return self.unread_count()
 
@@ -214,7 +232,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     def unread_count(self):
         return {"unread": self.app.unread_count(self.caller.actor)}
 
-    @http("POST", "/inbox/<uuid:delivery_id>/read", roles=SUBSCRIBERS)
+    @http("POST", "/inbox/<uuid:delivery_id>/read", roles=SUBSCRIBERS, response=DeliveryOut, status=200)
     def http_mark_read(self, request, delivery_id):
         return self.mark_read(str(delivery_id))
 

@@ -21,7 +21,7 @@ DOCUMENT_READERS = ATTACHERS + ("department", "evaluator", "service")
 class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
     """Mixin for ``RegistryService``: it has ``app`` and ``caller``."""
 
-    @http("POST", "/bases/<uuid:base_id>/plan/returns", roles=PLAN_RETURNERS)
+    @http("POST", "/bases/<uuid:base_id>/plan/returns", roles=PLAN_RETURNERS, body=PlanReturnRequest, response=BaseOut)
     def http_return_plan(self, request, base_id):
         return 201, self.return_plan(str(base_id), **read_json(request))
 
@@ -35,7 +35,8 @@ class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
                                     ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/bases/<uuid:base_id>/declaration/returns", roles=("drc",))
+    @http("POST", "/bases/<uuid:base_id>/declaration/returns", roles=("drc",), body=DeclarationReturnRequest,
+           response=BaseOut)
     def http_return_declaration(self, request, base_id):
         return 201, self.return_declaration(str(base_id), **read_json(request))
 
@@ -48,7 +49,8 @@ class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
                                            actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/bases/<uuid:base_id>/declaration/resubmissions", roles=("applicant",))
+    @http("POST", "/bases/<uuid:base_id>/declaration/resubmissions", roles=("applicant",),
+           body=ResubmissionRequest, response=BaseOut)
     def http_resubmit_declaration(self, request, base_id):
         return 201, self.resubmit_declaration(str(base_id), **read_json(request))
 
@@ -61,7 +63,7 @@ class ReviewEndpoints(documents_of_bases(DOCUMENT_READERS)):
                                              actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @upload("POST", "/bases/<uuid:base_id>/documents", roles=ATTACHERS)
+    @upload("POST", "/bases/<uuid:base_id>/documents", roles=ATTACHERS, body=AttachmentFields, response=DocumentOut)
     def http_attach_document(self, request, base_id):
         """Attaches a document (multipart: file, kind, attached_to, version) to the
         declaration, a plan version or an approval; 201 with its record."""

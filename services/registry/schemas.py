@@ -164,7 +164,7 @@ class BaseOut(Schema):
     region = fields.Nested(RegionSchema)
     competent_department = fields.String()
     batch_id = fields.UUID()
-    contacts = fields.List(fields.Nested(DeclaredContactSchema))
+    contacts = fields.List(fields.Nested(DeclaredContactSchema), allow_none=True)  # null: withheld
     declared_by = fields.UUID()
     status = fields.String()
     declared_at = Timestamp(attribute="created_on")

@@ -5,7 +5,10 @@ dump the result. Rules live in domain.py, orchestration in application.py.
 """
 
 
+from marshmallow import fields
+
 from services.backbone.messaging.subscription import Subscription
+from services.backbone.web.answers import answer, listing
 from services.backbone.dependencies import EventStore
 from services.backbone.web.entrypoints import Caller, http, rpc, schema, validated
 from services.backbone.web.inputs import read_json, read_query
@@ -34,6 +37,14 @@ from .schemas import (
     UnitsQuery,
 )
 
+# The answers that wrap rows, named for the OpenAPI document.
+BasesPage = listing("BasesPage", "bases", BaseRowOut, paged=True)
+BatchesOut = listing("Batches", "batches", BatchOut, paged=True)
+UnitsPage = listing("UnitsPage", "units", UnitOut, paged=True)
+HistoryOut = listing("BaseHistory", "history", HistoryEntryOut, base_id=fields.UUID(required=True))
+StatusesAsOfOut = listing("StatusesAsOf", "bases", StatusAsOfOut, as_of=fields.String(required=True))
+RevocationOut = answer("RevocationRecorded", jti=fields.UUID(required=True), recorded=fields.Boolean(required=True))
+
 DECLARERS = ("applicant", "drc")
 APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
@@ -50,7 +61,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
 
     # -- commands -------------------------------------------------------------------------
 
-    @http("POST", "/bases", roles=DECLARERS)
+    @http("POST", "/bases", roles=DECLARERS, body=DeclareRequest, response=BaseOut)
     def http_declare(self, request):
         return 201, self.declare(**read_json(request))
 
@@ -62,7 +73,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         base = self.app.declare(**data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/bases/<uuid:base_id>/representative", roles=("drc",))
+    @http("POST", "/bases/<uuid:base_id>/representative", roles=("drc",), body=ReassignRequest, response=BaseOut)
     def http_reassign(self, request, base_id):
         return 201, self.reassign(str(base_id), **read_json(request))
 
@@ -74,7 +85,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         base = self.app.reassign(path_id(base_id, "base_id"), **data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",))
+    @http("PUT", "/bases/<uuid:base_id>/plan", roles=("applicant",), body=PlanRequest, response=BaseOut)
     def http_draft_plan(self, request, base_id):
         return 200, self.draft_plan(str(base_id), **read_json(request))
 
@@ -86,7 +97,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         base = self.app.draft_plan(path_id(base_id, "base_id"), **data, actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS)
+    @http("POST", "/bases/<uuid:base_id>/plan/approvals", roles=APPROVERS, body=ApprovalRequest, response=BaseOut)
     def http_approve_plan(self, request, base_id):
         return 201, self.approve_plan(str(base_id), **read_json(request))
 
@@ -100,7 +111,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
                                      actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/bases/<uuid:base_id>/plan/filing", roles=FILERS)
+    @http("POST", "/bases/<uuid:base_id>/plan/filing", roles=FILERS, response=BaseOut)
     def http_file_plan(self, request, base_id):
         return 201, self.file_plan(str(base_id))
 
@@ -111,7 +122,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         base = self.app.file_plan(path_id(base_id, "base_id"), actor=call.actor, ctx=call.context)
         return schema(BaseOut).dump(base)
 
-    @http("POST", "/tokens/revocations", roles=("ops",))
+    @http("POST", "/tokens/revocations", roles=("ops",), body=RevocationRequest, response=RevocationOut)
     def http_revoke_token(self, request):
         return 201, self.revoke_token(**read_json(request))
 
@@ -124,7 +135,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
 
     # -- queries --------------------------------------------------------------------------
 
-    @http("GET", "/bases/status")
+    @http("GET", "/bases/status", query=AsOfQuery, response=StatusesAsOfOut)
     def http_statuses_as_of(self, request):
         return self.statuses_as_of(**read_query(request))
 
@@ -135,7 +146,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         rows = self.app.statuses_as_of(data["as_of"], data["base_id"])
         return {"as_of": data["as_of"].isoformat(), "bases": StatusAsOfOut(many=True).dump(rows)}
 
-    @http("GET", "/bases/<uuid:base_id>")
+    @http("GET", "/bases/<uuid:base_id>", response=BaseOut)
     def http_get_base(self, request, base_id):
         return self.get_base(str(base_id))
 
@@ -149,7 +160,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
             out["contacts"] = None
         return out
 
-    @http("GET", "/bases")
+    @http("GET", "/bases", query=ListQuery, response=BasesPage)
     def http_list_bases(self, request):
         return self.list_bases(**read_query(request))
 
@@ -161,7 +172,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         rows, page = paged(query, self.app.list_bases)
         return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
 
-    @http("GET", "/units")
+    @http("GET", "/units", query=UnitsQuery, response=UnitsPage)
     def http_list_units(self, request):
         return self.list_units(**read_query(request))
 
@@ -172,7 +183,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         rows, page = paged(validated(schema(UnitsQuery), query), self.app.units)
         return {"units": schema(UnitOut, many=True).dump(rows), **page}
 
-    @http("GET", "/bases/<uuid:base_id>/history")
+    @http("GET", "/bases/<uuid:base_id>/history", response=HistoryOut)
     def http_base_history(self, request, base_id):
         return self.base_history(str(base_id))
 
@@ -189,7 +200,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
                         entry["data"][key] = None
         return {"base_id": str(base_id), "history": history}
 
-    @http("GET", "/batches")
+    @http("GET", "/batches", query=BatchesQuery, response=BatchesOut)
     def http_batches(self, request):
         return self.batches(**read_query(request))
 

@@ -51,7 +51,7 @@ def raw_http(platform, request: bytes) -> tuple[int, dict, bytes]:
 def test_a_body_nested_deeper_than_32_levels_is_refused_with_400_and_the_service_goes_on(evaluation):
     started = time.monotonic()
     deep = post_raw(evaluation, '{"x":' + "[" * 50000 + "]" * 50000 + "}")
-    assert deep.status_code == 400 and "deeper than 32" in deep.json()["error"]["message"], deep.text
+    assert deep.status_code == 400 and "deeper than 32" in deep.json()["error"]["detail"], deep.text
     assert time.monotonic() - started < 2
     just_over = {"name": "x"}
     for _ in range(32):
@@ -77,7 +77,7 @@ def test_a_body_that_is_not_json_is_refused_with_415_saying_what_is_expected(eva
         refused = post_raw(evaluation, body, content_type)
         assert refused.status_code == 415, (content_type, refused.text)
         error = refused.json()["error"]
-        assert error["code"] == "unsupported_media_type" and "application/json" in error["message"]
+        assert error["code"] == "unsupported_media_type" and "application/json" in error["detail"]
         assert error["fields"] == {"Content-Type": ["Expected application/json."]}
     assert post_raw(evaluation, body, "application/json; charset=utf-8").status_code == 201
     unauthenticated = requests.post(evaluation.url("evaluation", "/batches"), data=body,
@@ -113,4 +113,4 @@ def test_a_token_whose_claim_has_the_wrong_shape_is_401_naming_the_claim(evaluat
     answer = requests.get(evaluation.url("evaluation", "/batches"), headers={"Authorization": f"Bearer {token}"},
                           timeout=10)
     assert answer.status_code == 401
-    assert "'bases' claim" in answer.json()["error"]["message"]
+    assert "'bases' claim" in answer.json()["error"]["detail"]

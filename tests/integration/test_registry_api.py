@@ -108,7 +108,7 @@ def test_another_units_applicant_cannot_take_a_name_first(platform, evaluation_l
     url = platform.url("registry", "/bases")
     squatter = requests.post(url, json=declaration(batch_id), headers=platform.applicant("另一单位"))
     assert squatter.status_code == 403
-    assert "own organisation" in squatter.json()["error"]["message"]
+    assert "own organisation" in squatter.json()["error"]["detail"]
     university = requests.post(url, json=declaration(batch_id), headers=platform.applicant("山西大学"))
     assert university.status_code == 201, university.text
 
@@ -341,7 +341,7 @@ def test_a_body_over_the_size_limit_is_413_unread_declared_or_chunked(platform, 
 
     for response in (declared, chunked):
         assert response.status_code == 413, response.text
-        assert response.json()["error"] == {"code": "payload_too_large",
-                                            "message": f"The request body is larger than {limit} bytes."}
+        assert response.json()["error"] == {"code": "payload_too_large", "message": "提交的内容过大",
+                                            "detail": f"The request body is larger than {limit} bytes."}
     assert platform.app("registry").list_bases() == []
     assert requests.post(url, json=declaration(batch_id), headers=headers).status_code == 201

@@ -68,7 +68,7 @@ def test_an_upload_over_its_own_limit_is_refused_unread(platform, evaluation_log
     base_id = declared_and_certified(platform, evaluation_log, actors, certify=False)
     too_big = upload(platform, base_id, actors.applicant(), samples.PDF + b"%" * (200 * 1024))
     assert too_big.status_code == 413
-    assert "65536" in too_big.json()["error"]["message"]
+    assert "65536" in too_big.json()["error"]["detail"]
 
 
 def test_a_returned_plan_is_revised_and_approved_anew_and_the_approvers_are_told(platform, evaluation_log):

@@ -119,7 +119,7 @@ def test_an_uncertified_base_cannot_file_its_plan(platform, evaluation_log):
     approve(platform, base_id, actors.department())
     refused = file_plan(platform, base_id, actors.applicant())
     assert refused.status_code == 422
-    assert "certified" in refused.json()["error"]["message"]
+    assert "certified" in refused.json()["error"]["detail"]
 
 
 def test_approvals_are_scoped_to_the_bases_county_and_department(platform, evaluation_log):

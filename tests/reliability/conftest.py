@@ -10,6 +10,9 @@ import os
 
 import pytest
 
+from services.backbone.runner import SERVICE_CLASSES
+from tests.support.broker import UpstreamLog
+from tests.support.endpoint_examples import EXAMPLES
 from tests.support.figures import Figures
 
 FULL = os.environ.get("SC_CHAOS") == "full"
@@ -28,6 +31,23 @@ def pytest_collection_modifyitems(items):
         for item in items:
             if "tests/reliability/" in item.nodeid and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(FULL_TIMEOUT))
+
+
+@pytest.fixture(params=sorted(SERVICE_CLASSES))
+def service_with_resources(request, platform):
+    """A service running alone, its upstream services played by UpstreamLogs, with the
+    resources its endpoints act on created first: (service, examples, ids)."""
+    service = request.param
+    platform.start(service)
+    upstreams = {}
+
+    def upstream(source):
+        return upstreams.setdefault(source, UpstreamLog(platform.config, source))
+
+    examples, ids = EXAMPLES[service](platform, upstream)
+    yield service, examples, ids
+    for log in upstreams.values():
+        log.close()
 
 
 @pytest.fixture

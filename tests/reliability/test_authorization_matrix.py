@@ -26,7 +26,7 @@ def test_the_declared_rules_are_the_reviewed_matrix():
 def _http_outcome(response) -> str:
     if response.status_code == 401:
         return "401"
-    if response.status_code == 403 and response.json()["error"]["message"].startswith("Role "):
+    if response.status_code == 403 and response.json()["error"]["detail"].startswith("Role "):
         return "403"
     return "open"
 

@@ -24,11 +24,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from services.backbone.runner import SERVICE_CLASSES, service_class
+from services.backbone.runner import service_class
 from tests.reliability.conftest import scale
 from tests.support.authz import concrete_path, declared_matrix
-from tests.support.broker import UpstreamLog
-from tests.support.endpoint_examples import EXAMPLES, WITHOUT_BODY
+from tests.support.endpoint_examples import WITHOUT_BODY
 from tests.support.mutations import one_change
 
 values = st.recursive(
@@ -58,23 +57,6 @@ queries = st.dictionaries(st.sampled_from(["after", "limit", "offset", "status",
                                            "as_of", "policy_version", "unread", "x"]),
                           st.text(max_size=12), max_size=3)
 SKIPPED = ("/ops/queues", "/ops/audit", "/metrics", "/health", "/ready")  # no input / platform-wide
-
-
-@pytest.fixture(params=sorted(SERVICE_CLASSES))
-def service_with_resources(request, platform):
-    """A service running alone, its upstream services played by UpstreamLogs, with the
-    resources its endpoints act on created first: (service, examples, ids)."""
-    service = request.param
-    platform.start(service)
-    upstreams = {}
-
-    def upstream(source):
-        return upstreams.setdefault(source, UpstreamLog(platform.config, source))
-
-    examples, ids = EXAMPLES[service](platform, upstream)
-    yield service, examples, ids
-    for log in upstreams.values():
-        log.close()
 
 
 def test_a_valid_request_with_one_field_changed_is_refused_naming_it_or_succeeds(platform, service_with_resources):

@@ -3,7 +3,7 @@ evaluation's): the list of records and a document's bytes, for ``readers``; whic
 base's documents a reader may see, the application decides (``documents``,
 ``document``). Built per service like ``published_log(readers)``."""
 
-from services.backbone.documents.schemas import DocumentOut
+from services.backbone.documents.schemas import ANY_MEDIA_TYPE, BaseDocuments, DocumentOut
 from services.backbone.documents.upload import DocumentStore, download
 from services.backbone.web.entrypoints import http, schema
 
@@ -14,13 +14,13 @@ def documents_of_bases(readers: tuple[str, ...]) -> type:
 
         documents = DocumentStore()
 
-        @http("GET", "/bases/<uuid:base_id>/documents", roles=readers)
+        @http("GET", "/bases/<uuid:base_id>/documents", roles=readers, response=BaseDocuments)
         def http_documents(self, request, base_id):
             """The records of a base's documents, for those who may see them."""
             documents = self.app.documents(base_id, self.caller.actor)
             return {"base_id": str(base_id), "documents": schema(DocumentOut, many=True).dump(documents)}
 
-        @http("GET", "/bases/<uuid:base_id>/documents/<uuid:document_id>", roles=readers)
+        @http("GET", "/bases/<uuid:base_id>/documents/<uuid:document_id>", roles=readers, produces=ANY_MEDIA_TYPE)
         def http_download_document(self, request, base_id, document_id):
             """A document's bytes, checked against its SHA-256 first."""
             document = self.app.document(base_id, document_id, self.caller.actor)

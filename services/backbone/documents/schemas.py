@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from services.backbone.eventstore.audit import jsonable
+from services.backbone.web.answers import listing
 from services.contracts.fields import Timestamp
 
 
@@ -18,3 +19,11 @@ class DocumentOut(Schema):
     sha256 = fields.String()
     attached_by = fields.Function(lambda document: jsonable(document["attached_by"]))
     attached_at = Timestamp()
+
+
+# What the OpenAPI documents say of the document routes: the list's answer, and a
+# download's media type (the document's own: a PDF, an image, an office file).
+ANY_MEDIA_TYPE = "*/*"
+BaseDocuments = listing("BaseDocuments", "documents", DocumentOut, base_id=fields.UUID(required=True))
+AllocationDocuments = listing("AllocationDocuments", "documents", DocumentOut,
+                              allocation_id=fields.UUID(required=True))

@@ -7,7 +7,8 @@ from typing import Any
 
 
 class PlatformError(Exception):
-    """Base of every error a client may see; ``fields`` names the offending inputs."""
+    """Base of every error a client may see; ``fields`` names the offending inputs.
+    Its JSON body is ``services.backbone.web.error_body``'s."""
 
     status = 500
     code = "internal_error"
@@ -19,12 +20,6 @@ class PlatformError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
-
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.fields:
-            body["fields"] = self.fields
-        return {"error": body}
 
 
 class BadRequest(PlatformError):

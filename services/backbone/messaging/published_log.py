@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from services.contracts.envelope import MAX_POSITION
 
+from services.backbone.web.answers import EventsPage, Health
 from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_query
 from services.backbone.kernel.privacy import for_viewer
@@ -59,13 +60,13 @@ def published_log(readers: tuple[str, ...] = READERS) -> type:
             query = validated(EventsQuery(), {"after": after, "limit": limit})
             return self._page(query["after"], query["limit"])
 
-        @http("GET", "/events", roles=readers)
+        @http("GET", "/events", roles=readers, query=EventsQuery, response=EventsPage)
         def get_events(self, request):
             """HTTP form of ``events_after``: ``GET /events?after=N&limit=M``."""
             query = validated(EventsQuery(), read_query(request))
             return self._page(query["after"], query["limit"])
 
-        @http("GET", "/health", public=True)
+        @http("GET", "/health", public=True, response=Health)
         def health(self, request):
             """Liveness and readiness: the store answers and the relay runs. Public, so it
             says only whether each part works: an error's text names database hosts and

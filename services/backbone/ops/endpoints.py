@@ -26,8 +26,10 @@ from services.backbone.dependencies import EventStore
 from services.backbone.messaging.dead_letter_queues import act_on_dead_letter, list_dead_letters
 from services.backbone.kernel.context import SYSTEM_ACTOR
 from services.backbone.web.tokens import bearer_header
-from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.answers import OpenApiDocument, Ready, Report, answer
+from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
+from services.backbone.web.openapi import document_of
 from services.backbone.kernel.errors import BadRequest, NotFound, Unavailable
 from services.backbone.messaging.topology import (SUBSCRIPTIONS, dead_letter_queue_name,
                                                   inbox_queue_name, replay_exchange)
@@ -157,6 +159,16 @@ class AnchorIn(Schema):
                                                                  error="64 lowercase hex digits."))
 
 
+class VerifyQuery(Schema):
+    """GET /ops/verify?anchor=<position>:<hash>&anchor=…: links recorded earlier."""
+
+    anchor = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                         metadata={"description": "<position>:<hash>，可重复给出"})
+
+
+DeadLetters = answer("DeadLetters", dead_letters=fields.List(fields.Dict(), required=True))
+
+
 @contextmanager
 def broker_answering():
     """An unreachable broker is a 503 to try again, not a 500 with a traceback in the log."""
@@ -176,14 +188,20 @@ class OperationsEndpoints:
     operations = Operations()
     caller = Caller()
 
-    @http("GET", "/ready", public=True)
+    @http("GET", "/ready", public=True, response=Ready)
     def ready(self, request):
         """Readiness: store reachable, broker reachable, relay running."""
         checks = self.operations.readiness()
         ok = all(value == "ok" for value in checks.values())
         return (200 if ok else 503), {"service": self.name, "ready": ok, "checks": checks}
 
-    @http("GET", "/metrics", roles=("ops", "service"))
+    @http("GET", "/openapi.json", public=True, response=OpenApiDocument)
+    def openapi(self, request):
+        """This service's OpenAPI 3.1 document, built from its routes' declarations
+        (public: it says what the API is, nothing of the programme's data)."""
+        return json_response(200, document_of(self.name), headers={"Access-Control-Allow-Origin": "*"})
+
+    @http("GET", "/metrics", roles=("ops", "service"), produces="text/plain")
     def metrics(self, request):
         """Prometheus exposition of this service's metrics, for ops only (event volumes and
         route latencies say what the programme is doing): Prometheus scrapes with a bearer
@@ -196,11 +214,12 @@ class OperationsEndpoints:
         """Head of the log, relay position and lag, each subscription's position."""
         return self.operations.status()
 
-    @http("GET", "/ops/status", roles=OPS_READERS)
+    @http("GET", "/ops/status", roles=OPS_READERS, response=Report,
+           summary="Head of the log, relay position and lag, each subscription's position.")
     def http_ops_status(self, request):
         return self.operations.status()
 
-    @http("GET", "/ops/queues", roles=OPS_READERS)
+    @http("GET", "/ops/queues", roles=OPS_READERS, response=Report)
     def http_queues(self, request):
         """The whole platform's queues, lags and alerts (as ``sc queues --json``); the
         other services are asked as this one, with a service token it signs itself."""
@@ -217,11 +236,12 @@ class OperationsEndpoints:
         earlier outside the store)."""
         return verify(self.operations.app, anchors=_anchors(anchors)).as_dict()
 
-    @http("GET", "/ops/verify", roles=OPS_READERS)
+    @http("GET", "/ops/verify", roles=OPS_READERS, query=VerifyQuery, response=Report)
     def http_verify_log(self, request):
-        """``?anchor=<position>:<hash>``, as often as there are anchors."""
+        """Walks this service's hash-chained log (``verify_log``); ``?anchor=<position>:<hash>``,
+        as often as there are anchors recorded earlier outside the store."""
         given = []
-        for value in request.args.getlist("anchor"):
+        for value in validated(VerifyQuery(), {"anchor": request.args.getlist("anchor")})["anchor"]:
             position, _, digest = value.partition(":")
             given.append({"position": parse_position(position) or position, "hash": digest})
         try:
@@ -241,7 +261,7 @@ class OperationsEndpoints:
         loaded = validated(AuditQuery(), query)
         return jsonable(audit_entries(self.operations.app, loaded, self.caller.actor))
 
-    @http("GET", "/ops/audit", roles=AUDITORS)
+    @http("GET", "/ops/audit", roles=AUDITORS, query=PlatformAuditQuery, response=Report)
     def http_audit(self, request):
         """The audit trail across all services, a page at a time:
         ?base_id=&actor_id=&role=&event_type=&since=&until=&limit=&cursor= ; a page that
@@ -252,7 +272,8 @@ class OperationsEndpoints:
             report["next"] = f"{request.path}?{urlencode({**args, 'cursor': report['cursor']})}"
         return report
 
-    @http("GET", "/ops/audit.csv", roles=AUDITORS)
+    @http("GET", "/ops/audit.csv", roles=AUDITORS, query=PlatformAuditQuery,
+           produces="text/csv")
     def http_audit_csv(self, request):
         """Every entry that matches, as CSV (``limit`` is the size of the pages asked)."""
         report = self.operations.platform_audit(read_query(request), request.headers["Authorization"],
@@ -267,7 +288,8 @@ class OperationsEndpoints:
         """Messages in this service's dead-letter queues, with their errors."""
         return self.operations.dead_letters(self.caller.actor)
 
-    @http("GET", "/ops/dead-letters", roles=OPS_READERS)
+    @http("GET", "/ops/dead-letters", roles=OPS_READERS, response=DeadLetters,
+           summary="Messages in this service's dead-letter queues, with their errors.")
     def http_dead_letters(self, request):
         return {"dead_letters": self.operations.dead_letters(self.caller.actor)}
 
@@ -278,7 +300,7 @@ class OperationsEndpoints:
         return self.operations.act(data["queue"], data["message_id"], replay=True, reason=data["reason"],
                                    ctx=self.caller.context, viewer=self.caller.actor)
 
-    @http("POST", "/ops/dead-letters/replay", roles=OPS)
+    @http("POST", "/ops/dead-letters/replay", roles=OPS, body=DeadLetterAction, response=Report, status=200)
     def http_replay_dead_letter(self, request):
         return self.replay_dead_letter(**read_json(request))
 
@@ -289,6 +311,6 @@ class OperationsEndpoints:
         return self.operations.act(data["queue"], data["message_id"], replay=False, reason=data["reason"],
                                    ctx=self.caller.context, viewer=self.caller.actor)
 
-    @http("POST", "/ops/dead-letters/discard", roles=OPS)
+    @http("POST", "/ops/dead-letters/discard", roles=OPS, body=DeadLetterAction, response=Report, status=200)
     def http_discard_dead_letter(self, request):
         return self.discard_dead_letter(**read_json(request))

@@ -32,6 +32,8 @@ from services.contracts import ContractViolation
 from services.backbone import failpoints
 from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.queue_consumers import PromptRpcConsumer
+from services.backbone.web.declared import RouteDoc
+from services.backbone.web.error_body import error_body
 from services.backbone.web.inputs import PATH_PARAMS
 from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
@@ -127,8 +129,8 @@ def error_response(exc: Exception) -> Response:
     answer = as_platform_error(exc)
     if answer is None:
         log.exception("unexpected error in HTTP handler", exc_info=exc)
-        return json_response(500, PlatformError("Internal error.").to_dict())
-    return json_response(answer.status, answer.to_dict(),
+        return json_response(500, error_body(PlatformError.code, "Internal error."))
+    return json_response(answer.status, error_body(answer.code, answer.message, answer.fields),
                          headers={"Retry-After": str(answer.retry_after)} if answer.retry_after else None)
 
 
@@ -166,7 +168,7 @@ def refusal(status: int, message: str) -> bytes:
     code: the status's name, ``request_header_fields_too_large`` for 431)."""
     phrase = HTTPStatus(status).phrase
     code = phrase.lower().replace("-", " ").replace(" ", "_")
-    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
+    body = json.dumps(error_body(code, message), ensure_ascii=False).encode()
     head = (f"HTTP/1.0 {status} {phrase}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body
@@ -219,13 +221,19 @@ class JsonWebServer(WebServer):
 class JsonHttp(HttpRequestHandler):
     """An HTTP route returning JSON, authenticated unless ``public``. A mutating route
     reads a body of ``body_types`` (JSON; a route taking file uploads names its own) and
-    refuses any other with 415 before it is read."""
+    refuses any other with 415 before it is read. ``query``, ``body``, ``response`` and
+    ``status`` declare its schemas for the OpenAPI document (``RouteDoc``)."""
 
     server = JsonWebServer()
     authenticator = Authenticator()
+    documented = True  # in the service's OpenAPI document
 
-    def __init__(self, method, url, roles=ANY_ROLE, public=False, body_types=("application/json",), **kwargs):
+    def __init__(self, method, url, roles=ANY_ROLE, public=False, body_types=("application/json",), *,
+                 query=None, body=None, response=None, status=None, produces="application/json",
+                 summary=None, headers=(), also=(), **kwargs):
         self.mutating = bool(set(method.upper().split(",")) & MUTATING)
+        self.doc = RouteDoc(query, body, response, status or (201 if method.upper() == "POST" else 200),
+                            produces, summary, tuple(headers), tuple(also))
         if not public and roles is ANY_ROLE and self.mutating:
             raise ValueError(f"{method} {url}: a mutating route must declare its roles")
         self.roles = None if roles is None else tuple(roles)
