@@ -16,8 +16,8 @@ from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_json
 from services.backbone.web.ratelimit import SlidingWindowLimit
 
-from .notice_schemas import (AnswerRequest, NoticeDetailOut, NoticeOut, ObjectionRequest,
-                             PublishNoticeRequest)
+from .notice_schemas import (AnswerRequest, CurrentNotices, NoticeDetailOut, NoticeOut,
+                             ObjectionLodgedOut, ObjectionRequest, PublishNoticeRequest)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class DeadlineTimer(Timer):
 class PublicNoticeEndpoints:
     """Public notices and objections."""
 
-    @http("POST", "/notices", roles=DRC)
+    @http("POST", "/notices", roles=DRC, body=PublishNoticeRequest, response=NoticeDetailOut)
     def http_publish_notice(self, request):
         return 201, self.publish_notice(**read_json(request))
 
@@ -53,21 +53,22 @@ class PublicNoticeEndpoints:
         published = self.app.publish_notice(**data, ctx=self.caller.context)
         return NoticeDetailOut().dump(self.app.notice(published.id))
 
-    @http("GET", "/notices/current", public=True)
+    @http("GET", "/notices/current", public=True, response=CurrentNotices)
     def http_current_notices(self, request):
         """The notices whose period is running, for anyone (no objector's data)."""
         return {"notices": NoticeOut(many=True).dump(self.app.current_notices())}
 
-    @http("POST", "/notices/<uuid:notice_id>/objections", public=True)
+    @http("POST", "/notices/<uuid:notice_id>/objections", public=True, body=ObjectionRequest,
+           response=ObjectionLodgedOut)
     def http_lodge_objection(self, request, notice_id):
         """Anyone's objection to a base on a current notice, without signing in."""
         data = validated(ObjectionRequest(), read_json(request))  # a refusal writes nothing
         OBJECTIONS_PER_ADDRESS.check(request.remote_addr or "unknown")
         objection_id = self.app.lodge_objection(path_id(notice_id, "notice_id"), **data,
                                                 ctx=PUBLIC.context(self.caller.correlation_id))
-        return 201, {"objection_id": str(objection_id), "notice_id": str(notice_id)}
+        return 201, ObjectionLodgedOut().dump({"objection_id": objection_id, "notice_id": notice_id})
 
-    @http("GET", "/notices/<uuid:notice_id>", roles=DRC)
+    @http("GET", "/notices/<uuid:notice_id>", roles=DRC, response=NoticeDetailOut)
     def http_notice(self, request, notice_id):
         return self.notice(str(notice_id))
 
@@ -76,7 +77,8 @@ class PublicNoticeEndpoints:
         """A notice with its objections, who lodged them and the answers (the DRC only)."""
         return NoticeDetailOut().dump(self.app.notice(path_id(notice_id, "notice_id")))
 
-    @http("POST", "/notices/<uuid:notice_id>/objections/<uuid:objection_id>/answer", roles=DRC)
+    @http("POST", "/notices/<uuid:notice_id>/objections/<uuid:objection_id>/answer", roles=DRC,
+           body=AnswerRequest, response=NoticeDetailOut)
     def http_answer_objection(self, request, notice_id, objection_id):
         return 201, self.answer_objection(str(notice_id), str(objection_id), **read_json(request))
 

@@ -3,6 +3,7 @@ shapes carry no objector's data; only the DRC's reading of a notice does."""
 
 from marshmallow import Schema, fields, validate
 
+from services.backbone.web.answers import listing
 from services.contracts.common import Strict
 from services.contracts.decisions import DocumentRefSchema
 from services.contracts.fields import Count, Day, Timestamp
@@ -73,14 +74,33 @@ class NoticeOut(Schema):
     objections_received = fields.Integer()
 
 
+class ObjectorOut(Schema):
+    name = fields.String()
+    contact = fields.String()
+
+
+class ObjectionAnswerOut(Schema):
+    upheld = fields.Boolean()
+    reasons = fields.String()
+    answered_at = Timestamp()
+
+
 class ObjectionOut(Schema):
     objection_id = fields.UUID()
     base_id = fields.UUID()
     lodged_at = Timestamp()
-    objector = fields.Dict()
+    objector = fields.Nested(ObjectorOut)
     text = fields.String()
-    documents = fields.List(fields.Dict())
-    answer = fields.Dict(allow_none=True)
+    documents = fields.List(fields.Nested(DocumentRefSchema))
+    answer = fields.Nested(ObjectionAnswerOut, allow_none=True)
+
+
+class WithdrawnOut(Schema):
+    """A base an upheld objection took off the list, and why."""
+
+    base_id = fields.UUID()
+    objection_id = fields.UUID()
+    reason = fields.String()
 
 
 class NoticeDetailOut(NoticeOut):
@@ -88,4 +108,15 @@ class NoticeDetailOut(NoticeOut):
 
     objections = fields.List(fields.Nested(ObjectionOut))
     concluded_at = Timestamp(allow_none=True)
-    withdrawn = fields.List(fields.Dict())
+    withdrawn = fields.List(fields.Nested(WithdrawnOut))
+
+
+class ObjectionLodgedOut(Schema):
+    """An objection received: its id, and the notice's."""
+
+    objection_id = fields.UUID(required=True)
+    notice_id = fields.UUID(required=True)
+
+
+# The answer of the current notices, named for the OpenAPI document.
+CurrentNotices = listing("CurrentNotices", "notices", NoticeOut)

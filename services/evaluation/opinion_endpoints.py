@@ -1,12 +1,14 @@
 """The evaluation service's entrypoints for departments' opinions on a batch's ranking
 (省直相关部门共同评选). A mixin of ``EvaluationService``."""
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from services.backbone.kernel.ids import path_id
+from services.backbone.web.answers import listing
 from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_json
 from services.contracts.common import Strict
+from services.contracts.fields import Timestamp
 from services.contracts.text import FreeText, Name
 
 from .opinions import OPINIONS
@@ -28,10 +30,26 @@ class OpinionRequest(Strict):
     comments = FreeText(max_length=2000)
 
 
+class OpinionOut(Schema):
+    """A department's opinion, when and by whom it was given."""
+
+    department = fields.String(required=True)
+    opinion = fields.String(required=True, validate=validate.OneOf(OPINIONS))
+    comments = fields.String(required=True)
+    given_at = Timestamp(required=True)
+    given_by = fields.Dict(required=True)
+
+
+# The answer of a batch's opinions, named for the OpenAPI document.
+OpinionsOnBatch = listing("OpinionsOnBatch", "opinions", OpinionOut, batch_id=fields.UUID(required=True),
+                          asked=fields.List(fields.String(), required=True))
+
+
 class DepartmentOpinionEndpoints:
     """The DRC asks departments; each asked department answers; overseers read."""
 
-    @http("POST", "/batches/<uuid:batch_id>/opinion-requests", roles=("drc",))
+    @http("POST", "/batches/<uuid:batch_id>/opinion-requests", roles=("drc",),
+           body=OpinionRequestRequest, response=OpinionsOnBatch)
     def http_ask_opinions(self, request, batch_id):
         return 201, self.ask_opinions(str(batch_id), **read_json(request))
 
@@ -41,9 +59,10 @@ class DepartmentOpinionEndpoints:
         data = validated(OpinionRequestRequest(), asked)
         self.app.ask_opinions(path_id(batch_id), departments=data["departments"],
                               ctx=self.caller.context)
-        return self.opinions(batch_id)
+        return OpinionsOnBatch().dump(self.app.opinions(path_id(batch_id)))
 
-    @http("POST", "/batches/<uuid:batch_id>/opinions", roles=("department",))
+    @http("POST", "/batches/<uuid:batch_id>/opinions", roles=("department",), body=OpinionRequest,
+           response=OpinionsOnBatch)
     def http_give_opinion(self, request, batch_id):
         return 201, self.give_opinion(str(batch_id), **read_json(request))
 
@@ -54,15 +73,13 @@ class DepartmentOpinionEndpoints:
         call = self.caller
         self.app.give_opinion(path_id(batch_id), opinion=data["opinion"], comments=data["comments"],
                               actor=call.actor, ctx=call.context)
-        return self.opinions(batch_id)
+        return OpinionsOnBatch().dump(self.app.opinions(path_id(batch_id)))
 
-    @http("GET", "/batches/<uuid:batch_id>/opinions", roles=OVERSEERS)
+    @http("GET", "/batches/<uuid:batch_id>/opinions", roles=OVERSEERS, response=OpinionsOnBatch)
     def http_opinions(self, request, batch_id):
         return self.opinions(str(batch_id))
 
     @rpc(roles=OVERSEERS)
     def opinions(self, batch_id):
         """The departments asked about a batch and the opinions given."""
-        book = self.app.opinions(path_id(batch_id))
-        return {"batch_id": str(batch_id), "asked": book["asked"], "opinions": [
-            {**row, "given_at": row["given_at"].isoformat()} for row in book["opinions"]]}
+        return OpinionsOnBatch().dump(self.app.opinions(path_id(batch_id)))

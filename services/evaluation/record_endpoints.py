@@ -11,8 +11,9 @@ from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 
-from .record_schemas import (CertificationOfRecordRequest, DecisionOfRecordRequest,
-                             PublicationRequest, StatusOnOut, StatusOnQuery, TimelineEntryOut)
+from .record_schemas import (CertificationOfRecordRequest, DecisionOfRecordRequest, DecisionsOfRecord,
+                             PublicationOut, PublicationRequest, StatusesOn, StatusOnOut, StatusOnQuery,
+                             Timeline, TimelineEntryOut)
 from .schemas import DecisionOut
 from .records import Record
 
@@ -24,7 +25,8 @@ SCOPED_READERS = OVERSEERS + ("evaluator", "applicant")  # evaluator, applicant:
 class DecisionsOfRecordEndpoints:
     """Decisions entered from their documents, and reads by effective date."""
 
-    @http("POST", "/batches/<uuid:batch_id>/certification-of-record", roles=DRC)
+    @http("POST", "/batches/<uuid:batch_id>/certification-of-record", roles=DRC,
+           body=CertificationOfRecordRequest, response=DecisionsOfRecord)
     def http_certify_of_record(self, request, batch_id):
         return 201, self.certify_of_record(str(batch_id), **read_json(request))
 
@@ -37,7 +39,8 @@ class DecisionsOfRecordEndpoints:
                                                ctx=self.caller.context)
         return {"decisions": DecisionOut(many=True).dump(decisions)}
 
-    @http("POST", "/bases/<uuid:base_id>/decision-of-record", roles=DRC)
+    @http("POST", "/bases/<uuid:base_id>/decision-of-record", roles=DRC,
+           body=DecisionOfRecordRequest, response=DecisionOut)
     def http_record_decision(self, request, base_id):
         return 201, self.record_decision(str(base_id), **read_json(request))
 
@@ -51,7 +54,8 @@ class DecisionsOfRecordEndpoints:
             ctx=self.caller.context)
         return DecisionOut().dump(recorded)
 
-    @http("POST", "/bases/<uuid:base_id>/decisions/<int:number>/publication", roles=DRC)
+    @http("POST", "/bases/<uuid:base_id>/decisions/<int:number>/publication", roles=DRC,
+           body=PublicationRequest, response=PublicationOut)
     def http_publish_decision(self, request, base_id, number):
         return 201, self.publish_decision(str(base_id), number, **read_json(request))
 
@@ -63,10 +67,9 @@ class DecisionsOfRecordEndpoints:
             raise BadRequest("number: a whole number", fields={"number": ["A whole number."]})
         published = self.app.publish_decision(path_id(base_id), number=number, **data,
                                               ctx=self.caller.context)
-        return {"base_id": str(base_id), "number": number,
-                "document_number": published["document_number"], "document": published["document"]}
+        return PublicationOut().dump(published)
 
-    @http("GET", "/bases/<uuid:base_id>/timeline", roles=SCOPED_READERS)
+    @http("GET", "/bases/<uuid:base_id>/timeline", roles=SCOPED_READERS, response=Timeline)
     def http_timeline(self, request, base_id):
         return self.timeline(str(base_id))
 
@@ -76,7 +79,7 @@ class DecisionsOfRecordEndpoints:
         rows = self.app.timeline(path_id(base_id), self.caller.actor)
         return {"base_id": str(base_id), "decisions": TimelineEntryOut(many=True).dump(rows)}
 
-    @http("GET", "/bases/status-on", roles=OVERSEERS)
+    @http("GET", "/bases/status-on", roles=OVERSEERS, query=StatusOnQuery, response=StatusesOn)
     def http_statuses_on(self, request):
         return self.statuses_on(**read_query(request))
 

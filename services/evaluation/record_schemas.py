@@ -3,6 +3,7 @@ documents, timelines and statuses on a date."""
 
 from marshmallow import Schema, fields, validate
 
+from services.backbone.web.answers import listing
 from services.contracts.decisions import DecisionOfRecord, DocumentNumber, DocumentRefSchema
 from services.contracts.fields import Day
 from services.contracts.text import FreeText
@@ -64,3 +65,18 @@ class StatusOnOut(Schema):
     kind = fields.String()
     batch_id = fields.UUID()
     status = fields.String()
+
+
+class PublicationOut(Schema):
+    """A decision given its 文号 and document: the base, its place, the record."""
+
+    base_id = fields.UUID(required=True)
+    number = fields.Integer(required=True)
+    document_number = fields.String(required=True)
+    document = fields.Nested(DocumentRefSchema, required=True)
+
+
+# The answers that wrap rows, named for the OpenAPI document.
+DecisionsOfRecord = listing("DecisionsOfRecord", "decisions", DecisionOut)
+Timeline = listing("Timeline", "decisions", TimelineEntryOut, base_id=fields.UUID(required=True))
+StatusesOn = listing("StatusesOn", "bases", StatusOnOut, as_of=fields.Date(required=True))
