@@ -14,6 +14,7 @@ from services.contracts.fields import City, Timestamp
 from services.contracts.text import FreeText
 from services.contracts.vocabulary import KINDS
 
+from .backfill_state import CANCELLED, COMPLETED, RUNNING
 from .domain import CHANNEL_FIELDS, FINAL
 
 CHANNEL_KINDS = tuple(CHANNEL_FIELDS)
@@ -166,11 +167,16 @@ class BackfillOut(Schema):
     """A backfill's progress: per source, the position reached, the position where the
     live events begin for the subscription, and whether the live path has taken over."""
 
-    status = fields.String()
-    from_ = fields.Method("_from", data_key="from")
+    status = fields.String(validate=validate.OneOf((RUNNING, COMPLETED, CANCELLED)))
+    from_ = fields.Method("_from", data_key="from", metadata={
+        "type": "string", "description": '"beginning"，或带时区的时刻（2017-03-01T00:00:00+08:00）'})
     rate = fields.Float()
     delivered = fields.Integer()
-    sources = fields.Method("_sources")
+    sources = fields.Method("_sources", metadata={
+        "type": "object", "additionalProperties": {
+            "type": "object", "properties": {"position": {"type": "integer"}, "live_from": {"type": "integer"},
+                                             "caught_up": {"type": "boolean"}}},
+        "description": "每个来源：已到的位置、该订阅实时事件开始的位置、实时是否已接手"})
     started_at = Timestamp()
     cancelled_at = Timestamp(allow_none=True)
     finished_at = Timestamp(allow_none=True)
@@ -184,29 +190,33 @@ class BackfillOut(Schema):
                 for source, start in state["start"].items()}
 
 
+class BackfillProgress(fields.Nested):
+    """A subscription's last backfill's progress (``BackfillOut``), null when it has had
+    none; one left open by cancelling the subscription itself is shown cancelled, since
+    nothing will step it again."""
+
+    def __init__(self, **kwargs):
+        super().__init__(BackfillOut, allow_none=True, dump_default=None, **kwargs)
+
+    def _serialize(self, state, attr, subscription, **kwargs):
+        if state is None:
+            return None
+        active = subscription["status"] == "active" if isinstance(subscription, dict) else subscription.active
+        if not active and state["finished_at"] is None:
+            state = {**state, "status": "cancelled"}
+        return super()._serialize(state, attr, subscription, **kwargs)
+
+
 class _SubscriptionFields(Schema):
     label = fields.String()
     owner = fields.Nested(OwnerOut)
     filter = fields.Method("_filter")
     channel = fields.Nested(PublicChannelOut)
-    backfill = fields.Method("_backfill")
+    backfill = BackfillProgress()
 
     def _filter(self, subscription):
         data = subscription["filter"] if isinstance(subscription, dict) else subscription.filter
         return jsonable(data)
-
-    def _backfill(self, subscription):
-        """Its last backfill's progress; one left open by cancelling the subscription
-        itself is shown cancelled, since nothing will step it again."""
-        if isinstance(subscription, dict):
-            state, active = subscription.get("backfill"), subscription["status"] == "active"
-        else:
-            state, active = subscription.backfill, subscription.active
-        if state is None:
-            return None
-        if not active and state["finished_at"] is None:
-            state = {**state, "status": "cancelled"}
-        return BackfillOut().dump(state)
 
 
 class SubscriptionOut(_SubscriptionFields):

@@ -146,7 +146,8 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- backfill: the events before the subscription ---------------------------------------
 
-    @http("POST", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS)
+    @http("POST", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS, body=BackfillRequest,
+           response=SubscriptionOut, status=202)
     def http_start_backfill(self, request, subscription_id):
         return 202, self.start_backfill(str(subscription_id), **read_json(request))
 
@@ -160,7 +161,8 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
                                           ctx=call.context)
         return SubscriptionOut().dump(started)
 
-    @http("DELETE", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS)
+    @http("DELETE", "/subscriptions/<uuid:subscription_id>/backfill", roles=SUBSCRIBERS,
+           response=SubscriptionOut)
     def http_cancel_backfill(self, request, subscription_id):
         return self.cancel_backfill(str(subscription_id))
 
