@@ -140,3 +140,17 @@ DELIVERY_STATUSES = {
     "failed": "发送失败",
     "abandoned": "已放弃",
 }
+
+# What waits for a person (each service's ``GET /todo`` names its items by these codes).
+TODO_TASKS = {
+    "approve_plan": "审议建设方案",
+    "file_plan": "建设方案备案",
+    "draft_plan": "编制建设方案",
+    "score_base": "评审打分",
+    "rectification_due": "整改到期",
+    "allocate_funds": "安排资金",
+    "disburse_tranche": "拨付资金",
+    "collect_recovery": "追回资金",
+    "read_notification": "阅读通知",
+    "dead_letter": "处理死信",
+}

@@ -14,6 +14,7 @@ from services.backbone.kernel.errors import Conflict, NotFound, field_error
 from .domain import Allocation, Envelope, settle_allocations
 from .eligibility import BaseStanding, ineligible_unknown_base
 from .integration import publications
+from . import summary
 from .views import FundingLedger, ledger_csv
 
 IDEMPOTENCY_FIELD = "Idempotency-Key"
@@ -205,3 +206,11 @@ class FundingApplication(ServiceApplication):
     def export_csv(self, **filters) -> str:
         """The allocations for the finance department, as CSV for Excel."""
         return ledger_csv(self.views[FundingLedger].allocation_rows(**filters))
+
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
+
+    def money_summary(self) -> dict:
+        return summary.money_summary(self.views[FundingLedger])
+
+    def todo(self, actor) -> list[dict]:
+        return summary.todo(self.views[FundingLedger], actor)

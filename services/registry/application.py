@@ -14,6 +14,7 @@ from services.backbone.kernel.privacy import may_see_contacts
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
+from .statistics import StatusCalendar, summary, todo
 from .views import BaseDirectory, BatchCalendar
 
 
@@ -24,7 +25,7 @@ class RegistryApplication(ServiceApplication):
     publications = publications
 
     def construct_views(self):
-        return [BaseDirectory(), BatchCalendar()]
+        return [BaseDirectory(), BatchCalendar(), StatusCalendar()]
 
     # -- commands ----------------------------------------------------------------------
 
@@ -210,3 +211,13 @@ class RegistryApplication(ServiceApplication):
         self.get_base(base_id)
         return [describe_event(event) for event in self.history(base_id)]
 
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
+
+    def stats_summary(self) -> dict:
+        """Counts of bases by kind, status and city, and their running totals by month."""
+        directory, calendar = self.views.caught_up(BaseDirectory, StatusCalendar)
+        return summary(list(directory.rows.values()), calendar.series())
+
+    def todo(self, actor: Actor) -> list[dict]:
+        """What waits for ``actor`` here (``statistics.todo``)."""
+        return todo(list(self.views[BaseDirectory].rows.values()), actor)

@@ -73,6 +73,9 @@ class ReassignRequest(Strict):
     reason = FreeText(max_length=500, required=True, blank=False)
 
 
+SORTS = ("declared_at", "-declared_at", "name", "-name", "updated_at", "-updated_at", "status", "city")
+
+
 class ListQuery(PageQuery):
     """GET /bases?kind=&city=&county=&status=&batch_id=&limit=&offset="""
 
@@ -81,6 +84,10 @@ class ListQuery(PageQuery):
     county = Name(max_length=50, required=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
+    # The console's 基地 list (issue 25): a name search, the competent department, an order.
+    q = Name(max_length=100, required=False)
+    competent_department = Name(max_length=100, required=False)
+    sort = fields.String(validate=validate.OneOf(SORTS))
 
 
 class RevocationRequest(Strict):
@@ -190,3 +197,26 @@ class HistoryEntryOut(Schema):
     def _data(self, entry):
         return jsonable(entry["data"])
 
+
+# -- the console's summary and 待办 (issue 25) ----------------------------------------------------
+
+class StatsSummaryOut(Schema):
+    """GET /stats/summary: counts by kind, status and city; month-end totals over time."""
+
+    total = fields.Integer()
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_city = fields.Dict(keys=fields.String(), values=fields.Raw())
+    over_time = fields.List(fields.Raw())
+
+
+class TodoItemOut(Schema):
+    """An item of GET /todo: the task's code (``vocabulary.TODO_TASKS``), its base, since when."""
+
+    task = fields.String()
+    base_id = fields.UUID()
+    base_name = fields.String()
+    since = Timestamp()
+    status = fields.String()
+    detail = fields.String()
+    link = fields.String()

@@ -68,8 +68,10 @@ class BaseDirectory(View):
         """The id of the declaring unit of this name's key, if it has declared."""
         return self.units.get(comparison_key(name))
 
-    def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None) -> list[dict]:
+    def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None,
+               q=None, competent_department=None, sort=None) -> list[dict]:
         rows = self.rows.values()
+        key = comparison_key(q) if q else None
         matches = [
             dict(row) for row in rows
             if (kind is None or row["kind"] == kind)
@@ -77,8 +79,23 @@ class BaseDirectory(View):
             and (county is None or row["region"]["county"] == county)
             and (status is None or row["status"] == status)
             and (batch_id is None or row["batch_id"] == batch_id)
+            and (competent_department is None or row["competent_department"] == competent_department)
+            and (key is None or key in comparison_key(row["name"]))
         ]
-        return sorted(matches, key=lambda row: (row["declared_at"], row["name"]))
+        return sort_rows(matches, sort)
+
+
+def sort_rows(rows: list[dict], sort: str | None) -> list[dict]:
+    """``sort`` is a column, ``-`` first for descending; declaration order by default.
+    The name breaks ties, so a page never shifts between two requests."""
+    field = (sort or "declared_at").lstrip("-")
+    if field == "city":
+        def order(row):
+            return (normalise_city(row["region"]["city"]), row["region"]["county"], row["name"])
+    else:
+        def order(row):
+            return (row[field], row["name"])
+    return sorted(rows, key=order, reverse=(sort or "").startswith("-"))
 
 
 class BatchCalendar(View):
