@@ -1,0 +1,100 @@
+"""基地 detail: a base's profile, status and the reason, batch and scores, plan and its
+approvals, funding, and the timeline of everything that happened to it across the
+services (who, when, what, why); with ``as_of`` a past day, its status and timeline as
+they stood at the end of that day (the registry's as-of query).
+
+The registry's answer decides whether the page opens at all (its 403 is the console's
+403 page); the evaluation and funding panels show what those services answer the
+person, or say that the person may not see them."""
+
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from services.contracts.vocabulary import EVENT_NAMES
+
+from ..api import ApiError
+from ..rendering import BEIJING
+from ..web import Page, visit_of
+from .dashboard import Panel, _read
+
+TIMELINE_LIMIT = 500  # a base gathers a few dozen events over a programme's years
+ABOUT_ACTOR = {"id", "role", "name"}
+
+
+def base_detail(request, base_id: UUID) -> Page:
+    api = visit_of(request).api
+    base = api.get("registry", f"/bases/{base_id}")  # the rule: may this person see it
+    as_of, as_of_error = _day(request.args.get("as_of", ""))
+    batches = {b["batch_id"]: b for b in api.get("registry", "/batches")["batches"]}
+    evaluation = _read(lambda: api.get("evaluation", f"/bases/{base_id}"))
+    funding = _read(lambda: api.get("funding", f"/bases/{base_id}/funding"))
+    past = _read(lambda: api.get("registry", "/bases/status", as_of=as_of.isoformat(),
+                                 base_id=str(base_id))["bases"][0]) if as_of else Panel()
+    timeline = timeline_of(api, base_id, funding)
+    if as_of:
+        timeline.data["entries"] = [e for e in timeline.data.get("entries", [])
+                                    if datetime.fromisoformat(e["at"]) <= as_of]
+    return Page("bases/detail.html", {
+        "base": base, "batch": batches.get(base["batch_id"], {}), "evaluation": evaluation,
+        "funding": funding, "timeline": timeline, "as_of": as_of, "past": past,
+        "as_of_text": request.args.get("as_of", ""), "as_of_error": as_of_error,
+        "reason": (base["adjustments"] or [{}])[-1]})
+
+
+def _day(text: str) -> tuple[datetime | None, str]:
+    """The end of a Beijing day (``2018-07-01``) as an aware moment, or why not."""
+    if not text:
+        return None, ""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None, "请按“2018-07-01”的格式填写日期。"
+    return datetime.combine(day + timedelta(days=1), time(), BEIJING) - timedelta(microseconds=1), ""
+
+
+def timeline_of(api, base_id: UUID, funding: Panel) -> Panel:
+    """Every service's events about the base, oldest first: the platform audit for those
+    who may read it (DRC, ops); for others the registry's history of the base and
+    funding's, as each service shows them to the person."""
+    try:
+        report = api.get("registry", "/ops/audit", base_id=str(base_id), limit=TIMELINE_LIMIT)
+        entries = report["entries"]
+        note = "" if report.get("complete", True) else "部分服务暂未响应，时间线可能不完整。"
+    except ApiError as error:
+        if error.status != 403:
+            return Panel(error=f"暂时无法取得时间线：{error.message}")
+        registry = api.get("registry", f"/bases/{base_id}/history")["history"]
+        entries = [{**e, "service": "registry", "event": f"Base.{e['event']}"} for e in registry]
+        entries += [{**e, "service": "funding", "event": _qualified(e["event"])}
+                    for e in funding.data.get("history", [])]
+        note = ""
+    rows = sorted((_entry(e) for e in entries), key=lambda e: e["at"])
+    return Panel({"entries": rows, "note": note})
+
+
+def _qualified(event: str) -> str:
+    """Funding's history names events without their aggregate; the audit with it."""
+    for service, name in EVENT_NAMES:
+        if service == "funding" and name.endswith(f".{event}"):
+            return name
+    return event
+
+
+def _entry(entry: dict) -> dict:
+    data = entry.get("data") or {}
+    why = entry.get("reason") or data.get("reason") or data.get("basis") or ""
+    return {"at": entry["at"], "service": entry.get("service", ""),
+            "what": EVENT_NAMES.get((entry.get("service"), entry["event"]), entry["event"]),
+            "who": entry.get("actor") or {}, "why": why, "detail": _detail(entry["event"], data)}
+
+
+def _detail(event: str, data: dict) -> dict:
+    """The one fact of an event a person wants beside its name: a status, an amount,
+    a plan's version."""
+    if data.get("to_status"):
+        return {"status": data["to_status"]}
+    if data.get("amount"):
+        return {"amount": data["amount"]}
+    if "version" in data and "Plan" in event:
+        return {"text": f"第 {data['version']} 版"}
+    return {}
