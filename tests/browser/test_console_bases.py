@@ -156,3 +156,13 @@ def test_a_role_without_the_dashboard_gets_the_403_page_without_its_data(new_pag
     expect(page.get_by_role("heading", name="无权查看此页面")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("基地总数")
     shot(page, "applicant-dashboard-403")
+
+
+def test_todo_merges_what_the_services_say_waits_and_links_each_item(new_page, people, programme):
+    page = new_page()
+    sign_in(page, people["funding_office"])
+    table = page.get_by_role("table", name=re.compile("待办事项"))
+    expect(table).to_contain_text("拨付资金")  # the tranches still to pay, from funding's /todo
+    page.get_by_role("link", name="山西大学").click()
+    expect(page.get_by_role("heading", name="山西大学")).to_be_visible()
+    shot(page, "funding_office-todo-to-base-1280")
