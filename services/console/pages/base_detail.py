@@ -82,7 +82,9 @@ def _qualified(event: str) -> str:
 
 def _entry(entry: dict) -> dict:
     data = entry.get("data") or {}
-    why = entry.get("reason") or data.get("reason") or data.get("basis") or ""
+    why = entry.get("reason") or data.get("reason") or ""
+    if why.isascii():  # a code some events carry as their reason ("cancelled"), not a person's words
+        why = ""
     return {"at": entry["at"], "service": entry.get("service", ""),
             "what": EVENT_NAMES.get((entry.get("service"), entry["event"]), entry["event"]),
             "who": entry.get("actor") or {}, "why": why, "detail": _detail(entry["event"], data)}

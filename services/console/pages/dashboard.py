@@ -14,6 +14,11 @@ from ..web import Page, visit_of
 GOAL = 30  # 晋政办发〔2017〕: "about 30 provincial bases by the end of 2019"
 GOAL_YEAR = 2019
 LATEST_DECISIONS = 8
+# The charts' colours: kinds in shades of the console's accent, statuses as their badges.
+KIND_COLOURS = {"regional": "#1d4f91", "university": "#5b8fd1", "enterprise": "#9cc3f5"}
+STATUS_COLOURS = {"declared": "#c5ccd3", "certified": "#1a7f37", "not_selected": "#57606a",
+                  "retained": "#6fbf73", "warned": "#d4a72c", "revoked": "#b42318",
+                  "recommended_national": "#0b5cad"}
 
 
 @dataclass
@@ -63,9 +68,11 @@ def chart_data(summary: dict) -> dict:
         "map": [{"name": city, "value": by_city.get(city, {}).get("total", 0),
                  "names": by_city.get(city, {}).get("names", [])} for city in CITIES],
         "months": [row["month"] for row in months],
-        "kinds": [{"name": word, "data": [row["by_kind"].get(code, 0) for row in months]}
+        "kinds": [{"name": word, "color": KIND_COLOURS[code],
+                   "data": [row["by_kind"].get(code, 0) for row in months]}
                   for code, word in KINDS.items()],
-        "statuses": [{"name": word, "data": [row["by_status"].get(code, 0) for row in months]}
+        "statuses": [{"name": word, "color": STATUS_COLOURS.get(code, "#8c959f"),
+                      "data": [row["by_status"].get(code, 0) for row in months]}
                      for code, word in STATUSES.items()
                      if any(row["by_status"].get(code) for row in months)],
     }

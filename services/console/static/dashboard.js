@@ -24,7 +24,8 @@
 
   // Stacked bars: a month's bar is the whole count then, each kind or status a part of it.
   function bars(series, stack) {
-    return series.map(function (s) { return { name: s.name, type: "bar", stack: stack, barMaxWidth: 48, data: s.data }; });
+    return series.map(function (s) { return { name: s.name, type: "bar", stack: stack, barMaxWidth: 48, data: s.data,
+               itemStyle: { color: s.color } }; });
   }
 
   function overTime(id, series) {
