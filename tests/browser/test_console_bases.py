@@ -85,6 +85,8 @@ def test_the_list_searches_filters_pages_and_exports_what_it_shows(new_page, peo
     expect(page.get_by_role("heading", name="基地")).to_contain_text(f"共 {len(programme)} 个")
     expect(page.get_by_text("第 1 页，共 1 页")).to_be_visible()
     page.get_by_label("名称").fill("大学")
+    page.keyboard.press("Tab")  # the filters in reading order, by keyboard
+    expect(page.get_by_label("示范类型")).to_be_focused()
     page.get_by_label("状态").select_option(label="已认定")
     page.get_by_role("button", name="查询").click()
     table = page.get_by_role("table")
@@ -127,7 +129,7 @@ def test_a_base_shows_its_timeline_and_its_status_as_of_a_past_day(new_page, peo
     timeline = page.get_by_role("list", name="基地大事记")
     expect(timeline).to_contain_text("申报")
     expect(timeline).to_contain_text("状态变更")
-    expect(timeline).to_contain_text("评选认定 / 动态调整")
+    expect(timeline).to_contain_text("审议通过建设方案")
     expect(timeline).to_contain_text("认定为省级双创示范基地")  # why, as the decision says
     expect(timeline).to_contain_text("拨付资金")  # funding's events beside the registry's
     snapshot = page.locator("main").aria_snapshot()
