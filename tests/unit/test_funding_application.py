@@ -503,3 +503,20 @@ def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
     assert len({kind for kind, _ in named}) == 16  # every kind of event funding records
     assert {kind for kind, base in named if base is None} == {"Envelope.Opened"}
     assert {base for _, base in named if base is not None} == {base_id}
+
+
+# -- the console's summary and 待办 ---------------------------------------------------------------
+
+def test_the_summary_sums_every_envelope_in_decimal_strings_and_todo_lists_tranches_to_pay(app, upstream):
+    envelope = open_envelope(app)
+    base_id = upstream.eligible_base()
+    allocation = allocate(app, base_id, envelope.id, amount="100000.00", tranches=TRANCHES)
+    first = allocation.tranches[0]
+    app.disburse(allocation.id, tranche_id=first["tranche_id"], milestone=first["milestone"],
+                 reference="拨款凭证 1", ctx=OFFICE.context())
+    summary = app.money_summary()
+    assert (summary["allocated"], summary["disbursed"], summary["recovered"]) == ("100000.00", "60000.00", "0.00")
+    assert summary["by_fiscal_year"]["2017"]["remaining"] == "900000.00"
+    items = app.todo(OFFICE)
+    assert [(i["task"], i["base_name"], i["amount"]) for i in items] == [("disburse_tranche", "山西大学", "40000.00")]
+    assert app.todo(OPS) == []  # the office's work, nobody else's
