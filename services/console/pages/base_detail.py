@@ -26,8 +26,7 @@ def base_detail(request, base_id: UUID) -> Page:
     batches = {b["batch_id"]: b for b in api.get("registry", "/batches")["batches"]}
     evaluation = _read(lambda: api.get("evaluation", f"/bases/{base_id}"))
     funding = _read(lambda: api.get("funding", f"/bases/{base_id}/funding"))
-    past = _read(lambda: api.get("registry", "/bases/status", as_of=as_of.isoformat(),
-                                 base_id=str(base_id))["bases"][0]) if as_of else Panel()
+    past = status_as_of(api, base_id, as_of) if as_of else Panel()
     timeline = timeline_of(api, base_id, evaluation, funding)
     if as_of:
         timeline.data["entries"] = [e for e in timeline.data.get("entries", [])
@@ -37,6 +36,17 @@ def base_detail(request, base_id: UUID) -> Page:
         "funding": funding, "timeline": timeline, "as_of": as_of, "past": past,
         "as_of_text": request.args.get("as_of", ""), "as_of_error": as_of_error,
         "reason": (base["adjustments"] or [{}])[-1]})
+
+
+def status_as_of(api, base_id: UUID, as_of: datetime) -> Panel:
+    """The registry's status of record at the end of that day, or that there was none."""
+    try:
+        return Panel(api.get("registry", "/bases/status", as_of=as_of.isoformat(),
+                             base_id=str(base_id))["bases"][0])
+    except ApiError as error:
+        if error.status == 404:  # the registry's answer for a base not yet declared then
+            return Panel({"status": None})
+        return Panel(error=f"暂时无法从“{error.service_word}”取得数据：{error.message}")
 
 
 def _day(text: str) -> tuple[datetime | None, str]:
