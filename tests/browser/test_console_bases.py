@@ -150,6 +150,8 @@ def test_a_base_shows_its_timeline_and_its_status_as_of_a_past_day(new_page, peo
     narrow.goto(f"/bases/{programme['孝义市']}")
     expect(narrow.get_by_role("heading", name="孝义市")).to_be_visible()
     expect(narrow.get_by_role("list", name="基地大事记")).to_contain_text("申报")
+    # Evaluation does not show a county government a base's scores: the panel says so.
+    expect(narrow.get_by_text("“评审评估”不向您的角色显示这部分内容。")).to_be_visible()
     assert narrow.evaluate("document.documentElement.scrollWidth") <= 375
     shot(narrow, "county-base-detail-375")
 

@@ -63,3 +63,13 @@ def test_todo_merges_oldest_first_and_names_the_service_that_did_not_answer():
     section = merged(Api(), ("registry", "funding", "notifications"))
     assert [row["task"] for row in section.rows] == ["read_notification", "approve_plan", "dead_letter"]
     assert section.errors == ["暂时无法从“资金管理”取得数据：ConnectionError"]
+
+
+def test_a_services_refusal_reads_as_its_rule_and_a_failure_as_a_failure():
+    from services.console.pages.panels import read
+
+    def refused():
+        raise ApiError("evaluation", 403, "forbidden", "Role 'county_government' may not do this")
+
+    assert read(refused).error == "“评审评估”不向您的角色显示这部分内容。"
+    assert "暂时无法" in read(lambda: (_ for _ in ()).throw(ApiError("funding", 0, "unreachable", "x"))).error

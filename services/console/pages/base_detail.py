@@ -15,7 +15,7 @@ from services.contracts.vocabulary import EVENT_NAMES
 from ..api import ApiError
 from ..rendering import BEIJING
 from ..web import Page, visit_of
-from .dashboard import Panel, _read
+from .panels import Panel, read, refusal_text
 
 
 
@@ -24,8 +24,8 @@ def base_detail(request, base_id: UUID) -> Page:
     base = api.get("registry", f"/bases/{base_id}")  # the rule: may this person see it
     as_of, as_of_error = _day(request.args.get("as_of", ""))
     batches = {b["batch_id"]: b for b in api.get("registry", "/batches")["batches"]}
-    evaluation = _read(lambda: api.get("evaluation", f"/bases/{base_id}"))
-    funding = _read(lambda: api.get("funding", f"/bases/{base_id}/funding"))
+    evaluation = read(lambda: api.get("evaluation", f"/bases/{base_id}"))
+    funding = read(lambda: api.get("funding", f"/bases/{base_id}/funding"))
     past = status_as_of(api, base_id, as_of) if as_of else Panel()
     timeline = timeline_of(api, base_id, evaluation, funding)
     if as_of:
@@ -69,16 +69,16 @@ def timeline_of(api, base_id: UUID, evaluation: Panel, funding: Panel) -> Panel:
     try:
         registry = api.get("registry", f"/bases/{base_id}/history")["history"]
     except ApiError as error:
-        return Panel(error=f"暂时无法取得时间线：{error.message}")
+        return Panel(error=refusal_text(error))
     entries = [{**e, "service": "registry", "event": f"Base.{e['event']}"} for e in registry]
     entries += [{"service": "evaluation", "event": "Base.MetricsReported", "at": revision["reported_at"],
                  "actor": {"role": "applicant"}, "data": {"reason": revision.get("note") or ""}}
                 for report in evaluation.data.get("metrics", []) for revision in report["revisions"]]
     entries += [{**e, "service": "funding", "event": _qualified(e["event"])}
                 for e in funding.data.get("history", []) if _qualified(e["event"]) not in BOOKKEEPING]
-    notes = [panel.error for panel in (evaluation, funding) if panel.error]
+    missing = [f"“{panel.service_word}”" for panel in (evaluation, funding) if panel.error]
     return Panel({"entries": sorted((_entry(e) for e in entries), key=lambda e: e["at"]),
-                  "note": "时间线不含以下服务的记录：" + "；".join(notes) if notes else ""})
+                  "note": f"时间线不含{'、'.join(missing)}的记录（见上）。" if missing else ""})
 
 
 # Funding's copies of the registry's facts (which the timeline shows from the registry).

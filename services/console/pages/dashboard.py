@@ -4,14 +4,13 @@ answers and adds nothing up itself. Each panel whose service does not answer say
 and the others still show."""
 
 import json
-from dataclasses import dataclass, field
 
 from services.contracts.vocabulary import ACTIVE_STATUSES, CITIES, KINDS, STATUSES
 
-from ..api import ApiError
 from ..web import Page, visit_of
+from .panels import read
 
-GOAL = 30  # 晋政办发〔2017〕: "about 30 provincial bases by the end of 2019"
+GOAL = 30  # the implementation opinions of 2017-09-07: "about 30 provincial bases by the end of 2019"
 GOAL_YEAR = 2019
 LATEST_DECISIONS = 8
 # The charts' colours: kinds in shades of the console's accent, statuses as their badges.
@@ -21,27 +20,12 @@ STATUS_COLOURS = {"declared": "#c5ccd3", "certified": "#1a7f37", "not_selected":
                   "recommended_national": "#0b5cad"}
 
 
-@dataclass
-class Panel:
-    """One service's part of the dashboard: its answer, or why there is none."""
-
-    data: dict = field(default_factory=dict)
-    error: str = ""
-
-
-def _read(read) -> Panel:
-    try:
-        return Panel(read())
-    except ApiError as error:
-        return Panel(error=f"暂时无法从“{error.service_word}”取得数据：{error.message}")
-
-
 def dashboard(request) -> Page:
     api = visit_of(request).api
-    counts = _read(lambda: api.get("registry", "/stats/summary"))
-    money = _read(lambda: api.get("funding", "/stats/summary"))
-    warned = _read(lambda: {"rows": api.get("evaluation", "/bases", status="warned")["bases"]})
-    decisions = _read(lambda: {"rows": _latest_decisions(api)})
+    counts = read(lambda: api.get("registry", "/stats/summary"))
+    money = read(lambda: api.get("funding", "/stats/summary"))
+    warned = read(lambda: {"rows": api.get("evaluation", "/bases", status="warned")["bases"]})
+    decisions = read(lambda: {"rows": _latest_decisions(api)})
     charts = chart_data(counts.data)
     active = sum(counts.data.get("by_status", {}).get(code, 0) for code in ACTIVE_STATUSES)
     return Page("dashboard.html", {
