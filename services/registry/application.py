@@ -14,7 +14,7 @@ from services.backbone.kernel.privacy import may_see_contacts
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
-from .statistics import StatusCalendar, summary, todo
+from .statistics import StatusCalendar, todo
 from .views import BaseDirectory, BatchCalendar
 
 
@@ -215,8 +215,7 @@ class RegistryApplication(ServiceApplication):
 
     def stats_summary(self) -> dict:
         """Counts of bases by kind, status and city, and their running totals by month."""
-        directory, calendar = self.views.caught_up(BaseDirectory, StatusCalendar)
-        return summary(list(directory.rows.values()), calendar.series())
+        return self.views[StatusCalendar].summary()
 
     def todo(self, actor: Actor) -> list[dict]:
         """What waits for ``actor`` here (``statistics.todo``)."""

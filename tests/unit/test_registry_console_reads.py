@@ -77,3 +77,15 @@ def test_a_plan_waits_for_its_own_county_and_department_only(app):
     assert [i["task"] for i in app.todo(department)] == ["approve_plan"]
     assert app.todo(elsewhere) == [] and app.todo(other_department) == []
     assert app.todo(DRC) == []  # nothing to file before both approvals
+
+
+def test_the_counts_follow_a_base_from_status_to_status(app):
+    record = app.get_base(base_named(app, "孝义市")["base_id"])
+    for before, after in (("declared", "certified"), ("certified", "warned")):
+        record.record_adjustment(from_status=before, to_status=after, reason="评估决定",
+                                 basis="evaluation", decision={}, ctx=DRC.context())
+    app.save(record)
+    summary = app.stats_summary()
+    assert summary["by_status"] == {"declared": 2, "warned": 1}
+    assert summary["by_city"]["吕梁市"]["by_status"] == {"warned": 1}
+    assert summary["over_time"][-1]["by_status"] == {"declared": 2, "warned": 1}
