@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser clean
+.PHONY: run test test-browser lint chaos bench demo token venv broker database frontend browser tools clean
 
 venv:
 	@infra/scripts/venv.sh
@@ -20,14 +20,18 @@ frontend:
 browser:
 	@infra/scripts/ensure-browser.sh
 
+tools:
+	@infra/scripts/ensure-tools.sh
+
 ## run: every service and the console in the foreground, SQLite stores under var/, the
 ## local RabbitMQ
 run: venv broker frontend
 	$(PY) -m services.cli run-all
 
 ## test: the whole suite (unit, integration, e2e, a quick reliability subset), then the
-## console's browser tests as a pytest call of their own (no eventlet monkey-patching)
-test: venv broker database lint frontend browser
+## console's browser tests as a pytest call of their own (no eventlet monkey-patching);
+## tools: promtool (metrics, alerting rules, scrape config), curl and jq (the README's tour)
+test: venv broker database lint frontend browser tools
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-browser
 
@@ -50,11 +54,14 @@ demo: venv broker
 	@$(PY) -m services.demo $(ARGS)
 
 ## bench: the benchmarks against their raw baselines (BENCH_ARGS=--quick for small sizes);
-## writes bench/results/latest.json and the README's Benchmarks table
+## writes bench/results/latest.json and the table of docs/benchmarks.md
 bench: venv broker database
 	$(PY) -m bench $(BENCH_ARGS)
 
-## token ROLE=drc NAME=...: print a bearer token for the local platform
+## token ROLE=drc NAME=...: print a bearer token for the local platform; a scoped role needs
+## its scope in ARGS (refused without it), e.g. ROLE=county_government ARGS="--region
+## 太原市/小店区"; ROLE=applicant or a department ARGS="--org 山西大学"; ROLE=evaluator
+## ARGS="--evaluator-id ID" (all listed by .venv/bin/sc token --help)
 token: venv
 	@$(PY) -m services.cli token --role $(ROLE) $(if $(NAME),--name $(NAME)) $(ARGS)
 

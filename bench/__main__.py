@@ -1,6 +1,6 @@
 """``python -m bench [--quick] [--only NAME,...]``: run the benchmarks, each against its
 raw baseline in the same run; write bench/results/<full|quick|--label>.json (latest.json:
-the last full or quick run) and the README's table from every saved run.
+the last full or quick run) and the table of docs/benchmarks.md from every saved run.
 
     full (make bench):   20,000 declarations; 100/s for 20 s; 1,000,000 events; 100,000 bases;
                          capacity 10 s per rate
@@ -57,8 +57,8 @@ def main(argv=None) -> int:
         print(f"  done in {time.perf_counter() - started:.0f} s: {_summary(results['benchmarks'][name])}",
               flush=True)
     path = report.save(results, args.label or mode)
-    report.update_readme()
-    print(f"results in {path}; README.md's Benchmarks section updated")
+    report.update_table()
+    print(f"results in {path}; {report.BENCHMARKS_DOC.relative_to(report.PROJECT_ROOT)} updated")
     return 0
 
 

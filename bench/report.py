@@ -1,4 +1,5 @@
-"""Results: the machine they were measured on, the JSON files, the README's table."""
+"""Results: the machine they were measured on, the JSON files, the table in
+docs/benchmarks.md (kept out of the README, which says how to start, not what was measured)."""
 
 import json
 import os
@@ -15,7 +16,7 @@ from services.backbone.config import PROJECT_ROOT, load_config
 from .latency import CAPACITY_RATES
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
-README = PROJECT_ROOT / "README.md"
+BENCHMARKS_DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -156,7 +157,7 @@ def _cpus(by_mode: dict[str, dict]) -> str:
 
 
 def render(by_mode: dict[str, dict]) -> str:
-    """The README's Benchmarks section body, from the results of each mode run."""
+    """The table of docs/benchmarks.md, from the results of each mode run."""
     any_results = next(iter(by_mode.values()))
     m = any_results["machine"]
     lines = [
@@ -188,17 +189,21 @@ def render(by_mode: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def update_readme() -> None:
-    """Rewrites the table between the markers from every saved run (full, quick, then
-    any labelled run, such as latency at another rate)."""
+def update_table(document: Path = BENCHMARKS_DOC) -> None:
+    """Rewrites the table between the markers of ``document`` from every saved run
+    (full, quick, then any labelled run, such as latency at another rate)."""
     files = sorted((p for p in RESULTS.glob("*.json") if p.stem != "latest"),
                    key=lambda p: ({"full": 0, "quick": 1}.get(p.stem, 2), p.stem))
     by_mode = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in files}
-    if not by_mode:
-        return
-    text = README.read_text(encoding="utf-8")
-    if START not in text:
-        raise SystemExit(f"README.md has no {START} ... {END} section to fill")
+    if by_mode:
+        fill(document, render(by_mode))
+
+
+def fill(document: Path, table: str) -> None:
+    """Puts ``table`` (markers included) in place of the one between the markers."""
+    text = document.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{document} has no {START} ... {END} section to fill")
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
-    README.write_text(head + render(by_mode) + tail, encoding="utf-8")
+    document.write_text(head + table + tail, encoding="utf-8")

@@ -4,6 +4,7 @@ import gc
 import importlib
 import logging.config
 
+log = logging.getLogger(__name__)
 # The programme's services: they publish and consume its events, and answer its audits.
 SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
@@ -35,7 +36,7 @@ def run_service(name: str, config: dict) -> None:
     nameko = nameko_config(config, name)
     settings = nameko["PLATFORM"]
     logging.config.dictConfig(nameko["LOGGING"])
-    logging.getLogger(__name__).info(
+    log.info(
         "starting %s (store: %s, broker: %s, http: %s)", name, settings.store.backend,
         settings.broker.url.rsplit("@", 1)[-1], nameko["WEB_SERVER_ADDRESS"])
     runner = ServiceRunner(nameko)
@@ -43,8 +44,17 @@ def run_service(name: str, config: dict) -> None:
     started = _stop_once_on_signal(runner)
     runner.start()
     started.send()
+    log.info("%s ready at http://%s%s", name, nameko["WEB_SERVER_ADDRESS"], _consuming(name))
     _freeze_what_start_up_built()
     _wait_until_stopped(runner)
+
+
+def _consuming(name: str) -> str:
+    """What a person reading the start wants next to the address: whose events it follows."""
+    from services.backbone.messaging.topology import SUBSCRIPTIONS
+
+    sources = SUBSCRIPTIONS.get(name, ())
+    return f" (follows the events of {', '.join(sources)})" if sources else ""
 
 
 def _freeze_what_start_up_built() -> None:

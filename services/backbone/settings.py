@@ -202,6 +202,23 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class DocumentSettings:
+    """Where attached documents' bytes are kept (``services/backbone/documents``), and
+    how large one upload may be: its own limit, far above ``services.max_body_bytes``
+    (1 MiB), which every JSON command keeps."""
+
+    backend: str  # files: one file per hash under files_dir; postgres: a table in the service's store
+    files_dir: str
+    max_upload_bytes: int
+
+    def __post_init__(self):
+        if self.backend not in ("files", "postgres"):
+            raise ConfigError(f"documents.backend: {self.backend!r} is neither files nor postgres")
+        if self.max_upload_bytes < 1:
+            raise ConfigError("documents.max_upload_bytes must be at least 1")
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole platform's settings; every process builds them once at start."""
 
@@ -218,6 +235,12 @@ class Settings:
     funding: FundingSettings
     notifications: NotificationsSettings
     console: ConsoleSettings
+    documents: DocumentSettings
+
+    def __post_init__(self):
+        if self.documents.backend == "postgres" and self.store.backend != "postgres":
+            raise ConfigError("documents.backend: postgres keeps documents in the service's "
+                              "store, which needs store.backend: postgres")
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> "Settings":

@@ -1,5 +1,18 @@
 """What the command line's commands share: the configuration, an ops actor's RPC, a
-service's application opened on its store, its URL."""
+service's application opened on its store, its URL, and flags named as the API names
+their parameters."""
+
+import argparse
+
+
+def api_named(parser: argparse.ArgumentParser, flag: str, *old: str, **kwargs) -> None:
+    """``--base-id`` for the API's ``base_id``, and the flag's earlier spelling (``--base``)
+    still taken, unlisted, so that scripts written before keep working."""
+    dest = flag.removeprefix("--").replace("-", "_")
+    parser.add_argument(flag, dest=dest, **kwargs)
+    for spelling in old:
+        parser.add_argument(spelling, dest=dest, **{**kwargs, "help": argparse.SUPPRESS,
+                                                    "required": False})
 
 
 def platform_config():

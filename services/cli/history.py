@@ -4,6 +4,7 @@ as of a moment, and what another policy version would have decided."""
 import sys
 
 from .common import open_app, ops_authorization, ops_rpc, platform_config
+from .times import beijing
 
 
 def cmd_verify(args) -> int:
@@ -77,8 +78,8 @@ def cmd_audit(args) -> int:
     from services.backbone.ops import terminal
     from services.backbone.eventstore.audit import PlatformAuditQuery, collect_all_audit, to_csv
 
-    filters = {k: v for k, v in {"base_id": args.base, "actor_id": args.actor, "role": args.role,
-                                 "event_type": args.type, "since": args.since,
+    filters = {k: v for k, v in {"base_id": args.base_id, "actor_id": args.actor_id, "role": args.role,
+                                 "event_type": args.event_type, "since": args.since,
                                  "until": args.until}.items() if v is not None}
     try:
         page = PlatformAuditQuery().load({**filters, **({"limit": args.limit} if args.limit else {})})["limit"]
@@ -94,11 +95,12 @@ def cmd_audit(args) -> int:
     elif args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        rows = [{"at": e["at"][:19], "service": e["service"], "event": e["event"],
+        rows = [{"at": beijing(e["at"]), "service": e["service"], "event": e["event"],
                  "who": f"{e['actor']['name']} ({e['actor']['role']})",
                  "base": (e.get("base_id") or "")[:8], "reason": (e.get("reason") or "")[:40]}
                 for e in report["entries"]]
-        print(terminal.table(rows, ["at", "service", "event", "who", "base", "reason"]))
+        print(terminal.table(rows, ["at", "service", "event", "who", "base", "reason"],
+                             {"at": "at (北京时间)"}))
     if not report["complete"]:
         print("INCOMPLETE, not answering: " + ", ".join(report["missing"]), file=sys.stderr)
         return 1
@@ -108,22 +110,24 @@ def cmd_audit(args) -> int:
 def cmd_status(args) -> int:
     """Statuses of record as they stood at a moment (the registry's history, folded)."""
     import json
-    from datetime import datetime
-    from uuid import UUID
+
+    from marshmallow import ValidationError
 
     from services.backbone.ops import terminal
     from services.backbone.eventstore.audit import jsonable
+    from services.registry.schemas import AsOfQuery
 
-    moment = datetime.fromisoformat(args.as_of)
-    if moment.tzinfo is None:
-        raise SystemExit("--as-of needs a timezone, e.g. 2018-07-01T00:00:00+08:00")
+    try:  # read as GET /bases/status reads it: a date is the end of that day
+        query = AsOfQuery().load({"as_of": args.as_of, "base_id": args.base_id})
+    except ValidationError as error:
+        raise SystemExit(f"not a valid status query: {error.messages}") from None
     app = open_app(platform_config(), "registry")
-    rows = app.statuses_as_of(moment, UUID(args.base) if args.base else None)
+    rows = app.statuses_as_of(query["as_of"], query["base_id"])
     if args.json:
         print(json.dumps(jsonable(rows), ensure_ascii=False, indent=2))
     else:
-        print(terminal.table([{**r, "since": r["since"].isoformat()[:19]} for r in rows],
-                            ["name", "kind", "status", "since"]))
+        print(terminal.table([{**r, "since": beijing(r["since"])} for r in rows],
+                            ["name", "kind", "status", "since"], {"since": "since (北京时间)"}))
     return 0
 
 

@@ -5,6 +5,7 @@ import os
 import sys
 
 from .common import ops_authorization, ops_cluster, ops_rpc, platform_config, service_url
+from .times import beijing
 
 
 def cmd_queues(args) -> int:
@@ -64,7 +65,9 @@ def cmd_dlq(args) -> int:
         if args.json:
             print(json.dumps(letters, ensure_ascii=False, indent=2))
         else:
-            print(terminal.table(letters, ["queue", "message_id", "attempts", "dead_lettered_at", "error"]))
+            rows = [{**letter, "dead_lettered_at": beijing(letter["dead_lettered_at"])} for letter in letters]
+            print(terminal.table(rows, ["queue", "message_id", "attempts", "dead_lettered_at", "error"],
+                                 {"dead_lettered_at": "dead-lettered (北京时间)"}))
         return 0
     if args.action == "show":
         letters = ops_rpc(config, args.service, "dead_letters", args.actor)
@@ -181,6 +184,8 @@ def cmd_import_declarations(args) -> int:
     from services.backbone.ops.terminal import Progress
     from services.registry.bulk_import import import_declarations, read_declarations, summary
 
+    if not args.batch_id:
+        raise SystemExit("the batch is needed: --batch-id ID")
     token = args.token or os.environ.get("SC_TOKEN")
     if not token:
         raise SystemExit("a token is needed (--token or SC_TOKEN; `sc token --role drc` issues one)")
@@ -188,7 +193,7 @@ def cmd_import_declarations(args) -> int:
     bodies = read_declarations(Path(args.file))
     try:
         with Progress(f"importing {args.file}", len(bodies)) as progress:
-            rows = import_declarations(bodies, registry_url=url, token=token, batch_id=args.batch,
+            rows = import_declarations(bodies, registry_url=url, token=token, batch_id=args.batch_id,
                                        advance=progress.advance)
     except PermissionError as refused:
         raise SystemExit(str(refused)) from None

@@ -2,23 +2,21 @@
 administrator (or any account) and prints its one-time password."""
 
 import sys
-import warnings
 
-from .common import open_app, platform_config
+from .common import api_named, open_app, platform_config
 
 
 def cmd_users_add(args) -> int:
     from services.backbone.kernel.context import Context, stable_id
     from services.backbone.kernel.errors import PlatformError
 
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     config = platform_config()
     app = open_app(config, "console")
     app.configure(config.console)
     scope = {"region": {"city": args.city or "", "county": args.county or ""}} if args.city else {}
     scope.update({"department": args.department} if args.department else {})
     scope.update({"evaluator_id": args.evaluator_id} if args.evaluator_id else {})
-    scope.update({"base_ids": args.base} if args.base else {})
+    scope.update({"base_ids": args.base_id} if args.base_id else {})
     operator = f"sc users add ({args.operator})"
     ctx = Context(stable_id("ops-person", operator), "ops", operator, stable_id("sc-users-add", args.username))
     try:
@@ -51,6 +49,6 @@ def add_arguments(commands) -> None:
     add.add_argument("--county", help="county government: its county")
     add.add_argument("--department", help="competent department, department: its name")
     add.add_argument("--evaluator-id", help="evaluator: its id in the evaluation service")
-    add.add_argument("--base", action="append", help="applicant: a base it answers for")
+    api_named(add, "--base-id", "--base", action="append", help="applicant: a base it answers for")
     add.add_argument("--operator", default="ops", help="who runs this (recorded in the log)")
     add.set_defaults(fn=cmd_users_add)

@@ -5,10 +5,10 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from datetime import timedelta
 from uuid import UUID
 
+from . import token_scope
 from .common import cli_signer, ops_rpc, platform_config
 
 CONSOLE_HELP = """
@@ -20,7 +20,6 @@ The console (工作台): {url}
 
 
 def cmd_run(args) -> int:
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
@@ -88,17 +87,20 @@ def cmd_token(args) -> int:
     if args.action == "revoke":
         return _revoke(config, args)
     if not args.role:
-        raise SystemExit("sc token: --role is required (e.g. --role drc)")
-    region = tuple(args.region.split("/", 1)) if args.region else None
-    if region is not None and len(region) != 2:
-        raise SystemExit("--region is CITY/COUNTY, e.g. 吕梁市/孝义市")
+        raise SystemExit("sc token: --role is required (e.g. --role drc); sc token --help lists the scopes")
+    try:
+        region = token_scope.region_of(args.region)
+        token_scope.check(args.role, region=region, org=args.org,
+                          evaluator_id=args.evaluator_id or args.actor_id)
+        actor_id = token_scope.actor_id_of(args.role, args.actor_id, args.evaluator_id)
+    except token_scope.ScopeMissing as missing:
+        raise SystemExit(f"sc token: {missing}") from None
     hours = args.ttl_hours or config.auth.token_ttl_hours
     if hours > config.auth.max_token_ttl_hours:
         raise SystemExit(f"--ttl-hours: at most {config.auth.max_token_ttl_hours:g} (auth.max_token_ttl_hours)")
     token = issue_token(
-        cli_signer(config), role=args.role, name=args.name or "",
-        actor_id=UUID(args.actor_id) if args.actor_id else None, region=region,
-        org=args.org, base_ids=[UUID(b) for b in args.base or []],
+        cli_signer(config), role=args.role, name=args.name or "", actor_id=actor_id, region=region,
+        org=args.org, base_ids=[UUID(b) for b in args.base_id or []],
         ttl=timedelta(hours=hours),
     )
     print(token)
@@ -125,6 +127,15 @@ def _revoke(config, args) -> int:
 def cmd_docs_events(args) -> int:
     from services import contracts
     from services.contracts.docs import render
+
+    assert contracts.CATALOG
+    print(render(), end="")
+    return 0
+
+
+def cmd_docs_asyncapi(args) -> int:
+    from services import contracts
+    from services.contracts.asyncapi import render
 
     assert contracts.CATALOG
     print(render(), end="")

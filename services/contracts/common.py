@@ -6,7 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from .fields import MAX_MONEY, City, Day, ExactDecimal, LoggedName, Timestamp
 from .text import FreeText, Name
-from .vocabulary import CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
+from .vocabulary import ANNUAL_INDICATORS, CONSTRUCTION_TASKS, KINDS, METRICS, REFORM_AREAS, ROLES
 
 
 class Strict(Schema):
@@ -79,11 +79,19 @@ class TargetSchema(Strict):
     due = fields.Date(required=True)
 
 
-class TargetRequest(Strict):
-    """A plan's target as a request gives it: a value no consumer chokes on, a due date
-    of this century."""
+class AnnualTargetSchema(TargetSchema):
+    """A target since PlanFiled version 2: it may name any indicator of the annual
+    self-evaluation (``ANNUAL_INDICATORS``), not only the half-yearly metrics."""
 
-    metric = fields.String(required=True, validate=validate.OneOf(METRICS))
+    metric = fields.String(required=True, validate=validate.OneOf(ANNUAL_INDICATORS))
+
+
+class TargetRequest(Strict):
+    """A plan's target as a request gives it: an indicator of the annual
+    self-evaluation, a value no consumer chokes on, a due date of this century (the
+    annual report of the due date's year is held to it)."""
+
+    metric = fields.String(required=True, validate=validate.OneOf(ANNUAL_INDICATORS))
     value = ExactDecimal(required=True, minimum=Decimal(0), maximum=MAX_MONEY)
     due = Day(required=True)
 

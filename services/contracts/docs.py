@@ -57,7 +57,9 @@ def render() -> str:
     lines = [
         "# Integration events",
         "",
-        "Generated from `services/contracts` by `sc docs-events`; do not edit by hand.",
+        "Generated from `services/contracts` by `sc docs-events`; do not edit by hand. The",
+        "same events as an AsyncAPI 3.0 document (channels, messages per schema version, JSON",
+        "Schemas of envelope and payloads): `docs/asyncapi.json`, by `sc docs-asyncapi`.",
         "",
         "Every event travels in the same envelope, on the broker (exchange",
         "`<ns>.<source>.events`, topic, routing key = event type, persistent, message id =",

@@ -8,7 +8,8 @@ a time in year 1 at +14:00 cannot even be converted to UTC, and a count of 4,001
 is no count. Events keep the plain types, so that what was logged before still loads.
 """
 
-from datetime import date, datetime, timezone
+import re
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation, getcontext
 
 from marshmallow import ValidationError, fields, validate
@@ -131,13 +132,32 @@ _AFTER_LAST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=timezone.utc)
 _OUT_OF_RANGE = f"A time from {FIRST_YEAR} to {LAST_YEAR} is expected."
 
 
-class Moment(fields.AwareDateTime):
-    """A request's timestamp: ISO 8601 with its timezone, from 2000 to 2100 in UTC."""
+BEIJING = timezone(timedelta(hours=8), "CST")  # the programme's days are Beijing's
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_STARTS, DAY_ENDS = "start", "end"
 
-    def __init__(self, **kwargs):
+
+class Moment(fields.AwareDateTime):
+    """A request's timestamp: ISO 8601 with its timezone, from 2000 to 2100 in UTC.
+
+    Where a person means a day (a batch opens on 1 December), ``day=DAY_STARTS`` also
+    takes a date, as 00:00 Beijing time that day, and ``day=DAY_ENDS`` as its last
+    instant (23:59:59.999999 +08:00), for a window that closes with the day."""
+
+    def __init__(self, *, day: str | None = None, **kwargs):
         super().__init__(format="iso", **kwargs)
+        if day not in (None, DAY_STARTS, DAY_ENDS):
+            raise ValueError(f"day is {DAY_STARTS!r}, {DAY_ENDS!r} or None")
+        self.day = day
+        if day is not None:
+            self.error_messages["invalid_awareness"] = self.error_messages["invalid"] = (
+                "A date (2026-12-01, Beijing time) or a time with its offset "
+                "(2026-12-01T09:00:00+08:00) is expected.")
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if self.day is not None and isinstance(value, str) and _DAY.match(value.strip()):
+            day = Day()._deserialize(value.strip(), attr, data, **kwargs)
+            return datetime.combine(day, time.min if self.day == DAY_STARTS else time.max, BEIJING)
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             in_utc = moment.astimezone(timezone.utc)

@@ -7,10 +7,10 @@ source from these events alone. Amounts are yuan, decimal strings with two place
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .catalog import contract
+from .catalog import contract, upcaster
 from .common import Strict
 from .fields import LoggedName, Money
-from .vocabulary import KINDS
+from .vocabulary import KINDS, MILESTONES
 
 FUND_SOURCES = {
     "provincial_budget": "省级预算内资金",
@@ -21,7 +21,10 @@ FISCAL_YEARS = validate.Range(min=2017, max=2100)
 
 
 class TrancheSchema(Strict):
-    """A part of an allocation, paid when its milestone is met."""
+    """A part of an allocation, paid when its milestone is reached and the tranches
+    before it are paid. ``milestone`` is a code of ``vocabulary.MILESTONES``
+    (``plan_filed`` 建设方案备案, ``evaluation_passed`` 评估合格); allocations made before
+    the codes carry the free text they were made with."""
 
     tranche_id = fields.UUID(required=True)
     amount = Money(required=True)
@@ -177,3 +180,76 @@ class FundingRecoveredV1(AllocationRef):
     outstanding = Money(required=True, allow_zero=True)
     reference = fields.String(load_default=None, allow_none=True,
                               validate=validate.Length(max=100))
+
+
+# -- version 2: milestones are named steps -------------------------------------------------------
+
+MILESTONE_CODES = """Version 2 (2018): a tranche's ``milestone`` is a code of ``MILESTONES``
+    (``plan_filed`` 建设方案备案, ``evaluation_passed`` 评估合格), paid in order, each once
+    funding's record of the base has reached it; an allocation made before the codes keeps
+    its free text. Version 1 events are read with the words of a step as its code."""
+
+_CODE_OF_WORDS = {name: code for code, name in MILESTONES.items()}
+
+
+def _coded(milestone: str) -> str:
+    words = " ".join(str(milestone).split())
+    return _CODE_OF_WORDS.get(words, milestone)
+
+
+@contract("FundingAllocated", source="funding", version=2, example={
+    **EXAMPLE_REF,
+    "amount": "3000000.00",
+    "purpose": "省级双创示范基地建设补助",
+    "tranches": [
+        {"tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a", "amount": "2000000.00", "milestone": "plan_filed"},
+        {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "evaluation_passed"},
+    ],
+})
+class FundingAllocatedV2(FundingAllocatedV1):
+    __doc__ = f"""The funding office allocated budget support to a base from an envelope.
+
+    {MILESTONE_CODES}"""
+
+
+@contract("FundingDisbursed", source="funding", version=2, example={
+    **EXAMPLE_REF,
+    "tranche_id": "d9e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a",
+    "amount": "2000000.00",
+    "milestone": "plan_filed",
+    "reference": "晋财拨〔2017〕118号",
+})
+class FundingDisbursedV2(FundingDisbursedV1):
+    __doc__ = f"""The funding office paid a tranche of an allocation (拨付), its milestone reached
+    and the tranches before it paid.
+
+    {MILESTONE_CODES}"""
+
+
+@contract("FundingCancelled", source="funding", version=2, example={
+    **EXAMPLE_REF,
+    "amount": "1000000.00",
+    "tranches": [
+        {"tranche_id": "eaf4a5b6-c7d8-4e9f-0a1b-2c3d4e5f6a7b", "amount": "1000000.00", "milestone": "evaluation_passed"},
+    ],
+    "reason": "第三方评估不合格且整改不到位，撤销省级双创示范基地",
+})
+class FundingCancelledV2(FundingCancelledV1):
+    __doc__ = f"""The tranches of an allocation not yet paid were cancelled because the base was
+    revoked (撤销); their amount went back to the envelope at once.
+
+    {MILESTONE_CODES}"""
+
+
+@upcaster("FundingAllocated", from_version=1)
+@upcaster("FundingCancelled", from_version=1)
+def tranches_milestones_as_codes(payload: dict) -> dict:
+    """The words of a step become its code; other free text stays as written."""
+    return {**payload, "tranches": [{**tranche, "milestone": _coded(tranche["milestone"])}
+                                    for tranche in payload["tranches"]]}
+
+
+@upcaster("FundingDisbursed", from_version=1)
+def milestone_as_code(payload: dict) -> dict:
+    """The words of a step become its code; other free text stays as written."""
+    return {**payload, "milestone": _coded(payload["milestone"])}

@@ -2,8 +2,9 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .catalog import contract, upcaster
-from .common import ApprovalSchema, ContactSchema, PlanContentSchema, RegionSchema, Strict
+from .catalog import CATALOG, contract, upcaster
+from .common import (AnnualTargetSchema, ApprovalSchema, ContactSchema, PlanContentSchema,
+                     RegionSchema, Strict)
 from .fields import LoggedName, Timestamp
 from .vocabulary import KINDS
 
@@ -84,6 +85,33 @@ class PlanFiledV1(PlanContentSchema):
         if roles != ["competent_department", "county_government"]:
             raise ValidationError("One approval by the county government and one by the "
                                   "competent department are required.", field_name="approvals")
+
+
+@contract("PlanFiled", source="registry", version=2, example={
+    **CATALOG["PlanFiled"].example,
+    "targets": [
+        {"metric": "incubated_enterprises", "value": "60.00", "due": "2018-12-31"},
+        {"metric": "technology_transfers", "value": "25.00", "due": "2018-12-31"},
+        {"metric": "financing_raised", "value": "30000000.00", "due": "2019-12-31"},
+    ],
+})
+class PlanFiledV2(PlanFiledV1):
+    """A certified base's construction plan, approved by its county government and its
+    competent department, was filed with the DRC (备案).
+
+    Version 2 (2026): a target may name any indicator of the annual self-evaluation
+    (incubators, makerspaces, technology transfers beside the half-yearly metrics);
+    each annual report is compared with the targets due in its year. Version 1 events
+    are read unchanged (their targets name half-yearly metrics only)."""
+
+    targets = fields.List(fields.Nested(AnnualTargetSchema), required=True,
+                          validate=validate.Length(min=1, max=100))
+
+
+@upcaster("PlanFiled", from_version=1)
+def plan_filed_v1_to_v2(payload: dict) -> dict:
+    """Every version 1 target names a metric that version 2 also knows."""
+    return dict(payload)
 
 
 class DeclaredContactSchema(ContactSchema):

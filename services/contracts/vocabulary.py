@@ -90,6 +90,21 @@ METRICS = {
     "events_held": "双创活动场次",
 }
 
+# What a base's annual self-evaluation (年度自评) counts, and what a plan's targets may
+# name: the half-yearly metrics above and the other figures the construction tasks of
+# section 四 speak of (incubators and makerspaces, technology transfer). Money is yuan.
+ANNUAL_INDICATORS = {
+    "incubators": "孵化器数",
+    "makerspaces": "众创空间数",
+    "incubated_enterprises": "孵化企业数",
+    "jobs_created": "带动就业人数",
+    "patents": "专利数",
+    "technology_transfers": "科技成果转化项数",
+    "financing_raised": "融资额（元）",
+    "events_held": "双创活动场次",
+}
+MONEY_INDICATORS = ("financing_raised",)
+
 # Section 三: the six reform areas, used as tags on plans, metrics and notifications.
 REFORM_AREAS = {
     "market_space": "拓宽市场主体发展空间",
@@ -98,6 +113,28 @@ REFORM_AREAS = {
     "fiscal_finance": "加大财税金融支持力度",
     "talent_mobility": "促进创业创新人才流动",
     "open_sharing": "加强协同创新和开放共享",
+}
+
+# What an attached document is (its bytes say only what format it is in).
+DOCUMENT_KINDS = {
+    "declaration_form": "申报书",
+    "construction_plan": "建设方案",
+    "approval_letter": "批复文件",
+    "return_letter": "退回意见",
+    "evaluation_report": "评估报告",
+    "self_evaluation_report": "自评报告",
+    "rectification_report": "整改报告",
+    "decision_document": "决定文件",
+    "payment_voucher": "拨付凭证",
+    "supplementary": "补充材料",
+}
+
+# The named steps a tranche of funding waits for (拨付节点): funding pays a tranche only
+# once its step is reached, by what it has recorded of the base, and only after the
+# tranches before it. Allocations logged before these codes hold free text, read as is.
+MILESTONES = {
+    "plan_filed": "建设方案备案",
+    "evaluation_passed": "评估合格",  # an evaluation round, or an accepted rectification, kept the base
 }
 
 GRADES = {

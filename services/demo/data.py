@@ -130,8 +130,8 @@ ALLOCATIONS = {
 }
 SCALE = {"regional": 3, "university": 2, "enterprise": 1}  # targets and figures by kind
 FIRST_TRANCHE_SHARE = Decimal("0.6")
-FIRST_MILESTONE = "建设方案备案"
-SECOND_MILESTONE = "2018年度第三方评估合格"
+FIRST_MILESTONE = "plan_filed"  # 建设方案备案
+SECOND_MILESTONE = "evaluation_passed"  # 评估合格: the 2018 third-party round
 PURPOSE = "省级双创示范基地建设补助（2017年度）"
 PAYMENT_REFERENCE = "晋财建〔2017〕158号"
 SECOND_PAYMENT_REFERENCE = "晋财建〔2018〕96号"

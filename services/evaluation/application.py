@@ -13,18 +13,23 @@ from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, 
 from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
+from .annual_reports import AnnualReports, RoundFigures
 from .catalogue import Catalogue, default_catalogue
+from .completeness import INCOMPLETE_REASON, DeclarationCompleteness, check_chosen_complete
 from .conflicts import conflict_of_interest
+from .documents import DocumentsOfBases
 from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
 from .queries import Queries
+from .rubric import RubricError
 from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(Queries, ServiceApplication):
+class EvaluationApplication(AnnualReports, RoundFigures, Queries, DocumentsOfBases,
+                            DeclarationCompleteness, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
 
@@ -140,8 +145,11 @@ class EvaluationApplication(Queries, ServiceApplication):
         awaiting = {row["base_id"] for row in self.views[Standings].select(batch_id=batch_id,
                                                                           status="declared")}
         ranking = [row for row in self.views[Scoreboard].ranking(batch_id) if row["base_id"] in awaiting]
-        chosen = choose_certified(ranking, batch.quota, base_ids)
-        skipped = passed_over(ranking, chosen, reason)
+        incomplete = self.incomplete_declarations(row["base_id"] for row in ranking)
+        check_chosen_complete(base_ids, incomplete)
+        complete = [row for row in ranking if row["base_id"] not in incomplete]
+        chosen = choose_certified(complete, batch.quota, base_ids)
+        skipped = passed_over(complete, chosen, reason)
         batch.conclude(certified=chosen, reason=reason.strip(), ctx=ctx,
                        not_selected=[row["base_id"] for row in ranking if row["base_id"] not in chosen])
         scored = sum(row["rank"] is not None for row in ranking)
@@ -150,6 +158,8 @@ class EvaluationApplication(Queries, ServiceApplication):
             decision = selection_decision(batch, row, certified=row["base_id"] in chosen, scored=scored,
                                           passed_over=row["base_id"] in skipped, note=reason.strip())
             decision = replace(decision, decided_at=self.clock())
+            if row["base_id"] in incomplete:
+                decision = replace(decision, reason=INCOMPLETE_REASON.format(batch=batch.name))
             base = self.require(row["base_id"], Base, "base")
             base.adjust(decision, ctx=ctx)
             bases.append(base)
@@ -175,7 +185,10 @@ class EvaluationApplication(Queries, ServiceApplication):
         if kind not in ROUND_KINDS:
             raise field_error("kind", f"a round is one of {', '.join(ROUND_KINDS)}")
         check_period_begun(period, self.clock())
-        self.catalogue.check_rubrics(rubrics)
+        try:
+            self.catalogue.check_rubrics(rubrics)
+        except RubricError as error:  # a version the DRC named for this round
+            raise field_error("rubrics", str(error)) from None
         if self.views[Calendar].round_named(name) is not None:
             raise field_error("name", f"a round named {name} already exists", Conflict)
         bases = [{"base_id": row["base_id"], "name": row["name"], "kind": row["kind"],
@@ -239,8 +252,9 @@ class EvaluationApplication(Queries, ServiceApplication):
                 unscored.append(base.name)
                 continue
             rubric = self.catalogue.rubric(entry.rubric_version)
+            score = self.figures_in_round(evaluation, base.id, rubric.version, entry.score)["total"]
             results[base.id] = Graded(round_id=evaluation.id, round_name=evaluation.name,
-                                      score=entry.score, grade=rubric.grade(entry.score),
+                                      score=score, grade=rubric.grade(score),
                                       rubric_version=rubric.version)
         if unscored:
             raise RuleViolation(f"Every base of round {evaluation.name} must be scored by all its "

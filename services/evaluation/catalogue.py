@@ -65,8 +65,14 @@ class Catalogue:
                 raise RubricError(f"evaluation.rubrics.{kind}: no rubric {version!r} for {kind} bases")
 
     def check_in_force(self, rubrics: Mapping[str, str], policy_version: str) -> None:
-        """The versions the configuration puts in force exist and fit their kinds."""
+        """The versions the configuration puts in force exist and fit their kinds; they
+        score declarations too, which have no annual figures, so none scores figures
+        (a round names such a rubric when it opens)."""
         self.check_rubrics(rubrics)
+        for kind, version in rubrics.items():
+            if self.rubrics[version].quantitative:
+                raise RubricError(f"evaluation.rubrics.{kind}: {version} scores annual figures, "
+                                  "which declarations do not have; name it when opening a round")
         if policy_version not in self.policies:
             raise RubricError(f"evaluation.adjustment_policy: no policy {policy_version!r}")
 

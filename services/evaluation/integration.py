@@ -2,11 +2,13 @@
 
 Batches opening and closing (the registry accepts declarations only inside an open
 batch's window), every decision on a base (BaseAdjusted), and each closed evaluation
-round with its grades. Assignments, score sheets and metrics stay internal.
+round with its grades, and each annual self-evaluation submitted (AnnualReportSubmitted,
+without its narratives). Assignments, score sheets and metrics stay internal.
 """
 
 from services.backbone.eventstore.application import Publications
 
+from .annual import AnnualReporting
 from .domain import Base, Batch, Round
 
 publications = Publications()
@@ -58,4 +60,20 @@ def round_closed(event: Round.Closed) -> tuple[str, dict]:
         "closed_at": event.closed_at,
         "grades": event.grades,
         "withdrawn": getattr(event, "withdrawn", None) or [],  # none in rounds closed before
+    }
+
+
+@publications.maps(AnnualReporting.Submitted)
+def annual_report_submitted(event: AnnualReporting.Submitted) -> tuple[str, dict]:
+    return "AnnualReportSubmitted", {
+        "base_id": event.base_id,
+        "name": event.name,
+        "kind": event.kind,
+        "year": event.year,
+        "version": event.version,
+        "plan_version": event.plan_version,
+        "submitted_at": event.submitted_at,
+        "figures": event.figures,
+        "comparison": event.comparison,
+        "documents": event.documents,
     }

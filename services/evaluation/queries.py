@@ -70,7 +70,8 @@ class Queries:
                         "score": entry.score}
                        for oid, entry in board.of_base(base_id)]
         return {**summary(row), "declared_by": row["declared_by"], "decisions": row["decisions"],
-                "metrics": metric_reports(row), "assessments": assessments}
+                "metrics": metric_reports(row), "assessments": assessments,
+                "annual_report": self.annual_report_for(base_id)}
 
     def base_metrics(self, base_id: UUID, actor: Actor) -> list[dict]:
         """A base's metrics per period: the figures in force and every revision."""
@@ -84,8 +85,8 @@ class Queries:
             self._readable_base(base_id, actor)
         return self.views[Standings].decisions(base_id=base_id, batch_id=batch_id, round_id=round_id)
 
-    def rounds(self) -> list[dict]:
-        return self.views[Calendar].all_rounds()
+    def rounds(self, kind: str | None = None) -> list[dict]:
+        return [row for row in self.views[Calendar].all_rounds() if kind is None or row["kind"] == kind]
 
     def round(self, round_id: UUID) -> dict:
         """A round with each base: its status, scores, grade and metrics of the period."""
@@ -106,7 +107,9 @@ class Queries:
                 "grade": grades.get(base["base_id"], {}).get("grade"),
                 "withdrawn": withdrawn.get(base["base_id"]),
                 "metrics": reports[-1]["values"] if reports else None,
-                "metrics_revisions": len(reports)})
+                "metrics_revisions": len(reports),
+                **self.figures_in_round(evaluation, base["base_id"], entry.rubric_version,
+                                        entry.score)})
         return {**header, "bases": bases}
 
     def what_if(self, round_id: UUID, policy_version: str) -> dict:

@@ -7,6 +7,10 @@ an evaluator looks at; the weights add up to 100, so the weighted score of a ful
 sheet is itself out of 100. The grade thresholds (优秀 / 良好 / 合格; below 合格 is 不合格)
 are part of the rubric, because a grade means nothing without the grid it was given on.
 
+A rubric may also score ``quantitative`` indicators from the base's annual figures
+(``quantitative.py``): their weights and the dimensions' then add up to 100 together,
+so an expert's full sheet is worth the dimensions' share and the figures the rest.
+
 A file that does not add up is refused when it is loaded, naming the file and the
 fault: a wrong grid discovered after evaluators have scored against it cannot be fixed.
 """
@@ -17,6 +21,8 @@ from typing import Any, Mapping
 
 from services.backbone.kernel.errors import RuleViolation
 from services.contracts.vocabulary import CONSTRUCTION_TASKS, GRADES, KINDS
+
+from .quantitative import QuantitativeIndicator, quantitative_indicators, score_figures
 
 HUNDRED = Decimal(100)
 GRADED = ("excellent", "good", "qualified")  # each has a minimum score; below: unqualified
@@ -59,6 +65,7 @@ class Rubric:
     title: str
     dimensions: tuple[Dimension, ...]
     thresholds: Mapping[str, Decimal]
+    quantitative: tuple[QuantitativeIndicator, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], *, source: str = "rubric") -> "Rubric":
@@ -72,9 +79,13 @@ class Rubric:
         if kind not in KINDS:
             raise RubricError(f"{source}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
         dimensions = tuple(_dimension(kind, item, source) for item in data["dimensions"] or ())
-        _check_dimensions(kind, dimensions, source)
+        quantitative = quantitative_indicators(data.get("quantitative"), source, exact_decimal,
+                                               RubricError)
+        _check_dimensions(kind, dimensions, source,
+                          sum((q.weight for q in quantitative), Decimal(0)))
         return cls(version=str(data["version"]), kind=kind, title=str(data["title"]),
-                   dimensions=dimensions, thresholds=_thresholds(data["thresholds"], source))
+                   dimensions=dimensions, thresholds=_thresholds(data["thresholds"], source),
+                   quantitative=quantitative)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -100,6 +111,11 @@ class Rubric:
         """Σ score × weight / 100, exact (no rounding: rounding happens once, on the mean)."""
         self.check_scores(scores)
         return sum((scores[d.code] * d.weight for d in self.dimensions), Decimal(0)) / HUNDRED
+
+    def score_figures(self, figures: Mapping[str, Any] | None) -> tuple[Decimal, list[dict]]:
+        """The points the quantitative indicators give ``figures`` (None: no annual
+        report), each indicator's row, and their total (0 for a rubric without any)."""
+        return score_figures(self.quantitative, figures)
 
     def grade(self, score: Decimal) -> str:
         """The grade a score earns under this rubric's thresholds."""
@@ -133,7 +149,8 @@ def _dimension(kind: str, item: Any, source: str) -> Dimension:
                      indicators=indicators)
 
 
-def _check_dimensions(kind: str, dimensions: tuple[Dimension, ...], source: str) -> None:
+def _check_dimensions(kind: str, dimensions: tuple[Dimension, ...], source: str,
+                      quantitative_weight: Decimal) -> None:
     codes = [d.code for d in dimensions]
     expected = list(CONSTRUCTION_TASKS[kind])
     problems = []
@@ -146,7 +163,7 @@ def _check_dimensions(kind: str, dimensions: tuple[Dimension, ...], source: str)
     if problems:
         raise RubricError(f"{source}: the dimensions must be the construction tasks of a {kind} "
                           f"base ({', '.join(expected)}); {'; '.join(problems)}")
-    total = sum((d.weight for d in dimensions), Decimal(0))
+    total = sum((d.weight for d in dimensions), Decimal(0)) + quantitative_weight
     if total != HUNDRED:
         raise RubricError(f"{source}: the weights add up to {total}, not 100")
 

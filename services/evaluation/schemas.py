@@ -4,12 +4,15 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.backbone.web.paging import PageQuery
+from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import City, Count, ExactDecimal, Moment, Money, Timestamp
+from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, ExactDecimal, Moment, Money,
+                                       Timestamp)
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
+
+from .annual_schemas import AnnualReportOut, QuantitativeIndicatorOut, QuantitativeOut
 
 PERIOD = validate.Regexp(r"^20\d\dH[12]$", error="A period is a year and a half, e.g. 2018H1.")
 VERSION = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$", error="A version such as adjustment-2018.1.")
@@ -41,8 +44,8 @@ class OpenBatchRequest(Strict):
     """POST /batches"""
 
     name = Name()
-    opens_at = Moment(required=True)
-    closes_at = Moment(required=True)
+    opens_at = Moment(required=True, day=DAY_STARTS)  # a date: 00:00 Beijing time that day
+    closes_at = Moment(required=True, day=DAY_ENDS)  # a date: open through the whole day
     quota = Count(required=True, minimum=1, maximum=1000)
 
 
@@ -122,11 +125,14 @@ class MetricsRequest(Strict):
 
 
 class OpenRoundRequest(Strict):
-    """POST /rounds"""
+    """POST /rounds: ``rubrics`` names, for some kinds, another rubric version than the
+    one in force (e.g. one scoring the annual figures)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(ROUND_KINDS))
     name = Name()
     period = fields.String(required=True, validate=PERIOD)
+    rubrics = fields.Dict(keys=fields.String(validate=validate.OneOf(KINDS)),
+                          values=fields.String(validate=VERSION), load_default=dict)
 
 
 class CloseRoundRequest(Strict):
@@ -171,16 +177,25 @@ class RectificationRequest(Strict):
 
 
 class BasesQuery(PageQuery):
-    """GET /bases?status=&batch_id=&kind=&city=&limit=&offset="""
+    """GET /bases?q=&status=&batch_id=&kind=&city=&county=&competent_department=&sort=&limit=&offset="""
 
+    SORTABLE = sortable("name", "kind", "status", "competent_department", "declared_at",
+                        "rectification_deadline", city="region.city", county="region.county")
+    SEARCHED = ("name",)
+
+    q = SearchText()
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = City()
+    county = Name(max_length=50, required=False)
+    competent_department = Name(required=False)
 
 
 class DecisionsQuery(PageQuery):
-    """GET /decisions?base_id=&batch_id=&round_id=&limit=&offset="""
+    """GET /decisions?base_id=&batch_id=&round_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("decided_at", "name", "to_status")
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
@@ -188,7 +203,9 @@ class DecisionsQuery(PageQuery):
 
 
 class SheetsQuery(PageQuery):
-    """GET /scores?base_id=&batch_id=&round_id=&limit=&offset="""
+    """GET /scores?base_id=&batch_id=&round_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("assigned_at", "scored_at", "base_name", "weighted")
 
     base_id = fields.UUID()
     batch_id = fields.UUID()
@@ -196,9 +213,35 @@ class SheetsQuery(PageQuery):
 
 
 class AssignmentsQuery(PageQuery):
-    """GET /assignments?evaluator_id=&limit=&offset="""
+    """GET /assignments?evaluator_id=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("assigned_at", "scored_at", "base_name")
 
     evaluator_id = fields.UUID()
+
+
+class BatchesQuery(PageQuery):
+    """GET /batches?sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "opens_at", "closes_at", "quota", "closed_at")
+
+
+class EvaluatorsQuery(PageQuery):
+    """GET /evaluators?q=&sort=&limit=&offset= (``q``: part of the evaluator's name or
+    of its organisation's, the unit it works for)"""
+
+    SORTABLE = sortable("name", "organisation", "registered_at", "assignments", city="region.city")
+    SEARCHED = ("name", "organisation")
+
+    q = SearchText()
+
+
+class RoundsQuery(PageQuery):
+    """GET /rounds?kind=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "kind", "period", "opened_at", "closed_at")
+
+    kind = fields.String(validate=validate.OneOf(ROUND_KINDS))
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -342,6 +385,7 @@ class BaseOut(BaseRowOut):
     decisions = fields.List(fields.Nested(DecisionOut))
     metrics = fields.List(fields.Nested(MetricsOut))
     assessments = fields.List(fields.Nested(AssessmentSummaryOut))
+    annual_report = fields.Nested(AnnualReportOut, allow_none=True)  # its latest year
 
 
 class RoundRowOut(Schema):
@@ -362,6 +406,9 @@ class RoundBaseOut(ScoredBaseOut):
     withdrawn = fields.String(allow_none=True)  # why a base revoked meanwhile was not graded
     metrics = fields.Nested(MetricValues, allow_none=True)
     metrics_revisions = fields.Integer()
+    annual_report = fields.Nested(AnnualReportOut, allow_none=True)  # of the round's year or before
+    quantitative = fields.Nested(QuantitativeOut, allow_none=True)  # rubrics scoring figures
+    total = fields.Decimal(as_string=True, allow_none=True)  # experts' mean + quantitative points
 
 
 class RoundOut(RoundRowOut):
@@ -406,3 +453,4 @@ class RubricOut(Schema):
     title = fields.String()
     thresholds = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
     dimensions = fields.List(fields.Nested(DimensionOut))
+    quantitative = fields.List(fields.Nested(QuantitativeIndicatorOut))

@@ -22,17 +22,19 @@ from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.ops.todo import dead_letter_items
 from services.backbone.web.paging import paged
 
+from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
 from . import todo as waiting
 from .catalogue import default_catalogue
+from .document_endpoints import EvaluationDocumentEndpoints
 from .schemas import (AssessmentOut, AssignmentOut, AssignmentsQuery, AssignRequest, BaseOut,
-                      BaseRowOut, BasesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
+                      BaseRowOut, BasesQuery, BatchesQuery, BatchOut, CertifyRequest, CloseRoundRequest,
                       ConflictRequest,
-                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest,
+                      DecisionOut, DecisionsQuery, EvaluatorOut, EvaluatorRequest, EvaluatorsQuery,
                       MetricsOut, MetricsRequest, OpenBatchRequest, OpenRoundRequest,
                       RankingOut, RectificationRequest, RoundOut, RoundRowOut, RubricOut,
                       ScoreRequest, SheetOut, SheetsQuery, WhatIfOut, WhatIfQuery,
-                      RecomputeOut, RecomputeQuery)
+                      RecomputeOut, RecomputeQuery, RoundsQuery)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ class ConfiguredTimer(Timer):
 timer = ConfiguredTimer.decorator
 
 
-class EvaluationService(PublishedLog, OperationsEndpoints):
+class EvaluationService(AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
+                        EvaluationDocumentEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"
@@ -75,7 +78,8 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     app = EventStore(EvaluationApplication)
     caller = Caller()
     settings = EvaluationSettings()
-    registry_events = Subscription("registry")  # BaseDeclared
+    # BaseDeclared, DeclarationReturned, DeclarationResubmitted, PlanFiled
+    registry_events = Subscription("registry")
 
     # -- batches and selection -----------------------------------------------------------
 
@@ -103,12 +107,13 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/batches", roles=OVERSEERS)
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def batches(self):
-        """Every declaration batch."""
-        return {"batches": BatchOut(many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Every declaration batch, a page at a time."""
+        rows, page = paged(validated(BatchesQuery(), query), self.app.batches)
+        return {"batches": BatchOut(many=True).dump(rows), **page}
 
     @http("GET", "/batches/<uuid:batch_id>/ranking", roles=OVERSEERS)
     def http_ranking(self, request, batch_id):
@@ -160,12 +165,13 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/evaluators", roles=OVERSEERS)
     def http_evaluators(self, request):
-        return self.evaluators()
+        return self.evaluators(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def evaluators(self):
-        """Every registered evaluator."""
-        return {"evaluators": EvaluatorOut(many=True).dump(self.app.evaluators())}
+    def evaluators(self, **query):
+        """Registered evaluators, searched by name or organisation, a page at a time."""
+        rows, page = paged(validated(EvaluatorsQuery(), query), self.app.evaluators)
+        return {"evaluators": EvaluatorOut(many=True).dump(rows), **page}
 
     @http("POST", "/assignments", roles=DRC)
     def http_assign(self, request):
@@ -313,18 +319,19 @@ class EvaluationService(PublishedLog, OperationsEndpoints):
     def open_round(self, **evaluation):
         """Opens an inspection or third-party round for the bases in good standing."""
         data = validated(OpenRoundRequest(), evaluation)
-        opened = self.app.open_round(**data, rubrics=dict(self.settings.rubrics),
-                                     ctx=self.caller.context)
+        rubrics = {**self.settings.rubrics, **data.pop("rubrics")}
+        opened = self.app.open_round(**data, rubrics=rubrics, ctx=self.caller.context)
         return RoundOut().dump(self.app.round(opened.id))
 
     @http("GET", "/rounds", roles=OVERSEERS)
     def http_rounds(self, request):
-        return self.rounds()
+        return self.rounds(**read_query(request))
 
     @rpc(roles=OVERSEERS)
-    def rounds(self):
-        """Every evaluation round."""
-        return {"rounds": RoundRowOut(many=True).dump(self.app.rounds())}
+    def rounds(self, **query):
+        """Evaluation rounds, by kind, a page at a time."""
+        rows, page = paged(validated(RoundsQuery(), query), self.app.rounds)
+        return {"rounds": RoundRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/rounds/<uuid:round_id>", roles=OVERSEERS)
     def http_round(self, request, round_id):

@@ -152,13 +152,17 @@ class Standings(View):
         return {**row, "status": derive_status(row["history"]),
                 "rectification_deadline": open_rectification(row["history"])}
 
-    def select(self, *, status=None, batch_id=None, kind=None, city=None) -> list[dict]:
+    def select(self, *, status=None, batch_id=None, kind=None, city=None, county=None,
+               competent_department=None) -> list[dict]:
         rows = (self.row(base_id) for base_id in self.rows)
+        department = competent_department and comparison_key(competent_department)
         return [row for row in rows
                 if (status is None or row["status"] == status)
                 and (batch_id is None or row["batch_id"] == batch_id)
                 and (kind is None or row["kind"] == kind)
-                and (city is None or normalise_city(row["region"]["city"]) == city)]
+                and (city is None or normalise_city(row["region"]["city"]) == city)
+                and (county is None or row["region"]["county"] == county)
+                and (department is None or comparison_key(row["competent_department"]) == department)]
 
     def in_good_standing(self) -> list[dict]:
         return [row for row in self.select() if row["status"] in ACTIVE_STATUSES]

@@ -8,6 +8,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.eventstore.audit import describe_event
+from services.backbone.kernel.documents import Upload, document_record
 from services.backbone.kernel.context import Context, stable_id
 from services.backbone.kernel.errors import Conflict, NotFound, field_error
 
@@ -15,6 +16,7 @@ from .domain import Allocation, Envelope, settle_allocations
 from .eligibility import BaseStanding, ineligible_unknown_base
 from .integration import publications
 from . import summary
+from .milestones import reached_by_decision
 from .views import FundingLedger, ledger_csv
 
 IDEMPOTENCY_FIELD = "Idempotency-Key"
@@ -104,7 +106,7 @@ class FundingApplication(ServiceApplication):
         # The tranche's own rules first (paid, cancelled, held, milestone): they say
         # most precisely why not; then the base's standing.
         allocation.disburse(tranche_id=tranche_id, milestone=milestone, reference=reference,
-                            ctx=ctx)
+                            reached=standing.reached(), ctx=ctx)
         standing.record_payment(allocation_id=allocation.id, tranche_id=tranche_id, ctx=ctx)
         self.save(allocation, standing)
         return allocation
@@ -125,6 +127,17 @@ class FundingApplication(ServiceApplication):
                                ctx=ctx)
             self.save(allocation, envelope)
         return allocation
+
+    @retry_on_conflict
+    def attach_document(self, allocation_id: UUID, *, tranche_id: UUID, upload: Upload,
+                        ctx: Context) -> dict:
+        """Records a payment's document (kept already in the service's document store)."""
+        allocation = self.allocation(allocation_id)
+        record = document_record(owner_id=allocation.id, upload=upload, attached_at=self.clock(),
+                                 attached_to={"on": "payment", "tranche_id": tranche_id}, ctx=ctx)
+        document = allocation.attach_document(document=record, ctx=ctx)
+        self.save(allocation)
+        return document
 
     # -- reactions to the registry and evaluation ------------------------------------------------
 
@@ -154,6 +167,7 @@ class FundingApplication(ServiceApplication):
                                       position=event.position, ctx=ctx):
             processing.collect_events(standing)
             return
+        standing.record_milestone(reached_by_decision(payload["basis"], payload["to_status"]), ctx=ctx)
         allocations = [self.allocation(i) for i in standing.allocation_ids]
         envelopes = {i: self.envelope(i) for i in {a.envelope_id for a in allocations}}
         settle_allocations(standing, allocations, envelopes, payload["reason"], ctx)

@@ -30,12 +30,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.backbone.kernel.documents import attached_before
 from services.backbone.kernel.context import Context, stable_id
 from services.backbone.kernel.errors import Conflict, NotFound, RuleViolation, field_error
 from services.contracts.funding import FUND_SOURCES
 from services.contracts.vocabulary import KINDS, STATUSES
 
 from .eligibility import BaseStanding
+from .milestones import check_payable_in_order, milestone_code, require_milestone
 
 ZERO = Decimal("0.00")
 RETURN_REASONS = ("cancelled", "recovered")
@@ -170,8 +172,7 @@ def check_tranches(amount: Decimal, tranches: list[dict]) -> None:
         raise field_error("tranches", "an allocation has from 1 to 24 tranches")
     for tranche in tranches:
         require_money("tranches", tranche["amount"])
-        if not normalize_text(tranche["milestone"]):
-            raise field_error("tranches", "every tranche names the milestone it waits for")
+        require_milestone("tranches", tranche["milestone"])
     total = sum((t["amount"] for t in tranches), ZERO)
     if total != amount:
         raise field_error("tranches", f"the tranches add up to {total}, not to the amount {amount}")
@@ -198,7 +199,7 @@ class Allocation(Aggregate):
         check_tranches(amount, tranches)
         allocation_id = cls.create_id(idempotency_key, ctx)
         numbered = [{"tranche_id": stable_id("tranche", allocation_id, number),
-                     "amount": tranche["amount"], "milestone": normalize_text(tranche["milestone"])}
+                     "amount": tranche["amount"], "milestone": milestone_code(tranche["milestone"])}
                     for number, tranche in enumerate(tranches, start=1)]
         return cls(idempotency_key=idempotency_key, base_id=base_id, envelope_id=envelope.id,
                    fiscal_year=envelope.fiscal_year, fund_source=envelope.fund_source,
@@ -221,6 +222,7 @@ class Allocation(Aggregate):
         self.recovery_demanded = ZERO
         self.recovered = ZERO
         self.recoveries: dict[UUID, Decimal] = {}
+        self.documents: list[dict] = []  # payment vouchers (拨付凭证) of its paid tranches
 
     # -- what it amounts to ------------------------------------------------------------------
 
@@ -248,7 +250,8 @@ class Allocation(Aggregate):
     def is_same_request(self, *, base_id: UUID, envelope_id: UUID, amount: Decimal,
                         purpose: str, tranches: list[dict]) -> bool:
         """Whether a retry with this allocation's idempotency key asks for the same thing."""
-        asked = [(t["amount"], normalize_text(t["milestone"])) for t in tranches]
+        asked = [(t["amount"], milestone_code(t["milestone"]) or normalize_text(t["milestone"]))
+                 for t in tranches]
         mine = [(t["amount"], t["milestone"]) for t in self.tranches]
         return (base_id, envelope_id, amount, purpose, asked) == (
             self.base_id, self.envelope_id, self.amount, self.purpose, mine)
@@ -263,8 +266,9 @@ class Allocation(Aggregate):
     # -- paying ------------------------------------------------------------------------------
 
     def disburse(self, *, tranche_id: UUID, milestone: str, reference: str | None,
-                 ctx: Context) -> dict:
-        """Pays (拨付) a pending tranche whose milestone the funding office states is met."""
+                 reached: set[str], ctx: Context) -> dict:
+        """Pays (拨付) a pending tranche the funding office names by its milestone, after
+        the tranches before it, once the base has ``reached`` that step."""
         tranche = self.tranche(tranche_id)
         if tranche["state"] == "disbursed":
             raise field_error("tranche_id", f"tranche {tranche_id} is already disbursed", Conflict)
@@ -273,9 +277,10 @@ class Allocation(Aggregate):
                                             f"{self.withdrawn_reason}")
         if self.hold_reason is not None:
             raise field_error("tranche_id", f"tranche {tranche_id} is held: {self.hold_reason}")
-        if normalize_text(milestone) != tranche["milestone"]:
+        if (milestone_code(milestone) or normalize_text(milestone)) != tranche["milestone"]:
             raise field_error("milestone", f"tranche {tranche_id} waits for the milestone "
                                            f"{tranche['milestone']!r}, not {milestone!r}")
+        check_payable_in_order(self.tranches, tranche, reached)
         self._tranche_disbursed(ref=self.ref, tranche_id=tranche_id, amount=tranche["amount"],
                                 milestone=tranche["milestone"], reference=reference, ctx=ctx)
         return tranche
@@ -286,6 +291,26 @@ class Allocation(Aggregate):
         tranche = self.tranche(tranche_id)
         tranche["state"] = "disbursed"
         tranche["reference"] = reference
+
+    def attach_document(self, *, document: dict, ctx: Context) -> dict:
+        """Attaches a payment's document (its voucher, ``kernel.documents``) to a paid
+        tranche; the same document again answers the first record."""
+        self.check_attachable(document["attached_to"]["tranche_id"])
+        earlier = attached_before(self.documents, document)
+        if earlier is not None:
+            return earlier
+        self._document_attached(ref=self.ref, document=document, ctx=ctx)
+        return document
+
+    def check_attachable(self, tranche_id: UUID) -> None:
+        """A payment's documents are attached to a paid tranche."""
+        if self.tranche(tranche_id)["state"] != "disbursed":
+            raise field_error("tranche_id", f"tranche {tranche_id} is not paid: a payment's "
+                                            "documents are attached once it is")
+
+    @event("DocumentAttached")
+    def _document_attached(self, ref: dict, document: dict, ctx: Context) -> None:
+        self.documents.append(document)
 
     # -- the base's standing changed -----------------------------------------------------------
 

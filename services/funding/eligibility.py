@@ -46,6 +46,7 @@ class BaseStanding(Aggregate):
         # decision that set ``status``: what tells a replayed old decision from a new one.
         self.status_position: int | None = None
         self.allocation_ids: list[UUID] = []
+        self.milestones: list[str] = []  # reached by a decision (milestones.reached_by_decision)
 
     # -- facts from upstream ------------------------------------------------------------
 
@@ -98,6 +99,20 @@ class BaseStanding(Aggregate):
     def _stale_status_ignored(self, from_status: str, to_status: str, reason: str,
                               position: int, applied_position: int, ctx: Context) -> None:
         pass  # for the base's history only: the newer decision stands
+
+    def record_milestone(self, code: str | None, *, ctx: Context) -> None:
+        """Notes a milestone a decision marked (once); None: the decision marked none."""
+        if code is not None and code not in self.milestones:
+            self._milestone_reached(code=code, ctx=ctx)
+
+    @event("MilestoneReached")
+    def _milestone_reached(self, code: str, ctx: Context) -> None:
+        self.milestones.append(code)
+
+    def reached(self) -> set[str]:
+        """The milestones the base has reached, by funding's record of it."""
+        filed = {"plan_filed"} if self.filed_plan_version is not None else set()
+        return filed | set(self.milestones)
 
     # -- eligibility --------------------------------------------------------------------
 

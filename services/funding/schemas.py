@@ -1,14 +1,17 @@
 """Request and response shapes of funding's HTTP and RPC API. Money in and out is a
 decimal string with two places; a JSON float is refused."""
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.backbone.eventstore.audit import jsonable
+from services.backbone.web.paging import PageQuery, sortable
 from services.contracts.common import Strict
 from services.contracts.fields import Money, Timestamp
 from services.contracts.text import FreeText, Name
 from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp
-from services.contracts.vocabulary import KINDS
+from services.contracts.vocabulary import KINDS, MILESTONES
+
+from .milestones import milestone_code
 
 IDEMPOTENCY_KEY = validate.Regexp(r"^[\x21-\x7e]{1,200}$",
                                   error="1 to 200 printable ASCII characters, e.g. a UUID.")
@@ -39,9 +42,17 @@ class EnvelopeRequest(Strict):
         return data
 
 
+def _a_milestone(text: str) -> None:
+    if milestone_code(text) is None:
+        steps = ", ".join(f"{code} ({name})" for code, name in MILESTONES.items())
+        raise ValidationError(f"Not a milestone; one of: {steps}.")
+
+
 class TrancheRequest(Strict):
+    """A tranche and the named step it waits for (a code of MILESTONES, or its words)."""
+
     amount = Money(required=True)
-    milestone = Name(max_length=200)
+    milestone = Name(max_length=200, validate=_a_milestone)
 
 
 class AllocationRequest(TranchesAddUp):
@@ -69,8 +80,11 @@ class RecoveryRequest(Strict):
     reference = Name(max_length=100, required=False, load_default=None)
 
 
-class EnvelopesQuery(Strict):
-    """GET /envelopes?fiscal_year=&fund_source="""
+class EnvelopesQuery(PageQuery):
+    """GET /envelopes?fiscal_year=&fund_source=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "fiscal_year", "fund_source", "total", "allocated", "remaining",
+                        "opened_at")
 
     fiscal_year = fields.Integer(validate=FISCAL_YEARS)
     fund_source = fields.String(validate=validate.OneOf(FUND_SOURCES))

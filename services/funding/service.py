@@ -20,8 +20,10 @@ from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
 from services.backbone.ops.todo import dead_letter_items
+from services.backbone.web.paging import paged
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
+from .document_endpoints import PaymentDocumentEndpoints
 from .schemas import (
     IDEMPOTENCY_KEY,
     AllocationOut,
@@ -39,7 +41,7 @@ OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
 
 
-class FundingService(published_log(READERS), OperationsEndpoints):
+class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumentEndpoints):
     """Budget envelopes, allocations to eligible bases, payments, cancellation, recovery."""
 
     name = "funding"
@@ -72,8 +74,8 @@ class FundingService(published_log(READERS), OperationsEndpoints):
     @rpc(roles=READERS)
     def envelopes(self, **filters):
         """Envelopes with their summaries, by fiscal year and fund source."""
-        rows = self.app.envelope_summaries(**validated(EnvelopesQuery(), filters))
-        return {"envelopes": EnvelopeOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(EnvelopesQuery(), filters), self.app.envelope_summaries)
+        return {"envelopes": EnvelopeOut(many=True).dump(rows), **page}
 
     @http("GET", "/envelopes/<uuid:envelope_id>", roles=READERS)
     def http_envelope(self, request, envelope_id):

@@ -122,6 +122,10 @@ class WebhookChannel:
                 answer = read_bounded(response)
         except DestinationRefused as refused:
             raise DeliveryFailed(f"Not sent: {refused}") from None
+        except urllib3.exceptions.NewConnectionError as error:
+            # before TimeoutError, which urllib3 makes it a subclass of: a refused
+            # connection is not a receiver that did not answer in time
+            raise DeliveryFailed(not_connected(dispatch.destination, error)) from None
         except (urllib3.exceptions.TimeoutError, DeadlinePassed):
             raise DeliveryFailed(f"No answer within {self.timeout:g}s.") from None
         except (urllib3.exceptions.HTTPError, ValueError) as error:
@@ -148,6 +152,16 @@ class WebhookChannel:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return pool.urlopen("POST", target, body=body, headers={**headers, "Host": host},
                             redirect=False, preload_content=False, assert_same_host=False)
+
+
+def not_connected(url: str, error: Exception) -> str:
+    """What the delivery log says of a connection that failed at once: refused (nothing
+    listens at that port), or the system's own reason."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if isinstance(error.__cause__, ConnectionRefusedError):
+        return f"Connection refused by {where}."
+    return f"Could not connect to {where}: {error.__cause__ or error}"
 
 
 def read_bounded(response, limit: int = KEPT_BYTES) -> bytes:

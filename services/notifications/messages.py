@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable
 
 from services.contracts.funding import FUND_SOURCES
-from services.contracts.vocabulary import GRADES, KINDS, STATUSES
+from services.contracts.vocabulary import GRADES, KINDS, MILESTONES, ROLES, STATUSES
 
 from .matching import BaseFacts
 
@@ -78,6 +78,28 @@ def plan_filed(p: dict, names: Names) -> Notice:
                                   f"{p['plan_version']} 版，经所在县（市、区）人民政府和主管部门审议通过）")
 
 
+def plan_submitted(p: dict, names: Names) -> Notice:
+    awaiting = "、".join(ROLES.get(role, role) for role in p["awaiting"])
+    return Notice("建设方案待审议", f"{names.of_base(p['base_id'])} 报送了建设方案第 "
+                                    f"{p['plan_version']} 版，待{awaiting}审议")
+
+
+def plan_returned(p: dict, names: Names) -> Notice:
+    by = ROLES.get(p["returned_by"], p["returned_by"])
+    return Notice("建设方案退回修改", f"{names.of_base(p['base_id'])} 的建设方案第 {p['plan_version']} "
+                                      f"版被{by}退回修改。意见：{p['comments']}")
+
+
+def declaration_returned(p: dict, names: Names) -> Notice:
+    return Notice("申报退回补正", f"{names.of_base(p['base_id'])} 的申报材料不完整，已退回补正。"
+                                  f"意见：{p['comments']}")
+
+
+def declaration_resubmitted(p: dict, names: Names) -> Notice:
+    note = f"说明：{p['note']}" if p["note"] else ""
+    return Notice("申报补正后重新提交", f"{names.of_base(p['base_id'])} 已补正并重新提交申报材料。{note}")
+
+
 def batch_opened(p: dict, names: Names) -> Notice:
     return Notice("申报批次开放", f"{p['name']} 申报批次已开放，申报时间 {day(p['opens_at'])} 至 "
                                   f"{day(p['closes_at'])}，名额 {p['quota']} 个")
@@ -117,7 +139,7 @@ def envelope_opened(p: dict, names: Names) -> Notice:
 
 def funding_disbursed(p: dict, names: Names) -> Notice:
     return Notice("资金拨付", f"已向 {names.of_base(p['base_id'])} 拨付 {yuan(p['amount'])} 元"
-                              f"（拨付节点：{p['milestone']}）")
+                              f"（拨付节点：{MILESTONES.get(p['milestone'], p['milestone'])}）")
 
 
 def funding_cancelled(p: dict, names: Names) -> Notice:
@@ -150,9 +172,25 @@ def round_closed(p: dict, names: Names) -> Notice:
     return Notice("评估结果", text)
 
 
+def annual_report_submitted(p: dict, names: Names) -> Notice:
+    revision = f"（第 {p['version']} 版，替换此前版本）" if p["version"] > 1 else ""
+    text = f"{names.of_base(p['base_id'])} 提交了 {p['year']} 年度自评报告{revision}"
+    compared = [row["status"] for row in p["comparison"] if row["status"] != "no_target"]
+    if compared:
+        text += (f"；对照建设方案年度目标 {len(compared)} 项：达到 {compared.count('met')} 项，"
+                 f"未达到 {compared.count('short')} 项")
+    else:
+        text += "；建设方案未设本年度目标"
+    return Notice("年度自评", text)
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "BaseDeclared": base_declared,
     "PlanFiled": plan_filed,
+    "PlanSubmitted": plan_submitted,
+    "PlanReturned": plan_returned,
+    "DeclarationReturned": declaration_returned,
+    "DeclarationResubmitted": declaration_resubmitted,
     "BatchOpened": batch_opened,
     "BatchClosed": batch_closed,
     "BaseAdjusted": base_adjusted,
@@ -163,6 +201,7 @@ TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "FundingRecoveryDemanded": recovery_demanded,
     "FundingRecovered": funding_recovered,
     "RoundClosed": round_closed,
+    "AnnualReportSubmitted": annual_report_submitted,
 }
 
 

@@ -7,7 +7,7 @@ response that created it (``SubscribeOut``), and never again.
 from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
 from services.backbone.eventstore.audit import jsonable
-from services.backbone.web.paging import PageQuery
+from services.backbone.web.paging import PageQuery, sortable
 from services.contracts import CATALOG
 from services.contracts.common import Strict
 from services.contracts.fields import City, Timestamp
@@ -95,22 +95,30 @@ class ChangeRequest(Strict):
             raise ValidationError("Give label, filter or channel.", field_name="_schema")
 
 
-class SubscriptionQuery(Strict):
-    """GET /subscriptions?status=&owner_id= (owner_id: the DRC and ops only)"""
+class SubscriptionQuery(PageQuery):
+    """GET /subscriptions?status=&owner_id=&sort=&limit=&offset= (owner_id: the DRC and
+    ops only)"""
+
+    SORTABLE = sortable("label", "status", "created_at", "updated_at")
 
     status = fields.String(validate=validate.OneOf(("active", "cancelled")))
     owner_id = fields.UUID()
 
 
 class DeliveryQuery(PageQuery):
-    """GET /deliveries?subscription_id=&status=&limit=&offset="""
+    """GET /deliveries?subscription_id=&status=&sort=&limit=&offset="""
+
+    SORTABLE = sortable("created_at", "delivered_at", "status", "event_type", "attempts",
+                        next_attempt_at="due_at")
 
     subscription_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
 
 
 class InboxQuery(PageQuery):
-    """GET /inbox?unread=true&limit=&offset="""
+    """GET /inbox?unread=true&sort=&limit=&offset="""
+
+    SORTABLE = sortable("created_at", "read_at", "event_type")
 
     unread = fields.Boolean(load_default=None, allow_none=True)
 

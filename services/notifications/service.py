@@ -86,9 +86,9 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
     @rpc
     def list_subscriptions(self, **query):
         """The caller's subscriptions (the DRC and ops: everyone's, or one owner's)."""
-        data = validated(SubscriptionQuery(), query)
-        rows = self.app.list_subscriptions(self.caller.actor, **data)
-        return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), "count": len(rows)}
+        rows, page = paged(validated(SubscriptionQuery(), query),
+                           partial(self.app.list_subscriptions, self.caller.actor))
+        return {"subscriptions": SubscriptionRowOut(many=True).dump(rows), **page}
 
     @http("GET", "/subscriptions/<uuid:subscription_id>")
     def http_get_subscription(self, request, subscription_id):

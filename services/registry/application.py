@@ -8,13 +8,15 @@ from eventsourcing.persistence import IntegrityError
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.eventstore.audit import describe_event
 from services.backbone.kernel.context import Actor, Context
-from services.backbone.kernel.errors import Conflict, NotFound, field_error
+from services.backbone.kernel.documents import Upload, document_record, find_document
+from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
 from .statistics import StatusCalendar, todo
+from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
 
@@ -56,8 +58,9 @@ class RegistryApplication(ServiceApplication):
             calendar, directory = self.views.caught_up(BatchCalendar, BaseDirectory)
         batch = self._open_batch_row(calendar, batch_id)
         check_not_declared_elsewhere(name, batch_id, [
-            EarlierDeclaration(row["batch_id"], calendar.name_of(row["batch_id"]), row["status"])
-            for row in directory.named(name)])
+            EarlierDeclaration(row["batch_id"], calendar.name_of(row["batch_id"]), row["status"],
+                               row.get("status_since"))
+            for row in directory.named(name)], moment=self.clock())
         base = Base(name=name, kind=kind, region=region,
                     competent_department=competent_department, batch_id=batch_id,
                     contacts=contacts, declared_by=actor.id, ctx=ctx)
@@ -119,6 +122,67 @@ class RegistryApplication(ServiceApplication):
         self.save(base)
         return base
 
+    @retry_on_conflict
+    def return_plan(self, base_id: UUID, *, version: int, comments: str, actor: Actor,
+                    ctx: Context) -> Base:
+        """An approver, or the DRC at filing, sends the plan back for revision."""
+        base = self.get_base(base_id)
+        base.return_plan(version=version, comments=comments, actor=actor,
+                         returned_at=self.clock(), ctx=ctx)
+        self.save(base)
+        return base
+
+    @retry_on_conflict
+    def return_declaration(self, base_id: UUID, *, comments: str, actor: Actor,
+                           ctx: Context) -> Base:
+        """The DRC returns an incomplete declaration for completion (退回补正)."""
+        base = self.get_base(base_id)
+        base.return_declaration(comments=comments, batch_open=self._accepts(base), actor=actor,
+                                ctx=ctx)
+        self.save(base)
+        return base
+
+    @retry_on_conflict
+    def resubmit_declaration(self, base_id: UUID, *, note: str, actor: Actor,
+                             ctx: Context) -> Base:
+        base = self.get_base(base_id)
+        base.resubmit_declaration(note=note, batch_open=self._accepts(base), actor=actor, ctx=ctx)
+        self.save(base)
+        return base
+
+    def _accepts(self, base: Base) -> bool:
+        """Whether the base's batch accepts declarations now (the read model's row)."""
+        batch = self.views.caught_up(BatchCalendar)[0].batches.get(base.batch_id)
+        return batch is not None and DeclarationBatch.admits(
+            closed=batch["closed"], opens_at=batch["opens_at"], closes_at=batch["closes_at"],
+            moment=self.clock())
+
+    def check_attachment(self, base_id: UUID, *, attached_to: dict, actor: Actor) -> None:
+        """Whether ``actor`` may attach a document there, before its bytes are kept."""
+        check_may_attach(self.get_base(base_id), attached_to, actor)
+
+    @retry_on_conflict
+    def attach_document(self, base_id: UUID, *, attached_to: dict, upload: Upload,
+                        actor: Actor, ctx: Context) -> dict:
+        """Records a document already kept in the service's document store."""
+        base = self.get_base(base_id)
+        record = document_record(owner_id=base.id, attached_to=attached_to, upload=upload,
+                                 attached_at=self.clock(), ctx=ctx)
+        document = base.attach_document(attached_to=attached_to, document=record, actor=actor,
+                                        ctx=ctx)
+        self.save(base)
+        return document
+
+    def documents(self, base_id: UUID, viewer: Actor) -> list[dict]:
+        """The base's documents, for a viewer who may see them (``Base.shows_documents_to``)."""
+        base = self.get_base(base_id)
+        if not base.shows_documents_to(viewer):
+            raise Forbidden("Only those who work with the base, and its reviewers, see its documents.")
+        return base.documents
+
+    def document(self, base_id: UUID, document_id: UUID, viewer: Actor) -> dict:
+        return find_document(self.documents(base_id, viewer), document_id)
+
     # -- reactions to evaluation's decisions ----------------------------------------------------
 
     @reacts_to("BaseAdjusted")
@@ -173,6 +237,9 @@ class RegistryApplication(ServiceApplication):
 
     def list_bases(self, **filters) -> list[dict]:
         return self.views[BaseDirectory].select(**filters)
+
+    def units(self) -> list[dict]:
+        return self.views[BaseDirectory].all_units()
 
     def batches(self) -> list[dict]:
         return self.views[BatchCalendar].all()

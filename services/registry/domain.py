@@ -17,12 +17,17 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.backbone.kernel.documents import attached_before
 from services.backbone.kernel.context import Actor, Context, stable_id
 from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 from services.contracts.common import check_tasks_cover_kind
 from services.contracts.text import comparison_key
 from services.contracts.vocabulary import ACTIVE_STATUSES, STATUSES
+
+from .redeclaration import policy_in_force
+from .reviews import (check_awaits_filing, check_declaration_open, check_may_attach,
+                      check_may_return, check_not_returned)
 
 APPROVING_ROLES = ("county_government", "competent_department")
 CLOSED_STATUSES = ("not_selected", "revoked")
@@ -57,15 +62,20 @@ class EarlierDeclaration:
     batch_id: UUID
     batch_name: str
     status: str
+    status_since: datetime | None = None  # when the status was recorded
 
 
 def check_not_declared_elsewhere(name: str, batch_id: UUID,
-                                 earlier: Iterable[EarlierDeclaration]) -> None:
+                                 earlier: Iterable[EarlierDeclaration],
+                                 moment: datetime | None = None) -> None:
     """One declaration per unit per batch; and a unit that is a demonstration base
     already (certified, retained, warned, recommended) or whose declaration in another
     batch is still undecided does not declare again: it would be selected and certified
-    twice, as two bases. Not selected, or revoked, it may try again in a later batch."""
+    twice, as two bases. Not selected, it may try again in a later batch; revoked, only
+    once the wait of the redeclaration policy in force at ``moment`` is over."""
     for declaration in earlier:
+        if moment is not None and declaration.status == "revoked":
+            check_revocation_waited(name, declaration, moment)
         if declaration.batch_id == batch_id:
             raise field_error("name", f"{name} is already declared in batch "
                                       f"{declaration.batch_name}", Conflict)
@@ -74,6 +84,17 @@ def check_not_declared_elsewhere(name: str, batch_id: UUID,
                      else f"it is a demonstration base ({declaration.status})")
             raise field_error("name", f"{name} was declared in batch {declaration.batch_name} "
                                       f"and {state}", Conflict)
+
+
+def check_revocation_waited(name: str, revoked: EarlierDeclaration, moment: datetime) -> None:
+    policy = policy_in_force(moment)
+    if policy is None or revoked.status_since is None:
+        return
+    allowed_from = policy.may_declare_again(revoked.status_since, moment)
+    if allowed_from is not None:
+        raise field_error("name", f"{name} was revoked on {revoked.status_since.date().isoformat()} "
+                                  f"(batch {revoked.batch_name}) and may not declare again before "
+                                  f"{allowed_from.date().isoformat()} ({policy.title}, {policy.version})")
 
 
 class Base(Aggregate):
@@ -117,6 +138,8 @@ class Base(Aggregate):
         self.adjustments: list[dict] = []
         self.plans: list[dict] = []
         self.filed_version: int | None = None
+        self.documents: list[dict] = []
+        self.declaration_returns: list[dict] = []  # 退回补正, each with its resubmission
 
     # -- who may act for this base ---------------------------------------------------------
 
@@ -186,13 +209,54 @@ class Base(Aggregate):
                                 fields={"tasks": getattr(error, "messages", [str(error)])}) from None
         version = len(self.plans) + 1
         self._plan_drafted(version=version, tasks=tasks, targets=targets, ctx=ctx)
+        self._plan_submitted(version=version, awaiting=list(APPROVING_ROLES), ctx=ctx)
         return version
 
     @event("PlanDrafted")
     def _plan_drafted(self, version: int, tasks: list[dict], targets: list[dict],
                       ctx: Context) -> None:
         self.plans.append({"version": version, "tasks": tasks, "targets": targets,
-                           "approvals": {}})
+                           "approvals": {}, "returned": None})
+
+    @event("PlanSubmitted")
+    def _plan_submitted(self, version: int, awaiting: list[str], ctx: Context) -> None:
+        pass  # the version waits for its approvers (published: they are told)
+
+    def return_plan(self, *, version: int, comments: str, actor: Actor, returned_at: datetime,
+                    ctx: Context) -> None:
+        """Sends the current version back for revision with comments (退回修改): its
+        county government or competent department instead of approving it, or the DRC
+        instead of filing it. The applicant drafts a new version; approvals restart."""
+        check_may_return(self, actor)
+        plan = self._plan_for_review(version)
+        if actor.role == "drc":
+            check_awaits_filing(self, plan)
+        elif actor.role in plan["approvals"]:
+            raise Conflict(f"Version {version} is already approved by the {actor.role}; "
+                           "an approval given is not taken back by a return.")
+        self._plan_returned(version=version, capacity=actor.role, returner_id=actor.id,
+                            returner_name=actor.name, comments=comments,
+                            returned_at=returned_at, ctx=ctx)
+
+    @event("PlanReturned")
+    def _plan_returned(self, version: int, capacity: str, returner_id: UUID, returner_name: str,
+                       comments: str, returned_at: datetime, ctx: Context) -> None:
+        self.plans[version - 1]["returned"] = {
+            "actor_id": returner_id, "role": capacity, "name": returner_name,
+            "comments": comments, "returned_at": returned_at}
+
+    def _plan_for_review(self, version: int) -> dict:
+        """The current version, if ``version`` is it and it still awaits review."""
+        plan = self.plan
+        if plan is None:
+            raise RuleViolation("There is no construction plan.")
+        if version != plan["version"]:
+            raise field_error("version", f"the current plan version is {plan['version']}",
+                              Conflict)
+        check_not_returned(plan)
+        if self.filed_version == version:
+            raise Conflict(f"Version {version} is already filed.")
+        return plan
 
     def approve_plan(self, *, version: int, actor: Actor, approved_at: datetime,
                      ctx: Context) -> None:
@@ -200,12 +264,7 @@ class Base(Aggregate):
         competent department, of the current plan version. Who may approve is checked
         first: the plan's state (its version, its approvals) is not told to others."""
         self._check_approver(actor)
-        plan = self.plan
-        if plan is None:
-            raise RuleViolation("There is no construction plan to approve.")
-        if version != plan["version"]:
-            raise field_error("version", f"the current plan version is {plan['version']}",
-                              Conflict)
+        plan = self._plan_for_review(version)
         if actor.role in plan["approvals"]:
             raise Conflict(f"Version {version} is already approved by the {actor.role}.")
         self._plan_approved(version=version, capacity=actor.role, approver_id=actor.id,
@@ -238,6 +297,7 @@ class Base(Aggregate):
         plan = self.plan
         if plan is None:
             raise RuleViolation("There is no construction plan to file.")
+        check_not_returned(plan)
         missing = [role for role in APPROVING_ROLES if role not in plan["approvals"]]
         if missing:
             raise RuleViolation(f"Version {plan['version']} still needs the approval of: "
@@ -258,6 +318,68 @@ class Base(Aggregate):
     def _plan_filed(self, version: int, kind: str, tasks: list[dict], targets: list[dict],
                     approvals: list[dict], ctx: Context) -> None:
         self.filed_version = version
+
+    # -- returned for completion (退回补正) ---------------------------------------------
+
+    @property
+    def declaration_returned(self) -> dict | None:
+        """The DRC's return of the declaration still waiting for its resubmission."""
+        latest = self.declaration_returns[-1] if self.declaration_returns else None
+        return latest if latest is not None and latest["resubmitted"] is None else None
+
+    def return_declaration(self, *, comments: str, batch_open: bool, actor: Actor,
+                           ctx: Context) -> None:
+        """The DRC finds the declaration incomplete before its batch closes and returns
+        it for completion; the applicant completes it (documents) and resubmits."""
+        if actor.role != "drc":
+            raise Forbidden("Only the DRC returns a declaration for completion.")
+        check_declaration_open(self, batch_open)
+        if self.declaration_returned is not None:
+            raise Conflict("The declaration is already returned and not yet resubmitted.")
+        self._declaration_returned(batch_id=self.batch_id, comments=comments, ctx=ctx)
+
+    @event("DeclarationReturned")
+    def _declaration_returned(self, batch_id: UUID, comments: str, ctx: Context) -> None:
+        self.declaration_returns.append({"comments": comments, "returned_by": ctx.name,
+                                         "resubmitted": None})
+
+    def resubmit_declaration(self, *, note: str, batch_open: bool, actor: Actor,
+                             ctx: Context) -> None:
+        """The applicant resubmits its completed declaration, before the batch closes."""
+        if not self.is_represented_by(actor):
+            raise Forbidden("Only the base's own applicant resubmits its declaration.")
+        check_declaration_open(self, batch_open)
+        if self.declaration_returned is None:
+            raise RuleViolation("The declaration was not returned for completion.")
+        self._declaration_resubmitted(batch_id=self.batch_id, note=note, ctx=ctx)
+
+    @event("DeclarationResubmitted")
+    def _declaration_resubmitted(self, batch_id: UUID, note: str, ctx: Context) -> None:
+        self.declaration_returns[-1]["resubmitted"] = {"note": note, "by": ctx.name}
+
+    # -- documents -------------------------------------------------------------------
+
+    def attach_document(self, *, attached_to: dict, document: dict, actor: Actor,
+                        ctx: Context) -> dict:
+        """Attaches a document kept in the document store (``document``: its record,
+        ``kernel.documents``) to the declaration, a plan version or an approval, by
+        whoever answers for that thing. The same document again is answered with the
+        first record."""
+        check_may_attach(self, attached_to, actor)
+        earlier = attached_before(self.documents, document)
+        if earlier is not None:
+            return earlier
+        self._document_attached(document=document, ctx=ctx)
+        return document
+
+    @event("DocumentAttached")
+    def _document_attached(self, document: dict, ctx: Context) -> None:
+        self.documents.append(document)
+
+    def shows_documents_to(self, actor: Actor) -> bool:
+        """Documents are seen by those who work with the base (as its contacts are), and
+        by the departments and evaluators who review declarations and plans."""
+        return self.shows_contacts_to(actor) or actor.role in ("department", "evaluator")
 
 
 class DeclaringUnit(Aggregate):

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.backbone.eventstore.audit import jsonable
-from services.backbone.web.paging import PageQuery
+from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import (
     ApprovalSchema,
     ContactRequest,
@@ -15,7 +15,7 @@ from services.contracts.common import (
     TargetRequest,
     TargetSchema,
 )
-from services.contracts.fields import City, Count, Moment, Timestamp
+from services.contracts.fields import DAY_ENDS, City, Count, Moment, Timestamp
 from services.contracts.registry import CONTACT_ROLES, Declaration, DeclaredContactSchema
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, STATUSES
@@ -73,21 +73,37 @@ class ReassignRequest(Strict):
     reason = FreeText(max_length=500, required=True, blank=False)
 
 
-SORTS = ("declared_at", "-declared_at", "name", "-name", "updated_at", "-updated_at", "status", "city")
-
-
 class ListQuery(PageQuery):
-    """GET /bases?kind=&city=&county=&status=&batch_id=&limit=&offset="""
+    """GET /bases?q=&kind=&city=&county=&competent_department=&status=&batch_id=&sort=&limit=&offset=
+    (``q``: part of the base's, that is its unit's, name; ``competent_department``: the
+    whole name, compared by key)"""
 
+    SORTABLE = sortable("name", "kind", "status", "competent_department", "declared_at",
+                        "updated_at", city="region.city", county="region.county")
+    SEARCHED = ("name",)
+
+    q = SearchText()
     kind = fields.String(validate=validate.OneOf(KINDS))
     city = City()
     county = Name(max_length=50, required=False)
+    competent_department = Name(required=False)
     status = fields.String(validate=validate.OneOf(STATUSES))
     batch_id = fields.UUID()
-    # The console's 基地 list (issue 25): a name search, the competent department, an order.
-    q = Name(max_length=100, required=False)
-    competent_department = Name(max_length=100, required=False)
-    sort = fields.String(validate=validate.OneOf(SORTS))
+
+
+class UnitsQuery(PageQuery):
+    """GET /units?q=&sort=&limit=&offset= (``q``: part of the unit's name)"""
+
+    SORTABLE = sortable("name", "declarations", "first_declared_at", "last_declared_at")
+    SEARCHED = ("name",)
+
+    q = SearchText()
+
+
+class BatchesQuery(PageQuery):
+    """GET /batches?sort=&limit=&offset="""
+
+    SORTABLE = sortable("name", "opens_at", "closes_at", "quota")
 
 
 class RevocationRequest(Strict):
@@ -100,9 +116,11 @@ class RevocationRequest(Strict):
 
 
 class AsOfQuery(Strict):
-    """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]"""
+    """GET /bases/status?as_of=2018-07-01T00:00:00+08:00[&base_id=]; a date
+    (``as_of=2018-06-30``) is the end of that day, Beijing time: the day's decisions
+    included."""
 
-    as_of = Moment(required=True)
+    as_of = Moment(required=True, day=DAY_ENDS)
     base_id = fields.UUID(load_default=None)
 
 
@@ -121,6 +139,7 @@ class PlanOut(Schema):
     tasks = fields.List(fields.Nested(PlanTaskSchema))
     targets = fields.List(fields.Nested(TargetSchema))
     approvals = fields.Method("_approvals")
+    returned = fields.Function(lambda plan: jsonable(plan.get("returned")))
 
     def _approvals(self, plan):
         return ApprovalSchema(many=True).dump(list(plan["approvals"].values()))
@@ -151,8 +170,10 @@ class BaseOut(Schema):
     declared_at = Timestamp(attribute="created_on")
     updated_at = Timestamp(attribute="modified_on")
     plan = fields.Nested(PlanOut, allow_none=True)
+    plans = fields.List(fields.Nested(PlanOut))  # every version: each round of review is kept
     filed_version = fields.Integer(allow_none=True)
     adjustments = fields.List(fields.Nested(AdjustmentOut))
+    declaration_returns = fields.Function(lambda base: jsonable(base.declaration_returns))
 
 
 class BaseRowOut(Schema):
@@ -169,7 +190,20 @@ class BaseRowOut(Schema):
     updated_at = Timestamp()
     plan_version = fields.Integer(allow_none=True)
     plan_approvals = fields.List(fields.String())
+    plan_returned = fields.Boolean(load_default=False)  # the current version waits for its revision
+    declaration_returned = fields.Boolean(load_default=False)  # returned for completion, not resubmitted
     filed_version = fields.Integer(allow_none=True)
+
+
+class UnitOut(Schema):
+    """A declaring unit (申报单位): its name, how often it declared, its latest base."""
+
+    unit_id = fields.UUID()
+    name = fields.String()
+    declarations = fields.Integer()
+    latest_base_id = fields.UUID()
+    first_declared_at = Timestamp()
+    last_declared_at = Timestamp()
 
 
 class BatchOut(Schema):
@@ -196,6 +230,35 @@ class HistoryEntryOut(Schema):
 
     def _data(self, entry):
         return jsonable(entry["data"])
+
+
+
+class PlanReturnRequest(Strict):
+    """POST /bases/<id>/plan/returns: sends this version back for revision, with why."""
+
+    version = Count(required=True, minimum=1, maximum=MAX_PLAN_VERSIONS)
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class DeclarationReturnRequest(Strict):
+    """POST /bases/<id>/declaration/returns: the DRC returns it for completion (退回补正)."""
+
+    comments = FreeText(max_length=2000, required=True, blank=False, multiline=True)
+
+
+class ResubmissionRequest(Strict):
+    """POST /bases/<id>/declaration/resubmissions: the applicant's completed declaration."""
+
+    note = FreeText(max_length=2000, load_default="", multiline=True)
+
+
+class AttachmentFields(Strict):
+    """The form fields of POST /bases/<id>/documents beside ``file`` and ``kind``: what
+    the document is attached to (a plan or approval names its version)."""
+
+    attached_to = fields.String(required=True, validate=validate.OneOf(("declaration", "plan", "approval")))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_PLAN_VERSIONS),
+                             load_default=None)  # a form's fields are text: "2" is 2
 
 
 # -- the console's summary and 待办 (issue 25) ----------------------------------------------------

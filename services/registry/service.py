@@ -16,10 +16,12 @@ from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 
 from .application import RegistryApplication
+from .review_endpoints import ReviewEndpoints
 from .schemas import (
     ApprovalRequest,
     AsOfQuery,
     BaseOut,
+    BatchesQuery,
     BaseRowOut,
     BatchOut,
     DeclareRequest,
@@ -31,6 +33,8 @@ from .schemas import (
     StatusAsOfOut,
     StatsSummaryOut,
     TodoItemOut,
+    UnitOut,
+    UnitsQuery,
 )
 
 DECLARERS = ("applicant", "drc")
@@ -38,7 +42,7 @@ APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
 
 
-class RegistryService(PublishedLog, OperationsEndpoints):
+class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
     """Bases and their construction plans; the status of record of every base."""
 
     name = "registry"
@@ -154,10 +158,22 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @rpc
     def list_bases(self, **filters):
-        """Bases filtered by kind, city, county, status and batch_id, a page at a time."""
+        """Bases searched by name and filtered by kind, city, county, competent department,
+        status and batch_id, sorted, a page at a time."""
         query = validated(schema(ListQuery), filters)
         rows, page = paged(query, self.app.list_bases)
         return {"bases": schema(BaseRowOut, many=True).dump(rows), **page}
+
+    @http("GET", "/units")
+    def http_list_units(self, request):
+        return self.list_units(**read_query(request))
+
+    @rpc
+    def list_units(self, **query):
+        """Declaring units (申报单位), searched by name, a page at a time: a unit's name
+        as people look it up, e.g. to declare a conflict of interest with it."""
+        rows, page = paged(validated(schema(UnitsQuery), query), self.app.units)
+        return {"units": schema(UnitOut, many=True).dump(rows), **page}
 
     @http("GET", "/bases/<uuid:base_id>/history")
     def http_base_history(self, request, base_id):
@@ -178,12 +194,13 @@ class RegistryService(PublishedLog, OperationsEndpoints):
 
     @http("GET", "/batches")
     def http_batches(self, request):
-        return self.batches()
+        return self.batches(**read_query(request))
 
     @rpc
-    def batches(self):
-        """Declaration batches, as the registry knows them from evaluation."""
-        return {"batches": schema(BatchOut, many=True).dump(self.app.batches())}
+    def batches(self, **query):
+        """Declaration batches, as the registry knows them from evaluation, a page at a time."""
+        rows, page = paged(validated(schema(BatchesQuery), query), self.app.batches)
+        return {"batches": schema(BatchOut, many=True).dump(rows), **page}
 
     # -- the console's summary and 待办 (issue 25) ------------------------------------------------
 

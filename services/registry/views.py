@@ -10,9 +10,9 @@ from .domain import Base, DeclarationBatch, DeclaringUnit
 
 
 class BaseDirectory(View):
-    """A summary row per base, for lists filtered by kind, region, status and batch;
-    and the key index of names: every base, and the declaring unit, of each name's
-    comparison key, whatever form the name was logged in."""
+    """A summary row per base, for lists filtered by kind, region, status and batch; a
+    row per declaring unit; and the key index of names: every base, and the declaring
+    unit, of each name's comparison key, whatever form the name was logged in."""
 
     def __init__(self):
         self.reset()
@@ -21,10 +21,20 @@ class BaseDirectory(View):
         self.rows: dict[UUID, dict] = {}
         self.by_key: dict[str, list[UUID]] = {}
         self.units: dict[str, UUID] = {}
+        self.unit_rows: dict[UUID, dict] = {}
 
     def apply(self, event):
         if isinstance(event, DeclaringUnit.FirstDeclared):
             self.units.setdefault(comparison_key(event.name), event.originator_id)
+            self.unit_rows[event.originator_id] = {
+                "unit_id": event.originator_id, "name": event.name, "declarations": 1,
+                "latest_base_id": event.declaration, "first_declared_at": event.timestamp,
+                "last_declared_at": event.timestamp}
+            return
+        if isinstance(event, DeclaringUnit.DeclaredAgain):
+            unit = self.unit_rows[event.originator_id]
+            unit.update(declarations=unit["declarations"] + 1, latest_base_id=event.declaration,
+                        last_declared_at=event.timestamp)
             return
         if isinstance(event, Base.Declared):
             self.by_key.setdefault(comparison_key(event.name), []).append(event.originator_id)
@@ -40,6 +50,8 @@ class BaseDirectory(View):
                 "updated_at": event.timestamp,
                 "plan_version": None,
                 "plan_approvals": [],
+                "plan_returned": False,
+                "declaration_returned": False,
                 "filed_version": None,
             }
             return
@@ -48,9 +60,15 @@ class BaseDirectory(View):
             return
         if isinstance(event, Base.StatusRecorded):
             row["status"] = event.to_status
+            row["status_since"] = event.timestamp
         elif isinstance(event, Base.PlanDrafted):
             row["plan_version"] = event.version
             row["plan_approvals"] = []
+            row["plan_returned"] = False
+        elif isinstance(event, Base.PlanReturned):
+            row["plan_returned"] = True
+        elif isinstance(event, (Base.DeclarationReturned, Base.DeclarationResubmitted)):
+            row["declaration_returned"] = isinstance(event, Base.DeclarationReturned)
         elif isinstance(event, Base.PlanApproved):
             row["plan_approvals"] = sorted(set(row["plan_approvals"]) | {event.capacity})
         elif isinstance(event, Base.PlanFiled):
@@ -64,38 +82,29 @@ class BaseDirectory(View):
         '山西大学（太原）', '山西大学(太原)' and 'ＳＸＵ' / 'sxu' are one unit each."""
         return [dict(self.rows[base_id]) for base_id in self.by_key.get(comparison_key(name), ())]
 
+    def all_units(self) -> list[dict]:
+        """Every unit that has declared, first declared first."""
+        return sorted((dict(unit) for unit in self.unit_rows.values()),
+                      key=lambda unit: (unit["first_declared_at"], unit["name"]))
+
     def unit(self, name: str) -> UUID | None:
         """The id of the declaring unit of this name's key, if it has declared."""
         return self.units.get(comparison_key(name))
 
-    def select(self, *, kind=None, city=None, county=None, status=None, batch_id=None,
-               q=None, competent_department=None, sort=None) -> list[dict]:
+    def select(self, *, kind=None, city=None, county=None, competent_department=None, status=None,
+               batch_id=None) -> list[dict]:
         rows = self.rows.values()
-        key = comparison_key(q) if q else None
+        department = competent_department and comparison_key(competent_department)
         matches = [
             dict(row) for row in rows
             if (kind is None or row["kind"] == kind)
             and (city is None or normalise_city(row["region"]["city"]) == city)
             and (county is None or row["region"]["county"] == county)
+            and (department is None or comparison_key(row["competent_department"]) == department)
             and (status is None or row["status"] == status)
             and (batch_id is None or row["batch_id"] == batch_id)
-            and (competent_department is None or row["competent_department"] == competent_department)
-            and (key is None or key in comparison_key(row["name"]))
         ]
-        return sort_rows(matches, sort)
-
-
-def sort_rows(rows: list[dict], sort: str | None) -> list[dict]:
-    """``sort`` is a column, ``-`` first for descending; declaration order by default.
-    The name breaks ties, so a page never shifts between two requests."""
-    field = (sort or "declared_at").lstrip("-")
-    if field == "city":
-        def order(row):
-            return (normalise_city(row["region"]["city"]), row["region"]["county"], row["name"])
-    else:
-        def order(row):
-            return (row[field], row["name"])
-    return sorted(rows, key=order, reverse=(sort or "").startswith("-"))
+        return sorted(matches, key=lambda row: (row["declared_at"], row["name"]))
 
 
 class BatchCalendar(View):

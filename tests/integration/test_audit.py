@@ -33,11 +33,11 @@ def test_audit_by_base_actor_type_and_time(platform, evaluation_log):
 
     by_base = audit_entries(registry, {"base_id": UUID(base_id)}, DRC)
     assert [e["event"] for e in by_base] == ["Base.Declared", "Base.StatusRecorded",
-                                             "Base.PlanDrafted", "Base.PlanApproved"]
+                                             "Base.PlanDrafted", "Base.PlanSubmitted", "Base.PlanApproved"]
     assert by_base[1]["reason"] == "评选认定"
     by_actor = audit_entries(registry, {"actor_id": actors.applicant_id}, DRC)
     assert {e["event"] for e in by_actor} == {"Base.Declared", "DeclaringUnit.FirstDeclared",
-                                              "Base.PlanDrafted"}
+                                              "Base.PlanDrafted", "Base.PlanSubmitted"}
     by_role = audit_entries(registry, {"role": "county_government"}, DRC)
     assert [e["event"] for e in by_role] == ["Base.PlanApproved"]
     assert [e["base_id"] for e in audit_entries(registry, {"event_type": "Declared"}, DRC)] == [

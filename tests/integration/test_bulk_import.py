@@ -19,7 +19,7 @@ CSV = """name,kind,city,county,competent_department,contact_name,contact_phone,c
 
 
 def run(platform, path, batch_id, capsys) -> tuple[int, dict]:
-    code = main(["import-declarations", str(path), "--batch", batch_id, "--json",
+    code = main(["import-declarations", str(path), "--batch-id", batch_id, "--json",
                  "--url", platform.url("registry"), "--token", platform.token("drc")])
     return code, json.loads(capsys.readouterr().out)
 

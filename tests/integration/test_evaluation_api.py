@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
+import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -85,7 +86,8 @@ def test_rpc_checks_the_token_and_role_too(platform):
             cluster.evaluation.batches()
         assert caught.value.exc_type == "Unauthenticated"
     with rpc(platform, platform.token("drc")) as cluster:
-        assert cluster.evaluation.batches() == {"batches": []}
+        assert cluster.evaluation.batches() == {"batches": [], "count": 0, "total": 0, "offset": 0,
+                                                "limit": 1000}
         with pytest.raises(RemoteError) as caught:  # the fields travel in the message
             cluster.evaluation.open_round(kind="inspection", name="督促检查", period="2018H3")
         assert caught.value.exc_type == "BadRequest"
@@ -208,3 +210,48 @@ def test_what_if_over_http_answers_without_writing_to_the_log(platform, registry
     client("GET", f"/rounds/{round_id}/what-if?policy_version=adjustment-1999.1", expect=422)
     assert client("GET", "/events?after=0&limit=1")["head"] == head
     assert platform.app("evaluation").head() == head
+
+
+def test_a_batch_window_given_as_days_opens_and_closes_with_beijings_days(platform):
+    platform.start("evaluation")
+    client = Client(platform)
+    batch = client("POST", "/batches", {"name": "2026年第一批", "quota": 10, "opens_at": "2026-12-01",
+                                        "closes_at": "2026-12-01"}, expect=201)
+    assert batch["opens_at"] == "2026-12-01T00:00:00+08:00"
+    assert batch["closes_at"] == "2026-12-01T23:59:59.999999+08:00"  # the whole closing day
+    refused = client("POST", "/batches", {"name": "2026年第二批", "quota": 10, "opens_at": "2026-12-01",
+                                          "closes_at": "2026-12-01T00:00:00"}, expect=400)
+    assert "with its offset" in refused["error"]["fields"]["closes_at"][0]
+
+
+def test_evaluators_are_searched_by_name_or_organisation_sorted_and_paged(platform):
+    platform.start("evaluation")
+    client = Client(platform)
+    for name, organisation in (("王教授", "山西大学"), ("李研究员", "ＳＸ创新研究院"), ("张工", "太原理工大学")):
+        client("POST", "/evaluators", {"name": name, "organisation": organisation,
+                                       "region": {"city": "大同市", "county": "平城区"}}, expect=201)
+
+    def names(**query):
+        response = requests.get(platform.url("evaluation", "/evaluators"), params=query,
+                                headers=client.drc)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()["evaluators"]], response.json()
+
+    assert names(q="sx创新")[0] == ["李研究员"]  # the organisation, compared by key
+    assert names(q="大学")[0] == ["王教授", "张工"]
+    assert names(q="王")[0] == ["王教授"]
+    assert names(sort="-registered_at")[0] == ["张工", "李研究员", "王教授"]
+    rows, page = names(sort="organisation", limit=1, offset=2)  # SX… < 太原… < 山西… (code points)
+    assert rows == ["王教授"] and (page["count"], page["total"], page["limit"]) == (1, 3, 1)
+    assert client("GET", "/evaluators?sort=region", expect=400)["error"]["fields"]["sort"]
+
+
+def test_rounds_and_batches_are_paged_and_rounds_filtered_by_kind(platform, registry_log):
+    platform.start("evaluation")
+    client = Client(platform)
+    certified_base(platform, registry_log, uuid4())
+    client("POST", "/rounds", {"kind": "inspection", "name": "督促检查", "period": "2018H1"}, expect=201)
+    client("POST", "/rounds", {"kind": "third_party", "name": "第三方评估", "period": "2018H1"}, expect=201)
+    rounds = client("GET", "/rounds?kind=third_party&limit=5")
+    assert [r["name"] for r in rounds["rounds"]] == ["第三方评估"] and rounds["total"] == 1
+    assert client("GET", "/batches?limit=1&sort=-opens_at")["limit"] == 1

@@ -35,6 +35,20 @@ def test_only_the_funding_office_changes_anything_and_readers_read(funding):
     assert requests.get(url).status_code == 401
 
 
+def test_envelopes_are_paged_and_sorted_like_every_list(funding):
+    url, office = funding.url("/envelopes"), funding.office()
+    for year, total in ((2017, "300.00"), (2018, "100.00"), (2019, "200.00")):
+        body = {"fiscal_year": year, "fund_source": "special_fund", "total": total}
+        assert requests.post(url, json=body, headers=office).status_code == 201
+    page = requests.get(url, params={"sort": "-total", "limit": 2}, headers=office).json()
+    assert [e["total"] for e in page["envelopes"]] == ["300.00", "200.00"]  # Decimal order, strings out
+    assert (page["count"], page["total"], page["offset"], page["limit"]) == (2, 3, 0, 2)
+    last = requests.get(url, params={"sort": "-total", "offset": 2}, headers=office).json()
+    assert [e["fiscal_year"] for e in last["envelopes"]] == [2018]
+    refused = requests.get(url, params={"sort": "caps"}, headers=office)
+    assert refused.status_code == 400 and "sort" in refused.json()["error"]["fields"]
+
+
 def test_fundings_log_is_read_by_fundings_readers_only_not_by_every_reader_of_other_logs(funding):
     platform = funding.platform
     funding.open_envelope()
@@ -144,7 +158,7 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
     envelope_id = funding.open_envelope()["envelope_id"]
     allocation = funding.allocate(base_id, envelope_id, amount="300.00", tranches=[
         {"amount": "200.00", "milestone": "建设方案备案"},
-        {"amount": "100.00", "milestone": "第三方评估合格"}]).json()
+        {"amount": "100.00", "milestone": "评估合格"}]).json()
     tranche = allocation["tranches"][0]["tranche_id"]
     path = f"/allocations/{allocation['allocation_id']}/tranches/{tranche}/disbursement"
 
@@ -152,7 +166,7 @@ def test_a_tranche_is_paid_once_when_its_milestone_is_stated_and_the_payment_is_
         return requests.post(funding.url(tranche_path), headers=funding.office(),
                              json={"milestone": milestone, "reference": "晋财拨〔2017〕118号"})
 
-    wrong = disburse("第三方评估合格")
+    wrong = disburse("评估合格")
     assert wrong.status_code == 422 and list(wrong.json()["error"]["fields"]) == ["milestone"]
     assert disburse("建设方案备案").status_code == 201
     assert disburse("建设方案备案").status_code == 409

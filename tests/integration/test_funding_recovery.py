@@ -15,7 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from tests.support.funding import FundingUnderTest
 
 TRANCHES = [{"amount": "600000.00", "milestone": "建设方案备案"},
-            {"amount": "400000.00", "milestone": "2018年第三方评估合格"}]
+            {"amount": "400000.00", "milestone": "评估合格"}]
 
 
 @pytest.fixture

@@ -80,6 +80,11 @@ def test_owners_see_and_change_their_own_subscriptions_the_drc_and_ops_see_all(p
 
     assert [s["subscription_id"] for s in kejiting.call("GET", "/subscriptions").json()["subscriptions"]] == [own["subscription_id"]]
     assert Client(platform, "drc").call("GET", "/subscriptions").json()["count"] == 2
+    drc = Client(platform, "drc")
+    newest = drc.call("GET", "/subscriptions", params={"sort": "-created_at", "limit": 1}).json()
+    assert [s["subscription_id"] for s in newest["subscriptions"]] == [theirs["subscription_id"]]
+    assert (newest["count"], newest["total"], newest["limit"]) == (1, 2, 1)
+    assert drc.call("GET", "/subscriptions", params={"sort": "channel"}).status_code == 400
     other = f"/subscriptions/{theirs['subscription_id']}"
     assert kejiting.call("GET", other).status_code == 403
     assert kejiting.call("PATCH", other, json={"label": "mine"}).status_code == 403

@@ -285,3 +285,21 @@ def test_outside_development_a_webhook_cannot_reach_the_platforms_own_network(pl
     row = wait_until(first_attempt_failed, message="the first attempt to be refused")
     assert "private network" in row["last_error"] and "localhost" in row["last_error"]
     assert receiver.requests == []
+
+
+def test_a_webhook_to_a_port_that_refuses_the_connection_is_recorded_as_refused_at_once():
+    """A closed port answers at once with a refusal; the delivery log says so rather
+    than blaming a receiver that took too long."""
+    import socket
+
+    from services.notifications.channels import DeliveryFailed, WebhookChannel
+
+    with socket.socket() as probe:  # a port just free, with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    channel = WebhookChannel(timeout=10, destinations=Destinations(private_hosts=["127.0.0.1"]))
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed) as failed:
+        channel.send(dispatch_to(f"http://127.0.0.1:{port}/hook"))
+    assert str(failed.value) == f"Connection refused by 127.0.0.1:{port}."
+    assert time.monotonic() - started < 2

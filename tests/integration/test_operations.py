@@ -14,6 +14,9 @@ import requests
 
 from tests.support.settings import settings_of
 from services.backbone.ops import monitor
+from services.backbone.ops.endpoints import broker_answering
+from services.backbone.kernel.errors import Unavailable
+from services.backbone.messaging.dead_letter_queues import list_dead_letters
 from services.backbone.eventstore.audit import audit_entries, to_csv
 from services.backbone.config import PROJECT_ROOT, merge
 from services.backbone.kernel.context import Actor
@@ -393,3 +396,10 @@ def test_dead_letters_show_contacts_only_to_readers_the_privacy_rules_show_them_
     for reader in ("drc", "service"):  # who may see every base's contacts sees both whole
         whole = requests.get(url, headers=platform.headers(reader)).json()["dead_letters"]
         assert all("王老师" in letter["body"] for letter in whole), reader
+
+
+def test_a_broker_that_refuses_the_connection_is_a_503_to_retry_not_a_500():
+    with pytest.raises(Unavailable) as refused:
+        with broker_answering():
+            list_dead_letters("amqp://guest:guest@127.0.0.1:1//", "nowhere.dead-letter")
+    assert refused.value.status == 503 and "broker does not answer" in str(refused.value)

@@ -2,6 +2,7 @@
 duplicate declarations, and filtered lists."""
 
 import json
+import re
 
 import requests
 
@@ -189,6 +190,75 @@ def test_lists_filter_by_kind_region_status_and_batch(platform, evaluation_log):
     assert requests.get(url, params={"offset": 2}, headers=headers).json()["bases"] == []
     too_many = requests.get(url, params={"limit": 5001}, headers=headers)
     assert too_many.status_code == 400 and "limit" in too_many.json()["error"]["fields"]
+
+
+def test_bases_are_searched_by_part_of_their_name_filtered_by_department_and_sorted(
+        platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    url = platform.url("registry", "/bases")
+    headers = platform.headers("drc")
+    for body in (declaration(batch_id, name="启迪(太原)科技园", kind="enterprise",
+                             department="山西省科学技术厅"),
+                 declaration(batch_id, name="SXU 众创空间", kind="enterprise",
+                             department="山西省科学技术厅", city="大同市", county="平城区"),
+                 declaration(batch_id, name="山西大学")):
+        assert requests.post(url, json=body, headers=headers).status_code == 201
+
+    def names(**query):
+        response = requests.get(url, params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()["bases"]]
+
+    assert names(q="启迪（太原）") == ["启迪(太原)科技园"]  # full-width brackets, one key
+    assert names(q="ｓｘｕ") == ["SXU 众创空间"]  # full-width, lower case
+    assert names(q="山西") == ["山西大学"]
+    assert names(competent_department="山西省科学技术厅") == ["启迪(太原)科技园", "SXU 众创空间"]
+    assert names(competent_department="山西省科学技术厅", city="大同市", county="平城区") == ["SXU 众创空间"]
+    assert names(sort="city") == ["SXU 众创空间", "启迪(太原)科技园", "山西大学"]  # 大同市 < 太原市
+    assert names(sort="-declared_at") == ["山西大学", "SXU 众创空间", "启迪(太原)科技园"]
+    page = requests.get(url, params={"sort": "name", "limit": 2, "offset": 1}, headers=headers).json()
+    assert [row["name"] for row in page["bases"]] == ["启迪(太原)科技园", "山西大学"]
+    assert (page["count"], page["total"]) == (2, 3)
+
+    refused = requests.get(url, params={"sort": "contacts"}, headers=headers)
+    assert refused.status_code == 400
+    assert "name、kind、status" in refused.json()["error"]["fields"]["sort"][0]
+
+
+def test_declaring_units_are_listed_and_searched_by_part_of_their_name(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    headers = platform.headers("drc")
+    declared = {}
+    for name in ("启迪(太原)科技园", "山西大学"):
+        response = requests.post(platform.url("registry", "/bases"), headers=headers,
+                                 json=declaration(batch_id, name=name))
+        declared[name] = response.json()["base_id"]
+    url = platform.url("registry", "/units")
+    found = requests.get(url, params={"q": "启迪（太原）"}, headers=platform.headers("evaluator")).json()
+    assert [(u["name"], u["declarations"], u["latest_base_id"]) for u in found["units"]] == \
+        [("启迪(太原)科技园", 1, declared["启迪(太原)科技园"])]
+    assert re.search(r"[+-]\d\d:\d\d$", found["units"][0]["first_declared_at"])
+    newest = requests.get(url, params={"sort": "-first_declared_at", "limit": 1}, headers=headers).json()
+    assert [u["name"] for u in newest["units"]] == ["山西大学"] and newest["total"] == 2
+    assert requests.get(url, params={"sort": "unit_id"}, headers=headers).status_code == 400
+
+
+def test_batches_are_paged_and_sorted_like_every_list(platform, evaluation_log):
+    platform.start("registry")
+    first = open_batch(platform, evaluation_log, name="2017年第一批")
+    second = open_batch(platform, evaluation_log, name="2018年第二批")
+    url = platform.url("registry", "/batches")
+    headers = platform.headers("drc")
+    page = requests.get(url, params={"limit": 1, "sort": "-name"}, headers=headers).json()
+    assert [b["batch_id"] for b in page["batches"]] == [second]
+    assert {k: page[k] for k in ("count", "total", "offset", "limit")} == \
+        {"count": 1, "total": 2, "offset": 0, "limit": 1}
+    everything = requests.get(url, params={"sort": "name"}, headers=headers).json()["batches"]
+    assert [b["batch_id"] for b in everything] == [first, second]
+    assert re.search(r"[+-]\d\d:\d\d$", everything[0]["opens_at"])  # answered with its offset
+    assert requests.get(url, params={"sort": "secret"}, headers=headers).status_code == 400
 
 
 def test_contact_persons_are_shown_only_to_those_who_work_with_the_base(platform, evaluation_log):

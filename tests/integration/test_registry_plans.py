@@ -159,8 +159,9 @@ def test_history_records_who_did_what_and_when(platform, evaluation_log):
 
     history = requests.get(platform.url("registry", f"/bases/{base_id}/history"),
                            headers=platform.headers("drc")).json()["history"]
-    assert [h["event"] for h in history] == ["Declared", "StatusRecorded", "PlanDrafted", "PlanApproved"]
+    assert [h["event"] for h in history] == ["Declared", "StatusRecorded", "PlanDrafted", "PlanSubmitted",
+                                             "PlanApproved"]
     assert history[0]["actor"]["id"] == str(actors.applicant_id)
     assert history[1]["actor"]["role"] == "drc"  # recorded as done by the deciding actor
-    assert history[3]["actor"]["role"] == "county_government"
+    assert history[4]["actor"]["role"] == "county_government"
     assert all(h["at"].endswith("+00:00") for h in history)

@@ -4,7 +4,7 @@ evaluation's whole-history recomputation under another policy over HTTP."""
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -42,6 +42,13 @@ def test_statuses_as_of_any_moment(platform, evaluation_log):
     assert status_at(declared) == ["declared"]
     assert status_at(certified) == ["certified"]
     assert status_at(now()) == ["warned"]
+    beijing = timezone(timedelta(hours=8))
+    today = now().astimezone(beijing).date()
+    for day, expected in ((today - timedelta(days=1), []), (today, ["warned"])):  # a day: at its end
+        response = requests.get(platform.url("registry", "/bases/status"), params={"as_of": day.isoformat()},
+                                headers=platform.headers("department"))
+        assert [row["status"] for row in response.json()["bases"]] == expected, day
+        assert response.json()["as_of"] == f"{day.isoformat()}T23:59:59.999999+08:00"
 
     other = declare(platform, batch_id, name="孝义市")
     app = platform.app("registry")
@@ -63,6 +70,12 @@ def test_statuses_as_of_any_moment(platform, evaluation_log):
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
     assert '"status": "certified"' in cli.stdout
+    by_day = subprocess.run([sys.executable, "-m", "services.cli", "status", "--json", "--as-of",
+                             datetime.now(timezone(timedelta(hours=8))).date().isoformat(),
+                             "--base-id", base["base_id"]], cwd=PROJECT_ROOT,
+                            env=platform.environment(), capture_output=True, text=True, timeout=60)
+    assert by_day.returncode == 0, by_day.stderr
+    assert '"status": "warned"' in by_day.stdout
 
 
 def test_recompute_under_another_policy_is_a_read_for_overseers(platform):

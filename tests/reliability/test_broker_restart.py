@@ -6,13 +6,15 @@ declaration takes effect exactly once in every service.
 Two outages: every TCP connection of the platform's processes to the broker destroyed
 (``ss -K``, no AMQP close: a crash as the clients see it), again and again for seconds,
 which touches no other test; and the RabbitMQ application stopped and started
-(``rabbitmqctl stop_app``: the whole server, other tests' connections too)."""
+(``rabbitmqctl stop_app``: the whole server, other tests' connections too), during which
+ops' reads of the broker answer 503 (try again), not 500."""
 
 import subprocess
 import threading
 import time
 
 import pytest
+import requests
 
 from tests.reliability.conftest import scale
 from tests.support.broker import broker_answers, cut_broker_sockets
@@ -39,7 +41,11 @@ def stop_broker(platform, window: list, figures) -> None:
     time.sleep(2.0)
     subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
     window.append(time.monotonic())
-    time.sleep(scale(3, 10))
+    started = time.monotonic()
+    answer = requests.get(platform.url("registry", "/ops/dead-letters"), headers=platform.headers("ops"),
+                          timeout=30)
+    figures["ops answer while the broker is down"] = answer.status_code
+    time.sleep(max(0.0, scale(3, 10) - (time.monotonic() - started)))
     window.append(time.monotonic())
     subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
     wait_until(lambda: broker_answers(platform.config), timeout=60, message="RabbitMQ to answer again")
@@ -65,6 +71,8 @@ def test_a_broker_outage_loses_nothing_and_services_reconnect(platform, outage, 
         figures.expect(figures["declarations acknowledged (201) during the outage"] > 0,
                        "no command was accepted while the broker was away")
         figures.expect(figures.get("broker connections cut", 1) > 0, "no connection was cut")
+        figures.expect(figures.get("ops answer while the broker is down", 503) == 503,
+                       "ops' dead letters did not answer 503 (try again) while the broker was down")
         for service in SERVICES:  # the same processes: they reconnected by themselves
             figures.expect(platform.processes[service].poll() is None, f"{service} died")
         check_effects_once_everywhere(platform, flow, client, figures)

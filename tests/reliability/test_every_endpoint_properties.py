@@ -190,10 +190,14 @@ def test_adversarial_query_values_answer_within_2s_without_500_and_health_answer
         tried.append(where)
         return response
 
+    names = query_parameters()
     for url, role, route in read_routes(service):
-        probe = get(url, role, "&".join(f"{name}={'%01' * 100}" for name in query_parameters()))
-        refused = (probe.json().get("error") or {}).get("fields") or {} if probe.status_code == 400 else {}
-        taken = {name: str(errors) for name, errors in refused.items() if "Unknown field" not in str(errors)}
+        taken = {}
+        # a few parameters a probe, so that the request line stays under its limit (414)
+        for chunk in (names[i:i + 10] for i in range(0, len(names), 10)):
+            probe = get(url, role, "&".join(f"{name}={'%01' * 100}" for name in chunk))
+            refused = (probe.json().get("error") or {}).get("fields") or {} if probe.status_code == 400 else {}
+            taken |= {name: str(errors) for name, errors in refused.items() if "Unknown field" not in str(errors)}
         for name in re.findall(r"<(?:\w+:)?(\w+)>", url) + ["self"]:  # handlers take these as arguments
             assert get(url, role, f"{name}=x").status_code < 500
         for name, errors in taken.items():

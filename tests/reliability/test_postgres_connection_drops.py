@@ -161,7 +161,7 @@ def test_a_command_whose_commit_answer_is_lost_takes_effect_once_and_its_client_
     assert drafted.status_code in (200, 503), drafted.text
     fresh = RegistryApplication(env=store_env_of(platform.config, "registry"))
     try:
-        assert [type(e).__name__ for e in fresh.history(base_id)] == ["Declared", "PlanDrafted"]
+        assert [type(e).__name__ for e in fresh.history(base_id)] == ["Declared", "PlanDrafted", "PlanSubmitted"]
     finally:
         fresh.close()
 

@@ -12,6 +12,8 @@ from uuid import UUID, uuid4
 import requests
 
 from services.backbone.ops.endpoints import DeadLetterAction
+from services.contracts.vocabulary import CONSTRUCTION_TASKS
+from services.evaluation import annual_schemas
 from services.evaluation import schemas as evaluation
 from services.funding import schemas as funding
 from services.notifications import schemas as notifications
@@ -81,6 +83,15 @@ def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
             "ops", "/tokens/revocations",
             lambda: {"jti": str(uuid4()), "expires_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
                      "reason": "令牌遗失"}, registry.RevocationRequest),
+        "POST /bases/<uuid:base_id>/plan/returns": Example(
+            "county_government", f"/bases/{base_id}/plan/returns",
+            lambda: {"version": 1, "comments": "孵化目标偏低，请修改"}, registry.PlanReturnRequest, county),
+        "POST /bases/<uuid:base_id>/declaration/returns": Example(
+            "drc", f"/bases/{base_id}/declaration/returns", lambda: {"comments": "缺少盖章的申报书"},
+            registry.DeclarationReturnRequest),
+        "POST /bases/<uuid:base_id>/declaration/resubmissions": Example(
+            "applicant", f"/bases/{base_id}/declaration/resubmissions", lambda: {"note": "已补充"},
+            registry.ResubmissionRequest, applicant),
         "POST /bases/<uuid:base_id>/representative": Example(
             "drc", f"/bases/{base_id}/representative",
             lambda: {"applicant_id": str(uuid4()), "reason": "代为申报，移交本单位"}, registry.ReassignRequest),
@@ -118,6 +129,12 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
     _post(platform, "evaluation", "/assignments", {**occasion, "evaluator_id": evaluator_id})
     values = {"incubated_enterprises": 12, "jobs_created": 300, "financing_raised": "1500000.00",
               "patents": 8, "events_held": 20}
+
+    def annual_report():  # of this year (Beijing), open until 31 March of the next
+        return {"year": datetime.now(timezone(timedelta(hours=8))).year,
+                "narratives": {task: "年度完成情况" for task in CONSTRUCTION_TASKS["university"]},
+                "figures": {**values, "incubators": 1, "makerspaces": 2, "technology_transfers": 3},
+                "documents": [{"sha256": "ab" * 32, "name": "自评报告.pdf"}]}
     return {
         "POST /batches": Example("drc", "/batches", batch, evaluation.OpenBatchRequest),
         "POST /evaluators": Example("drc", "/evaluators", evaluator, evaluation.EvaluatorRequest),
@@ -135,6 +152,9 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
             "applicant", f"/bases/{base_id}/metrics", lambda: {"period": "2018H1", "values": dict(values),
                                                                "correction": True, "note": "更正"},
             evaluation.MetricsRequest, {"name": "山西大学", "base_ids": [UUID(base_id)]}),
+        "POST /bases/<uuid:base_id>/annual-reports": Example(
+            "applicant", f"/bases/{base_id}/annual-reports", annual_report,
+            annual_schemas.AnnualReportRequest, {"name": "山西大学", "base_ids": [UUID(base_id)]}),
         "POST /batches/<uuid:batch_id>/certification": Example(
             "drc", f"/batches/{batch_id}/certification", lambda: {"base_ids": [base_id]}, evaluation.CertifyRequest),
         "POST /bases/<uuid:base_id>/rectification": Example(
@@ -204,6 +224,8 @@ def notifications_examples(platform, upstreams) -> tuple[dict[str, Example], dic
 # Mutating routes that read no body: only their path and their caller matter.
 WITHOUT_BODY = {"POST /bases/<uuid:base_id>/plan/filing", "POST /batches/<uuid:batch_id>/closing",
                 "POST /rectifications/overdue", "DELETE /subscriptions/<uuid:subscription_id>",
-                "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read"}
+                "POST /deliveries/<uuid:delivery_id>/resend", "POST /inbox/<uuid:delivery_id>/read",
+                # uploads read multipart, not JSON (tests/integration/test_*_documents.py)
+                "POST /bases/<uuid:base_id>/documents", "POST /allocations/<uuid:allocation_id>/documents"}
 EXAMPLES = {"registry": registry_examples, "evaluation": evaluation_examples,
             "funding": funding_examples, "notifications": notifications_examples}

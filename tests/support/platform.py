@@ -176,6 +176,7 @@ def make_config(*, amqp_uri: str, tmp_path: Path, backend: str = "sqlite",
         "auth": {"secret": os.urandom(24).hex()},
         "store": {"backend": backend, "sqlite_dir": str(tmp_path / "store")},
         "signing": {"keys_dir": str(tmp_path / "keys")},  # key pairs made for this test
+        "documents": {"files_dir": str(tmp_path / "documents")},
         "services": services,
     }
     if postgres_db:

@@ -155,14 +155,28 @@ def test_a_score_in_a_decision_or_a_grade_is_an_exact_decimal_never_a_float():
 
 
 def test_a_filed_plan_carries_one_county_and_one_competent_department_approval():
-    from services.contracts.registry import PlanFiledV1
+    from services.contracts.registry import PlanFiledV2
 
     county, department = plan_filed()["approvals"]
     for approvals in ([county, county], [department, department], [county, department, department]):
         with pytest.raises(ValidationError) as caught:
-            PlanFiledV1().load(plan_filed(approvals=approvals))
+            PlanFiledV2().load(plan_filed(approvals=approvals))
         assert "county government" in caught.value.messages["approvals"][0]
-    assert len(PlanFiledV1().load(plan_filed())["approvals"]) == 2
+    assert len(PlanFiledV2().load(plan_filed())["approvals"]) == 2
+
+
+def test_a_target_of_an_annual_indicator_needs_plan_filed_version_2():
+    from services.contracts.registry import PlanFiledV1, PlanFiledV2
+
+    transfers = plan_filed()
+    assert any(t["metric"] == "technology_transfers" for t in transfers["targets"])
+    assert PlanFiledV2().load(transfers)["plan_version"] == 1
+    with pytest.raises(ValidationError) as caught:
+        PlanFiledV1().load(transfers)  # version 1 consumers know half-yearly metrics only
+    assert "targets" in caught.value.messages
+    old = {**transfers, "targets": [{"metric": "patents", "value": "120.00", "due": "2018-12-31"}]}
+    upcast = load_event(envelope(type="PlanFiled", source="registry", schema_version=1, payload=old))
+    assert upcast.schema_version == 2 and upcast.payload["targets"][0]["metric"] == "patents"
 
 
 def test_an_event_round_trips_through_its_message_form():
@@ -243,3 +257,20 @@ def test_a_declaration_needs_exactly_one_primary_contact():
     with pytest.raises(ValidationError) as caught:
         BaseDeclaredV2().load(payload)
     assert "contacts" in caught.value.messages
+
+
+def test_v1_funding_events_are_read_with_the_words_of_a_step_as_its_code_and_other_text_as_written():
+    from services.contracts import CATALOG
+
+    example = CATALOG["FundingAllocated"].example
+    first, second = example["tranches"]
+    v1 = {"event_id": str(uuid4()), "type": "FundingAllocated", "schema_version": 1,
+          "source": "funding", "position": 3, "previous_position": 2,
+          "occurred_at": "2017-11-01T09:00:00+08:00",
+          "actor": {"id": str(uuid4()), "role": "funding_office", "name": "资金管理处"},
+          "correlation_id": str(uuid4()),
+          "payload": {**example, "tranches": [{**first, "milestone": "建设方案备案"},
+                                              {**second, "milestone": "2018年第三方评估合格"}]}}
+    event = load_event(v1)
+    assert event.schema_version == 2
+    assert [t["milestone"] for t in event.payload["tranches"]] == ["plan_filed", "2018年第三方评估合格"]

@@ -3,6 +3,7 @@ consistent with the code, and a real validator accepts the compose file (the doc
 compose client where one exists, the Compose Specification's JSON schema elsewhere)."""
 
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -133,6 +134,40 @@ def test_broker_definitions_are_generated_from_the_topology():
     assert any(p["pattern"] == r"^sc\..*\.dlq$" for p in committed["policies"])
 
 
+def mounts(service: dict) -> dict[str, str]:
+    """A service's volumes, target -> source (a source may be ``${VAR:?message}``)."""
+    pairs = (re.sub(r":(ro|rw)$", "", volume).rsplit(":", 1) for volume in service.get("volumes", []))
+    return {target: source for source, target in pairs}
+
+
+def test_every_file_the_compose_file_mounts_from_the_checkout_exists():
+    sources = [source for service in compose()["services"].values()
+               for source in mounts(service).values() if source.startswith("./")]
+    assert sources and [source for source in sources if not (ROOT / source).exists()] == []
+
+
+def test_prometheus_gets_its_rules_and_scrape_token_and_grafana_its_dashboards():
+    """The paths prometheus.yml and Grafana's provisioning name are where compose mounts
+    the files: a rule file or dashboard mounted elsewhere would load nothing, silently."""
+    services = compose()["services"]
+    mounted = mounts(services["prometheus"])
+    config = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text(encoding="utf-8"))
+    for rule_file in config["rule_files"]:
+        assert mounted[f"/etc/prometheus/{rule_file}"] == f"./infra/prometheus/{rule_file}"
+    token_files = {job["authorization"]["credentials_file"] for job in config["scrape_configs"]
+                   if "authorization" in job}
+    assert token_files <= set(mounted)
+    targets = {target.split(":")[0] for job in config["scrape_configs"]
+               for static in job["static_configs"] for target in static["targets"]}
+    assert targets <= set(services)
+    grafana = mounts(services["grafana"])
+    provider = yaml.safe_load((ROOT / "infra/grafana/provisioning/dashboards/shuangchuang.yml").read_text())
+    assert grafana[provider["providers"][0]["options"]["path"]] == "./infra/grafana/dashboards"
+    assert grafana["/etc/grafana/provisioning"] == "./infra/grafana/provisioning"
+    source = yaml.safe_load((ROOT / "infra/grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090"
+
+
 def compose_validator(path: Path) -> list[str]:
     """A real validator of a compose file: the docker compose client where one exists
     (it also interpolates, and checks what refers to what); otherwise check-jsonschema
@@ -147,6 +182,7 @@ def compose_validator(path: Path) -> list[str]:
 COMPOSE_ENV = {"RABBITMQ_PASSWORD": "x", "POSTGRES_PASSWORD": "x", "SC_AUTH_SECRET": "x",
                "SC_STORE_CIPHER_KEY": "x", "SMTP_HOST": "mail.example", "SMTP_PORT": "587",
                "SMTP_SENDER": "noreply@mail.example", "SMTP_USERNAME": "x", "SMTP_PASSWORD": "x",
+               "SC_SCRAPE_TOKEN_FILE": "/etc/sc-scrape-token", "GRAFANA_ADMIN_PASSWORD": "x",
                "PATH": "/usr/bin:/bin"}
 
 

@@ -39,7 +39,7 @@ def test_the_repository_has_one_valid_rubric_per_kind_with_the_seeds_constructio
     assert {rubric.kind for rubric in catalogue.rubrics.values()} == set(KINDS)
     for rubric in catalogue.rubrics.values():
         assert rubric.codes == tuple(CONSTRUCTION_TASKS[rubric.kind])
-        assert sum(d.weight for d in rubric.dimensions) == 100
+        assert sum(d.weight for d in rubric.dimensions) + sum(q.weight for q in rubric.quantitative) == 100
         assert all(d.indicators for d in rubric.dimensions)
     assert "adjustment-2018.1" in catalogue.policies
 

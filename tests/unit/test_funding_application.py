@@ -12,6 +12,7 @@ import pytest
 from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Conflict, RuleViolation
 from services.funding.application import FundingApplication
+from services.funding.domain import Allocation
 from tests.support.funding import (
     base_adjusted_payload,
     base_declared_payload,
@@ -22,7 +23,7 @@ from tests.support.funding import (
 OFFICE = Actor(id=uuid4(), role="funding_office", name="资金管理处")
 OPS = Actor(id=uuid4(), role="ops", name="运维")
 TRANCHES = [{"amount": Decimal("60000.00"), "milestone": "建设方案备案"},
-            {"amount": Decimal("40000.00"), "milestone": "第三方评估合格"}]
+            {"amount": Decimal("40000.00"), "milestone": "评估合格"}]
 
 
 class Upstream:
@@ -48,9 +49,9 @@ class Upstream:
         self.adjust(base_id, "declared", "certified")
         return base_id
 
-    def adjust(self, base_id, from_status, to_status, reason="评估决定"):
+    def adjust(self, base_id, from_status, to_status, reason="评估决定", basis="selection"):
         return self.publish("evaluation", "BaseAdjusted",
-                            base_adjusted_payload(base_id, from_status, to_status, reason))
+                            base_adjusted_payload(base_id, from_status, to_status, reason, basis))
 
     def adjust_parked(self, base_id, from_status, to_status, reason="评估决定"):
         """A decision whose reaction failed here until the consumer parked it."""
@@ -273,7 +274,8 @@ def test_a_payment_that_loses_to_a_revocation_is_refused_and_only_what_was_paid_
     base_id, envelope = upstream.eligible_base(), open_envelope(app)
     grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
     pay(app, grant)  # 60000.00 paid before the revocation
-    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "certified", "revoked", "撤销"))
+    upstream.adjust(base_id, "certified", "retained", "评估合格", basis="evaluation")  # the second's milestone
+    commits_first(app, monkeypatch, lambda: upstream.adjust(base_id, "retained", "revoked", "撤销"))
     error = refusal(pay, app, grant, 1)
     assert list(error.fields) == ["tranche_id"] and "cancelled" in error.message
     grant = app.allocation(grant.id)
@@ -308,7 +310,7 @@ def test_a_warned_bases_tranches_are_held_until_it_is_retained(app, upstream):
     paid = app.disburse(grant.id, tranche_id=tranche, milestone="建设方案备案", reference="拨款001",
                         ctx=OFFICE.context())
     assert paid.total_of("disbursed") == Decimal("60000.00")
-    assert published(app, "FundingDisbursed")[0]["milestone"] == "建设方案备案"
+    assert published(app, "FundingDisbursed")[0]["milestone"] == "plan_filed"  # the step's code
 
 
 def test_a_revocation_cancels_what_is_unpaid_and_demands_back_what_was_paid(app, upstream):
@@ -505,15 +507,43 @@ def test_every_event_about_a_base_names_it_for_audits_by_base(app, upstream):
     assert {base for _, base in named if base is not None} == {base_id}
 
 
+# -- milestones and order -------------------------------------------------------------------------
+
+def test_a_tranche_waits_for_its_milestone_and_for_the_tranches_before_it(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    grant = allocate(app, base_id, envelope.id, tranches=TRANCHES)
+    assert [t["milestone"] for t in grant.tranches] == ["plan_filed", "evaluation_passed"]
+    early = refusal(pay, app, grant, 1)
+    assert list(early.fields) == ["tranche_id"] and "not paid yet" in early.message
+    pay(app, grant, 0)
+    not_yet = refusal(pay, app, grant, 1)
+    assert list(not_yet.fields) == ["milestone"] and "evaluation_passed" in not_yet.message
+    upstream.adjust(base_id, "certified", "retained", "第三方评估良好", basis="evaluation")
+    assert pay(app, grant, 1).total_of("disbursed") == Decimal("100000.00")
+
+
+def test_new_tranches_name_a_step_and_old_free_text_ones_are_still_paid(app, upstream):
+    base_id, envelope = upstream.eligible_base(), open_envelope(app)
+    free_text = refusal(allocate, app, base_id, envelope.id,
+                        tranches=[{"amount": Decimal("100000.00"), "milestone": "2018年第三方评估合格"}])
+    assert list(free_text.fields) == ["tranches"]
+    old = Allocation(idempotency_key="2017-old", base_id=base_id, envelope_id=envelope.id,
+                     fiscal_year=2017, fund_source="provincial_budget", amount=Decimal("10.00"),
+                     purpose="补助", tranches=[{"tranche_id": uuid4(), "amount": Decimal("10.00"),
+                                                "milestone": "2018年度第三方评估合格"}], ctx=OFFICE.context())
+    tranche = old.tranches[0]["tranche_id"]
+    old.disburse(tranche_id=tranche, milestone="2018年度第三方评估合格", reference=None, reached=set(),
+                 ctx=OFFICE.context())
+    assert old.tranche(tranche)["state"] == "disbursed"
+
+
 # -- the console's summary and 待办 ---------------------------------------------------------------
 
 def test_the_summary_sums_every_envelope_in_decimal_strings_and_todo_lists_tranches_to_pay(app, upstream):
     envelope = open_envelope(app)
     base_id = upstream.eligible_base()
     allocation = allocate(app, base_id, envelope.id, amount="100000.00", tranches=TRANCHES)
-    first = allocation.tranches[0]
-    app.disburse(allocation.id, tranche_id=first["tranche_id"], milestone=first["milestone"],
-                 reference="拨款凭证 1", ctx=OFFICE.context())
+    pay(app, allocation, 0)
     summary = app.money_summary()
     assert (summary["allocated"], summary["disbursed"], summary["recovered"]) == ("100000.00", "60000.00", "0.00")
     assert summary["by_fiscal_year"]["2017"]["remaining"] == "900000.00"

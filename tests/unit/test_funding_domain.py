@@ -17,6 +17,8 @@ from services.funding.eligibility import BaseStanding
 OFFICE = Actor(id=uuid4(), role="funding_office", name="资金管理处")
 DRC = Actor(id=uuid4(), role="drc", name="省发展改革委")
 
+REACHED = {"plan_filed", "evaluation_passed"}  # the base has reached every milestone
+
 
 def yuan(amount: str) -> Decimal:
     return Decimal(amount)
@@ -31,7 +33,7 @@ def envelope(total="1000000.00", by_kind=None, by_base=None) -> Envelope:
 def allocation(envelope_: Envelope, amount="300000.00", tranches=None, key=None,
                base_id=None) -> Allocation:
     tranches = tranches or [{"amount": yuan("200000.00"), "milestone": "建设方案备案"},
-                            {"amount": yuan("100000.00"), "milestone": "第三方评估合格"}]
+                            {"amount": yuan("100000.00"), "milestone": "评估合格"}]
     return Allocation.allocate(idempotency_key=key or str(uuid4()), base_id=base_id or uuid4(),
                                envelope=envelope_, amount=yuan(amount), purpose="建设补助",
                                tranches=tranches, ctx=OFFICE.context())
@@ -149,7 +151,7 @@ def test_the_same_key_describes_the_same_allocation_and_tranches():
     assert first.is_same_request(base_id=base_id, envelope_id=budget.id, amount=yuan("300000.00"),
                                  purpose="建设补助", tranches=[
                                      {"amount": yuan("200000.00"), "milestone": " 建设方案备案"},
-                                     {"amount": yuan("100000.00"), "milestone": "第三方评估合格"}])
+                                     {"amount": yuan("100000.00"), "milestone": "评估合格"}])
     assert not first.is_same_request(base_id=uuid4(), envelope_id=budget.id,
                                      amount=yuan("300000.00"), purpose="建设补助", tranches=[])
 
@@ -158,13 +160,13 @@ def test_a_tranche_is_paid_once_against_its_own_milestone():
     grant = allocation(envelope())
     first = grant.tranches[0]["tranche_id"]
     with pytest.raises(RuleViolation) as caught:
-        grant.disburse(tranche_id=first, milestone="第三方评估合格", reference=None, ctx=OFFICE.context())
+        grant.disburse(reached=REACHED, tranche_id=first, milestone="评估合格", reference=None, ctx=OFFICE.context())
     assert field_of(caught) == ["milestone"]
-    grant.disburse(tranche_id=first, milestone="建设方案备案", reference="晋财拨118号", ctx=OFFICE.context())
+    grant.disburse(reached=REACHED, tranche_id=first, milestone="建设方案备案", reference="晋财拨118号", ctx=OFFICE.context())
     with pytest.raises(Conflict):
-        grant.disburse(tranche_id=first, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
+        grant.disburse(reached=REACHED, tranche_id=first, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
     with pytest.raises(NotFound):
-        grant.disburse(tranche_id=uuid4(), milestone="建设方案备案", reference=None, ctx=OFFICE.context())
+        grant.disburse(reached=REACHED, tranche_id=uuid4(), milestone="建设方案备案", reference=None, ctx=OFFICE.context())
     assert grant.total_of("disbursed") == yuan("200000.00") and grant.status == "active"
 
 
@@ -173,23 +175,23 @@ def test_held_tranches_are_not_paid_until_the_hold_is_lifted():
     assert grant.hold(reason="the base is warned", ctx=DRC.context())
     tranche = grant.tranches[0]["tranche_id"]
     with pytest.raises(RuleViolation) as caught:
-        grant.disburse(tranche_id=tranche, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
+        grant.disburse(reached=REACHED, tranche_id=tranche, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
     assert field_of(caught) == ["tranche_id"] and "held" in caught.value.message
     assert grant.status == "held" and grant.total_of("cancelled") == 0
     assert grant.release_hold(ctx=DRC.context())
-    grant.disburse(tranche_id=tranche, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
+    grant.disburse(reached=REACHED, tranche_id=tranche, milestone="建设方案备案", reference=None, ctx=OFFICE.context())
 
 
 def test_withdrawing_cancels_pending_tranches_and_demands_back_what_was_paid():
     grant = allocation(envelope())
-    grant.disburse(tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+    grant.disburse(reached=REACHED, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                    reference=None, ctx=OFFICE.context())
     cancelled = grant.withdraw(reason="撤销", ctx=DRC.context())
     assert cancelled == yuan("100000.00")
     assert grant.recovery_demanded == yuan("200000.00") and grant.status == "recovering"
     assert grant.withdraw(reason="撤销", ctx=DRC.context()) == 0  # a second revocation changes nothing
     with pytest.raises(RuleViolation) as caught:
-        grant.disburse(tranche_id=grant.tranches[1]["tranche_id"], milestone="第三方评估合格",
+        grant.disburse(reached=REACHED, tranche_id=grant.tranches[1]["tranche_id"], milestone="评估合格",
                        reference=None, ctx=OFFICE.context())
     assert "cancelled" in caught.value.message
 
@@ -200,7 +202,7 @@ def test_recovery_is_recorded_in_parts_never_beyond_what_is_due_and_once_per_id(
         grant.record_recovery(recovery_id=uuid4(), amount=yuan("1.00"), reference=None,
                               ctx=OFFICE.context())
     assert field_of(caught) == ["allocation_id"] and "not revoked" in caught.value.message
-    grant.disburse(tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
+    grant.disburse(reached=REACHED, tranche_id=grant.tranches[0]["tranche_id"], milestone="建设方案备案",
                    reference=None, ctx=OFFICE.context())
     grant.withdraw(reason="撤销", ctx=DRC.context())
     part = uuid4()

@@ -93,3 +93,14 @@ def test_postgres_insert_events_can_be_called_without_its_retries():
         "hash_chain.ChainedPostgresRecorder.insert_events calls insert_events.__wrapped__ (no retries)"
     assert "sql_create_statements" in inspect.getsource(PostgresApplicationRecorder.__init__), \
         "hash_chain.ChainedPostgresRecorder appends to sql_create_statements"
+
+
+def test_the_queue_consumer_loop_takes_the_interval_our_prompt_consumers_shorten():
+    from kombu.mixins import ConsumerMixin
+    from nameko.messaging import QueueConsumer
+    from nameko.rpc import RpcConsumer
+
+    assert "safety_interval" in inspect.signature(ConsumerMixin.consume).parameters, \
+        "PromptQueueConsumer.consume relies on kombu's ConsumerMixin.consume(safety_interval=)"
+    assert issubclass(QueueConsumer, ConsumerMixin), "PromptQueueConsumer relies on nameko's QueueConsumer"
+    assert "queue_consumer" in vars(RpcConsumer), "PromptRpcConsumer replaces RpcConsumer.queue_consumer"

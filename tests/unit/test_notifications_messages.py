@@ -130,3 +130,10 @@ def test_funding_and_round_events_read_as_sentences(event_type, source, expected
     if "base_id" in payload:
         payload["base_id"] = str(BASE_ID)
     assert expected in notice(event_type, payload, source=source).text
+
+
+def test_an_annual_report_says_how_many_plan_targets_of_the_year_were_met():
+    payload = {**CATALOG["AnnualReportSubmitted"].example, "base_id": str(BASE_ID), "version": 2}
+    text = notice("AnnualReportSubmitted", payload).text
+    assert text.startswith("山西大学 提交了 2018 年度自评报告（第 2 版，替换此前版本）")
+    assert text.endswith("对照建设方案年度目标 2 项：达到 1 项，未达到 1 项")

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from services.contracts.fields import Moment
+from services.contracts.fields import DAY_ENDS, DAY_STARTS, Moment
 from services.contracts.envelope import MAX_POSITION
 from services.contracts.vocabulary import ROLES
 
@@ -74,8 +74,8 @@ class AuditFilters(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     event_type = fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z.]{0,79}$",
                                                         error="An event type such as BaseDeclared."))
-    since = Moment()
-    until = Moment()
+    since = Moment(day=DAY_STARTS)  # a date: from 00:00 Beijing time
+    until = Moment(day=DAY_ENDS)  # a date: through the whole day
 
 
 class AuditQuery(AuditFilters):

@@ -4,6 +4,8 @@ down. Tracking is a high-water mark, so nothing after a gap is applied before it
 
 import logging
 
+from nameko.exceptions import UnknownService
+
 from services.backbone.eventstore.application import AwaitingOtherSource
 from services.backbone.messaging.applying import ApplyFailed, Applier, Progress
 from services.backbone.messaging.parking import Parker
@@ -50,8 +52,19 @@ class GapFiller:
         its queue existed). If the source is down, the next message's gap check does it."""
         try:
             self.pull_and_apply(after=self.app.last_position(self.source), until=None)
-        except (SourceUnavailable, AwaitingOtherSource) as error:
-            log.info("%s: start-up catch-up from %s skipped: %s", self.app.name, self.source, error)
+        except SourceUnavailable as error:
+            if isinstance(error.__cause__, UnknownService):
+                # Services start in any order: a peer not up yet is the normal start of
+                # `make run`, not news. What it publishes waits in this service's queue.
+                log.debug("%s: %s is not running yet: its events come through the queue, and "
+                          "any gap is filled from its log when the next one arrives",
+                          self.app.name, self.source)
+            else:
+                log.warning("%s: %s's log could not be read at start (%s); its events come "
+                            "through the queue, and any gap is filled when the next one arrives",
+                            self.app.name, self.source, error)
+        except AwaitingOtherSource as error:
+            log.info("%s: start-up catch-up from %s waits: %s", self.app.name, self.source, error)
         except ApplyFailed as failure:
             if failure.final and self.parker.give_up(failure, 0, 0.0):
                 self.catch_up_at_start()  # parked: carry on after it

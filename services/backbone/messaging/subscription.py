@@ -9,7 +9,7 @@ where a bad body is dead-lettered, and a message is acked only after its commit.
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.messaging import QueueConsumer
+from services.backbone.messaging.queue_consumers import PromptQueueConsumer
 
 from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.broker import ConfirmedPublisher
@@ -21,7 +21,7 @@ from services.backbone.messaging.source_log_client import SourceLog
 from services.backbone.messaging.topology import dead_letter_exchange, inbox_queue, inbox_queue_name
 
 
-class InboxQueueConsumer(QueueConsumer):
+class InboxQueueConsumer(PromptQueueConsumer):
     """nameko's queue consumer, handing raw messages to the subscription's own ordered
     queue."""
 

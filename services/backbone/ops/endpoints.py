@@ -5,9 +5,12 @@ A service class mixes in ``OperationsEndpoints`` next to ``PublishedLog``.
 """
 
 import logging
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
+from kombu.exceptions import OperationalError
 from marshmallow import Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
@@ -116,8 +119,9 @@ class ServiceOperations:
     def dead_letters(self, viewer) -> list[dict]:
         """Every dead letter of this service, as ``viewer`` may read it."""
         url = self.settings.broker.url
-        return [letter.summary(viewer) for queue in self.dead_letter_queues()
-                for letter in list_dead_letters(url, queue)]
+        with broker_answering():
+            return [letter.summary(viewer) for queue in self.dead_letter_queues()
+                    for letter in list_dead_letters(url, queue)]
 
     def act(self, queue: str, message_id: str, *, replay: bool, reason: str, ctx, viewer) -> dict:
         if queue not in self.dead_letter_queues():
@@ -128,10 +132,11 @@ class ServiceOperations:
                 queue=queue, message_id=message_id, error=letter.error, body=letter.body,
                 action="replay" if replay else "discard", reason=reason, ctx=ctx)
 
-        letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
-                                    record=record,
-                                    replay_exchange=replay_exchange(self.settings.broker.namespace,
-                                                                    self.service).name)
+        with broker_answering():
+            letter = act_on_dead_letter(self.settings.broker.url, queue, message_id, replay=replay,
+                                        record=record,
+                                        replay_exchange=replay_exchange(self.settings.broker.namespace,
+                                                                        self.service).name)
         return {**letter.summary(viewer), "action": "replayed" if replay else "discarded"}
 
 
@@ -150,6 +155,15 @@ class AnchorIn(Schema):
     position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION))
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$",
                                                                  error="64 lowercase hex digits."))
+
+
+@contextmanager
+def broker_answering():
+    """An unreachable broker is a 503 to try again, not a 500 with a traceback in the log."""
+    try:
+        yield
+    except (OSError, OperationalError, AmqpConnectionError) as error:
+        raise Unavailable(f"The broker does not answer ({type(error).__name__}); try again later.") from error
 
 
 def _anchors(given) -> list[Anchor]:
@@ -191,8 +205,10 @@ class OperationsEndpoints:
         """The whole platform's queues, lags and alerts (as ``sc queues --json``); the
         other services are asked as this one, with a service token it signs itself."""
         operations = self.operations
-        return monitor.platform_report(operations.settings, bearer_header(
-            operations.app.signer, role="service", name=f"{operations.service} ops", actor_id=SYSTEM_ACTOR.id))
+        with broker_answering():
+            return monitor.platform_report(operations.settings, bearer_header(
+                operations.app.signer, role="service", name=f"{operations.service} ops",
+                actor_id=SYSTEM_ACTOR.id))
 
     @rpc(roles=OPS_READERS)
     def verify_log(self, anchors=None):

@@ -32,6 +32,7 @@ from services.contracts import ContractViolation
 
 from services.backbone import failpoints
 from services.backbone.keys import ServiceKeys
+from services.backbone.messaging.queue_consumers import PromptRpcConsumer
 from services.backbone.web.inputs import PATH_PARAMS
 from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
@@ -239,6 +240,11 @@ class JsonHttp(HttpRequestHandler):
         self.body_types = tuple(body_types)
         super().__init__(method, url, **kwargs)
 
+    def body_limit(self) -> int:
+        """The largest body this route reads (``services.max_body_bytes``; an upload
+        route has its own, ``documents.UploadHttp``)."""
+        return _max_body_bytes(self.container)
+
     def handle_request(self, request):
         started = time.monotonic()
         response = self._respond(request)
@@ -254,7 +260,7 @@ class JsonHttp(HttpRequestHandler):
         # or as soon as reading passes the limit (a chunked one): memory stays bounded.
         # eventlet's server ends the input stream itself, chunked or not; saying so lets
         # werkzeug read a chunked body (without it, one read as empty: a baffling 400).
-        request.max_content_length = _max_body_bytes(self.container)
+        request.max_content_length = self.body_limit()
         request.environ.setdefault("wsgi.input_terminated", True)
         try:
             header = request.headers.get("Authorization")
@@ -300,6 +306,7 @@ class AuthorizedRpc(Rpc):
     key ``authorization``) of one of ``roles``."""
 
     authenticator = Authenticator()
+    rpc_consumer = PromptRpcConsumer()
 
     def __init__(self, roles=ANY_ROLE, **kwargs):
         self.roles = None if roles is None else tuple(roles)
