@@ -14,15 +14,15 @@ import logging
 import sys
 import time
 
-from . import latency, memory, recompute, report, throughput
+from . import console, latency, memory, recompute, report, throughput
 
 SIZES = {
     "full": {"declarations": 20000, "seconds": 20, "events": 1_000_000, "bases": 100_000,
-             "capacity_seconds": 10},
+             "capacity_seconds": 10, "console_bases": (1000,)},
     "quick": {"declarations": 2000, "seconds": 5, "events": 100_000, "bases": 10_000,
-              "capacity_seconds": 5},
+              "capacity_seconds": 5, "console_bases": (1000,)},
 }
-NAMES = ("throughput", "latency", "capacity", "recompute", "memory")
+NAMES = ("throughput", "latency", "capacity", "recompute", "memory", "console")
 
 
 def main(argv=None) -> int:
@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of ours and raw each")
     parser.add_argument("--rate", type=float, default=100.0, help="latency: commands per second")
     parser.add_argument("--label", help="name of this run's results (default: full or quick)")
+    parser.add_argument("--console-bases", default="",
+                        help="console: comma-separated numbers of bases (default 1000; 100000 seeds for long)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     gc.freeze()  # the load generator and the webhook receiver stall less on full collections
@@ -46,6 +48,7 @@ def main(argv=None) -> int:
         "capacity": lambda: latency.capacity(size["capacity_seconds"], args.backend),
         "recompute": lambda: recompute.run(size["events"], args.backend, args.repeat),
         "memory": lambda: memory.run(size["bases"], args.backend),
+        "console": lambda: console.run(_counts(args.console_bases) or size["console_bases"], args.backend),
     }
     for name in args.only.split(","):
         started = time.perf_counter()
@@ -59,7 +62,13 @@ def main(argv=None) -> int:
     return 0
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
 def _summary(result: dict) -> str:
+    if "sizes" in result:  # the console's pages
+        return (f"worst p95 {result['worst_p95_ms']} ms, target met: {result['met']}")
     if "ratio" in result:
         return (f"ours {result['ours']}, raw {result['baseline']}, ratio {result['ratio']}, "
                 f"target met: {result['met']}")

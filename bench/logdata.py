@@ -6,7 +6,7 @@ unique name, and written straight through the application's recorder in big batc
 the same rows, hash chain included, as commands would write, at a fraction of the cost.
 """
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -45,7 +45,8 @@ def _lifecycle(base: Base) -> None:
     base.record_adjustment(from_status="declared", to_status="certified", reason="评选认定",
                            basis="selection", decision={}, ctx=drc.context())
     tasks = [{"task": task, "measures": "措施"} for task in CONSTRUCTION_TASKS[base.kind]]
-    targets = [{"metric": "patents", "value": "20", "due": "2018-12-31"}]
+    # As a request loads it (a date, not its text): the relay publishes these events too.
+    targets = [{"metric": "patents", "value": "20", "due": date(2018, 12, 31)}]
     base.draft_plan(tasks=tasks, targets=targets, actor=applicant, ctx=applicant.context())
     now = datetime.now(timezone.utc)
     for approver in (county, department):

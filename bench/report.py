@@ -120,6 +120,22 @@ def _rows(results: dict, mode: str) -> list[str]:
         c = b["recompute"]
         rows.append(f"| recomputation, {c['events']:,} events | {mode} | {c['ours']:,} events/s "
                     f"| {c['baseline']:,} events/s | {c['ratio']} | ≥ 0.7 | {_yes(c['met'])} |")
+    if "console" in b:
+        rows += _console_rows(b["console"], mode)
+    return rows
+
+
+def _console_rows(c: dict, mode: str) -> list[str]:
+    """A row per page and size: the console's p50 / p95 beside the raw render's."""
+    rows = []
+    for count, size in c["sizes"].items():
+        for page, t in size["pages"].items():
+            o, r = t["ours"], t["raw"]
+            met = o["p95_ms"] < 200 if int(count) <= 1000 else ""
+            rows.append(f"| console {page}, {int(count):,} bases: p50 / p95 | {mode} | {o['p50_ms']} / "
+                        f"{o['p95_ms']} ms | {r['p50_ms']} / {r['p95_ms']} ms | "
+                        f"{round(o['p95_ms'] / r['p95_ms'], 2) if r['p95_ms'] else ''} (p95) | p95 < 200 ms "
+                        f"| {_yes(met) if met != '' else ''} |")
     return rows
 
 

@@ -21,7 +21,8 @@ WORDS = {
     "roles": vocabulary.ROLES, "statuses": vocabulary.STATUSES, "kinds": vocabulary.KINDS,
     "pages": vocabulary.CONSOLE_PAGES, "services": vocabulary.SERVICE_NAMES,
     "account_states": vocabulary.ACCOUNT_STATES, "grades": vocabulary.GRADES,
-    "deliveries": vocabulary.DELIVERY_STATUSES,
+    "deliveries": vocabulary.DELIVERY_STATUSES, "tasks": vocabulary.TODO_TASKS,
+    "bases_of_decision": vocabulary.DECISION_BASES,
 }
 
 # Badge tones (docs/console.md): good standing green, under rectification amber,
@@ -68,7 +69,8 @@ def tone(code) -> str:
 
 
 MONEY_KEYS = {"total", "allocated", "disbursed", "cancelled", "recovered", "remaining", "amount"}
-WORD_KEYS = {"role": "roles", "kind": "kinds", "state": "account_states", "service": "services"}
+WORD_KEYS = {"role": "roles", "kind": "kinds", "state": "account_states", "service": "services",
+             "basis": "bases_of_decision", "grade": "grades", "task": "tasks"}
 
 
 def cell(value, key: str) -> Markup:

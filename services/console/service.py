@@ -20,8 +20,9 @@ from services.backbone.web.entrypoints import http
 from .api_reference import ApiReference
 from .application import ConsoleApplication
 from .navigation import PAGE_ROLES
-from .pages import accounts, inbox, ops, signing, todo
-from .web import PageNotFound, Redirect, page
+from .navigation import landing
+from .pages import accounts, base_detail, bases, dashboard, inbox, ops, signing, todo
+from .web import PageNotFound, Redirect, page, visit_of
 
 HERE = Path(__file__).parent
 VENDOR = HERE / "node_modules"
@@ -30,6 +31,7 @@ STATIC_FILES = {
     "console.css": HERE / "static" / "console.css",
     "vendor/htmx.min.js": VENDOR / "htmx.org" / "dist" / "htmx.min.js",
     "vendor/echarts.min.js": VENDOR / "echarts" / "dist" / "echarts.min.js",
+    "dashboard.js": HERE / "static" / "dashboard.js",
     "vendor/shanxi.json": VENDOR / "echarts" / "map" / "json" / "province" / "shanxi.json",
     "api-reference.js": HERE / "static" / "api-reference.js",
     **{f"vendor/{name}": VENDOR / "swagger-ui-dist" / name
@@ -63,9 +65,9 @@ class ConsoleService(ApiReference, OperationsEndpoints):
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
-    @page("GET", "/", public=True)
+    @page("GET", "/")
     def home(self, request):
-        return Redirect("/todo")
+        return Redirect(landing(visit_of(request).account.role))
 
     # -- signing in ---------------------------------------------------------------------
 
@@ -122,6 +124,26 @@ class ConsoleService(ApiReference, OperationsEndpoints):
     @page("POST", "/ops/board/dead-letters/<string:action>", roles=PAGE_ROLES["ops"])
     def dead_letter_action(self, request, action):
         return ops.act_on_dead_letter(request, action)
+
+    # -- 首页 and 基地 ---------------------------------------------------------------------
+
+    @page("GET", "/dashboard", roles=PAGE_ROLES["dashboard"])
+    def dashboard(self, request):
+        return dashboard.dashboard(request)
+
+    @page("GET", "/bases", roles=PAGE_ROLES["bases"])
+    def bases(self, request):
+        return bases.base_list(request)
+
+    @page("GET", "/bases/export.<string:form>", roles=PAGE_ROLES["bases"])
+    def export_bases(self, request, form):
+        if form not in ("xlsx", "csv"):
+            raise PageNotFound(form)
+        return bases.export(request, form)
+
+    @page("GET", "/bases/<uuid:base_id>", roles=PAGE_ROLES["bases"])
+    def base(self, request, base_id: UUID):
+        return base_detail.base_detail(request, base_id)
 
     # -- 用户: accounts (administrators) -------------------------------------------------
 

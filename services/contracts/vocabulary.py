@@ -153,7 +153,9 @@ GRADES = {
 # The console (工作台): the words of its pages, of the services as a person knows them,
 # and of an account's state. Templates take every such word from here.
 CONSOLE_PAGES = {
+    "dashboard": "首页",
     "todo": "待办",
+    "bases": "基地",
     "inbox": "通知",
     "ops": "运维",
     "accounts": "用户",
@@ -182,4 +184,61 @@ DELIVERY_STATUSES = {
     "delivered": "已送达",
     "failed": "发送失败",
     "abandoned": "已放弃",
+}
+
+# What waits for a person (each service's ``GET /todo`` names its items by these codes).
+TODO_TASKS = {
+    "approve_plan": "审议建设方案",
+    "file_plan": "建设方案备案",
+    "draft_plan": "编制建设方案",
+    "score_base": "评审打分",
+    "rectification_due": "整改到期",
+    "allocate_funds": "安排资金",
+    "disburse_tranche": "拨付资金",
+    "collect_recovery": "追回资金",
+    "read_notification": "阅读通知",
+    "dead_letter": "处理死信",
+}
+
+# What happened to a base, in a timeline's words: (service, event) as the audit names them.
+EVENT_NAMES = {
+    ("registry", "Base.Declared"): "申报",
+    ("registry", "Base.Reassigned"): "移交申报单位",
+    ("registry", "Base.StatusRecorded"): "状态变更",
+    ("registry", "Base.PlanDrafted"): "编制建设方案",
+    ("registry", "Base.PlanApproved"): "审议通过建设方案",
+    ("registry", "Base.PlanFiled"): "建设方案备案",
+    ("evaluation", "Base.DeclarationReceived"): "收到申报",
+    ("evaluation", "Base.Adjusted"): "评选认定 / 动态调整",
+    ("evaluation", "Base.MetricsReported"): "报送绩效指标",
+    ("evaluation", "Batch.DeclarationJoined"): "列入申报批次",
+    ("evaluation", "Assessment.Opened"): "开始评审",
+    ("evaluation", "Assessment.EvaluatorAssigned"): "分配评审专家",
+    ("evaluation", "Assessment.Scored"): "专家评分",
+    ("funding", "BaseStanding.Recorded"): "资金台账建档",
+    ("funding", "BaseStanding.Declared"): "资金台账登记申报",
+    ("funding", "BaseStanding.PlanFiled"): "资金台账登记方案备案",
+    ("funding", "BaseStanding.StatusRecorded"): "资金台账登记状态",
+    ("funding", "BaseStanding.StaleStatusIgnored"): "忽略过时状态",
+    ("funding", "BaseStanding.Funded"): "获得资金安排",
+    ("funding", "BaseStanding.Paid"): "资金到位",
+    ("notifications", "KnownBase.Noted"): "登记基地以便推送通知",
+    ("funding", "Envelope.Committed"): "占用预算额度",
+    ("funding", "Envelope.Returned"): "退回预算额度",
+    ("funding", "Allocation.Allocated"): "安排资金",
+    ("funding", "Allocation.TrancheDisbursed"): "拨付资金",
+    ("funding", "Allocation.Held"): "暂缓拨付",
+    ("funding", "Allocation.HoldReleased"): "恢复拨付",
+    ("funding", "Allocation.TranchesCancelled"): "取消未拨付资金",
+    ("funding", "Allocation.RecoveryDemanded"): "要求追回资金",
+    ("funding", "Allocation.Recovered"): "追回资金",
+}
+
+# What a decision on a base rests on (``contracts.evaluation.BASES_OF_DECISION``).
+DECISION_BASES = {
+    "selection": "评选认定",
+    "evaluation": "年度评估",
+    "rectification": "整改验收",
+    "deadline": "整改逾期",
+    "review": "复核",
 }

@@ -22,7 +22,7 @@ import requests
 from services.backbone.config import PROJECT_ROOT, load_config
 from services.backbone.keys import load_keys
 from services.backbone.messaging.provisioning import initialise_broker
-from services.backbone.runner import SERVICE_CLASSES
+from services.backbone.runner import RUNNABLE, SERVICE_CLASSES
 from services.backbone.settings import Settings
 
 from .polling import DemoFailed, wait_for
@@ -76,7 +76,7 @@ class ManagementApi:
         response = self._call("DELETE", f"/vhosts/{quote(name, safe='')}")
         if response.status_code not in (204, 404):
             response.raise_for_status()
-        for service in SERVICE_CLASSES:
+        for service in RUNNABLE:  # the console's too, when the demo served it
             self._call("DELETE", f"/users/{quote(f'{name}-sc-{service}', safe='')}")
 
     def vhosts(self) -> list[str]:
@@ -100,14 +100,16 @@ def _pid_alive(pid: int) -> bool:
 class Launcher:
     """Prepares an isolated platform, starts its services, and takes it all down again."""
 
-    def __init__(self, keep: bool = False, log=print):
+    def __init__(self, keep: bool = False, log=print, console: bool = False):
         self.keep = keep
+        # ``make demo ARGS=--serve`` also runs the console, for people to sign in to.
+        self.names = RUNNABLE if console else SERVICE_CLASSES
         self.log = log
         local = load_config("local", environ={"SC_AUTH__SECRET": "unused"})
         self.management = ManagementApi(local["broker"]["management_url"])
         self.run_name = f"{VHOST_PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
         self.directory = DEMO_ROOT / self.run_name
-        self.ports = {name: free_port() for name in SERVICE_CLASSES}
+        self.ports = {name: free_port() for name in self.names}
         self.smtp_port = free_port()  # the demo's own mail server (mailbox.py)
         self.receiver_port = free_port()  # the county's webhook receiver (receiver.py)
         self.secret = secrets.token_urlsafe(48)
@@ -157,10 +159,10 @@ class Launcher:
         (self.directory / "logs").mkdir()
         self.management.create_vhost(self.run_name)
         self._vhost_made = True
-        initialise_broker(Settings.from_dict(self.config()), SERVICE_CLASSES)
-        for name in SERVICE_CLASSES:
+        initialise_broker(Settings.from_dict(self.config()), self.names)
+        for name in self.names:
             self._spawn(name)
-        for name in SERVICE_CLASSES:
+        for name in self.names:
             wait_for(lambda name=name: self._healthy(name), timeout=60,
                      what=f"{name} to answer on {self.url(name)}/health")
 

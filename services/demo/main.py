@@ -16,6 +16,7 @@ from .polling import DemoFailed
 from .programme import Programme
 from .receiver import WebhookReceiver
 from .report import collect, settle
+from .serve import serve
 from .story import play
 from .tables import render
 
@@ -42,20 +43,22 @@ def run(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, file=progress, flush=True)
 
-    launcher = Launcher(keep=args.keep, log=say)
+    launcher = Launcher(keep=args.keep, log=say, console=args.serve)
     succeeded, interrupted = False, False
     try:
         say(f"双创示范基地平台演示：启动 4 个服务（vhost {launcher.run_name}）")
         with Mailbox(launcher.smtp_port) as mailbox:
             launcher.start()
-            report = _play(launcher, mailbox, started, progress)
-        succeeded = report["ok"]
-        print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
+            report, programme = _play(launcher, mailbox, started, progress)
+            succeeded = report["ok"]
+            print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report), flush=True)
+            if args.serve and succeeded:
+                serve(launcher, programme, say)
     except DemoFailed as failure:
         say(f"\n演示失败：{failure}")
     except KeyboardInterrupt:
-        interrupted = True
-        say("\n演示被中断，正在停止服务")
+        interrupted = not (args.serve and succeeded)  # Ctrl-C is how a served demo ends
+        say("\n演示被中断，正在停止服务" if interrupted else "\n正在停止服务与工作台")
     finally:
         launcher.stop(succeeded=succeeded)
     say(f"服务已停止，总用时 {time.monotonic() - started:.1f} 秒：{'成功' if succeeded else '失败'}")
@@ -73,6 +76,6 @@ def _play(launcher: Launcher, mailbox: Mailbox, started: float, progress) -> dic
         with WebhookReceiver(launcher.receiver_port) as receiver:
             play(programme, receiver)
             settle(programme, launcher)
-            return collect(programme, launcher, receiver, mailbox)
+            return collect(programme, launcher, receiver, mailbox), programme
     finally:
         api.close()

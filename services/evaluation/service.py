@@ -21,10 +21,12 @@ from services.backbone.kernel.ids import path_id
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.ops.todo import dead_letter_items
 from services.backbone.web.paging import paged
 
 from .annual_service import AnnualReportEndpoints
 from .application import EvaluationApplication
+from . import todo as waiting
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
 from .notice_endpoints import PublicNoticeEndpoints
@@ -403,3 +405,16 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
             row["decisions_under_policy"] = jsonable(row["decisions_under_policy"])
         return out
 
+    # -- the console's 待办 (issue 25) -------------------------------------------------------------
+
+    @http("GET", "/todo")
+    def http_todo(self, request):
+        return self.todo()
+
+    @rpc
+    def todo(self):
+        """What waits for the caller in evaluation: an evaluator's bases to score, the
+        DRC's warned bases by rectification deadline (oldest first)."""
+        items = waiting.todo(self.app, self.caller.actor)
+        items += dead_letter_items(self.operations, self.caller.actor)
+        return {"items": jsonable(items), "total": len(items)}

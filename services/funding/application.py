@@ -15,6 +15,7 @@ from services.backbone.kernel.errors import Conflict, NotFound, field_error
 from .domain import Allocation, Envelope, settle_allocations
 from .eligibility import BaseStanding, ineligible_unknown_base
 from .integration import publications
+from . import summary
 from .milestones import reached_by_decision
 from .views import FundingLedger, ledger_csv
 
@@ -219,3 +220,11 @@ class FundingApplication(ServiceApplication):
     def export_csv(self, **filters) -> str:
         """The allocations for the finance department, as CSV for Excel."""
         return ledger_csv(self.views[FundingLedger].allocation_rows(**filters))
+
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
+
+    def money_summary(self) -> dict:
+        return summary.money_summary(self.views[FundingLedger])
+
+    def todo(self, actor) -> list[dict]:
+        return summary.todo(self.views[FundingLedger], actor)

@@ -10,6 +10,7 @@ read, the log of funding's events included (not every reader of other services' 
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
+from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.web.answers import listing
@@ -19,6 +20,7 @@ from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.ops.todo import dead_letter_items
 from services.backbone.web.paging import paged
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
@@ -177,6 +179,29 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         """Allocations as CSV for the finance department (UTF-8 with BOM, for Excel)."""
         return self.app.export_csv(**validated(ExportQuery(), filters))
 
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
+
+    @http("GET", "/stats/summary", roles=READERS)
+    def http_stats_summary(self, request):
+        return self.stats_summary()
+
+    @rpc(roles=READERS)
+    def stats_summary(self):
+        """Budget allocated, paid (disbursed) and recovered, in all and by fiscal year, as
+        decimal strings: the money of the DRC's dashboard."""
+        return self.app.money_summary()
+
+    @http("GET", "/todo")
+    def http_todo(self, request):
+        return self.todo()
+
+    @rpc
+    def todo(self):
+        """What waits for the caller in funding: for the funding office, tranches to pay
+        and recoveries to collect; nothing for other roles."""
+        items = self.app.todo(self.caller.actor)
+        items += dead_letter_items(self.operations, self.caller.actor)
+        return {"items": jsonable(items), "total": len(items)}
 
 
 def _idempotency_key(value) -> str:

@@ -16,7 +16,9 @@ from services.backbone.web.answers import Health, answer, listing
 from services.backbone.web.entrypoints import Caller, http, rpc, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
+from services.backbone.eventstore.audit import jsonable
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.ops.todo import dead_letter_items
 from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 from services.contracts.vocabulary import ROLES
@@ -50,6 +52,7 @@ Subscribed = type("Subscribed", (SubscriptionOut,), {"channel": fields.Nested(
 SubscriptionDeliveriesQuery = DeliveryQuery(exclude=("subscription_id",))
 
 # people and offices; not the console's administrators, who manage accounts only
+TODO_UNREAD = 100  # the 待办 page lists the newest unread; the inbox pages through the rest
 SUBSCRIBERS = tuple(role for role in ROLES if role not in ("service", "admin"))
 
 
@@ -245,3 +248,19 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         delivery = self.app.mark_read(path_id(delivery_id), actor=call.actor, ctx=call.context)
         return DeliveryOut().dump(delivery)
 
+    # -- the console's 待办 (issue 25) -------------------------------------------------------------
+
+    @http("GET", "/todo")
+    def http_todo(self, request):
+        return self.todo()
+
+    @rpc
+    def todo(self):
+        """What waits for the caller here: its unread inbox items (the newest 100), and
+        for ops this service's dead letters."""
+        actor = self.caller.actor
+        unread = self.app.inbox(actor, unread=True)
+        items = [{"task": "read_notification", "base_id": None, "base_name": row["title"],
+                  "since": row["created_at"], "link": "/inbox"} for row in unread[:TODO_UNREAD]]
+        letters = dead_letter_items(self.operations, actor)
+        return {"items": jsonable(items + letters), "total": len(unread) + len(letters)}

@@ -15,6 +15,7 @@ from services.backbone.kernel.privacy import may_see_contacts
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
+from .statistics import StatusCalendar, todo
 from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
@@ -26,7 +27,7 @@ class RegistryApplication(ServiceApplication):
     publications = publications
 
     def construct_views(self):
-        return [BaseDirectory(), BatchCalendar()]
+        return [BaseDirectory(), BatchCalendar(), StatusCalendar()]
 
     # -- commands ----------------------------------------------------------------------
 
@@ -295,6 +296,15 @@ class RegistryApplication(ServiceApplication):
         self.get_base(base_id)
         return [describe_event(event) for event in self.history(base_id)]
 
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
+
+    def stats_summary(self) -> dict:
+        """Counts of bases by kind, status and city, and their running totals by month."""
+        return self.views[StatusCalendar].summary()
+
+    def todo(self, actor: Actor) -> list[dict]:
+        """What waits for ``actor`` here (``statistics.todo``)."""
+        return todo(list(self.views[BaseDirectory].rows.values()), actor)
 
 
 def effective_moment(event) -> datetime:

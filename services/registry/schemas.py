@@ -260,3 +260,26 @@ class AttachmentFields(Strict):
     version = fields.Integer(validate=validate.Range(min=1, max=MAX_PLAN_VERSIONS),
                              load_default=None)  # a form's fields are text: "2" is 2
 
+
+# -- the console's summary and 待办 (issue 25) ----------------------------------------------------
+
+class StatsSummaryOut(Schema):
+    """GET /stats/summary: counts by kind, status and city; month-end totals over time."""
+
+    total = fields.Integer()
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_city = fields.Dict(keys=fields.String(), values=fields.Raw())
+    over_time = fields.List(fields.Raw())
+
+
+class TodoItemOut(Schema):
+    """An item of GET /todo: the task's code (``vocabulary.TODO_TASKS``), its base, since when."""
+
+    task = fields.String()
+    base_id = fields.UUID()
+    base_name = fields.String()
+    since = Timestamp()
+    status = fields.String()
+    detail = fields.String()
+    link = fields.String()

@@ -14,6 +14,7 @@ from services.backbone.web.entrypoints import Caller, http, rpc, schema, validat
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
+from services.backbone.ops.todo import dead_letter_items
 from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 
@@ -33,6 +34,8 @@ from .schemas import (
     RevocationRequest,
     ReassignRequest,
     StatusAsOfOut,
+    StatsSummaryOut,
+    TodoItemOut,
     UnitOut,
     UnitsQuery,
 )
@@ -210,4 +213,27 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         rows, page = paged(validated(schema(BatchesQuery), query), self.app.batches)
         return {"batches": schema(BatchOut, many=True).dump(rows), **page}
 
+    # -- the console's summary and 待办 (issue 25) ------------------------------------------------
 
+    @http("GET", "/stats/summary")
+    def http_stats_summary(self, request):
+        return self.stats_summary()
+
+    @rpc
+    def stats_summary(self):
+        """Counts of bases by kind, status and city (names per city for the map), and
+        their totals month by month: the DRC's dashboard, merged with funding's money."""
+        return schema(StatsSummaryOut).dump(self.app.stats_summary())
+
+    @http("GET", "/todo")
+    def http_todo(self, request):
+        return self.todo()
+
+    @rpc
+    def todo(self):
+        """What waits for the caller in the registry: plans to approve (county government,
+        competent department, within their scope), approved plans to file (DRC,
+        applicant), plans to draft (applicant)."""
+        items = self.app.todo(self.caller.actor)
+        items += dead_letter_items(self.operations, self.caller.actor)
+        return {"items": schema(TodoItemOut, many=True).dump(items), "total": len(items)}

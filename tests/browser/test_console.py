@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.contracts.vocabulary import CONSOLE_PAGES, ROLES
-from services.console.navigation import MAIN_PAGES, PATHS
+from services.console.navigation import MAIN_PAGES, PATHS, landing
 from tests.browser.conftest import NARROW, PEOPLE, WIDE, shot, sign_in
 from tests.support.console import PASSWORD
 
@@ -41,9 +41,10 @@ def test_the_sign_in_form_has_labels_and_a_keyboard_path(new_page, platform):
 def test_each_role_signs_in_and_reaches_its_pages(new_page, people, role):
     page = new_page()
     sign_in(page, people[role])
-    expect(page).to_have_url(re.compile(r"/todo$"))
+    expect(page).to_have_url(re.compile(landing(role) + "$"))
     header = page.locator("header")
     expect(header).to_contain_text(ROLES[role])
+    page.goto(PATHS["todo"])
     expect(page.get_by_role("heading", name=CONSOLE_PAGES["todo"])).to_be_visible()
     shot(page, f"{role}-todo-1280")
     for key in MAIN_PAGES.get(role, ()):

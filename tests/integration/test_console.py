@@ -45,7 +45,7 @@ def test_a_new_account_must_change_its_one_time_password_before_anything_else(pl
     assert wrong.status_code == 400 and "至少 10 个字符" in wrong.text
     li.post("/password", {"current_password": one_time, "new_password": PASSWORD, "repeat_password": PASSWORD})
     page = li.get("/todo")
-    assert page.status_code == 200 and "待审议的建设方案" in page.text and "县（市、区）人民政府" in page.text
+    assert page.status_code == 200 and "待办事项" in page.text and "县（市、区）人民政府" in page.text
 
 
 def test_field_errors_show_beside_their_fields_and_keep_what_was_typed(console):
@@ -152,4 +152,4 @@ def test_a_page_reads_the_services_as_the_person_and_says_which_did_not_answer(p
     assert "暂时无法从“基地登记”取得数据" in down.text
     platform.start("registry")
     up = county.get("/todo")
-    assert "暂时无法" not in up.text and "待审议的建设方案（0）" in up.text
+    assert "暂时无法从“基地登记”" not in up.text and "待办事项（0）" in up.text

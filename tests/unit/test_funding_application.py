@@ -535,3 +535,18 @@ def test_new_tranches_name_a_step_and_old_free_text_ones_are_still_paid(app, ups
     old.disburse(tranche_id=tranche, milestone="2018年度第三方评估合格", reference=None, reached=set(),
                  ctx=OFFICE.context())
     assert old.tranche(tranche)["state"] == "disbursed"
+
+
+# -- the console's summary and 待办 ---------------------------------------------------------------
+
+def test_the_summary_sums_every_envelope_in_decimal_strings_and_todo_lists_tranches_to_pay(app, upstream):
+    envelope = open_envelope(app)
+    base_id = upstream.eligible_base()
+    allocation = allocate(app, base_id, envelope.id, amount="100000.00", tranches=TRANCHES)
+    pay(app, allocation, 0)
+    summary = app.money_summary()
+    assert (summary["allocated"], summary["disbursed"], summary["recovered"]) == ("100000.00", "60000.00", "0.00")
+    assert summary["by_fiscal_year"]["2017"]["remaining"] == "900000.00"
+    items = app.todo(OFFICE)
+    assert [(i["task"], i["base_name"], i["amount"]) for i in items] == [("disburse_tranche", "山西大学", "40000.00")]
+    assert app.todo(OPS) == []  # the office's work, nobody else's

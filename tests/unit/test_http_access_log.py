@@ -19,3 +19,16 @@ def test_the_access_log_line_is_built_only_where_its_logger_would_keep_it():
     finally:
         logger.setLevel(level)
         listening.close()
+
+
+def test_answers_are_sent_without_waiting_for_the_clients_delayed_ack():
+    """Nagle's algorithm off (TCP_NODELAY, inherited by accepted sockets): an answer
+    eventlet writes in two sends would otherwise wait ~40 ms for the client's ACK."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    try:
+        assert not listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        JsonWebServer().get_wsgi_server(listening, wsgi_app=None)
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        listening.close()

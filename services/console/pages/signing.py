@@ -11,6 +11,7 @@ from ..identity import PasswordSignIn
 from ..rendering import beijing
 from ..schemas import PasswordForm, SignInForm, form_errors, loaded
 from ..sessions import SessionExpired
+from ..navigation import landing
 from ..web import SESSION_COOKIE, SIGN_IN_COOKIE, CsrfRefused, Page, Redirect, sign_in_token, visit_of
 
 REFUSALS = {
@@ -61,7 +62,7 @@ def sign_in(app, request) -> Page | Redirect:
     if old:
         app.sessions.end(old)
     target = "/password" if signed_in.account.must_change_password else (
-        request.form.get("next") or "/todo")
+        request.form.get("next") or landing(signed_in.account.role))
     return Redirect(target, cookies={SESSION_COOKIE: signed_in.session.token, SIGN_IN_COOKIE: None})
 
 
