@@ -15,13 +15,13 @@ from nameko.timer import Timer
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.web.answers import listing
-from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, schema, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.ids import path_id
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
-from services.backbone.ops.todo import dead_letter_items
+from services.backbone.ops.todo import TodoOut, dead_letter_items, todo_answer
 from services.backbone.web.paging import paged
 
 from .annual_service import AnnualReportEndpoints
@@ -407,7 +407,7 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
 
     # -- the console's 待办 (issue 25) -------------------------------------------------------------
 
-    @http("GET", "/todo")
+    @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):
         return self.todo()
 
@@ -417,4 +417,4 @@ class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
         DRC's warned bases by rectification deadline (oldest first)."""
         items = waiting.todo(self.app, self.caller.actor)
         items += dead_letter_items(self.operations, self.caller.actor)
-        return {"items": jsonable(items), "total": len(items)}
+        return schema(TodoOut).dump(todo_answer(items))

@@ -169,3 +169,22 @@ class BaseFundingOut(Schema):
     ineligibility = fields.List(fields.String())
     allocations = fields.List(fields.Nested(AllocationOut))
     history = fields.Function(lambda funding: jsonable(funding["history"]))
+
+
+class MoneyTotalsOut(Schema):
+    """Sums over envelopes, yuan as decimal strings."""
+
+    allocated = fields.String(required=True)
+    disbursed = fields.String(required=True, metadata={"description": "paid (拨付)"})
+    cancelled = fields.String(required=True)
+    recovery_demanded = fields.String(required=True)
+    recovered = fields.String(required=True)
+    total = fields.String(required=True, metadata={"description": "the envelopes' budget"})
+    remaining = fields.String(required=True)
+
+
+class MoneySummaryOut(MoneyTotalsOut):
+    """GET /stats/summary: the money of the DRC's dashboard, in all and by fiscal year."""
+
+    allocations = fields.Integer(required=True)
+    by_fiscal_year = fields.Dict(keys=fields.String(), values=fields.Nested(MoneyTotalsOut), required=True)

@@ -10,17 +10,16 @@ read, the log of funding's events included (not every reader of other services' 
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from services.backbone.eventstore.audit import jsonable
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.web.answers import listing
-from services.backbone.web.entrypoints import Caller, http, json_response, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, json_response, rpc, schema, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.kernel.errors import BadRequest
 from services.backbone.kernel.ids import path_id
 from services.backbone.messaging.published_log import published_log
 from services.backbone.ops.endpoints import OperationsEndpoints
-from services.backbone.ops.todo import dead_letter_items
+from services.backbone.ops.todo import TodoOut, dead_letter_items, todo_answer
 from services.backbone.web.paging import paged
 
 from .application import IDEMPOTENCY_FIELD, FundingApplication
@@ -35,6 +34,7 @@ from .schemas import (
     EnvelopeRequest,
     EnvelopesQuery,
     ExportQuery,
+    MoneySummaryOut,
     RecoveryRequest,
 )
 
@@ -181,7 +181,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
 
     # -- the console's summary and 待办 (issue 25) ------------------------------------------------
 
-    @http("GET", "/stats/summary", roles=READERS)
+    @http("GET", "/stats/summary", roles=READERS, response=MoneySummaryOut)
     def http_stats_summary(self, request):
         return self.stats_summary()
 
@@ -189,9 +189,9 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
     def stats_summary(self):
         """Budget allocated, paid (disbursed) and recovered, in all and by fiscal year, as
         decimal strings: the money of the DRC's dashboard."""
-        return self.app.money_summary()
+        return schema(MoneySummaryOut).dump(self.app.money_summary())
 
-    @http("GET", "/todo")
+    @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):
         return self.todo()
 
@@ -201,7 +201,7 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         and recoveries to collect; nothing for other roles."""
         items = self.app.todo(self.caller.actor)
         items += dead_letter_items(self.operations, self.caller.actor)
-        return {"items": jsonable(items), "total": len(items)}
+        return schema(TodoOut).dump(todo_answer(items))
 
 
 def _idempotency_key(value) -> str:

@@ -13,12 +13,11 @@ from marshmallow import fields
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.dependencies import EventStore
 from services.backbone.web.answers import Health, answer, listing
-from services.backbone.web.entrypoints import Caller, http, rpc, validated
+from services.backbone.web.entrypoints import Caller, http, rpc, schema, validated
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
-from services.backbone.eventstore.audit import jsonable
 from services.backbone.ops.endpoints import OperationsEndpoints
-from services.backbone.ops.todo import dead_letter_items
+from services.backbone.ops.todo import TodoOut, dead_letter_items, todo_answer
 from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 from services.contracts.vocabulary import ROLES
@@ -250,7 +249,7 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
 
     # -- the console's 待办 (issue 25) -------------------------------------------------------------
 
-    @http("GET", "/todo")
+    @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):
         return self.todo()
 
@@ -263,4 +262,4 @@ class NotificationsService(PublishedLog, OperationsEndpoints):
         items = [{"task": "read_notification", "base_id": None, "base_name": row["title"],
                   "since": row["created_at"], "link": "/inbox"} for row in unread[:TODO_UNREAD]]
         letters = dead_letter_items(self.operations, actor)
-        return {"items": jsonable(items + letters), "total": len(unread) + len(letters)}
+        return schema(TodoOut).dump(todo_answer(items + letters, total=len(unread) + len(letters)))

@@ -272,14 +272,3 @@ class StatsSummaryOut(Schema):
     by_city = fields.Dict(keys=fields.String(), values=fields.Raw())
     over_time = fields.List(fields.Raw())
 
-
-class TodoItemOut(Schema):
-    """An item of GET /todo: the task's code (``vocabulary.TODO_TASKS``), its base, since when."""
-
-    task = fields.String()
-    base_id = fields.UUID()
-    base_name = fields.String()
-    since = Timestamp()
-    status = fields.String()
-    detail = fields.String()
-    link = fields.String()

@@ -14,7 +14,7 @@ from services.backbone.web.entrypoints import Caller, http, rpc, schema, validat
 from services.backbone.web.inputs import read_json, read_query
 from services.backbone.messaging.published_log import PublishedLog
 from services.backbone.ops.endpoints import OperationsEndpoints
-from services.backbone.ops.todo import dead_letter_items
+from services.backbone.ops.todo import TodoOut, dead_letter_items, todo_answer
 from services.backbone.web.paging import paged
 from services.backbone.kernel.ids import path_id
 
@@ -35,7 +35,6 @@ from .schemas import (
     ReassignRequest,
     StatusAsOfOut,
     StatsSummaryOut,
-    TodoItemOut,
     UnitOut,
     UnitsQuery,
 )
@@ -215,7 +214,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
 
     # -- the console's summary and 待办 (issue 25) ------------------------------------------------
 
-    @http("GET", "/stats/summary")
+    @http("GET", "/stats/summary", response=StatsSummaryOut)
     def http_stats_summary(self, request):
         return self.stats_summary()
 
@@ -225,7 +224,7 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         their totals month by month: the DRC's dashboard, merged with funding's money."""
         return schema(StatsSummaryOut).dump(self.app.stats_summary())
 
-    @http("GET", "/todo")
+    @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):
         return self.todo()
 
@@ -236,4 +235,4 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         applicant), plans to draft (applicant)."""
         items = self.app.todo(self.caller.actor)
         items += dead_letter_items(self.operations, self.caller.actor)
-        return {"items": schema(TodoItemOut, many=True).dump(items), "total": len(items)}
+        return schema(TodoOut).dump(todo_answer(items))
