@@ -61,17 +61,20 @@ def test_broker_init_from_the_installed_package_uses_the_running_config(platform
 
 
 def test_the_installed_package_carries_its_data_files(installed, tmp_path):
-    """Rubrics, adjustment policies and the first batch are package data: without them
-    evaluation does not start in the image."""
+    """Rubrics, adjustment and redeclaration policies, the working-day calendar and the
+    first batch are package data: without them the services do not start in the image."""
     script = ("from services.evaluation.catalogue import load_catalogue\n"
               "from services.registry.fixtures import first_batch\n"
+              "from services.registry.redeclaration import policies\n"
+              "from services.backbone.calendar.workdays import working_calendar\n"
               "catalogue = load_catalogue()\n"
-              "print(len(catalogue.rubrics), len(catalogue.policies), len(first_batch()))\n")
+              "print(len(catalogue.rubrics), len(catalogue.policies), len(first_batch()),\n"
+              "      len(policies()), 2017 in working_calendar().holidays)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
                             env=installed_environment(installed, {}), capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["3", "2", "12"]
+    assert result.stdout.split() == ["4", "2", "12", "1", "True"]
 
 
 @pytest.fixture
