@@ -14,7 +14,7 @@ from services.backbone.kernel.context import Actor, stable_id
 from services.backbone.kernel.ids import path_id
 from services.backbone.web.entrypoints import http, rpc, validated
 from services.backbone.web.inputs import read_json
-from services.backbone.web.ratelimit import SlidingWindowLimit
+from services.backbone.web.ratelimit import InstanceLimit
 
 from .notice_schemas import (AnswerRequest, CurrentNotices, NoticeDetailOut, NoticeOut,
                              ObjectionLodgedOut, ObjectionRequest, PublishNoticeRequest)
@@ -23,9 +23,6 @@ log = logging.getLogger(__name__)
 
 DRC = ("drc",)
 PUBLIC = Actor(id=stable_id("actor", "public"), role="public", name="公众")
-# Per client address and process: enough for a person with several objections, too few
-# to fill the log (a notice takes 500 at most anyway).
-OBJECTIONS_PER_ADDRESS = SlidingWindowLimit(allowed=5, window_seconds=600)
 
 
 class DeadlineTimer(Timer):
@@ -40,6 +37,10 @@ class DeadlineTimer(Timer):
 
 class PublicNoticeEndpoints:
     """Public notices and objections."""
+
+    # Per client address and instance: enough for a person with several objections, too
+    # few to fill the log (a notice takes 500 at most anyway).
+    objections_per_address = InstanceLimit(allowed=5, window_seconds=600)
 
     @http("POST", "/notices", roles=DRC, body=PublishNoticeRequest, response=NoticeDetailOut)
     def http_publish_notice(self, request):
@@ -63,7 +64,7 @@ class PublicNoticeEndpoints:
     def http_lodge_objection(self, request, notice_id):
         """Anyone's objection to a base on a current notice, without signing in."""
         data = validated(ObjectionRequest(), read_json(request))  # a refusal writes nothing
-        OBJECTIONS_PER_ADDRESS.check(request.remote_addr or "unknown")
+        self.objections_per_address.check(request.remote_addr or "unknown")
         objection_id = self.app.lodge_objection(path_id(notice_id, "notice_id"), **data,
                                                 ctx=PUBLIC.context(self.caller.correlation_id))
         return 201, ObjectionLodgedOut().dump({"objection_id": objection_id, "notice_id": notice_id})

@@ -9,7 +9,6 @@ from uuid import uuid4
 import pytest
 import requests
 
-from services.evaluation.notice_endpoints import OBJECTIONS_PER_ADDRESS
 from tests.integration.test_evaluation_api import certified_base
 from tests.support.broker import UpstreamLog
 from tests.support.evaluation_http import Client
@@ -27,7 +26,6 @@ def registry_log(platform):
 
 def test_a_revocation_notice_from_publication_to_conclusion_over_http(platform, registry_log):
     platform.config["evaluation"]["deadline_check_seconds"] = 0.2
-    OBJECTIONS_PER_ADDRESS.reset()  # the limit is per process: other tests may have objected
     platform.start("evaluation")
     client = Client(platform)
     base_id = certified_base(platform, registry_log, uuid4())

@@ -1,7 +1,7 @@
 """A per-caller limit on the platform's one unauthenticated write (an objection to a
-public notice): so many in a sliding window per client address, in this process.
+public notice): so many in a sliding window per client address, in this instance.
 
-In-process on purpose: it bounds what one address can make one instance write, which is
+Per instance on purpose: it bounds what one address can make one instance write, which is
 what protects the log; several instances behind a balancer each allow their share, and
 the edge proxy (infra/) is where a platform-wide limit belongs.
 """
@@ -9,6 +9,8 @@ the edge proxy (infra/) is where a platform-wide limit belongs.
 import threading
 import time
 from collections import deque
+
+from nameko.extensions import DependencyProvider
 
 from services.backbone.kernel.errors import TooManyRequests
 
@@ -45,3 +47,17 @@ class SlidingWindowLimit:
             if len(self._calls) > self.max_keys:  # forget idle addresses, bounded memory
                 for idle in [k for k, c in self._calls.items() if not c or c[-1] <= now - self.window]:
                     del self._calls[idle]
+
+
+class InstanceLimit(DependencyProvider):
+    """A ``SlidingWindowLimit`` of one service instance (its container), so that two
+    instances in one process, as in the tests, do not count each other's callers."""
+
+    def __init__(self, allowed: int, window_seconds: float):
+        self.allowed, self.window_seconds = allowed, window_seconds
+
+    def setup(self):
+        self.limit = SlidingWindowLimit(self.allowed, self.window_seconds)
+
+    def get_dependency(self, worker_ctx):
+        return self.limit
