@@ -75,8 +75,16 @@ class ChannelChange(Strict):
     address = fields.Email(validate=validate.Length(max=254))
 
 
+# ``from`` of a backfill, as the documents say it
+BACKFILL_FROM = {"anyOf": [{"type": "string", "enum": ["beginning"]}, {"type": "string", "format": "date-time"}],
+                 "description": '"beginning"（全部历史），或带时区的时刻（2017-03-01T00:00:00+08:00）'}
+
+
 class BackfillFrom(fields.Field):
     """``"beginning"`` (None: every event of the logs), or a moment with its time zone."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata=BACKFILL_FROM, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "beginning":
@@ -168,8 +176,7 @@ class BackfillOut(Schema):
     live events begin for the subscription, and whether the live path has taken over."""
 
     status = fields.String(validate=validate.OneOf((RUNNING, COMPLETED, CANCELLED)))
-    from_ = fields.Method("_from", data_key="from", metadata={
-        "type": "string", "description": '"beginning"，或带时区的时刻（2017-03-01T00:00:00+08:00）'})
+    from_ = fields.Method("_from", data_key="from", metadata=BACKFILL_FROM)
     rate = fields.Float()
     delivered = fields.Integer()
     sources = fields.Method("_sources", metadata={

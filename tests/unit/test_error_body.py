@@ -55,3 +55,15 @@ def test_a_rule_refusing_a_field_keeps_the_errors_code_and_says_it_once():
 def test_an_error_without_fields_has_code_message_and_detail_only():
     assert error_body("unauthenticated", "No bearer token.") == {"error": {
         "code": "unauthenticated", "message": "未登录或令牌无效，请重新登录", "detail": "No bearer token."}}
+
+
+def test_every_platform_error_has_its_own_chinese():
+    """An error class added beside the body (the public notice's 429) says what it is in
+    Chinese, rather than falling back to a bad request's message."""
+    from services.backbone.kernel import errors
+    from services.backbone.web.error_body import ERROR_MESSAGES_ZH
+
+    codes = {cls.code for cls in vars(errors).values()
+             if isinstance(cls, type) and issubclass(cls, errors.PlatformError)}
+    assert codes - set(ERROR_MESSAGES_ZH) == set()
+    assert error_body("too_many_requests", "At most 5 objections.")["error"]["message"] == "提交过于频繁，请稍后再试"

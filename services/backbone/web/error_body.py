@@ -19,6 +19,7 @@ ERROR_MESSAGES_ZH = {
     "concurrent_change": "该记录正被他人同时修改，请稍后重试",
     "payload_too_large": "提交的内容过大",
     "unsupported_media_type": "提交内容的格式不受支持",
+    "too_many_requests": "提交过于频繁，请稍后再试",
     "rule_violation": "不符合办理规则",
     "unavailable": "服务暂时无法响应，请稍后重试",
     "internal_error": "系统内部错误，请联系运维人员",

@@ -25,7 +25,7 @@ BEARER = "bearer"
 ERROR_STATUSES = {
     400: errors.BadRequest, 401: errors.Unauthenticated, 403: errors.Forbidden, 404: errors.NotFound,
     409: errors.Conflict, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType,
-    422: errors.RuleViolation, 503: errors.Unavailable,
+    422: errors.RuleViolation, 429: errors.TooManyRequests, 503: errors.Unavailable,
 }
 _PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAMETER_TYPES = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"}}
@@ -186,6 +186,8 @@ def _responses(entrypoint) -> dict:
         statuses += [401, 403]
     if entrypoint.mutating:
         statuses += [409, 413, 415, 422]
+    if entrypoint.public and entrypoint.mutating:
+        statuses.append(429)  # an unauthenticated write is limited per address (web/ratelimit.py)
     for status in sorted(statuses):
         answers[str(status)] = str(status)
     answers["default"] = {"description": "其他错误（均为同一错误结构）",
