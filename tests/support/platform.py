@@ -20,7 +20,6 @@ from services.backbone.keys import load_keys
 from services.backbone.messaging.provisioning import initialise_broker, remove_users
 from services.backbone.runner import RUNNABLE, service_class
 from services.backbone.settings import Settings
-from services.evaluation.notice_endpoints import OBJECTIONS_PER_ADDRESS
 from services.backbone.ops.polling import poll
 
 
@@ -42,9 +41,6 @@ class Platform:
         self.containers = {}
         self.processes: dict[str, subprocess.Popen] = {}  # by instance: "registry", "registry#2"
         self._instance_ports: dict[str, int] = {}
-        # the objections' limit is per process, and in-process containers share this one:
-        # a fresh platform is a fresh process, not the address another test has used up
-        OBJECTIONS_PER_ADDRESS.reset()
 
     # -- identity -----------------------------------------------------------------------
 
