@@ -75,7 +75,8 @@ def import_declarations(bodies: Iterable[dict], *, registry_url: str, token: str
         elif response.status_code == 409 and "name" in error.get("fields", {}):
             row.outcome = "exists"
         elif response.status_code in (401, 403):
-            raise PermissionError(f"the registry refused the token: {error.get('message', response.text)}")
+            said = " ".join(str(error[k]) for k in ("message", "detail") if error.get(k)) or response.text
+            raise PermissionError(f"the registry refused the token: {said}")
         else:
             row.outcome = "rejected"
             row.errors = error.get("fields") or {"": [error.get("message", response.text[:300])]}
