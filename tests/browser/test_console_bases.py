@@ -16,7 +16,7 @@ from services.demo import data
 from services.demo.actors import Api, Cast
 from services.demo.construction import allocate_and_pay, file_plans
 from services.demo.programme import Programme
-from services.demo.selection import load_rubrics, run_batch
+from services.demo.selection import load_rubrics, record_batch
 from tests.browser.conftest import NARROW, shot, sign_in
 from tests.support.console import PASSWORD, ConsoleClient
 
@@ -25,13 +25,15 @@ CERTIFIED = 12
 
 @pytest.fixture(scope="session")
 def programme(platform) -> dict:
-    """The demo's 2017: the first batch declared, scored and certified (twelve of
-    sixteen), their plans approved and filed, budget allocated and a first tranche paid.
+    """The demo's 2017: the first batch declared and certified by the 2017-09-07 decision
+    (twelve of sixteen), their plans approved and filed, budget allocated and a first tranche paid.
     Returns the base ids by name."""
     urls = {name: platform.url(name) for name in ("registry", "evaluation", "funding", "notifications")}
     p = Programme(Api(urls), Cast(platform.issuer), out=io.StringIO())
     load_rubrics(p)
-    run_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations())
+    annex = [base["name"] for base in data.first_batch()]  # as the demo enters the first batch
+    record_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations(), annex,
+                 data.FIRST_BATCH_DECISION, data.first_batch_document())
     certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH] if d["to_status"] == "certified"]
     file_plans(p, certified)
     allocate_and_pay(p, certified)
@@ -136,15 +138,15 @@ def test_a_base_shows_its_timeline_and_its_status_as_of_a_past_day(new_page, peo
     snapshot = page.locator("main").aria_snapshot()
     assert "基地大事记" in snapshot, snapshot
     shot(page, "drc-base-detail-1280")
-    yesterday = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=1)).date().isoformat()
-    page.get_by_label("查看某日状态").fill(yesterday)
+    # The first batch stands from its decision's date (2017-09-07), not from when it was entered.
+    page.get_by_label("查看某日状态").fill("2017-09-06")
     page.get_by_role("button", name="查看", exact=True).click()
     expect(page.locator("#as-of")).to_contain_text("该基地尚未申报")
     expect(timeline.get_by_role("listitem")).to_have_text(["暂无记录"])
     shot(page, "drc-base-as-of-1280")
-    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
-    page.goto(f"/bases/{programme['山西大学']}?as_of={today}")
-    expect(page.locator("#as-of")).to_contain_text("该基地的状态为 已认定")
+    yesterday = (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=1)).date().isoformat()
+    page.goto(f"/bases/{programme['山西大学']}?as_of={yesterday}")
+    expect(page.locator("#as-of")).to_contain_text("该基地的状态为 已认定（自 2017年9月7日")
     narrow = new_page(NARROW)
     sign_in(narrow, people["county_government"])
     narrow.goto(f"/bases/{programme['孝义市']}")
