@@ -14,7 +14,7 @@ from services.backbone.kernel.documents import Upload, document_record, find_doc
 from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 
-from .deadlines import RegistryDeadlines, due_marked
+from .deadlines import RegistryDeadlines, due_marked, reminded_items
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
@@ -318,7 +318,8 @@ class RegistryApplication(RegistryDeadlines, ServiceApplication):
     def todo(self, actor: Actor) -> list[dict]:
         """What waits for ``actor`` here (``statistics.todo``)."""
         rows = self.views[BaseDirectory].rows
-        return due_marked(todo(list(rows.values()), actor), rows, self.views[ReminderBook])
+        book = self.views[ReminderBook]
+        return due_marked(todo(list(rows.values()), actor), rows, book) + reminded_items(book, rows, actor)
 
 
 def effective_moment(event) -> datetime:

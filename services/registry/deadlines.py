@@ -129,3 +129,21 @@ def due_marked(items: list[dict], rows: dict, book) -> list[dict]:
             item["detail"] = (f"已逾期（应于 {due['due_on']} 前审议）" if due["overdue"]
                               else f"请于 {due['due_on']} 前审议")
     return items
+
+
+def reminded_items(book, rows: dict, actor) -> list[dict]:
+    """An applicant's reports and rectifications once reminded of, until met: 待办
+    items with their due day, marked when overdue."""
+    if actor.role != "applicant":
+        return []
+    items = []
+    for entry in book.reminded(("annual_report", "rectification")):
+        row = rows.get(entry["base_id"])
+        if row is None or not actor.speaks_for(entry["base_id"]):
+            continue
+        late = "已逾期，" if entry["overdue"] else ""
+        items.append({"task": entry["task"], "base_id": entry["base_id"], "base_name": row["name"],
+                      "since": entry["reminded_at"], "status": row["status"],
+                      "due_on": entry["due_on"], "overdue": entry["overdue"],
+                      "detail": f"{late}期限 {entry['due_on']}", "link": f"/bases/{entry['base_id']}"})
+    return items

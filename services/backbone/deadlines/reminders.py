@@ -42,26 +42,58 @@ class Reminder(Aggregate):
         return self.step == OVERDUE
 
 
+class TaskMet(Aggregate):
+    """A task done: 待办 drops it even when every step has fired (nothing to cancel)."""
+
+    @staticmethod
+    def create_id(task: str, subject: str, **_: Any) -> UUID:
+        return stable_id("task-met", task, subject)
+
+    @event("Met")
+    def __init__(self, task: str, subject: str, reason: str, ctx: Context):
+        self.task, self.subject = task, subject
+
+
 class ReminderBook(View):
-    """Per task and subject: its due day and whether it is overdue (for 待办)."""
+    """Per task and subject still open: its base, due day, whether a reminder went out
+    and whether it is overdue (for 待办). A cancelled step means the task was met."""
 
     def __init__(self):
         self.reset()
 
     def reset(self) -> None:
         self.due: dict[tuple[str, str], dict] = {}
+        self.keys: dict[UUID, tuple[str, str]] = {}  # deadline id: its task and subject
 
     def apply(self, domain_event) -> None:
         if isinstance(domain_event, Deadline.Set) and domain_event.action == ACTION:
             args = domain_event.args
-            self.due[(args["task"], args["subject"])] = {"due_on": args["due_on"], "overdue": False}
-        elif isinstance(domain_event, Reminder.Sent) and domain_event.step == OVERDUE:
+            key = (args["task"], args["subject"])
+            self.keys[domain_event.originator_id] = key
+            self.due.setdefault(key, {"task": args["task"], "base_id": UUID(args["base_id"]),
+                                      "due_on": args["due_on"], "reminded_at": None,
+                                      "overdue": False})
+        elif isinstance(domain_event, Deadline.Cancelled):
+            self.due.pop(self.keys.get(domain_event.originator_id), None)
+        elif isinstance(domain_event, TaskMet.Met):
+            self.due.pop((domain_event.task, domain_event.subject), None)
+        elif isinstance(domain_event, Reminder.Sent):
             entry = self.due.get((domain_event.task, domain_event.subject))
             if entry is not None:
-                entry["overdue"] = True
+                entry["reminded_at"] = entry["reminded_at"] or domain_event.timestamp
+                entry["overdue"] = entry["overdue"] or domain_event.step == OVERDUE
 
     def of(self, task: str, subject: str) -> dict | None:
         return self.due.get((task, subject))
+
+    def open(self, task: str, subject: str) -> list[str]:
+        """The open subjects of ``task`` that are ``subject`` or begin with it (a base)."""
+        return [s for t, s in self.due if t == task and (s == subject or s.startswith(subject + ":"))]
+
+    def reminded(self, tasks: tuple[str, ...]) -> list[dict]:
+        """The open tasks of these kinds someone has been reminded of, by due day."""
+        return sorted((e for e in self.due.values() if e["task"] in tasks and e["reminded_at"]),
+                      key=lambda e: e["due_on"])
 
 
 class Reminders(DeadlineClock):
@@ -90,17 +122,21 @@ class Reminders(DeadlineClock):
                       "due_on": due_on.isoformat(), "rules_version": rules.version}, ctx=ctx))
         return deadlines
 
-    def meet(self, *, task: str, subject: str, reason: str, ctx: Context) -> list[Deadline]:
-        """The task is done: its pending steps, cancelled, for the caller to save."""
+    def meet(self, *, task: str, subject: str, reason: str, ctx: Context) -> list[Aggregate]:
+        """The task is done (``subject``, or every subject of a base): its pending steps
+        cancelled and the task marked met, for the caller to save."""
         prefix = step_name(task, subject, "")
-        schedule = self.views.caught_up(DeadlineSchedule)[0]
-        cancelled = []
-        for row in schedule.pending.values():
+        schedule, book = self.views.caught_up(DeadlineSchedule, ReminderBook)
+        changed: list[Aggregate] = []
+        for row in list(schedule.pending.values()):
             if row["name"].startswith(prefix):
                 deadline = self.repository.get(row["deadline_id"])
                 deadline.cancel(reason=reason, ctx=ctx)
-                cancelled.append(deadline)
-        return cancelled
+                changed.append(deadline)
+        for open_subject in book.open(task, subject):
+            if TaskMet.create_id(task, open_subject) not in self.repository:
+                changed.append(TaskMet(task=task, subject=open_subject, reason=reason, ctx=ctx))
+        return changed
 
     def send_reminder(self, *, task: str, subject: str, step: str, base_id: str, due_on: str,
                       ctx: Context, **_: Any) -> list[Reminder]:
