@@ -14,6 +14,7 @@ from services.backbone.calendar.workdays import BEIJING, NoCalendar
 from services.backbone.deadlines.reminders import Reminders
 from services.backbone.deadlines.rules import deadline_rules
 from services.backbone.kernel.context import Context
+from services.contracts.reminders import DEADLINE_TASKS
 from services.contracts.reviews import APPROVERS
 from services.contracts.vocabulary import ACTIVE_STATUSES
 
@@ -132,14 +133,20 @@ def due_marked(items: list[dict], rows: dict, book) -> list[dict]:
 
 
 def reminded_items(book, rows: dict, actor) -> list[dict]:
-    """An applicant's reports and rectifications once reminded of, until met: 待办
-    items with their due day, marked when overdue."""
-    if actor.role != "applicant":
+    """待办 items of deadlines, with their due day: an applicant's reports and
+    rectifications once reminded of, until met; for the DRC, who supervises, every
+    task overdue (the dashboard lists them)."""
+    if actor.role == "applicant":
+        entries = [e for e in book.reminded(("annual_report", "rectification"))
+                   if actor.speaks_for(e["base_id"])]
+    elif actor.role == "drc":
+        entries = [e for e in book.reminded(DEADLINE_TASKS) if e["overdue"]]
+    else:
         return []
     items = []
-    for entry in book.reminded(("annual_report", "rectification")):
+    for entry in entries:
         row = rows.get(entry["base_id"])
-        if row is None or not actor.speaks_for(entry["base_id"]):
+        if row is None:
             continue
         late = "已逾期，" if entry["overdue"] else ""
         items.append({"task": entry["task"], "base_id": entry["base_id"], "base_name": row["name"],

@@ -9,6 +9,7 @@ import pytest
 from services.registry.application import RegistryApplication
 from services.registry.integration import publications
 from tests.support.settings import store_env_of
+from tests.unit.test_registry_reviews import DRC
 from tests.unit.test_registry_domain import (APPLICANT, COUNTY, DEPARTMENT, TARGETS, TASKS,
                                              certified, new_base)
 
@@ -108,3 +109,17 @@ def test_a_new_version_cancels_the_reminders_of_the_returned_one(config):
     app.draft_plan(base_id, tasks=TASKS, targets=TARGETS, actor=APPLICANT, ctx=APPLICANT.context())
     assert {d["name"].split(":")[3] for d in app.pending_deadlines()} == {"v2"}
     app.close()
+
+
+def test_the_drc_sees_every_overdue_task_and_nothing_before(config):
+    base_id = submitted(config)
+    app = instance(config, FIVE_BEFORE)
+    app.fire_due_deadlines()
+    assert app.todo(DRC) == []  # reminded, not yet overdue
+    app.close()
+    late = instance(config, AFTER_DUE)
+    late.fire_due_deadlines()
+    [item] = late.todo(DRC)
+    assert (item["task"], item["base_id"], item["due_on"], item["overdue"]) == (
+        "approve_plan", base_id, "2017-11-02", True)
+    late.close()
