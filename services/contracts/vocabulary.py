@@ -193,6 +193,8 @@ TODO_TASKS = {
     "draft_plan": "编制建设方案",
     "score_base": "评审打分",
     "rectification_due": "整改到期",
+    "rectification": "限期整改",
+    "annual_report": "报送年度自评报告",
     "allocate_funds": "安排资金",
     "disburse_tranche": "拨付资金",
     "collect_recovery": "追回资金",

@@ -8,8 +8,7 @@ A mixin of ``EvaluationService``.
 
 import logging
 
-from nameko.timer import Timer
-
+from services.backbone.deadlines.timer import DeadlineTimer
 from services.backbone.kernel.context import Actor, stable_id
 from services.backbone.kernel.ids import path_id
 from services.backbone.web.entrypoints import http, rpc, validated
@@ -23,16 +22,6 @@ log = logging.getLogger(__name__)
 
 DRC = ("drc",)
 PUBLIC = Actor(id=stable_id("actor", "public"), role="public", name="公众")
-
-
-class DeadlineTimer(Timer):
-    """Fires due deadlines every ``evaluation.deadline_check_seconds``."""
-
-    def __init__(self, **kwargs):
-        super().__init__(interval=3600, **kwargs)
-
-    def setup(self):
-        self.interval = self.container.config["PLATFORM"].evaluation.deadline_check_seconds
 
 
 class PublicNoticeEndpoints:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable
 
 from services.contracts.funding import FUND_SOURCES
-from services.contracts.vocabulary import GRADES, KINDS, MILESTONES, ROLES, STATUSES
+from services.contracts.vocabulary import GRADES, KINDS, MILESTONES, ROLES, STATUSES, TODO_TASKS
 
 from .matching import BaseFacts
 
@@ -218,7 +218,27 @@ def decision_published(p: dict, names: Names) -> Notice:
                               f"文号 {p['document_number']}")
 
 
+def _concerned(p: dict) -> str:
+    return "、".join(f"{row['unit']}（{ROLES.get(row['role'], row['role'])}）" for row in p["concerned"])
+
+
+def reminder_due(p: dict, names: Names) -> Notice:
+    """Before the due day: how many days remain (the rule's kind of days); on it: today."""
+    what = TODO_TASKS.get(p["task"], p["task"])
+    when = "今天到期" if p["step"] == "due" else f"将于 {p['due_on']} 到期"
+    return Notice(f"{what}提醒", f"{names.of_base(p['base_id'])} 的“{what}”{when}，"
+                                 f"请{_concerned(p)}及时办理")
+
+
+def overdue(p: dict, names: Names) -> Notice:
+    what = TODO_TASKS.get(p["task"], p["task"])
+    return Notice(f"{what}逾期", f"{names.of_base(p['base_id'])} 的“{what}”已于 {p['due_on']} "
+                                 f"到期仍未完成，已逾期，请{_concerned(p)}尽快办理")
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
+    "ReminderDue": reminder_due,
+    "Overdue": overdue,
     "DecisionPublished": decision_published,
     "NoticePublished": notice_published,
     "ObjectionLodged": objection_lodged,

@@ -7,11 +7,14 @@ from eventsourcing.persistence import IntegrityError
 
 from services.backbone.eventstore.application import ServiceApplication, reacts_to, retry_on_conflict
 from services.backbone.eventstore.audit import describe_event
+from services.backbone.eventstore.deadlines import DeadlineSchedule
+from services.backbone.deadlines.reminders import ReminderBook
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.kernel.documents import Upload, document_record, find_document
 from services.backbone.kernel.errors import Conflict, Forbidden, NotFound, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 
+from .deadlines import RegistryDeadlines, due_marked, reminded_items
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
@@ -20,14 +23,15 @@ from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
 
-class RegistryApplication(ServiceApplication):
+class RegistryApplication(RegistryDeadlines, ServiceApplication):
     """Bases: declaration, construction plans with approvals and filing, status of record."""
 
     name = "registry"
     publications = publications
 
     def construct_views(self):
-        return [BaseDirectory(), BatchCalendar(), StatusCalendar()]
+        return [BaseDirectory(), BatchCalendar(), StatusCalendar(), DeadlineSchedule(),
+                ReminderBook()]
 
     # -- commands ----------------------------------------------------------------------
 
@@ -105,14 +109,14 @@ class RegistryApplication(ServiceApplication):
                    actor: Actor, ctx: Context) -> Base:
         base = self.get_base(base_id)
         base.draft_plan(tasks=tasks, targets=targets, actor=actor, ctx=ctx)
-        self.save(base)
+        self.save(base, *self.plan_deadlines(base, ctx))
         return base
 
     @retry_on_conflict
     def approve_plan(self, base_id: UUID, *, version: int, actor: Actor, ctx: Context) -> Base:
         base = self.get_base(base_id)
         base.approve_plan(version=version, actor=actor, approved_at=self.clock(), ctx=ctx)
-        self.save(base)
+        self.save(base, *self.plan_reviewed(base, ctx))
         return base
 
     @retry_on_conflict
@@ -129,7 +133,7 @@ class RegistryApplication(ServiceApplication):
         base = self.get_base(base_id)
         base.return_plan(version=version, comments=comments, actor=actor,
                          returned_at=self.clock(), ctx=ctx)
-        self.save(base)
+        self.save(base, *self.plan_reviewed(base, ctx))
         return base
 
     @retry_on_conflict
@@ -200,7 +204,16 @@ class RegistryApplication(ServiceApplication):
         base.record_adjustment(from_status=payload["from_status"], to_status=payload["status_after"],
                                reason=payload["reason"], basis=payload["basis"],
                                decision=decision, ctx=self.upstream_context(event))
-        processing.collect_events(base)
+        processing.collect_events(base, *self.decision_deadlines(base, payload,
+                                                                 self.upstream_context(event)))
+
+    @reacts_to("AnnualReportSubmitted")
+    def record_annual_report(self, event, processing) -> None:
+        """A year reported: its reminders end (the report itself lives in evaluation)."""
+        base = self.find(event.payload["base_id"], Base)
+        if base is not None:
+            processing.collect_events(*self.report_deadlines(base, event.payload["year"],
+                                                             self.upstream_context(event)))
 
     @reacts_to("BatchOpened")
     def record_batch_opened(self, event, processing) -> None:
@@ -304,7 +317,9 @@ class RegistryApplication(ServiceApplication):
 
     def todo(self, actor: Actor) -> list[dict]:
         """What waits for ``actor`` here (``statistics.todo``)."""
-        return todo(list(self.views[BaseDirectory].rows.values()), actor)
+        rows = self.views[BaseDirectory].rows
+        book = self.views[ReminderBook]
+        return due_marked(todo(list(rows.values()), actor), rows, book) + reminded_items(book, rows, actor)
 
 
 def effective_moment(event) -> datetime:

@@ -6,6 +6,8 @@ plan or declaration are published, so that approvers and the applicant are told.
 Documents stay in the registry's log (their records) and store (their bytes).
 """
 
+from services.backbone.deadlines.reminders import Reminder
+from services.backbone.deadlines.rules import OVERDUE
 from services.backbone.eventstore.application import Publications
 from services.backbone.eventstore.revocations import Revocation
 
@@ -67,3 +69,13 @@ def declaration_returned(event: Base.DeclarationReturned) -> tuple[str, dict]:
 def declaration_resubmitted(event: Base.DeclarationResubmitted) -> tuple[str, dict]:
     return "DeclarationResubmitted", {"base_id": event.originator_id,
                                       "batch_id": event.batch_id, "note": event.note}
+
+
+@publications.maps(Reminder.Sent)
+def reminder_sent(event: Reminder.Sent) -> tuple[str, dict]:
+    """Steps before and on the due day are reminders; the step after it, the overdue marker."""
+    payload = {"base_id": event.base_id, "task": event.task, "subject": event.subject,
+               "due_on": event.due_on, "concerned": event.concerned}
+    if event.step == OVERDUE:
+        return "Overdue", payload
+    return "ReminderDue", {**payload, "step": event.step}

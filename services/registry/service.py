@@ -4,9 +4,11 @@ Thin by design: load and validate the request, call the application with the cal
 dump the result. Rules live in domain.py, orchestration in application.py.
 """
 
+import logging
 
 from marshmallow import fields
 
+from services.backbone.deadlines.timer import DeadlineTimer
 from services.backbone.messaging.subscription import Subscription
 from services.backbone.web.answers import answer, listing
 from services.backbone.dependencies import EventStore
@@ -50,6 +52,9 @@ RevocationOut = answer("RevocationRecorded", jti=fields.UUID(required=True), rec
 DECLARERS = ("applicant", "drc")
 APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
+
+
+log = logging.getLogger(__name__)
 
 
 class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
@@ -223,6 +228,13 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         """Counts of bases by kind, status and city (names per city for the map), and
         their totals month by month: the DRC's dashboard, merged with funding's money."""
         return schema(StatsSummaryOut).dump(self.app.stats_summary())
+
+    @DeadlineTimer.decorator()
+    def fire_deadlines_on_schedule(self):
+        """Sends the reminders that are due (ReminderDue, Overdue), as the platform."""
+        fired = self.app.fire_due_deadlines()
+        if fired:
+            log.info("fired deadlines: %s", ", ".join(fired))
 
     @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):

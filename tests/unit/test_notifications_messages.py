@@ -137,3 +137,18 @@ def test_an_annual_report_says_how_many_plan_targets_of_the_year_were_met():
     text = notice("AnnualReportSubmitted", payload).text
     assert text.startswith("山西大学 提交了 2018 年度自评报告（第 2 版，替换此前版本）")
     assert text.endswith("对照建设方案年度目标 2 项：达到 1 项，未达到 1 项")
+
+
+def test_a_reminder_names_the_task_its_due_day_and_who_is_to_act():
+    example = CATALOG["ReminderDue"].example
+    before = notice("ReminderDue", example, source="registry")
+    assert before.title == "审议建设方案提醒"
+    assert "将于 2017-11-07 到期" in before.text and "山西省教育厅（主管部门）" in before.text
+    due = notice("ReminderDue", {**example, "step": "due"}, source="registry")
+    assert "今天到期" in due.text
+
+
+def test_the_overdue_marker_says_the_due_day_has_passed():
+    late = notice("Overdue", CATALOG["Overdue"].example, source="registry")
+    assert late.title == "限期整改逾期"
+    assert "已于 2019-03-31 到期仍未完成" in late.text and "山西大学（示范基地建设单位）" in late.text

@@ -17,6 +17,8 @@ class TodoItemOut(Schema):
     detail = fields.String(allow_none=True)
     amount = fields.String(metadata={"description": "yuan, a decimal string (funding)"})
     link = fields.String(required=True)
+    due_on = fields.String(metadata={"format": "date", "description": "the task's due day, Beijing date (deadline rules)"})
+    overdue = fields.Boolean(metadata={"description": "past its due day (an Overdue event was published)"})
 
 
 class TodoOut(Schema):

@@ -1,5 +1,6 @@
 """首页: the DRC's dashboard. Counts come from the registry's ``/stats/summary``, money
-from funding's, warned bases and decisions from evaluation: the console merges their
+from funding's, warned bases and decisions from evaluation, tasks overdue from the
+registry's ``/todo`` (the DRC's: every base's, ``docs/deadlines.md``): the console merges their
 answers and adds nothing up itself. Each panel whose service does not answer says which,
 and the others still show."""
 
@@ -26,10 +27,13 @@ def dashboard(request) -> Page:
     money = read(lambda: api.get("funding", "/stats/summary"))
     warned = read(lambda: {"rows": api.get("evaluation", "/bases", status="warned")["bases"]})
     decisions = read(lambda: {"rows": _latest_decisions(api)})
+    overdue = read(lambda: {"rows": [item for item in api.get("registry", "/todo")["items"]
+                                     if item.get("overdue")]})
     charts = chart_data(counts.data)
     active = sum(counts.data.get("by_status", {}).get(code, 0) for code in ACTIVE_STATUSES)
     return Page("dashboard.html", {
         "counts": counts, "money": money, "warned": warned, "decisions": decisions,
+        "overdue": overdue,
         "active": active, "goal": GOAL, "goal_year": GOAL_YEAR,
         "progress": min(100, round(100 * active / GOAL)),
         "chart_rows": charts["map"], "charts": script_json(charts)})
