@@ -175,7 +175,7 @@ class Queries:
 
 def summary(row: dict) -> dict:
     keys = ("base_id", "name", "kind", "region", "competent_department", "batch_id",
-            "status", "rectification_deadline", "declared_at")
+            "status", "rectification_deadline", "declared_at", "national")
     return {key: row[key] for key in keys}
 
 
