@@ -15,12 +15,13 @@ from services.backbone.kernel.privacy import may_see_contacts
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
+from .national import NationalStanding
 from .statistics import StatusCalendar, todo
 from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
 
-class RegistryApplication(ServiceApplication):
+class RegistryApplication(NationalStanding, ServiceApplication):
     """Bases: declaration, construction plans with approvals and filing, status of record."""
 
     name = "registry"

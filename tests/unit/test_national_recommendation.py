@@ -3,7 +3,7 @@ on 优秀 in a round, and the national dimension of a base surviving later round
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -136,3 +136,43 @@ def test_the_national_dimension_survives_a_later_round(world):
                                "document_number": "发改高技〔2018〕1254号",
                                "effective_on": date(2018, 12, 1)}
 
+
+
+# -- the registry's record: the national standing beside the status of record --------------
+
+def test_the_registry_keeps_the_national_standing_when_a_later_round_adjusts_the_base():
+    from services.backbone.kernel.context import Actor
+    from services.registry.application import RegistryApplication
+    from services.registry.domain import DeclarationBatch
+    from tests.support.fixtures import declaration
+    from tests.support.funding import base_adjusted_payload, upstream_event
+
+    drc = Actor(id=uuid4(), role="drc", name="省发展改革委")
+    app = RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    now = datetime.now(timezone.utc)
+    batch = DeclarationBatch(batch_id=uuid4(), name="2017年第一批", opens_at=now - timedelta(days=1),
+                             closes_at=now + timedelta(days=30), quota=12, ctx=drc.context())
+    app.save(batch)
+    base = app.declare(**{**declaration(batch.id), "batch_id": batch.id}, actor=drc, ctx=drc.context())
+    call_id, day = str(uuid4()), "2019-07-15"
+    events = [
+        ("BaseAdjusted", {**base_adjusted_payload(base.id, "declared", "certified"),
+                          "effective_on": day, "entered_at": now.isoformat(),
+                          "status_after": "certified"}),
+        ("NationalRecommendationSubmitted", {"call_id": call_id, "year": 2019, "base_ids": [str(base.id)],
+                                             "document_number": "晋发改创新发〔2019〕88号",
+                                             "submitted_on": day, "submitted_at": now.isoformat()}),
+        ("NationalOutcomeRecorded", {"call_id": call_id, "year": 2019, "base_id": str(base.id),
+                                     "selected": True, "document_number": "发改高技〔2019〕1254号",
+                                     "effective_on": day, "reason": "入选", "recorded_at": now.isoformat()}),
+        ("BaseAdjusted", {**base_adjusted_payload(base.id, "certified", "retained", basis="evaluation"),
+                          "effective_on": day, "entered_at": now.isoformat(),
+                          "status_after": "retained"}),
+    ]
+    for position, (event_type, payload) in enumerate(events, start=1):
+        assert app.receive(upstream_event("evaluation", event_type, payload, position))
+    row = next(row for row in app.list_bases() if row["base_id"] == base.id)
+    assert row["status"] == "retained"
+    assert row["national"] == {"status": "selected", "call_id": UUID(call_id),
+                               "document_number": "发改高技〔2019〕1254号", "effective_on": date(2019, 7, 15)}
+    assert app.get_base(base.id).national["status"] == "selected"

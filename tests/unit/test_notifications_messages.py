@@ -137,3 +137,11 @@ def test_an_annual_report_says_how_many_plan_targets_of_the_year_were_met():
     text = notice("AnnualReportSubmitted", payload).text
     assert text.startswith("山西大学 提交了 2018 年度自评报告（第 2 版，替换此前版本）")
     assert text.endswith("对照建设方案年度目标 2 项：达到 1 项，未达到 1 项")
+
+
+def test_a_national_outcome_names_the_base_and_its_document():
+    payload = {**CATALOG["NationalOutcomeRecorded"].example, "base_id": str(BASE_ID)}
+    text = notice("NationalOutcomeRecorded", payload, source="evaluation").text
+    assert "入选国家级双创示范基地" in text and "发改高技〔2019〕1254号" in text
+    missed = notice("NationalOutcomeRecorded", {**payload, "selected": False}, source="evaluation").text
+    assert "未入选" in missed
