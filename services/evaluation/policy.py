@@ -149,6 +149,16 @@ def cap_excellent(results: Mapping[UUID, Graded], cap: Decimal | None) -> dict[U
     return results
 
 
+def round_results(round_id: UUID, round_name: str, grades: Iterable[Mapping]) -> dict[UUID, Graded]:
+    """A closed round's grades as the rubric gave them, for another policy to decide on
+    (what-if, recompute): a grade the cap lowered (it has a ``note``) was 优秀, and the
+    other policy applies its own cap, if any (``AdjustmentPolicy.capped``)."""
+    return {row["base_id"]: Graded(round_id=round_id, round_name=round_name, score=row["score"],
+                                   grade="excellent" if row.get("note") else row["grade"],
+                                   rubric_version=row["rubric_version"])
+            for row in grades}
+
+
 def _share(value: Any, source: str) -> Decimal | None:
     """A policy's excellent_cap: a share above 0 and at most 1 (absent in old versions)."""
     if value is None:

@@ -83,6 +83,20 @@ def test_a_round_under_the_capped_policy_grades_the_excess_good_and_says_why(wor
     grades = {d["base_id"]: d["grade"] for d in decisions}
     assert [grades[b] for b in bases] == ["excellent", "good", "good", "qualified"]  # 30% of 4: 1
     assert "超出优秀比例上限" in {d["base_id"]: d for d in decisions}[bases[2]]["reason"]
+    uncapped = {row["base_id"]: row["proposed"]["grade"]
+                for row in world.app.what_if(round_id, "adjustment-2018.1")["decisions"]}
+    assert uncapped[bases[2]] == "excellent"  # the rubric's grade, for a policy without a cap
+
+
+def test_what_if_applies_each_policys_own_cap_to_a_closed_round(world):
+    _, bases = world.certified(4)
+    round_id = world.round()
+    world.graded(round_id, dict(zip(bases, (98, 96, 94, 70))))  # under 2018.1: three 优秀
+    capped = {row["base_id"]: row["proposed"] for row in
+              world.app.what_if(round_id, "adjustment-2020.1")["decisions"]}
+    assert [capped[b]["grade"] for b in bases] == ["excellent", "good", "good", "qualified"]
+    same = world.app.what_if(round_id, "adjustment-2018.1")["decisions"]
+    assert not any(row["changed"] for row in same)  # no cap in 2018.1: the grades as given
 
 
 # -- the national process and its dimension -------------------------------------------------
