@@ -70,7 +70,7 @@ class NationalCall(Aggregate):
         self.standing: list[UUID] = []
         self.outcomes: dict[UUID, dict] = {}
 
-    def _require_stage(self, stage: str, doing: str) -> None:
+    def require_stage(self, stage: str, doing: str) -> None:
         if self.stage != stage:
             raise RuleViolation(f"The {self.year} national call is {self.stage}: {doing} needs it "
                                 f"{stage}.")
@@ -78,7 +78,7 @@ class NationalCall(Aggregate):
     def choose(self, *, chosen: list[dict], eligible: list[dict], at: datetime, ctx: Context) -> None:
         """The DRC's candidates (``{"base_id", "reason"}``), among ``eligible``, within
         the quota; every eligible base left out is recorded as passed over."""
-        self._require_stage("open", "choosing candidates")
+        self.require_stage("open", "choosing candidates")
         ids = [row["base_id"] for row in chosen]
         if not ids:
             raise field_error("candidates", "choose at least one base")
@@ -107,7 +107,7 @@ class NationalCall(Aggregate):
         self.stage = "chosen"
 
     def put_under_notice(self, notice_id: UUID, ctx: Context) -> None:
-        self._require_stage("chosen", "a public notice")
+        self.require_stage("chosen", "a public notice")
         self._under_notice(notice_id=notice_id, ctx=ctx)
 
     @event("PutUnderNotice")
@@ -117,7 +117,7 @@ class NationalCall(Aggregate):
 
     def notice_concluded(self, *, standing: list[UUID], withdrawn: list[dict], ctx: Context) -> None:
         """The notice concluded: the candidates it left standing may be submitted."""
-        self._require_stage("under_notice", "concluding its notice")
+        self.require_stage("under_notice", "concluding its notice")
         self._noticed(standing=standing, withdrawn=withdrawn, ctx=ctx)
 
     @event("NoticeConcluded")
@@ -127,7 +127,7 @@ class NationalCall(Aggregate):
 
     def submit(self, *, document_number: str, submitted_on: date, at: datetime, ctx: Context) -> None:
         """The list the notice left standing goes to the national authorities."""
-        self._require_stage("noticed", "submitting")
+        self.require_stage("noticed", "submitting")
         if not self.standing:
             raise RuleViolation(f"The notice withdrew every candidate of the {self.year} call: "
                                 "there is nothing to submit.")
@@ -142,7 +142,7 @@ class NationalCall(Aggregate):
     def record_outcome(self, *, base_id: UUID, selected: bool, document_number: str | None,
                        effective_on: date, reason: str, at: datetime, ctx: Context) -> None:
         """The national decision on one submitted base, once."""
-        self._require_stage("submitted", "recording an outcome")
+        self.require_stage("submitted", "recording an outcome")
         if base_id not in self.standing:
             raise field_error("base_id", f"this base was not submitted in the {self.year} call")
         if base_id in self.outcomes:

@@ -72,7 +72,7 @@ class NationalDesk:
         """Puts the call's candidates under public notice; the notice and the call are
         saved together, so a concluding notice always finds its call."""
         call = self.require(call_id, NationalCall, "national call")
-        call._require_stage("chosen", "a public notice")
+        call.require_stage("chosen", "a public notice")
         notice, deadline = self.notice_to_publish(
             title=title, purpose="national_recommendation", working_days=working_days,
             base_ids=[row["base_id"] for row in call.candidates], contact=contact, ctx=ctx,
