@@ -4,7 +4,7 @@ Departments read this package (and docs/events.md) to consume our events. It imp
 nothing else of ours.
 """
 
-from . import annual, evaluation, funding, notices, registry, reminders, reviews  # noqa: F401  (registers the contracts)
+from . import annual, evaluation, funding, national, notices, registry, reminders, reviews  # noqa: F401  (registers the contracts)
 from .catalog import CATALOG, ContractSpec, spec_for, types_published_by
 from .envelope import (
     ActorRef,

@@ -109,8 +109,9 @@ class ObjectionAnsweredV1(Strict):
 })
 class NoticeConcludedV1(Strict):
     """The notice's period ended and every objection was answered: the proposed
-    decisions stand for ``standing`` (each follows as a BaseAdjusted), and the bases in
-    ``withdrawn`` left the list on an upheld objection."""
+    decisions stand for ``standing`` (each follows as a BaseAdjusted; for a national
+    call's notice, no BaseAdjusted: the call submits them, NationalRecommendationSubmitted),
+    and the bases in ``withdrawn`` left the list on an upheld objection."""
 
     notice_id = fields.UUID(required=True)
     purpose = fields.String(required=True, validate=validate.OneOf(NOTICE_PURPOSES))

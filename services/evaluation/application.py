@@ -24,6 +24,7 @@ from .domain import Assessment, Base, Batch, Evaluator, Round
 from .integration import publications
 from .metrics import check_period_begun
 from .policy import AdjustmentPolicy, Decision, Graded
+from .national_desk import NationalCalls, NationalDesk
 from .notice_desk import NoticeBoard, NoticeDesk
 from .opinions import DepartmentOpinions, OpinionBook
 from .queries import Queries
@@ -34,8 +35,8 @@ from .ranking import choose_certified, passed_over
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
 
-class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions, DecisionsOfRecord,
-                            AnnualReports, RoundFigures, Queries, DocumentsOfBases,
+class EvaluationApplication(NationalDesk, NoticeDesk, CityRecommendations, DepartmentOpinions,
+                            DecisionsOfRecord, AnnualReports, RoundFigures, Queries, DocumentsOfBases,
                             DeclarationCompleteness, ServiceApplication):
     """Decides the status of bases: selection and certification, evaluation rounds,
     dynamic adjustment (动态调整). The registry records what is decided here."""
@@ -53,7 +54,7 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions,
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
-                DeadlineSchedule(), Recommendations(), OpinionBook()]
+                DeadlineSchedule(), Recommendations(), OpinionBook(), NationalCalls()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round
@@ -253,7 +254,7 @@ class EvaluationApplication(NoticeDesk, CityRecommendations, DepartmentOpinions,
         bases = [revoked.get(base_id) or self.require(base_id, Base, "base")
                  for base_id in evaluation.base_ids]
         graded = [base for base in bases if evaluation.evaluates(base)]
-        results = self._round_results(evaluation, graded)
+        results = policy.capped(self._round_results(evaluation, graded))  # the share of 优秀
         now = record.moment(self.clock())
         evaluation.close(grades=[graded_row(base.id, results[base.id]) for base in graded],
                          withdrawn=[withdrawn_row(base) for base in bases if not evaluation.evaluates(base)],
@@ -442,5 +443,7 @@ def withdrawn_row(base: Base) -> dict:
 
 
 def graded_row(base_id: UUID, result: Graded) -> dict:
-    return {"base_id": base_id, "score": result.score, "grade": result.grade,
-            "rubric_version": result.rubric_version}
+    """A grade as the round records it; a grade the cap on 优秀 lowered keeps why."""
+    row = {"base_id": base_id, "score": result.score, "grade": result.grade,
+           "rubric_version": result.rubric_version}
+    return {**row, "note": result.note} if result.note else row

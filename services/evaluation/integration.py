@@ -10,11 +10,13 @@ from services.backbone.eventstore.application import Publications
 
 from .annual import AnnualReporting
 from .domain import Base, Batch, Round
+from .national import NationalCall
 from .notices import Notice
 from .effective import effective_day
 from .policy import BEIJING
 
 publications = Publications()
+GRADE_FACTS = ("base_id", "score", "grade", "rubric_version")
 
 
 @publications.maps(Batch.Opened)
@@ -67,7 +69,8 @@ def round_closed(event: Round.Closed) -> tuple[str, dict]:
         "policy_version": event.policy_version,
         "policy_reason": getattr(event, "policy_reason", None),
         "closed_at": event.closed_at,
-        "grades": event.grades,
+        # the contract's four facts of a grade (a capped grade's note is in its decision)
+        "grades": [{key: row[key] for key in GRADE_FACTS} for row in event.grades],
         "withdrawn": getattr(event, "withdrawn", None) or [],  # none in rounds closed before
     }
 
@@ -134,3 +137,42 @@ def decision_published(event: Base.DecisionPublished) -> tuple[str, dict]:
         "document_number": event.document_number, "document": event.document,
         "published_at": event.timestamp,
     }
+
+
+# -- the national recommendation: each step, a dimension apart from provincial status
+
+@publications.maps(NationalCall.Opened)
+def national_call_opened(event: NationalCall.Opened) -> tuple[str, dict]:
+    return "NationalCallOpened", {
+        "call_id": event.originator_id, "year": event.year, "quota": event.quota,
+        "minimum_grade": event.minimum_grade, "round_id": event.round_id,
+        "round_name": event.round_name, "opened_at": event.opened_at,
+    }
+
+
+@publications.maps(NationalCall.CandidatesChosen)
+def national_candidates_chosen(event: NationalCall.CandidatesChosen) -> tuple[str, dict]:
+    return "NationalCandidatesChosen", {
+        "call_id": event.originator_id, "year": event.year, "candidates": event.candidates,
+        "passed_over": event.passed_over, "chosen_at": event.chosen_at,
+    }
+
+
+@publications.maps(NationalCall.Submitted)
+def national_recommendation_submitted(event: NationalCall.Submitted) -> tuple[str, dict]:
+    return "NationalRecommendationSubmitted", {
+        "call_id": event.originator_id, "year": event.year, "base_ids": event.base_ids,
+        "document_number": event.document_number, "submitted_on": event.submitted_on,
+        "submitted_at": event.submitted_at,
+    }
+
+
+@publications.maps(NationalCall.OutcomeRecorded)
+def national_outcome_recorded(event: NationalCall.OutcomeRecorded) -> tuple[str, dict]:
+    return "NationalOutcomeRecorded", {
+        "call_id": event.originator_id, "year": event.year, "base_id": event.base_id,
+        "selected": event.selected, "document_number": event.document_number,
+        "effective_on": event.effective_on, "reason": event.reason,
+        "recorded_at": event.recorded_at,
+    }
+

@@ -54,6 +54,16 @@ class NoticeDesk(DeadlineClock):
                        batch_id: UUID | None = None, starts_on: date | None = None) -> Notice:
         """Announces a proposed list; the period ends at the end of its last working
         day, when the deadline clock concludes it."""
+        notice, deadline = self.notice_to_publish(
+            title=title, purpose=purpose, base_ids=base_ids, working_days=working_days,
+            contact=contact, ctx=ctx, batch_id=batch_id, starts_on=starts_on)
+        self.save(notice, deadline)
+        return notice
+
+    def notice_to_publish(self, *, title: str, purpose: str, base_ids: list[UUID],
+                          working_days: int, contact: str, ctx: Context,
+                          batch_id: UUID | None = None, starts_on: date | None = None) -> tuple:
+        """The notice and its deadline, for the caller to save (with what else it changes)."""
         today = self.clock().astimezone(BEIJING).date()
         starts_on = starts_on or today
         if starts_on < today:
@@ -74,8 +84,7 @@ class NoticeDesk(DeadlineClock):
         deadline = self.set_deadline(name=f"notice:{notice.id}", due_at=ends_at,
                                      action="conclude_notice", args={"notice_id": str(notice.id)},
                                      ctx=ctx)
-        self.save(notice, deadline)
-        return notice
+        return notice, deadline
 
     def _proposed_entries(self, purpose: str, batch_id: UUID | None, base_ids: list[UUID]) -> list[dict]:
         """The list: for a certification, declarations of the batch ranked within its
@@ -146,6 +155,10 @@ class NoticeDesk(DeadlineClock):
         standing = notice.conclude(now, ctx)
         record = Record(effective_on=now.astimezone(BEIJING).date())
         note = f"经《{notice.title}》公示（{notice.starts_on}起{notice.working_days}个工作日）"
+        if (call := self.call_under_notice(notice)) is not None:  # national: its own dimension
+            call.notice_concluded(standing=[e["base_id"] for e in standing],
+                                  withdrawn=notice.withdrawn, ctx=ctx)
+            return [call]
         if notice.purpose == "certification":
             reason = note + ("，异议成立的基地撤出认定名单" if notice.withdrawn else "，无异议")
             batch, bases = self.certification(notice.batch_id, base_ids=[e["base_id"] for e in standing],

@@ -12,7 +12,7 @@ changing the rules is a new version, and "what would the new rules have decided"
 question the log can answer (``what_if``) without rewriting history.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -124,6 +124,54 @@ class Graded:
     score: Decimal
     grade: str
     rubric_version: str
+    note: str = ""  # why the grade is not the rubric's (the cap on 优秀)
+
+
+# The grade a base over the cap on 优秀 gets instead: the next one down.
+CAPPED_TO = "good"
+
+
+def cap_excellent(results: Mapping[UUID, Graded], cap: Decimal | None) -> dict[UUID, Graded]:
+    """At most ``cap`` of the round's graded bases (rounded down) stay 优秀: when more
+    earned it, the lowest-scored of them are graded 良好, each with the reason. Ties at
+    the cut keep the cut where the scores put it, and the base id breaks them, so the
+    same round always caps the same bases (a rerun, what-if)."""
+    results = dict(results)
+    if cap is None:
+        return results
+    allowed = int(cap * len(results))
+    excellent = sorted((r for r in results.items() if r[1].grade == "excellent"),
+                       key=lambda item: (-item[1].score, str(item[0])))
+    for rank, (base_id, result) in enumerate(excellent[allowed:], start=allowed + 1):
+        note = (f"评分列本轮优秀第 {rank} 名，超出优秀比例上限 {(cap * 100).normalize():f}%"
+                f"（{len(results)} 个基地至多 {allowed} 个优秀），评为{GRADES[CAPPED_TO]}")
+        results[base_id] = replace(result, grade=CAPPED_TO, note=note)
+    return results
+
+
+def round_results(round_id: UUID, round_name: str, grades: Iterable[Mapping]) -> dict[UUID, Graded]:
+    """A closed round's grades as the rubric gave them, for another policy to decide on
+    (what-if, recompute): a grade the cap lowered (it has a ``note``) was 优秀, and the
+    other policy applies its own cap, if any (``AdjustmentPolicy.capped``)."""
+    return {row["base_id"]: Graded(round_id=round_id, round_name=round_name, score=row["score"],
+                                   grade="excellent" if row.get("note") else row["grade"],
+                                   rubric_version=row["rubric_version"])
+            for row in grades}
+
+
+def _share(value: Any, source: str) -> Decimal | None:
+    """A policy's excellent_cap: a share above 0 and at most 1 (absent in old versions)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RubricError(f"{source}: excellent_cap must be a share, such as 0.30")
+    try:
+        share = Decimal(str(value))
+    except ArithmeticError:
+        raise RubricError(f"{source}: excellent_cap must be a share, such as 0.30") from None
+    if not Decimal(0) < share <= Decimal(1):
+        raise RubricError(f"{source}: excellent_cap must be above 0 and at most 1, not {value}")
+    return share
 
 
 @dataclass(frozen=True)
@@ -137,6 +185,7 @@ class AdjustmentPolicy:
     when_warned: Mapping[str, str]
     rectification_accepted: str
     deadline_missed: str
+    excellent_cap: Decimal | None = None  # the largest share of a round graded 优秀 (None: no cap)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], *, source: str = "policy") -> "AdjustmentPolicy":
@@ -158,10 +207,15 @@ class AdjustmentPolicy:
                 raise RubricError(f"{source}: {key} must be {required}, not {data[key]!r}: "
                                   f"{PROGRAMME_REASONS[key]}")
         check_grades_in_order(outcomes, when_warned, source)
-        return cls(version=str(data["version"]), title=str(data["title"]),
+        cap = _share(data.get("excellent_cap"), source)
+        return cls(excellent_cap=cap, version=str(data["version"]), title=str(data["title"]),
                    rectification_days=days, outcomes=outcomes, when_warned=when_warned,
                    rectification_accepted=data["rectification_accepted"],
                    deadline_missed=data["deadline_missed"])
+
+    def capped(self, results: Mapping[UUID, Graded]) -> dict[UUID, Graded]:
+        """The round's results with the cap on 优秀 applied (``cap_excellent``)."""
+        return cap_excellent(results, self.excellent_cap)
 
     def evaluate(self, status: str, result: Graded, at: datetime, *,
                  opened_status: str | None = None, deadline: datetime | None = None) -> Decision:
@@ -217,6 +271,8 @@ _OUTCOME = {
 def _evaluation_reason(status: str, to_status: str, result: Graded, deadline: datetime | None,
                        warned_then: bool, kept: bool) -> str:
     finding = f"{result.round_name}结果为{GRADES[result.grade]}（{result.score}分）"
+    if result.note:
+        finding += f"（{result.note}）"
     if warned_then:
         finding = f"警示整改期间，{finding}"
     elif status == "warned":

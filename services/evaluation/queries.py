@@ -11,7 +11,7 @@ from services.backbone.kernel.context import Actor
 from services.backbone.kernel.errors import Forbidden, NotFound, RuleViolation
 
 from .domain import Base, Round
-from .policy import Graded
+from .policy import round_results
 from .recompute import changes, recompute as recompute_history
 from .views import Calendar, EvaluatorDirectory, Scoreboard, Standings
 
@@ -122,12 +122,12 @@ class Queries:
         standings = self.views[Standings]
         taken = {d["base_id"]: d for d in standings.decisions(round_id=round_id)}
         rows = []
+        results = policy.capped(round_results(round_id, evaluation.name, evaluation.grades))
         for grade in evaluation.grades:
             actual = taken.get(grade["base_id"])
             if actual is None:
                 continue  # revoked before the round closed: no decision then, none now
-            result = Graded(round_id=round_id, round_name=evaluation.name, score=grade["score"],
-                            grade=grade["grade"], rubric_version=grade["rubric_version"])
+            result = results[grade["base_id"]]
             proposed = policy.evaluate(
                 actual["from_status"], result, evaluation.closed_at,
                 opened_status=evaluation.status_at_opening(grade["base_id"]),
@@ -175,7 +175,7 @@ class Queries:
 
 def summary(row: dict) -> dict:
     keys = ("base_id", "name", "kind", "region", "competent_department", "batch_id",
-            "status", "rectification_deadline", "declared_at")
+            "status", "rectification_deadline", "declared_at", "national")
     return {key: row[key] for key in keys}
 
 

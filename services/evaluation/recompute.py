@@ -21,7 +21,7 @@ from services.contracts.vocabulary import ACTIVE_STATUSES
 
 from .domain import Base, Round
 from .effective import status_in_effect
-from .policy import AdjustmentPolicy, Decision, Graded
+from .policy import AdjustmentPolicy, Decision, Graded, round_results
 
 
 @dataclass
@@ -63,19 +63,19 @@ def recompute(events: Iterable, policy: AdjustmentPolicy, now: datetime) -> dict
                 replay = bases[base["base_id"]]
                 replay.opened[event.originator_id] = replay.status_under_policy
         elif isinstance(event, Round.Closed):
+            results = policy.capped(round_results(event.originator_id, event.name, event.grades))
             for grade in event.grades:
-                _graded(bases[grade["base_id"]], event, grade, policy)
+                _graded(bases[grade["base_id"]], event, results[grade["base_id"]], policy)
     _expire_deadlines(bases, policy, before=now)
     return bases
 
 
-def _graded(replay: Replay, event, grade: dict, policy: AdjustmentPolicy) -> None:
-    """What P decides on a base a round graded, from the status P had put it in."""
+def _graded(replay: Replay, event, result: Graded, policy: AdjustmentPolicy) -> None:
+    """What P decides on a base a round graded (under P's cap), from the status P had
+    put it in."""
     status = replay.status_under_policy
     if status not in ACTIVE_STATUSES:
         return
-    result = Graded(round_id=event.originator_id, round_name=event.name, score=grade["score"],
-                    grade=grade["grade"], rubric_version=grade["rubric_version"])
     replay.decide(policy.evaluate(status, result, event.closed_at,
                                   opened_status=replay.opened.get(event.originator_id),
                                   deadline=replay.deadline))

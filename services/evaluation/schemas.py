@@ -8,7 +8,8 @@ from services.backbone.web.paging import PageQuery, SearchText, sortable
 from services.contracts.common import RegionRequest, RegionSchema, Strict
 from services.contracts.decisions import DecisionOfRecord
 from services.contracts.evaluation import ROUND_KINDS
-from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, ExactDecimal, Moment, Money,
+from services.contracts.national import NATIONAL_STATUSES
+from services.contracts.fields import (DAY_ENDS, DAY_STARTS, City, Count, Day, ExactDecimal, Moment, Money,
                                        Timestamp)
 from services.contracts.text import FreeText, Name
 from services.contracts.vocabulary import KINDS, METRICS, STATUSES
@@ -359,6 +360,15 @@ class DecisionOut(Schema):
     document = fields.Dict(allow_none=True)
 
 
+class NationalDimensionOut(Schema):
+    """A base's national standing, apart from its provincial status."""
+
+    status = fields.String(validate=validate.OneOf(NATIONAL_STATUSES))
+    call_id = fields.UUID()
+    document_number = fields.String(allow_none=True)
+    effective_on = Day(allow_none=True)
+
+
 class BaseRowOut(Schema):
     base_id = fields.UUID()
     name = fields.String()
@@ -369,6 +379,7 @@ class BaseRowOut(Schema):
     status = fields.String()
     rectification_deadline = Timestamp(allow_none=True)
     declared_at = Timestamp()
+    national = fields.Nested(NationalDimensionOut, allow_none=True)  # apart from status
 
 
 class RevisionOut(Schema):

@@ -29,6 +29,7 @@ from .application import EvaluationApplication
 from . import todo as waiting
 from .catalogue import default_catalogue
 from .document_endpoints import EvaluationDocumentEndpoints
+from .national_endpoints import NationalRecommendationEndpoints
 from .notice_endpoints import PublicNoticeEndpoints
 from .opinion_endpoints import DepartmentOpinionEndpoints
 from .recommendation_endpoints import CityRecommendationEndpoints
@@ -91,7 +92,7 @@ timer = ConfiguredTimer.decorator
 class EvaluationService(DecisionsOfRecordEndpoints, PublicNoticeEndpoints,
                         CityRecommendationEndpoints, DepartmentOpinionEndpoints,
                         AnnualReportEndpoints, PublishedLog, OperationsEndpoints,
-                        EvaluationDocumentEndpoints):
+                        EvaluationDocumentEndpoints, NationalRecommendationEndpoints):
     """Selection and certification, evaluation rounds and dynamic adjustment."""
 
     name = "evaluation"

@@ -14,6 +14,7 @@ from services.contracts.vocabulary import ACTIVE_STATUSES, normalise_city
 
 from .conflicts import evaluator_key
 from .domain import Assessment, Base, Batch, Evaluator, Round
+from .national import NationalCall, national_dimension
 from .effective import deadline_in_effect, effective_day, place, status_in_effect
 from .policy import BEIJING, Decision, open_rectification
 from .ranking import Entry, rank
@@ -138,7 +139,8 @@ class Standings(View):
                 "base_id": event.originator_id, "name": event.name, "kind": event.kind,
                 "region": event.region, "competent_department": event.competent_department,
                 "batch_id": event.batch_id, "declared_by": event.declared_by,
-                "declared_at": event.timestamp, "history": [], "decisions": [], "reports": {}}
+                "declared_at": event.timestamp, "history": [], "decisions": [], "reports": {},
+                "national": None}
         elif isinstance(event, Base.Adjusted):
             row = self.rows[event.originator_id]
             decision = Decision(**{k: getattr(event, k, None) for k in Decision.__dataclass_fields__})
@@ -155,6 +157,8 @@ class Standings(View):
                                             document=event.document)
             row["decisions"][index] = {**row["decisions"][index], "document_number": event.document_number,
                                        "document": event.document, "published_at": event.timestamp}
+        elif isinstance(event, NationalCall.Event):  # a dimension apart from the status
+            national_dimension(self.rows, event)
         elif isinstance(event, Base.MetricsReported):
             self.rows[event.originator_id]["reports"].setdefault(event.period, []).append({
                 "period": event.period, "values": event.values, "correction": event.correction,
@@ -165,7 +169,7 @@ class Standings(View):
         row = self.rows.get(base_id)
         if row is None:
             return None
-        return {**row, "status": status_in_effect(row["history"]),
+        return {**row, "national": row.get("national"), "status": status_in_effect(row["history"]),
                 "rectification_deadline": deadline_in_effect(row["history"])}
 
     def status_on(self, base_id: UUID, day: date) -> str | None:

@@ -236,9 +236,35 @@ def overdue(p: dict, names: Names) -> Notice:
                                  f"到期仍未完成，已逾期，请{_concerned(p)}尽快办理")
 
 
+def national_call_opened(p: dict, names: Names) -> Notice:
+    return Notice("国家级推荐", f"{p['year']}年推荐申报国家级双创示范基地工作启动：名额 {p['quota']} 个，"
+                               f"从{p['round_name']}评为{GRADES[p['minimum_grade']]}及以上的基地中推荐")
+
+
+def national_candidates_chosen(p: dict, names: Names) -> Notice:
+    chosen = "、".join(row["name"] for row in p["candidates"][:20])
+    return Notice("国家级推荐", f"{p['year']}年拟推荐申报国家级双创示范基地：{chosen}"
+                               f"（共 {len(p['candidates'])} 个），将予公示")
+
+
+def national_recommendation_submitted(p: dict, names: Names) -> Notice:
+    return Notice("国家级推荐", f"{p['year']}年推荐申报国家级双创示范基地名单（{len(p['base_ids'])} 个）"
+                               f"已报送，文号 {p['document_number']}")
+
+
+def national_outcome_recorded(p: dict, names: Names) -> Notice:
+    outcome = (f"入选国家级双创示范基地（{p['document_number']}，自 {p['effective_on']} 起）"
+               if p["selected"] else "未入选国家级双创示范基地")
+    return Notice("国家级推荐结果", f"{names.of_base(p['base_id'])} {outcome}")
+
+
 TEMPLATES: dict[str, Callable[[dict, Names], Notice]] = {
     "ReminderDue": reminder_due,
     "Overdue": overdue,
+    "NationalCallOpened": national_call_opened,
+    "NationalCandidatesChosen": national_candidates_chosen,
+    "NationalRecommendationSubmitted": national_recommendation_submitted,
+    "NationalOutcomeRecorded": national_outcome_recorded,
     "DecisionPublished": decision_published,
     "NoticePublished": notice_published,
     "ObjectionLodged": objection_lodged,

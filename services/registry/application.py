@@ -18,12 +18,13 @@ from .deadlines import RegistryDeadlines, due_marked, reminded_items
 from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
+from .national import NationalStanding
 from .statistics import StatusCalendar, todo
 from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
 
 
-class RegistryApplication(RegistryDeadlines, ServiceApplication):
+class RegistryApplication(RegistryDeadlines, NationalStanding, ServiceApplication):
     """Bases: declaration, construction plans with approvals and filing, status of record."""
 
     name = "registry"

@@ -11,7 +11,7 @@ Each public method checks its rule, then records one event through a private
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 from uuid import UUID
 
@@ -181,6 +181,21 @@ class Base(Aggregate):
         self.adjustments.append({"from": self.status, "to": to_status, "reason": reason,
                                  "basis": basis, "decision": decision})
         self.status = to_status
+
+    # -- national standing, apart from the status of record (see registry/national.py) -------
+
+    national: dict | None = None  # bases recorded before national calls have none
+
+    def record_national(self, *, status: str, call_id: UUID | None, document_number: str | None,
+                        effective_on: date | None, ctx: Context) -> None:
+        self._national_recorded(status=status, call_id=call_id, document_number=document_number,
+                                effective_on=effective_on, ctx=ctx)
+
+    @event("NationalRecorded")
+    def _national_recorded(self, status: str, call_id: UUID | None, document_number: str | None,
+                           effective_on: date | None, ctx: Context) -> None:
+        self.national = {"status": status, "call_id": call_id, "document_number": document_number,
+                         "effective_on": effective_on}
 
     def shows_contacts_to(self, actor: Actor) -> bool:
         """Contact persons are personal information (``backbone.privacy``)."""

@@ -18,6 +18,7 @@ from services.contracts.common import (
 from services.contracts.fields import DAY_ENDS, City, Count, Moment, Timestamp
 from services.contracts.registry import CONTACT_ROLES, Declaration, DeclaredContactSchema
 from services.contracts.text import FreeText, Name
+from services.contracts.national import NATIONAL_STATUSES
 from services.contracts.vocabulary import KINDS, STATUSES
 
 
@@ -155,6 +156,15 @@ class AdjustmentOut(Schema):
     decision = fields.Function(lambda adjustment: jsonable(adjustment["decision"]))
 
 
+class NationalStandingOut(Schema):
+    """A base's national standing (推荐国家级), a dimension apart from its status."""
+
+    status = fields.String(validate=validate.OneOf(NATIONAL_STATUSES))
+    call_id = fields.UUID()
+    document_number = fields.String(allow_none=True)
+    effective_on = fields.Date(allow_none=True)
+
+
 class BaseOut(Schema):
     """A base as the API returns it."""
 
@@ -173,6 +183,7 @@ class BaseOut(Schema):
     plans = fields.List(fields.Nested(PlanOut))  # every version: each round of review is kept
     filed_version = fields.Integer(allow_none=True)
     adjustments = fields.List(fields.Nested(AdjustmentOut))
+    national = fields.Nested(NationalStandingOut, allow_none=True)  # beside the status
     declaration_returns = fields.Function(lambda base: jsonable(base.declaration_returns))
 
 
@@ -193,6 +204,7 @@ class BaseRowOut(Schema):
     plan_returned = fields.Boolean(load_default=False)  # the current version waits for its revision
     declaration_returned = fields.Boolean(load_default=False)  # returned for completion, not resubmitted
     filed_version = fields.Integer(allow_none=True)
+    national = fields.Nested(NationalStandingOut, allow_none=True)
 
 
 class UnitOut(Schema):

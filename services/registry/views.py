@@ -53,6 +53,7 @@ class BaseDirectory(View):
                 "plan_returned": False,
                 "declaration_returned": False,
                 "filed_version": None,
+                "national": None,
             }
             return
         row = self.rows.get(event.originator_id)
@@ -61,6 +62,10 @@ class BaseDirectory(View):
         if isinstance(event, Base.StatusRecorded):
             row["status"] = event.to_status
             row["status_since"] = event.timestamp
+        elif isinstance(event, Base.NationalRecorded):  # beside the status, never instead
+            row["national"] = {"status": event.status, "call_id": event.call_id,
+                               "document_number": event.document_number,
+                               "effective_on": event.effective_on}
         elif isinstance(event, Base.PlanDrafted):
             row["plan_version"] = event.version
             row["plan_approvals"] = []

@@ -152,3 +152,11 @@ def test_the_overdue_marker_says_the_due_day_has_passed():
     late = notice("Overdue", CATALOG["Overdue"].example, source="registry")
     assert late.title == "限期整改逾期"
     assert "已于 2019-03-31 到期仍未完成" in late.text and "山西大学（示范基地建设单位）" in late.text
+
+
+def test_a_national_outcome_names_the_base_and_its_document():
+    payload = {**CATALOG["NationalOutcomeRecorded"].example, "base_id": str(BASE_ID)}
+    text = notice("NationalOutcomeRecorded", payload, source="evaluation").text
+    assert "入选国家级双创示范基地" in text and "发改高技〔2019〕1254号" in text
+    missed = notice("NationalOutcomeRecorded", {**payload, "selected": False}, source="evaluation").text
+    assert "未入选" in missed
