@@ -33,7 +33,8 @@ def a_batch() -> DeclarationBatch:
 
 
 def claim(key: str = "k-1") -> Claim:
-    return Claim("POST /batches", str(DRC.id), key, "hash", datetime.now(timezone.utc), version=0)
+    return Claim("POST /batches", str(DRC.id), key, "hash", datetime.now(timezone.utc), version=0,
+                 ctx=DRC.context())
 
 
 def test_of_two_instances_claiming_one_key_one_writes_and_the_other_writes_nothing(two_instances):
@@ -60,3 +61,22 @@ def test_the_claim_goes_with_the_first_commit_only(two_instances):
     first.save(a_batch())  # a command that writes twice: no second claim to collide
     record = first.repository.get(held.record_id)
     assert isinstance(record, IdempotencyRecord) and record.version == 1
+
+
+def test_the_audit_trail_shows_who_used_a_key_and_never_the_answer_it_stored(two_instances):
+    from services.backbone.eventstore.audit import REDACTED, audit_data, describe_event
+
+    first, _ = two_instances
+    held = claim()
+    first.claims.hold(held)
+    first.save(a_batch())
+    first.claims.hold(None)
+    record = first.repository.get(held.record_id)
+    record.answered(status=201, answer=(201, '{"contact": "张三 13800000000"}', "application/json"),
+                    ctx=DRC.context())
+    first.save(record)
+    answered = first.repository.get(held.record_id)
+    events = [e for e in first.history(held.record_id)]
+    assert answered.status == 201 and len(events) == 2
+    assert describe_event(events[1])["actor"]["id"] == DRC.id
+    assert audit_data(first, events[1], DRC)[0]["answer"] == REDACTED

@@ -19,7 +19,7 @@ from uuid import UUID
 from eventlet import corolocal
 from eventsourcing.domain import Aggregate, event
 
-from services.backbone.kernel.context import stable_id
+from services.backbone.kernel.context import Context, stable_id
 from services.backbone.kernel.errors import Conflict
 
 
@@ -35,12 +35,12 @@ class IdempotencyRecord(Aggregate):
         return stable_id("idempotency", route, caller, key)
 
     @event("Claimed")
-    def __init__(self, route: str, caller: str, key: str, body_hash: str, at: datetime):
+    def __init__(self, route: str, caller: str, key: str, body_hash: str, at: datetime, ctx: Context):
         self.route, self.caller, self.key = route, caller, key
         self._claim(body_hash, at)
 
     @event("Reclaimed")
-    def reclaim(self, body_hash: str, at: datetime) -> None:
+    def reclaim(self, body_hash: str, at: datetime, ctx: Context) -> None:
         """The key used again after it expired: a new request."""
         self._claim(body_hash, at)
 
@@ -50,7 +50,7 @@ class IdempotencyRecord(Aggregate):
         self.answer: Any = None
 
     @event("Answered")
-    def answered(self, status: int, answer: Any) -> None:
+    def answered(self, status: int, answer: Any, ctx: Context) -> None:
         self.status, self.answer = status, answer
 
     def expired(self, now: datetime, ttl: timedelta) -> bool:
@@ -67,6 +67,7 @@ class Claim:
     body_hash: str
     at: datetime
     version: int  # of the record when the request looked it up; 0: none
+    ctx: Context  # the caller's, as on the command's own events
     committed: bool = False
 
     @property
@@ -78,9 +79,9 @@ class Claim:
         concurrent claim collides with it at commit)."""
         if self.version == 0:
             return IdempotencyRecord(route=self.route, caller=self.caller, key=self.key,
-                                     body_hash=self.body_hash, at=self.at)
+                                     body_hash=self.body_hash, at=self.at, ctx=self.ctx)
         record = repository.get(self.record_id, version=self.version)
-        record.reclaim(body_hash=self.body_hash, at=self.at)
+        record.reclaim(body_hash=self.body_hash, at=self.at, ctx=self.ctx)
         return record
 
     def lost_to_another(self, repository) -> bool:

@@ -39,6 +39,7 @@ from services.backbone.web.idempotent import HEADER as IDEMPOTENCY_HEADER, Idemp
 from services.backbone.web.inputs import PATH_PARAMS
 from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
+from services.backbone.kernel.ids import as_uuid
 from services.backbone.kernel.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError,
                                              Unavailable, UnsupportedMediaType)
 
@@ -291,26 +292,22 @@ class JsonHttp(HttpRequestHandler):
             header = request.headers.get("Authorization")
             actor = None if self.public else self.authenticator.authenticate(header, self.roles)
             self._check_body_type(request)
+            correlation_id = request.headers.get("X-Correlation-Id") or str(uuid4())
             keys, key = self._keys(), (key_of(request) if self.idempotent else None)
             if keys is not None and key is not None:
-                claim = keys.begin(request, str(actor.id), key)
+                claim = keys.begin(request, actor.context(as_uuid(correlation_id)), key)
                 if isinstance(claim, Response):
                     return claim  # a replay of the first answer
-            response = self._run(request, header, claim)
+            response = self._run(request, header, correlation_id, claim)
         except KeyInUse:  # a concurrent request with this key committed first
             return self._answer(lambda: keys.lost(claim))
         except Exception as exc:  # every failure becomes a JSON error response
             response = error_response(exc)
-        if claim is not None:
-            keys.finish(claim, response)
-        return response
+        return response if claim is None else self._answer(lambda: keys.finish(claim, response))
 
-    def _run(self, request, header, claim):
+    def _run(self, request, header, correlation_id, claim):
         """Runs the worker; its first commit carries ``claim`` (dependencies.EventStore)."""
-        context_data = {
-            "authorization": header,
-            "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
-        }
+        context_data = {"authorization": header, "correlation_id": correlation_id}
         args, kwargs = self.get_entrypoint_parameters(request)
         request.environ[PATH_PARAMS] = tuple(kwargs)  # read_json refuses them in the body
         self.check_signature(args, kwargs)

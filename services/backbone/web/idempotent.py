@@ -14,8 +14,8 @@ key) in the service's own log (``eventstore/idempotency.py``) before its worker 
   written in its first transaction, atomically with its events; the answer follows.
 
 Two concurrent requests with one key may both run: the second's commit collides with the
-first's claim and writes nothing, and it then waits for the first's answer as above. A
-command that writes nothing (a refused request) records nothing: running it again writes
+first's claim and writes nothing (or its command, seeing the first's write, refuses), and
+it then waits for the first's answer as above. A command that writes nothing (a refused request) records nothing: running it again writes
 nothing either. Routes that keep their own key (funding's, in their domain: they declare
 the header as required) and uploads (content-addressed already) are left as they are.
 """
@@ -32,6 +32,7 @@ from eventsourcing.application import AggregateNotFoundError
 from werkzeug.wrappers import Response
 
 from services.backbone.eventstore.idempotency import Claim, IdempotencyRecord, KeyInUse
+from services.backbone.kernel.context import Context
 from services.backbone.kernel.errors import BadRequest, Conflict
 
 log = logging.getLogger(__name__)
@@ -77,13 +78,13 @@ class IdempotentRoute:
         self.ttl = timedelta(seconds=settings.ttl_seconds)
         self.wait = settings.wait_seconds
 
-    def begin(self, request, caller: str, key: str) -> Claim | Response:
+    def begin(self, request, ctx: Context, key: str) -> Claim | Response:
         """A stored answer (or a refusal) for a request already seen; else its claim."""
-        body_hash = request_hash(request)
+        body_hash, caller = request_hash(request), str(ctx.actor_id)
         now = datetime.now(timezone.utc)
         record = self._record(caller, key)
         if record is None or record.expired(now, self.ttl):
-            return Claim(self.route, caller, key, body_hash, now, record.version if record else 0)
+            return Claim(self.route, caller, key, body_hash, now, record.version if record else 0, ctx)
         return self.answer(record, body_hash)
 
     def answer(self, record: IdempotencyRecord, body_hash: str) -> Response:
@@ -107,19 +108,25 @@ class IdempotentRoute:
         """A request whose commit lost to another with its key: that one's answer."""
         return self.answer(self._record(claim.caller, claim.key), claim.body_hash)
 
-    def finish(self, claim: Claim, response: Response) -> None:
-        """Stores the answer of a request whose command wrote (a refusal after its first
-        write included): its retries replay it."""
+    def finish(self, claim: Claim, response: Response) -> Response:
+        """The answer to a request that ran: stored, if its command wrote (a refusal
+        after its first write included), so that its retries replay it. One that wrote
+        nothing may have been refused *because* a concurrent request with its key had
+        just written (a declaration already there): then that request's answer."""
         if not claim.committed:
-            return
+            if response.status_code >= 400 and claim.lost_to_another(self.app.repository):
+                return self.lost(claim)
+            return response
         try:
             record = self.app.repository.get(claim.record_id)
             record.answered(status=response.status_code,
-                            answer=(response.status_code, response.get_data(as_text=True), response.mimetype))
+                            answer=(response.status_code, response.get_data(as_text=True), response.mimetype),
+                            ctx=claim.ctx)
             self.app.save(record)
         except Exception:  # noqa: BLE001 (the command is done; its client gets its answer)
             log.exception("the answer to %s %s was not recorded; its retries answer 409 in progress",
                           self.route, claim.key)
+        return response
 
     def _record(self, caller: str, key: str) -> IdempotencyRecord | None:
         try:
