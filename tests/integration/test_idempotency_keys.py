@@ -65,17 +65,7 @@ def test_a_key_still_replays_after_the_service_restarts(platform, evaluation_log
 def test_two_declarations_at_once_with_one_key_write_once_and_both_get_its_answer(platform, evaluation_log):
     platform.start("registry")
     body, applicant = declaration(open_batch(platform, evaluation_log)), platform.applicant()
-    answers, start = [], threading.Barrier(2)
-
-    def send():
-        start.wait()
-        answers.append(post(platform, "registry", "/bases", body, applicant, "double-click"))
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(lambda: post(platform, "registry", "/bases", body, applicant, "double-click"))
     # Without the key, the second would be the duplicate declaration's 409.
     assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
     assert answers[0].json() == answers[1].json()
@@ -83,8 +73,8 @@ def test_two_declarations_at_once_with_one_key_write_once_and_both_get_its_answe
     assert declared_count(platform) == 1
 
 
-def test_a_score_sent_twice_with_one_key_is_recorded_once(platform, registry_log):
-    platform.start("evaluation")
+def score_sheet(platform, registry_log) -> tuple[dict, dict]:
+    """An evaluator assigned to a declared base: its headers, and a sheet to send."""
     client = Client(platform)
     batch_id = open_evaluation_batch(client)
     base_id = declare(platform, registry_log, batch_id, uuid4())
@@ -94,15 +84,52 @@ def test_a_score_sent_twice_with_one_key_is_recorded_once(platform, registry_log
     occasion = {"batch_id": batch_id, "base_id": base_id}
     client("POST", "/assignments", {**occasion, "evaluator_id": evaluator}, expect=201)
     expert = platform.headers("evaluator", name="王教授", actor_id=UUID(evaluator))
-    sheet = {**occasion, "scores": SHEET}
+    return expert, {**occasion, "scores": SHEET}
+
+
+def scored_events(platform) -> int:
+    notifications = platform.app("evaluation").recorder.select_notifications(1, 10_000)
+    return sum(n.topic.endswith(".Scored") for n in notifications)
+
+
+def at_once(send, times: int = 2) -> list:
+    answers, start = [], threading.Barrier(times)
+
+    def run():
+        start.wait()
+        answers.append(send())
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_a_score_sent_twice_with_one_key_is_recorded_once_also_after_a_restart(platform, registry_log):
+    platform.start("evaluation")
+    expert, sheet = score_sheet(platform, registry_log)
     first = post(platform, "evaluation", "/scores", sheet, expert, "score-form-1")
     again = post(platform, "evaluation", "/scores", sheet, expert, "score-form-1")
     assert first.status_code == 201, first.text
     assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true"), again.text
     assert again.json() == first.json()
-    changed = post(platform, "evaluation", "/scores", {**occasion, "scores": {**SHEET, "talent_cultivation": "90"}},
+    changed = post(platform, "evaluation", "/scores", {**sheet, "scores": {**SHEET, "talent_cultivation": "90"}},
                    expert, "score-form-1")
     assert changed.status_code == 409 and "Idempotency-Key" in changed.json()["error"]["fields"]
-    app = platform.app("evaluation")
-    scored = [e for e in app.recorder.select_notifications(1, 10_000) if e.topic.endswith(".Scored")]
-    assert len(scored) == 1
+    platform.stop("evaluation")
+    platform.start("evaluation")
+    restarted = post(platform, "evaluation", "/scores", sheet, expert, "score-form-1")
+    assert (restarted.status_code, restarted.headers.get("Idempotent-Replayed")) == (201, "true"), restarted.text
+    assert scored_events(platform) == 1
+
+
+def test_two_scores_at_once_with_one_key_are_recorded_once(platform, registry_log):
+    platform.start("evaluation")
+    expert, sheet = score_sheet(platform, registry_log)
+    answers = at_once(lambda: post(platform, "evaluation", "/scores", sheet, expert, "double-click"))
+    # Without the key, the second would be "already scored" (409).
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json()
+    assert scored_events(platform) == 1
