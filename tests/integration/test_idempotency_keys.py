@@ -4,6 +4,7 @@ also after the service restarts; a key reused for another body is a 409 naming i
 requests with one key at once write once."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID, uuid4
 
 import pytest
@@ -93,18 +94,15 @@ def scored_events(platform) -> int:
 
 
 def at_once(send, times: int = 2) -> list:
-    answers, start = [], threading.Barrier(times)
+    """``send()`` from ``times`` threads released together (a double click)."""
+    start = threading.Barrier(times)
 
-    def run():
+    def released(_):
         start.wait()
-        answers.append(send())
+        return send()
 
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    with ThreadPoolExecutor(times) as pool:
+        return list(pool.map(released, range(times)))
 
 
 def test_a_score_sent_twice_with_one_key_is_recorded_once_also_after_a_restart(platform, registry_log):
