@@ -107,3 +107,11 @@ class EventStore(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.app
+
+    def worker_setup(self, worker_ctx):
+        # The HTTP entrypoint leaves the request's Idempotency-Key claim on the worker's
+        # context (web/idempotent.py); the app adds it to the worker's first commit.
+        self.app.claims.hold(getattr(worker_ctx, "idempotency_claim", None))
+
+    def worker_teardown(self, worker_ctx):
+        self.app.claims.hold(None)

@@ -146,6 +146,15 @@ class EvaluationSettings:
 
 
 @dataclass(frozen=True)
+class IdempotencySettings:
+    """``idempotency:``: how long an ``Idempotency-Key`` answers as its first request
+    did, and how long a request waits for a concurrent one with its key to answer."""
+
+    ttl_seconds: float
+    wait_seconds: float
+
+
+@dataclass(frozen=True)
 class FundingSettings:
     conflict_attempts: int
     conflict_backoff_seconds: float
@@ -241,6 +250,7 @@ class Settings:
     notifications: NotificationsSettings
     console: ConsoleSettings
     documents: DocumentSettings
+    idempotency: IdempotencySettings
 
     def __post_init__(self):
         if self.documents.backend == "postgres" and self.store.backend != "postgres":

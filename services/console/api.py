@@ -4,14 +4,27 @@ Every page reads and every form writes through here, with the person's short-liv
 token (``identity.service_token``), so every rule, authorisation and error stays in the
 service that owns it. A service's JSON error arrives as ``ApiError``: its status, its
 message and the fields it names, for the page to show in words beside the fields.
+
+A form that writes carries a key made when it was rendered (``FORM_KEY_FIELD``, a hidden
+field: ``new_form_key``); its POST sends it as the service's ``Idempotency-Key``, so a
+double click, or a reload that posts the form again, is answered without writing twice.
 """
 
 from typing import Any, Mapping
+from uuid import uuid4
 
 import requests
 
 from services.backbone.kernel.errors import PlatformError
 from services.contracts.vocabulary import SERVICE_NAMES
+
+
+FORM_KEY_FIELD = "idempotency_key"
+
+
+def new_form_key() -> str:
+    """A key for one rendered form: each rendering is a new submission."""
+    return uuid4().hex
 
 
 class ApiError(PlatformError):
@@ -43,7 +56,11 @@ class ServiceApi:
         query = {key: value for key, value in params.items() if value not in (None, "")}
         return self._call("GET", service, path, params=query)
 
-    def post(self, service: str, path: str, body: dict | None = None, **headers) -> Any:
+    def post(self, service: str, path: str, body: dict | None = None, *, form=None, **headers) -> Any:
+        """POSTs ``body``; with the submitted ``form``, under the key it was rendered with."""
+        key = form.get(FORM_KEY_FIELD) if form is not None else None
+        if key:
+            headers["Idempotency-Key"] = key
         return self._call("POST", service, path, json=body or {}, headers=headers)
 
     def _call(self, method: str, service: str, path: str, headers: dict | None = None, **kwargs) -> Any:

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from services.contracts import vocabulary
+from services.console.api import FORM_KEY_FIELD, new_form_key
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -93,7 +94,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(beijing=beijing, money=money, word=word, tone=tone, cell=cell)
-    env.globals.update(words=WORDS, city_options=[(city, city) for city in vocabulary.CITIES])
+    env.globals.update(words=WORDS, city_options=[(city, city) for city in vocabulary.CITIES],
+                       new_form_key=new_form_key, form_key_field=FORM_KEY_FIELD)
     return env
 
 

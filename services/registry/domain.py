@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.backbone.kernel.documents import attached_before
 from services.backbone.kernel.context import Actor, Context, stable_id
-from services.backbone.kernel.errors import Conflict, Forbidden, RuleViolation, field_error
+from services.backbone.kernel.errors import Conflict, Forbidden, PlanChanged, RuleViolation, field_error
 from services.backbone.kernel.privacy import may_see_contacts
 from services.contracts.common import check_tasks_cover_kind
 from services.contracts.text import comparison_key
@@ -267,7 +267,7 @@ class Base(Aggregate):
             raise RuleViolation("There is no construction plan.")
         if version != plan["version"]:
             raise field_error("version", f"the current plan version is {plan['version']}",
-                              Conflict)
+                              PlanChanged)
         check_not_returned(plan)
         if self.filed_version == version:
             raise Conflict(f"Version {version} is already filed.")

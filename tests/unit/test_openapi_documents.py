@@ -191,3 +191,16 @@ def test_a_schema_the_handler_loads_is_declared(runnable):
         if loaded - declared:
             undeclared.append(f"{method} {entrypoint.url}: {sorted(loaded - declared)}")
     assert not undeclared, f"{name}: schemas loaded but not declared as query= or body=: {undeclared}"
+
+
+def test_every_mutating_json_route_declares_the_idempotency_key_once(runnable):
+    """Declared generically (web/idempotent.py): optional where the backbone honours it,
+    required on the routes that keep their own (funding's); none on uploads."""
+    _, cls, document = runnable
+    for method, entrypoint, _ in http_routes(cls):
+        if not entrypoint.mutating or entrypoint.public or entrypoint.body_types != ("application/json",):
+            continue
+        operation = document["paths"][openapi_path(entrypoint.url)][method.lower()]
+        keys = [p for p in operation.get("parameters", []) if p.get("name") == "Idempotency-Key"]
+        assert len(keys) == 1, f"{method} {entrypoint.url}"
+        assert keys[0]["required"] is ("Idempotency-Key" in entrypoint.doc.headers), f"{method} {entrypoint.url}"

@@ -25,6 +25,7 @@ from services.contracts import IntegrationEvent
 from services.backbone.eventstore.processing import Processing
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.eventstore.conflicts import CONFLICT_RETRIES, retry_on_conflict
+from services.backbone.eventstore.idempotency import Claims, KeyInUse
 from services.backbone.eventstore.parked_events import Parking
 from services.backbone.eventstore.publishing import Publications, PublishedEvents
 from services.backbone.kernel.errors import NotFound, field_error
@@ -83,6 +84,7 @@ class ServiceApplication(PublishedEvents, Parking, TokenRevocations, EventSource
     def __init__(self, env: dict | None = None) -> None:
         super().__init__(env)
         self._save_listeners: list[Callable[[list], None]] = []
+        self.claims = Claims()  # the Idempotency-Key of the request a worker runs
         self.views = ViewFollower(self, [*self.construct_views(), self.revoked_tokens])
         self.on_save(self.views.follow)
 
@@ -182,7 +184,20 @@ class ServiceApplication(PublishedEvents, Parking, TokenRevocations, EventSource
         ``process_event`` do (the write, the snapshots due, the listeners), with our
         ``Processing`` (round 6). Every write goes through here."""
         # Calls the library's _record and _take_snapshots: pinned in tests/unit/test_library_internals.py.
-        recordings = self._record(processing)
+        # A request's Idempotency-Key is claimed in its command's first transaction
+        # (eventstore/idempotency.py): one fact, or neither.
+        claim = self.claims.pending()
+        if claim is not None:
+            processing.collect_events(claim.record(self.repository))
+        try:
+            recordings = self._record(processing)
+        except IntegrityError:
+            if claim is not None and claim.lost_to_another(self.repository):
+                raise KeyInUse("Another request with this Idempotency-Key was applied first; "
+                               "this one wrote nothing.") from None
+            raise
+        if claim is not None:
+            claim.committed = True
         self._recorded(processing)
         self._take_snapshots(processing)
         self._notify(recordings)

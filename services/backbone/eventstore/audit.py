@@ -16,6 +16,7 @@ from services.contracts.fields import DAY_ENDS, DAY_STARTS, Moment
 from services.contracts.envelope import MAX_POSITION
 from services.contracts.vocabulary import ACTOR_ROLES
 
+from services.backbone.eventstore.idempotency import IdempotencyRecord
 from services.backbone.kernel.context import Actor, Context
 from services.backbone.kernel.privacy import for_viewer
 
@@ -145,6 +146,8 @@ def audit_data(app, event, viewer: Actor) -> tuple[dict, list[str]]:
     data = {key: value for key, value in vars(event).items() if key not in _ENVELOPE_ATTRIBUTES}
     for path in app.audit_secrets:
         data = _redacted(data, path.split("."))
+    if isinstance(event, IdempotencyRecord.Answered):  # a copy of an answer: personal data, maybe
+        data = _redacted(data, ["answer"])
     withheld = []
     for name in app.personal_fields(event, viewer):
         if data.get(name) is not None:

@@ -72,6 +72,13 @@ class ConcurrentChange(Conflict):
     retry_after = 1
 
 
+class PlanChanged(Conflict):
+    """The request named a plan version that is no longer the current one: someone
+    filed a newer version (or returned it) since the caller read the plan."""
+
+    code = "plan_changed"
+
+
 class PayloadTooLarge(PlatformError):
     """The request body exceeds ``services.max_body_bytes``; it was not read."""
 

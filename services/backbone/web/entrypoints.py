@@ -35,9 +35,11 @@ from services.backbone.keys import ServiceKeys
 from services.backbone.messaging.queue_consumers import PromptRpcConsumer
 from services.backbone.web.declared import RouteDoc
 from services.backbone.web.error_body import error_body
+from services.backbone.web.idempotent import HEADER as IDEMPOTENCY_HEADER, IdempotentRoute, KeyInUse, key_of
 from services.backbone.web.inputs import PATH_PARAMS
 from services.backbone.web.tokens import TokenVerifier
 from services.backbone.kernel.context import Actor, Context
+from services.backbone.kernel.ids import as_uuid
 from services.backbone.kernel.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, PlatformError,
                                              Unavailable, UnsupportedMediaType)
 
@@ -72,6 +74,13 @@ class Authenticator(SharedExtension):
 
 def _max_body_bytes(container) -> int:
     return container.config["PLATFORM"].services.max_body_bytes
+
+
+def _app(container):
+    """The service's application, if it has an event store (the console has none)."""
+    from services.backbone.dependencies import EventStore  # it imports this module's neighbours
+
+    return next((d.app for d in container.dependencies if isinstance(d, EventStore) and hasattr(d, "app")), None)
 
 
 def _metrics(container):
@@ -262,6 +271,14 @@ class JsonHttp(HttpRequestHandler):
                 time.monotonic() - started)
         return response
 
+    @property
+    def idempotent(self) -> bool:
+        """Whether this route honours ``Idempotency-Key`` (web/idempotent.py): every
+        mutating JSON route of a service with a log, except the public ones (no caller to
+        key by) and those that keep their own key in their domain (funding's)."""
+        return (self.mutating and not self.public and self.body_types == ("application/json",)
+                and IDEMPOTENCY_HEADER not in self.doc.headers)
+
     def _respond(self, request):
         request.shallow = False
         # A body over the limit is refused before it is read (by its Content-Length),
@@ -270,29 +287,56 @@ class JsonHttp(HttpRequestHandler):
         # werkzeug read a chunked body (without it, one read as empty: a baffling 400).
         request.max_content_length = self.body_limit()
         request.environ.setdefault("wsgi.input_terminated", True)
+        keys = claim = None
         try:
             header = request.headers.get("Authorization")
-            if not self.public:
-                self.authenticator.authenticate(header, self.roles)
+            actor = None if self.public else self.authenticator.authenticate(header, self.roles)
             self._check_body_type(request)
-            context_data = {
-                "authorization": header,
-                "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid4()),
-            }
-            args, kwargs = self.get_entrypoint_parameters(request)
-            request.environ[PATH_PARAMS] = tuple(kwargs)  # read_json refuses them in the body
-            self.check_signature(args, kwargs)
-            done = Event()
-            self.container.spawn_worker(
-                self, args, kwargs, context_data=context_data,
-                handle_result=partial(self.handle_result, done),
-            )
-            result = done.wait()
-            if self.mutating:  # the command has committed; its client has not heard yet
-                failpoints.hit("http.after_commit")
-            return self.response_from_result(result)
+            correlation_id = request.headers.get("X-Correlation-Id") or str(uuid4())
+            keys, key = self._keys(), (key_of(request) if self.idempotent else None)
+            if keys is not None and key is not None:
+                claim = keys.begin(request, actor.context(as_uuid(correlation_id)), key)
+                if isinstance(claim, Response):
+                    return claim  # a replay of the first answer
+            response = self._run(request, header, correlation_id, claim)
+        except KeyInUse:  # a concurrent request with this key committed first
+            return self._answer(lambda: keys.lost(claim))
         except Exception as exc:  # every failure becomes a JSON error response
+            response = error_response(exc)
+        return response if claim is None else self._answer(lambda: keys.finish(claim, response))
+
+    def _run(self, request, header, correlation_id, claim):
+        """Runs the worker; its first commit carries ``claim`` (dependencies.EventStore)."""
+        context_data = {"authorization": header, "correlation_id": correlation_id}
+        args, kwargs = self.get_entrypoint_parameters(request)
+        request.environ[PATH_PARAMS] = tuple(kwargs)  # read_json refuses them in the body
+        self.check_signature(args, kwargs)
+        done = Event()
+        worker_ctx = self.container.spawn_worker(
+            self, args, kwargs, context_data=context_data,
+            handle_result=partial(self.handle_result, done),
+        )
+        # Not in context_data, which an RPC call the worker makes would carry on; set
+        # before the worker runs (it starts when this thread waits).
+        worker_ctx.idempotency_claim = claim
+        result = done.wait()
+        if self.mutating:  # the command has committed; its client has not heard yet
+            failpoints.hit("http.after_commit")
+        return self.response_from_result(result)
+
+    @staticmethod
+    def _answer(produce) -> Response:
+        try:
+            return produce()
+        except Exception as exc:
             return error_response(exc)
+
+    def _keys(self) -> IdempotentRoute | None:
+        if "_idempotent_route" not in vars(self):
+            app = _app(self.container)
+            self._idempotent_route = app and IdempotentRoute(
+                app, self.container.config["PLATFORM"].idempotency, f"{self.method} {self.url}")
+        return self._idempotent_route
 
     def _check_body_type(self, request) -> None:
         sent = request.content_length or request.headers.get("Transfer-Encoding")

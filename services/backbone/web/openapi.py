@@ -93,7 +93,10 @@ def build_document(service_cls, title: str | None = None, version: str = "1") ->
     paths: dict[str, dict] = {}
     for method, entrypoint, handler in http_routes(service_cls):
         handler = _described(service_cls, handler)
-        paths.setdefault(entrypoint.url, {})[method.lower()] = _operation(method, entrypoint, handler)
+        operation = _operation(method, entrypoint, handler)
+        if entrypoint.idempotent and _has_log(service_cls):
+            operation.setdefault("parameters", []).insert(0, IDEMPOTENCY_PARAMETER)
+        paths.setdefault(entrypoint.url, {})[method.lower()] = operation
     for url, operations in paths.items():
         spec.path(path=openapi_path(url), operations=operations, parameters=_path_parameters(url))
     return with_links(spec.to_dict())
@@ -120,6 +123,22 @@ def with_links(document: dict) -> dict:
                 if links and status.startswith("2"):
                     answer["links"] = links
     return document
+
+
+# Every mutating JSON route of a service with a log honours it (web/idempotent.py).
+IDEMPOTENCY_PARAMETER = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
+    "description": "可选。同一键再次提交时不再办理，原样返回首次的答复（带 Idempotent-Replayed: true）；"
+                   "同一键而内容不同时答复 409 idempotency_key_reused。表单每次打开生成一个新键。",
+}
+
+
+def _has_log(service_cls) -> bool:
+    """Whether the service keeps a log (the console, a front, keeps none)."""
+    from services.backbone.dependencies import EventStore  # it imports the web entrypoints
+
+    return any(isinstance(getattr(service_cls, name, None), EventStore) for name in dir(service_cls))
 
 
 def _operations_of(item: dict):

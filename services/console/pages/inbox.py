@@ -26,7 +26,7 @@ def unread_badge(request) -> Page:
 
 def mark_read(request, delivery_id: UUID) -> Redirect | Page:
     visit = visit_of(request)
-    visit.api.post("notifications", f"/inbox/{delivery_id}/read")
+    visit.api.post("notifications", f"/inbox/{delivery_id}/read", form=request.form)
     if request.headers.get("HX-Request"):
         return Page("fragments/read.html", {})
     return Redirect(request.form.get("back") or "/inbox")

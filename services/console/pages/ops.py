@@ -35,7 +35,7 @@ def act_on_dead_letter(request, action: str) -> Page | Redirect:
     body = {"queue": form.get("queue", ""), "message_id": form.get("message_id", ""),
             "reason": form.get("reason", "")}
     try:
-        visit_of(request).api.post(service, f"/ops/dead-letters/{action}", body)
+        visit_of(request).api.post(service, f"/ops/dead-letters/{action}", body, form=form)
     except ApiError as error:
         return Page("ops.html", {"refresh": REFRESH_SECONDS, **_queues(request), **_statuses(request),
                                  **_dead_letters(request), "done": "", "action_error": error.message},
