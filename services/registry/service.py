@@ -23,6 +23,7 @@ from .review_endpoints import ReviewEndpoints
 from .schemas import (
     ApprovalRequest,
     AsOfQuery,
+    BaseStatisticsOut,
     BaseOut,
     BatchesQuery,
     BaseRowOut,
@@ -34,6 +35,7 @@ from .schemas import (
     RevocationRequest,
     ReassignRequest,
     StatusAsOfOut,
+    StatsQuery,
     StatsSummaryOut,
     UnitOut,
     UnitsQuery,
@@ -223,6 +225,19 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         """Counts of bases by kind, status and city (names per city for the map), and
         their totals month by month: the DRC's dashboard, merged with funding's money."""
         return schema(StatsSummaryOut).dump(self.app.stats_summary())
+
+    @http("GET", "/stats/bases", query=StatsQuery, response=BaseStatisticsOut)
+    def http_base_statistics(self, request):
+        return self.base_statistics(**read_query(request))
+
+    @rpc
+    def base_statistics(self, **query):
+        """The DRC's statistics of bases (counts by kind, city, county, status, batch and
+        year; the target's progress), filtered as the lists are, now or at ``as_of``."""
+        query = validated(schema(StatsQuery), query)
+        as_of = query.pop("as_of")
+        out = self.app.base_statistics(as_of, **query)
+        return schema(BaseStatisticsOut).dump({**out, "as_of": as_of and as_of.isoformat()})
 
     @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):

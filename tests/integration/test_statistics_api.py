@@ -1,0 +1,47 @@
+"""The DRC's statistics over HTTP (issue 27 §4): ``GET /stats/bases`` filtered as the
+lists are and ``as_of`` a day, counted from the registry's log."""
+
+from datetime import datetime, timedelta
+
+import requests
+
+from services.contracts.fields import BEIJING
+from tests.integration.conftest import open_batch
+from tests.integration.test_consumer_guarantees import adjustment, declare, registry_caught_up
+from tests.support.platform import wait_until
+
+
+def test_base_statistics_with_filters_and_as_of_a_day(platform, evaluation_log):
+    platform.start("registry")
+    batch_id = open_batch(platform, evaluation_log)
+    xiaoyi = declare(platform, batch_id, name="孝义市", city="吕梁市", county="孝义市")
+    declare(platform, batch_id, name="山西大学", kind="university", city="太原市", county="小店区")
+    today = datetime.now(BEIJING).date()
+    later = today + timedelta(days=3)
+    evaluation_log.emit("BaseAdjusted", {**adjustment(xiaoyi["base_id"], "declared", "certified"),
+                                         "effective_on": later.isoformat()})
+    wait_until(registry_caught_up(platform, evaluation_log.position))
+
+    def stats(**params):
+        response = requests.get(platform.url("registry", "/stats/bases"), params=params,
+                                headers=platform.headers("drc"))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    now = stats()
+    assert now["total"] == 2 and now["by_status"] == {"certified": 1, "declared": 1}
+    assert now["by_city"] == {"吕梁市": 1, "太原市": 1} and now["as_of"] is None
+    assert now["target"]["reached"] == 1 and now["target"]["bases"] == 30
+    assert stats(city="太原市")["by_kind"] == {"university": 1}
+    assert stats(status="certified", county="孝义市")["total"] == 1
+    assert stats(batch_id=batch_id, year=today.year)["total"] == 2
+    assert stats(year=today.year - 1)["total"] == 0
+    before = stats(as_of=today.isoformat())  # the decision counts from a later day
+    assert before["by_status"] == {"declared": 2} and before["target"]["reached"] == 0
+    assert before["as_of"] == f"{today.isoformat()}T23:59:59.999999+08:00"
+    assert stats(as_of=later.isoformat())["by_status"] == {"certified": 1, "declared": 1}
+    assert stats(as_of="2016-12-31")["total"] == 0
+
+    bad = requests.get(platform.url("registry", "/stats/bases"), params={"as_of": "yesterday",
+                       "kind": "hospital"}, headers=platform.headers("drc"))
+    assert bad.status_code == 400 and {"as_of", "kind"} <= set(bad.json()["error"]["fields"])
