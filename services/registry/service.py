@@ -52,6 +52,7 @@ RevocationOut = answer("RevocationRecorded", jti=fields.UUID(required=True), rec
 DECLARERS = ("applicant", "drc")
 APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
+OVERSEERS = ("drc", "department", "ops")  # the statistics: counts, no person's data
 
 
 class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
@@ -226,11 +227,11 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         their totals month by month: the DRC's dashboard, merged with funding's money."""
         return schema(StatsSummaryOut).dump(self.app.stats_summary())
 
-    @http("GET", "/stats/bases", query=StatsQuery, response=BaseStatisticsOut)
+    @http("GET", "/stats/bases", roles=OVERSEERS, query=StatsQuery, response=BaseStatisticsOut)
     def http_base_statistics(self, request):
         return self.base_statistics(**read_query(request))
 
-    @rpc
+    @rpc(roles=OVERSEERS)
     def base_statistics(self, **query):
         """The DRC's statistics of bases (counts by kind, city, county, status, batch and
         year; the target's progress), filtered as the lists are, now or at ``as_of``."""
