@@ -8,6 +8,7 @@ import requests
 from services.contracts.fields import BEIJING
 from tests.integration.conftest import open_batch
 from tests.integration.test_consumer_guarantees import adjustment, declare, registry_caught_up
+from tests.support.funding import FundingUnderTest
 from tests.support.platform import wait_until
 
 
@@ -45,3 +46,26 @@ def test_base_statistics_with_filters_and_as_of_a_day(platform, evaluation_log):
     bad = requests.get(platform.url("registry", "/stats/bases"), params={"as_of": "yesterday",
                        "kind": "hospital"}, headers=platform.headers("drc"))
     assert bad.status_code == 400 and {"as_of", "kind"} <= set(bad.json()["error"]["fields"])
+
+
+def test_funds_statistics_by_source_city_and_year_with_filters_and_as_of(platform):
+    funding = FundingUnderTest(platform)
+    envelope = funding.open_envelope(fund_source="special_fund")
+    base_id = funding.eligible_base()
+    assert funding.allocate(base_id, envelope["envelope_id"], amount="250000.50").status_code == 201
+    yesterday = (datetime.now(BEIJING) - timedelta(days=1)).date()
+
+    def stats(**params):
+        response = requests.get(funding.url("/stats/funds"), params=params,
+                                headers=platform.headers("drc"))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    now = stats()
+    assert now["totals"]["allocated"] == "250000.50"  # a string on the wire, to the fen
+    assert now["by_source"]["special_fund"]["allocated"] == "250000.50"
+    assert now["by_city"]["太原市"]["disbursed"] == "0.00" and list(now["by_year"]) == ["2017"]
+    assert stats(city="大同市")["totals"]["allocated"] == "0.00"
+    assert stats(year=2017, kind="university", fund_source="special_fund")["totals"] == now["totals"]
+    assert stats(as_of=yesterday.isoformat())["by_source"] == {}
+    assert requests.get(funding.url("/stats/funds"), headers=platform.headers("applicant")).status_code == 403
