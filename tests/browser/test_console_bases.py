@@ -16,7 +16,7 @@ from services.demo import data
 from services.demo.actors import Api, Cast
 from services.demo.construction import allocate_and_pay, file_plans
 from services.demo.programme import Programme
-from services.demo.selection import load_rubrics, run_batch
+from services.demo.selection import load_rubrics, record_batch
 from tests.browser.conftest import NARROW, shot, sign_in
 from tests.support.console import PASSWORD, ConsoleClient
 
@@ -31,7 +31,9 @@ def programme(platform) -> dict:
     urls = {name: platform.url(name) for name in ("registry", "evaluation", "funding", "notifications")}
     p = Programme(Api(urls), Cast(platform.issuer), out=io.StringIO())
     load_rubrics(p)
-    run_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations())
+    annex = [base["name"] for base in data.first_batch()]
+    record_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations(), annex,
+                 data.FIRST_BATCH_DECISION, data.first_batch_document())
     certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH] if d["to_status"] == "certified"]
     file_plans(p, certified)
     allocate_and_pay(p, certified)
