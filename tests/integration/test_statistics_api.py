@@ -1,13 +1,20 @@
-"""The DRC's statistics over HTTP (issue 27 §4): ``GET /stats/bases`` filtered as the
-lists are and ``as_of`` a day, counted from the registry's log."""
+"""The DRC's statistics over HTTP (issue 27 §4): the registry's ``/stats/bases``,
+funding's ``/stats/funds`` and evaluation's ``/stats/annual``, filtered as the lists
+are and ``as_of`` a day, counted from each service's log."""
 
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 import requests
 
 from services.contracts.fields import BEIJING
+from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from tests.integration.conftest import open_batch
 from tests.integration.test_consumer_guarantees import adjustment, declare, registry_caught_up
+from tests.integration.test_annual_self_evaluation import FIGURES, file_plan
+from tests.integration.test_evaluation_api import certified_base
+from tests.support.broker import UpstreamLog
+from tests.support.evaluation_http import Client
 from tests.support.funding import FundingUnderTest
 from tests.support.platform import wait_until
 
@@ -69,3 +76,27 @@ def test_funds_statistics_by_source_city_and_year_with_filters_and_as_of(platfor
     assert stats(year=2017, kind="university", fund_source="special_fund")["totals"] == now["totals"]
     assert stats(as_of=yesterday.isoformat())["by_source"] == {}
     assert requests.get(funding.url("/stats/funds"), headers=platform.headers("applicant")).status_code == 403
+
+
+def test_annual_statistics_sum_the_reports_by_kind_and_city_with_filters_and_as_of(platform):
+    platform.start("evaluation")
+    registry_log = UpstreamLog(platform.config, "registry")
+    try:
+        client, applicant_id = Client(platform), uuid4()
+        year = datetime.now(BEIJING).year
+        base_id = certified_base(platform, registry_log, applicant_id)
+        file_plan(platform, registry_log, base_id, year)
+        report = {"year": year, "figures": FIGURES, "documents": [],
+                  "narratives": {code: "年度建设任务完成情况" for code in CONSTRUCTION_TASKS["university"]}}
+        client("POST", f"/bases/{base_id}/annual-reports", report,
+               headers=platform.headers("applicant", actor_id=applicant_id), expect=201)
+    finally:
+        registry_log.close()
+    now = client("GET", f"/stats/annual?year={year}&kind=university")
+    assert now["reports"] == 1 and now["totals"]["patents"] == 131
+    assert now["totals"]["financing_raised"] == "12500000.00"  # money a string on the wire
+    assert list(now["by_kind"]) == ["university"] and now["by_city"]["太原市"]["reports"] == 1
+    assert client("GET", "/stats/annual?city=大同市")["reports"] == 0
+    yesterday = (datetime.now(BEIJING) - timedelta(days=1)).date()
+    assert client("GET", f"/stats/annual?as_of={yesterday.isoformat()}")["reports"] == 0
+    client("GET", "/stats/annual", headers=platform.headers("applicant"), expect=403)
