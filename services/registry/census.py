@@ -8,6 +8,7 @@ the answer for 2018-06-30 is the same before and after a rebuild."""
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from services.backbone.eventstore.views import View
@@ -19,6 +20,7 @@ BEIJING = timezone(timedelta(hours=8))
 # 晋政办发〔2017〕: "到2019年底前建设30个左右高水平的省级双创示范基地" (/work/shared/seed)
 TARGET_BASES = 30
 TARGET_BY = date(2019, 12, 31)
+TENTH = Decimal("0.1")
 
 
 def effective_moment(event) -> datetime:
@@ -55,16 +57,17 @@ class BaseCensus(View):
                 event.decision.get("decided_to_status", event.to_status)))
 
     def rows(self, as_of: datetime | None = None) -> list[dict]:
-        """Each base declared by ``as_of`` (None: now) with its status then: the last
-        decision in effect by then in order of effective moment (ties: as recorded);
+        """Each base declared or decided by ``as_of`` (None: now) with its status then:
+        the last decision in effect by then in order of effective moment (ties: as
+        recorded; a decision entered later from its document counts from its date);
         now, the last recorded, as the lists show it (``statuses_as_of`` likewise)."""
         out = []
         for base in self.bases.values():
-            if as_of is not None and base["declared_at"] > as_of:
-                continue
             decisions, which = base["decisions"], 1
             if as_of is not None:
                 decisions, which = sorted((d for d in decisions if d[0] <= as_of), key=lambda d: d[0]), 2
+                if base["declared_at"] > as_of and not decisions:
+                    continue  # neither declared nor decided by then
             status = decisions[-1][which] if decisions else "declared"
             out.append({**{k: v for k, v in base.items() if k != "decisions"}, "status": status})
         return out
@@ -88,7 +91,7 @@ def progress(rows: list[dict], as_of: datetime | None) -> dict:
     counties, so their spread is part of the answer."""
     active = [row for row in rows if row["status"] in ACTIVE_STATUSES]
     return {"bases": TARGET_BASES, "by": TARGET_BY.isoformat(), "reached": len(active),
-            "share": f"{min(len(active), TARGET_BASES) * 100 / TARGET_BASES:.1f}",
+            "share": str((Decimal(min(len(active), TARGET_BASES) * 100) / TARGET_BASES).quantize(TENTH, ROUND_HALF_UP)),
             "counties": len({(row["city"], row["county"]) for row in active}),
             "met": len(active) >= TARGET_BASES}
 

@@ -75,6 +75,14 @@ def test_as_of_a_day_counts_the_decisions_in_effect_by_its_end(app):
     assert app.base_statistics(end_of(date(2016, 12, 31)))["total"] == 0  # before any declaration
 
 
+def test_a_decision_entered_from_its_document_counts_from_the_document_s_date(app):
+    decide(app, "孝义市", "certified", effective_on=date(2017, 9, 7))  # the first batch, entered now
+    end_of = lambda day: datetime.combine(day, datetime.max.time(), BEIJING)  # noqa: E731
+    assert app.base_statistics(end_of(date(2017, 9, 6)))["total"] == 0
+    then = app.base_statistics(end_of(date(2017, 9, 7)))
+    assert then["by_status"] == {"certified": 1} and then["target"]["reached"] == 1
+
+
 def test_the_statistics_rebuilt_from_the_log_are_the_same(app):
     decide(app, "孝义市", "certified")
     decide(app, "高平市", "not_selected")

@@ -23,6 +23,9 @@ ASKS = {"registry": FILTERS, "evaluation": ("kind", "city", "county", "batch_id"
         "funding": ("kind", "city", "county", "year", "as_of")}
 MONEY = {"allocated": "已分配（元）", "disbursed": "已拨付（元）", "cancelled": "已取消（元）",
          "recovery_demanded": "应追回（元）", "recovered": "已追回（元）"}
+COUNTIES, FIGURES_BY_KIND, FIGURES_BY_CITY = "各县（市、区）基地分布", "年度数据（按示范类型）", "年度数据（按设区市）"
+FUNDS_BY_SOURCE, FUNDS_BY_CITY, FUNDS_BY_YEAR = "资金（按来源）", "资金（按设区市）", "资金（按预算年度）"
+CHARTED = ("incubated_enterprises", "jobs_created", "patents")  # the figures a chart draws
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -49,33 +52,52 @@ def read_query(request) -> dict:
     return {key: request.args.get(key, "").strip() for key in FILTERS}
 
 
-def tables(api, query: dict) -> tuple[dict, list[dict]]:
-    """The three services' answers for this query, and the tables made of them, in the
-    page's order (each: its title, columns, rows, and the panel that may have failed)."""
-    ask = lambda service, path: read(lambda: api.get(  # noqa: E731
-        service, path, **{k: query[k] for k in ASKS[service]}))
-    bases, annual, funds = (ask("registry", "/stats/bases"), ask("evaluation", "/stats/annual"),
-                            ask("funding", "/stats/funds"))
+def _ask(api, service: str, path: str, query: dict):
+    return read(lambda: api.get(service, path, **{k: query[k] for k in ASKS[service]}))
+
+
+def _rows(panel, name: str) -> list[dict]:
+    """A ``by_…`` answer as rows: ``key`` and its count, or its sums."""
+    return [{"key": key, **(value if isinstance(value, dict) else {"count": value})}
+            for key, value in panel.data.get(name, {}).items()]
+
+
+def _kind(code):
+    return KINDS.get(code, code)
+
+
+def _status(code):
+    return STATUSES.get(code, code)
+
+
+def _city(code):
+    return "未登记" if code == "unknown" else code
+
+
+def tables(api, query: dict) -> tuple[dict, dict[str, dict]]:
+    """The three services' answers for this query, and the tables made of them by title,
+    in the page's order (each: its columns, rows, and the panel that may have failed)."""
+    bases = _ask(api, "registry", "/stats/bases", query)
+    annual = _ask(api, "evaluation", "/stats/annual", query)
+    funds = _ask(api, "funding", "/stats/funds", query)
     batches = read(lambda: {b["batch_id"]: b["name"] for b in api.get("registry", "/batches")["batches"]})
-    rows = lambda panel, name: [{"key": key, **(value if isinstance(value, dict) else {"count": value})}  # noqa: E731
-                                for key, value in panel.data.get(name, {}).items()]
-    kind, status = (lambda c: KINDS.get(c, c)), (lambda c: STATUSES.get(c, c))
     made = [
-        ("各县（市、区）基地分布", COUNTY, bases.data.get("by_county", []), bases),
-        ("按示范类型", _counted("示范类型", kind), rows(bases, "by_kind"), bases),
-        ("按设区市", _counted("设区市"), rows(bases, "by_city"), bases),
-        ("按状态", _counted("状态", status), rows(bases, "by_status"), bases),
-        ("按申报年度", _counted("申报年度"), rows(bases, "by_year"), bases),
-        ("按批次", _counted("批次", lambda c: batches.data.get(c, c)), rows(bases, "by_batch"), bases),
-        ("年度数据（按示范类型）", _figures("示范类型", kind), rows(annual, "by_kind"), annual),
-        ("年度数据（按设区市）", _figures("设区市"), rows(annual, "by_city"), annual),
-        ("资金（按来源）", _money("资金来源", lambda c: FUND_SOURCES.get(c, c)), rows(funds, "by_source"), funds),
-        ("资金（按设区市）", _money("设区市", lambda c: "未登记" if c == "unknown" else c), rows(funds, "by_city"), funds),
-        ("资金（按预算年度）", _money("预算年度"), rows(funds, "by_year"), funds),
+        (COUNTIES, COUNTY, bases.data.get("by_county", []), bases),
+        ("按示范类型", _counted("示范类型", _kind), _rows(bases, "by_kind"), bases),
+        ("按设区市", _counted("设区市"), _rows(bases, "by_city"), bases),
+        ("按状态", _counted("状态", _status), _rows(bases, "by_status"), bases),
+        ("按申报年度", _counted("申报年度"), _rows(bases, "by_year"), bases),
+        ("按批次", _counted("批次", lambda c: batches.data.get(c, c)), _rows(bases, "by_batch"), bases),
+        (FIGURES_BY_KIND, _figures("示范类型", _kind), _rows(annual, "by_kind"), annual),
+        (FIGURES_BY_CITY, _figures("设区市"), _rows(annual, "by_city"), annual),
+        (FUNDS_BY_SOURCE, _money("资金来源", lambda c: FUND_SOURCES.get(c, c)), _rows(funds, "by_source"), funds),
+        (FUNDS_BY_CITY, _money("设区市", _city), _rows(funds, "by_city"), funds),
+        (FUNDS_BY_YEAR, _money("预算年度"), _rows(funds, "by_year"), funds),
     ]
     return ({"bases": bases, "annual": annual, "funds": funds},
-            [{"title": t, "columns": c, "pairs": [(col.label, col) for col in c], "rows": r, "panel": p}
-             for t, c, r, p in made])
+            {title: {"title": title, "columns": columns, "rows": rows, "panel": panel,
+                     "pairs": [(column.label, column) for column in columns]}
+             for title, columns, rows, panel in made})
 
 
 def statistics(request) -> Page:
@@ -84,7 +106,7 @@ def statistics(request) -> Page:
     panels, made = tables(api, query)
     link = urlencode({k: v for k, v in query.items() if v})
     return Page("statistics.html", {
-        "query": query, "panels": panels, "tables": made, "export": "/stats/export.xlsx" + (f"?{link}" if link else ""),
+        "query": query, "panels": panels, "tables": list(made.values()), "export": "/stats/export.xlsx" + (f"?{link}" if link else ""),
         "target": panels["bases"].data.get("target", {}), "charts": script_json(chart_data(made)),
         "options": {"kind": list(KINDS.items()), "status": list(STATUSES.items()),
                     "city": [(c, c) for c in CITIES]}})
@@ -93,27 +115,29 @@ def statistics(request) -> Page:
 def export(request) -> Response:
     """The page's tables as one .xlsx, a sheet each, amounts as numbers."""
     _, made = tables(visit_of(request).api, read_query(request))
-    body = to_workbook([(t["title"], t["columns"], t["rows"]) for t in made])
+    body = to_workbook([(t["title"], t["columns"], t["rows"]) for t in made.values()])
     return Response(body, mimetype=XLSX, headers={
         "Content-Disposition": "attachment; filename=\"statistics.xlsx\"; filename*=UTF-8''%E7%BB%9F%E8%AE%A1.xlsx"})
 
 
-def chart_data(made: list[dict]) -> dict:
+def chart_data(made: dict[str, dict]) -> dict:
     """What the charts draw, in words: a category axis and its series per chart (money
     stays the services' decimal strings; the chart reads them as numbers to draw)."""
-    def chart(index: int, measures: dict) -> dict:
-        table = made[index]
-        names = [table["columns"][0].value(row) for row in table["rows"]]
-        return {"categories": names, "series": [
-            {"name": text, "data": [row.get(code, 0) for row in table["rows"]]} for code, text in measures.items()]}
-    counties = made[0]
+    def chart(title: str, measures: dict) -> dict:
+        table = made[title]
+        return {"categories": [table["columns"][0].value(row) for row in table["rows"]],
+                "series": [{"name": text, "data": [row.get(code, 0) for row in table["rows"]]}
+                           for code, text in measures.items()]}
+    counties = made[COUNTIES]["rows"]
+    figures = {code: ANNUAL_INDICATORS[code] for code in CHARTED}
+    paid = {code: MONEY[code] for code in ("allocated", "disbursed")}
     return {
-        "counties": {"categories": [f'{r["city"]}{r["county"]}' for r in counties["rows"]],
-                     "series": [{"name": "基地数", "data": [r["total"] for r in counties["rows"]]},
-                                {"name": "在册示范基地", "data": [r["demonstration"] for r in counties["rows"]]}]},
-        "figures_by_kind": chart(6, {k: ANNUAL_INDICATORS[k] for k in ("incubated_enterprises", "jobs_created", "patents")}),
-        "figures_by_city": chart(7, {k: ANNUAL_INDICATORS[k] for k in ("incubated_enterprises", "jobs_created", "patents")}),
-        "funds_by_source": chart(8, {k: MONEY[k] for k in ("allocated", "disbursed")}),
-        "funds_by_city": chart(9, {k: MONEY[k] for k in ("allocated", "disbursed")}),
-        "funds_by_year": chart(10, {k: MONEY[k] for k in ("allocated", "disbursed")}),
+        "counties": {"categories": [f'{r["city"]}{r["county"]}' for r in counties],
+                     "series": [{"name": "基地数", "data": [r["total"] for r in counties]},
+                                {"name": "在册示范基地", "data": [r["demonstration"] for r in counties]}]},
+        "figures_by_kind": chart(FIGURES_BY_KIND, figures),
+        "figures_by_city": chart(FIGURES_BY_CITY, figures),
+        "funds_by_source": chart(FUNDS_BY_SOURCE, paid),
+        "funds_by_city": chart(FUNDS_BY_CITY, paid),
+        "funds_by_year": chart(FUNDS_BY_YEAR, paid),
     }
