@@ -36,9 +36,22 @@ def _moment(value) -> datetime | None:
 
 
 def to_xlsx(title: str, columns: list[Column], rows: list[dict]) -> bytes:
+    return to_workbook([(title, columns, rows)])
+
+
+def to_workbook(sheets: list[tuple[str, list[Column], list[dict]]]) -> bytes:
+    """One sheet per (title, columns, rows), in order: a page of several tables (统计)
+    exports as one file."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = title
+    book.remove(book.active)
+    for title, columns, rows in sheets:
+        _fill(book.create_sheet(title[:31]), columns, rows)  # Excel's limit on a sheet's name
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _fill(sheet, columns: list[Column], rows: list[dict]) -> None:
     sheet.append([column.label for column in columns])
     for row in rows:
         cells = []
@@ -64,9 +77,6 @@ def to_xlsx(title: str, columns: list[Column], rows: list[dict]) -> bytes:
             for cell in sheet[letter][1:]:
                 cell.number_format = number_format
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def to_csv(columns: list[Column], rows: list[dict]) -> str:

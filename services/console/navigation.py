@@ -3,7 +3,7 @@ navigation shows them. A page not listed for a role answers it with the 403 page
 
 from services.contracts.vocabulary import CONSOLE_PAGES
 
-PATHS = {"dashboard": "/dashboard", "todo": "/todo", "bases": "/bases", "inbox": "/inbox",
+PATHS = {"dashboard": "/dashboard", "stats": "/stats", "todo": "/todo", "bases": "/bases", "inbox": "/inbox",
          "ops": "/ops", "accounts": "/accounts"}
 
 PROGRAMME_ROLES = ("drc", "county_government", "competent_department", "applicant", "evaluator",
@@ -17,6 +17,7 @@ PAGE_ROLES = {
     "inbox": ("department", "drc", "county_government", "competent_department", "applicant",
               "evaluator", "funding_office", "ops"),
     "dashboard": ("drc", "department"),
+    "stats": ("drc", "department"),
     "bases": PROGRAMME_ROLES,
 }
 
@@ -24,8 +25,8 @@ PAGE_ROLES = {
 MAIN_PAGES = {
     "admin": ("accounts",),
     "ops": ("ops", "bases"),
-    "department": ("inbox", "dashboard", "bases"),
-    "drc": ("dashboard", "bases"),
+    "department": ("inbox", "dashboard", "stats", "bases"),
+    "drc": ("dashboard", "stats", "bases"),
     "county_government": ("bases",),
     "competent_department": ("bases",),
     "funding_office": ("bases",),

@@ -21,7 +21,7 @@ from .api_reference import ApiReference
 from .application import ConsoleApplication
 from .navigation import PAGE_ROLES
 from .navigation import landing
-from .pages import accounts, base_detail, bases, dashboard, inbox, ops, signing, todo
+from .pages import accounts, base_detail, bases, dashboard, inbox, ops, signing, statistics, todo
 from .web import PageNotFound, Redirect, page, visit_of
 
 HERE = Path(__file__).parent
@@ -32,6 +32,7 @@ STATIC_FILES = {
     "vendor/htmx.min.js": VENDOR / "htmx.org" / "dist" / "htmx.min.js",
     "vendor/echarts.min.js": VENDOR / "echarts" / "dist" / "echarts.min.js",
     "dashboard.js": HERE / "static" / "dashboard.js",
+    "statistics.js": HERE / "static" / "statistics.js",
     "vendor/shanxi.json": VENDOR / "echarts" / "map" / "json" / "province" / "shanxi.json",
     "api-reference.js": HERE / "static" / "api-reference.js",
     **{f"vendor/{name}": VENDOR / "swagger-ui-dist" / name
@@ -130,6 +131,14 @@ class ConsoleService(ApiReference, OperationsEndpoints):
     @page("GET", "/dashboard", roles=PAGE_ROLES["dashboard"])
     def dashboard(self, request):
         return dashboard.dashboard(request)
+
+    @page("GET", "/stats", roles=PAGE_ROLES["stats"])
+    def statistics(self, request):
+        return statistics.statistics(request)
+
+    @page("GET", "/stats/export.xlsx", roles=PAGE_ROLES["stats"])
+    def export_statistics(self, request):
+        return statistics.export(request)
 
     @page("GET", "/bases", roles=PAGE_ROLES["bases"])
     def bases(self, request):

@@ -154,6 +154,7 @@ GRADES = {
 # and of an account's state. Templates take every such word from here.
 CONSOLE_PAGES = {
     "dashboard": "首页",
+    "stats": "统计",
     "todo": "待办",
     "bases": "基地",
     "inbox": "通知",

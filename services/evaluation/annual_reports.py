@@ -9,6 +9,7 @@ from services.backbone.eventstore.application import reacts_to, retry_on_conflic
 from services.backbone.kernel.context import Actor, Context
 
 from .annual import AnnualReporting
+from .annual_statistics import AnnualTotals
 from .domain import Base
 
 
@@ -54,6 +55,10 @@ class AnnualReports:
         ``as_of`` (None: now): what a round of that year's period scores and shows."""
         reporting = self.find(AnnualReporting.create_id(base_id), AnnualReporting)
         return reporting.latest(up_to_year, as_of) if reporting is not None else None
+
+    def annual_statistics(self, as_of: datetime | None = None, **filters) -> dict:
+        """The reports' figures summed by kind and city (``annual_statistics``)."""
+        return self.views[AnnualTotals].statistics(as_of, **filters)
 
     def _reporting(self, base_id: UUID, ctx: Context) -> AnnualReporting:
         found = self.find(AnnualReporting.create_id(base_id), AnnualReporting)

@@ -4,9 +4,10 @@ from marshmallow import Schema, fields, validate
 
 from services.contracts.annual import AnnualFigures, ComparisonRow, DocumentRef
 from services.contracts.common import Strict
-from services.contracts.fields import Timestamp
+from services.contracts.fields import DAY_ENDS, City, Moment, Money, Timestamp
 from services.contracts.text import FreeText
-from services.contracts.vocabulary import CONSTRUCTION_TASKS
+from services.contracts.text import Name
+from services.contracts.vocabulary import ANNUAL_INDICATORS, CONSTRUCTION_TASKS, KINDS, MONEY_INDICATORS
 
 TASK_CODES = sorted({code for tasks in CONSTRUCTION_TASKS.values() for code in tasks})
 
@@ -62,3 +63,34 @@ class QuantitativeOut(Schema):
 
     points = fields.Decimal(as_string=True)
     indicators = fields.List(fields.Nested(QuantitativeRowOut))
+
+
+# -- the DRC's statistics (issue 27 §4) -----------------------------------------------------------
+
+class AnnualStatsQuery(Strict):
+    """GET /stats/annual?kind=&city=&county=&batch_id=&year=&as_of= (``year``: the
+    reports' year; ``as_of``: a day, the versions sent by its end, Beijing time)"""
+
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
+    city = City(load_default=None)
+    county = Name(max_length=50, required=False, load_default=None)
+    batch_id = fields.UUID(load_default=None)
+    year = fields.Integer(validate=validate.Range(min=2017, max=2100), load_default=None)
+    as_of = Moment(day=DAY_ENDS, load_default=None)
+
+
+# Each indicator summed: counts whole, money (yuan) a decimal string; with the reports counted.
+FiguresSumOut = Schema.from_dict({
+    "reports": fields.Integer(),
+    **{i: Money(allow_zero=True) if i in MONEY_INDICATORS else fields.Integer() for i in ANNUAL_INDICATORS},
+}, name="FiguresSum")
+
+
+class AnnualStatisticsOut(Schema):
+    """GET /stats/annual: the annual reports' figures summed, in all, by kind and by city."""
+
+    as_of = fields.String(allow_none=True)
+    reports = fields.Integer()
+    totals = fields.Nested(FiguresSumOut)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSumOut))
+    by_city = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSumOut))

@@ -16,6 +16,7 @@ from services.contracts.evaluation import ROUND_KINDS
 from services.contracts.vocabulary import STATUSES
 
 from .annual_reports import AnnualReports, RoundFigures
+from .annual_statistics import AnnualTotals
 from .catalogue import Catalogue, default_catalogue
 from .completeness import INCOMPLETE_REASON, DeclarationCompleteness, check_chosen_complete
 from .conflicts import conflict_of_interest
@@ -54,7 +55,7 @@ class EvaluationApplication(NationalDesk, NoticeDesk, CityRecommendations, Depar
 
     def construct_views(self):
         return [Calendar(), Scoreboard(), Standings(), EvaluatorDirectory(), NoticeBoard(),
-                DeadlineSchedule(), Recommendations(), OpinionBook(), NationalCalls()]
+                DeadlineSchedule(), Recommendations(), OpinionBook(), NationalCalls(), AnnualTotals()]
 
     def configure(self, settings) -> None:
         """The ``evaluation`` section: which adjustment policy is in force (a round

@@ -16,6 +16,7 @@ from .domain import Allocation, Envelope, settle_allocations
 from .eligibility import BaseStanding, ineligible_unknown_base
 from .integration import publications
 from . import summary
+from .fund_statistics import FundsCensus
 from .milestones import reached_by_decision
 from .views import FundingLedger, ledger_csv
 
@@ -38,7 +39,7 @@ class FundingApplication(ServiceApplication):
     snapshotting_intervals = {Envelope: 50}
 
     def construct_views(self):
-        return [FundingLedger()]
+        return [FundingLedger(), FundsCensus()]
 
     def configure(self, settings) -> None:
         """Applies the ``funding`` section of the platform's configuration."""
@@ -145,6 +146,7 @@ class FundingApplication(ServiceApplication):
     def record_declaration(self, event, processing) -> None:
         standing = self._standing_for(event)
         standing.record_declaration(name=event.payload["name"], kind=event.payload["kind"],
+                                    region=event.payload.get("region"),
                                     ctx=self.upstream_context(event))
         processing.collect_events(standing)
 
@@ -225,6 +227,10 @@ class FundingApplication(ServiceApplication):
 
     def money_summary(self) -> dict:
         return summary.money_summary(self.views[FundingLedger])
+
+    def funds_statistics(self, as_of=None, **filters) -> dict:
+        """Money by fund source, city and fiscal year (``fund_statistics``)."""
+        return self.views[FundsCensus].statistics(as_of, **filters)
 
     def todo(self, actor) -> list[dict]:
         return summary.todo(self.views[FundingLedger], actor)

@@ -50,12 +50,14 @@ class BaseStanding(Aggregate):
 
     # -- facts from upstream ------------------------------------------------------------
 
-    def record_declaration(self, *, name: str, kind: str, ctx: Context) -> None:
-        """The registry declared the base: its name, for people reading the ledger."""
-        self._declared(name=name, kind=kind, ctx=ctx)
+    def record_declaration(self, *, name: str, kind: str, region: dict | None = None,
+                           ctx: Context) -> None:
+        """The registry declared the base: its name, for people reading the ledger, and
+        its city and county, for the DRC's funds by city (None: recorded before 2026)."""
+        self._declared(name=name, kind=kind, region=region, ctx=ctx)
 
     @event("Declared")
-    def _declared(self, name: str, kind: str, ctx: Context) -> None:
+    def _declared(self, name: str, kind: str, ctx: Context, region: dict | None = None) -> None:
         self.name = name
         self.kind = self.kind or kind
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from services.backbone.eventstore.audit import jsonable
 from services.backbone.web.paging import PageQuery, sortable
 from services.contracts.common import Strict
-from services.contracts.fields import Money, Timestamp
+from services.contracts.fields import DAY_ENDS, City, Moment, Money, Timestamp
 from services.contracts.text import FreeText, Name
 from services.contracts.funding import FISCAL_YEARS, FUND_SOURCES, TranchesAddUp
 from services.contracts.vocabulary import KINDS, MILESTONES
@@ -188,3 +188,34 @@ class MoneySummaryOut(MoneyTotalsOut):
 
     allocations = fields.Integer(required=True)
     by_fiscal_year = fields.Dict(keys=fields.String(), values=fields.Nested(MoneyTotalsOut), required=True)
+
+
+# -- the DRC's statistics (issue 27 §4) -----------------------------------------------------------
+
+class FundsStatsQuery(Strict):
+    """GET /stats/funds?kind=&city=&county=&year=&fund_source=&as_of= (``year``: the
+    fiscal year; ``as_of``: a day, the money moved by its end, Beijing time)"""
+
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
+    city = City(load_default=None)
+    county = Name(max_length=50, required=False, load_default=None)
+    year = fields.Integer(validate=FISCAL_YEARS, load_default=None)
+    fund_source = fields.String(validate=validate.OneOf(FUND_SOURCES), load_default=None)
+    as_of = Moment(day=DAY_ENDS, load_default=None)
+
+
+# Each amount summed, a decimal string of yuan.
+FundsSumOut = Schema.from_dict({name: Money(allow_zero=True) for name in (
+    "allocated", "disbursed", "cancelled", "recovery_demanded", "recovered")}, name="FundsSum")
+
+
+class FundsStatisticsOut(Schema):
+    """GET /stats/funds: money allocated, paid, cancelled and recovered, in all and by
+    fund source, city (``unknown``: a base declared before funding kept its place) and
+    fiscal year."""
+
+    as_of = fields.String(allow_none=True)
+    totals = fields.Nested(FundsSumOut)
+    by_source = fields.Dict(keys=fields.String(), values=fields.Nested(FundsSumOut))
+    by_city = fields.Dict(keys=fields.String(), values=fields.Nested(FundsSumOut))
+    by_year = fields.Dict(keys=fields.String(), values=fields.Nested(FundsSumOut))

@@ -34,6 +34,8 @@ from .schemas import (
     EnvelopeRequest,
     EnvelopesQuery,
     ExportQuery,
+    FundsStatisticsOut,
+    FundsStatsQuery,
     MoneySummaryOut,
     RecoveryRequest,
 )
@@ -42,6 +44,7 @@ Envelopes = listing("Envelopes", "envelopes", EnvelopeOut, paged=True)
 
 OFFICE = ("funding_office",)
 READERS = ("funding_office", "drc", "department", "ops", "service")
+OVERSEERS = ("funding_office", "drc", "department", "ops")  # the statistics
 
 
 class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumentEndpoints):
@@ -190,6 +193,19 @@ class FundingService(published_log(READERS), OperationsEndpoints, PaymentDocumen
         """Budget allocated, paid (disbursed) and recovered, in all and by fiscal year, as
         decimal strings: the money of the DRC's dashboard."""
         return schema(MoneySummaryOut).dump(self.app.money_summary())
+
+    @http("GET", "/stats/funds", roles=OVERSEERS, query=FundsStatsQuery, response=FundsStatisticsOut)
+    def http_funds_statistics(self, request):
+        return self.funds_statistics(**read_query(request))
+
+    @rpc(roles=OVERSEERS)
+    def funds_statistics(self, **query):
+        """Money allocated, paid and recovered by fund source, city and fiscal year (the
+        DRC's statistics), filtered as the lists are, as it stood at ``as_of``."""
+        query = validated(schema(FundsStatsQuery), query)
+        as_of = query.pop("as_of")
+        out = self.app.funds_statistics(as_of, **query)
+        return schema(FundsStatisticsOut).dump({**out, "as_of": as_of and as_of.isoformat()})
 
     @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):

@@ -1,6 +1,6 @@
 """The registry application: declarations, plans, the status of record, and queries."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -19,6 +19,7 @@ from .domain import (Base, DeclarationBatch, DeclaringUnit, EarlierDeclaration,
                      check_declares_for_itself, check_not_declared_elsewhere)
 from .integration import publications
 from .national import NationalStanding
+from .census import BaseCensus, effective_moment
 from .statistics import StatusCalendar, todo
 from .reviews import check_may_attach
 from .views import BaseDirectory, BatchCalendar
@@ -32,7 +33,7 @@ class RegistryApplication(RegistryDeadlines, NationalStanding, ServiceApplicatio
 
     def construct_views(self):
         return [BaseDirectory(), BatchCalendar(), StatusCalendar(), DeadlineSchedule(),
-                ReminderBook()]
+                ReminderBook(), BaseCensus()]
 
     # -- commands ----------------------------------------------------------------------
 
@@ -316,19 +317,13 @@ class RegistryApplication(RegistryDeadlines, NationalStanding, ServiceApplicatio
         """Counts of bases by kind, status and city, and their running totals by month."""
         return self.views[StatusCalendar].summary()
 
+    def base_statistics(self, as_of: datetime | None = None, **filters) -> dict:
+        """The DRC's statistics of bases (``census.BaseCensus``), now or at ``as_of``."""
+        return self.views[BaseCensus].statistics(as_of, **filters)
+
     def todo(self, actor: Actor) -> list[dict]:
         """What waits for ``actor`` here (``statistics.todo``)."""
         rows = self.views[BaseDirectory].rows
         book = self.views[ReminderBook]
         return due_marked(todo(list(rows.values()), actor), rows, book) + reminded_items(book, rows, actor)
 
-
-def effective_moment(event) -> datetime:
-    """When a recorded decision counts from: 00:00 Beijing time of its effective date,
-    or, for one published before effective dates, when it was recorded."""
-    day = event.decision.get("effective_on")
-    if day is None:
-        return event.timestamp
-    if isinstance(day, str):
-        day = date.fromisoformat(day)
-    return datetime.combine(day, time(0, 0), timezone(timedelta(hours=8)))

@@ -284,3 +284,51 @@ class StatsSummaryOut(Schema):
     by_city = fields.Dict(keys=fields.String(), values=fields.Raw())
     over_time = fields.List(fields.Raw())
 
+
+
+# -- the DRC's statistics (issue 27 §4) -----------------------------------------------------------
+
+class StatsQuery(Strict):
+    """GET /stats/bases?kind=&city=&county=&status=&batch_id=&year=&as_of= (the lists'
+    filters; ``year``: of declaration, Beijing time; ``as_of``: a day, counted at its end)"""
+
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
+    city = City(load_default=None)
+    county = Name(max_length=50, required=False, load_default=None)
+    status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
+    batch_id = fields.UUID(load_default=None)
+    year = fields.Integer(validate=validate.Range(min=2015, max=2100), load_default=None)
+    as_of = Moment(day=DAY_ENDS, load_default=None)
+
+
+class CountyCountOut(Schema):
+    city = fields.String()
+    county = fields.String()
+    total = fields.Integer()
+    demonstration = fields.Integer()
+
+
+class TargetOut(Schema):
+    """The policy's target: about 30 demonstration bases by the end of 2019."""
+
+    bases = fields.Integer()
+    by = fields.String()
+    reached = fields.Integer()
+    share = fields.String(metadata={"description": "percent of the target reached, e.g. '40.0'"})
+    counties = fields.Integer()
+    met = fields.Boolean()
+
+
+class BaseStatisticsOut(Schema):
+    """GET /stats/bases: counts of bases by kind, city, county, status, batch and year."""
+
+    as_of = fields.String(allow_none=True)
+    total = fields.Integer()
+    demonstration = fields.Integer()
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_city = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_year = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_batch = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_county = fields.List(fields.Nested(CountyCountOut))
+    target = fields.Nested(TargetOut)

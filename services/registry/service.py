@@ -25,6 +25,7 @@ from .review_endpoints import ReviewEndpoints
 from .schemas import (
     ApprovalRequest,
     AsOfQuery,
+    BaseStatisticsOut,
     BaseOut,
     BatchesQuery,
     BaseRowOut,
@@ -36,6 +37,7 @@ from .schemas import (
     RevocationRequest,
     ReassignRequest,
     StatusAsOfOut,
+    StatsQuery,
     StatsSummaryOut,
     UnitOut,
     UnitsQuery,
@@ -52,6 +54,7 @@ RevocationOut = answer("RevocationRecorded", jti=fields.UUID(required=True), rec
 DECLARERS = ("applicant", "drc")
 APPROVERS = ("county_government", "competent_department")
 FILERS = ("applicant", "drc")
+OVERSEERS = ("drc", "department", "ops")  # the statistics: counts, no person's data
 
 
 log = logging.getLogger(__name__)
@@ -235,6 +238,19 @@ class RegistryService(PublishedLog, OperationsEndpoints, ReviewEndpoints):
         fired = self.app.fire_due_deadlines()
         if fired:
             log.info("fired deadlines: %s", ", ".join(fired))
+
+    @http("GET", "/stats/bases", roles=OVERSEERS, query=StatsQuery, response=BaseStatisticsOut)
+    def http_base_statistics(self, request):
+        return self.base_statistics(**read_query(request))
+
+    @rpc(roles=OVERSEERS)
+    def base_statistics(self, **query):
+        """The DRC's statistics of bases (counts by kind, city, county, status, batch and
+        year; the target's progress), filtered as the lists are, now or at ``as_of``."""
+        query = validated(schema(StatsQuery), query)
+        as_of = query.pop("as_of")
+        out = self.app.base_statistics(as_of, **query)
+        return schema(BaseStatisticsOut).dump({**out, "as_of": as_of and as_of.isoformat()})
 
     @http("GET", "/todo", response=TodoOut)
     def http_todo(self, request):

@@ -6,6 +6,7 @@ Run as its own pytest call (``make test-browser``, part of ``make test``), with
 eventlet at import, is never loaded: Playwright's sync API hangs on shutdown under it.
 """
 
+import io
 import re
 import subprocess
 import sys
@@ -17,6 +18,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from services.backbone.config import PROJECT_ROOT, load_config
+from services.demo import data
+from services.demo.actors import Api, Cast
+from services.demo.construction import allocate_and_pay, file_plans
+from services.demo.programme import Programme
+from services.demo.selection import load_rubrics, record_batch
 from services.demo.launcher import ManagementApi
 from tests.support.console import PASSWORD, ConsoleClient
 from tests.support.platform import Platform, make_config
@@ -26,6 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 SERVICES = ("registry", "evaluation", "funding", "notifications", "console")
+CERTIFIED = 12  # of the first batch's sixteen declarations
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 
 # One person per role, as the administrator makes them (scope where the role has one).
@@ -80,6 +87,24 @@ def people(platform) -> dict:
         ConsoleClient(platform.url("console")).first_sign_in(username, password)
         usernames[role] = username
     return usernames
+
+
+@pytest.fixture(scope="session")
+def programme(platform) -> dict:
+    """The demo's 2017: the first batch declared, scored and certified (twelve of
+    sixteen), their plans approved and filed, budget allocated and a first tranche paid.
+    Returns the base ids by name."""
+    urls = {name: platform.url(name) for name in ("registry", "evaluation", "funding", "notifications")}
+    p = Programme(Api(urls), Cast(platform.issuer), out=io.StringIO())
+    load_rubrics(p)
+    annex = [base["name"] for base in data.first_batch()]
+    record_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations(), annex,
+                 data.FIRST_BATCH_DECISION, data.first_batch_document())
+    certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH] if d["to_status"] == "certified"]
+    file_plans(p, certified)
+    allocate_and_pay(p, certified)
+    p.api.close()
+    return {name: base.base_id for name, base in p.bases.items()}
 
 
 @pytest.fixture(scope="session")

@@ -3,43 +3,15 @@ declarations, twelve certified by the DRC): the map and the charts draw, the lis
 searches, filters, pages and exports what it shows to Excel, a base's timeline and its
 status as of a past day, a page a role may not open, at 1280 and 375 px."""
 
-import io
 import re
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
-import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from services.demo import data
-from services.demo.actors import Api, Cast
-from services.demo.construction import allocate_and_pay, file_plans
-from services.demo.programme import Programme
-from services.demo.selection import load_rubrics, record_batch
-from tests.browser.conftest import NARROW, shot, sign_in
+from tests.browser.conftest import CERTIFIED, NARROW, shot, sign_in
 from tests.support.console import PASSWORD, ConsoleClient
-
-CERTIFIED = 12
-
-
-@pytest.fixture(scope="session")
-def programme(platform) -> dict:
-    """The demo's 2017: the first batch declared and certified by the 2017-09-07 decision
-    (twelve of sixteen), their plans approved and filed, budget allocated and a first tranche paid.
-    Returns the base ids by name."""
-    urls = {name: platform.url(name) for name in ("registry", "evaluation", "funding", "notifications")}
-    p = Programme(Api(urls), Cast(platform.issuer), out=io.StringIO())
-    load_rubrics(p)
-    annex = [base["name"] for base in data.first_batch()]  # as the demo enters the first batch
-    record_batch(p, data.FIRST_BATCH, CERTIFIED, data.first_batch_declarations(), annex,
-                 data.FIRST_BATCH_DECISION, data.first_batch_document())
-    certified = [p.base_of(d) for d in p.decisions[data.FIRST_BATCH] if d["to_status"] == "certified"]
-    file_plans(p, certified)
-    allocate_and_pay(p, certified)
-    p.api.close()
-    return {name: base.base_id for name, base in p.bases.items()}
-
 
 def canvas_drawn(page, selector: str) -> bool:
     """A chart's canvas with something painted on it (not one blank colour)."""
