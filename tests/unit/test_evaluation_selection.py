@@ -79,7 +79,7 @@ def test_the_read_models_have_a_digest_and_a_rebuild_has_the_same_one(world):
     assert world.app.views.digest() == live
     assert set(live["views"]) == {"Calendar", "Scoreboard", "Standings", "EvaluatorDirectory",
                                   "NoticeBoard", "DeadlineSchedule", "Recommendations", "OpinionBook",
-                                  "NationalCalls",
+                                  "NationalCalls", "AnnualTotals",
                                   "RevokedTokens"}
 
 
