@@ -74,7 +74,7 @@ def test_the_installed_package_carries_its_data_files(installed, tmp_path):
                             env=installed_environment(installed, {}), capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["4", "2", "12", "1", "True"]
+    assert result.stdout.split() == ["4", "3", "12", "1", "True"]
 
 
 @pytest.fixture
