@@ -14,7 +14,7 @@ import requests
 from services.backbone.ops.endpoints import DeadLetterAction
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.evaluation import annual_schemas
-from services.evaluation import notice_schemas, record_schemas, schemas as evaluation
+from services.evaluation import national_schemas, notice_schemas, record_schemas, schemas as evaluation
 from services.evaluation.opinion_endpoints import OpinionRequest, OpinionRequestRequest
 from services.evaluation.recommendation_endpoints import RecommendationRequest
 from services.funding import schemas as funding
@@ -101,6 +101,31 @@ def registry_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
     }, {"base_id": base_id, "batch_id": batch["batch_id"]}
 
 
+def _national_call_examples(base_id: str) -> dict[str, Example]:
+    """The national call's writes on a call that does not exist: valid bodies, answered 404
+    (no round has closed here to open a call from)."""
+    call = f"/national-calls/{uuid4()}"
+    return {
+        "POST /national-calls": Example("drc", "/national-calls", lambda: {"year": 2019, "quota": 2},
+                                        national_schemas.OpenNationalCallRequest),
+        "POST /national-calls/<uuid:call_id>/candidates": Example(
+            "drc", f"{call}/candidates", lambda: {"candidates": [{"base_id": base_id, "reason": "评估优秀"}]},
+            national_schemas.ChooseCandidatesRequest),
+        "POST /national-calls/<uuid:call_id>/notice": Example(
+            "drc", f"{call}/notice", lambda: {"title": "拟推荐国家级示范基地公示", "contact": "省发展改革委"},
+            national_schemas.NationalNoticeRequest),
+        "POST /national-calls/<uuid:call_id>/submission": Example(
+            "drc", f"{call}/submission",
+            lambda: {"document_number": "晋发改高技发〔2019〕12号", "submitted_on": "2019-05-10"},
+            national_schemas.SubmitNationalRequest),
+        "POST /national-calls/<uuid:call_id>/outcomes": Example(
+            "drc", f"{call}/outcomes",
+            lambda: {"base_id": base_id, "selected": True, "document_number": "发改高技〔2019〕1254号",
+                     "effective_on": "2019-08-01", "reason": "入选"},
+            national_schemas.NationalOutcomeRequest),
+    }
+
+
 def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
     now = datetime.now(timezone.utc)
     names = itertools.count()
@@ -154,6 +179,7 @@ def evaluation_examples(platform, upstreams) -> tuple[dict[str, Example], dict]:
     objection_id = _post(platform, "evaluation", f"/notices/{notice_id}/objections", objection())["objection_id"]
     return {
         "POST /notices": Example("drc", "/notices", notice, notice_schemas.PublishNoticeRequest),
+        **_national_call_examples(base_id),
         "POST /notices/<uuid:notice_id>/objections": Example(
             "drc", f"/notices/{notice_id}/objections", objection, notice_schemas.ObjectionRequest),
         "POST /notices/<uuid:notice_id>/objections/<uuid:objection_id>/answer": Example(
