@@ -1,7 +1,7 @@
 """The console's Jinja2 environment: templates, and the filters that turn codes, times
 and money into what a person reads (words from ``services.contracts.vocabulary``)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -45,6 +45,14 @@ def beijing(value) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def day(value) -> str:
+    """A Beijing date (ISO text or a date) as ``2017年9月7日``: the day a decision takes effect."""
+    if value in (None, ""):
+        return ""
+    moment = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
 def money(value) -> str:
     """A decimal amount as ``1,800,000.00 元``: grouped, never rounded (more places than
     two are shown as they are)."""
@@ -82,6 +90,8 @@ def cell(value, key: str) -> Markup:
         return Markup('<span class="badge badge-{}">{}</span>').format(tone(value), word(value, table))
     if key.endswith("_at") or key.endswith("deadline"):
         return Markup.escape(beijing(value))
+    if key.endswith("_on"):
+        return Markup.escape(day(value))
     if key in MONEY_KEYS:
         return Markup.escape(money(value))
     if key in WORD_KEYS:
@@ -93,7 +103,7 @@ def cell(value, key: str) -> Markup:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(beijing=beijing, money=money, word=word, tone=tone, cell=cell)
+    env.filters.update(beijing=beijing, day=day, money=money, word=word, tone=tone, cell=cell)
     env.globals.update(words=WORDS, city_options=[(city, city) for city in vocabulary.CITIES],
                        new_form_key=new_form_key, form_key_field=FORM_KEY_FIELD)
     return env
