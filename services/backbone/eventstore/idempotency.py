@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventlet import corolocal
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from services.backbone.kernel.context import Context, stable_id
@@ -88,7 +89,7 @@ class Claim:
         """Whether a refused commit was refused because another request claimed the key."""
         try:
             return repository.get(self.record_id).version > self.version
-        except Exception:  # noqa: BLE001 (not found: it was the command's own conflict)
+        except AggregateNotFoundError:  # none: it was the command's own conflict
             return False
 
 
