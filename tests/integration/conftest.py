@@ -13,6 +13,14 @@ def evaluation_log(platform):
     log.close()
 
 
+@pytest.fixture
+def registry_log(platform):
+    """The registry's events, published by the test (the real one runs elsewhere)."""
+    log = UpstreamLog(platform.config, "registry")
+    yield log
+    log.close()
+
+
 def open_batch(platform, upstream: UpstreamLog, **kwargs) -> str:
     payload = batch_opened_payload(**kwargs)
     upstream.emit("BatchOpened", payload)

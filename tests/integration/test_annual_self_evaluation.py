@@ -6,12 +6,10 @@ round scored on the rubric that counts figures grades the base on experts + figu
 from datetime import datetime
 from uuid import uuid4
 
-import pytest
 
 from services.contracts.vocabulary import CONSTRUCTION_TASKS
 from services.evaluation.policy import BEIJING
 from tests.integration.test_evaluation_api import certified_base
-from tests.support.broker import UpstreamLog
 from tests.support.evaluation_http import SHEET, Client, scored
 from tests.support.platform import wait_until
 
@@ -20,12 +18,6 @@ FIGURES = {"incubators": 2, "makerspaces": 3, "incubated_enterprises": 48, "jobs
            "events_held": 40}
 DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
-
-@pytest.fixture
-def registry_log(platform):
-    log = UpstreamLog(platform.config, "registry")
-    yield log
-    log.close()
 
 
 def file_plan(platform, registry_log, base_id: str, year: int) -> None:

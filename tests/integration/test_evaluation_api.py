@@ -14,16 +14,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.backbone.kernel.context import stable_id
 from services.backbone.messaging.topology import inbox_queue_name
 from tests.support.evaluation_http import SHEET, Client, open_batch, scored
-from tests.support.broker import UpstreamLog, body_of, queue_messages
+from tests.support.broker import body_of, queue_messages
 from tests.support.platform import wait_until
 
-
-@pytest.fixture
-def registry_log(platform):
-    """The registry's events, published by the test (the real one runs elsewhere)."""
-    log = UpstreamLog(platform.config, "registry")
-    yield log
-    log.close()
 
 
 def declare(platform, registry_log, batch_id, applicant_id) -> str:

@@ -7,21 +7,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID, uuid4
 
-import pytest
 import requests
 
 from tests.integration.conftest import open_batch
 from tests.support.evaluation_http import SHEET, Client, open_batch as open_evaluation_batch
 from tests.integration.test_evaluation_api import declare
-from tests.support.broker import UpstreamLog
 from tests.support.fixtures import declaration
 
-
-@pytest.fixture
-def registry_log(platform):
-    log = UpstreamLog(platform.config, "registry")
-    yield log
-    log.close()
 
 
 def post(platform, service, path, body, headers, key):

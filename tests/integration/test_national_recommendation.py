@@ -7,23 +7,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-import pytest
 
 from services.evaluation.policy import BEIJING
 from tests.integration.test_evaluation_api import certified_base, closed_round
-from tests.support.broker import UpstreamLog
 from tests.support.evaluation_http import Client
 from tests.support.platform import wait_until
 
 STEPS = ("NationalCallOpened", "NationalCandidatesChosen", "NationalRecommendationSubmitted",
          "NationalOutcomeRecorded")
 
-
-@pytest.fixture
-def registry_log(platform):
-    log = UpstreamLog(platform.config, "registry")
-    yield log
-    log.close()
 
 
 def test_a_call_from_opening_to_its_outcome_over_http(platform, registry_log):

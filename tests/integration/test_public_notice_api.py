@@ -6,22 +6,14 @@ end of its period."""
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-import pytest
 import requests
 
 from tests.integration.test_evaluation_api import certified_base
-from tests.support.broker import UpstreamLog
 from tests.support.evaluation_http import Client
 from tests.support.platform import wait_until
 
 OBJECTOR = {"name": "王某", "contact": "wang@example.cn"}
 
-
-@pytest.fixture
-def registry_log(platform):
-    log = UpstreamLog(platform.config, "registry")
-    yield log
-    log.close()
 
 
 def test_a_revocation_notice_from_publication_to_conclusion_over_http(platform, registry_log):
