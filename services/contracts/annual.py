@@ -12,12 +12,12 @@ from marshmallow import fields, validate
 
 from .catalog import contract
 from .common import Strict
+from .decisions import DocumentRefSchema as DocumentRef  # one reference to a stored document
 from .fields import MAX_MONEY, ExactDecimal, LoggedName, Money, Timestamp
 from .vocabulary import ANNUAL_INDICATORS, KINDS, MONEY_INDICATORS
 
 MAX_ANNUAL_COUNT = 10_000_000  # incubators, jobs, patents... of one base in one year
 COMPARISONS = {"met": "已达到", "short": "未达到", "no_target": "无目标"}
-SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="A SHA-256 digest: 64 lowercase hex digits.")
 
 
 def _figure(indicator: str) -> fields.Field:
@@ -29,14 +29,6 @@ def _figure(indicator: str) -> fields.Field:
 
 # One field per indicator: counts are whole numbers, money is yuan (a decimal string).
 AnnualFigures = Strict.from_dict({i: _figure(i) for i in ANNUAL_INDICATORS}, name="AnnualFigures")
-
-
-class DocumentRef(Strict):
-    """A supporting document by reference: its content's SHA-256 and its file name
-    (the document itself is kept by the platform's document store)."""
-
-    sha256 = fields.String(required=True, validate=SHA256)
-    name = LoggedName(max_length=200)
 
 
 class ComparisonRow(Strict):
