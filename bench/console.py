@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from uuid import UUID
 
@@ -135,7 +135,7 @@ def measure(stage: Stage, repeat: int) -> dict:
     http = requests.Session()
     some = requests.get(stage.url("registry", "/bases?limit=1&offset=7"), headers=stage.headers("drc"),
                         timeout=60).json()["bases"][0]["base_id"]
-    today = date.today().isoformat()
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()  # a day is a Beijing day
     pages = {
         "dashboard": ("/dashboard", {}, dashboard.dashboard, ()),
         "list": ("/bases", {"status": "retained", "sort": "name"}, bases.base_list, ()),
