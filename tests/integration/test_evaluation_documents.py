@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import requests
 
-from tests.integration.test_evaluation_api import certified_base, registry_log  # noqa: F401 (fixture)
+from tests.integration.test_evaluation_api import certified_base
 from tests.support import documents as samples
 
 
